@@ -1,0 +1,102 @@
+# Build, test and install mdomain: libmdomain.a (src/core), the mdomain CLI, unit and end-to-end tests.
+# The core is compiled WITHOUT httpd's include path: a core file that includes an httpd header fails to build.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BUILD      ?= build
+CC         ?= gcc
+PYTHON     ?= /usr/bin/python3
+
+APR_CFLAGS := $(shell apr-1-config --includes --cppflags)
+APR_LIBS   := $(shell apr-1-config --link-ld --libs)
+DEP_CFLAGS := $(shell pkg-config --cflags libcurl jansson openssl 2>/dev/null)
+DEP_LIBS   := $(shell pkg-config --libs libcurl jansson openssl 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS     ?= -O2 -g
+SANITIZE   ?=
+ALL_CFLAGS := -std=gnu11 -fPIC $(WARN) $(CFLAGS) $(SANITIZE) -DMD_VERSION='"$(VERSION)"' \
+              -Iinclude $(APR_CFLAGS) $(DEP_CFLAGS)
+LDLIBS     := $(APR_LIBS) $(DEP_LIBS)
+
+CORE_SRC   := $(sort $(wildcard src/core/*/*.c))
+CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC    := $(sort $(wildcard src/cli/*.c))
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+TOOL_SRC   := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+
+LIB        := $(BUILD)/libmdomain.a
+CLI        := $(BUILD)/mdomain
+UNIT       := $(BUILD)/tests/unit/unit-tests
+
+.PHONY: all deps check unit e2e asan install clean demo boundary tools
+all: boundary $(LIB) $(CLI) tools
+
+# The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
+boundary:
+	@if grep -rEn '#\s*include\s*[<"](httpd|http_[a-z_]+|ap_[a-z_]+|mod_[a-z_]+)\.h' src/core include; then \
+	  echo "error: src/core and include/ must not use httpd headers" >&2; exit 1; fi
+
+$(BUILD)/src/core/%.o: src/core/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+$(UNIT): $(UNIT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+tools: $(TOOL_BIN)
+
+deps:
+	@scripts/install-deps
+
+unit: boundary $(UNIT)
+	$(UNIT)
+
+# End-to-end tests: pebble, pebble-challtestsrv, apache2 and the built binaries.
+e2e: all
+	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/e2e
+
+# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in a build tree of their own.
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" build-asan/tests/unit/unit-tests
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/unit/unit-tests
+
+check: deps
+	$(MAKE) unit
+	$(MAKE) asan
+	$(MAKE) e2e
+
+demo: deps all
+	@scripts/demo
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdomain
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/mdomain
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libmdomain.a
+	install -m 0644 include/*.h $(DESTDIR)$(PREFIX)/include/mdomain/
+
+clean:
+	rm -rf build build-asan
+
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

@@ -1,0 +1,30 @@
+/* Files: atomic writes (temp file + fsync + rename + directory fsync), reads, mkdir -p, removal. */
+#ifndef MD_FILE_H
+#define MD_FILE_H
+
+#include <apr_pools.h>
+#include <apr_file_info.h>
+
+#define MD_FPERMS_SECRET  0600
+#define MD_FPERMS_PUBLIC  0644
+#define MD_DPERMS_PRIVATE 0700
+#define MD_DPERMS_PUBLIC  0755
+
+/* Write data to fpath atomically with the given mode (e.g. 0600): a reader sees the old file or the
+ * complete new one, never a part; after return the content and the rename are on disk. */
+apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
+                                  apr_fileperms_t perms, apr_pool_t *p);
+/* Read a whole file. The buffer is NUL-terminated (not counted in *plen). */
+apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr_pool_t *p);
+/* Create a directory and its parents with the given mode (existing ones are left as they are). */
+apr_status_t md_file_mkdirs(const char *path, apr_fileperms_t perms, apr_pool_t *p);
+/* Flush a directory's entries (after a rename or unlink in it). */
+apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p);
+/* Remove a file or a directory tree; a missing path is success. */
+apr_status_t md_file_rm_rf(const char *path, apr_pool_t *p);
+/* APR_SUCCESS when path exists and is of the type (APR_REG, APR_DIR), APR_ENOENT otherwise. */
+apr_status_t md_file_is(const char *path, apr_filetype_e type, apr_pool_t *p);
+/* Join path segments with '/': md_file_join(p, a, b, NULL). */
+const char *md_file_join(apr_pool_t *p, ...) __attribute__((sentinel));
+
+#endif

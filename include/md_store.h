@@ -1,0 +1,96 @@
+/* The store: all state in files under one directory, in mod_md's group layout; atomic writes and activation. */
+#ifndef MD_STORE_H
+#define MD_STORE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+struct md_result_t;
+
+/* Groups: sub-directories of the store. MD_SG_NONE addresses files at the top (md_store.json, httpd.json). */
+typedef enum {
+    MD_SG_NONE,
+    MD_SG_ACCOUNTS,
+    MD_SG_CHALLENGES,
+    MD_SG_DOMAINS,
+    MD_SG_STAGING,
+    MD_SG_ARCHIVE,
+    MD_SG_TMP,
+    MD_SG_OCSP,
+    MD_SG_COUNT
+} md_store_group_t;
+
+/* "accounts", "challenges", "domains", "staging", "archive", "tmp", "ocsp" ("" for MD_SG_NONE). */
+const char *md_store_group_name(md_store_group_t group);
+
+/* What a value is. Loaded values live in the pool given to md_store_load. */
+typedef enum {
+    MD_SV_TEXT,    /* const char* */
+    MD_SV_JSON,    /* md_json_t* */
+    MD_SV_CERT,    /* md_cert_t* (the first certificate of the file) */
+    MD_SV_CHAIN,   /* apr_array_header_t* of md_cert_t* */
+    MD_SV_PKEY,    /* md_pkey_t* */
+} md_store_vtype_t;
+
+typedef struct md_store_t md_store_t;
+
+/* Open (and create when missing) the file store at path: md_store.json with a new random 48-byte key
+ * (mode 0600), and the group directories with mod_md's modes. An existing md_store.json that cannot be read
+ * is an error naming the file, and the file is left as it is. Interrupted activations are finished. */
+apr_status_t md_store_fs_open(md_store_t **pstore, const char *path, struct md_result_t *result,
+                              apr_pool_t *p);
+const char *md_store_base_dir(const md_store_t *store);
+
+/* Values are files: GROUP/NAME/ASPECT (NAME may be NULL for files directly in the group, GROUP may be
+ * MD_SG_NONE for files at the top). NAME and ASPECT must not contain '/' or be "." / "..": APR_EINVAL.
+ * Private keys are written with mode 0600; in every group but domains/, archive/ and tmp/ they are
+ * encrypted with the store key. Loading reads keys encrypted or not. Missing values are APR_ENOENT;
+ * unreadable ones APR_EINVAL with the file named in result's detail. */
+apr_status_t md_store_load(void **pvalue, md_store_t *store, md_store_group_t group, const char *name,
+                           const char *aspect, md_store_vtype_t vtype, struct md_result_t *result,
+                           apr_pool_t *p);
+/* Save atomically; with create_only an existing value is APR_EEXIST and stays as it is. */
+apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char *name,
+                           const char *aspect, md_store_vtype_t vtype, const void *value,
+                           int create_only, struct md_result_t *result, apr_pool_t *p);
+/* Remove one value; a missing value is success when force is set, else APR_ENOENT. */
+apr_status_t md_store_remove(md_store_t *store, md_store_group_t group, const char *name,
+                             const char *aspect, int force, apr_pool_t *p);
+/* Remove GROUP/NAME with all it holds; missing is success. */
+apr_status_t md_store_purge(md_store_t *store, md_store_group_t group, const char *name, apr_pool_t *p);
+/* Move FROM/NAME to TO/NAME. When TO/NAME exists: with archive set it is moved to archive/NAME.N first
+ * (N the next free number), else APR_EEXIST. */
+apr_status_t md_store_move(md_store_t *store, md_store_group_t from, md_store_group_t to,
+                           const char *name, int archive, apr_pool_t *p);
+/* The names in a group (directory entries, sorted) matching an fnmatch pattern ("*" for all). */
+apr_status_t md_store_list(apr_array_header_t **pnames, md_store_t *store, md_store_group_t group,
+                           const char *pattern, apr_pool_t *p);
+/* The aspects (files) of GROUP/NAME matching pattern, sorted. */
+apr_status_t md_store_list_aspects(apr_array_header_t **paspects, md_store_t *store,
+                                   md_store_group_t group, const char *name, const char *pattern,
+                                   apr_pool_t *p);
+int md_store_exists(md_store_t *store, md_store_group_t group, const char *name, const char *aspect,
+                    apr_pool_t *p);
+/* The value's path; the file need not exist. */
+apr_status_t md_store_get_fname(const char **pfname, md_store_t *store, md_store_group_t group,
+                                const char *name, const char *aspect, apr_pool_t *p);
+/* Modification time, 0 when missing. */
+apr_time_t md_store_get_modified(md_store_t *store, md_store_group_t group, const char *name,
+                                 const char *aspect, apr_pool_t *p);
+
+/* Activation: the complete set in staging/NAME becomes domains/NAME, the previous domains/NAME goes to
+ * archive/NAME.N, staging/NAME is removed. Before anything moves the staged set is checked: every
+ * privkey[.X].pem loads and has a pubcert[.X].pem whose first certificate matches it; otherwise
+ * APR_EINVAL with the reason in result and nothing changes. Staged keys are written unencrypted into
+ * domains/. At any interruption the store holds the complete old set or the complete new one in
+ * domains/NAME, and the next md_store_activate (or md_store_fs_open) finishes the job.
+ * With step_cb given, it is called after each step with its number (1, 2, ...) and a name: tests use it
+ * to interrupt activation between every pair of steps. */
+typedef void md_store_step_cb(void *baton, int step, const char *what);
+apr_status_t md_store_activate(md_store_t *store, const char *name, md_store_step_cb *step_cb,
+                               void *baton, struct md_result_t *result, apr_pool_t *p);
+/* Finish interrupted activations of all names (called by md_store_fs_open). */
+apr_status_t md_store_recover(md_store_t *store, struct md_result_t *result, apr_pool_t *p);
+
+#endif

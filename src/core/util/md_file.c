@@ -1,0 +1,160 @@
+/* Files: atomic writes (temp file, fsync, rename, directory fsync), whole-file reads, mkdir -p, rm -rf. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <apr_strings.h>
+#include <apr_file_io.h>
+
+#include "md_file.h"
+
+static const char *parent_dir(const char *fpath, apr_pool_t *p)
+{
+    const char *slash = strrchr(fpath, '/');
+
+    if (!slash) return ".";
+    if (slash == fpath) return "/";
+    return apr_pstrndup(p, fpath, (apr_size_t)(slash - fpath));
+}
+
+apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    apr_status_t rv = APR_SUCCESS;
+
+    (void)p;
+    if (fd < 0) return APR_FROM_OS_ERROR(errno);
+    if (fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    close(fd);
+    return rv;
+}
+
+static apr_status_t write_all(int fd, const void *data, apr_size_t len)
+{
+    const char *d = data;
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, d, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return APR_FROM_OS_ERROR(errno);
+        }
+        d += n;
+        len -= (apr_size_t)n;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
+                                  apr_fileperms_t perms, apr_pool_t *p)
+{
+    char *tmp = apr_pstrcat(p, fpath, ".tmp.XXXXXX", NULL);
+    apr_status_t rv;
+    int fd;
+
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) return APR_FROM_OS_ERROR(errno);
+    /* mkstemp makes 0600; set the wanted mode before any byte lands in the file */
+    rv = (fchmod(fd, (mode_t)perms) == 0) ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+    if (rv == APR_SUCCESS) rv = write_all(fd, data, len);
+    if (rv == APR_SUCCESS && fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (close(fd) != 0 && rv == APR_SUCCESS) rv = APR_FROM_OS_ERROR(errno);
+    if (rv == APR_SUCCESS && rename(tmp, fpath) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (rv != APR_SUCCESS) {
+        unlink(tmp);
+        return rv;
+    }
+    return md_file_sync_dir(parent_dir(fpath, p), p);
+}
+
+apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr_pool_t *p)
+{
+    apr_file_t *f = NULL;
+    apr_finfo_t info;
+    apr_size_t len;
+    char *buf;
+    apr_status_t rv;
+
+    rv = apr_file_open(&f, fpath, APR_FOPEN_READ | APR_FOPEN_BINARY, 0, p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = apr_file_info_get(&info, APR_FINFO_SIZE, f);
+    if (rv != APR_SUCCESS) goto leave;
+    len = (apr_size_t)info.size;
+    buf = apr_palloc(p, len + 1);
+    rv = apr_file_read_full(f, buf, len, &len);
+    if (rv == APR_EOF) rv = APR_SUCCESS;
+    if (rv != APR_SUCCESS) goto leave;
+    buf[len] = '\0';
+    *pdata = buf;
+    *plen = len;
+leave:
+    apr_file_close(f);
+    return rv;
+}
+
+apr_status_t md_file_mkdirs(const char *path, apr_fileperms_t perms, apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, path), *s;
+    struct stat st;
+
+    for (s = copy + 1; ; ++s) {
+        if (*s != '/' && *s != '\0') continue;
+        char c = *s;
+        *s = '\0';
+        if (mkdir(copy, (mode_t)perms) != 0 && errno != EEXIST) return APR_FROM_OS_ERROR(errno);
+        if (stat(copy, &st) != 0) return APR_FROM_OS_ERROR(errno);
+        if (!S_ISDIR(st.st_mode)) return APR_ENOTDIR;
+        *s = c;
+        if (c == '\0') break;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t md_file_rm_rf(const char *path, apr_pool_t *p)
+{
+    struct stat st;
+    struct dirent *de;
+    DIR *dir;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (lstat(path, &st) != 0) return (errno == ENOENT) ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+    if (!S_ISDIR(st.st_mode)) return (unlink(path) == 0) ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+    dir = opendir(path);
+    if (!dir) return APR_FROM_OS_ERROR(errno);
+    while (rv == APR_SUCCESS && (de = readdir(dir)) != NULL) {
+        if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..")) continue;
+        rv = md_file_rm_rf(apr_pstrcat(p, path, "/", de->d_name, NULL), p);
+    }
+    closedir(dir);
+    if (rv == APR_SUCCESS && rmdir(path) != 0) rv = APR_FROM_OS_ERROR(errno);
+    return rv;
+}
+
+apr_status_t md_file_is(const char *path, apr_filetype_e type, apr_pool_t *p)
+{
+    apr_finfo_t info;
+    apr_status_t rv = apr_stat(&info, path, APR_FINFO_TYPE, p);
+
+    if (rv != APR_SUCCESS) return APR_ENOENT;
+    return (info.filetype == type) ? APR_SUCCESS : APR_ENOENT;
+}
+
+const char *md_file_join(apr_pool_t *p, ...)
+{
+    va_list ap;
+    const char *seg, *out = NULL;
+
+    va_start(ap, p);
+    while ((seg = va_arg(ap, const char *)) != NULL) {
+        if (!out) out = seg;
+        else if (*out && out[strlen(out) - 1] == '/') out = apr_pstrcat(p, out, seg, NULL);
+        else out = apr_pstrcat(p, out, "/", seg, NULL);
+    }
+    va_end(ap);
+    return out ? out : "";
+}

@@ -1,0 +1,29 @@
+/* Shared helpers for the Check unit tests: the suites, a pool per test, scratch directories. */
+#ifndef MD_TEST_COMMON_H
+#define MD_TEST_COMMON_H
+
+#include <check.h>
+#include <apr_pools.h>
+
+/* One suite per core module; each test file defines its own. */
+Suite *md_test_result_suite(void);
+Suite *md_test_encode_suite(void);
+Suite *md_test_time_suite(void);
+Suite *md_test_file_suite(void);
+Suite *md_test_json_suite(void);
+Suite *md_test_pkey_suite(void);
+Suite *md_test_csr_suite(void);
+Suite *md_test_cert_suite(void);
+Suite *md_test_jws_suite(void);
+Suite *md_test_store_suite(void);
+
+/* A fresh pool for one test; destroy it with md_test_pool_done. */
+apr_pool_t *md_test_pool(void);
+void md_test_pool_done(apr_pool_t *p);
+/* A new empty directory under $TMPDIR (or /tmp), removed by md_test_rmdir. */
+const char *md_test_mkdtemp(apr_pool_t *p);
+void md_test_rmdir(const char *dir, apr_pool_t *p);
+/* The path of a file in tests/unit/data (found from MD_TEST_DATA or the working directory). */
+const char *md_test_data(const char *name, apr_pool_t *p);
+
+#endif

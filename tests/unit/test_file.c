@@ -1,0 +1,141 @@
+/* Unit tests for atomic writes, reads, mkdir -p and rm -rf. */
+#include <string.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <apr_strings.h>
+
+#include "md_file.h"
+#include "test_common.h"
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    int n = 0;
+
+    ck_assert_ptr_nonnull(d);
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) ++n;
+    }
+    closedir(d);
+    return n;
+}
+
+static mode_t file_mode(const char *path)
+{
+    struct stat st;
+
+    ck_assert_int_eq(stat(path, &st), 0);
+    return st.st_mode & 07777;
+}
+
+START_TEST(write_atomic_modes_and_replace)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *f = md_file_join(p, dir, "secret.pem", NULL);
+    char *data;
+    apr_size_t len;
+
+    ck_assert_int_eq(md_file_write_atomic(f, "first", 5, MD_FPERMS_SECRET, p), APR_SUCCESS);
+    ck_assert_int_eq(file_mode(f), 0600);
+    ck_assert_int_eq(md_file_read(&data, &len, f, p), APR_SUCCESS);
+    ck_assert_str_eq(data, "first");
+    ck_assert_int_eq(md_file_write_atomic(f, "second!", 7, MD_FPERMS_PUBLIC, p), APR_SUCCESS);
+    ck_assert_int_eq(file_mode(f), 0644);
+    ck_assert_int_eq(md_file_read(&data, &len, f, p), APR_SUCCESS);
+    ck_assert_uint_eq(len, 7);
+    ck_assert_str_eq(data, "second!");
+    ck_assert_int_eq(count_entries(dir), 1);      /* no temp file left behind */
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(write_atomic_failure_keeps_old_file)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *f = md_file_join(p, dir, "a.json", NULL);
+    const char *blocker = md_file_join(p, dir, "sub", NULL);
+    char *data;
+    apr_size_t len;
+
+    ck_assert_int_eq(md_file_write_atomic(f, "{}", 2, 0600, p), APR_SUCCESS);
+    /* a directory in the way of the rename: the write fails and nothing else changes */
+    ck_assert_int_eq(mkdir(blocker, 0700), 0);
+    ck_assert_int_eq(mkdir(md_file_join(p, blocker, "x", NULL), 0700), 0);
+    ck_assert_int_ne(md_file_write_atomic(blocker, "data", 4, 0600, p), APR_SUCCESS);
+    ck_assert_int_eq(count_entries(dir), 2);
+    ck_assert_int_eq(md_file_read(&data, &len, f, p), APR_SUCCESS);
+    ck_assert_str_eq(data, "{}");
+    /* a missing directory: no file appears */
+    ck_assert_int_ne(md_file_write_atomic(md_file_join(p, dir, "nope", "f", NULL), "x", 1, 0600, p),
+                     APR_SUCCESS);
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(read_missing_and_empty)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *f = md_file_join(p, dir, "empty", NULL);
+    char *data;
+    apr_size_t len;
+
+    ck_assert(APR_STATUS_IS_ENOENT(md_file_read(&data, &len, md_file_join(p, dir, "missing", NULL), p)));
+    ck_assert_int_eq(md_file_write_atomic(f, "", 0, 0600, p), APR_SUCCESS);
+    ck_assert_int_eq(md_file_read(&data, &len, f, p), APR_SUCCESS);
+    ck_assert_uint_eq(len, 0);
+    ck_assert_str_eq(data, "");
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(mkdirs_and_rm_rf)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *deep = md_file_join(p, dir, "a", "b", "c", NULL);
+    const char *top = md_file_join(p, dir, "a", NULL);
+
+    ck_assert_int_eq(md_file_mkdirs(deep, 0750, p), APR_SUCCESS);
+    ck_assert_int_eq(md_file_is(deep, APR_DIR, p), APR_SUCCESS);
+    ck_assert_int_eq(file_mode(deep), 0750 & ~(mode_t)0);
+    ck_assert_int_eq(md_file_mkdirs(deep, 0750, p), APR_SUCCESS);        /* exists: fine */
+    ck_assert_int_eq(md_file_write_atomic(md_file_join(p, deep, "f", NULL), "x", 1, 0600, p), APR_SUCCESS);
+    ck_assert_int_eq(md_file_is(md_file_join(p, deep, "f", NULL), APR_REG, p), APR_SUCCESS);
+    ck_assert_int_eq(md_file_is(md_file_join(p, deep, "f", NULL), APR_DIR, p), APR_ENOENT);
+    ck_assert_int_ne(md_file_mkdirs(md_file_join(p, deep, "f", "g", NULL), 0700, p), APR_SUCCESS);
+    ck_assert_int_eq(md_file_rm_rf(top, p), APR_SUCCESS);
+    ck_assert_int_eq(md_file_is(top, APR_DIR, p), APR_ENOENT);
+    ck_assert_int_eq(md_file_rm_rf(top, p), APR_SUCCESS);                /* missing: fine */
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(join_paths)
+{
+    apr_pool_t *p = md_test_pool();
+
+    ck_assert_str_eq(md_file_join(p, "/a", "b", "c.json", NULL), "/a/b/c.json");
+    ck_assert_str_eq(md_file_join(p, "/a/", "b", NULL), "/a/b");
+    ck_assert_str_eq(md_file_join(p, "x", NULL), "x");
+    md_test_pool_done(p);
+}
+END_TEST
+
+Suite *md_test_file_suite(void)
+{
+    Suite *s = suite_create("file");
+    TCase *tc = tcase_create("file");
+
+    tcase_add_test(tc, write_atomic_modes_and_replace);
+    tcase_add_test(tc, write_atomic_failure_keeps_old_file);
+    tcase_add_test(tc, read_missing_and_empty);
+    tcase_add_test(tc, mkdirs_and_rm_rf);
+    tcase_add_test(tc, join_paths);
+    suite_add_tcase(s, tc);
+    return s;
+}
