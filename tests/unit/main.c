@@ -16,6 +16,7 @@
 #pragma weak md_test_cert_suite
 #pragma weak md_test_jws_suite
 #pragma weak md_test_store_suite
+#pragma weak md_test_http_suite
 
 typedef Suite *suite_fn(void);
 
@@ -24,7 +25,7 @@ int main(void)
     suite_fn *suites[] = {
         md_test_result_suite, md_test_encode_suite, md_test_time_suite, md_test_file_suite,
         md_test_json_suite, md_test_pkey_suite, md_test_csr_suite, md_test_cert_suite,
-        md_test_jws_suite, md_test_store_suite,
+        md_test_jws_suite, md_test_store_suite, md_test_http_suite,
     };
     SRunner *sr = NULL;
     size_t i;

@@ -16,6 +16,7 @@ Suite *md_test_csr_suite(void);
 Suite *md_test_cert_suite(void);
 Suite *md_test_jws_suite(void);
 Suite *md_test_store_suite(void);
+Suite *md_test_http_suite(void);
 
 /* A fresh pool for one test; destroy it with md_test_pool_done. */
 apr_pool_t *md_test_pool(void);

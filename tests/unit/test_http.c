@@ -1,0 +1,273 @@
+/* Unit tests for the HTTP client: the libcurl backend against a tiny local server, response helpers,
+ * and backend injection. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <apr_strings.h>
+
+#include "md_http.h"
+#include "md_result.h"
+#include "test_common.h"
+
+/* A one-shot HTTP server on 127.0.0.1: answers one connection with a canned response. */
+typedef struct {
+    int listen_fd;
+    int port;
+    const char *response;     /* raw bytes to send */
+    unsigned delay_ms;        /* wait before answering */
+    char request[8192];       /* what the client sent */
+    pthread_t thread;
+} mini_server_t;
+
+static size_t read_request(int fd, char *buf, size_t cap)
+{
+    size_t len = 0, want = 0;
+    ssize_t n;
+    char *end, *cl;
+
+    while (len + 1 < cap) {
+        n = read(fd, buf + len, cap - 1 - len);
+        if (n <= 0) break;
+        len += (size_t)n;
+        buf[len] = '\0';
+        end = strstr(buf, "\r\n\r\n");
+        if (!end) continue;
+        cl = strcasestr(buf, "\r\nContent-Length:");
+        want = (size_t)(end + 4 - buf) + (cl && cl < end ? (size_t)atol(cl + 17) : 0);
+        if (len >= want) break;
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+static void *serve_one(void *baton)
+{
+    mini_server_t *srv = baton;
+    int fd = accept(srv->listen_fd, NULL, NULL);
+
+    if (fd < 0) return NULL;
+    read_request(fd, srv->request, sizeof(srv->request));
+    if (srv->delay_ms) usleep(srv->delay_ms * 1000);
+    if (write(fd, srv->response, strlen(srv->response)) < 0) { /* the client may be gone */ }
+    close(fd);
+    return NULL;
+}
+
+static void server_start(mini_server_t *srv, const char *response, unsigned delay_ms)
+{
+    struct sockaddr_in addr;
+    socklen_t alen = sizeof(addr);
+    int one = 1;
+
+    memset(srv, 0, sizeof(*srv));
+    srv->response = response;
+    srv->delay_ms = delay_ms;
+    srv->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(srv->listen_fd, 0);
+    setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(srv->listen_fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert_int_eq(listen(srv->listen_fd, 4), 0);
+    ck_assert_int_eq(getsockname(srv->listen_fd, (struct sockaddr *)&addr, &alen), 0);
+    srv->port = ntohs(addr.sin_port);
+    ck_assert_int_eq(pthread_create(&srv->thread, NULL, serve_one, srv), 0);
+}
+
+static void server_stop(mini_server_t *srv)
+{
+    shutdown(srv->listen_fd, SHUT_RDWR);
+    pthread_join(srv->thread, NULL);
+    close(srv->listen_fd);
+}
+
+static const char *server_url(mini_server_t *srv, const char *path, apr_pool_t *p)
+{
+    return apr_psprintf(p, "http://127.0.0.1:%d%s", srv->port, path);
+}
+
+START_TEST(curl_get_headers_and_body)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *result = md_result_make(p);
+    md_http_response_t *resp;
+    md_http_t *http;
+    mini_server_t srv;
+
+    server_start(&srv, "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+                       "Replay-Nonce: abc123\r\nLink: <https://ca.test/dir>;rel=\"index\"\r\n"
+                       "Content-Length: 11\r\nConnection: close\r\n\r\n{\"ok\":true}", 0);
+    ck_assert_int_eq(md_http_create(&http, NULL, NULL, p), APR_SUCCESS);
+    ck_assert_int_eq(md_http_get(&resp, http, server_url(&srv, "/dir", p), result, p), APR_SUCCESS);
+    server_stop(&srv);
+    ck_assert_int_eq(resp->status, 200);
+    ck_assert_uint_eq(resp->body.len, 11);
+    ck_assert_str_eq(resp->body.data, "{\"ok\":true}");
+    ck_assert_str_eq(md_http_header(resp, "replay-nonce"), "abc123");
+    ck_assert_str_eq(md_http_media_type(resp, p), "application/json");
+    ck_assert_str_eq(APR_ARRAY_IDX(md_http_links(resp, "index", p), 0, const char *), "https://ca.test/dir");
+    ck_assert_ptr_nonnull(strstr(srv.request, "GET /dir HTTP/1.1\r\n"));
+    ck_assert_ptr_nonnull(strstr(srv.request, "User-Agent: mdomain/" MD_VERSION "\r\n"));
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(curl_post_and_head)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *result = md_result_make(p);
+    md_http_response_t *resp;
+    md_http_t *http;
+    mini_server_t srv;
+    md_data_t body = { "{\"payload\":\"x\"}", 15 };
+
+    ck_assert_int_eq(md_http_create(&http, NULL, NULL, p), APR_SUCCESS);
+    server_start(&srv, "HTTP/1.1 201 Created\r\nLocation: /acct/1\r\nContent-Length: 2\r\n\r\n{}", 0);
+    ck_assert_int_eq(md_http_post(&resp, http, server_url(&srv, "/new-acct", p), "application/jose+json",
+                                  &body, result, p), APR_SUCCESS);
+    server_stop(&srv);
+    ck_assert_int_eq(resp->status, 201);
+    ck_assert_str_eq(md_http_header(resp, "Location"), "/acct/1");
+    ck_assert_ptr_nonnull(strstr(srv.request, "POST /new-acct HTTP/1.1\r\n"));
+    ck_assert_ptr_nonnull(strstr(srv.request, "Content-Type: application/jose+json\r\n"));
+    ck_assert_ptr_nonnull(strstr(srv.request, "\r\n\r\n{\"payload\":\"x\"}"));
+    ck_assert_ptr_null(strstr(srv.request, "Expect:"));
+
+    server_start(&srv, "HTTP/1.1 200 OK\r\nReplay-Nonce: n1\r\nContent-Length: 0\r\n\r\n", 0);
+    ck_assert_int_eq(md_http_head(&resp, http, server_url(&srv, "/nonce", p), result, p), APR_SUCCESS);
+    server_stop(&srv);
+    ck_assert_str_eq(md_http_header(resp, "Replay-Nonce"), "n1");
+    ck_assert_ptr_nonnull(strstr(srv.request, "HEAD /nonce HTTP/1.1\r\n"));
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(curl_errors_are_explained)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *result = md_result_make(p);
+    md_http_options_t opts;
+    md_http_response_t *resp;
+    md_http_t *http;
+    mini_server_t srv;
+    const char *url;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.timeout = apr_time_from_msec(300);
+    opts.max_body = 16;
+    ck_assert_int_eq(md_http_create(&http, &opts, NULL, p), APR_SUCCESS);
+
+    /* nobody listening: refused, and the URL is named */
+    server_start(&srv, "", 0);
+    url = server_url(&srv, "/", p);
+    server_stop(&srv);
+    ck_assert_int_eq(md_http_get(&resp, http, url, result, p), APR_ECONNREFUSED);
+    ck_assert_ptr_nonnull(strstr(result->detail, url));
+
+    /* too slow: time-out */
+    server_start(&srv, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 1500);
+    ck_assert_int_eq(md_http_get(&resp, http, server_url(&srv, "/slow", p), result, p), APR_TIMEUP);
+    server_stop(&srv);
+
+    /* too large a body: refused */
+    server_start(&srv, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n0123456789012345678901234567890123456789", 0);
+    ck_assert_int_eq(md_http_get(&resp, http, server_url(&srv, "/big", p), result, p), APR_EINVAL);
+    server_stop(&srv);
+    ck_assert_ptr_nonnull(strstr(result->detail, "larger than 16 bytes"));
+
+    /* not http(s) */
+    ck_assert_int_eq(md_http_get(&resp, http, "file:///etc/passwd", result, p), APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(result->detail, "file:///etc/passwd"));
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(links_and_retry_after)
+{
+    apr_pool_t *p = md_test_pool();
+    md_http_response_t resp;
+    apr_array_header_t *links;
+    apr_time_t now = apr_time_from_sec(1795428558);
+
+    memset(&resp, 0, sizeof(resp));
+    resp.url = "https://ca.test/acme/cert/1";
+    resp.headers = apr_table_make(p, 4);
+    apr_table_add(resp.headers, "Link", "<https://ca.test/alt/1>;rel=\"alternate\", </alt/2>; rel=alternate");
+    apr_table_add(resp.headers, "link", "<https://ca.test/issuer>;rel=\"up\"");
+    apr_table_add(resp.headers, "Link", "<other>;title=\"x\";rel=\"alternate index\"");
+    links = md_http_links(&resp, "alternate", p);
+    ck_assert_int_eq(links->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(links, 0, const char *), "https://ca.test/alt/1");
+    ck_assert_str_eq(APR_ARRAY_IDX(links, 1, const char *), "https://ca.test/alt/2");
+    ck_assert_str_eq(APR_ARRAY_IDX(links, 2, const char *), "https://ca.test/acme/cert/other");
+    links = md_http_links(&resp, "up", p);
+    ck_assert_int_eq(links->nelts, 1);
+    ck_assert_int_eq(md_http_links(&resp, "none", p)->nelts, 0);
+
+    ck_assert_int_eq(md_http_retry_after(&resp, now), 0);
+    apr_table_set(resp.headers, "Retry-After", "120");
+    ck_assert_int_eq(md_http_retry_after(&resp, now), now + apr_time_from_sec(120));
+    apr_table_set(resp.headers, "Retry-After", "Mon, 23 Nov 2026 11:09:18 GMT");
+    ck_assert_int_eq(md_http_retry_after(&resp, now), now + apr_time_from_sec(3600));
+    apr_table_set(resp.headers, "Retry-After", "soon");
+    ck_assert_int_eq(md_http_retry_after(&resp, now), 0);
+    md_test_pool_done(p);
+}
+END_TEST
+
+static apr_status_t fake_perform(void *baton, md_http_response_t **presp, const md_http_request_t *req,
+                                 const md_http_options_t *opts, md_result_t *result, apr_pool_t *p)
+{
+    int *calls = baton;
+    md_http_response_t *resp = apr_pcalloc(p, sizeof(*resp));
+
+    (void)result;
+    ++*calls;
+    resp->url = req->url;
+    resp->status = 418;
+    resp->headers = apr_table_make(p, 1);
+    apr_table_set(resp->headers, "X-Agent", opts->user_agent);
+    *presp = resp;
+    return APR_SUCCESS;
+}
+
+START_TEST(backend_injection)
+{
+    apr_pool_t *p = md_test_pool();
+    int calls = 0;
+    md_http_backend_t fake = { "fake", fake_perform, &calls };
+    md_http_options_t opts;
+    md_http_response_t *resp;
+    md_http_t *http;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.user_agent = "test-agent/1";
+    ck_assert_int_eq(md_http_create(&http, &opts, &fake, p), APR_SUCCESS);
+    ck_assert_int_eq(md_http_get(&resp, http, "https://ca.test/dir", NULL, p), APR_SUCCESS);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_int_eq(resp->status, 418);
+    ck_assert_str_eq(md_http_header(resp, "X-Agent"), "test-agent/1");
+    ck_assert_int_eq(md_http_get_options(http)->timeout, apr_time_from_sec(60));
+    md_test_pool_done(p);
+}
+END_TEST
+
+Suite *md_test_http_suite(void)
+{
+    Suite *s = suite_create("http");
+    TCase *tc = tcase_create("http");
+
+    tcase_set_timeout(tc, 20);
+    tcase_add_test(tc, curl_get_headers_and_body);
+    tcase_add_test(tc, curl_post_and_head);
+    tcase_add_test(tc, curl_errors_are_explained);
+    tcase_add_test(tc, links_and_retry_after);
+    tcase_add_test(tc, backend_injection);
+    suite_add_tcase(s, tc);
+    return s;
+}
