@@ -1,0 +1,183 @@
+/* Certificate signing requests: subject CN, DNS and IP SANs, optional must-staple, SHA-256 signature. */
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <apr_strings.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "md_csr.h"
+
+#define MD_CSR_CN_MAX 64
+
+/* The raw address bytes when name is an IPv4 or IPv6 literal; returns their count, or 0. */
+static int ip_literal(unsigned char buf[16], const char *name)
+{
+    if (inet_pton(AF_INET, name, buf) == 1) return 4;
+    if (inet_pton(AF_INET6, name, buf) == 1) return 16;
+    return 0;
+}
+
+/* A SAN entry for one name: iPAddress for IP literals, dNSName otherwise. NULL on failure. */
+static GENERAL_NAME *san_make(const char *name)
+{
+    unsigned char ip[16];
+    int iplen = ip_literal(ip, name);
+    GENERAL_NAME *gen = GENERAL_NAME_new();
+    ASN1_STRING *value = NULL;
+
+    if (!gen) return NULL;
+    value = iplen ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
+    if (!value) goto fail;
+    if (iplen) {
+        if (!ASN1_OCTET_STRING_set(value, ip, iplen)) goto fail;
+    }
+    else if (!ASN1_STRING_set(value, name, (int)strlen(name))) {
+        goto fail;
+    }
+    GENERAL_NAME_set0_value(gen, iplen ? GEN_IPADD : GEN_DNS, value);
+    return gen;
+fail:
+    ASN1_STRING_free(value);
+    GENERAL_NAME_free(gen);
+    return NULL;
+}
+
+static X509_EXTENSION *san_ext_make(const apr_array_header_t *names)
+{
+    GENERAL_NAMES *gens = GENERAL_NAMES_new();
+    X509_EXTENSION *ext = NULL;
+    GENERAL_NAME *gen;
+    int i;
+
+    if (!gens) return NULL;
+    for (i = 0; i < names->nelts; ++i) {
+        gen = san_make(APR_ARRAY_IDX(names, i, const char *));
+        if (!gen) goto leave;
+        if (!sk_GENERAL_NAME_push(gens, gen)) {
+            GENERAL_NAME_free(gen);
+            goto leave;
+        }
+    }
+    ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens);
+leave:
+    GENERAL_NAMES_free(gens);
+    return ext;
+}
+
+/* The TLS feature extension (RFC 7633) with status_request (5): OCSP must-staple. */
+static X509_EXTENSION *must_staple_ext_make(void)
+{
+    TLS_FEATURE *features = TLS_FEATURE_new();
+    ASN1_INTEGER *status_request = ASN1_INTEGER_new();
+    X509_EXTENSION *ext = NULL;
+
+    if (!features || !status_request || !ASN1_INTEGER_set(status_request, 5)) goto leave;
+    if (!sk_ASN1_INTEGER_push(features, status_request)) goto leave;
+    status_request = NULL;
+    ext = X509V3_EXT_i2d(NID_tlsfeature, 0, features);
+leave:
+    ASN1_INTEGER_free(status_request);
+    TLS_FEATURE_free(features);
+    return ext;
+}
+
+static void ext_free(X509_EXTENSION *ext)
+{
+    X509_EXTENSION_free(ext);
+}
+
+static apr_status_t add_extensions(X509_REQ *req, const apr_array_header_t *names, int must_staple)
+{
+    STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+    X509_EXTENSION *ext = NULL;
+    apr_status_t rv = APR_EGENERAL;
+
+    if (!exts) return APR_ENOMEM;
+    ext = san_ext_make(names);
+    if (!ext || !sk_X509_EXTENSION_push(exts, ext)) goto leave;
+    ext = NULL;
+    if (must_staple) {
+        ext = must_staple_ext_make();
+        if (!ext || !sk_X509_EXTENSION_push(exts, ext)) goto leave;
+        ext = NULL;
+    }
+    if (!X509_REQ_add_extensions(req, exts)) goto leave;
+    rv = APR_SUCCESS;
+leave:
+    X509_EXTENSION_free(ext);
+    sk_X509_EXTENSION_pop_free(exts, ext_free);
+    return rv;
+}
+
+static apr_status_t set_subject(X509_REQ *req, const char *first)
+{
+    unsigned char ip[16];
+    X509_NAME *subject = X509_REQ_get_subject_name(req);
+    size_t len = strlen(first);
+
+    if (ip_literal(ip, first) || len == 0 || len > MD_CSR_CN_MAX) return APR_SUCCESS;
+    if (!X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
+                                    (const unsigned char *)first, (int)len, -1, 0)) {
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t check_names(const apr_array_header_t *names)
+{
+    const char *name;
+    int i;
+
+    if (!names || names->nelts <= 0) return APR_EINVAL;
+    for (i = 0; i < names->nelts; ++i) {
+        name = APR_ARRAY_IDX(names, i, const char *);
+        if (!name || !*name) return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t req_to_der(md_data_t **pder, X509_REQ *req, apr_pool_t *p)
+{
+    unsigned char *der = NULL;
+    int len = i2d_X509_REQ(req, &der);
+
+    if (len <= 0 || !der) return APR_EGENERAL;
+    *pder = md_data_make((const char *)der, (apr_size_t)len, p);
+    OPENSSL_free(der);
+    return APR_SUCCESS;
+}
+
+apr_status_t md_csr_make(md_data_t **pder, const apr_array_header_t *names, int must_staple,
+                         const md_pkey_t *pkey, apr_pool_t *p)
+{
+    EVP_PKEY *evp = md_pkey_get_EVP_PKEY(pkey);
+    X509_REQ *req = NULL;
+    apr_status_t rv;
+
+    *pder = NULL;
+    rv = check_names(names);
+    if (rv != APR_SUCCESS || !evp) {
+        rv = APR_EINVAL;
+        goto leave;
+    }
+    rv = APR_ENOMEM;
+    req = X509_REQ_new();
+    if (!req) goto leave;
+    rv = APR_EGENERAL;
+    if (!X509_REQ_set_version(req, X509_REQ_VERSION_1)) goto leave;
+    rv = set_subject(req, APR_ARRAY_IDX(names, 0, const char *));
+    if (rv != APR_SUCCESS) goto leave;
+    rv = add_extensions(req, names, must_staple);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = APR_EGENERAL;
+    if (!X509_REQ_set_pubkey(req, evp)) goto leave;
+    if (X509_REQ_sign(req, evp, EVP_sha256()) <= 0) goto leave;
+    rv = req_to_der(pder, req, p);
+leave:
+    if (rv != APR_SUCCESS) ERR_clear_error();
+    X509_REQ_free(req);
+    return rv;
+}
