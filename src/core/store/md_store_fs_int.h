@@ -1,0 +1,105 @@
+/* Internals of the file store shared by its source files: the store object, paths, modes, renames, locking. */
+#ifndef MD_STORE_FS_INT_H
+#define MD_STORE_FS_INT_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_file_info.h>
+
+#include "md_store.h"
+
+struct md_pkey_t;
+struct md_result_t;
+
+/* Length of the store key in md_store.json (as mod_md: 48 random bytes, base64url). */
+#define MD_STORE_KEY_LEN 48
+/* The store format version mod_md 2.x writes and we write. */
+#define MD_STORE_VERSION 3.0
+/* Set to "1" in the environment to force the two-rename fallback instead of RENAME_EXCHANGE. */
+#define MD_STORE_ENV_NO_EXCHANGE "MD_STORE_NO_EXCHANGE"
+
+struct md_store_t {
+    apr_pool_t *p;
+    const char *base;             /* the store directory */
+    const unsigned char *key;     /* the store key: passphrase of encrypted private keys */
+    apr_size_t key_len;
+    int no_exchange;              /* activation swaps with two renames (test switch / old kernels) */
+};
+
+/* APR_EINVAL unless s is a usable file name: non-empty, no '/', not "." or "..". */
+apr_status_t md_store_fs__check_name(const char *s);
+/* The directory of a group (the store directory for MD_SG_NONE). */
+const char *md_store_fs__group_dir(const md_store_t *store, md_store_group_t group, apr_pool_t *p);
+/* GROUP[/NAME][/ASPECT] with NAME and ASPECT checked (either may be NULL). */
+apr_status_t md_store_fs__path(const char **ppath, const md_store_t *store, md_store_group_t group,
+                               const char *name, const char *aspect, apr_pool_t *p);
+/* Modes: a group's directories (and its NAME sub-directories), its plain files. Keys are always 0600. */
+apr_fileperms_t md_store_fs__dir_perms(md_store_group_t group);
+apr_fileperms_t md_store_fs__file_perms(md_store_group_t group);
+/* True when private keys in the group are stored encrypted with the store key. */
+int md_store_fs__encrypts_keys(md_store_group_t group);
+/* True for file names that are private keys: privkey.pem, privkey.X.pem (also mod_md's account.pem). */
+int md_store_fs__is_key_name(const char *aspect);
+/* True for leftovers of an interrupted md_file_write_atomic ("x.tmp.XXXXXX"). */
+int md_store_fs__is_temp_name(const char *fname);
+
+/* Create one directory with exactly the given mode; an existing directory is left as it is. */
+apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, apr_pool_t *p);
+/* Rename without replacing anything (APR_EEXIST when to exists), then flush both parent directories. */
+apr_status_t md_store_fs__rename(const char *from, const char *to, apr_pool_t *p);
+/* Flush the directory that holds path. */
+apr_status_t md_store_fs__sync_parent(const char *path, apr_pool_t *p);
+/* Move the directory at path to archive/NAME.N, N the first free number >= 1; *pdest (if given) gets it. */
+apr_status_t md_store_fs__archive(const char **pdest, md_store_t *store, const char *path,
+                                  const char *name, apr_pool_t *p);
+/* Sorted entries of a directory matching an fnmatch pattern (NULL: all); leftovers of md_file_write_atomic
+ * are skipped; with hidden == 0 names starting with '.' only match patterns starting with '.' (FNM_PERIOD).
+ * A missing directory is APR_ENOENT (with an empty array). */
+apr_status_t md_store_fs__list_dir(apr_array_header_t **pnames, const char *dir, const char *pattern,
+                                   int hidden, apr_pool_t *p);
+
+/* Serialize activation and recovery between processes: an exclusive flock on the store directory. */
+apr_status_t md_store_fs__lock(int *pfd, const md_store_t *store);
+void md_store_fs__unlock(int fd);
+
+/* Load a private key file with the store key; failures are APR_EINVAL with the path in result. */
+apr_status_t md_store_fs__load_pkey(struct md_pkey_t **ppkey, const md_store_t *store, const char *fpath,
+                                    struct md_result_t *result, apr_pool_t *p);
+/* Load a PEM chain file; failures (also "no certificate") are APR_EINVAL with the path in result. */
+apr_status_t md_store_fs__load_chain(apr_array_header_t **pchain, const char *fpath,
+                                     struct md_result_t *result, apr_pool_t *p);
+
+/* One activation of staging/NAME (see md_store_activate.c for the steps and the recovery rules). */
+typedef struct md_store_act_t {
+    md_store_t *store;
+    const char *name;
+    md_store_step_cb *cb;
+    void *baton;
+    int step;                     /* the number of the last step reported */
+    struct md_result_t *result;
+    apr_pool_t *p;
+    const char *id;               /* the activation id (staging/NAME/.activation), NULL before it exists */
+    const char *staging;          /* staging/NAME */
+    const char *domain;           /* domains/NAME */
+    const char *t_new;            /* tmp/NAME.new: the copy being built */
+    const char *t_ready;          /* tmp/NAME.ready: the complete copy; after an exchange the old set */
+    const char *t_old;            /* tmp/NAME.old: the old set (two-rename fallback only) */
+    const char *t_done;           /* tmp/NAME.done: staging/NAME on its way out */
+} md_store_act_t;
+
+/* The file in a set that holds the activation id. */
+#define MD_STORE_ACT_ID ".activation"
+/* Suffixes of the activation's directories in tmp/. */
+#define MD_STORE_ACT_SUFFIXES { ".new", ".ready", ".old", ".done" }
+
+/* Report one step to the callback (numbered 1, 2, ...). */
+void md_store_act__step(md_store_act_t *a, const char *what);
+/* Check the staged set: keys load, certificates load and match them. APR_EINVAL with the reason. */
+apr_status_t md_store_act__validate(md_store_act_t *a);
+/* Copy staging/NAME into tmp/NAME.new (keys decrypted, files 0600), then rename it to tmp/NAME.ready. */
+apr_status_t md_store_act__build(md_store_act_t *a);
+/* Finish or clean up the activation state of one name (caller holds the lock). */
+apr_status_t md_store_fs__recover_name(md_store_t *store, const char *name, struct md_result_t *result,
+                                       apr_pool_t *p);
+
+#endif

@@ -1,0 +1,179 @@
+/* Activation, first half: validate the staged set and build its decrypted copy in tmp/NAME.ready. */
+#include <errno.h>
+#include <fnmatch.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <apr_strings.h>
+
+#include "md_cert.h"
+#include "md_file.h"
+#include "md_pkey.h"
+#include "md_result.h"
+#include "md_store.h"
+#include "md_store_fs_int.h"
+
+#define KEY_PREFIX  "privkey"
+#define CERT_PREFIX "pubcert"
+/* mod_md stages the account key of a new account with the set (the drive moves it to accounts/). */
+#define ACCOUNT_KEY "account.pem"
+
+void md_store_act__step(md_store_act_t *a, const char *what)
+{
+    ++a->step;
+    if (a->cb) a->cb(a->baton, a->step, what);
+}
+
+static int is_cert_name(const char *fname)
+{
+    return fnmatch(CERT_PREFIX ".pem", fname, 0) == 0 || fnmatch(CERT_PREFIX ".*.pem", fname, 0) == 0;
+}
+
+static int has_name(const apr_array_header_t *names, const char *fname)
+{
+    int i;
+
+    for (i = 0; i < names->nelts; ++i) {
+        if (!strcmp(APR_ARRAY_IDX(names, i, const char *), fname)) return 1;
+    }
+    return 0;
+}
+
+/* privkey[.X].pem loads, pubcert[.X].pem loads and its first certificate is for that key. */
+static apr_status_t check_pair(md_store_act_t *a, const char *key_name, const apr_array_header_t *names)
+{
+    const char *cert_name = apr_pstrcat(a->p, CERT_PREFIX, key_name + strlen(KEY_PREFIX), NULL);
+    const char *kpath = md_file_join(a->p, a->staging, key_name, NULL);
+    const char *cpath = md_file_join(a->p, a->staging, cert_name, NULL);
+    apr_array_header_t *chain = NULL;
+    md_pkey_t *pkey = NULL;
+    apr_status_t rv;
+
+    rv = md_store_fs__load_pkey(&pkey, a->store, kpath, a->result, a->p);
+    if (rv != APR_SUCCESS) goto leave;
+    if (!has_name(names, cert_name)) {
+        rv = APR_EINVAL;
+        md_result_printf(a->result, rv, "activating %s: %s has no certificate chain %s", a->name, kpath,
+                         cpath);
+        goto leave;
+    }
+    rv = md_store_fs__load_chain(&chain, cpath, a->result, a->p);
+    if (rv != APR_SUCCESS) goto leave;
+    if (!md_cert_matches_key(APR_ARRAY_IDX(chain, 0, md_cert_t *), pkey)) {
+        rv = APR_EINVAL;
+        md_result_printf(a->result, rv, "activating %s: the certificate in %s is not for the key in %s",
+                         a->name, cpath, kpath);
+    }
+leave:
+    if (rv != APR_SUCCESS && rv != APR_EINVAL) {
+        md_result_printf(a->result, APR_EINVAL, "activating %s: cannot read %s or %s", a->name, kpath, cpath);
+        rv = APR_EINVAL;
+    }
+    return rv;
+}
+
+static apr_status_t check_entry(int *pnkeys, md_store_act_t *a, const char *fname,
+                                const apr_array_header_t *names)
+{
+    const char *path = md_file_join(a->p, a->staging, fname, NULL);
+    struct stat st;
+
+    if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        md_result_printf(a->result, APR_EINVAL, "activating %s: %s is not a regular file", a->name, path);
+        return APR_EINVAL;
+    }
+    if (md_store_fs__is_key_name(fname)) {
+        ++*pnkeys;
+        return check_pair(a, fname, names);
+    }
+    if (is_cert_name(fname)
+        && !has_name(names, apr_pstrcat(a->p, KEY_PREFIX, fname + strlen(CERT_PREFIX), NULL))) {
+        md_result_printf(a->result, APR_EINVAL, "activating %s: %s has no private key next to it",
+                         a->name, path);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t md_store_act__validate(md_store_act_t *a)
+{
+    apr_array_header_t *names = NULL;
+    apr_status_t rv;
+    int i, nkeys = 0;
+
+    rv = md_store_fs__list_dir(&names, a->staging, NULL, 1, a->p);
+    if (rv != APR_SUCCESS) {
+        md_result_printf(a->result, rv, "activating %s: cannot list %s", a->name, a->staging);
+        goto leave;
+    }
+    for (i = 0; i < names->nelts; ++i) {
+        rv = check_entry(&nkeys, a, APR_ARRAY_IDX(names, i, const char *), names);
+        if (rv != APR_SUCCESS) goto leave;
+    }
+    if (nkeys == 0) {
+        rv = APR_EINVAL;
+        md_result_printf(a->result, rv, "activating %s: %s holds no private key (privkey.pem)", a->name,
+                         a->staging);
+    }
+leave:
+    return rv;
+}
+
+/* One file into tmp/NAME.new, mode 0600: keys decrypted, everything else byte for byte. */
+static apr_status_t copy_one(md_store_act_t *a, const char *fname)
+{
+    const char *src = md_file_join(a->p, a->staging, fname, NULL);
+    const char *dest = md_file_join(a->p, a->t_new, fname, NULL);
+    const char *data = NULL;
+    char *raw = NULL;
+    md_pkey_t *pkey = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv;
+
+    if (md_store_fs__is_key_name(fname) || !strcmp(fname, ACCOUNT_KEY)) {
+        rv = md_store_fs__load_pkey(&pkey, a->store, src, a->result, a->p);
+        if (rv == APR_SUCCESS) rv = md_pkey_to_pem(&data, &len, pkey, NULL, 0, a->p);
+    }
+    else {
+        rv = md_file_read(&raw, &len, src, a->p);
+        data = raw;
+    }
+    if (rv != APR_SUCCESS) {
+        md_result_printf(a->result, rv, "activating %s: cannot read %s", a->name, src);
+        goto leave;
+    }
+    rv = md_file_write_atomic(dest, data, len, MD_FPERMS_SECRET, a->p);
+    if (rv != APR_SUCCESS) md_result_printf(a->result, rv, "activating %s: cannot write %s", a->name, dest);
+leave:
+    return rv;
+}
+
+apr_status_t md_store_act__build(md_store_act_t *a)
+{
+    apr_array_header_t *names = NULL;
+    apr_status_t rv;
+    int i;
+
+    rv = md_file_rm_rf(a->t_new, a->p);   /* a leftover of an interrupted copy */
+    if (rv == APR_SUCCESS) rv = md_store_fs__mkdir(a->t_new, md_store_fs__dir_perms(MD_SG_DOMAINS), a->p);
+    if (rv == APR_SUCCESS) rv = md_store_fs__list_dir(&names, a->staging, NULL, 1, a->p);
+    if (rv != APR_SUCCESS) {
+        md_result_printf(a->result, rv, "activating %s: cannot prepare %s", a->name, a->t_new);
+        goto leave;
+    }
+    for (i = 0; i < names->nelts; ++i) {
+        const char *fname = APR_ARRAY_IDX(names, i, const char *);
+        rv = copy_one(a, fname);
+        if (rv != APR_SUCCESS) goto leave;
+        md_store_act__step(a, apr_pstrcat(a->p, "copied ", fname, NULL));
+    }
+    /* each atomic write flushed the directory: the rename marks the copy complete */
+    rv = md_store_fs__rename(a->t_new, a->t_ready, a->p);
+    if (rv != APR_SUCCESS) {
+        md_result_printf(a->result, rv, "activating %s: cannot rename %s to %s", a->name, a->t_new,
+                         a->t_ready);
+        goto leave;
+    }
+    md_store_act__step(a, "ready");
+leave:
+    return rv;
+}
