@@ -1,0 +1,46 @@
+"""Smoke test of the httpd fixture: start, serve a static page, graceful restart, stop."""
+import os
+import urllib.request
+
+from rig.httpd import pid_alive
+
+
+def _get(url):
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        return resp.status, resp.read().decode()
+
+
+def test_httpd_start_graceful_stop(httpd):
+    with open(os.path.join(httpd.docroot, "hello.txt"), "w") as f:
+        f.write("hello from e2e\n")
+    httpd.start()
+    parent = httpd.pid
+    assert pid_alive(parent)
+    assert _get(httpd.url("/hello.txt")) == (200, "hello from e2e\n")
+    gen = httpd.generation()
+    old_children = httpd.children()
+    assert old_children
+
+    httpd.graceful_restart()
+    assert httpd.pid == parent
+    assert httpd.generation() > gen
+    assert _get(httpd.url("/hello.txt")) == (200, "hello from e2e\n")
+    assert "Doing graceful restart" in httpd.error_log_text()
+
+    children = httpd.children()
+    rc = httpd.stop()
+    assert rc == 0
+    assert not pid_alive(parent)
+    assert not [pid for pid in children + old_children if pid_alive(pid)]
+    assert "caught SIGTERM, shutting down" in httpd.error_log_text()
+
+
+def test_httpd_rejected_config_keeps_running(httpd):
+    httpd.start()
+    httpd.add_config("NoSuchDirective on")
+    try:
+        httpd.graceful_restart()
+        raise AssertionError("graceful restart with a bad config succeeded")
+    except RuntimeError as err:
+        assert "NoSuchDirective" in str(err)
+    assert _get(httpd.url("/"))[0] == 200
