@@ -11,7 +11,8 @@
 #define MD_DPERMS_PUBLIC  0755
 
 /* Write data to fpath atomically with the given mode (e.g. 0600): a reader sees the old file or the
- * complete new one, never a part; after return the content and the rename are on disk. */
+ * complete new one, never a part; after return the content and the rename are on disk. The temporary
+ * file is DIR/.NAME.tmp.XXXXXX (hidden); a crash may leave one behind, never a partial NAME. */
 apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
                                   apr_fileperms_t perms, apr_pool_t *p);
 /* Read a whole file. The buffer is NUL-terminated (not counted in *plen). */

@@ -53,7 +53,11 @@ static apr_status_t write_all(int fd, const void *data, apr_size_t len)
 apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
                                   apr_fileperms_t perms, apr_pool_t *p)
 {
-    char *tmp = apr_pstrcat(p, fpath, ".tmp.XXXXXX", NULL);
+    /* hidden, in the same directory (so the rename is atomic): DIR/.NAME.tmp.XXXXXX */
+    const char *slash = strrchr(fpath, '/');
+    char *tmp = slash ? apr_pstrcat(p, apr_pstrndup(p, fpath, (apr_size_t)(slash - fpath) + 1), ".",
+                                    slash + 1, ".tmp.XXXXXX", NULL)
+                      : apr_pstrcat(p, ".", fpath, ".tmp.XXXXXX", NULL);
     apr_status_t rv;
     int fd;
 
