@@ -385,6 +385,23 @@ END_TEST
 
 /* ---- made certificates -------------------------------------------------------------------------- */
 
+/* A DNS name that starts like an IPv4 address is a DNS name, in fallback certificates as in CSRs. */
+START_TEST(self_signed_ip_like_dns_name)
+{
+    apr_pool_t *p = md_test_pool();
+    md_cert_t *cert;
+    apr_array_header_t *dns, *ips;
+
+    ck_assert_int_eq(md_cert_self_sign(&cert, "1.2.3.4.nip.io", strs(p, "1.2.3.4.nip.io", "10.0.0.1", NULL, NULL),
+                                       ec_key(p), apr_time_from_sec(DAY_SEC), p), APR_SUCCESS);
+    ck_assert_int_eq(md_cert_get_dns_names(&dns, cert, p), APR_SUCCESS);
+    ck_assert_int_eq(md_cert_get_ip_addresses(&ips, cert, p), APR_SUCCESS);
+    assert_strs(dns, strs(p, "1.2.3.4.nip.io", NULL, NULL, NULL));
+    assert_strs(ips, strs(p, "10.0.0.1", NULL, NULL, NULL));
+    md_test_pool_done(p);
+}
+END_TEST
+
 static void check_self_signed(md_pkey_t *key, int sig_nid, apr_pool_t *p)
 {
     apr_array_header_t *names = strs(p, "example.org", "www.example.org", "192.0.2.7", "2001:db8::7"), *a;
@@ -620,6 +637,7 @@ Suite *md_test_cert_suite(void)
     tcase_add_test(tc, self_sign_long_name);
     tcase_add_test(tc, tls_alpn_01_dns);
     tcase_add_test(tc, tls_alpn_01_ip);
+    tcase_add_test(tc, self_signed_ip_like_dns_name);
     tcase_add_test(tc, verify_good_chain);
     tcase_add_test(tc, verify_missing_intermediate);
     tcase_add_test(tc, verify_expired_and_not_yet_valid);

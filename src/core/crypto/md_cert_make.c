@@ -8,6 +8,7 @@
 #include <openssl/x509v3.h>
 
 #include "md_cert.h"
+#include "md_crypt_int.h"
 
 #define MD_OID_ACME_IDENTIFIER "1.3.6.1.5.5.7.1.31"
 #define MD_SERIAL_BYTES 16
@@ -51,52 +52,14 @@ leave:
     return rv;
 }
 
-/* A DNS name, or an IP address when the name is an IPv4/IPv6 literal. */
-static GENERAL_NAME *san_make(const char *name)
-{
-    GENERAL_NAME *gen = GENERAL_NAME_new();
-    ASN1_OCTET_STRING *ip = a2i_IPADDRESS(name);
-    ASN1_IA5STRING *dns = NULL;
-
-    ERR_clear_error();
-    if (!gen) goto fail;
-    if (ip) {
-        GENERAL_NAME_set0_value(gen, GEN_IPADD, ip);
-        return gen;
-    }
-    dns = ASN1_IA5STRING_new();
-    if (!dns || !ASN1_STRING_set(dns, name, -1)) goto fail;
-    GENERAL_NAME_set0_value(gen, GEN_DNS, dns);
-    return gen;
-fail:
-    ASN1_IA5STRING_free(dns);
-    GENERAL_NAME_free(gen);
-    return NULL;
-}
-
 static apr_status_t add_sans(X509 *x, const apr_array_header_t *names)
 {
-    GENERAL_NAMES *gens = GENERAL_NAMES_new();
-    GENERAL_NAME *gen;
+    GENERAL_NAMES *gens;
     apr_status_t rv = APR_EGENERAL;
-    int i;
 
-    if (!names || names->nelts == 0) {
-        rv = APR_SUCCESS;   /* no SAN extension rather than an empty one */
-        goto leave;
-    }
-    if (!gens) goto leave;
-    for (i = 0; i < names->nelts; ++i) {
-        gen = san_make(APR_ARRAY_IDX(names, i, const char *));
-        if (!gen) goto leave;
-        if (!sk_GENERAL_NAME_push(gens, gen)) {
-            GENERAL_NAME_free(gen);
-            goto leave;
-        }
-    }
-    if (X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) != 1) goto leave;
-    rv = APR_SUCCESS;
-leave:
+    if (!names || names->nelts == 0) return APR_SUCCESS;   /* no SAN extension rather than an empty one */
+    gens = md_crypt__sans_make(names);
+    if (gens && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1) rv = APR_SUCCESS;
     GENERAL_NAMES_free(gens);
     return rv;
 }

@@ -1,6 +1,5 @@
 /* Certificate signing requests: subject CN, DNS and IP SANs, optional must-staple, SHA-256 signature. */
 #include <string.h>
-#include <arpa/inet.h>
 
 #include <apr_strings.h>
 #include <openssl/err.h>
@@ -9,60 +8,15 @@
 #include <openssl/x509v3.h>
 
 #include "md_csr.h"
+#include "md_crypt_int.h"
 
 #define MD_CSR_CN_MAX 64
 
-/* The raw address bytes when name is an IPv4 or IPv6 literal; returns their count, or 0. */
-static int ip_literal(unsigned char buf[16], const char *name)
-{
-    if (inet_pton(AF_INET, name, buf) == 1) return 4;
-    if (inet_pton(AF_INET6, name, buf) == 1) return 16;
-    return 0;
-}
-
-/* A SAN entry for one name: iPAddress for IP literals, dNSName otherwise. NULL on failure. */
-static GENERAL_NAME *san_make(const char *name)
-{
-    unsigned char ip[16];
-    int iplen = ip_literal(ip, name);
-    GENERAL_NAME *gen = GENERAL_NAME_new();
-    ASN1_STRING *value = NULL;
-
-    if (!gen) return NULL;
-    value = iplen ? ASN1_OCTET_STRING_new() : ASN1_IA5STRING_new();
-    if (!value) goto fail;
-    if (iplen) {
-        if (!ASN1_OCTET_STRING_set(value, ip, iplen)) goto fail;
-    }
-    else if (!ASN1_STRING_set(value, name, (int)strlen(name))) {
-        goto fail;
-    }
-    GENERAL_NAME_set0_value(gen, iplen ? GEN_IPADD : GEN_DNS, value);
-    return gen;
-fail:
-    ASN1_STRING_free(value);
-    GENERAL_NAME_free(gen);
-    return NULL;
-}
-
 static X509_EXTENSION *san_ext_make(const apr_array_header_t *names)
 {
-    GENERAL_NAMES *gens = GENERAL_NAMES_new();
-    X509_EXTENSION *ext = NULL;
-    GENERAL_NAME *gen;
-    int i;
+    GENERAL_NAMES *gens = md_crypt__sans_make(names);
+    X509_EXTENSION *ext = gens ? X509V3_EXT_i2d(NID_subject_alt_name, 0, gens) : NULL;
 
-    if (!gens) return NULL;
-    for (i = 0; i < names->nelts; ++i) {
-        gen = san_make(APR_ARRAY_IDX(names, i, const char *));
-        if (!gen) goto leave;
-        if (!sk_GENERAL_NAME_push(gens, gen)) {
-            GENERAL_NAME_free(gen);
-            goto leave;
-        }
-    }
-    ext = X509V3_EXT_i2d(NID_subject_alt_name, 0, gens);
-leave:
     GENERAL_NAMES_free(gens);
     return ext;
 }
@@ -118,7 +72,7 @@ static apr_status_t set_subject(X509_REQ *req, const char *first)
     X509_NAME *subject = X509_REQ_get_subject_name(req);
     size_t len = strlen(first);
 
-    if (ip_literal(ip, first) || len == 0 || len > MD_CSR_CN_MAX) return APR_SUCCESS;
+    if (md_crypt__ip_literal(ip, first) || len == 0 || len > MD_CSR_CN_MAX) return APR_SUCCESS;
     if (!X509_NAME_add_entry_by_NID(subject, NID_commonName, MBSTRING_UTF8,
                                     (const unsigned char *)first, (int)len, -1, 0)) {
         return APR_EGENERAL;
