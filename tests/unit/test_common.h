@@ -17,6 +17,14 @@ Suite *md_test_cert_suite(void);
 Suite *md_test_jws_suite(void);
 Suite *md_test_store_suite(void);
 Suite *md_test_http_suite(void);
+Suite *md_test_acme_suite(void);
+Suite *md_test_acme_acct_suite(void);
+Suite *md_test_acme_order_suite(void);
+Suite *md_test_md_suite(void);
+Suite *md_test_renew_suite(void);
+Suite *md_test_exec_suite(void);
+Suite *md_test_responder_suite(void);
+Suite *md_test_drive_suite(void);
 
 /* A fresh pool for one test; destroy it with md_test_pool_done. */
 apr_pool_t *md_test_pool(void);

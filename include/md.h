@@ -1,0 +1,90 @@
+/* The managed domain (MD): names, settings and state, and its md.json form (mod_md's format). */
+#ifndef MD_H
+#define MD_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "md_json.h"
+#include "md_pkey.h"
+#include "md_time.h"
+
+struct md_result_t;
+
+typedef enum {
+    MD_S_UNKNOWN = 0,      /* not yet looked at */
+    MD_S_INCOMPLETE = 1,   /* a certificate is missing or does not cover all names */
+    MD_S_COMPLETE = 2,     /* all certificates there and valid */
+    MD_S_EXPIRED = 3,      /* a certificate has expired */
+    MD_S_ERROR = 4,        /* the last renewal failed */
+    MD_S_MISSING_INFORMATION = 5,   /* e.g. no ToS agreement where the CA needs one */
+} md_state_t;
+
+typedef enum {
+    MD_RENEW_MANUAL = 0,   /* never renewed automatically */
+    MD_RENEW_AUTO = 1,     /* renewed when due (default) */
+    MD_RENEW_ALWAYS = 2,   /* also when the certificates are not in use (httpd) */
+} md_renew_mode_t;
+
+#define MD_RENEW_WINDOW_DEF "33%"
+#define MD_WARN_WINDOW_DEF  "10%"
+
+typedef struct md_t {
+    const char *name;                 /* the MD's name: its first domain */
+    apr_array_header_t *domains;      /* const char*: DNS names, "*." wildcards, IP addresses */
+    apr_array_header_t *contacts;     /* const char*: "mailto:..." */
+    apr_array_header_t *ca_urls;      /* const char*: CA directory URLs, in failover order */
+    const char *ca_effective;         /* the CA in use now (one of ca_urls) */
+    const char *ca_account;           /* the account id in the store, NULL until known */
+    const char *ca_agreement;         /* "accepted" (or a ToS URL), NULL when not agreed */
+    const char *ca_eab_kid;           /* external account binding */
+    const char *ca_eab_hmac;
+    const char *ca_file;              /* PEM roots for talking to the CA (CLI) */
+    apr_array_header_t *ca_challenges;/* const char*: challenge types in order of preference; empty: all */
+    apr_array_header_t *pks;          /* md_pkey_spec_t*: at least one; the first gets privkey.pem */
+    md_timeslice_t *renew_window;
+    md_timeslice_t *warn_window;
+    md_renew_mode_t renew_mode;
+    int must_staple;
+    int transitive;                   /* mod_md: 1 */
+    const char *profile;              /* ACME profile, NULL for the CA's default */
+    int profile_mandatory;
+    int ari_renewals;                 /* use ARI when the CA offers it (default 1) */
+    const char *preferred_chain;      /* issuer name of the preferred alternate chain, NULL */
+    const char *dns01_cmd;            /* program for dns-01 setup/teardown, NULL */
+    int dns01_version;                /* 1: "teardown DOMAIN", 2: "teardown DOMAIN TXT" */
+    int retry_failover;               /* failed attempts before the next CA, default 13 */
+    /* Installing for servers other than Apache (CLI): paths written after a renewal, and a program to run. */
+    const char *install_chain;        /* full chain (first key type) */
+    const char *install_key;          /* its private key */
+    int install_mode;                 /* mode of the installed key, default 0600 */
+    apr_array_header_t *install_cmd;  /* const char*: argv of the program run after installing, or empty */
+    md_state_t state;
+    const char *state_descr;
+} md_t;
+
+/* A new MD with mod_md's defaults: name = first domain, renew 33%, warn 10%, one P-256 key... see md.c. */
+md_t *md_create(const apr_array_header_t *domains, apr_pool_t *p);
+md_t *md_clone(const md_t *md, apr_pool_t *p);
+/* True when the MD's domains contain name (case-insensitive). */
+int md_contains(const md_t *md, const char *name);
+/* The first name two MDs have in common, or NULL. */
+const char *md_common_name(const md_t *a, const md_t *b);
+
+/* md.json: mod_md's keys ("name", "domains", "contacts", "ca" {"url","urls","account","agreement","eab",
+ * "challenges"}, "privkey" (an object for one key, an array for several), "state", "state-descr",
+ * "renew-mode", "renew-window", "warn-window", "must-staple", "transitive", "profile", "profile-mandatory",
+ * "ari-renewals") plus mdomain's own under "mdomain" {"ca-file", "dns01-cmd", "dns01-version",
+ * "preferred-chain", "retry-failover", "install" {...}}. Reading accepts what mod_md 2.x writes; bad values
+ * are APR_EINVAL with the key named in result. */
+md_json_t *md_to_json(const md_t *md, apr_pool_t *p);
+apr_status_t md_from_json(md_t **pmd, const md_json_t *json, struct md_result_t *result, apr_pool_t *p);
+
+/* The store file names of key number i: "privkey.pem"/"pubcert.pem" for i = 0, else
+ * "privkey.<spec name>.pem"/"pubcert.<spec name>.pem". */
+const char *md_pkey_aspect(const md_t *md, int i, apr_pool_t *p);
+const char *md_cert_aspect(const md_t *md, int i, apr_pool_t *p);
+
+const char *md_state_str(md_state_t state);   /* "unknown", "incomplete", "complete", "expired", "error", ... */
+
+#endif
