@@ -60,7 +60,8 @@ typedef struct md_acme_req_opts_t {
  * newNonce when empty), feeds the pool from every Replay-Nonce, retries badNonce up to
  * MD_ACME_BADNONCE_RETRIES times with a fresh nonce. A problem document (or any status >= 400) becomes
  * the result (problem type, detail, subproblems, ready_at from Retry-After) and a status from
- * md_acme_problem_status(). On success *presp is the 2xx response. */
+ * md_acme_problem_status(). On success *presp is the 2xx response; when the CA answered with an error,
+ * *presp is that answer (NULL only when there was none). */
 apr_status_t md_acme_post(md_http_response_t **presp, md_acme_t *acme, const char *url,
                           const md_json_t *payload, const md_acme_req_opts_t *opts,
                           struct md_result_t *result, apr_pool_t *p);

@@ -1,0 +1,42 @@
+/* Internals of the ACME client shared by its files: the md_acme_t struct and the nonce pool. */
+#ifndef MD_ACME_INT_H
+#define MD_ACME_INT_H
+
+#include <apr_pools.h>
+#include <apr_thread_mutex.h>
+
+#include "md_acme.h"
+#include "md_http.h"
+#include "md_json.h"
+#include "md_pkey.h"
+
+struct md_result_t;
+
+#define MD_ACME_NONCE_POOL 16     /* nonces kept, the oldest dropped first */
+#define MD_ACME_NONCE_MAXLEN 256  /* longer Replay-Nonce values are ignored */
+
+struct md_acme_t {
+    apr_pool_t *p;
+    const char *url;
+    md_http_t *http;
+    apr_thread_mutex_t *mutex;    /* guards directory, kid and key */
+    apr_thread_mutex_t *nonce_mutex;  /* guards the nonce pool */
+    md_json_t *directory;         /* NULL until md_acme_setup succeeded */
+    const char *kid;
+    md_pkey_t *key;
+    apr_interval_time_t poll_min;
+    apr_interval_time_t poll_max;
+    /* The nonce pool lives in fixed buffers, so that threads never allocate from acme->p. */
+    char nonces[MD_ACME_NONCE_POOL][MD_ACME_NONCE_MAXLEN];
+    int nonce_count;
+};
+
+/* Keep the Replay-Nonce of resp (when it is a valid base64url token). */
+void md_acme__nonce_put(md_acme_t *acme, const md_http_response_t *resp);
+/* A nonce for the next request: the newest in the pool, else a fresh one from HEAD newNonce. */
+apr_status_t md_acme__nonce_get(const char **pnonce, md_acme_t *acme, struct md_result_t *result,
+                                apr_pool_t *p);
+/* The number of nonces at hand (tests). */
+int md_acme__nonce_count(md_acme_t *acme);
+
+#endif
