@@ -41,7 +41,7 @@ typedef struct md_t {
     const char *ca_eab_hmac;
     const char *ca_file;              /* PEM roots for talking to the CA (CLI) */
     apr_array_header_t *ca_challenges;/* const char*: challenge types in order of preference; empty: all */
-    apr_array_header_t *pks;          /* md_pkey_spec_t*: at least one; the first gets privkey.pem */
+    apr_array_header_t *pks;          /* md_pkey_spec_t*: at least one (see md_pkey_aspect for file names) */
     md_timeslice_t *renew_window;
     md_timeslice_t *warn_window;
     md_renew_mode_t renew_mode;
@@ -61,9 +61,14 @@ typedef struct md_t {
     apr_array_header_t *install_cmd;  /* const char*: argv of the program run after installing, or empty */
     md_state_t state;
     const char *state_descr;
+    /* md.json keys this struct does not model (mod_md's "require-https", "stapling", "proto", "cert-files",
+     * "pkey-files", "ca"."proto", keys of newer versions...), in md.json's shape: md_to_json writes them back
+     * so a rewrite loses nothing. NULL when there are none. */
+    md_json_t *extra;
 } md_t;
 
-/* A new MD with mod_md's defaults: name = first domain, renew 33%, warn 10%, one P-256 key... see md.c. */
+/* A new MD with mod_md's defaults: name = first domain, renew 33%, warn 10%, one RSA 2048 key (mod_md's
+ * MDPrivateKeys default)... see md.c. Duplicate domains (ignoring case) are dropped. */
 md_t *md_create(const apr_array_header_t *domains, apr_pool_t *p);
 md_t *md_clone(const md_t *md, apr_pool_t *p);
 /* True when the MD's domains contain name (case-insensitive). */
@@ -71,17 +76,19 @@ int md_contains(const md_t *md, const char *name);
 /* The first name two MDs have in common, or NULL. */
 const char *md_common_name(const md_t *a, const md_t *b);
 
-/* md.json: mod_md's keys ("name", "domains", "contacts", "ca" {"url","urls","account","agreement","eab",
- * "challenges"}, "privkey" (an object for one key, an array for several), "state", "state-descr",
- * "renew-mode", "renew-window", "warn-window", "must-staple", "transitive", "profile", "profile-mandatory",
- * "ari-renewals") plus mdomain's own under "mdomain" {"ca-file", "dns01-cmd", "dns01-version",
- * "preferred-chain", "retry-failover", "install" {...}}. Reading accepts what mod_md 2.x writes; bad values
- * are APR_EINVAL with the key named in result. */
+/* md.json: mod_md's keys in mod_md's order ("name", "domains", "contacts", "transitive", "ca" {"account",
+ * "proto", "url", "urls", "agreement", "challenges"}, "privkey" (an object for one key, an array for several;
+ * left out for the default single RSA 2048, as mod_md does), "state", "state-descr", "renew-mode",
+ * "renew-window", "warn-window", "must-staple", "cmd-dns-01", "eab" {"kid","hmac"}, "profile",
+ * "profile-mandatory", "ari-renewals") plus mdomain's own under "mdomain" {"ca-file", "dns01-version",
+ * "preferred-chain", "retry-failover", "install" {"chain","key","mode","cmd"}}, written only when not
+ * default. Reading accepts what mod_md 2.x writes; bad values are APR_EINVAL with the key named in result. */
 md_json_t *md_to_json(const md_t *md, apr_pool_t *p);
 apr_status_t md_from_json(md_t **pmd, const md_json_t *json, struct md_result_t *result, apr_pool_t *p);
 
-/* The store file names of key number i: "privkey.pem"/"pubcert.pem" for i = 0, else
- * "privkey.<spec name>.pem"/"pubcert.<spec name>.pem". */
+/* The store file names of key number i, as mod_md names them: "privkey.pem"/"pubcert.pem" for an RSA key,
+ * else "privkey.<spec name>.pem"/"pubcert.<spec name>.pem" (lowercase), e.g. "privkey.secp256r1.pem" even
+ * when that key is the only one. NULL when i is out of range. */
 const char *md_pkey_aspect(const md_t *md, int i, apr_pool_t *p);
 const char *md_cert_aspect(const md_t *md, int i, apr_pool_t *p);
 

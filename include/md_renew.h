@@ -24,8 +24,9 @@ int md_renew_is_due(const md_t *md, const apr_array_header_t *validities, apr_ti
 int md_renew_should_warn(const md_t *md, const apr_array_header_t *validities, apr_time_t now);
 
 /* The delay before retry number 'errors' (1, 2, ...) after a failure: base * 2^(errors-1), capped at one
- * day, with ±50% jitter from rand01 (0..1: 0 gives -50%, 1 gives +50%). A CA's Retry-After (ready_at > now)
- * is honoured when later. */
+ * day, with ±50% jitter from rand01 (0..1: 0 gives -50%, 1 gives +50%). The cap applies after the jitter too,
+ * so the delay is never more than a day; errors <= 0 is no delay. A CA's Retry-After (ready_at > now) is
+ * honoured when later, even beyond a day. */
 apr_interval_time_t md_renew_retry_delay(int errors, apr_interval_time_t base, double rand01,
                                          apr_time_t ready_at, apr_time_t now);
 /* The CA to use after 'errors' failed attempts: ca_urls[(errors / retry_failover) % n]; the first when

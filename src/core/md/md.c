@@ -1,0 +1,185 @@
+/* The managed domain model: creation with mod_md's defaults, deep copies, name look-ups, store file names. */
+#include <strings.h>
+
+#include <apr_strings.h>
+
+#include "md.h"
+#include "md_md_int.h"
+
+static const char *const state_names[] = {
+    "unknown", "incomplete", "complete", "expired", "error", "missing-information",
+};
+
+apr_array_header_t *md_md__strs_copy(const apr_array_header_t *src, int dedup, apr_pool_t *p)
+{
+    apr_array_header_t *dest = apr_array_make(p, src && src->nelts ? src->nelts : 2, sizeof(const char *));
+    const char *s;
+    int i;
+
+    for (i = 0; src && i < src->nelts; ++i) {
+        s = APR_ARRAY_IDX(src, i, const char *);
+        if (!s || (dedup && md_md__strs_index(dest, s) >= 0)) continue;
+        APR_ARRAY_PUSH(dest, const char *) = apr_pstrdup(p, s);
+    }
+    return dest;
+}
+
+int md_md__strs_index(const apr_array_header_t *a, const char *s)
+{
+    int i;
+
+    for (i = 0; a && s && i < a->nelts; ++i) {
+        if (!strcasecmp(APR_ARRAY_IDX(a, i, const char *), s)) return i;
+    }
+    return -1;
+}
+
+md_timeslice_t *md_md__timeslice_make(int percent, apr_interval_time_t len, apr_pool_t *p)
+{
+    md_timeslice_t *ts = apr_pcalloc(p, sizeof(*ts));
+
+    ts->percent = percent;
+    ts->len = len;
+    return ts;
+}
+
+md_pkey_spec_t *md_md__pkey_spec_default(apr_pool_t *p)
+{
+    md_pkey_spec_t *spec = apr_pcalloc(p, sizeof(*spec));
+
+    spec->type = MD_PKEY_RSA;
+    spec->bits = MD_PKEY_RSA_BITS_DEF;
+    return spec;
+}
+
+md_t *md_create(const apr_array_header_t *domains, apr_pool_t *p)
+{
+    md_t *md = apr_pcalloc(p, sizeof(*md));
+
+    md->domains = md_md__strs_copy(domains, 1, p);
+    md->name = md->domains->nelts ? APR_ARRAY_IDX(md->domains, 0, const char *) : NULL;
+    md->contacts = apr_array_make(p, 2, sizeof(const char *));
+    md->ca_urls = apr_array_make(p, 2, sizeof(const char *));
+    md->ca_challenges = apr_array_make(p, 3, sizeof(const char *));
+    md->pks = apr_array_make(p, 2, sizeof(md_pkey_spec_t *));
+    APR_ARRAY_PUSH(md->pks, md_pkey_spec_t *) = md_md__pkey_spec_default(p);
+    md->renew_window = md_md__timeslice_make(MD_MD_RENEW_PERCENT_DEF, 0, p);
+    md->warn_window = md_md__timeslice_make(MD_MD_WARN_PERCENT_DEF, 0, p);
+    md->renew_mode = MD_RENEW_AUTO;
+    md->transitive = 1;
+    md->ari_renewals = 1;
+    md->dns01_version = MD_MD_DNS01_VERSION_DEF;
+    md->retry_failover = MD_MD_RETRY_FAILOVER_DEF;
+    md->install_mode = MD_MD_INSTALL_MODE_DEF;
+    md->install_cmd = apr_array_make(p, 2, sizeof(const char *));
+    md->state = MD_S_UNKNOWN;
+    return md;
+}
+
+static const char *dup_or_null(const char *s, apr_pool_t *p)
+{
+    return s ? apr_pstrdup(p, s) : NULL;
+}
+
+static apr_array_header_t *pks_copy(const apr_array_header_t *src, apr_pool_t *p)
+{
+    apr_array_header_t *dest = apr_array_make(p, src && src->nelts ? src->nelts : 1, sizeof(md_pkey_spec_t *));
+    const md_pkey_spec_t *from;
+    md_pkey_spec_t *to;
+    int i;
+
+    for (i = 0; src && i < src->nelts; ++i) {
+        from = APR_ARRAY_IDX(src, i, const md_pkey_spec_t *);
+        if (!from) continue;
+        to = apr_pmemdup(p, from, sizeof(*to));
+        to->curve = dup_or_null(from->curve, p);
+        APR_ARRAY_PUSH(dest, md_pkey_spec_t *) = to;
+    }
+    return dest;
+}
+
+static md_timeslice_t *ts_copy(const md_timeslice_t *ts, apr_pool_t *p)
+{
+    return ts ? apr_pmemdup(p, ts, sizeof(*ts)) : NULL;
+}
+
+md_t *md_clone(const md_t *md, apr_pool_t *p)
+{
+    md_t *c;
+
+    if (!md) return NULL;
+    c = apr_pmemdup(p, md, sizeof(*c));
+    c->name = dup_or_null(md->name, p);
+    c->domains = md_md__strs_copy(md->domains, 0, p);
+    c->contacts = md_md__strs_copy(md->contacts, 0, p);
+    c->ca_urls = md_md__strs_copy(md->ca_urls, 0, p);
+    c->ca_effective = dup_or_null(md->ca_effective, p);
+    c->ca_account = dup_or_null(md->ca_account, p);
+    c->ca_agreement = dup_or_null(md->ca_agreement, p);
+    c->ca_eab_kid = dup_or_null(md->ca_eab_kid, p);
+    c->ca_eab_hmac = dup_or_null(md->ca_eab_hmac, p);
+    c->ca_file = dup_or_null(md->ca_file, p);
+    c->ca_challenges = md_md__strs_copy(md->ca_challenges, 0, p);
+    c->pks = pks_copy(md->pks, p);
+    c->renew_window = ts_copy(md->renew_window, p);
+    c->warn_window = ts_copy(md->warn_window, p);
+    c->profile = dup_or_null(md->profile, p);
+    c->preferred_chain = dup_or_null(md->preferred_chain, p);
+    c->dns01_cmd = dup_or_null(md->dns01_cmd, p);
+    c->install_chain = dup_or_null(md->install_chain, p);
+    c->install_key = dup_or_null(md->install_key, p);
+    c->install_cmd = md_md__strs_copy(md->install_cmd, 0, p);
+    c->state_descr = dup_or_null(md->state_descr, p);
+    c->extra = md->extra ? md_json_clone(md->extra, p) : NULL;
+    return c;
+}
+
+int md_contains(const md_t *md, const char *name)
+{
+    return md && md_md__strs_index(md->domains, name) >= 0;
+}
+
+const char *md_common_name(const md_t *a, const md_t *b)
+{
+    const char *name;
+    int i;
+
+    if (!a || !b || !a->domains) return NULL;
+    for (i = 0; i < a->domains->nelts; ++i) {
+        name = APR_ARRAY_IDX(a->domains, i, const char *);
+        if (md_contains(b, name)) return name;
+    }
+    return NULL;
+}
+
+/* mod_md's rule: an RSA key is "<base>.pem", any other "<base>.<spec name>.pem", all lowercase. */
+static const char *aspect(const md_t *md, int i, const char *base, apr_pool_t *p)
+{
+    const md_pkey_spec_t *spec;
+    char *name, *c;
+
+    if (!md || !md->pks || i < 0 || i >= md->pks->nelts) return NULL;
+    spec = APR_ARRAY_IDX(md->pks, i, const md_pkey_spec_t *);
+    if (!spec || spec->type == MD_PKEY_RSA) return apr_pstrcat(p, base, ".pem", NULL);
+    name = apr_pstrcat(p, base, ".", md_pkey_spec_name(spec, p), ".pem", NULL);
+    for (c = name; *c; ++c) {
+        if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+    }
+    return name;
+}
+
+const char *md_pkey_aspect(const md_t *md, int i, apr_pool_t *p)
+{
+    return aspect(md, i, "privkey", p);
+}
+
+const char *md_cert_aspect(const md_t *md, int i, apr_pool_t *p)
+{
+    return aspect(md, i, "pubcert", p);
+}
+
+const char *md_state_str(md_state_t state)
+{
+    if ((int)state < 0 || (size_t)state >= sizeof(state_names) / sizeof(state_names[0])) return "unknown";
+    return state_names[state];
+}

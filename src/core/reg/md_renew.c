@@ -1,0 +1,98 @@
+/* Renewal decisions: when an MD is due, when to warn, how long to wait after a failure, which CA to try. */
+#include "md_renew.h"
+
+#define MD_RENEW_DAY       APR_INT64_C(86400000000)   /* one day in microseconds */
+#define MD_RENEW_PERCENT   33
+#define MD_WARN_PERCENT    10
+
+static const md_timeslice_t renew_def = { 0, MD_RENEW_PERCENT };
+static const md_timeslice_t warn_def = { 0, MD_WARN_PERCENT };
+
+/* The validity of certificate i, or NULL when it is missing (also past the end of the array). */
+static const md_cert_validity_t *validity_at(const apr_array_header_t *validities, int i)
+{
+    if (!validities || i < 0 || i >= validities->nelts) return NULL;
+    return APR_ARRAY_IDX(validities, i, const md_cert_validity_t *);
+}
+
+/* How many certificates the MD needs: one per key spec, at least one, and no fewer than given. */
+static int cert_count(const md_t *md, const apr_array_header_t *validities)
+{
+    int n = (md->pks && md->pks->nelts > 0) ? md->pks->nelts : 1;
+
+    if (validities && validities->nelts > n) n = validities->nelts;
+    return n;
+}
+
+apr_time_t md_renew_due(const md_t *md, const apr_array_header_t *validities, apr_time_t ari_pick)
+{
+    const md_timeslice_t *window = md->renew_window ? md->renew_window : &renew_def;
+    const md_cert_validity_t *v;
+    apr_time_t due = 0, t;
+    int i, n = cert_count(md, validities);
+
+    for (i = 0; i < n; ++i) {
+        v = validity_at(validities, i);
+        if (!v) return 0;   /* a missing certificate: due now */
+        t = v->not_after - md_timeslice_length(window, v->not_before, v->not_after);
+        if (i == 0 || t < due) due = t;
+    }
+    if (md->ari_renewals && ari_pick != 0 && ari_pick < due) due = ari_pick;
+    return due;
+}
+
+int md_renew_is_due(const md_t *md, const apr_array_header_t *validities, apr_time_t ari_pick, apr_time_t now)
+{
+    return md_renew_due(md, validities, ari_pick) <= now;
+}
+
+int md_renew_should_warn(const md_t *md, const apr_array_header_t *validities, apr_time_t now)
+{
+    const md_timeslice_t *window = md->warn_window ? md->warn_window : &warn_def;
+    const md_cert_validity_t *v;
+    int i;
+
+    for (i = 0; validities && i < validities->nelts; ++i) {
+        v = validity_at(validities, i);
+        if (!v) continue;   /* nothing there to expire */
+        if (now >= v->not_after || md_timeslice_covers(window, v->not_before, v->not_after, now)) return 1;
+    }
+    return 0;
+}
+
+/* base * 2^(errors-1), at most one day, without overflowing. */
+static apr_interval_time_t backoff(int errors, apr_interval_time_t base)
+{
+    apr_interval_time_t delay = base;
+    int i;
+
+    if (errors <= 0 || base <= 0) return 0;
+    if (base >= MD_RENEW_DAY) return MD_RENEW_DAY;
+    for (i = 1; i < errors && delay < MD_RENEW_DAY; ++i) delay *= 2;
+    return delay < MD_RENEW_DAY ? delay : MD_RENEW_DAY;
+}
+
+apr_interval_time_t md_renew_retry_delay(int errors, apr_interval_time_t base, double rand01,
+                                         apr_time_t ready_at, apr_time_t now)
+{
+    apr_interval_time_t delay = backoff(errors, base);
+
+    if (rand01 != rand01) rand01 = 0.5;   /* NaN: no jitter */
+    else if (rand01 < 0.0) rand01 = 0.0;
+    else if (rand01 > 1.0) rand01 = 1.0;
+    /* factor 0.5 .. 1.5; the cap applies after the jitter, so a retry is never more than a day away */
+    delay = (apr_interval_time_t)((double)delay * (0.5 + rand01));
+    if (delay > MD_RENEW_DAY) delay = MD_RENEW_DAY;
+    /* the CA's Retry-After wins when later, even beyond a day: asking earlier only earns another refusal */
+    if (ready_at > now && ready_at - now > delay) delay = ready_at - now;
+    return delay;
+}
+
+const char *md_renew_ca_for(const md_t *md, int errors)
+{
+    int n = md->ca_urls ? md->ca_urls->nelts : 0;
+
+    if (n == 0) return NULL;
+    if (n == 1 || md->retry_failover <= 0 || errors <= 0) return APR_ARRAY_IDX(md->ca_urls, 0, const char *);
+    return APR_ARRAY_IDX(md->ca_urls, (errors / md->retry_failover) % n, const char *);
+}
