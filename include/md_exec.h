@@ -27,7 +27,9 @@ const char *md_exec_outcome_str(md_exec_outcome_t outcome);   /* "ok", "failed",
  * captured (up to 64 KiB, the rest dropped). Killed (SIGTERM, then SIGKILL after 2s) when it runs longer
  * than timeout. *pexit: the exit code, or 128+signal when it died of a signal. A program that cannot be
  * started, or that timed out, is an error (APR_ENOENT, APR_TIMEUP...) with the program named in result.
- * A non-zero exit is NOT an error of md_exec_run: callers judge it with md_exec_outcome(). */
+ * A non-zero exit is NOT an error of md_exec_run: callers judge it with md_exec_outcome().
+ * argv[0] without a '/' is looked up in $PATH (before the fork); timeout <= 0 means no limit. The program
+ * runs in a process group of its own: on timeout the whole group is killed. */
 apr_status_t md_exec_run(int *pexit, const char **poutput, const apr_array_header_t *argv,
                          apr_table_t *env, apr_interval_time_t timeout, struct md_result_t *result,
                          apr_pool_t *p);
