@@ -63,6 +63,10 @@ apr_status_t md_store_purge(md_store_t *store, md_store_group_t group, const cha
  * (N the next free number), else APR_EEXIST. */
 apr_status_t md_store_move(md_store_t *store, md_store_group_t from, md_store_group_t to,
                            const char *name, int archive, apr_pool_t *p);
+/* Move GROUP/NAME to archive/NAME.N (N the next free number); *pdest (may be NULL) gets the archive name
+ * "NAME.N". APR_ENOENT when GROUP/NAME does not exist. */
+apr_status_t md_store_archive(const char **pdest, md_store_t *store, md_store_group_t group, const char *name,
+                              apr_pool_t *p);
 /* The names in a group (directory entries, sorted) matching an fnmatch pattern ("*" for all). */
 apr_status_t md_store_list(apr_array_header_t **pnames, md_store_t *store, md_store_group_t group,
                            const char *pattern, apr_pool_t *p);

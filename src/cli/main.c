@@ -1,36 +1,44 @@
-/* The mdomain command: entry point and usage. Verbs arrive with the ACME engine. */
+/* The mdomain command: entry point and the table of verbs. */
 #include <stdio.h>
 #include <string.h>
-#include <stdlib.h>
+#include <apr_general.h>
 
-static void usage(FILE *out)
-{
-    fputs("usage: mdomain [options] VERB [args]\n"
-          "\n"
-          "Automatic certificate management with ACME (RFC 8555).\n"
-          "\n"
-          "options:\n"
-          "  -h, --help       show this help and exit\n"
-          "  -V, --version    print the version and exit\n"
-          "\n"
-          "Verbs (add, list, show, drive, revoke, account) come with the ACME engine.\n", out);
-}
+#include "cli.h"
+
+static const cli_verb_t verbs[] = {
+    { "add", cli_verb_add, "NAME [NAME...]", "a new managed domain" },
+    { "list", cli_verb_list, "", "all managed domains" },
+    { "show", cli_verb_show, "NAME", "one managed domain" },
+    { "drive", cli_verb_drive, "[NAME...]", "obtain or renew what is due" },
+    { "renew", cli_verb_drive, "[NAME...]", "alias of drive" },
+    { "revoke", cli_verb_revoke, "NAME", "revoke the certificates of a managed domain" },
+    { "remove", cli_verb_remove, "NAME", "forget a managed domain" },
+    { "account", cli_verb_account, "show|update|rollover|deactivate [ID]", "ACME accounts" },
+};
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
+    md_cli_t cli;
+    size_t i;
+    int rc;
+
+    apr_initialize();
+    memset(&cli, 0, sizeof(cli));
+    apr_pool_create(&cli.p, NULL);
+    rc = cli_parse(&cli, argc, argv);
+    if (rc >= 0) goto leave;
+    rc = CLI_EXIT_USAGE;
+    for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); ++i) {
+        if (!strcmp(verbs[i].name, cli.verb)) {
+            rc = verbs[i].fn(&cli);
+            goto leave;
+        }
     }
-    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(stdout);
-        return 0;
-    }
-    if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
-        printf("mdomain %s\n", MD_VERSION);
-        return 0;
-    }
-    fprintf(stderr, "mdomain: unknown verb or option '%s'\n", argv[1]);
-    usage(stderr);
-    return 2;
+    fprintf(stderr, "mdomain: unknown verb '%s'\n", cli.verb);
+    cli_usage(stderr);
+leave:
+    fflush(stdout);
+    apr_pool_destroy(cli.p);
+    apr_terminate();
+    return rc;
 }

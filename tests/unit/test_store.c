@@ -453,6 +453,12 @@ START_TEST(move_with_archive)
     ck_assert_int_eq(md_store_load((void **)&text, store, MD_SG_ARCHIVE, "x.2", "md.json", MD_SV_TEXT, NULL, p),
                      APR_SUCCESS);
     ck_assert_str_eq(text, "two");
+    /* archiving a whole set takes the next number */
+    ck_assert_int_eq(md_store_archive(&text, store, MD_SG_DOMAINS, "x", p), APR_SUCCESS);
+    ck_assert_str_eq(text, "x.3");
+    ck_assert(!md_store_exists(store, MD_SG_DOMAINS, "x", NULL, p));
+    ck_assert_int_eq(md_store_archive(&text, store, MD_SG_DOMAINS, "x", p), APR_ENOENT);
+    ck_assert_int_eq(md_store_archive(NULL, store, MD_SG_DOMAINS, "../x", p), APR_EINVAL);
     md_test_rmdir(dir, p);
     md_test_pool_done(p);
 }

@@ -74,6 +74,23 @@ apr_status_t md_store_fs__archive(const char **pdest, md_store_t *store, const c
     return rv;
 }
 
+apr_status_t md_store_archive(const char **pdest, md_store_t *store, md_store_group_t group, const char *name,
+                              apr_pool_t *p)
+{
+    const char *path, *dest = NULL;
+    struct stat st;
+    apr_status_t rv;
+
+    if (pdest) *pdest = NULL;
+    if (!name || group == MD_SG_NONE || group == MD_SG_ARCHIVE) return APR_EINVAL;
+    rv = md_store_fs__path(&path, store, group, name, NULL, p);
+    if (rv != APR_SUCCESS) return rv;
+    if (lstat(path, &st) != 0) return APR_ENOENT;
+    rv = md_store_fs__archive(&dest, store, path, name, p);
+    if (rv == APR_SUCCESS && pdest) *pdest = apr_pstrdup(p, strrchr(dest, '/') + 1);
+    return rv;
+}
+
 apr_status_t md_store_move(md_store_t *store, md_store_group_t from, md_store_group_t to,
                            const char *name, int archive, apr_pool_t *p)
 {

@@ -1,0 +1,63 @@
+/* Driving a renewal: the re-entrant job that takes an MD from "due" to a staged (and optionally activated)
+ * set of certificates, saving its progress in staging/NAME/job.json after every step. */
+#ifndef MD_DRIVE_H
+#define MD_DRIVE_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include <apr_thread_mutex.h>
+
+#include "md.h"
+#include "md_http.h"
+#include "md_json.h"
+#include "md_responder.h"
+#include "md_store.h"
+
+struct md_result_t;
+
+/* Progress messages for the operator (the CLI prints them with -v, httpd logs them). */
+typedef void md_drive_log_cb(void *baton, const char *md_name, const char *message);
+
+typedef struct md_drive_env_t {
+    md_store_t *store;
+    md_responders_t *responders;        /* who answers challenges */
+    md_http_options_t http_opts;        /* proxy, timeouts; the CA file comes from the MD when set */
+    apr_interval_time_t poll_min, poll_max;   /* 0: the ACME client's defaults */
+    apr_interval_time_t authz_timeout;  /* 0: 5 minutes */
+    apr_interval_time_t order_timeout;  /* 0: 5 minutes */
+    apr_interval_time_t retry_base;     /* first retry delay after a failure, 0: 5 seconds */
+    md_drive_log_cb *log;              /* called from the driving thread; must be thread-safe */
+    void *log_baton;
+    apr_thread_mutex_t *account_lock;   /* when MDs are driven in parallel: one finds or registers
+                                                 the CA's account, the others then share it */
+} md_drive_env_t;
+
+/* What a drive did. */
+typedef enum {
+    MD_DRIVE_NOT_DUE,      /* certificates valid and not in any renewal window: nothing asked of the CA */
+    MD_DRIVE_BACKING_OFF,  /* an earlier attempt failed and its retry time has not come */
+    MD_DRIVE_STAGED,       /* new certificates are in staging/NAME */
+    MD_DRIVE_ACTIVATED,    /* ... and were activated into domains/NAME */
+    MD_DRIVE_FAILED,
+} md_drive_outcome_t;
+
+const char *md_drive_outcome_str(md_drive_outcome_t outcome);
+
+typedef struct md_drive_flags_t {
+    int force;       /* renew now, whatever the windows say */
+    int activate;    /* activate the staged set at the end (the CLI); httpd activates at restart */
+} md_drive_flags_t;
+
+/* Drive the MD stored in domains/NAME. Resumes a job found in staging/NAME. On failure the job records the
+ * error count and the next retry time (back-off with jitter, CA failover), and result says why.
+ * *pnext: when to look again (renewal due time, or the retry time). */
+apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,
+                      const char *name, const md_drive_flags_t *flags, struct md_result_t *result,
+                      apr_pool_t *p);
+
+/* The validity of the certificates in GROUP/NAME (array of md_cert_validity_t*, NULL for a missing one),
+ * one per key spec of md. */
+apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *store, md_store_group_t group,
+                                 const md_t *md, apr_pool_t *p);
+
+#endif

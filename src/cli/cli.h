@@ -1,0 +1,90 @@
+/* The mdomain command's shared state: parsed options, the store, output helpers, and the verbs. */
+#ifndef MD_CLI_H
+#define MD_CLI_H
+
+#include <stdio.h>
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "md_json.h"
+#include "md_result.h"
+#include "md_store.h"
+
+#define CLI_EXIT_OK    0
+#define CLI_EXIT_ERROR 1
+#define CLI_EXIT_USAGE 2
+
+typedef struct md_cli_t {
+    apr_pool_t *p;
+    /* global options */
+    const char *store_dir;
+    const char *ca;                 /* -a: URL or known name */
+    const char *ca_file;
+    const char *terms;              /* -t accepted */
+    apr_array_header_t *contacts;
+    const char *eab_kid, *eab_hmac, *eab_file;
+    int json, verbose, quiet;
+    /* verb options */
+    apr_array_header_t *keys;       /* --key */
+    apr_array_header_t *challenges; /* --challenge */
+    const char *profile;
+    const char *dns_cmd;
+    const char *preferred_chain;
+    int force;
+    int http_port, tls_port;
+    const char *listen_addr;
+    const char *webroot;
+    const char *reason;
+    const char *install_chain, *install_key, *install_cmd;
+    int install_mode;               /* -1: not given */
+    /* the verb and its arguments */
+    const char *verb;
+    apr_array_header_t *args;       /* const char* */
+    md_store_t *store;              /* opened by cli_store_open */
+} md_cli_t;
+
+typedef int cli_verb_fn(md_cli_t *cli);
+
+typedef struct cli_verb_t {
+    const char *name;
+    cli_verb_fn *fn;
+    const char *usage;      /* arguments, e.g. "NAME [NAME...]" */
+    const char *summary;
+} cli_verb_t;
+
+/* Parse argv into cli; on a usage error prints why and returns CLI_EXIT_USAGE, on --help/--version
+ * prints and returns CLI_EXIT_OK with cli->verb NULL; otherwise -1. */
+int cli_parse(md_cli_t *cli, int argc, char **argv);
+void cli_usage(FILE *out);
+
+/* Open the store of -d (creating it). On failure prints the reason. */
+int cli_store_open(md_cli_t *cli);
+/* Print an error: as {"status": "error", "detail": ...} with --json, else "mdomain: ..." on stderr. */
+int cli_fail(md_cli_t *cli, int exit_code, const md_result_t *result);
+int cli_failf(md_cli_t *cli, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Print a JSON document on stdout (indented). */
+void cli_json_out(md_cli_t *cli, const md_json_t *json);
+/* Print a line for humans (not with --json or --quiet). */
+void cli_say(md_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Verbs. */
+int cli_verb_add(md_cli_t *cli);
+int cli_verb_list(md_cli_t *cli);
+int cli_verb_show(md_cli_t *cli);
+int cli_verb_drive(md_cli_t *cli);
+int cli_verb_revoke(md_cli_t *cli);
+int cli_verb_account(md_cli_t *cli);
+int cli_verb_remove(md_cli_t *cli);
+
+struct md_acme_t;
+/* An ACME client for ca_url trusting ca_file (NULL: the system's roots), directory fetched. */
+apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
+                          md_result_t *result);
+
+/* After activation: write the MD's chain and key to its install paths and run its install program. */
+apr_status_t cli_install(md_cli_t *cli, const char *name, md_result_t *result);
+
+/* An MD's summary as JSON (md.json plus its certificates and job) for list/show/drive output. */
+md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p);
+
+#endif

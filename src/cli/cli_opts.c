@@ -1,0 +1,172 @@
+/* The mdomain command's options: one table for global and verb options, which may stand anywhere. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <apr_strings.h>
+
+#include "cli.h"
+
+enum {
+    OPT_CA_FILE = 256, OPT_EAB, OPT_EAB_FILE, OPT_KEY, OPT_CHALLENGE, OPT_PROFILE, OPT_DNS_CMD, OPT_FORCE,
+    OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
+    OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN,
+};
+
+static const struct option long_opts[] = {
+    { "dir", required_argument, NULL, 'd' },
+    { "acme", required_argument, NULL, 'a' },
+    { "ca-file", required_argument, NULL, OPT_CA_FILE },
+    { "terms", required_argument, NULL, 't' },
+    { "contact", required_argument, NULL, 'c' },
+    { "eab", required_argument, NULL, OPT_EAB },
+    { "eab-file", required_argument, NULL, OPT_EAB_FILE },
+    { "json", no_argument, NULL, 'j' },
+    { "verbose", no_argument, NULL, 'v' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { "key", required_argument, NULL, OPT_KEY },
+    { "challenge", required_argument, NULL, OPT_CHALLENGE },
+    { "profile", required_argument, NULL, OPT_PROFILE },
+    { "dns-cmd", required_argument, NULL, OPT_DNS_CMD },
+    { "preferred-chain", required_argument, NULL, OPT_PREFERRED_CHAIN },
+    { "force", no_argument, NULL, OPT_FORCE },
+    { "http-port", required_argument, NULL, OPT_HTTP_PORT },
+    { "tls-port", required_argument, NULL, OPT_TLS_PORT },
+    { "listen", required_argument, NULL, OPT_LISTEN },
+    { "webroot", required_argument, NULL, OPT_WEBROOT },
+    { "reason", required_argument, NULL, OPT_REASON },
+    { "install-chain", required_argument, NULL, OPT_INSTALL_CHAIN },
+    { "install-key", required_argument, NULL, OPT_INSTALL_KEY },
+    { "install-mode", required_argument, NULL, OPT_INSTALL_MODE },
+    { "install-cmd", required_argument, NULL, OPT_INSTALL_CMD },
+    { NULL, 0, NULL, 0 },
+};
+
+void cli_usage(FILE *out)
+{
+    fputs("usage: mdomain [options] VERB [args]\n"
+          "\n"
+          "Automatic certificate management with ACME (RFC 8555).\n"
+          "\n"
+          "verbs:\n"
+          "  add NAME [NAME...]      a new managed domain (MD) named after its first NAME\n"
+          "  list                    all MDs with their state and certificates\n"
+          "  show NAME               one MD in detail\n"
+          "  drive [NAME...]         obtain or renew what is due (alias: renew); all MDs when none named\n"
+          "  revoke NAME             revoke the MD's certificates\n"
+          "  remove NAME             forget an MD (its certificates stay in archive/)\n"
+          "  account show|update|rollover|deactivate [ID]\n"
+          "\n"
+          "global options:\n"
+          "  -d, --dir STORE         the store directory (default $MDOMAIN_STORE or /var/lib/mdomain)\n"
+          "  -a, --acme URL|NAME     the CA: a directory URL or letsencrypt, letsencrypt-test, buypass,\n"
+          "                          buypass-test\n"
+          "      --ca-file PEM       roots trusted for the CA's https\n"
+          "  -t, --terms accepted    agree to the CA's terms of service\n"
+          "  -c, --contact EMAIL     contact for the account (repeatable)\n"
+          "      --eab KID HMAC      external account binding; --eab-file FILE with {\"kid\",\"hmac\"}\n"
+          "  -j, --json              JSON output\n"
+          "  -v, --verbose           progress messages;  -q, --quiet  errors only\n"
+          "\n"
+          "add: --key TYPE (rsa2048..rsa8192, p256, p384; repeatable), --challenge TYPE (http-01, tls-alpn-01,\n"
+          "     dns-01; repeatable, in order of preference), --profile P, --dns-cmd PROGRAM,\n"
+          "     --preferred-chain ISSUER, --install-chain PATH, --install-key PATH, --install-mode MODE,\n"
+          "     --install-cmd PROGRAM\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT\n"
+          "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation\n"
+          "\n"
+          "exit codes: 0 ok, 1 error, 2 usage error\n", out);
+}
+
+static int parse_port(int *pport, const char *s, const char *opt)
+{
+    char *end;
+    long v = strtol(s, &end, 10);
+
+    if (*s == '\0' || *end || v < 1 || v > 65535) {
+        fprintf(stderr, "mdomain: %s '%s': not a port number (1..65535)\n", opt, s);
+        return 0;
+    }
+    *pport = (int)v;
+    return 1;
+}
+
+/* One option; returns 0 on success, an exit code to stop with otherwise. */
+static int take(md_cli_t *cli, int c, int argc, char **argv)
+{
+    char *end;
+
+    switch (c) {
+    case 'd': cli->store_dir = optarg; break;
+    case 'a': cli->ca = optarg; break;
+    case OPT_CA_FILE: cli->ca_file = optarg; break;
+    case 't': cli->terms = optarg; break;
+    case 'c': APR_ARRAY_PUSH(cli->contacts, const char *) = optarg; break;
+    case OPT_EAB:
+        if (optind >= argc) {
+            fprintf(stderr, "mdomain: --eab needs two arguments: KID HMAC\n");
+            return CLI_EXIT_USAGE;
+        }
+        cli->eab_kid = optarg;
+        cli->eab_hmac = argv[optind++];
+        break;
+    case OPT_EAB_FILE: cli->eab_file = optarg; break;
+    case 'j': cli->json = 1; break;
+    case 'v': cli->verbose = 1; break;
+    case 'q': cli->quiet = 1; break;
+    case OPT_KEY: APR_ARRAY_PUSH(cli->keys, const char *) = optarg; break;
+    case OPT_CHALLENGE: APR_ARRAY_PUSH(cli->challenges, const char *) = optarg; break;
+    case OPT_PROFILE: cli->profile = optarg; break;
+    case OPT_DNS_CMD: cli->dns_cmd = optarg; break;
+    case OPT_PREFERRED_CHAIN: cli->preferred_chain = optarg; break;
+    case OPT_FORCE: cli->force = 1; break;
+    case OPT_HTTP_PORT: return parse_port(&cli->http_port, optarg, "--http-port") ? 0 : CLI_EXIT_USAGE;
+    case OPT_TLS_PORT: return parse_port(&cli->tls_port, optarg, "--tls-port") ? 0 : CLI_EXIT_USAGE;
+    case OPT_LISTEN: cli->listen_addr = optarg; break;
+    case OPT_WEBROOT: cli->webroot = optarg; break;
+    case OPT_REASON: cli->reason = optarg; break;
+    case OPT_INSTALL_CHAIN: cli->install_chain = optarg; break;
+    case OPT_INSTALL_KEY: cli->install_key = optarg; break;
+    case OPT_INSTALL_CMD: cli->install_cmd = optarg; break;
+    case OPT_INSTALL_MODE:
+        cli->install_mode = (int)strtol(optarg, &end, 8);
+        if (!*optarg || *end || cli->install_mode < 0 || cli->install_mode > 0777) {
+            fprintf(stderr, "mdomain: --install-mode '%s': give an octal mode such as 0600 or 0640\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
+    case 'h': cli_usage(stdout); return -2;
+    case 'V': printf("mdomain %s\n", MD_VERSION); return -2;
+    default: cli_usage(stderr); return CLI_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_parse(md_cli_t *cli, int argc, char **argv)
+{
+    int c, rc;
+
+    cli->contacts = apr_array_make(cli->p, 2, sizeof(const char *));
+    cli->keys = apr_array_make(cli->p, 2, sizeof(const char *));
+    cli->challenges = apr_array_make(cli->p, 3, sizeof(const char *));
+    cli->args = apr_array_make(cli->p, 4, sizeof(const char *));
+    cli->install_mode = -1;
+    cli->listen_addr = "127.0.0.1";
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, "d:a:t:c:jvqhV", long_opts, NULL)) != -1) {
+        rc = take(cli, c, argc, argv);
+        if (rc == -2) return CLI_EXIT_OK;
+        if (rc != 0) return rc;
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "mdomain: no verb given\n");
+        cli_usage(stderr);
+        return CLI_EXIT_USAGE;
+    }
+    cli->verb = argv[optind++];
+    while (optind < argc) APR_ARRAY_PUSH(cli->args, const char *) = argv[optind++];
+    if (!cli->store_dir) cli->store_dir = getenv("MDOMAIN_STORE");
+    if (!cli->store_dir || !*cli->store_dir) cli->store_dir = "/var/lib/mdomain";
+    return -1;
+}

@@ -1,0 +1,225 @@
+/* Driving a renewal: decide whether it is due, run or resume the job step by step, record failures with
+ * back-off and CA failover, and activate the staged set when asked. */
+#include <stdarg.h>
+#include <string.h>
+#include <apr_strings.h>
+#include <openssl/rand.h>
+
+#include "md_cert.h"
+#include "md_renew.h"
+#include "md_drive_int.h"
+
+const char *md_drive_outcome_str(md_drive_outcome_t outcome)
+{
+    switch (outcome) {
+    case MD_DRIVE_NOT_DUE: return "not-due";
+    case MD_DRIVE_BACKING_OFF: return "backing-off";
+    case MD_DRIVE_STAGED: return "staged";
+    case MD_DRIVE_ACTIVATED: return "activated";
+    default: return "failed";
+    }
+}
+
+void md_drive__progress(md_drive_ctx_t *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    const char *msg;
+
+    va_start(ap, fmt);
+    msg = apr_pvsprintf(ctx->p, fmt, ap);
+    va_end(ap);
+    md_job_log(ctx->job, "progress", msg, apr_time_now());
+    if (ctx->env->log) ctx->env->log(ctx->env->log_baton, ctx->md->name, msg);
+}
+
+apr_status_t md_drive__save_job(md_drive_ctx_t *ctx)
+{
+    return md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, ctx->result, ctx->p);
+}
+
+static double rand01(void)
+{
+    unsigned int r = 0;
+
+    RAND_bytes((unsigned char *)&r, sizeof(r));
+    return (double)r / (double)0xffffffffu;
+}
+
+apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *store, md_store_group_t group,
+                                 const md_t *md, apr_pool_t *p)
+{
+    apr_array_header_t *vals = apr_array_make(p, md->pks->nelts, sizeof(md_cert_validity_t *));
+    md_cert_validity_t *v;
+    md_cert_t *cert;
+    void *chain;
+    int i;
+
+    for (i = 0; i < md->pks->nelts; ++i) {
+        v = NULL;
+        chain = NULL;
+        if (md_store_load(&chain, store, group, md->name, md_cert_aspect(md, i, p), MD_SV_CHAIN, NULL, p)
+            == APR_SUCCESS) {
+            cert = APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
+            v = apr_pcalloc(p, sizeof(*v));
+            v->not_before = md_cert_get_not_before(cert);
+            v->not_after = md_cert_get_not_after(cert);
+        }
+        APR_ARRAY_PUSH(vals, md_cert_validity_t *) = v;
+    }
+    *pvalidities = vals;
+    return APR_SUCCESS;
+}
+
+static apr_status_t md_load(md_t **pmd, md_drive_env_t *env, const char *name, md_result_t *result,
+                            apr_pool_t *p)
+{
+    void *json = NULL;
+    apr_status_t rv;
+
+    rv = md_store_load(&json, env->store, MD_SG_DOMAINS, name, "md.json", MD_SV_JSON, result, p);
+    if (APR_STATUS_IS_ENOENT(rv)) {
+        md_result_printf(result, rv, "no managed domain '%s' in the store", name);
+        return rv;
+    }
+    if (rv != APR_SUCCESS) return rv;
+    return md_from_json(pmd, json, result, p);
+}
+
+/* Set up the ACME client for the CA this attempt uses (failover after failures). */
+static apr_status_t acme_setup(md_drive_ctx_t *ctx)
+{
+    const char *ca = md_renew_ca_for(ctx->md, ctx->job->errors);
+    md_http_options_t opts = ctx->env->http_opts;
+    md_http_t *http;
+    apr_status_t rv;
+
+    if (!ca) {
+        md_result_printf(ctx->result, APR_EINVAL, "%s has no certificate authority configured", ctx->md->name);
+        return APR_EINVAL;
+    }
+    if (ctx->md->ca_file) opts.ca_file = ctx->md->ca_file;
+    md_result_activity_set(ctx->result, "contacting the CA");
+    rv = md_http_create(&http, &opts, NULL, ctx->p);
+    if (rv == APR_SUCCESS) rv = md_acme_create(&ctx->acme, ca, http, ctx->p);
+    if (rv != APR_SUCCESS) return rv;
+    if (ctx->env->poll_min) md_acme_set_polling(ctx->acme, ctx->env->poll_min, ctx->env->poll_max);
+    ctx->md->ca_effective = ca;
+    md_json_sets(ca, ctx->job->state, "ca", NULL);
+    return md_acme_setup(ctx->acme, ctx->result);
+}
+
+/* One attempt: all steps, each saving the job. */
+static apr_status_t run_job(md_drive_ctx_t *ctx)
+{
+    apr_status_t rv;
+    int i;
+
+    md_job_log(ctx->job, "starting", NULL, apr_time_now());
+    rv = acme_setup(ctx);
+    if (rv == APR_SUCCESS) rv = md_drive__account(ctx);
+    if (rv == APR_SUCCESS) {
+        rv = md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, "md.json", MD_SV_JSON,
+                           md_to_json(ctx->md, ctx->p), 0, ctx->result, ctx->p);
+    }
+    for (i = 0; rv == APR_SUCCESS && i < ctx->md->pks->nelts; ++i) {
+        rv = md_drive__certificate(ctx, i);
+    }
+    return rv;
+}
+
+static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
+{
+    apr_interval_time_t base = ctx->env->retry_base ? ctx->env->retry_base : apr_time_from_sec(5);
+
+    ctx->job->errors++;
+    ctx->job->finished = 0;
+    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, base, rand01(), ctx->result->ready_at, now);
+    md_job_set_last(ctx->job, ctx->result, now);
+    md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, NULL, ctx->p);
+}
+
+static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
+{
+    apr_status_t rv;
+
+    ctx->job->errors = 0;
+    ctx->job->finished = 1;
+    ctx->job->next_run = 0;
+    ctx->job->valid_from = now;
+    md_job_set_last(ctx->job, md_result_make(ctx->p), now);
+    md_job_log(ctx->job, "finished", NULL, now);
+    ctx->md->state = MD_S_COMPLETE;
+    ctx->md->state_descr = NULL;
+    rv = md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, "md.json", MD_SV_JSON,
+                       md_to_json(ctx->md, ctx->p), 0, ctx->result, ctx->p);
+    if (rv == APR_SUCCESS) rv = md_drive__save_job(ctx);
+    return rv;
+}
+
+static apr_status_t activate(md_drive_ctx_t *ctx)
+{
+    apr_status_t rv;
+
+    rv = md_store_activate(ctx->env->store, ctx->md->name, NULL, NULL, ctx->result, ctx->p);
+    if (rv == APR_SUCCESS) md_drive__progress(ctx, "Activated the new certificates");
+    return rv;
+}
+
+/* The decision before any request: back off, activate what is staged, or find nothing due. */
+static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_t *ctx,
+                  const md_drive_flags_t *flags, apr_time_t now)
+{
+    apr_array_header_t *vals;
+    apr_time_t due;
+
+    if (ctx->job->finished) return 0;      /* staged and waiting: activation below */
+    if (!flags->force && ctx->job->errors > 0 && ctx->job->next_run > now) {
+        *poutcome = MD_DRIVE_BACKING_OFF;
+        *pnext = ctx->job->next_run;
+        return 1;
+    }
+    md_drive_validities(&vals, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
+    due = md_renew_due(ctx->md, vals, 0);
+    if (!flags->force && ctx->job->errors == 0 && due > now) {
+        *poutcome = MD_DRIVE_NOT_DUE;
+        *pnext = due;
+        return 1;
+    }
+    return 0;
+}
+
+apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,
+                      const char *name, const md_drive_flags_t *flags, md_result_t *result, apr_pool_t *p)
+{
+    md_drive_ctx_t ctx;
+    apr_time_t now = apr_time_now();
+    apr_status_t rv;
+
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.p = p;
+    ctx.env = env;
+    ctx.result = result;
+    *poutcome = MD_DRIVE_FAILED;
+    *pnext = 0;
+    rv = md_load(&ctx.md, env, name, result, p);
+    if (rv == APR_SUCCESS) rv = md_job_load(&ctx.job, env->store, MD_SG_STAGING, name, result, p);
+    if (rv != APR_SUCCESS) return rv;
+    if (decide(poutcome, pnext, &ctx, flags, now)) return APR_SUCCESS;
+    if (!ctx.job->finished) {
+        rv = run_job(&ctx);
+        if (rv != APR_SUCCESS) {
+            record_failure(&ctx, now);
+            *pnext = ctx.job->next_run;
+            return rv;
+        }
+        rv = record_success(&ctx, apr_time_now());
+        if (rv != APR_SUCCESS) return rv;
+    }
+    *poutcome = MD_DRIVE_STAGED;
+    if (flags->activate) {
+        rv = activate(&ctx);
+        if (rv != APR_SUCCESS) return rv;
+        *poutcome = MD_DRIVE_ACTIVATED;
+    }
+    return APR_SUCCESS;
+}

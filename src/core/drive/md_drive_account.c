@@ -1,0 +1,82 @@
+/* The drive's account step: reuse the stored account of the MD's CA (and EAB), or register a new one. */
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "md_acme_acct.h"
+#include "md_jws.h"
+#include "md_drive_int.h"
+
+static apr_status_t account_load(md_drive_ctx_t *ctx, const char *id)
+{
+    md_acme_acct_t *acct;
+    md_pkey_t *key;
+    apr_status_t rv;
+
+    rv = md_acme_acct_load(&acct, &key, ctx->env->store, id, ctx->result, ctx->p);
+    if (rv != APR_SUCCESS) return rv;
+    if (!acct->ca_url || strcmp(acct->ca_url, md_acme_url(ctx->acme)) || !acct->url) return APR_ENOENT;
+    md_acme_set_account(ctx->acme, acct->url, key);
+    ctx->acct_key = key;
+    ctx->md->ca_account = apr_pstrdup(ctx->p, id);
+    return APR_SUCCESS;
+}
+
+static apr_status_t account_register(md_drive_ctx_t *ctx)
+{
+    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
+    md_acme_eab_t *eab = NULL;
+    md_acme_acct_t *acct;
+    md_pkey_t *key;
+    apr_status_t rv;
+
+    if (ctx->md->ca_eab_kid) {
+        rv = md_acme_eab_make(&eab, ctx->md->ca_eab_kid, ctx->md->ca_eab_hmac, ctx->result, ctx->p);
+        if (rv != APR_SUCCESS) return rv;
+    }
+    md_drive__progress(ctx, "Registering an account at %s", md_acme_url(ctx->acme));
+    rv = md_pkey_gen(&key, &spec, ctx->p);
+    if (rv != APR_SUCCESS) {
+        md_result_set(ctx->result, rv, "cannot generate an account key");
+        return rv;
+    }
+    rv = md_acme_acct_register(&acct, ctx->acme, key, ctx->md->contacts,
+                               ctx->md->ca_agreement != NULL, eab, ctx->result, ctx->p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = md_acme_acct_save(acct, key, ctx->env->store, ctx->result, ctx->p);
+    if (rv != APR_SUCCESS) return rv;
+    ctx->acct_key = key;
+    ctx->md->ca_account = acct->id;
+    md_drive__progress(ctx, "Account %s registered as %s", acct->url, acct->id);
+    return APR_SUCCESS;
+}
+
+static apr_status_t account_find_or_register(md_drive_ctx_t *ctx, const char *id)
+{
+    apr_status_t rv = APR_ENOENT;
+
+    if (id) rv = account_load(ctx, id);
+    if (rv != APR_SUCCESS
+        && md_acme_acct_find_stored(&id, ctx->env->store, md_acme_url(ctx->acme), ctx->md->ca_eab_kid,
+                                    ctx->p) == APR_SUCCESS) {
+        rv = account_load(ctx, id);
+    }
+    if (rv != APR_SUCCESS) rv = account_register(ctx);
+    return rv;
+}
+
+apr_status_t md_drive__account(md_drive_ctx_t *ctx)
+{
+    const char *id = md_json_gets(ctx->job->state, "account", NULL);
+    apr_status_t rv;
+
+    md_result_activity_set(ctx->result, "account");
+    if (!id) id = ctx->md->ca_account;
+    if (ctx->env->account_lock) apr_thread_mutex_lock(ctx->env->account_lock);
+    rv = account_find_or_register(ctx, id);
+    if (ctx->env->account_lock) apr_thread_mutex_unlock(ctx->env->account_lock);
+    if (rv != APR_SUCCESS) return rv;
+    md_json_sets(ctx->md->ca_account, ctx->job->state, "account", NULL);
+    rv = md_jwk_thumbprint(&ctx->thumbprint, ctx->acct_key, ctx->p);
+    if (rv != APR_SUCCESS) return rv;
+    return md_drive__save_job(ctx);
+}

@@ -1,0 +1,122 @@
+"""mdomain against pebble: obtaining, renewing and checking certificates end to end."""
+import os
+
+import pytest
+
+from certcheck import check_md, load_chain, serial_hex, stray_files
+from rig.mdcli import MdCli
+
+
+@pytest.fixture
+def cli(md_build, workdir, pebble):
+    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
+
+
+def test_one_name(cli, pebble, workdir):
+    cli.add("one.example.org", "--key", "p256")
+    doc = cli.drive()
+    assert doc["results"][0]["outcome"] == "activated"
+    check_md(cli, pebble, workdir, "one.example.org", ["one.example.org"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+    shown = cli.ok("show", "one.example.org")
+    assert shown["state"] == 2 and shown["state-descr"] == "complete"
+    assert stray_files(cli.store) == []
+    # valid and not due: the next drive asks the CA nothing
+    mark = pebble.mark()
+    doc = cli.drive()
+    assert doc["results"][0]["outcome"] == "not-due"
+    assert pebble.requests(since=mark) == []
+
+
+def test_ten_names_one_md(cli, pebble, workdir):
+    names = ["n%d.example.org" % i for i in range(10)]
+    cli.add(*names)
+    cli.drive()
+    check_md(cli, pebble, workdir, names[0], names, [("privkey.pem", "pubcert.pem", "rsa")])
+
+
+@pytest.mark.parametrize("keys, files", [
+    (["p256"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")]),
+    (["rsa2048"], [("privkey.pem", "pubcert.pem", "rsa")]),
+    (["rsa2048", "p384"], [("privkey.pem", "pubcert.pem", "rsa"), ("privkey.p384.pem", "pubcert.p384.pem", "ec")]),
+])
+def test_key_types(cli, pebble, workdir, keys, files):
+    args = ["keys.example.org"]
+    for k in keys:
+        args += ["--key", k]
+    cli.add(*args)
+    cli.drive()
+    check_md(cli, pebble, workdir, "keys.example.org", ["keys.example.org"], files)
+
+
+def test_force_renews_and_archives(cli, pebble, workdir):
+    cli.add("force.example.org", "--key", "p256")
+    cli.drive()
+    first = check_md(cli, pebble, workdir, "force.example.org", ["force.example.org"],
+                     [("privkey.p256.pem", "pubcert.p256.pem", "ec")])[0]
+    doc = cli.drive("--force")
+    assert doc["results"][0]["outcome"] == "activated"
+    second = check_md(cli, pebble, workdir, "force.example.org", ["force.example.org"],
+                      [("privkey.p256.pem", "pubcert.p256.pem", "ec")])[0]
+    assert serial_hex(first) != serial_hex(second)
+    # the old set is in the archive (as the highest numbered one)
+    archive = os.path.join(cli.store, "archive")
+    latest = max((d for d in os.listdir(archive) if d.startswith("force.example.org.")),
+                 key=lambda d: int(d.rsplit(".", 1)[1]))
+    old = load_chain(os.path.join(archive, latest, "pubcert.p256.pem"))[0]
+    assert serial_hex(old) == serial_hex(first)
+    assert stray_files(cli.store) == []
+
+
+def test_tls_alpn_01_only(cli, pebble, workdir):
+    cli.add("alpn.example.org", "--key", "p256", "--challenge", "tls-alpn-01")
+    doc = cli.ok("drive", "--tls-port", pebble.tls_port)
+    assert doc["results"][0]["outcome"] == "activated"
+    check_md(cli, pebble, workdir, "alpn.example.org", ["alpn.example.org"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+
+
+def test_failure_is_explained_and_backs_off(cli, pebble):
+    cli.add("fail.example.org", "--key", "p256")
+    # no responder: nothing can answer the challenge
+    rc, doc, out, err = cli.run("drive")
+    assert rc == 1
+    assert doc["results"][0]["outcome"] == "failed"
+    assert "--http-port" in doc["results"][0]["detail"]
+    shown = cli.ok("show", "fail.example.org")
+    assert shown["renewal"]["errors"] == 1
+    assert "next-run" in shown["renewal"]
+    # within the back-off nothing is asked of the CA, unless forced
+    mark = pebble.mark()
+    doc = cli.ok("drive", "--http-port", pebble.http_port)
+    assert doc["results"][0]["outcome"] == "backing-off"
+    assert pebble.requests(since=mark) == []
+    doc = cli.drive("--force")
+    assert doc["results"][0]["outcome"] == "activated"
+
+
+def test_revoke(cli, pebble, workdir):
+    cli.add("revoke.example.org", "--key", "p256")
+    cli.drive()
+    cert = check_md(cli, pebble, workdir, "revoke.example.org", ["revoke.example.org"],
+                    [("privkey.p256.pem", "pubcert.p256.pem", "ec")])[0]
+    assert pebble.cert_status(serial_hex(cert))["Status"] == "Valid"
+    doc = cli.ok("revoke", "revoke.example.org", "--reason", "superseded")
+    assert doc["revoked"]
+    status = pebble.cert_status(serial_hex(cert))
+    assert status["Status"] == "Revoked"
+    assert status["Reason"] == 4
+
+
+def test_install_for_other_servers(cli, pebble, workdir):
+    chain = os.path.join(workdir, "mail-chain.pem")
+    key = os.path.join(workdir, "mail-key.pem")
+    marker = os.path.join(workdir, "reloaded")
+    hook = os.path.join(workdir, "reload.sh")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\necho \"$1 $MD_CHAIN_FILE\" > %s\n" % marker)
+    os.chmod(hook, 0o755)
+    cli.add("mail.example.org", "--key", "p256", "--install-chain", chain, "--install-key", key,
+            "--install-mode", "0640", "--install-cmd", hook)
+    cli.drive()
+    assert open(chain).read().count("BEGIN CERTIFICATE") >= 2
+    assert os.stat(key).st_mode & 0o777 == 0o640
+    assert open(marker).read().strip() == "mail.example.org " + chain
