@@ -42,7 +42,7 @@ LIB        := $(BUILD)/libmdomain.a
 CLI        := $(BUILD)/mdomain
 UNIT       := $(BUILD)/tests/unit/unit-tests
 
-.PHONY: all deps check unit e2e asan install clean demo boundary tools
+.PHONY: all deps check unit e2e asan e2e-asan install clean demo boundary tools bench
 all: boundary $(LIB) $(CLI) tools
 
 # The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
@@ -91,16 +91,26 @@ unit: boundary $(UNIT)
 e2e: all
 	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/e2e
 
-# Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer, in a build tree of their own.
+# Everything built with AddressSanitizer + UndefinedBehaviorSanitizer, in a build tree of its own.
+ASAN_MAKE  := $(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+              SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all"
+ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+
+# Unit tests under the sanitizers.
 asan:
-	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-	  SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" build-asan/tests/unit/unit-tests
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 build-asan/tests/unit/unit-tests
+	$(ASAN_MAKE) build-asan/tests/unit/unit-tests
+	$(ASAN_ENV) build-asan/tests/unit/unit-tests
+
+# End-to-end tests against the sanitized binaries (a leak or a memory error fails the test that saw it).
+e2e-asan:
+	$(ASAN_MAKE) all
+	$(ASAN_ENV) MD_BUILD=$(abspath build-asan) $(PYTHON) -m pytest -q tests/e2e
 
 check: deps
 	$(MAKE) unit
 	$(MAKE) asan
 	$(MAKE) e2e
+	$(MAKE) e2e-asan
 
 demo: deps all
 	@scripts/demo

@@ -54,6 +54,7 @@ typedef struct md_t {
     const char *dns01_cmd;            /* program for dns-01 setup/teardown, NULL */
     int dns01_version;                /* 1: "teardown DOMAIN", 2: "teardown DOMAIN TXT" */
     int retry_failover;               /* failed attempts before the next CA, default 13 */
+    const char *account_key;          /* key type of a new ACME account ("rsa2048", ...), NULL: P-256 */
     /* Installing for servers other than Apache (CLI): paths written after a renewal, and a program to run. */
     const char *install_chain;        /* full chain (first key type) */
     const char *install_key;          /* its private key */

@@ -5,7 +5,6 @@
 
 #include <apr_pools.h>
 #include <apr_time.h>
-#include <apr_thread_mutex.h>
 
 #include "md.h"
 #include "md_http.h"
@@ -22,15 +21,21 @@ typedef struct md_drive_env_t {
     md_store_t *store;
     md_responders_t *responders;        /* who answers challenges */
     md_http_options_t http_opts;        /* proxy, timeouts; the CA file comes from the MD when set */
+    const md_http_backend_t *http_backend;  /* NULL: libcurl; tests inject a fake */
     apr_interval_time_t poll_min, poll_max;   /* 0: the ACME client's defaults */
     apr_interval_time_t authz_timeout;  /* 0: 5 minutes */
     apr_interval_time_t order_timeout;  /* 0: 5 minutes */
     apr_interval_time_t retry_base;     /* first retry delay after a failure, 0: 5 seconds */
     md_drive_log_cb *log;              /* called from the driving thread; must be thread-safe */
     void *log_baton;
-    apr_thread_mutex_t *account_lock;   /* when MDs are driven in parallel: one finds or registers
-                                                 the CA's account, the others then share it */
+    struct md_drive_shared_t *shared;   /* when MDs are driven in parallel, NULL otherwise */
 } md_drive_env_t;
+
+/* What parallel drives share: one ACME client per CA (and EAB key id) with its directory, nonce pool and
+ * account, and a lock so that one drive finds or registers the account while the others wait for it. Lives
+ * as long as p; thread-safe. */
+typedef struct md_drive_shared_t md_drive_shared_t;
+md_drive_shared_t *md_drive_shared_make(apr_pool_t *p);
 
 /* What a drive did. */
 typedef enum {

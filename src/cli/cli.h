@@ -18,7 +18,7 @@ typedef struct md_cli_t {
     apr_pool_t *p;
     /* global options */
     const char *store_dir;
-    const char *ca;                 /* -a: URL or known name */
+    apr_array_header_t *cas;        /* -a: URLs or known names, in failover order */
     const char *ca_file;
     const char *terms;              /* -t accepted */
     apr_array_header_t *contacts;
@@ -28,6 +28,10 @@ typedef struct md_cli_t {
     apr_array_header_t *keys;       /* --key */
     apr_array_header_t *challenges; /* --challenge */
     const char *profile;
+    const char *account_key;        /* --account-key */
+    const char *proxy;              /* --proxy */
+    int dns_version;                /* --dns-version, 0: not given */
+    int retry_failover;             /* --retry-failover, -1: not given */
     const char *dns_cmd;
     const char *preferred_chain;
     int force;
@@ -81,8 +85,8 @@ struct md_acme_t;
 apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
                           md_result_t *result);
 
-/* After activation: write the MD's chain and key to its install paths and run its install program. */
-apr_status_t cli_install(md_cli_t *cli, const char *name, md_result_t *result);
+/* After activation (in a worker thread: allocates only from p): write the MD's chain and key to its install paths and run its install program. */
+apr_status_t cli_install(md_cli_t *cli, const char *name, md_result_t *result, apr_pool_t *p);
 
 /* An MD's summary as JSON (md.json plus its certificates and job) for list/show/drive output. */
 md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p);

@@ -16,6 +16,7 @@ apr_status_t cli_acme_for(md_acme_t **pacme, md_cli_t *cli, const char *ca_url, 
 
     memset(&opts, 0, sizeof(opts));
     opts.ca_file = ca_file;
+    opts.proxy_url = cli->proxy;
     rv = md_http_create(&http, &opts, NULL, cli->p);
     if (rv == APR_SUCCESS) rv = md_acme_create(pacme, ca_url, http, cli->p);
     if (rv == APR_SUCCESS) rv = md_acme_setup(*pacme, result);

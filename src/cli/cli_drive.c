@@ -28,7 +28,7 @@ typedef struct {
     char **entries;                    /* per name: its result as JSON text (malloc'ed) */
     int next, failed;
     apr_thread_mutex_t *lock;
-    apr_thread_mutex_t *account_lock;
+    md_drive_shared_t *drive_shared;   /* one ACME client per CA, one account step at a time */
 } drive_run_t;
 
 /* The responders given on the command line, made once and shared by all MDs (they run servers). */
@@ -120,11 +120,12 @@ static char *drive_one(drive_run_t *run, const char *name, int *pfailed, apr_poo
     env.store = cli->store;
     env.log = on_progress;
     env.log_baton = cli;
-    env.account_lock = run->account_lock;
+    env.shared = run->drive_shared;
+    env.http_opts.proxy_url = cli->proxy;
     rv = md_get(&md, cli, name, result, p);
     if (rv == APR_SUCCESS) rv = responders_make(&env.responders, run, md, p);
     if (rv == APR_SUCCESS) rv = md_drive(&outcome, &next, &env, name, &flags, result, p);
-    if (rv == APR_SUCCESS && outcome == MD_DRIVE_ACTIVATED) rv = cli_install(cli, name, result);
+    if (rv == APR_SUCCESS && outcome == MD_DRIVE_ACTIVATED) rv = cli_install(cli, name, result, p);
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "mdomain: %s: %s\n", name, md_result_text(result, p));
     }
@@ -165,10 +166,14 @@ static void drive_all(drive_run_t *run)
     apr_status_t trv;
     int n = run->names->nelts < DRIVE_WORKERS_MAX ? run->names->nelts : DRIVE_WORKERS_MAX, i;
 
+    apr_pool_t *shared_pool;
+
     apr_thread_mutex_create(&run->lock, APR_THREAD_MUTEX_DEFAULT, run->cli->p);
-    apr_thread_mutex_create(&run->account_lock, APR_THREAD_MUTEX_DEFAULT, run->cli->p);
+    apr_pool_create(&shared_pool, NULL);     /* allocated from under the shared object's own lock */
+    run->drive_shared = md_drive_shared_make(shared_pool);
     for (i = 0; i < n; ++i) apr_thread_create(&threads[i], NULL, drive_worker, run, run->cli->p);
     for (i = 0; i < n; ++i) apr_thread_join(&trv, threads[i]);
+    apr_pool_destroy(shared_pool);
 }
 
 int cli_verb_drive(md_cli_t *cli)

@@ -71,8 +71,16 @@ static int md_settings(md_cli_t *cli, md_t *md)
     char real[PATH_MAX];
     int i;
 
-    md->ca_urls = apr_array_make(cli->p, 1, sizeof(const char *));
-    APR_ARRAY_PUSH(md->ca_urls, const char *) = md_acme_ca_url_for(cli->ca ? cli->ca : "letsencrypt");
+    md->ca_urls = apr_array_make(cli->p, 2, sizeof(const char *));
+    for (i = 0; i < cli->cas->nelts; ++i) {
+        const char *url = md_acme_ca_url_for(APR_ARRAY_IDX(cli->cas, i, const char *));
+        if (strncasecmp(url, "https://", 8) && strncasecmp(url, "http://", 7)) {
+            return cli_failf(cli, CLI_EXIT_USAGE, "-a '%s': not a CA name (letsencrypt, letsencrypt-test, buypass, "
+                             "buypass-test) nor an http(s) URL", url);
+        }
+        APR_ARRAY_PUSH(md->ca_urls, const char *) = url;
+    }
+    if (md->ca_urls->nelts == 0) APR_ARRAY_PUSH(md->ca_urls, const char *) = md_acme_ca_url_for("letsencrypt");
     if (cli->ca_file) {
         if (!realpath(cli->ca_file, real)) return cli_failf(cli, CLI_EXIT_USAGE, "--ca-file %s: not found", cli->ca_file);
         md->ca_file = apr_pstrdup(cli->p, real);
@@ -138,6 +146,14 @@ static int md_options(md_cli_t *cli, md_t *md)
         APR_ARRAY_PUSH(md->ca_challenges, const char *) = t;
     }
     md->profile = cli->profile;
+    if (cli->account_key) {
+        if (md_pkey_spec_parse(&spec, cli->account_key, NULL, &err, cli->p) != APR_SUCCESS) {
+            return cli_failf(cli, CLI_EXIT_USAGE, "--account-key: %s", err);
+        }
+        md->account_key = cli->account_key;
+    }
+    if (cli->dns_version) md->dns01_version = cli->dns_version;
+    if (cli->retry_failover > 0) md->retry_failover = cli->retry_failover;
     md->preferred_chain = cli->preferred_chain;
     if (cli->dns_cmd) {
         if (!realpath(cli->dns_cmd, real) || access(real, X_OK) != 0) {

@@ -9,7 +9,8 @@
 enum {
     OPT_CA_FILE = 256, OPT_EAB, OPT_EAB_FILE, OPT_KEY, OPT_CHALLENGE, OPT_PROFILE, OPT_DNS_CMD, OPT_FORCE,
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
-    OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN,
+    OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
+    OPT_RETRY_FAILOVER,
 };
 
 static const struct option long_opts[] = {
@@ -40,6 +41,10 @@ static const struct option long_opts[] = {
     { "install-key", required_argument, NULL, OPT_INSTALL_KEY },
     { "install-mode", required_argument, NULL, OPT_INSTALL_MODE },
     { "install-cmd", required_argument, NULL, OPT_INSTALL_CMD },
+    { "account-key", required_argument, NULL, OPT_ACCOUNT_KEY },
+    { "proxy", required_argument, NULL, OPT_PROXY },
+    { "dns-version", required_argument, NULL, OPT_DNS_VERSION },
+    { "retry-failover", required_argument, NULL, OPT_RETRY_FAILOVER },
     { NULL, 0, NULL, 0 },
 };
 
@@ -61,7 +66,8 @@ void cli_usage(FILE *out)
           "global options:\n"
           "  -d, --dir STORE         the store directory (default $MDOMAIN_STORE or /var/lib/mdomain)\n"
           "  -a, --acme URL|NAME     the CA: a directory URL or letsencrypt, letsencrypt-test, buypass,\n"
-          "                          buypass-test\n"
+          "                          buypass-test; repeat it for CAs to fail over to\n"
+          "      --proxy URL         HTTP proxy for talking to the CA\n"
           "      --ca-file PEM       roots trusted for the CA's https\n"
           "  -t, --terms accepted    agree to the CA's terms of service\n"
           "  -c, --contact EMAIL     contact for the account (repeatable)\n"
@@ -71,8 +77,8 @@ void cli_usage(FILE *out)
           "\n"
           "add: --key TYPE (rsa2048..rsa8192, p256, p384; repeatable), --challenge TYPE (http-01, tls-alpn-01,\n"
           "     dns-01; repeatable, in order of preference), --profile P, --dns-cmd PROGRAM,\n"
-          "     --preferred-chain ISSUER, --install-chain PATH, --install-key PATH, --install-mode MODE,\n"
-          "     --install-cmd PROGRAM\n"
+          "     --dns-version 1|2, --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
+          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
           "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation\n"
           "\n"
@@ -99,7 +105,23 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
 
     switch (c) {
     case 'd': cli->store_dir = optarg; break;
-    case 'a': cli->ca = optarg; break;
+    case 'a': APR_ARRAY_PUSH(cli->cas, const char *) = optarg; break;
+    case OPT_ACCOUNT_KEY: cli->account_key = optarg; break;
+    case OPT_PROXY: cli->proxy = optarg; break;
+    case OPT_DNS_VERSION:
+        if (strcmp(optarg, "1") && strcmp(optarg, "2")) {
+            fprintf(stderr, "mdomain: --dns-version '%s': use 1 (teardown DOMAIN) or 2 (teardown DOMAIN TXT)\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        cli->dns_version = atoi(optarg);
+        break;
+    case OPT_RETRY_FAILOVER:
+        cli->retry_failover = (int)strtol(optarg, &end, 10);
+        if (!*optarg || *end || cli->retry_failover < 1) {
+            fprintf(stderr, "mdomain: --retry-failover '%s': give the number of failed attempts (1 or more)\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
     case OPT_CA_FILE: cli->ca_file = optarg; break;
     case 't': cli->terms = optarg; break;
     case 'c': APR_ARRAY_PUSH(cli->contacts, const char *) = optarg; break;
@@ -148,6 +170,8 @@ int cli_parse(md_cli_t *cli, int argc, char **argv)
     int c, rc;
 
     cli->contacts = apr_array_make(cli->p, 2, sizeof(const char *));
+    cli->cas = apr_array_make(cli->p, 2, sizeof(const char *));
+    cli->retry_failover = -1;
     cli->keys = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->challenges = apr_array_make(cli->p, 3, sizeof(const char *));
     cli->args = apr_array_make(cli->p, 4, sizeof(const char *));

@@ -121,3 +121,38 @@ def test_account_rollover_then_renew(cli, pebble, workdir):
     assert "mailto:new@example.org" in doc["contact"]
     doc = cli.ok("account", "deactivate", acct_id)
     assert doc["status"] == "deactivated"
+
+
+def test_dns01_version_2_passes_the_value_to_teardown(cli, pebble, workdir):
+    hook, log = make_hook(workdir, pebble)
+    cli.add("v2.example.org", "--key", "p256", "--dns-cmd", hook, "--dns-version", "2", "--challenge", "dns-01")
+    cli.ok("drive")
+    calls = open(log).read().splitlines()
+    setup = [c.split() for c in calls if c.startswith("setup ")][0]
+    teardown = [c.split() for c in calls if c.startswith("teardown ")][0]
+    assert teardown == ["teardown", "v2.example.org", setup[2]]
+
+
+def test_rsa_account_key(cli, pebble, workdir):
+    cli.add("rsaacct.example.org", "--key", "p256", "--account-key", "rsa2048")
+    cli.drive()
+    acct_id = cli.ok("show", "rsaacct.example.org")["ca"]["account"]
+    pem = open(os.path.join(cli.store, "accounts", acct_id, "account.pem")).read()
+    # the stored key is encrypted; its JWK in the registration tells the type
+    accounts = {a["id"]: a for a in cli.ok("account", "show")["accounts"]}
+    assert accounts[acct_id]["registration"]["key"]["kty"] == "RSA"
+    assert "ENCRYPTED" in pem
+
+
+def test_failover_to_the_next_ca(md_build, workdir, pebble_factory):
+    good = pebble_factory()
+    cli = MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), good)
+    dead = "https://127.0.0.1:1/dir"      # nobody listens there
+    cli.ok("-a", dead, "-a", good.directory_url, "--ca-file", good.ca_file, "-t", "accepted",
+           "add", "failover.example.org", "--key", "p256", "--retry-failover", "1")
+    rc, doc, out, err = cli.run("drive", "--http-port", good.http_port)
+    assert rc == 1 and "127.0.0.1:1" in err
+    # after one failed attempt the next CA is used (forced: no waiting for the back-off)
+    doc = cli.drive("--force")
+    assert doc["results"][0]["outcome"] == "activated"
+    assert cli.ok("show", "failover.example.org")["ca"]["url"] == good.directory_url

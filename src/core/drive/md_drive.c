@@ -85,29 +85,6 @@ static apr_status_t md_load(md_t **pmd, md_drive_env_t *env, const char *name, m
     return md_from_json(pmd, json, result, p);
 }
 
-/* Set up the ACME client for the CA this attempt uses (failover after failures). */
-static apr_status_t acme_setup(md_drive_ctx_t *ctx)
-{
-    const char *ca = md_renew_ca_for(ctx->md, ctx->job->errors);
-    md_http_options_t opts = ctx->env->http_opts;
-    md_http_t *http;
-    apr_status_t rv;
-
-    if (!ca) {
-        md_result_printf(ctx->result, APR_EINVAL, "%s has no certificate authority configured", ctx->md->name);
-        return APR_EINVAL;
-    }
-    if (ctx->md->ca_file) opts.ca_file = ctx->md->ca_file;
-    md_result_activity_set(ctx->result, "contacting the CA");
-    rv = md_http_create(&http, &opts, NULL, ctx->p);
-    if (rv == APR_SUCCESS) rv = md_acme_create(&ctx->acme, ca, http, ctx->p);
-    if (rv != APR_SUCCESS) return rv;
-    if (ctx->env->poll_min) md_acme_set_polling(ctx->acme, ctx->env->poll_min, ctx->env->poll_max);
-    ctx->md->ca_effective = ca;
-    md_json_sets(ca, ctx->job->state, "ca", NULL);
-    return md_acme_setup(ctx->acme, ctx->result);
-}
-
 /* One attempt: all steps, each saving the job. */
 static apr_status_t run_job(md_drive_ctx_t *ctx)
 {
@@ -115,7 +92,7 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
     int i;
 
     md_job_log(ctx->job, "starting", NULL, apr_time_now());
-    rv = acme_setup(ctx);
+    rv = md_drive__acme_setup(ctx);
     if (rv == APR_SUCCESS) rv = md_drive__account(ctx);
     if (rv == APR_SUCCESS) {
         rv = md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, "md.json", MD_SV_JSON,
@@ -161,31 +138,42 @@ static apr_status_t activate(md_drive_ctx_t *ctx)
     apr_status_t rv;
 
     rv = md_store_activate(ctx->env->store, ctx->md->name, NULL, NULL, ctx->result, ctx->p);
-    if (rv == APR_SUCCESS) md_drive__progress(ctx, "Activated the new certificates");
+    if (rv == APR_SUCCESS) {
+        md_drive__progress(ctx, "Activated the new certificates");
+        /* a new certificate: its renewal window is far away, ask the CA about it later */
+        md_drive__ari_reset(ctx, apr_time_now() + apr_time_from_sec(6 * 3600));
+    }
     return rv;
 }
 
-/* The decision before any request: back off, activate what is staged, or find nothing due. */
+/* The decision before any request: back off, activate what is staged, or find nothing due. Only ARI may
+ * ask the CA here, and only when its cached answer is stale. */
 static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_t *ctx,
                   const md_drive_flags_t *flags, apr_time_t now)
 {
     apr_array_header_t *vals;
-    apr_time_t due;
+    apr_time_t due, pick, check;
 
     if (ctx->job->finished) return 0;      /* staged and waiting: activation below */
-    if (!flags->force && ctx->job->errors > 0 && ctx->job->next_run > now) {
+    if (flags->force) return 0;
+    if (ctx->job->errors > 0) {
+        if (ctx->job->next_run <= now) return 0;
         *poutcome = MD_DRIVE_BACKING_OFF;
         *pnext = ctx->job->next_run;
         return 1;
     }
     md_drive_validities(&vals, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
     due = md_renew_due(ctx->md, vals, 0);
-    if (!flags->force && ctx->job->errors == 0 && due > now) {
-        *poutcome = MD_DRIVE_NOT_DUE;
-        *pnext = due;
-        return 1;
+    if (due <= now) return 0;
+    md_drive__ari(&pick, &check, ctx, now);
+    if (pick && pick <= now) {
+        md_drive__progress(ctx, "Renewing now, inside the window the CA suggests");
+        return 0;
     }
-    return 0;
+    if (pick && pick < due) due = pick;
+    *poutcome = MD_DRIVE_NOT_DUE;
+    *pnext = (check && check < due) ? check : due;
+    return 1;
 }
 
 apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,

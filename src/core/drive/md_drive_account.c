@@ -1,6 +1,5 @@
 /* The drive's account step: reuse the stored account of the MD's CA (and EAB), or register a new one. */
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 
 #include "md_acme_acct.h"
 #include "md_jws.h"
@@ -12,7 +11,7 @@ static apr_status_t account_load(md_drive_ctx_t *ctx, const char *id)
     md_pkey_t *key;
     apr_status_t rv;
 
-    rv = md_acme_acct_load(&acct, &key, ctx->env->store, id, ctx->result, ctx->p);
+    rv = md_acme_acct_load(&acct, &key, ctx->env->store, id, ctx->result, md_drive__account_pool(ctx));
     if (rv != APR_SUCCESS) return rv;
     if (!acct->ca_url || strcmp(acct->ca_url, md_acme_url(ctx->acme)) || !acct->url) return APR_ENOENT;
     md_acme_set_account(ctx->acme, acct->url, key);
@@ -23,7 +22,8 @@ static apr_status_t account_load(md_drive_ctx_t *ctx, const char *id)
 
 static apr_status_t account_register(md_drive_ctx_t *ctx)
 {
-    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
+    md_pkey_spec_t p256 = { MD_PKEY_EC, 0, "P-256" }, *spec = &p256;
+    const char *err = NULL;
     md_acme_eab_t *eab = NULL;
     md_acme_acct_t *acct;
     md_pkey_t *key;
@@ -33,8 +33,13 @@ static apr_status_t account_register(md_drive_ctx_t *ctx)
         rv = md_acme_eab_make(&eab, ctx->md->ca_eab_kid, ctx->md->ca_eab_hmac, ctx->result, ctx->p);
         if (rv != APR_SUCCESS) return rv;
     }
+    if (ctx->md->account_key
+        && md_pkey_spec_parse(&spec, ctx->md->account_key, NULL, &err, ctx->p) != APR_SUCCESS) {
+        md_result_printf(ctx->result, APR_EINVAL, "account key type: %s", err);
+        return APR_EINVAL;
+    }
     md_drive__progress(ctx, "Registering an account at %s", md_acme_url(ctx->acme));
-    rv = md_pkey_gen(&key, &spec, ctx->p);
+    rv = md_pkey_gen(&key, spec, md_drive__account_pool(ctx));
     if (rv != APR_SUCCESS) {
         md_result_set(ctx->result, rv, "cannot generate an account key");
         return rv;
@@ -47,6 +52,19 @@ static apr_status_t account_register(md_drive_ctx_t *ctx)
     ctx->acct_key = key;
     ctx->md->ca_account = acct->id;
     md_drive__progress(ctx, "Account %s registered as %s", acct->url, acct->id);
+    return APR_SUCCESS;
+}
+
+/* The account already set on the shared ACME client: its id is in the store under the same URL. */
+static apr_status_t account_shared(md_drive_ctx_t *ctx)
+{
+    const char *id = NULL;
+    apr_status_t rv;
+
+    rv = md_acme_acct_find_stored(&id, ctx->env->store, md_acme_url(ctx->acme), ctx->md->ca_eab_kid, ctx->p);
+    if (rv != APR_SUCCESS) return account_register(ctx);
+    ctx->acct_key = md_acme_account_key(ctx->acme);
+    ctx->md->ca_account = id;
     return APR_SUCCESS;
 }
 
@@ -71,9 +89,14 @@ apr_status_t md_drive__account(md_drive_ctx_t *ctx)
 
     md_result_activity_set(ctx->result, "account");
     if (!id) id = ctx->md->ca_account;
-    if (ctx->env->account_lock) apr_thread_mutex_lock(ctx->env->account_lock);
-    rv = account_find_or_register(ctx, id);
-    if (ctx->env->account_lock) apr_thread_mutex_unlock(ctx->env->account_lock);
+    md_drive__account_lock(ctx, 1);
+    if (ctx->env->shared && md_acme_account_url(ctx->acme)) {
+        rv = account_shared(ctx);      /* another drive set the CA's account up already */
+    }
+    else {
+        rv = account_find_or_register(ctx, id);
+    }
+    md_drive__account_lock(ctx, 0);
     if (rv != APR_SUCCESS) return rv;
     md_json_sets(ctx->md->ca_account, ctx->job->state, "account", NULL);
     rv = md_jwk_thumbprint(&ctx->thumbprint, ctx->acct_key, ctx->p);

@@ -25,6 +25,19 @@ void md_drive__progress(md_drive_ctx_t *ctx, const char *fmt, ...) __attribute__
 /* Save the job (after every step). */
 apr_status_t md_drive__save_job(md_drive_ctx_t *ctx);
 
+/* The ACME client for the CA this attempt uses (shared between parallel drives), directory fetched. */
+apr_status_t md_drive__acme_setup(md_drive_ctx_t *ctx);
+/* Where the account key is kept: ctx->p, or with parallel drives a pool living as long as the shared ACME
+ * client that holds the key. */
+apr_pool_t *md_drive__account_pool(md_drive_ctx_t *ctx);
+/* Lock (on) or unlock (off) the account step of parallel drives; nothing without env->shared. */
+void md_drive__account_lock(md_drive_ctx_t *ctx, int on);
+/* The ARI suggestion for the MD's active certificate: *ppick the time to renew (0: none known) and *pcheck when
+ * to ask again. Answers from domains/NAME/ari.json until that time; asks the CA (renewalInfo) after. */
+void md_drive__ari(apr_time_t *ppick, apr_time_t *pcheck, md_drive_ctx_t *ctx, apr_time_t now);
+/* After activation: remember that the new certificate needs no ARI question before check_at. */
+void md_drive__ari_reset(md_drive_ctx_t *ctx, apr_time_t check_at);
+
 /* The account for the MD's CA: stored, or newly registered; sets it on ctx->acme. */
 apr_status_t md_drive__account(md_drive_ctx_t *ctx);
 /* Obtain the certificate for key spec number i into staging (resuming an order the job knows). */

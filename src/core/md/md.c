@@ -125,6 +125,7 @@ md_t *md_clone(const md_t *md, apr_pool_t *p)
     c->warn_window = ts_copy(md->warn_window, p);
     c->profile = dup_or_null(md->profile, p);
     c->preferred_chain = dup_or_null(md->preferred_chain, p);
+    c->account_key = dup_or_null(md->account_key, p);
     c->dns01_cmd = dup_or_null(md->dns01_cmd, p);
     c->install_chain = dup_or_null(md->install_chain, p);
     c->install_key = dup_or_null(md->install_key, p);

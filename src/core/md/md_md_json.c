@@ -16,7 +16,7 @@ const char *const md_md__ca_keys[] = {
     "account", "url", "urls", "agreement", "challenges", NULL,
 };
 const char *const md_md__own_keys[] = {
-    "ca-file", "dns01-cmd", "dns01-version", "preferred-chain", "retry-failover", "install", NULL,
+    "ca-file", "dns01-cmd", "dns01-version", "preferred-chain", "retry-failover", "account-key", "install", NULL,
 };
 
 /* mod_md keys we do not model but write at mod_md's place (from md->extra, some with mod_md's default). */
@@ -218,6 +218,7 @@ static void put_own(md_json_t *json, const md_t *md, apr_pool_t *p)
     if (md->retry_failover != MD_MD_RETRY_FAILOVER_DEF) {
         md_json_setl(md->retry_failover, own, "retry-failover", NULL);
     }
+    if (md->account_key) md_json_sets(md->account_key, own, "account-key", NULL);
     put_install(own, md, p);
     if (md->extra) copy_keys(own, md_json_getj(md->extra, MD_MD_KEY_OWN, NULL), md_md__own_keys, NULL);
     if (obj_size(own) > 0) md_json_setj(own, json, MD_MD_KEY_OWN, NULL);

@@ -333,6 +333,8 @@ static apr_status_t read_own(md_t *md, const md_json_t *json, md_result_t *resul
     rv = opt_int(&md->retry_failover, own, "retry-failover", MD_MD_KEY_OWN ".retry-failover", 0, INT_MAX,
                  result);
     if (rv != APR_SUCCESS) goto leave;
+    rv = opt_str(&md->account_key, own, "account-key", MD_MD_KEY_OWN ".account-key", result, p);
+    if (rv != APR_SUCCESS) goto leave;
     rv = read_install(md, own, result, p);
 leave:
     return rv;
