@@ -39,6 +39,8 @@ typedef struct md_cli_t {
     const char *listen_addr;
     const char *webroot;
     const char *reason;
+    int revoke_by_cert_key;         /* --cert-key */
+    int profile_mandatory;          /* --profile-mandatory */
     const char *install_chain, *install_key, *install_cmd;
     int install_mode;               /* -1: not given */
     /* the verb and its arguments */

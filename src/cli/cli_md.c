@@ -146,6 +146,10 @@ static int md_options(md_cli_t *cli, md_t *md)
         APR_ARRAY_PUSH(md->ca_challenges, const char *) = t;
     }
     md->profile = cli->profile;
+    md->profile_mandatory = cli->profile_mandatory;
+    if (cli->profile_mandatory && !cli->profile) {
+        return cli_failf(cli, CLI_EXIT_USAGE, "--profile-mandatory needs --profile NAME");
+    }
     if (cli->account_key) {
         if (md_pkey_spec_parse(&spec, cli->account_key, NULL, &err, cli->p) != APR_SUCCESS) {
             return cli_failf(cli, CLI_EXIT_USAGE, "--account-key: %s", err);

@@ -10,7 +10,7 @@ enum {
     OPT_CA_FILE = 256, OPT_EAB, OPT_EAB_FILE, OPT_KEY, OPT_CHALLENGE, OPT_PROFILE, OPT_DNS_CMD, OPT_FORCE,
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
-    OPT_RETRY_FAILOVER,
+    OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +45,8 @@ static const struct option long_opts[] = {
     { "proxy", required_argument, NULL, OPT_PROXY },
     { "dns-version", required_argument, NULL, OPT_DNS_VERSION },
     { "retry-failover", required_argument, NULL, OPT_RETRY_FAILOVER },
+    { "cert-key", no_argument, NULL, OPT_CERT_KEY },
+    { "profile-mandatory", no_argument, NULL, OPT_PROFILE_MANDATORY },
     { NULL, 0, NULL, 0 },
 };
 
@@ -76,11 +78,12 @@ void cli_usage(FILE *out)
           "  -v, --verbose           progress messages;  -q, --quiet  errors only\n"
           "\n"
           "add: --key TYPE (rsa2048..rsa8192, p256, p384; repeatable), --challenge TYPE (http-01, tls-alpn-01,\n"
-          "     dns-01; repeatable, in order of preference), --profile P, --dns-cmd PROGRAM,\n"
+          "     dns-01; repeatable, in order of preference), --profile P [--profile-mandatory], --dns-cmd PROGRAM,\n"
           "     --dns-version 1|2, --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
           "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
           "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT\n"
-          "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation\n"
+          "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
+          "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
           "exit codes: 0 ok, 1 error, 2 usage error\n", out);
 }
@@ -108,6 +111,8 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case 'a': APR_ARRAY_PUSH(cli->cas, const char *) = optarg; break;
     case OPT_ACCOUNT_KEY: cli->account_key = optarg; break;
     case OPT_PROXY: cli->proxy = optarg; break;
+    case OPT_CERT_KEY: cli->revoke_by_cert_key = 1; break;
+    case OPT_PROFILE_MANDATORY: cli->profile_mandatory = 1; break;
     case OPT_DNS_VERSION:
         if (strcmp(optarg, "1") && strcmp(optarg, "2")) {
             fprintf(stderr, "mdomain: --dns-version '%s': use 1 (teardown DOMAIN) or 2 (teardown DOMAIN TXT)\n", optarg);

@@ -33,7 +33,13 @@ static apr_status_t revoke_all(md_cli_t *cli, const md_t *md, int reason, md_jso
             continue;
         }
         md_cert_t *cert = APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
-        rv = md_acme_revoke(acme, cert, reason, NULL, result, cli->p);
+        void *cert_key = NULL;
+        if (cli->revoke_by_cert_key) {
+            rv = md_store_load(&cert_key, cli->store, MD_SG_DOMAINS, md->name, md_pkey_aspect(md, i, cli->p),
+                               MD_SV_PKEY, result, cli->p);
+            if (rv != APR_SUCCESS) break;
+        }
+        rv = md_acme_revoke(acme, cert, reason, cert_key, result, cli->p);
         if (rv == APR_SUCCESS) {
             md_json_adds(md_cert_get_serial_hex(cert, cli->p), out, "revoked", NULL);
             cli_say(cli, "%s: revoked certificate %s", md->name, md_cert_get_serial_hex(cert, cli->p));

@@ -120,3 +120,24 @@ def test_install_for_other_servers(cli, pebble, workdir):
     assert open(chain).read().count("BEGIN CERTIFICATE") >= 2
     assert os.stat(key).st_mode & 0o777 == 0o640
     assert open(marker).read().strip() == "mail.example.org " + chain
+
+
+def test_revoke_with_the_certificate_key(cli, pebble, workdir):
+    cli.add("revoke2.example.org", "--key", "p256")
+    cli.drive()
+    cert = check_md(cli, pebble, workdir, "revoke2.example.org", ["revoke2.example.org"],
+                    [("privkey.p256.pem", "pubcert.p256.pem", "ec")])[0]
+    cli.ok("revoke", "revoke2.example.org", "--cert-key", "--reason", "keyCompromise")
+    status = pebble.cert_status(serial_hex(cert))
+    assert status["Status"] == "Revoked" and status["Reason"] == 1
+
+
+def test_mandatory_profile_not_offered(cli, pebble):
+    # Debian's pebble 2.4 offers no profiles: a mandatory one is an error that names the profile
+    cli.add("profile.example.org", "--key", "p256", "--profile", "shortlived", "--profile-mandatory")
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1 and "shortlived" in err
+    cli.ok("remove", "profile.example.org")
+    # not mandatory: the CA's default is used
+    cli.add("profile.example.org", "--key", "p256", "--profile", "shortlived")
+    assert cli.drive()["results"][0]["outcome"] == "activated"
