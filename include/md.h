@@ -7,6 +7,7 @@
 
 #include "md_json.h"
 #include "md_pkey.h"
+#include "md_store.h"
 #include "md_time.h"
 
 struct md_result_t;
@@ -86,6 +87,13 @@ const char *md_common_name(const md_t *a, const md_t *b);
  * default. Reading accepts what mod_md 2.x writes; bad values are APR_EINVAL with the key named in result. */
 md_json_t *md_to_json(const md_t *md, apr_pool_t *p);
 apr_status_t md_from_json(md_t **pmd, const md_json_t *json, struct md_result_t *result, apr_pool_t *p);
+
+/* GROUP/NAME/md.json from the store. A missing MD is APR_ENOENT with "no managed domain 'NAME' in STORE"
+ * in result; a damaged one APR_EINVAL naming the file and the key. */
+apr_status_t md_load(md_t **pmd, md_store_t *store, md_store_group_t group, const char *name,
+                     struct md_result_t *result, apr_pool_t *p);
+apr_status_t md_save(const md_t *md, md_store_t *store, md_store_group_t group, int create_only,
+                     struct md_result_t *result, apr_pool_t *p);
 
 /* The store file names of key number i, as mod_md names them: "privkey.pem"/"pubcert.pem" for an RSA key,
  * else "privkey.<spec name>.pem"/"pubcert.<spec name>.pem" (lowercase), e.g. "privkey.secp256r1.pem" even

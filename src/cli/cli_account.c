@@ -27,17 +27,14 @@ apr_status_t cli_acme_for(md_acme_t **pacme, md_cli_t *cli, const char *ca_url, 
 static const char *account_ca_file(md_cli_t *cli, const char *id)
 {
     apr_array_header_t *names;
-    md_json_t *json;
     md_t *md;
     int i;
 
     if (cli->ca_file) return cli->ca_file;
     if (md_store_list(&names, cli->store, MD_SG_DOMAINS, "*", cli->p) != APR_SUCCESS) return NULL;
     for (i = 0; i < names->nelts; ++i) {
-        json = NULL;
-        if (md_store_load((void **)&json, cli->store, MD_SG_DOMAINS, APR_ARRAY_IDX(names, i, const char *),
-                          "md.json", MD_SV_JSON, NULL, cli->p) == APR_SUCCESS
-            && md_from_json(&md, json, NULL, cli->p) == APR_SUCCESS && md->ca_account
+        if (md_load(&md, cli->store, MD_SG_DOMAINS, APR_ARRAY_IDX(names, i, const char *), NULL, cli->p)
+            == APR_SUCCESS && md->ca_account
             && !strcmp(md->ca_account, id)) {
             return md->ca_file;
         }

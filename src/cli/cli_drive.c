@@ -77,17 +77,6 @@ static apr_status_t responders_make(md_responders_t **prs, drive_run_t *run, con
     return APR_SUCCESS;
 }
 
-static apr_status_t md_get(md_t **pmd, md_cli_t *cli, const char *name, md_result_t *result, apr_pool_t *p)
-{
-    void *json = NULL;
-    apr_status_t rv;
-
-    rv = md_store_load(&json, cli->store, MD_SG_DOMAINS, name, "md.json", MD_SV_JSON, result, p);
-    if (APR_STATUS_IS_ENOENT(rv)) md_result_printf(result, rv, "no managed domain '%s' in %s", name, cli->store_dir);
-    if (rv != APR_SUCCESS) return rv;
-    return md_from_json(pmd, json, result, p);
-}
-
 static md_json_t *entry_make(const char *name, md_drive_outcome_t outcome, apr_time_t next, apr_status_t rv,
                              const md_result_t *result, apr_pool_t *p)
 {
@@ -122,7 +111,7 @@ static char *drive_one(drive_run_t *run, const char *name, int *pfailed, apr_poo
     env.log_baton = cli;
     env.shared = run->drive_shared;
     env.http_opts.proxy_url = cli->proxy;
-    rv = md_get(&md, cli, name, result, p);
+    rv = md_load(&md, cli->store, MD_SG_DOMAINS, name, result, p);
     if (rv == APR_SUCCESS) rv = responders_make(&env.responders, run, md, p);
     if (rv == APR_SUCCESS) rv = md_drive(&outcome, &next, &env, name, &flags, result, p);
     if (rv == APR_SUCCESS && outcome == MD_DRIVE_ACTIVATED) rv = cli_install(cli, name, result, p);

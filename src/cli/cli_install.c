@@ -57,12 +57,10 @@ static apr_status_t install_files(md_cli_t *cli, const md_t *md, md_result_t *re
 
 apr_status_t cli_install(md_cli_t *cli, const char *name, md_result_t *result, apr_pool_t *p)
 {
-    md_json_t *json = NULL;
     md_t *md;
     apr_status_t rv;
 
-    rv = md_store_load((void **)&json, cli->store, MD_SG_DOMAINS, name, "md.json", MD_SV_JSON, result, p);
-    if (rv == APR_SUCCESS) rv = md_from_json(&md, json, result, p);
+    rv = md_load(&md, cli->store, MD_SG_DOMAINS, name, result, p);
     if (rv != APR_SUCCESS) return rv;
     if (md->install_chain && md->install_key) {
         rv = install_files(cli, md, result, p);

@@ -41,17 +41,14 @@ static const char *name_problem(const char *name)
 static const char *name_taken(const char **pmd, md_cli_t *cli, const md_t *md)
 {
     apr_array_header_t *names;
-    md_json_t *json;
     md_t *other;
     const char *common;
     int i;
 
     if (md_store_list(&names, cli->store, MD_SG_DOMAINS, "*", cli->p) != APR_SUCCESS) return NULL;
     for (i = 0; i < names->nelts; ++i) {
-        json = NULL;
-        if (md_store_load((void **)&json, cli->store, MD_SG_DOMAINS, APR_ARRAY_IDX(names, i, const char *),
-                          "md.json", MD_SV_JSON, NULL, cli->p) != APR_SUCCESS
-            || md_from_json(&other, json, NULL, cli->p) != APR_SUCCESS) {
+        if (md_load(&other, cli->store, MD_SG_DOMAINS, APR_ARRAY_IDX(names, i, const char *), NULL, cli->p)
+            != APR_SUCCESS) {
             continue;
         }
         common = md_common_name(md, other);
@@ -202,8 +199,7 @@ int cli_verb_add(md_cli_t *cli)
     if ((common = name_taken(&other, cli, md)) != NULL) {
         return cli_failf(cli, CLI_EXIT_ERROR, "add: '%s' belongs to the MD '%s' already", common, other);
     }
-    if (md_store_save(cli->store, MD_SG_DOMAINS, md->name, "md.json", MD_SV_JSON, md_to_json(md, cli->p), 1,
-                      NULL, cli->p) != APR_SUCCESS) {
+    if (md_save(md, cli->store, MD_SG_DOMAINS, 1, NULL, cli->p) != APR_SUCCESS) {
         return cli_failf(cli, CLI_EXIT_ERROR, "add: cannot save %s in %s", md->name, cli->store_dir);
     }
     if (cli->json) cli_json_out(cli, cli_md_status(cli, md->name, cli->p));

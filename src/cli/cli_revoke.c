@@ -56,7 +56,7 @@ static apr_status_t revoke_all(md_cli_t *cli, const md_t *md, int reason, md_jso
 int cli_verb_revoke(md_cli_t *cli)
 {
     md_result_t *result = md_result_make(cli->p);
-    md_json_t *json = NULL, *out = md_json_create(cli->p);
+    md_json_t *out = md_json_create(cli->p);
     const char *name;
     md_t *md;
     int reason = -1, rc;
@@ -69,9 +69,7 @@ int cli_verb_revoke(md_cli_t *cli)
     }
     name = APR_ARRAY_IDX(cli->args, 0, const char *);
     if ((rc = cli_store_open(cli)) != CLI_EXIT_OK) return rc;
-    rv = md_store_load((void **)&json, cli->store, MD_SG_DOMAINS, name, "md.json", MD_SV_JSON, result, cli->p);
-    if (APR_STATUS_IS_ENOENT(rv)) md_result_printf(result, rv, "no managed domain '%s' in %s", name, cli->store_dir);
-    if (rv == APR_SUCCESS) rv = md_from_json(&md, json, result, cli->p);
+    rv = md_load(&md, cli->store, MD_SG_DOMAINS, name, result, cli->p);
     md_json_sets(name, out, "name", NULL);
     if (rv == APR_SUCCESS) rv = revoke_all(cli, md, reason, out, result);
     if (rv != APR_SUCCESS) return cli_fail(cli, CLI_EXIT_ERROR, result);

@@ -71,13 +71,12 @@ static void renewal_json(md_json_t *json, md_cli_t *cli, const md_t *md, apr_poo
 
 md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p)
 {
-    md_json_t *mdj = NULL, *json = md_json_create(p);
+    md_json_t *json = md_json_create(p);
     md_result_t *result = md_result_make(p);
     md_state_t state;
     md_t *md;
 
-    if (md_store_load((void **)&mdj, cli->store, MD_SG_DOMAINS, name, "md.json", MD_SV_JSON, result, p)
-        != APR_SUCCESS || md_from_json(&md, mdj, result, p) != APR_SUCCESS) {
+    if (md_load(&md, cli->store, MD_SG_DOMAINS, name, result, p) != APR_SUCCESS) {
         md_json_sets(name, json, "name", NULL);
         md_json_setl(MD_S_ERROR, json, "state", NULL);
         md_json_sets(md_result_text(result, p), json, "state-descr", NULL);

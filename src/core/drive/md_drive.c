@@ -70,21 +70,6 @@ apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *s
     return APR_SUCCESS;
 }
 
-static apr_status_t md_load(md_t **pmd, md_drive_env_t *env, const char *name, md_result_t *result,
-                            apr_pool_t *p)
-{
-    void *json = NULL;
-    apr_status_t rv;
-
-    rv = md_store_load(&json, env->store, MD_SG_DOMAINS, name, "md.json", MD_SV_JSON, result, p);
-    if (APR_STATUS_IS_ENOENT(rv)) {
-        md_result_printf(result, rv, "no managed domain '%s' in the store", name);
-        return rv;
-    }
-    if (rv != APR_SUCCESS) return rv;
-    return md_from_json(pmd, json, result, p);
-}
-
 /* One attempt: all steps, each saving the job. */
 static apr_status_t run_job(md_drive_ctx_t *ctx)
 {
@@ -95,8 +80,7 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
     rv = md_drive__acme_setup(ctx);
     if (rv == APR_SUCCESS) rv = md_drive__account(ctx);
     if (rv == APR_SUCCESS) {
-        rv = md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, "md.json", MD_SV_JSON,
-                           md_to_json(ctx->md, ctx->p), 0, ctx->result, ctx->p);
+        rv = md_save(ctx->md, ctx->env->store, MD_SG_STAGING, 0, ctx->result, ctx->p);
     }
     for (i = 0; rv == APR_SUCCESS && i < ctx->md->pks->nelts; ++i) {
         rv = md_drive__certificate(ctx, i);
@@ -127,8 +111,7 @@ static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
     md_job_log(ctx->job, "finished", NULL, now);
     ctx->md->state = MD_S_COMPLETE;
     ctx->md->state_descr = NULL;
-    rv = md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, "md.json", MD_SV_JSON,
-                       md_to_json(ctx->md, ctx->p), 0, ctx->result, ctx->p);
+    rv = md_save(ctx->md, ctx->env->store, MD_SG_STAGING, 0, ctx->result, ctx->p);
     if (rv == APR_SUCCESS) rv = md_drive__save_job(ctx);
     return rv;
 }
@@ -189,14 +172,14 @@ apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_
     ctx.result = result;
     *poutcome = MD_DRIVE_FAILED;
     *pnext = 0;
-    rv = md_load(&ctx.md, env, name, result, p);
+    rv = md_load(&ctx.md, env->store, MD_SG_DOMAINS, name, result, p);
     if (rv == APR_SUCCESS) rv = md_job_load(&ctx.job, env->store, MD_SG_STAGING, name, result, p);
     if (rv != APR_SUCCESS) return rv;
     if (decide(poutcome, pnext, &ctx, flags, now)) return APR_SUCCESS;
     if (!ctx.job->finished) {
         rv = run_job(&ctx);
         if (rv != APR_SUCCESS) {
-            record_failure(&ctx, now);
+            record_failure(&ctx, apr_time_now());   /* the back-off counts from the failure */
             *pnext = ctx.job->next_run;
             return rv;
         }
