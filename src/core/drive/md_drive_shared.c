@@ -1,4 +1,5 @@
 /* What parallel drives share: one ACME client per CA and EAB key id, and the lock of the account step. */
+#include <string.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
@@ -80,7 +81,7 @@ static apr_status_t acme_shared(md_acme_t **pacme, md_drive_ctx_t *ctx, const ch
 
 apr_status_t md_drive__acme_setup(md_drive_ctx_t *ctx)
 {
-    const char *ca = md_renew_ca_for(ctx->md, ctx->job->errors);
+    const char *ca = md_renew_ca_for(ctx->md, ctx->job->errors), *prev;
     apr_status_t rv;
 
     if (ctx->acme) return APR_SUCCESS;
@@ -90,6 +91,8 @@ apr_status_t md_drive__acme_setup(md_drive_ctx_t *ctx)
     }
     md_result_activity_set(ctx->result, "contacting the CA");
     ctx->md->ca_effective = ca;
+    prev = md_json_gets(ctx->job->state, "ca", NULL);
+    if (prev && strcmp(prev, ca)) md_json_del(ctx->job->state, "orders", NULL);   /* at the other CA */
     md_json_sets(ca, ctx->job->state, "ca", NULL);
     if (ctx->env->shared) {
         rv = acme_shared(&ctx->acme, ctx, ca);
