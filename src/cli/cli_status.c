@@ -61,6 +61,8 @@ static void renewal_json(md_json_t *json, md_cli_t *cli, const md_t *md, apr_poo
 
     md_drive_validities(&vals, cli->store, MD_SG_DOMAINS, md, p);
     md_json_sets(md_time_print_rfc3339(md_renew_due(md, vals, 0), p), json, "renewal", "due", NULL);
+    /* inside the warn window (or expired): operators should look */
+    md_json_setb(md_renew_should_warn(md, vals, apr_time_now()), json, "renewal", "warn", NULL);
     if (md_job_load(&job, cli->store, MD_SG_STAGING, md->name, NULL, p) != APR_SUCCESS) return;
     if (!md_store_exists(cli->store, MD_SG_STAGING, md->name, "job.json", p)) return;
     md_json_setb(job->finished, json, "renewal", "staged", NULL);
@@ -111,8 +113,9 @@ static void say_status(md_cli_t *cli, const md_json_t *st, int detailed)
     long long errors = md_json_getl(st, "renewal", "errors", NULL);
     md_json_t *certs = md_json_getj(st, "cert", NULL);
 
-    cli_say(cli, "%-32s %-10s renewal due %s", md_json_gets(st, "name", NULL),
-            md_json_gets(st, "state-descr", NULL), md_json_gets(st, "renewal", "due", NULL));
+    cli_say(cli, "%-32s %-10s renewal due %s%s", md_json_gets(st, "name", NULL),
+            md_json_gets(st, "state-descr", NULL), md_json_gets(st, "renewal", "due", NULL),
+            md_json_getb(st, "renewal", "warn", NULL) ? "  WARNING: expires soon" : "");
     if (detailed) {
         cli_say(cli, "  names: %s", md_json_writep(md_json_getj(st, "domains", NULL), MD_JSON_FMT_COMPACT, cli->p));
         cli_say(cli, "  CA:    %s", md_json_gets(st, "ca", "url", NULL));

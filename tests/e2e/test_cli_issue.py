@@ -19,6 +19,7 @@ def test_one_name(cli, pebble, workdir):
     check_md(cli, pebble, workdir, "one.example.org", ["one.example.org"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
     shown = cli.ok("show", "one.example.org")
     assert shown["state"] == 2 and shown["state-descr"] == "complete"
+    assert shown["renewal"]["warn"] is False
     assert stray_files(cli.store) == []
     # valid and not due: the next drive asks the CA nothing
     mark = pebble.mark()

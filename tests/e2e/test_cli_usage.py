@@ -48,6 +48,7 @@ def test_add_list_show_remove(cli):
     shown = cli.ok("show", "other.example.net")
     assert shown["ca"]["url"] == "https://127.0.0.1:1/dir"
     assert "due" in shown["renewal"]
+    assert shown["renewal"]["warn"] is False    # nothing there to expire yet: "incomplete" says it
     doc = cli.ok("remove", "other.example.net")
     assert doc["archived-as"] == "other.example.net.1"
     assert cli.ok("list")["managed-domains"] == 1
