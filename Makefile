@@ -115,6 +115,11 @@ check: deps
 demo: deps all
 	@scripts/demo
 
+# Time to certificate and ACME requests per issuance, mdomain and Debian's mod_md side by side (bench/README.md).
+# Not a test: nothing is asserted. BENCH_ARGS passes options, e.g. BENCH_ARGS="--sizes 1,10 --repeat 3".
+bench: all
+	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/issuance.py $(BENCH_ARGS)
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdomain
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/mdomain

@@ -1,0 +1,294 @@
+"""One measurement of time to certificate: a fresh pebble (with its DNS, pebble-challtestsrv) for one client
+and N managed domains. measure_mdomain: `mdomain add` per MD, then one `mdomain drive`; measure_modmd: a
+private Apache httpd with Debian's mod_md, timed from its start until every MD's certificate is staged."""
+import glob
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from rig.challtestsrv import ChallTestSrv
+from rig.httpd import DEFAULT_MODULES, Httpd
+from rig.pebble import Pebble
+from rig.proc import Process, tail
+
+MOD_MD = "/usr/lib/apache2/modules/mod_md.so"
+POLL = 0.02          # seconds between looks at mod_md's store (the resolution of its time)
+_MOD_MD_VERSION_RE = re.compile(r"mod_md \(v([0-9][^)]*)\)")
+
+
+def md_names(n):
+    return ["md%03d.bench.test" % i for i in range(n)]
+
+
+class Measurement:
+    """The outcome of one client obtaining certificates for n MDs from its own pebble."""
+
+    def __init__(self, client, n):
+        self.client = client
+        self.n = n
+        self.status = "failed"        # ok | timeout | failed
+        self.seconds = None           # time to certificate (mdomain: the drive; mod_md: from httpd start)
+        self.total_seconds = None     # mdomain: the adds and the drive
+        self.first_request = None     # seconds from the start until pebble saw the first ACME request
+        self.done = 0                 # MDs with a verified certificate
+        self.requests = []            # [(method, path)] pebble logged for this measurement
+        self.add_requests = 0         # mdomain: requests made by the adds (expected 0)
+        self.detail = ""              # why it failed or timed out
+        self.client_version = None
+
+    @property
+    def per_issuance(self):
+        return len(self.requests) / self.n if self.requests else None
+
+
+class FirstRequestWatch(threading.Thread):
+    """Notes when pebble logs its first ACME request after t0 (looks every 5 ms)."""
+
+    def __init__(self, pebble, t0):
+        super().__init__(daemon=True)
+        self.pebble, self.t0 = pebble, t0
+        self.mark = pebble.mark()
+        self.seconds = None
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            if self.pebble.mark() > self.mark and self.pebble.requests(since=self.mark):
+                self.seconds = time.monotonic() - self.t0
+                return
+            time.sleep(0.005)
+
+    def stop(self):
+        self.stopping.set()
+        self.join(timeout=2)
+        return self.seconds
+
+
+def start_ca(work, listener_ca, http_port=None):
+    """A fresh pebble-challtestsrv (DNS: every name is 127.0.0.1) and pebble: PEBBLE_VA_NOSLEEP=1 (set by
+    the rig), no nonce rejects, no authorization reuse. http_port: where pebble validates http-01."""
+    dns = ChallTestSrv(os.path.join(work, "challtestsrv")).start()
+    try:
+        pebble = Pebble(os.path.join(work, "pebble"), listener_ca, dns.dns_address, http_port=http_port,
+                        nonce_reject=0, authz_reuse=0).start()
+    except Exception:
+        dns.stop()
+        raise
+    return dns, pebble
+
+
+def _first_pem(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    end = data.index(b"-----END CERTIFICATE-----") + len(b"-----END CERTIFICATE-----")
+    return x509.load_pem_x509_certificate(data[:end])
+
+
+def check_cert(md_dir, name):
+    """'' when md_dir holds a certificate (pubcert*.pem) for name with a P-256 key, else what is wrong."""
+    files = sorted(glob.glob(os.path.join(md_dir, "pubcert*.pem")))
+    if not files:
+        return "%s: no pubcert*.pem in %s" % (name, md_dir)
+    cert = _first_pem(files[0])
+    key = cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != "secp256r1":
+        return "%s: the certificate's key is not P-256" % name
+    sans = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    if name not in sans.get_values_for_type(x509.DNSName):
+        return "%s: the certificate does not name it" % name
+    return ""
+
+
+def _verify(m, names, group_dir):
+    problems = [p for p in (check_cert(os.path.join(group_dir, name), name) for name in names) if p]
+    m.done = len(names) - len(problems)
+    if problems and m.status == "ok":
+        m.status = "failed"
+        m.detail = "; ".join(problems[:3])
+
+
+def _run_timed(proc, deadline):
+    """Start proc and wait for it (in a thread, so its exit is seen at once) until deadline.
+    Returns (exit code or None on timeout, end time)."""
+    ended = {}
+
+    def waiter():
+        proc.popen.wait()
+        ended["at"] = time.monotonic()
+
+    proc.start()
+    thread = threading.Thread(target=waiter, daemon=True)
+    thread.start()
+    thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    if thread.is_alive():
+        proc.stop()
+        thread.join(timeout=5)
+        return None, time.monotonic()
+    return proc.returncode(), ended["at"]
+
+
+def _mdomain_add(m, binary, store, pebble, name, deadline):
+    argv = [binary, "-d", store, "-a", pebble.directory_url, "--ca-file", pebble.ca_file, "-t", "accepted",
+            "add", name, "--key", "p256"]
+    res = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         timeout=max(1.0, deadline - time.monotonic()))
+    if res.returncode != 0:
+        m.detail = "mdomain add %s exited with %d: %s" % (name, res.returncode, res.stdout.strip()[-500:])
+        return False
+    return True
+
+
+def measure_mdomain(binary, work, listener_ca, n, timeout):
+    """`mdomain add NAME --key p256` for each MD, then one `mdomain drive --http-port <pebble's http port>`.
+    Time to certificate is the drive alone; total_seconds includes the adds."""
+    m = Measurement("mdomain", n)
+    names = md_names(n)
+    store = os.path.join(work, "store")
+    dns, pebble = start_ca(work, listener_ca)
+    try:
+        t0 = time.monotonic()
+        deadline = t0 + timeout
+        try:
+            if not all(_mdomain_add(m, binary, store, pebble, name, deadline) for name in names):
+                return m
+        except subprocess.TimeoutExpired:
+            m.status, m.detail = "timeout", "the adds took longer than %ds" % timeout
+            return m
+        m.add_requests = len(pebble.requests())
+        drive = Process("mdomain-drive", [binary, "-d", store, "drive", "--http-port", pebble.http_port], work)
+        t1 = time.monotonic()
+        watch = FirstRequestWatch(pebble, t1)
+        watch.start()
+        rc, end = _run_timed(drive, deadline)
+        m.first_request = watch.stop()
+        if rc is None:
+            m.status, m.detail = "timeout", "mdomain drive ran longer than the %ds budget" % timeout
+        elif rc != 0:
+            m.detail = "mdomain drive exited with %d: %s" % (rc, tail(drive.stdout_path, 5) + tail(drive.stderr_path, 5))
+        else:
+            m.status, m.seconds, m.total_seconds = "ok", end - t1, end - t0
+    finally:
+        pebble.stop()
+        dns.stop()
+        m.requests = pebble.requests()
+    _verify(m, names, os.path.join(store, "domains"))
+    return m
+
+
+def _job_finished(md_dir):
+    try:
+        with open(os.path.join(md_dir, "job.json")) as f:
+            return json.load(f).get("finished") is True
+    except (OSError, ValueError):
+        return False
+
+
+def staged(store, pending):
+    """The names of pending whose certificate mod_md has staged: staging/NAME/pubcert*.pem present and
+    job.json says "finished": true."""
+    try:
+        present = set(os.listdir(os.path.join(store, "staging")))
+    except OSError:
+        return set()
+    done = set()
+    for name in pending & present:
+        md_dir = os.path.join(store, "staging", name)
+        if glob.glob(os.path.join(md_dir, "pubcert*.pem")) and _job_finished(md_dir):
+            done.add(name)
+    return done
+
+
+def modmd_config(store, pebble, port, names):
+    """The mod_md directives: defaults except what a local pebble needs (see bench/README.md)."""
+    return ["MDStoreDir %s" % store,
+            "MDCertificateAuthority %s" % pebble.directory_url,
+            "MDCACertificateFile %s" % pebble.ca_file,
+            "MDCertificateAgreement accepted",
+            "MDContactEmail admin@bench.test",
+            "MDPortMap http:%d" % port,
+            "MDRenewMode always",
+            "MDPrivateKeys secp256r1"] + ["MDomain %s" % name for name in names]
+
+
+def _modmd_problem(store, httpd, pending):
+    """What mod_md says about an MD that is not done: job.json's last result and its error log."""
+    parts = []
+    for name in sorted(pending)[:1]:
+        for group in ("staging", "domains"):
+            try:
+                with open(os.path.join(store, group, name, "job.json")) as f:
+                    job = json.load(f)
+                parts.append("%s job.json: errors=%s last=%s" % (name, job.get("errors"),
+                                                                  json.dumps(job.get("last"))[:300]))
+                break
+            except (OSError, ValueError):
+                continue
+    errors = [line for line in httpd.error_log_text().splitlines() if "[md:error]" in line or "[md:warn]" in line]
+    if errors:
+        parts.append("error log: " + " | ".join(errors[-3:])[:800])
+    return "; ".join(parts)
+
+
+def _poll_staged(m, httpd, store, names, deadline):
+    pending = set(names)
+    while pending:
+        pending -= staged(store, pending)
+        if not pending:
+            break
+        if not httpd.process.running():
+            m.detail = "httpd exited: " + httpd.describe(10)
+            return pending, time.monotonic()
+        if time.monotonic() >= deadline:
+            m.status = "timeout"
+            return pending, time.monotonic()
+        time.sleep(POLL)
+    return pending, time.monotonic()
+
+
+def measure_modmd(work, listener_ca, n, timeout):
+    """Debian's apache2 with mod_ssl and mod_md, listening on pebble's http-01 port; time from httpd's start
+    until every MD is staged (mod_md activates staged certificates only at the next graceful restart)."""
+    m = Measurement("mod_md", n)
+    names = md_names(n)
+    httpd = Httpd(os.path.join(work, "httpd"), modules=DEFAULT_MODULES + ["ssl", ("md", MOD_MD)])
+    store = os.path.join(httpd.server_root, "md")
+    dns, pebble = start_ca(work, listener_ca, http_port=httpd.port)
+    try:
+        httpd.add_config(*modmd_config(store, pebble, httpd.port, names))
+        ok, out = httpd.config_test()
+        if not ok:
+            m.detail = "apache2 -t rejects the configuration: " + out.strip()[-800:]
+            return m
+        t0 = time.monotonic()
+        watch = FirstRequestWatch(pebble, t0)
+        watch.start()
+        try:
+            httpd.start(timeout=min(30.0, timeout))
+            pending, end = _poll_staged(m, httpd, store, names, t0 + timeout)
+        finally:
+            m.first_request = watch.stop()
+        if not pending:
+            m.status, m.seconds = "ok", end - t0
+        elif m.status == "timeout":
+            m.detail = ("%d of %d MDs not staged after %ds. " % (len(pending), n, timeout)
+                        + _modmd_problem(store, httpd, pending))
+    except Exception as exc:  # httpd did not start: report it, keep going with the other measurements
+        m.detail = "%s: %s" % (type(exc).__name__, str(exc)[-1200:])
+    finally:
+        httpd.stop()
+        pebble.stop()
+        dns.stop()
+        m.requests = pebble.requests()
+        found = _MOD_MD_VERSION_RE.search(httpd.error_log_text())
+        m.client_version = found.group(1) if found else None
+    if m.status == "ok":
+        _verify(m, names, os.path.join(store, "staging"))
+    else:
+        m.done = n - len(set(names) - staged(store, set(names)))
+    return m
