@@ -77,6 +77,14 @@ md_t *md_clone(const md_t *md, apr_pool_t *p);
 int md_contains(const md_t *md, const char *name);
 /* The first name two MDs have in common, or NULL. */
 const char *md_common_name(const md_t *a, const md_t *b);
+/* True when a DNS name pattern matches name: equal (ignoring case), or pattern "*.rest" and name one
+ * non-empty label followed by ".rest". */
+int md_dns_matches(const char *pattern, const char *name);
+/* True when one of the MD's domains matches name (md_dns_matches: exact or by a "*." wildcard). */
+int md_covers(const md_t *md, const char *name);
+/* NULL when name can be a domain of an MD (a DNS name, a "*." wildcard DNS name, an IPv4/IPv6 address),
+ * else a short reason ("only letters, digits, '-' and '.' are allowed", ...). */
+const char *md_domain_problem(const char *name);
 
 /* md.json: mod_md's keys in mod_md's order ("name", "domains", "contacts", "transitive", "ca" {"account",
  * "proto", "url", "urls", "agreement", "challenges"}, "privkey" (an object for one key, an array for several;

@@ -16,6 +16,8 @@ struct md_result_t;
 
 /* Known CA names for -a/--acme and MDCertificateAuthority (case-insensitive). */
 const char *md_acme_ca_url_for(const char *name_or_url);   /* the URL, or name_or_url when it is a URL */
+/* The known CA names for messages: "LetsEncrypt, LetsEncrypt-Test, Buypass, Buypass-Test". */
+const char *md_acme_ca_names(apr_pool_t *p);
 
 typedef struct md_acme_t md_acme_t;
 

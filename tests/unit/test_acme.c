@@ -69,6 +69,8 @@ static md_json_t *json_of(const char *text, apr_pool_t *p)
 
 START_TEST(ca_names)
 {
+    apr_pool_t *p;
+
     ck_assert_str_eq(md_acme_ca_url_for("letsencrypt"), "https://acme-v02.api.letsencrypt.org/directory");
     ck_assert_str_eq(md_acme_ca_url_for("LetsEncrypt-Test"),
                      "https://acme-staging-v02.api.letsencrypt.org/directory");
@@ -76,6 +78,9 @@ START_TEST(ca_names)
     ck_assert_str_eq(md_acme_ca_url_for("BUYPASS-TEST"), "https://api.test4.buypass.no/acme/directory");
     ck_assert_str_eq(md_acme_ca_url_for("https://127.0.0.1:14000/dir"), "https://127.0.0.1:14000/dir");
     ck_assert_ptr_null(md_acme_ca_url_for(NULL));
+    p = md_test_pool();
+    ck_assert_str_eq(md_acme_ca_names(p), "LetsEncrypt, LetsEncrypt-Test, Buypass, Buypass-Test");
+    md_test_pool_done(p);
 }
 END_TEST
 

@@ -182,6 +182,48 @@ START_TEST(names_contained_and_common)
 }
 END_TEST
 
+START_TEST(wildcards_cover_one_label)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = md_create(strs(p, "a.example", "*.b.example", NULL), p);
+
+    ck_assert(md_dns_matches("*.b.example", "x.b.example"));
+    ck_assert(md_dns_matches("*.B.example", "X.b.EXAMPLE"));
+    ck_assert(!md_dns_matches("*.b.example", "y.x.b.example"));
+    ck_assert(!md_dns_matches("*.b.example", "b.example"));
+    ck_assert(!md_dns_matches("*.b.example", ".b.example"));
+    ck_assert(!md_dns_matches("x.b.example", "*.b.example"));
+    ck_assert(md_dns_matches("*.b.example", "*.b.example"));
+    ck_assert(!md_dns_matches(NULL, "a"));
+    ck_assert(md_covers(md, "A.example"));
+    ck_assert(md_covers(md, "www.b.example"));
+    ck_assert(!md_covers(md, "www.a.example"));
+    ck_assert(!md_covers(NULL, "a.example"));
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(domain_names_checked)
+{
+    static const char *const good[] = {
+        "example.org", "a-b.example", "*.example.org", "localhost", "xn--bcher-kva.example", "127.0.0.1", "::1",
+        "2001:db8::5",
+    };
+    static const char *const bad[] = {
+        "", "bad_name!.org", "a..b", ".a.b", "a.b.", "*.", "*", "a.*.b", "sp ace.org", "*.*.example",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(good[0]); ++i) {
+        ck_assert_msg(md_domain_problem(good[i]) == NULL, "'%s' rejected: %s", good[i], md_domain_problem(good[i]));
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        ck_assert_msg(md_domain_problem(bad[i]) != NULL, "'%s' accepted", bad[i]);
+    }
+    ck_assert_ptr_nonnull(md_domain_problem(NULL));
+}
+END_TEST
+
 static void add_spec(md_t *md, const char *word, apr_pool_t *p)
 {
     md_pkey_spec_t *spec = NULL;
@@ -527,6 +569,8 @@ Suite *md_test_md_suite(void)
     tcase_add_test(tc, create_defaults);
     tcase_add_test(tc, clone_is_deep);
     tcase_add_test(tc, names_contained_and_common);
+    tcase_add_test(tc, wildcards_cover_one_label);
+    tcase_add_test(tc, domain_names_checked);
     tcase_add_test(tc, aspects_like_mod_md);
     tcase_add_test(tc, state_names);
     suite_add_tcase(s, tc);

@@ -11,10 +11,10 @@ static const struct {
     const char *name;
     const char *url;
 } known_cas[] = {
-    { "letsencrypt", "https://acme-v02.api.letsencrypt.org/directory" },
-    { "letsencrypt-test", "https://acme-staging-v02.api.letsencrypt.org/directory" },
-    { "buypass", "https://api.buypass.com/acme/directory" },
-    { "buypass-test", "https://api.test4.buypass.no/acme/directory" },
+    { "LetsEncrypt", "https://acme-v02.api.letsencrypt.org/directory" },
+    { "LetsEncrypt-Test", "https://acme-staging-v02.api.letsencrypt.org/directory" },
+    { "Buypass", "https://api.buypass.com/acme/directory" },
+    { "Buypass-Test", "https://api.test4.buypass.no/acme/directory" },
 };
 
 const char *md_acme_ca_url_for(const char *name_or_url)
@@ -26,6 +26,17 @@ const char *md_acme_ca_url_for(const char *name_or_url)
         if (!strcasecmp(name_or_url, known_cas[i].name)) return known_cas[i].url;
     }
     return name_or_url;
+}
+
+const char *md_acme_ca_names(apr_pool_t *p)
+{
+    const char *names = NULL;
+    size_t i;
+
+    for (i = 0; i < sizeof(known_cas) / sizeof(known_cas[0]); ++i) {
+        names = names ? apr_pstrcat(p, names, ", ", known_cas[i].name, NULL) : known_cas[i].name;
+    }
+    return names;
 }
 
 apr_status_t md_acme_create(md_acme_t **pacme, const char *url, md_http_t *http, apr_pool_t *p)

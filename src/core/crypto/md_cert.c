@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "md.h"
 #include "md_cert.h"
 #include "md_encode.h"
 #include "md_file.h"
@@ -342,18 +343,6 @@ apr_status_t md_cert_get_ip_addresses(apr_array_header_t **paddrs, const md_cert
     return get_sans(paddrs, cert, GEN_IPADD, p);
 }
 
-/* pattern is a SAN DNS name, maybe "*.domain"; the wildcard stands for exactly one non-empty label. */
-static int dns_name_matches(const char *pattern, const char *name)
-{
-    const char *dot;
-
-    if (!strcasecmp(pattern, name)) return 1;
-    if (strncmp(pattern, "*.", 2) != 0 || name[0] == '*') return 0;
-    dot = strchr(name, '.');
-    if (!dot || dot == name) return 0;
-    return strlen(dot) == strlen(pattern + 1) && !strcasecmp(dot, pattern + 1);
-}
-
 /* Bring an IP literal into the form get_sans prints (IPv6 compressed), or NULL when it is none. */
 static const char *ip_canonical(const char *name, apr_pool_t *p)
 {
@@ -384,7 +373,7 @@ int md_cert_covers(const md_cert_t *cert, const char *name, apr_pool_t *p)
     }
     get_sans(&sans, cert, GEN_DNS, p);
     for (i = 0; i < sans->nelts; ++i) {
-        if (dns_name_matches(APR_ARRAY_IDX(sans, i, const char *), name)) return 1;
+        if (md_dns_matches(APR_ARRAY_IDX(sans, i, const char *), name)) return 1;
     }
     return 0;
 }

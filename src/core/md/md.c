@@ -1,5 +1,8 @@
 /* The managed domain model: creation with mod_md's defaults, deep copies, name look-ups, store file names. */
+#include <ctype.h>
+#include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 
 #include <apr_strings.h>
 
@@ -149,6 +152,53 @@ const char *md_common_name(const md_t *a, const md_t *b)
     for (i = 0; i < a->domains->nelts; ++i) {
         name = APR_ARRAY_IDX(a->domains, i, const char *);
         if (md_contains(b, name)) return name;
+    }
+    return NULL;
+}
+
+int md_dns_matches(const char *pattern, const char *name)
+{
+    const char *dot;
+
+    if (!pattern || !name) return 0;
+    if (!strcasecmp(pattern, name)) return 1;
+    if (strncmp(pattern, "*.", 2) != 0 || name[0] == '*') return 0;
+    dot = strchr(name, '.');
+    if (!dot || dot == name) return 0;
+    return strlen(dot) == strlen(pattern + 1) && !strcasecmp(dot, pattern + 1);
+}
+
+int md_covers(const md_t *md, const char *name)
+{
+    int i;
+
+    for (i = 0; md && md->domains && i < md->domains->nelts; ++i) {
+        if (md_dns_matches(APR_ARRAY_IDX(md->domains, i, const char *), name)) return 1;
+    }
+    return 0;
+}
+
+const char *md_domain_problem(const char *name)
+{
+    unsigned char buf[16];
+    const char *s = name, *label = name;
+
+    if (!name || !*name) return "the name is empty";
+    if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1) return NULL;
+    if (!strncmp(s, "*.", 2)) s = label = name + 2;
+    if (!*s) return "a wildcard needs a domain after '*.'";
+    if (strlen(s) > 253) return "longer than 253 characters";
+    for (; *s; ++s) {
+        if (*s == '.') {
+            if (s == label || s[1] == '\0') return "it has an empty label (two dots, or a dot at either end)";
+            label = s + 1;
+        }
+        else if (!isalnum((unsigned char)*s) && *s != '-') {
+            return "only letters, digits, '-' and '.' are allowed (and a leading '*.')";
+        }
+        else if (s - label >= 63) {
+            return "a label is longer than 63 characters";
+        }
     }
     return NULL;
 }
