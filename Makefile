@@ -1,5 +1,7 @@
-# Build, test and install mdomain: libmdomain.a (src/core), the mdomain CLI, unit and end-to-end tests.
+# Build, test and install mdomain: libmdomain.a (src/core), the mdomain CLI, the Apache module mod_mdomain.so
+# (src/httpd), unit and end-to-end tests.
 # The core is compiled WITHOUT httpd's include path: a core file that includes an httpd header fails to build.
+# Only src/httpd gets httpd's headers; its .so hides everything but mdomain_module (see module-symbols).
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -12,6 +14,9 @@ APR_LIBS   := $(shell apr-1-config --link-ld --libs)
 DEP_CFLAGS := $(shell pkg-config --cflags libcurl jansson openssl 2>/dev/null)
 DEP_LIBS   := $(shell pkg-config --libs libcurl jansson openssl 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+HTTPD_INC  := $(shell apxs -q INCLUDEDIR 2>/dev/null)
+HTTPD_MODDIR := $(shell apxs -q LIBEXECDIR 2>/dev/null)
+APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
 
 WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 CFLAGS     ?= -O2 -g
@@ -26,6 +31,9 @@ CLI_SRC    := $(sort $(wildcard src/cli/*.c))
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+MOD_SRC    := $(sort $(wildcard src/httpd/*.c))
+MOD_OBJ    := $(MOD_SRC:%.c=$(BUILD)/%.o)
+MOD_CFLAGS := $(ALL_CFLAGS) -fvisibility=hidden -I$(HTTPD_INC)
 TOOL_SRC   := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 
@@ -40,10 +48,11 @@ endif
 
 LIB        := $(BUILD)/libmdomain.a
 CLI        := $(BUILD)/mdomain
+MOD        := $(BUILD)/mod_mdomain.so
 UNIT       := $(BUILD)/tests/unit/unit-tests
 
-.PHONY: all deps check unit e2e asan e2e-asan install clean demo boundary tools bench
-all: boundary $(LIB) $(CLI) tools
+.PHONY: all deps check unit e2e asan e2e-asan install clean demo boundary tools bench module module-symbols
+all: boundary $(LIB) $(CLI) module tools
 
 # The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
 boundary:
@@ -54,6 +63,12 @@ $(BUILD)/src/core/%.o: src/core/%.c
 	@mkdir -p $(dir $@)
 	$(call say,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The module's files: httpd's headers, hidden visibility.
+$(BUILD)/src/httpd/%.o: src/httpd/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(MOD_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -68,6 +83,22 @@ $(LIB): $(CORE_OBJ)
 $(CLI): $(CLI_OBJ) $(LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+# The core and libraries linked in; --exclude-libs keeps libmdomain.a's symbols out of the dynamic table.
+$(MOD): $(MOD_OBJ) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -o $@ $(MOD_OBJ) $(LIB) $(LDLIBS) $(APU_LIBS) -Wl,--exclude-libs,ALL
+
+module: $(MOD) module-symbols
+
+# The .so exports mdomain_module only (and the linker's _init/_fini, if any; built with ASan also the
+# sanitizer's ODR indicator __odr_asan.mdomain_module, which gcc 12 cannot turn off).
+module-symbols: $(MOD)
+	@extra=$$(nm -D --defined-only $(MOD) | awk '{print $$3}' | \
+	  grep -v -x -e mdomain_module -e _init -e _fini -e '__odr_asan\.mdomain_module'); \
+	if [ -n "$$extra" ]; then echo "error: $(MOD) exports more than mdomain_module:" $$extra >&2; exit 1; fi; \
+	nm -D --defined-only $(MOD) | grep -q ' mdomain_module$$' || \
+	  { echo "error: $(MOD) lacks mdomain_module" >&2; exit 1; }
 
 $(UNIT): $(UNIT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
@@ -125,8 +156,10 @@ install: all
 	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/mdomain
 	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libmdomain.a
 	install -m 0644 include/*.h $(DESTDIR)$(PREFIX)/include/mdomain/
+	install -d $(DESTDIR)$(HTTPD_MODDIR)
+	install -m 0644 $(MOD) $(DESTDIR)$(HTTPD_MODDIR)/mod_mdomain.so
 
 clean:
 	rm -rf build build-asan
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MOD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

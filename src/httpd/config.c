@@ -1,0 +1,370 @@
+/* The directive table, per-server and module-wide configuration records, and the checks all directives share. */
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+
+#include <apr_file_info.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <apr_uri.h>
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "md_time.h"
+#include "config_int.h"
+
+#define MOD_CONF_KEY "mdomain.mod_conf"
+
+/* Contexts: every directive is allowed in the server config and in <VirtualHost> (as in mod_md); inside
+ * <MDomain> only those that belong to one MD (the handlers check). */
+#define MD_TAKE1(name, fn, help)  AP_INIT_TAKE1(name, fn, NULL, RSRC_CONF, help)
+#define MD_ARGV(name, fn, help)   AP_INIT_TAKE_ARGV(name, fn, NULL, RSRC_CONF, help)
+#define MD_RAW(name, fn, help)    AP_INIT_RAW_ARGS(name, fn, NULL, RSRC_CONF, help)
+
+const command_rec md_config_cmds[] = {
+    MD_ARGV("MDomain", md_config__mdomain,
+            "names of one managed domain (the first names it), optionally followed by auto|manual"),
+    AP_INIT_RAW_ARGS("<MDomainSet", md_config__section, NULL, RSRC_CONF,
+                     "section with the settings of one managed domain, given by its names"),
+    AP_INIT_RAW_ARGS("<MDomain", md_config__section, NULL, RSRC_CONF,
+                     "the same as <MDomainSet>"),
+    MD_ARGV("MDMember", md_config__member, "more names of the managed domain (inside <MDomain>)"),
+    MD_TAKE1("MDMembers", md_config__members,
+             "auto: add the ServerAlias names of matching virtual hosts to the MD; manual: do not"),
+    MD_TAKE1("MDMatchNames", md_config__match_names,
+             "all: match virtual hosts by ServerName and ServerAlias; servernames: by ServerName only"),
+    MD_TAKE1("MDBaseServer", md_config__base_server, "on: manage the server outside all virtual hosts too"),
+    MD_TAKE1("MDRenewMode", md_config__renew_mode, "auto|always|manual: when certificates are renewed"),
+    MD_TAKE1("MDDriveMode", md_config__renew_mode, "the old name of MDRenewMode"),
+    MD_TAKE1("MDRequireHttps", md_config__require_https,
+             "off|temporary|permanent: redirect http: to https: (permanent adds HSTS)"),
+    MD_TAKE1("MDCertificateFile", md_config__cert_file,
+             "a static certificate (chain) file for this MD, used instead of ACME"),
+    MD_TAKE1("MDCertificateKeyFile", md_config__key_file, "the private key of the MDCertificateFile before"),
+    MD_ARGV("MDCertificateAuthority", md_config__ca,
+            "the ACME CA: directory URLs or known names, several for failover"),
+    MD_TAKE1("MDCertificateProtocol", md_config__ca_proto, "the protocol to talk to the CA: ACME"),
+    MD_TAKE1("MDCertificateAgreement", md_config__agreement,
+             "'accepted' to agree to the CA's terms of service"),
+    MD_TAKE1("MDContactEmail", md_config__contact, "the email address of the ACME account"),
+    AP_INIT_TAKE12("MDExternalAccountBinding", md_config__eab, NULL, RSRC_CONF,
+                   "external account binding: KID HMAC, a JSON file with kid and hmac, or none"),
+    MD_TAKE1("MDCACertificateFile", md_config__ca_file,
+             "PEM file with the roots to trust when talking to the CA, or none"),
+    MD_ARGV("MDCAChallenges", md_config__challenges,
+            "the challenge types to use, in order: http-01, tls-alpn-01, dns-01"),
+    MD_TAKE1("MDProfile", md_config__profile, "the name of the CA's certificate profile to order"),
+    MD_TAKE1("MDProfileMandatory", md_config__profile_mandatory,
+             "on: fail when the CA does not offer the MDProfile"),
+    MD_RAW("MDChallengeDns01", md_config__dns01,
+            "the program (and its arguments) that sets up and tears down dns-01 TXT records"),
+    MD_TAKE1("MDChallengeDns01Version", md_config__dns01_version,
+             "1|2: 2 also passes the TXT value to the teardown call"),
+    MD_TAKE1("MDRetryFailover", md_config__retry_failover, "failed attempts before the next CA is used"),
+    MD_ARGV("MDPrivateKeys", md_config__pkeys,
+            "the key types of the certificates: RSA [bits], P-256, P-384, secp256r1, secp384r1..."),
+    MD_TAKE1("MDMustStaple", md_config__must_staple, "on: request certificates with the OCSP must-staple flag"),
+    MD_TAKE1("MDRenewWindow", md_config__renew_window,
+             "renew when this much (duration, default days, or percent) of the lifetime is left"),
+    MD_TAKE1("MDWarnWindow", md_config__warn_window,
+             "warn when this much (duration, default days, or percent) of the lifetime is left"),
+    MD_TAKE1("MDRenewViaARI", md_config__renew_via_ari, "on: follow the CA's renewal information (ARI)"),
+    MD_TAKE1("MDStoreDir", md_config__store_dir, "the directory of the store (relative to ServerRoot)"),
+    MD_TAKE1("MDStoreLocks", md_config__store_locks,
+             "on|off|duration: lock the store while it is synchronised at startup"),
+    MD_TAKE1("MDCheckInterval", md_config__check_interval, "how often certificates are checked (default 12h)"),
+    MD_TAKE1("MDInitialDelay", md_config__initial_delay, "how long to wait before the first check"),
+    MD_TAKE1("MDActivationDelay", md_config__activation_delay,
+             "how long after their start of validity new certificates are activated"),
+    MD_TAKE1("MDRetryDelay", md_config__retry_delay, "the first delay after a failed renewal (doubles)"),
+    AP_INIT_TAKE12("MDPortMap", md_config__port_map, NULL, RSRC_CONF,
+                   "where public ports arrive locally: http:PORT https:PORT ('-': not reachable)"),
+    MD_RAW("MDMessageCmd", md_config__message_cmd,
+            "a program (and arguments) called with the event and the MD name"),
+    MD_RAW("MDNotifyCmd", md_config__notify_cmd, "a program (and arguments) called after a renewal"),
+    MD_TAKE1("MDHttpProxy", md_config__proxy, "the http: or https: URL of a proxy for talking to the CA"),
+    MD_TAKE1("MDHttpProxyCACertificateFile", md_config__proxy_ca_file,
+             "PEM file with the roots to trust for an https: proxy"),
+    MD_TAKE1("MDServerStatus", md_config__server_status, "on: show the MDs on mod_status' server-status"),
+    MD_TAKE1("MDCertificateStatus", md_config__cert_status,
+             "on: answer /.httpd/certificate-status on managed hosts"),
+    AP_INIT_TAKE2("MDCertificateCheck", md_config__cert_check, NULL, RSRC_CONF,
+                  "name and URL prefix of a certificate monitor linked from the status page"),
+    AP_INIT_TAKE2("MDCertificateMonitor", md_config__cert_check, NULL, RSRC_CONF,
+                  "the old name of MDCertificateCheck"),
+    MD_TAKE1("MDStapling", md_config__stapling, "on: staple OCSP responses for managed certificates"),
+    MD_TAKE1("MDStapleOthers", md_config__staple_others,
+             "on: with MDStapling, also staple for certificates not managed here"),
+    MD_TAKE1("MDStaplingKeepResponse", md_config__stapling_keep,
+             "how long old OCSP responses are kept in the store (default days)"),
+    MD_TAKE1("MDStaplingRenewWindow", md_config__stapling_window,
+             "renew an OCSP response when this much (duration or percent) of its lifetime is left"),
+    { NULL },
+};
+
+int md_config__is_own_directive(const char *name)
+{
+    const command_rec *c;
+
+    for (c = md_config_cmds; c->name; ++c) {
+        if (!strcasecmp(c->name, name)) return 1;
+    }
+    return 0;
+}
+
+md_settings_t *md_config__settings_make(apr_pool_t *p)
+{
+    md_settings_t *st = apr_pcalloc(p, sizeof(*st));
+
+    st->renew_mode = MD_CONF_UNSET;
+    st->transitive = MD_CONF_UNSET;
+    st->must_staple = MD_CONF_UNSET;
+    st->require_https = MD_CONF_UNSET;
+    st->stapling = MD_CONF_UNSET;
+    st->profile_mandatory = MD_CONF_UNSET;
+    st->ari_renewals = MD_CONF_UNSET;
+    return st;
+}
+
+#define PICK_PTR(f) (add->f ? add->f : base->f)
+#define PICK_INT(f) (add->f != MD_CONF_UNSET ? add->f : base->f)
+
+md_settings_t *md_config__settings_merge(const md_settings_t *base, const md_settings_t *add, apr_pool_t *p)
+{
+    md_settings_t *st = apr_pcalloc(p, sizeof(*st));
+
+    st->ca_urls = PICK_PTR(ca_urls);
+    st->ca_proto = PICK_PTR(ca_proto);
+    st->ca_agreement = PICK_PTR(ca_agreement);
+    st->ca_challenges = PICK_PTR(ca_challenges);
+    st->ca_file = PICK_PTR(ca_file);
+    st->contact = PICK_PTR(contact);
+    st->eab_set = add->eab_set ? 1 : base->eab_set;
+    st->eab_kid = add->eab_set ? add->eab_kid : base->eab_kid;
+    st->eab_hmac = add->eab_set ? add->eab_hmac : base->eab_hmac;
+    st->pks = PICK_PTR(pks);
+    st->renew_window = PICK_PTR(renew_window);
+    st->warn_window = PICK_PTR(warn_window);
+    st->renew_mode = PICK_INT(renew_mode);
+    st->transitive = PICK_INT(transitive);
+    st->must_staple = PICK_INT(must_staple);
+    st->require_https = PICK_INT(require_https);
+    st->stapling = PICK_INT(stapling);
+    st->profile = PICK_PTR(profile);
+    st->profile_mandatory = PICK_INT(profile_mandatory);
+    st->ari_renewals = PICK_INT(ari_renewals);
+    st->dns01_cmd = PICK_PTR(dns01_cmd);
+    return st;
+}
+
+static md_mod_conf_t *mod_conf_make(apr_pool_t *p)
+{
+    md_mod_conf_t *mc = apr_pcalloc(p, sizeof(*mc));
+
+    mc->store_lock_wait = apr_time_from_sec(5);
+    mc->check_interval = apr_time_from_sec(12 * 3600);
+    mc->retry_delay = apr_time_from_sec(5);
+    mc->retry_failover = 13;
+    mc->dns01_version = 1;
+    mc->port_http = 80;
+    mc->port_https = 443;
+    mc->cert_check_name = "crt.sh";
+    mc->cert_check_url = "https://crt.sh?q=";
+    mc->server_status = 1;
+    mc->certificate_status = 1;
+    mc->staple_others = 1;
+    mc->stapling_keep = apr_time_from_sec(7 * 86400);
+    mc->stapling_renew_window = apr_pcalloc(p, sizeof(*mc->stapling_renew_window));
+    mc->stapling_renew_window->percent = 33;
+    mc->conf_mds = apr_array_make(p, 16, sizeof(md_conf_md_t *));
+    mc->mds = apr_array_make(p, 16, sizeof(md_managed_t *));
+    return mc;
+}
+
+md_mod_conf_t *md_config_mod_get(apr_pool_t *pconf)
+{
+    void *data = NULL;
+    md_mod_conf_t *mc;
+
+    apr_pool_userdata_get(&data, MOD_CONF_KEY, pconf);
+    if (data) return data;
+    mc = mod_conf_make(pconf);
+    apr_pool_userdata_setn(mc, MOD_CONF_KEY, NULL, pconf);
+    return mc;
+}
+
+void *md_config_create_srv(apr_pool_t *p, server_rec *s)
+{
+    md_srv_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    sc->s = s;
+    sc->mc = md_config_mod_get(p);
+    sc->settings = md_config__settings_make(p);
+    sc->mds = apr_array_make(p, 2, sizeof(md_managed_t *));
+    return sc;
+}
+
+void *md_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
+{
+    const md_srv_conf_t *base = basev, *add = addv;
+    md_srv_conf_t *sc = apr_pcalloc(p, sizeof(*sc));
+
+    sc->s = add->s;
+    sc->mc = add->mc;
+    sc->settings = md_config__settings_merge(base->settings, add->settings, p);
+    sc->mds = apr_array_make(p, 2, sizeof(md_managed_t *));
+    return sc;
+}
+
+md_srv_conf_t *md_config_get(server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &mdomain_module);
+}
+
+/* ---- shared checks and parsers ---------------------------------------------------------------------- */
+
+const char *md_config__err(cmd_parms *cmd, const char *value, const char *fmt, ...)
+{
+    va_list ap;
+    const char *reason;
+
+    va_start(ap, fmt);
+    reason = apr_pvsprintf(cmd->pool, fmt, ap);
+    va_end(ap);
+    return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->cmd->name, value ? value : "", reason);
+}
+
+const char *md_config__join(cmd_parms *cmd, int argc, char *const argv[])
+{
+    const char *s = "";
+    int i;
+
+    for (i = 0; i < argc; ++i) s = apr_pstrcat(cmd->pool, s, i ? " " : "", argv[i], NULL);
+    return s;
+}
+
+md_settings_t *md_config__settings(cmd_parms *cmd)
+{
+    md_mod_conf_t *mc = md_config_mod_get(cmd->pool);
+
+    if (mc->section) return mc->section->settings;
+    return md_config_get(cmd->server)->settings;
+}
+
+/* The directive as written, for messages: "MDCheckInterval 1h". */
+static const char *directive_text(cmd_parms *cmd)
+{
+    if (!cmd->directive || !cmd->directive->args || !*cmd->directive->args) return cmd->cmd->name;
+    return apr_pstrcat(cmd->pool, cmd->directive->directive, " ", cmd->directive->args, NULL);
+}
+
+const char *md_config__not_in_section(cmd_parms *cmd)
+{
+    if (!md_config_mod_get(cmd->pool)->section) return NULL;
+    return apr_psprintf(cmd->pool, "'%s': %s is a server-wide setting, not allowed inside <MDomain>/<MDomainSet>; "
+                        "put it outside the section", directive_text(cmd), cmd->cmd->name);
+}
+
+const char *md_config__section_only(cmd_parms *cmd)
+{
+    if (md_config_mod_get(cmd->pool)->section) return NULL;
+    return apr_psprintf(cmd->pool, "'%s': %s belongs to one managed domain and is only allowed inside "
+                        "<MDomain name>...</MDomain> (or <MDomainSet>)", directive_text(cmd), cmd->cmd->name);
+}
+
+const char *md_config__onoff(cmd_parms *cmd, const char *value, int *pv)
+{
+    if (!strcasecmp(value, "on")) *pv = 1;
+    else if (!strcasecmp(value, "off")) *pv = 0;
+    else return md_config__err(cmd, value, "allowed are 'on' and 'off'");
+    return NULL;
+}
+
+static const char *unit_name(const char *def_unit)
+{
+    if (!strcmp(def_unit, "d")) return "days";
+    if (!strcmp(def_unit, "h")) return "hours";
+    if (!strcmp(def_unit, "mi")) return "minutes";
+    if (!strcmp(def_unit, "ms")) return "milliseconds";
+    return "seconds";
+}
+
+const char *md_config__duration(cmd_parms *cmd, const char *value, const char *def_unit,
+                                apr_interval_time_t *pv)
+{
+    if (md_duration_parse(pv, value, def_unit) != APR_SUCCESS) {
+        return md_config__err(cmd, value, "not a duration: a whole number with a unit d, h, mi, s or ms "
+                              "(e.g. 12h, 30s), without a unit in %s", unit_name(def_unit));
+    }
+    return NULL;
+}
+
+const char *md_config__window(cmd_parms *cmd, const char *value, md_timeslice_t **pts)
+{
+    const char *err = NULL;
+
+    if (md_timeslice_parse(pts, value, "d", &err, cmd->pool) != APR_SUCCESS) {
+        if (*value && value[strlen(value) - 1] == '%') return md_config__err(cmd, value, "%s", err);
+        return md_config__err(cmd, value, "%s (without a unit in days)", err);
+    }
+    if ((*pts)->percent >= 100) {
+        return md_config__err(cmd, value, "a window of 100%% or more of the lifetime is not allowed, "
+                              "use less than 100%%");
+    }
+    return NULL;
+}
+
+const char *md_config__http_url(cmd_parms *cmd, const char *value)
+{
+    apr_uri_t uri;
+
+    if (apr_uri_parse(cmd->pool, value, &uri) != APR_SUCCESS || !uri.scheme) {
+        return md_config__err(cmd, value, "not an absolute URL: expected http://... or https://...");
+    }
+    if (strcasecmp(uri.scheme, "http") && strcasecmp(uri.scheme, "https")) {
+        return md_config__err(cmd, value, "the URL scheme '%s' is not allowed, it must be http or https",
+                              uri.scheme);
+    }
+    if (!uri.hostname || !*uri.hostname) {
+        return md_config__err(cmd, value, "the URL has no host name");
+    }
+    return NULL;
+}
+
+const char *md_config__file(cmd_parms *cmd, const char *value, const char **ppath)
+{
+    apr_finfo_t finfo;
+    const char *path = ap_server_root_relative(cmd->pool, value);
+
+    if (!path) return md_config__err(cmd, value, "not a valid file path");
+    if (apr_stat(&finfo, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS) {
+        return md_config__err(cmd, value, "the file does not exist (looked for %s)", path);
+    }
+    if (finfo.filetype != APR_REG) {
+        return md_config__err(cmd, value, "%s is not a regular file", path);
+    }
+    *ppath = path;
+    return NULL;
+}
+
+const char *md_config__cmdline(cmd_parms *cmd, const char *arg, const char **pline, apr_array_header_t **pargv)
+{
+    char *line = apr_pstrdup(cmd->pool, arg ? arg : "");
+    apr_size_t len = strlen(line);
+    char **argv = NULL;
+    int i;
+
+    while (len > 0 && apr_isspace(line[len - 1])) line[--len] = '\0';
+    while (apr_isspace(*line)) ++line;
+    if (!*line || apr_tokenize_to_argv(line, &argv, cmd->pool) != APR_SUCCESS || !argv || !argv[0]) {
+        return apr_psprintf(cmd->pool, "%s needs the program to call (and its arguments), e.g. "
+                            "%s /usr/local/bin/program", cmd->cmd->name, cmd->cmd->name);
+    }
+    *pline = line;
+    if (pargv) {
+        *pargv = apr_array_make(cmd->pool, 4, sizeof(const char *));
+        for (i = 0; argv[i]; ++i) APR_ARRAY_PUSH(*pargv, const char *) = argv[i];
+    }
+    return NULL;
+}

@@ -1,0 +1,127 @@
+/* Assembling the MDs at check_config: each definition's settings resolved into an md_t, no name in two MDs. */
+#include <string.h>
+
+#include <apr_hash.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include "md_acme.h"
+#include "md_json.h"
+#include "config_int.h"
+
+/* CA, account and challenge settings. */
+static void apply_ca(md_t *md, const md_settings_t *st, apr_pool_t *p)
+{
+    if (st->ca_urls) md->ca_urls = apr_array_copy(p, st->ca_urls);
+    else APR_ARRAY_PUSH(md->ca_urls, const char *) = md_acme_ca_url_for("LetsEncrypt");
+    md->ca_agreement = st->ca_agreement;
+    if (st->ca_challenges) md->ca_challenges = apr_array_copy(p, st->ca_challenges);
+    md->ca_file = (st->ca_file && strcmp(st->ca_file, MD_CONF_NONE)) ? st->ca_file : NULL;
+    if (st->contact) APR_ARRAY_PUSH(md->contacts, const char *) = st->contact;
+    if (st->eab_set && st->eab_kid) {
+        md->ca_eab_kid = st->eab_kid;
+        md->ca_eab_hmac = st->eab_hmac;
+    }
+    md->profile = st->profile;
+    md->profile_mandatory = st->profile_mandatory == MD_CONF_UNSET ? 0 : st->profile_mandatory;
+    md->dns01_cmd = st->dns01_cmd;
+}
+
+/* Keys, windows, modes. */
+static void apply_renewal(md_t *md, const md_settings_t *st, const md_mod_conf_t *mc, apr_pool_t *p)
+{
+    if (st->pks) md->pks = apr_array_copy(p, st->pks);
+    if (st->renew_window) md->renew_window = st->renew_window;
+    if (st->warn_window) md->warn_window = st->warn_window;
+    if (st->renew_mode != MD_CONF_UNSET) md->renew_mode = (md_renew_mode_t)st->renew_mode;
+    md->transitive = st->transitive == MD_CONF_UNSET ? 1 : st->transitive;
+    md->must_staple = st->must_staple == MD_CONF_UNSET ? 0 : st->must_staple;
+    md->ari_renewals = st->ari_renewals == MD_CONF_UNSET ? 1 : st->ari_renewals;
+    md->dns01_version = mc->dns01_version;
+    md->retry_failover = mc->retry_failover;
+}
+
+/* The md.json keys mod_md writes for httpd settings the core does not model. */
+static md_json_t *extra_make(const md_managed_t *m, apr_pool_t *p)
+{
+    md_json_t *json = md_json_create(p);
+
+    if (m->require_https == MD_REQUIRE_TEMPORARY) md_json_sets("temporary", json, "require-https", NULL);
+    else if (m->require_https == MD_REQUIRE_PERMANENT) md_json_sets("permanent", json, "require-https", NULL);
+    if (m->cert_files->nelts) {
+        md_json_setsa(m->cert_files, json, "cert-files", NULL);
+        md_json_setsa(m->key_files, json, "pkey-files", NULL);
+    }
+    md_json_setb(m->stapling, json, "stapling", NULL);
+    return json;
+}
+
+static md_managed_t *managed_make(const md_conf_md_t *conf, const md_mod_conf_t *mc, apr_pool_t *p)
+{
+    const md_srv_conf_t *sc = md_config_get(conf->s);
+    md_settings_t *st = md_config__settings_merge(sc->settings, conf->settings, p);
+    md_managed_t *m = apr_pcalloc(p, sizeof(*m));
+
+    m->conf = conf;
+    m->md = md_create(conf->domains, p);
+    m->servers = apr_array_make(p, 2, sizeof(server_rec *));
+    apply_ca(m->md, st, p);
+    apply_renewal(m->md, st, mc, p);
+    m->require_https = st->require_https == MD_CONF_UNSET ? MD_REQUIRE_OFF : st->require_https;
+    m->stapling = st->stapling == MD_CONF_UNSET ? 0 : st->stapling;
+    m->cert_files = apr_array_copy(p, conf->cert_files);
+    m->key_files = apr_array_copy(p, conf->key_files);
+    m->md->extra = extra_make(m, p);
+    return m;
+}
+
+static const char *where(const md_conf_md_t *conf, apr_pool_t *p)
+{
+    return apr_psprintf(p, "%s:%u", conf->file ? conf->file : "?", conf->line);
+}
+
+/* A name may belong to one MD only (as written; wildcards covering names of other MDs are fine). Names are
+ * lowercase (config_md.c), so a hash of them finds every repetition. */
+static const char *check_overlaps(const md_mod_conf_t *mc, apr_pool_t *p)
+{
+    apr_hash_t *owners = apr_hash_make(p);
+    const md_managed_t *m, *other;
+    const char *name;
+    int i, j;
+
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
+        for (j = 0; j < m->md->domains->nelts; ++j) {
+            name = APR_ARRAY_IDX(m->md->domains, j, const char *);
+            other = apr_hash_get(owners, name, APR_HASH_KEY_STRING);
+            if (!other) {
+                apr_hash_set(owners, name, APR_HASH_KEY_STRING, m);
+                continue;
+            }
+            return apr_psprintf(p, "the name '%s' is in two managed domains: MD %s (defined at %s) and MD %s "
+                                "(defined at %s); a name can belong to one MD only", name, other->md->name,
+                                where(other->conf, p), m->md->name, where(m->conf, p));
+        }
+    }
+    return NULL;
+}
+
+apr_status_t md_config_assemble(const char **perr, server_rec *base, apr_pool_t *p)
+{
+    md_mod_conf_t *mc = md_config_get(base)->mc;
+    const md_conf_md_t *conf;
+    int i;
+
+    *perr = NULL;
+    if (!mc->store_dir) mc->store_dir = ap_server_root_relative(p, "md");
+    apr_array_clear(mc->mds);
+    for (i = 0; i < mc->conf_mds->nelts; ++i) {
+        conf = APR_ARRAY_IDX(mc->conf_mds, i, const md_conf_md_t *);
+        APR_ARRAY_PUSH(mc->mds, md_managed_t *) = managed_make(conf, mc, p);
+    }
+    *perr = check_overlaps(mc, p);
+    if (*perr) return APR_EINVAL;
+    return md_config_match(perr, mc, base, p);
+}

@@ -1,0 +1,192 @@
+/* mod_mdomain: the module record and its hooks; at startup the configuration is checked, nothing else is done. */
+#include <string.h>
+
+#include <apr_file_info.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_core.h>
+#include <http_log.h>
+
+#include "md_config.h"
+
+APLOG_USE_MODULE(mdomain);
+
+/* Our module's name: core's LogLevel finds a module by this name, so "LogLevel md:info" (as mod_md's
+ * documentation recommends) sets our level. The log tag comes from the symbol: [mdomain:info]. */
+#define MD_MODULE_NAME "md"
+/* mod_md's name (its __FILE__) */
+#define MOD_MD_NAME "mod_md.c"
+
+/* mod_md (Debian's mod_md.so, module md_module) when it is loaded too, or NULL. */
+static const module *mod_md_loaded(void)
+{
+    const module *m;
+
+    for (m = ap_top_module; m; m = m->next) {
+        if (m != &mdomain_module && m->name && !strcmp(m->name, MOD_MD_NAME)) return m;
+    }
+    return NULL;
+}
+
+/* MDStoreDir may not exist yet (it is made when first needed), but it must not be something else. */
+static const char *check_store_dir(const md_mod_conf_t *mc, apr_pool_t *p)
+{
+    apr_finfo_t finfo;
+    apr_status_t rv;
+    char buf[256];
+
+    rv = apr_stat(&finfo, mc->store_dir, APR_FINFO_TYPE, p);
+    if (rv == APR_SUCCESS && finfo.filetype == APR_DIR) return NULL;
+    if (rv == APR_SUCCESS) {
+        return apr_psprintf(p, "MDStoreDir '%s' exists and is not a directory", mc->store_dir);
+    }
+    if (APR_STATUS_IS_ENOENT(rv)) return NULL;
+    return apr_psprintf(p, "MDStoreDir '%s' cannot be used: %s", mc->store_dir, apr_strerror(rv, buf, sizeof(buf)));
+}
+
+/* Runs at every configuration read, also for `apachectl -t`, before post_config. */
+static int md_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    md_mod_conf_t *mc = md_config_get(s)->mc;
+    const char *err = NULL;
+
+    if (mod_md_loaded()) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_mdomain cannot run together with mod_md: md_module "
+                     "(mod_md.so) is loaded too. mod_mdomain replaces mod_md with the same directives; remove "
+                     "the 'LoadModule md_module ...' line (a2dismod md) and keep 'LoadModule mdomain_module ...'");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if (md_config_assemble(&err, s, pconf) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    err = check_store_dir(mc, ptemp);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "%s", err);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return OK;
+}
+
+/* A warning when the program of an MD...Cmd directive cannot be run. */
+static void check_program(server_rec *s, const char *directive, const char *program, apr_pool_t *p)
+{
+    apr_finfo_t finfo;
+
+    if (!program) return;
+    if (apr_stat(&finfo, program, APR_FINFO_TYPE | APR_FINFO_PROT, p) != APR_SUCCESS
+        || finfo.filetype != APR_REG || !(finfo.protection & (APR_UEXECUTE | APR_GEXECUTE | APR_WEXECUTE))) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s: the program '%s' does not exist or is not executable",
+                     directive, program);
+    }
+}
+
+static const char *first_word(const char *line, apr_pool_t *p)
+{
+    char **argv = NULL;
+
+    if (!line || apr_tokenize_to_argv(line, &argv, p) != APR_SUCCESS || !argv) return NULL;
+    return argv[0];
+}
+
+static void warn_about(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
+{
+    const md_managed_t *m;
+    int i;
+
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
+        if (m->servers->nelts == 0) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "MD %s (defined at %s:%u) matches no virtual host: "
+                         "no ServerName%s is one of its names", m->md->name, m->conf->file ? m->conf->file : "?",
+                         m->conf->line, mc->match_servernames ? "" : " or ServerAlias");
+        }
+        check_program(s, "MDChallengeDns01", first_word(m->md->dns01_cmd, p), p);
+    }
+    if (mc->message_cmd) check_program(s, "MDMessageCmd", APR_ARRAY_IDX(mc->message_cmd, 0, const char *), p);
+    if (mc->notify_cmd) check_program(s, "MDNotifyCmd", APR_ARRAY_IDX(mc->notify_cmd, 0, const char *), p);
+}
+
+static const char *strs_join(const apr_array_header_t *a, apr_pool_t *p)
+{
+    return a->nelts ? apr_array_pstrcat(p, a, ' ') : "-";
+}
+
+static const char *servers_text(const apr_array_header_t *servers, apr_pool_t *p)
+{
+    apr_array_header_t *names = apr_array_make(p, servers->nelts + 1, sizeof(const char *));
+    const server_rec *vs;
+    apr_port_t port;
+    int i;
+
+    for (i = 0; i < servers->nelts; ++i) {
+        vs = APR_ARRAY_IDX(servers, i, const server_rec *);
+        port = vs->port ? vs->port : (vs->addrs ? vs->addrs->host_port : 0);
+        APR_ARRAY_PUSH(names, const char *) = apr_psprintf(p, "%s%s:%d", vs->is_virtual ? "" : "(base)",
+                                                           vs->server_hostname, (int)port);
+    }
+    return strs_join(names, p);
+}
+
+/* One debug line per MD: what the configuration made of it. */
+static void log_mds(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
+{
+    const md_managed_t *m;
+    apr_array_header_t *keys;
+    int i, j;
+
+    for (i = 0; i < mc->mds->nelts && APLOGdebug(s); ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
+        keys = apr_array_make(p, 2, sizeof(const char *));
+        for (j = 0; j < m->md->pks->nelts; ++j) {
+            APR_ARRAY_PUSH(keys, const char *) = md_pkey_spec_name(APR_ARRAY_IDX(m->md->pks, j, md_pkey_spec_t *), p);
+        }
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "MD %s: names=[%s] servers=[%s] renew-mode=%d transitive=%d "
+                     "ca=[%s] keys=[%s] contacts=[%s] renew-window=%s warn-window=%s require-https=%d "
+                     "static=%d", m->md->name, strs_join(m->md->domains, p), servers_text(m->servers, p),
+                     (int)m->md->renew_mode, m->md->transitive, strs_join(m->md->ca_urls, p), strs_join(keys, p),
+                     strs_join(m->md->contacts, p), md_timeslice_print(m->md->renew_window, p),
+                     md_timeslice_print(m->md->warn_window, p), m->require_https, m->cert_files->nelts);
+    }
+}
+
+static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    md_mod_conf_t *mc = md_config_get(s)->mc;
+
+    /* the first of the two configuration passes at startup only checks the configuration */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_mdomain (v%s): %d managed domains, store %s", MD_VERSION,
+                 mc->mds->nelts, mc->store_dir);
+    log_mds(s, mc, ptemp);
+    warn_about(s, mc, ptemp);
+    return OK;
+}
+
+static void register_hooks(apr_pool_t *p)
+{
+    ap_hook_check_config(md_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(md_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+/* The only symbol the .so exports (LoadModule mdomain_module .../mod_mdomain.so). */
+__attribute__((visibility("default")))
+module AP_MODULE_DECLARE_DATA mdomain_module = {
+    MODULE_MAGIC_NUMBER_MAJOR,
+    MODULE_MAGIC_NUMBER_MINOR,
+    -1,
+    MD_MODULE_NAME,
+    NULL,
+    NULL,
+    MODULE_MAGIC_COOKIE,
+    NULL,
+    NULL,                   /* create per-directory config */
+    NULL,                   /* merge per-directory config */
+    md_config_create_srv,
+    md_config_merge_srv,
+    md_config_cmds,
+    register_hooks,
+    AP_MODULE_FLAG_NONE,
+};
