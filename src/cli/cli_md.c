@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <apr_strings.h>
 
 #include "md.h"
@@ -12,30 +11,6 @@
 #include "md_acme_acct.h"
 #include "md_encode.h"
 #include "cli.h"
-
-/* A DNS name (optionally "*." wildcard) or an IP address; NULL when fine, else why not. */
-static const char *name_problem(const char *name)
-{
-    unsigned char buf[16];
-    const char *s = name, *label = name;
-
-    if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1) return NULL;
-    if (!strncmp(s, "*.", 2)) s = label = name + 2;
-    if (!*s || strlen(s) > 253) return "not a DNS name";
-    for (; *s; ++s) {
-        if (*s == '.') {
-            if (s == label || s[1] == '\0') return "empty label";
-            label = s + 1;
-        }
-        else if (!isalnum((unsigned char)*s) && *s != '-') {
-            return "only letters, digits, '-' and '.' are allowed";
-        }
-        else if (s - label >= 63) {
-            return "a label is longer than 63 characters";
-        }
-    }
-    return NULL;
-}
 
 /* The MD in the store that already holds one of names, and that name. */
 static const char *name_taken(const char **pmd, md_cli_t *cli, const md_t *md)
@@ -183,7 +158,7 @@ int cli_verb_add(md_cli_t *cli)
     for (i = 0; i < cli->args->nelts; ++i) {
         const char *name = apr_pstrdup(cli->p, APR_ARRAY_IDX(cli->args, i, const char *));
         for (char *c = (char *)name; *c; ++c) *c = (char)tolower((unsigned char)*c);
-        if ((why = name_problem(name)) != NULL) return cli_failf(cli, CLI_EXIT_USAGE, "add: '%s': %s", name, why);
+        if ((why = md_domain_problem(name)) != NULL) return cli_failf(cli, CLI_EXIT_USAGE, "add: '%s': %s", name, why);
         if (!strncmp(name, "*.", 2)) wildcard = 1;
         APR_ARRAY_PUSH(names, const char *) = name;
     }
