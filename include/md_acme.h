@@ -46,7 +46,7 @@ const char *md_acme_account_url(const md_acme_t *acme);
 md_pkey_t *md_acme_account_key(const md_acme_t *acme);
 
 /* Polling (authorizations, orders): the first wait and the longest; a Retry-After of the CA wins when
- * it is longer, up to poll_max. Defaults 1s and 10s; tests set them shorter. */
+ * it is longer, up to poll_max. Defaults 250ms (doubling) and 10s; tests set them shorter. */
 void md_acme_set_polling(md_acme_t *acme, apr_interval_time_t poll_min, apr_interval_time_t poll_max);
 apr_interval_time_t md_acme_poll_min(const md_acme_t *acme);
 apr_interval_time_t md_acme_poll_max(const md_acme_t *acme);
