@@ -69,6 +69,8 @@ typedef struct md_managed_t {
     int stapling;
     apr_array_header_t *cert_files;    /* static certificate files (MDCertificateFile), empty: ACME */
     apr_array_header_t *key_files;     /* their keys, same order */
+    int usable;                        /* post_config: domains/NAME holds valid certificates for all names */
+    const char *fallback_cert;         /* post_config: its self-signed fallback certificate file, or NULL */
 } md_managed_t;
 
 /* Settings that hold for the whole server. mod_md accepts them in virtual hosts too (and some inside
@@ -103,6 +105,8 @@ typedef struct md_mod_conf_t {
     apr_array_header_t *conf_mds;      /* md_conf_md_t*: every MD definition, in config order */
     md_conf_md_t *section;             /* the <MDomain> section being read, NULL outside */
     apr_array_header_t *mds;           /* md_managed_t*: the assembled MDs (after check_config) */
+    md_store_t *store;                 /* opened in post_config (children inherit it, with its key) */
+    const char *fallback_key;          /* post_config: the one fallback key file for all MDs */
 } md_mod_conf_t;
 
 /* The per-server configuration (one for the base server and one per virtual host). */

@@ -1,4 +1,4 @@
-/* mod_mdomain: the module record and its hooks; at startup the configuration is checked, nothing else is done. */
+/* mod_mdomain: the module record and its hooks; startup checks the configuration and prepares the store, never asks a CA. */
 #include <string.h>
 
 #include <apr_file_info.h>
@@ -10,6 +10,7 @@
 #include <http_log.h>
 
 #include "md_config.h"
+#include "md_httpd.h"
 
 APLOG_USE_MODULE(mdomain);
 
@@ -156,19 +157,35 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
 {
     md_mod_conf_t *mc = md_config_get(s)->mc;
 
-    /* the first of the two configuration passes at startup only checks the configuration */
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
+    /* the first of the two configuration passes at startup: mod_ssl loads certificates in it too, so the store
+     * and the fallbacks are prepared, but nothing is logged and no watchdog registered */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        if (mc->mds->nelts == 0) return OK;
+        if (md_httpd_store_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
+        if (md_httpd_fallbacks_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
+        return OK;
+    }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_mdomain (v%s): %d managed domains, store %s", MD_VERSION,
                  mc->mds->nelts, mc->store_dir);
     log_mds(s, mc, ptemp);
     warn_about(s, mc, ptemp);
+    if (mc->mds->nelts == 0) return OK;
+    if (md_httpd_store_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
+    if (md_httpd_fallbacks_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
+    if (md_httpd_drive_register(s, mc, pconf) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
 }
 
 static void register_hooks(apr_pool_t *p)
 {
+    /* before mod_ssl's post_config, which asks for the certificate files */
+    static const char *const before_ssl[] = { "mod_ssl.c", NULL };
+
     ap_hook_check_config(md_check_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(md_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(md_post_config, NULL, before_ssl, APR_HOOK_MIDDLE);
+    md_httpd_certs_hooks();
+    md_httpd_gate_hooks();
+    md_httpd_challenge_hooks();
 }
 
 /* The only symbol the .so exports (LoadModule mdomain_module .../mod_mdomain.so). */

@@ -1,0 +1,160 @@
+/* mod_ssl hand-over: the certificate and key files of managed hosts, and the self-signed fallback while there are none.
+ * The fallback key is one P-256 key for all MDs, made once, kept unencrypted (0600, root) at STORE/fallback-privkey.pem;
+ * each MD's self-signed certificate is domains/NAME/fallback-pubcert.pem (valid for 7 days, remade when needed). */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_ssl.h>
+
+#include "md.h"
+#include "md_cert.h"
+#include "md_pkey.h"
+#include "md_store.h"
+#include "md_httpd.h"
+
+APLOG_USE_MODULE(mdomain);
+
+#define FALLBACK_KEY "fallback-privkey.pem"
+#define FALLBACK_CERT "fallback-pubcert.pem"
+#define FALLBACK_VALID apr_time_from_sec(7 * 24 * 3600)
+
+/* The one fallback key: loaded from the store top, or generated (P-256: milliseconds) and saved there. */
+static apr_status_t fallback_key(md_pkey_t **pkey, const char *path, apr_pool_t *p)
+{
+    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
+    apr_status_t rv;
+
+    if (md_pkey_fload(pkey, path, NULL, 0, NULL, p) == APR_SUCCESS) return APR_SUCCESS;
+    rv = md_pkey_gen(pkey, &spec, p);
+    if (rv == APR_SUCCESS) rv = md_pkey_fsave(*pkey, path, NULL, 0, 0600, p);
+    return rv;
+}
+
+/* True when the fallback certificate at path is for this key, covers the MD's names and is good for a day. */
+static int fallback_cert_ok(const char *path, const md_t *md, const md_pkey_t *key, apr_pool_t *p)
+{
+    apr_array_header_t *chain;
+    const md_cert_t *cert;
+    int i;
+
+    if (md_cert_chain_fload(&chain, path, NULL, p) != APR_SUCCESS || chain->nelts < 1) return 0;
+    cert = APR_ARRAY_IDX(chain, 0, const md_cert_t *);
+    if (!md_cert_matches_key(cert, key)) return 0;
+    if (md_cert_get_not_after(cert) < apr_time_now() + apr_time_from_sec(24 * 3600)) return 0;
+    for (i = 0; i < md->domains->nelts; ++i) {
+        if (!md_cert_covers(cert, APR_ARRAY_IDX(md->domains, i, const char *), p)) return 0;
+    }
+    return 1;
+}
+
+static apr_status_t fallback_cert(const char **ppath, md_store_t *store, const md_t *md, const md_pkey_t *key,
+                                  apr_pool_t *pconf, apr_pool_t *p)
+{
+    apr_array_header_t *chain;
+    md_cert_t *cert;
+    apr_status_t rv;
+
+    rv = md_store_get_fname(ppath, store, MD_SG_DOMAINS, md->name, FALLBACK_CERT, pconf);
+    if (rv != APR_SUCCESS || fallback_cert_ok(*ppath, md, key, p)) return rv;
+    rv = md_cert_self_sign(&cert, md->name, md->domains, key, FALLBACK_VALID, p);
+    if (rv != APR_SUCCESS) return rv;
+    chain = apr_array_make(p, 1, sizeof(md_cert_t *));
+    APR_ARRAY_PUSH(chain, md_cert_t *) = cert;
+    return md_cert_chain_fsave(chain, *ppath, 0644, p);
+}
+
+apr_status_t md_httpd_fallbacks_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
+{
+    md_pkey_t *key = NULL;
+    md_managed_t *m;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
+        if (m->usable || m->cert_files->nelts) continue;
+        if (!key) {
+            mc->fallback_key = apr_pstrcat(s->process->pconf, md_store_base_dir(mc->store), "/", FALLBACK_KEY,
+                                           NULL);
+            rv = fallback_key(&key, mc->fallback_key, ptemp);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot make the fallback key %s", mc->fallback_key);
+                return rv;
+            }
+        }
+        rv = fallback_cert(&m->fallback_cert, mc->store, m->md, key, s->process->pconf, ptemp);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "%s: cannot make its fallback certificate",
+                         m->md->name);
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+static void add_files(apr_array_header_t *certs, apr_array_header_t *keys, const apr_array_header_t *c,
+                      const apr_array_header_t *k)
+{
+    int i;
+
+    for (i = 0; i < c->nelts && i < k->nelts; ++i) {
+        APR_ARRAY_PUSH(certs, const char *) = APR_ARRAY_IDX(c, i, const char *);
+        APR_ARRAY_PUSH(keys, const char *) = APR_ARRAY_IDX(k, i, const char *);
+    }
+}
+
+/* ssl_add_cert_files: the static files, or the active set of each key type, of the server's MDs. */
+static int add_cert_files(server_rec *s, apr_pool_t *p, apr_array_header_t *certs, apr_array_header_t *keys)
+{
+    md_srv_conf_t *sc = md_config_get(s);
+    const md_managed_t *m;
+    const char *cf, *kf;
+    int i, j, added = 0;
+
+    for (i = 0; sc->mds && i < sc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
+        if (m->cert_files->nelts) {
+            add_files(certs, keys, m->cert_files, m->key_files);
+            added = 1;
+            continue;
+        }
+        if (!m->usable || !sc->mc->store) continue;
+        for (j = 0; j < m->md->pks->nelts; ++j) {
+            if (md_store_get_fname(&cf, sc->mc->store, MD_SG_DOMAINS, m->md->name, md_cert_aspect(m->md, j, p), p)
+                != APR_SUCCESS) continue;
+            if (md_store_get_fname(&kf, sc->mc->store, MD_SG_DOMAINS, m->md->name, md_pkey_aspect(m->md, j, p), p)
+                != APR_SUCCESS) continue;
+            APR_ARRAY_PUSH(certs, const char *) = cf;
+            APR_ARRAY_PUSH(keys, const char *) = kf;
+            added = 1;
+        }
+    }
+    return added ? OK : DECLINED;
+}
+
+/* ssl_add_fallback_cert_files: the self-signed certificate and the shared fallback key. */
+static int add_fallback_files(server_rec *s, apr_pool_t *p, apr_array_header_t *certs, apr_array_header_t *keys)
+{
+    md_srv_conf_t *sc = md_config_get(s);
+    const md_managed_t *m;
+    int i;
+
+    for (i = 0; sc->mds && i < sc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
+        if (m->usable || !m->fallback_cert || !sc->mc->fallback_key) continue;
+        APR_ARRAY_PUSH(certs, const char *) = m->fallback_cert;
+        APR_ARRAY_PUSH(keys, const char *) = sc->mc->fallback_key;
+        return OK;
+    }
+    return DECLINED;
+}
+
+void md_httpd_certs_hooks(void)
+{
+    ap_hook_ssl_add_cert_files(add_cert_files, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_ssl_add_fallback_cert_files(add_fallback_files, NULL, NULL, APR_HOOK_MIDDLE);
+}

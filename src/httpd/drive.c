@@ -1,0 +1,191 @@
+/* Background renewal: a singleton mod_watchdog task in one child drives every auto/always MD (staging only),
+ * after MDInitialDelay, then per MD at its due/retry time or MDCheckInterval with +-50% jitter. */
+#include <string.h>
+
+#include <apr_optional.h>
+#include <apr_random.h>
+#include <apr_strings.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <mod_watchdog.h>
+
+#include "md.h"
+#include "md_drive.h"
+#include "md_responder.h"
+#include "md_result.h"
+#include "md_httpd.h"
+
+APLOG_USE_MODULE(mdomain);
+
+#define WD_NAME "_mdomain_renew_"
+#define MIN_INTERVAL apr_time_from_msec(200)
+
+typedef struct {
+    const md_managed_t *m;
+    apr_time_t next;       /* when to drive it next */
+    int staged;            /* renewed, waiting for a graceful restart */
+} drive_md_t;
+
+typedef struct {
+    server_rec *s;
+    md_mod_conf_t *mc;
+    apr_array_header_t *mds;   /* drive_md_t */
+    ap_watchdog_t *wd;
+} drive_ctx_t;
+
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
+static APR_OPTIONAL_FN_TYPE(ap_watchdog_set_callback_interval) *wd_set_interval;
+
+/* interval * (0.5 .. 1.5) */
+static apr_interval_time_t jittered(apr_interval_time_t interval)
+{
+    unsigned char b[2] = { 0, 0 };
+    unsigned r;
+
+    apr_generate_random_bytes(b, sizeof(b));
+    r = ((unsigned)b[0] << 8 | b[1]) % 1000;
+    return interval / 2 + (apr_interval_time_t)((double)interval * r / 1000.0);
+}
+
+static void drive_log(void *baton, const char *md_name, const char *message)
+{
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, (server_rec *)baton, "%s: %s", md_name, message);
+}
+
+static apr_status_t responders_make(md_responders_t **prs, drive_ctx_t *ctx, const md_t *md, apr_pool_t *p)
+{
+    md_responders_t *rs = md_responders_make(p);
+    apr_array_header_t *argv;
+    md_responder_t *r;
+    char **words = NULL;
+    apr_status_t rv;
+    int i;
+
+    if (ctx->mc->port_http) md_responders_add(rs, md_httpd_http01_responder(ctx->mc->store, p));
+    if (md->dns01_cmd) {
+        rv = apr_tokenize_to_argv(md->dns01_cmd, &words, p);
+        if (rv != APR_SUCCESS) return rv;
+        argv = apr_array_make(p, 4, sizeof(const char *));
+        for (i = 0; words && words[i]; ++i) APR_ARRAY_PUSH(argv, const char *) = words[i];
+        rv = md_responder_dns01_cmd(&r, argv, ctx->mc->dns01_version, md_store_base_dir(ctx->mc->store),
+                                    apr_time_from_sec(300), p);
+        if (rv != APR_SUCCESS) return rv;
+        md_responders_add(rs, r);
+    }
+    *prs = rs;
+    return APR_SUCCESS;
+}
+
+/* One drive of one MD; sets dm->next (and dm->staged). */
+static void drive_one(drive_ctx_t *ctx, drive_md_t *dm, apr_pool_t *p)
+{
+    md_drive_flags_t flags = { 0, 0 };
+    md_drive_outcome_t outcome = MD_DRIVE_FAILED;
+    md_result_t *result = md_result_make(p);
+    md_drive_env_t env;
+    apr_time_t next = 0, now;
+    apr_status_t rv;
+
+    memset(&env, 0, sizeof(env));
+    env.store = ctx->mc->store;
+    env.http_opts.proxy_url = ctx->mc->proxy_url;
+    env.http_opts.proxy_ca_file = ctx->mc->proxy_ca_file;
+    env.retry_base = ctx->mc->retry_delay;
+    env.log = drive_log;
+    env.log_baton = ctx->s;
+    rv = responders_make(&env.responders, ctx, dm->m->md, p);
+    if (rv == APR_SUCCESS) rv = md_drive(&outcome, &next, &env, dm->m->md->name, &flags, result, p);
+    now = apr_time_now();
+    if (rv != APR_SUCCESS || outcome == MD_DRIVE_FAILED) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, ctx->s, "%s: renewal failed: %s", dm->m->md->name,
+                     md_result_text(result, p));
+        dm->next = next > now ? next : now + ctx->mc->retry_delay;
+        return;
+    }
+    if (outcome == MD_DRIVE_STAGED || outcome == MD_DRIVE_ACTIVATED) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed and are ready "
+                     "(staged). A graceful server restart now is recommended.", dm->m->md->name);
+        dm->staged = 1;
+        return;
+    }
+    next = (outcome == MD_DRIVE_BACKING_OFF && next > now) ? next : 0;
+    dm->next = now + jittered(ctx->mc->check_interval);
+    if (next && next < dm->next) dm->next = next;
+}
+
+static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp)
+{
+    drive_ctx_t *ctx = baton;
+    apr_time_t now, wake = 0;
+    drive_md_t *dm;
+    apr_pool_t *p;
+    int i;
+
+    if (state != AP_WATCHDOG_STATE_RUNNING) return APR_SUCCESS;
+    for (i = 0; i < ctx->mds->nelts; ++i) {
+        dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
+        if (dm->staged) continue;
+        if (dm->next <= apr_time_now()) {
+            apr_pool_create(&p, ptemp);
+            drive_one(ctx, dm, p);
+            apr_pool_destroy(p);
+        }
+        if (!dm->staged && (!wake || dm->next < wake)) wake = dm->next;
+    }
+    now = apr_time_now();
+    wake = wake ? wake - now : ctx->mc->check_interval;
+    if (wake < MIN_INTERVAL) wake = MIN_INTERVAL;
+    wd_set_interval(ctx->wd, wake, ctx, drive_callback);
+    return APR_SUCCESS;
+}
+
+static drive_ctx_t *ctx_make(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf)
+{
+    drive_ctx_t *ctx = apr_pcalloc(pconf, sizeof(*ctx));
+    const md_managed_t *m;
+    drive_md_t *dm;
+    int i;
+
+    ctx->s = s;
+    ctx->mc = mc;
+    ctx->mds = apr_array_make(pconf, mc->mds->nelts + 1, sizeof(drive_md_t));
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
+        if (m->cert_files->nelts || m->md->renew_mode == MD_RENEW_MANUAL) continue;
+        if (m->md->renew_mode == MD_RENEW_AUTO && m->servers->nelts == 0) continue;
+        dm = &APR_ARRAY_PUSH(ctx->mds, drive_md_t);
+        dm->m = m;
+        dm->next = 0;
+        dm->staged = 0;
+    }
+    return ctx;
+}
+
+apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf)
+{
+    drive_ctx_t *ctx = ctx_make(s, mc, pconf);
+    apr_interval_time_t delay = mc->initial_delay > MIN_INTERVAL ? mc->initial_delay : MIN_INTERVAL;
+    apr_status_t rv;
+
+    if (ctx->mds->nelts == 0) return APR_SUCCESS;
+    wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
+    wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
+    wd_set_interval = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_set_callback_interval);
+    if (!wd_get_instance || !wd_register_callback || !wd_set_interval) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "mod_watchdog is not loaded: certificates are not renewed "
+                     "automatically");
+        return APR_SUCCESS;
+    }
+    rv = wd_get_instance(&ctx->wd, WD_NAME, 0, 1, pconf);
+    if (rv == APR_SUCCESS) rv = wd_register_callback(ctx->wd, delay, ctx, drive_callback);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot register the renewal watchdog");
+        return rv;
+    }
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "renewal watchdog for %d MDs, first run in %" APR_TIME_T_FMT
+                 " ms", ctx->mds->nelts, apr_time_as_msec(delay));
+    return APR_SUCCESS;
+}

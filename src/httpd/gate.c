@@ -1,0 +1,47 @@
+/* The 503 gate: https requests to an MD that has no usable certificate yet (served with the fallback) are refused. */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <http_ssl.h>
+
+#include "md.h"
+#include "md_httpd.h"
+
+APLOG_USE_MODULE(mdomain);
+
+/* The server's MD for the request's host name (the first one when the name is not in any). */
+static const md_managed_t *request_md(const request_rec *r, const md_srv_conf_t *sc)
+{
+    const md_managed_t *m;
+    int i;
+
+    if (!sc->mds || sc->mds->nelts == 0) return NULL;
+    for (i = 0; r->hostname && i < sc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
+        if (md_covers(m->md, r->hostname)) return m;
+    }
+    return APR_ARRAY_IDX(sc->mds, 0, const md_managed_t *);
+}
+
+static int gate_fixups(request_rec *r)
+{
+    md_srv_conf_t *sc = md_config_get(r->server);
+    const md_managed_t *m;
+
+    if (!ap_ssl_conn_is_ssl(r->connection)) return DECLINED;
+    if (!strncmp(r->uri ? r->uri : "", MD_HTTPD_ACME_PATH, strlen(MD_HTTPD_ACME_PATH))) return DECLINED;
+    m = request_md(r, sc);
+    if (!m || m->usable || m->cert_files->nelts) return DECLINED;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s: no certificate yet, answering 503", m->md->name);
+    apr_table_setn(r->err_headers_out, "Retry-After", "60");
+    return HTTP_SERVICE_UNAVAILABLE;
+}
+
+void md_httpd_gate_hooks(void)
+{
+    ap_hook_fixups(gate_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+}

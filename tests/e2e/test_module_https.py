@@ -1,0 +1,124 @@
+"""mod_mdomain: a new https host from nothing. Before: the self-signed fallback and 503; the watchdog obtains the
+certificate from pebble (http-01 answered by httpd itself) and stages it; after a graceful restart the issued
+certificate is served, verified against pebble's root, and the page answers 200."""
+import os
+import pwd
+import socket
+import ssl
+import stat
+import time
+
+import pytest
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from rig import net
+from rig.proc import wait_until
+from test_module_config import _asan_runtime
+
+NAME = "test.example.org"
+
+
+@pytest.fixture
+def mod_path(md_build):
+    path = os.path.join(md_build, "mod_mdomain.so")
+    if not os.path.exists(path):
+        pytest.fail("%s is not built: run `make`" % path)
+    return path
+
+
+def tls_get(port, ca_pem=None, host=NAME, path="/"):
+    """GET over TLS to 127.0.0.1:port with SNI host: (status, leaf certificate, served chain length)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_pem:
+        ctx.load_verify_locations(cadata=ca_pem)
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=host) as s:
+            der = s.getpeercert(binary_form=True)
+            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    status = int(data.split(b"\r\n", 1)[0].split()[1])
+    return status, x509.load_der_x509_certificate(der)
+
+
+def test_new_https_host(httpd, pebble_factory, mod_path, workdir, monkeypatch):
+    lib = _asan_runtime(mod_path)
+    if lib:
+        monkeypatch.setenv("LD_PRELOAD", lib)
+        monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+    pebble = pebble_factory(http_port=httpd.port)
+    https_port = httpd.new_port("https")
+    store = os.path.join(workdir, "md")
+    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
+    httpd.add_config(
+        "LogLevel md:debug",
+        "MDStoreDir %s" % store,
+        "MDPortMap http:%d https:%d" % (httpd.port, https_port),
+        "MDCertificateAuthority %s" % pebble.directory_url,
+        "MDCACertificateFile %s" % pebble.ca_file,
+        "MDCertificateAgreement accepted",
+        "MDContactEmail admin@example.org",
+        "MDPrivateKeys secp256r1",
+        "MDCAChallenges http-01",
+        "MDInitialDelay 2s",
+        "MDRetryDelay 1s",
+        "MDomain %s" % NAME,
+    )
+    httpd.add_vhost("\n".join([
+        "<VirtualHost 127.0.0.1:%d>" % https_port,
+        "  ServerName %s" % NAME,
+        "  SSLEngine on",
+        "</VirtualHost>",
+    ]))
+    mark = pebble.mark()
+    httpd.start()
+    assert pebble.count_requests(since=mark) == 0, "a request to the CA at startup"
+
+    # before: the self-signed fallback (the one P-256 fallback key), and 503
+    status, cert = tls_get(https_port)
+    assert status == 503
+    assert cert.issuer == cert.subject
+    assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey)
+    assert os.path.exists(os.path.join(store, "fallback-privkey.pem"))
+    # plain http is not gated; an unknown challenge token is 404
+    status, _, _ = net.fetch(httpd.url("/"), headers={"Host": NAME})
+    assert status == 200
+    status, _, _ = net.fetch(httpd.url("/.well-known/acme-challenge/unknown-token"), headers={"Host": NAME})
+    assert status == 404
+
+    staged = os.path.join(store, "staging", NAME, "pubcert.secp256r1.pem")
+    wait_until(lambda: os.path.exists(staged) and "graceful server restart now is recommended"
+               in httpd.error_log_text(), 60, what="the staged certificate and the restart notice")
+    assert pebble.count_requests(path_prefix="/order-plz") >= 1
+
+    httpd.graceful_restart()
+    assert os.path.exists(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem"))
+    assert not os.path.exists(os.path.join(store, "staging", NAME))
+
+    # after: pebble's certificate, verified against pebble's current root (intermediate served in the chain)
+    status, cert = tls_get(https_port, ca_pem=pebble.root_pem())
+    assert status == 200
+    assert cert.issuer != cert.subject
+    ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert ext.get_values_for_type(x509.DNSName) == [NAME]
+
+    # the new generation's watchdog finds the certificate valid: no new order
+    mark = pebble.mark()
+    time.sleep(3)
+    assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0
+
+    # the children (www-data) own challenges/ and staging/; private keys in domains/ stay root's 0600
+    www = pwd.getpwnam("www-data").pw_uid
+    assert os.stat(os.path.join(store, "challenges")).st_uid == www
+    assert os.stat(os.path.join(store, "staging")).st_uid == www
+    key = os.stat(os.path.join(store, "domains", NAME, "privkey.secp256r1.pem"))
+    assert key.st_uid == 0 and stat.S_IMODE(key.st_mode) == 0o600
