@@ -1,7 +1,9 @@
 /* mod_ssl hand-over: the certificate and key files of managed hosts, and the self-signed fallback while there are none.
  * The fallback key is one P-256 key for all MDs, made once, kept unencrypted (0600, root) at STORE/fallback-privkey.pem;
  * each MD's self-signed certificate is domains/NAME/fallback-pubcert.pem (valid for 7 days, remade when needed). */
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <apr_strings.h>
 
@@ -51,6 +53,28 @@ static int fallback_cert_ok(const char *path, const md_t *md, const md_pkey_t *k
     return 1;
 }
 
+/* Write a fallback certificate through a temporary file and a rename, without fsync: it is remade from the key
+ * whenever it is missing or unusable, and 1000 MDs would otherwise cost 2000 fsyncs at the first start. */
+static apr_status_t fallback_write(const apr_array_header_t *chain, const char *path, apr_pool_t *p)
+{
+    apr_file_t *f;
+    const char *pem;
+    char *tmp = apr_pstrcat(p, path, ".tmp.XXXXXX", NULL);
+    apr_size_t len;
+    apr_status_t rv;
+
+    rv = md_cert_chain_to_pem(&pem, &len, chain, p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = apr_file_mktemp(&f, tmp, APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = apr_file_write_full(f, pem, len, NULL);
+    if (apr_file_close(f) != APR_SUCCESS && rv == APR_SUCCESS) rv = APR_EGENERAL;
+    if (rv == APR_SUCCESS && chmod(tmp, 0644) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (rv == APR_SUCCESS && rename(tmp, path) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (rv != APR_SUCCESS) apr_file_remove(tmp, p);
+    return rv;
+}
+
 static apr_status_t fallback_cert(const char **ppath, md_store_t *store, const md_t *md, const md_pkey_t *key,
                                   apr_pool_t *pconf, apr_pool_t *p)
 {
@@ -64,7 +88,7 @@ static apr_status_t fallback_cert(const char **ppath, md_store_t *store, const m
     if (rv != APR_SUCCESS) return rv;
     chain = apr_array_make(p, 1, sizeof(md_cert_t *));
     APR_ARRAY_PUSH(chain, md_cert_t *) = cert;
-    return md_cert_chain_fsave(chain, *ppath, 0644, p);
+    return fallback_write(chain, *ppath, p);
 }
 
 apr_status_t md_httpd_fallbacks_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)

@@ -65,6 +65,9 @@ static apr_status_t responders_make(md_responders_t **prs, drive_ctx_t *ctx, con
     int i;
 
     if (ctx->mc->port_http) md_responders_add(rs, md_httpd_http01_responder(ctx->mc->store, p));
+    if (md_httpd_tlsalpn01_enabled(ctx->mc, md->name)) {
+        md_responders_add(rs, md_httpd_tlsalpn01_responder(ctx->mc->store, p));
+    }
     if (md->dns01_cmd) {
         rv = apr_tokenize_to_argv(md->dns01_cmd, &words, p);
         if (rv != APR_SUCCESS) return rv;
@@ -114,6 +117,9 @@ static void drive_one(drive_ctx_t *ctx, drive_md_t *dm, apr_pool_t *p)
     next = (outcome == MD_DRIVE_BACKING_OFF && next > now) ? next : 0;
     dm->next = now + jittered(ctx->mc->check_interval);
     if (next && next < dm->next) dm->next = next;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ctx->s, "%s: %s, next check in %" APR_TIME_T_FMT " s",
+                 dm->m->md->name, outcome == MD_DRIVE_BACKING_OFF ? "backing off" : "not due",
+                 apr_time_sec(dm->next - now));
 }
 
 static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp)

@@ -26,6 +26,19 @@ md_responder_t *md_httpd_http01_responder(md_store_t *store, apr_pool_t *p);
 #define MD_HTTPD_HTTP01_ASPECT "acme-http-01.txt"
 #define MD_HTTPD_ACME_PATH "/.well-known/acme-challenge/"
 
+/* redirect.c: MDRequireHttps (redirect of plain http to https, HSTS for "permanent"). */
+void md_httpd_redirect_hooks(void);
+
+/* challenge_tls.c: tls-alpn-01 through mod_ssl (acme-tls/1 in Protocols), the certificate and key in
+ * challenges/DOMAIN/; enabled for an MD when https is reachable and one of its servers has acme-tls/1. */
+void md_httpd_challenge_tls_hooks(void);
+md_responder_t *md_httpd_tlsalpn01_responder(md_store_t *store, apr_pool_t *p);
+int md_httpd_tlsalpn01_enabled(const md_mod_conf_t *mc, const char *md_name);
+/* A warning for each MD whose MDCAChallenges names tls-alpn-01 when it cannot be answered. */
+void md_httpd_tlsalpn01_warn(server_rec *s, const md_mod_conf_t *mc);
+#define MD_HTTPD_TLSALPN01_CERT "acme-tls-alpn-01.cert.pem"
+#define MD_HTTPD_TLSALPN01_KEY "acme-tls-alpn-01.key.pem"
+
 /* drive.c: the watchdog task renewing MDs in one child (registered in post_config). */
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 

@@ -169,6 +169,7 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
                  mc->mds->nelts, mc->store_dir);
     log_mds(s, mc, ptemp);
     warn_about(s, mc, ptemp);
+    md_httpd_tlsalpn01_warn(s, mc);
     if (mc->mds->nelts == 0) return OK;
     if (md_httpd_store_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
     if (md_httpd_fallbacks_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
@@ -186,6 +187,8 @@ static void register_hooks(apr_pool_t *p)
     md_httpd_certs_hooks();
     md_httpd_gate_hooks();
     md_httpd_challenge_hooks();
+    md_httpd_challenge_tls_hooks();
+    md_httpd_redirect_hooks();
 }
 
 /* The only symbol the .so exports (LoadModule mdomain_module .../mod_mdomain.so). */
@@ -205,5 +208,5 @@ module AP_MODULE_DECLARE_DATA mdomain_module = {
     md_config_merge_srv,
     md_config_cmds,
     register_hooks,
-    AP_MODULE_FLAG_NONE,
+    AP_MODULE_FLAG_ALWAYS_MERGE,   /* every virtual host gets its own config (its own MDs), as with mod_md */
 };

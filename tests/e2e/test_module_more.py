@@ -1,0 +1,303 @@
+"""mod_mdomain beyond one name: MDRequireHttps (both modes, challenges not redirected), static certificates
+(MDCertificateFile, no CA contact), several names and MDs with RSA + EC keys (chosen by the client's abilities),
+and a wildcard through MDChallengeDns01 with pebble-challtestsrv."""
+import datetime
+import http.client
+import os
+import socket
+import ssl
+import time
+
+import pytest
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import NameOID
+
+from rig.proc import wait_until
+from test_module_config import _asan_runtime
+
+NAME = "test.example.org"
+
+
+@pytest.fixture
+def mod_path(md_build, monkeypatch):
+    path = os.path.join(md_build, "mod_mdomain.so")
+    if not os.path.exists(path):
+        pytest.fail("%s is not built: run `make`" % path)
+    lib = _asan_runtime(path)
+    if lib:
+        monkeypatch.setenv("LD_PRELOAD", lib)
+        monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+    return path
+
+
+def configure(httpd, pebble, mod_path, workdir, *lines, keys="secp256r1", challenges="http-01"):
+    """The common server config (store, port map, pebble as CA); returns (https port, store dir)."""
+    https_port = httpd.new_port("https")
+    store = os.path.join(workdir, "md")
+    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
+    httpd.add_config(
+        "LogLevel md:debug",
+        "MDStoreDir %s" % store,
+        "MDPortMap http:%d https:%d" % (httpd.port, https_port),
+        "MDCertificateAuthority %s" % pebble.directory_url,
+        "MDCACertificateFile %s" % pebble.ca_file,
+        "MDCertificateAgreement accepted",
+        "MDContactEmail admin@example.org",
+        "MDPrivateKeys %s" % keys,
+        "MDCAChallenges %s" % challenges,
+        "MDInitialDelay 1s",
+        "MDRetryDelay 1s",
+        *lines,
+    )
+    return https_port, store
+
+
+def ssl_vhost(port, name, *lines):
+    return "\n".join(["<VirtualHost 127.0.0.1:%d>" % port, "  ServerName %s" % name, *["  " + l for l in lines],
+                      "  SSLEngine on", "</VirtualHost>"])
+
+
+def http_vhost(port, name, *lines):
+    return "\n".join(["<VirtualHost 127.0.0.1:%d>" % port, "  ServerName %s" % name, *["  " + l for l in lines],
+                      "</VirtualHost>"])
+
+
+def tls_request(port, host, path="/", ca_pem=None, rsa_only=False):
+    """GET over TLS to 127.0.0.1:port with SNI host: (status, headers dict lower-cased, leaf certificate).
+    rsa_only: a TLS 1.2 client that can do nothing but ECDHE-RSA, so the server must use its RSA certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if ca_pem:
+        ctx.load_verify_locations(cadata=ca_pem)
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+    if rsa_only:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        ctx.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname=host) as s:
+            der = s.getpeercert(binary_form=True)
+            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
+            data = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    headers = {}
+    for line in head[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return int(head[0].split()[1]), headers, x509.load_der_x509_certificate(der)
+
+
+def http_request(port, host, path, method="GET"):
+    """A plain http request that does not follow redirects: (status, headers)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, headers={"Host": host})
+        resp = conn.getresponse()
+        resp.read()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}
+    finally:
+        conn.close()
+
+
+def san_names(cert):
+    ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    return sorted(ext.get_values_for_type(x509.DNSName))
+
+
+def wait_staged(httpd, store, names, aspects=("pubcert.secp256r1.pem",), timeout=90):
+    paths = [os.path.join(store, "staging", n, a) for n in names for a in aspects]
+    wait_until(lambda: all(os.path.exists(p) for p in paths)
+               and "graceful server restart now is recommended" in httpd.error_log_text(), timeout,
+               what="staged certificates for %s" % ", ".join(names))
+
+
+# ---------------------------------------------------------------------------------------------- MDRequireHttps
+
+@pytest.mark.parametrize("mode,code,post_code", [("temporary", 302, 307), ("permanent", 301, 308)])
+def test_require_https(httpd, pebble_factory, mod_path, workdir, mode, code, post_code):
+    pebble = pebble_factory(http_port=httpd.port)
+    https_port, store = configure(httpd, pebble, mod_path, workdir,
+                                  "<MDomain %s>" % NAME, "  MDRequireHttps %s" % mode, "</MDomain>")
+    httpd.add_vhost(http_vhost(httpd.port, NAME))
+    httpd.add_vhost(ssl_vhost(https_port, NAME))
+    httpd.start()
+
+    # no certificate yet: no redirect (the fallback would only give a 503)
+    status, headers = http_request(httpd.port, NAME, "/")
+    assert status == 200 and "location" not in headers
+
+    wait_staged(httpd, store, [NAME])
+    httpd.graceful_restart()
+
+    # complete: redirected to https on the standard port, path and query kept
+    status, headers = http_request(httpd.port, NAME, "/some/page.html?a=1&b=two")
+    assert status == code
+    assert headers["location"] == "https://%s/some/page.html?a=1&b=two" % NAME
+    status, headers = http_request(httpd.port, NAME, "/form", method="POST")
+    assert status == post_code
+    assert headers["location"] == "https://%s/form" % NAME
+
+    # challenges are not redirected: an answer in the store is served, an unknown token is 404
+    chdir = os.path.join(store, "challenges", NAME)
+    os.makedirs(chdir, exist_ok=True)
+    with open(os.path.join(chdir, "acme-http-01.txt"), "w") as f:
+        f.write("tok123 tok123.thumbprint\n")
+    status, headers = http_request(httpd.port, NAME, "/.well-known/acme-challenge/tok123")
+    assert status == 200 and "location" not in headers
+    status, headers = http_request(httpd.port, NAME, "/.well-known/acme-challenge/unknown")
+    assert status == 404 and "location" not in headers
+
+    # names outside the MD are left alone
+    status, headers = http_request(httpd.port, "other.example.org", "/")
+    assert status == 200 and "location" not in headers
+
+    # https: the page, with HSTS only for permanent
+    status, headers, cert = tls_request(https_port, NAME, ca_pem=pebble.root_pem())
+    assert status == 200
+    if mode == "permanent":
+        assert headers.get("strict-transport-security") == "max-age=15768000"
+    else:
+        assert "strict-transport-security" not in headers
+
+
+# ---------------------------------------------------------------------------------------------- static files
+
+def self_signed(workdir, name):
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=90))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256()))
+    cert_file = os.path.join(workdir, "static-cert.pem")
+    key_file = os.path.join(workdir, "static-key.pem")
+    with open(cert_file, "wb") as f:
+        f.write(cert.public_bytes(serialization.Encoding.PEM))
+    with open(key_file, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    os.chmod(key_file, 0o600)
+    return cert, cert_file, key_file
+
+
+def test_static_certificate(httpd, pebble_factory, mod_path, workdir):
+    pebble = pebble_factory(http_port=httpd.port)
+    cert, cert_file, key_file = self_signed(workdir, NAME)
+    https_port, store = configure(httpd, pebble, mod_path, workdir,
+                                  "<MDomain %s>" % NAME,
+                                  "  MDCertificateFile %s" % cert_file,
+                                  "  MDCertificateKeyFile %s" % key_file,
+                                  "  MDRequireHttps temporary",
+                                  "</MDomain>")
+    httpd.add_vhost(http_vhost(httpd.port, NAME))
+    httpd.add_vhost(ssl_vhost(https_port, NAME))
+    mark = pebble.mark()
+    httpd.start()
+
+    # served right away: exactly our certificate, no 503
+    status, _, served = tls_request(https_port, NAME)
+    assert status == 200
+    assert served.public_bytes(serialization.Encoding.DER) == cert.public_bytes(serialization.Encoding.DER)
+    # it counts as complete: MDRequireHttps redirects at once
+    status, headers = http_request(httpd.port, NAME, "/x")
+    assert status == 302 and headers["location"] == "https://%s/x" % NAME
+
+    # the watchdog had its chance (initial delay 1s): the CA was never contacted, nothing staged
+    time.sleep(4)
+    assert pebble.count_requests(since=mark) == 0
+    assert pebble.count_requests(path_prefix="/order-plz") == 0
+    assert not os.path.exists(os.path.join(store, "staging", NAME))
+    httpd.graceful_restart()
+    _, _, served = tls_request(https_port, NAME)
+    assert served.public_bytes(serialization.Encoding.DER) == cert.public_bytes(serialization.Encoding.DER)
+    assert pebble.count_requests(since=mark) == 0
+
+
+# ---------------------------------------------------------------------------------------------- names, MDs, keys
+
+def test_names_mds_rsa_and_ec(httpd, pebble_factory, mod_path, workdir):
+    pebble = pebble_factory(http_port=httpd.port)
+    one, www, two = "one.example.org", "www.one.example.org", "two.example.org"
+    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDomain %s" % one, "MDomain %s" % two,
+                                  keys="RSA 2048 secp256r1")
+    # www.one comes into the MD through its ServerAlias (MDMembers auto, the default)
+    httpd.add_vhost(ssl_vhost(https_port, one, "ServerAlias %s" % www))
+    httpd.add_vhost(ssl_vhost(https_port, two))
+    httpd.start()
+
+    wait_staged(httpd, store, [one, two], aspects=("pubcert.pem", "pubcert.secp256r1.pem"), timeout=120)
+    httpd.graceful_restart()
+
+    root = pebble.root_pem()
+    for host, names in ((one, [one, www]), (www, [one, www]), (two, [two])):
+        status, _, cert = tls_request(https_port, host, ca_pem=root)
+        assert status == 200, host
+        assert isinstance(cert.public_key(), ec.EllipticCurvePublicKey), host
+        assert san_names(cert) == sorted(names), host
+        status, _, cert = tls_request(https_port, host, ca_pem=root, rsa_only=True)
+        assert status == 200, host
+        assert isinstance(cert.public_key(), rsa.RSAPublicKey), host
+        assert cert.public_key().key_size == 2048
+        assert san_names(cert) == sorted(names), host
+
+
+# ---------------------------------------------------------------------------------------------- wildcard, dns-01
+
+DNS_HOOK = """#!/usr/bin/python3
+# dns-01 hook for mod_mdomain's test: sets/clears the TXT record through pebble-challtestsrv's management API
+import json, sys, urllib.request
+def post(path, obj):
+    req = urllib.request.Request("%(mgmt)s" + path, data=json.dumps(obj).encode(), method="POST")
+    urllib.request.urlopen(req, timeout=10).read()
+with open("%(log)s", "a") as log:
+    log.write(" ".join(sys.argv[1:]) + "\\n")
+action, domain = sys.argv[1], sys.argv[2]
+host = "_acme-challenge." + domain + "."
+if action == "setup":
+    post("/set-txt", {"host": host, "value": sys.argv[3]})
+elif action == "teardown":
+    post("/clear-txt", {"host": host})
+else:
+    sys.exit(3)
+"""
+
+
+def test_wildcard_dns01(httpd, pebble_factory, mod_path, workdir):
+    pebble = pebble_factory(http_port=httpd.port)
+    base = "wild.example.org"
+    hooks = os.path.join(workdir, "hooks")
+    os.makedirs(hooks)
+    os.chmod(hooks, 0o777)          # the children (www-data) run the hook and write its log here
+    hook, log = os.path.join(hooks, "dns-hook.py"), os.path.join(hooks, "dns-hook.log")
+    with open(hook, "w") as f:
+        f.write(DNS_HOOK % {"mgmt": pebble.challtestsrv.management_url, "log": log})
+    os.chmod(hook, 0o755)
+    https_port, store = configure(httpd, pebble, mod_path, workdir,
+                                  "<MDomain %s *.%s>" % (base, base),
+                                  "  MDChallengeDns01 %s" % hook,
+                                  "</MDomain>", challenges="dns-01")
+    httpd.add_vhost(ssl_vhost(https_port, base, "ServerAlias *.%s" % base))
+    httpd.start()
+
+    wait_staged(httpd, store, [base])
+    httpd.graceful_restart()
+
+    root = pebble.root_pem()
+    for host in (base, "a." + base, "www." + base):
+        status, _, cert = tls_request(https_port, host, ca_pem=root)   # verified, host name checked
+        assert status == 200, host
+        assert san_names(cert) == sorted(["*." + base, base])
+    calls = open(log).read().splitlines()
+    setups = [c for c in calls if c.startswith("setup ")]
+    assert setups and all(c.split()[1] == base for c in setups)
+    assert len([c for c in calls if c.startswith("teardown ")]) == len(setups)
