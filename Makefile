@@ -51,7 +51,7 @@ CLI        := $(BUILD)/mdomain
 MOD        := $(BUILD)/mod_mdomain.so
 UNIT       := $(BUILD)/tests/unit/unit-tests
 
-.PHONY: all deps check unit e2e asan e2e-asan install clean demo boundary tools bench module module-symbols
+.PHONY: all deps check unit e2e asan e2e-asan install clean demo boundary tools bench bench-module module module-symbols
 all: boundary $(LIB) $(CLI) module tools
 
 # The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
@@ -150,6 +150,11 @@ demo: deps all
 # Not a test: nothing is asserted. BENCH_ARGS passes options, e.g. BENCH_ARGS="--sizes 1,10 --repeat 3".
 bench: all
 	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/issuance.py $(BENCH_ARGS)
+
+# httpd start with 1000 MDs (empty and full store: time to answer, memory; CA requests), mod_mdomain and
+# Debian's mod_md side by side (bench/README.md). Not a test. BENCH_MODULE_ARGS passes options, e.g. "--mds 100".
+bench-module: all
+	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/module_start.py $(BENCH_MODULE_ARGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdomain
