@@ -14,6 +14,7 @@ import pytest
 from rig import certs
 from rig.challtestsrv import ChallTestSrv
 from rig.httpd import Httpd
+from rig.module import asan_env
 from rig.pebble import Pebble
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -160,6 +161,18 @@ def pebble_factory(request, workdir, listener_ca, challtestsrv_factory):
 def pebble(pebble_factory):
     """A started pebble with defaults (no nonce rejects, no authz reuse, no EAB); .challtestsrv is its DNS."""
     return pebble_factory()
+
+
+@pytest.fixture
+def mod_path(md_build, monkeypatch):
+    """The built mod_mdomain.so. With a sanitized build (make e2e-asan) the processes this test starts get
+    libasan preloaded, as apache2 needs it to load the module."""
+    path = os.path.join(md_build, "mod_mdomain.so")
+    if not os.path.exists(path):
+        pytest.fail("%s is not built: run `make` (or `make e2e`)" % path)
+    for name, value in asan_env(path).items():
+        monkeypatch.setenv(name, value)
+    return path
 
 
 @pytest.fixture

@@ -4,42 +4,16 @@ import base64
 import functools
 import http.server
 import os
-import subprocess
-import sys
 import threading
 
 import pytest
 
 from certcheck import check_md
+from rig.dnshook import write_dns_hook
 from rig.mdcli import MdCli
 
-HOOK = """#!%(python)s
-# dns-01 hook for the tests: sets/clears the TXT record through pebble-challtestsrv's management API
-import json, sys, urllib.request
-def post(path, obj):
-    req = urllib.request.Request("%(mgmt)s" + path, data=json.dumps(obj).encode(), method="POST")
-    urllib.request.urlopen(req, timeout=10).read()
-with open("%(log)s", "a") as log:
-    log.write(" ".join(sys.argv[1:]) + "\\n")
-action, domain = sys.argv[1], sys.argv[2]
-host = "_acme-challenge." + domain + "."
-if action == "setup":
-    post("/set-txt", {"host": host, "value": sys.argv[3]})
-elif action == "teardown":
-    post("/clear-txt", {"host": host})
-else:
-    sys.exit(3)
-"""
-
-
 def make_hook(workdir, pebble):
-    path = os.path.join(workdir, "dns-hook.py")
-    log = os.path.join(workdir, "dns-hook.log")
-    with open(path, "w") as f:
-        f.write(HOOK % {"python": sys.executable if os.path.exists(sys.executable) else "/usr/bin/python3",
-                        "mgmt": pebble.challtestsrv.management_url, "log": log})
-    os.chmod(path, 0o755)
-    return path, log
+    return write_dns_hook(workdir, pebble.challtestsrv.management_url)
 
 
 @pytest.fixture

@@ -2,16 +2,14 @@
 import os
 import subprocess
 
-from test_module_config import _asan_runtime
+from rig.module import asan_env
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 
 def test_demo(md_build):
     env = dict(os.environ, MD_BUILD=md_build)
-    lib = _asan_runtime(os.path.join(md_build, "mod_mdomain.so"))
-    if lib:     # a sanitized build (make e2e-asan): apache2 can load the module only with libasan preloaded
-        env.update(LD_PRELOAD=lib, ASAN_OPTIONS=env.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+    env.update(asan_env(os.path.join(md_build, "mod_mdomain.so")))   # a sanitized build needs libasan preloaded
     res = subprocess.run(["/usr/bin/python3", os.path.join(REPO, "scripts", "demo")], stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, timeout=240, env=env)
     assert res.returncode == 0, res.stdout

@@ -12,17 +12,9 @@ from cryptography import x509
 
 from rig import ports
 from rig.proc import wait_until
-from test_module_config import _asan_runtime
-from test_module_https import NAME, mod_path, tls_get  # noqa: F401 (mod_path is a fixture)
+from test_module_https import NAME, tls_get
 
 MOD_MD = "/usr/lib/apache2/modules/mod_md.so"
-
-
-def _asan(monkeypatch, path):
-    lib = _asan_runtime(path)
-    if lib:
-        monkeypatch.setenv("LD_PRELOAD", lib)
-        monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
 
 
 def _configure(httpd, pebble, store, https_port, module, extra=()):
@@ -58,7 +50,6 @@ def _served_serial(https_port, pebble):
 @pytest.mark.parametrize("explicit", [True, False], ids=["MDCAChallenges", "auto"])
 def test_tls_alpn_01_only(httpd, pebble_factory, mod_path, workdir, monkeypatch, explicit):
     """http is mapped off; with `MDCAChallenges tls-alpn-01`, or chosen from acme-tls/1 in Protocols."""
-    _asan(monkeypatch, mod_path)
     https_port = httpd.new_port("https")
     nobody = ports.free_port()
     pebble = pebble_factory(http_port=nobody, tls_port=https_port)
@@ -109,7 +100,6 @@ def test_mod_md_store_taken_over(httpd, pebble_factory, mod_path, workdir, monke
     assert orders >= 1
     httpd.stop()
 
-    _asan(monkeypatch, mod_path)
     httpd.modules = [m for m in httpd.modules if m != ("md", MOD_MD)]
     httpd.add_modules(("mdomain", mod_path))
     log_mark = httpd.error_log_mark()
@@ -201,7 +191,6 @@ class DelayingProxy:
 
 def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workdir, monkeypatch):
     """A renewal killed (SIGKILL) right after its order exists is finished after the next start."""
-    _asan(monkeypatch, mod_path)
     # pebble validates through a proxy that can hold its connections: the renewal is surely in the middle
     # when it is killed
     proxy = DelayingProxy(httpd.port)

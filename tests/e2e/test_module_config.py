@@ -18,29 +18,9 @@ EAB_HMAC = "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"
 
 # ---------------------------------------------------------------------------------------------- fixtures
 
-@pytest.fixture(scope="session")
-def mod_path(md_build):
-    path = os.path.join(md_build, "mod_mdomain.so")
-    if not os.path.exists(path):
-        pytest.fail("%s is not built: run `make` (or `make e2e`)" % path)
-    return path
-
-
-def _asan_runtime(so_path):
-    """The libasan a sanitized module needs preloaded into apache2, or None for a normal build."""
-    out = subprocess.run(["ldd", so_path], stdout=subprocess.PIPE, text=True).stdout
-    m = re.search(r"libasan\.so\S*\s+=>\s+(\S+)", out)
-    return m.group(1) if m else None
-
-
 @pytest.fixture
 def mdhttpd(httpd, mod_path, monkeypatch):
-    """The httpd fixture with mod_mdomain loaded (not started). With a sanitized build, apache2 gets libasan
-    preloaded; leak checks are off for it, since httpd's children exit without freeing their pools."""
-    lib = _asan_runtime(mod_path)
-    if lib:
-        monkeypatch.setenv("LD_PRELOAD", lib)
-        monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
+    """The httpd fixture with mod_mdomain loaded (not started)."""
     httpd.add_modules(("mdomain", mod_path))
     return httpd
 
@@ -360,10 +340,6 @@ def test_with_mod_md_loaded_too(mdhttpd):
 def test_mod_md_loaded_first(httpd, mod_path, monkeypatch):
     if not os.path.exists(MOD_MD):
         pytest.skip("Debian's mod_md is not installed")
-    lib = _asan_runtime(mod_path)
-    if lib:
-        monkeypatch.setenv("LD_PRELOAD", lib)
-        monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
     httpd.add_modules(("md", MOD_MD), ("mdomain", mod_path))
     ok, out = httpd.config_test()
     assert not ok

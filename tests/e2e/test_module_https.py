@@ -8,24 +8,14 @@ import ssl
 import stat
 import time
 
-import pytest
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from rig import net
 from rig.proc import wait_until
-from test_module_config import _asan_runtime
 
 NAME = "test.example.org"
-
-
-@pytest.fixture
-def mod_path(md_build):
-    path = os.path.join(md_build, "mod_mdomain.so")
-    if not os.path.exists(path):
-        pytest.fail("%s is not built: run `make`" % path)
-    return path
 
 
 def tls_get(port, ca_pem=None, host=NAME, path="/"):
@@ -51,10 +41,6 @@ def tls_get(port, ca_pem=None, host=NAME, path="/"):
 
 
 def test_new_https_host(httpd, pebble_factory, mod_path, workdir, monkeypatch):
-    lib = _asan_runtime(mod_path)
-    if lib:
-        monkeypatch.setenv("LD_PRELOAD", lib)
-        monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
     pebble = pebble_factory(http_port=httpd.port)
     https_port = httpd.new_port("https")
     store = os.path.join(workdir, "md")

@@ -10,27 +10,16 @@ import time
 
 import pytest
 
+from rig.dnshook import write_dns_hook
+
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from rig.proc import wait_until
-from test_module_config import _asan_runtime
 
 NAME = "test.example.org"
-
-
-@pytest.fixture
-def mod_path(md_build, monkeypatch):
-    path = os.path.join(md_build, "mod_mdomain.so")
-    if not os.path.exists(path):
-        pytest.fail("%s is not built: run `make`" % path)
-    lib = _asan_runtime(path)
-    if lib:
-        monkeypatch.setenv("LD_PRELOAD", lib)
-        monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
-    return path
 
 
 def configure(httpd, pebble, mod_path, workdir, *lines, keys="secp256r1", challenges="http-01"):
@@ -253,35 +242,13 @@ def test_names_mds_rsa_and_ec(httpd, pebble_factory, mod_path, workdir):
 
 # ---------------------------------------------------------------------------------------------- wildcard, dns-01
 
-DNS_HOOK = """#!/usr/bin/python3
-# dns-01 hook for mod_mdomain's test: sets/clears the TXT record through pebble-challtestsrv's management API
-import json, sys, urllib.request
-def post(path, obj):
-    req = urllib.request.Request("%(mgmt)s" + path, data=json.dumps(obj).encode(), method="POST")
-    urllib.request.urlopen(req, timeout=10).read()
-with open("%(log)s", "a") as log:
-    log.write(" ".join(sys.argv[1:]) + "\\n")
-action, domain = sys.argv[1], sys.argv[2]
-host = "_acme-challenge." + domain + "."
-if action == "setup":
-    post("/set-txt", {"host": host, "value": sys.argv[3]})
-elif action == "teardown":
-    post("/clear-txt", {"host": host})
-else:
-    sys.exit(3)
-"""
-
-
 def test_wildcard_dns01(httpd, pebble_factory, mod_path, workdir):
     pebble = pebble_factory(http_port=httpd.port)
     base = "wild.example.org"
     hooks = os.path.join(workdir, "hooks")
     os.makedirs(hooks)
     os.chmod(hooks, 0o777)          # the children (www-data) run the hook and write its log here
-    hook, log = os.path.join(hooks, "dns-hook.py"), os.path.join(hooks, "dns-hook.log")
-    with open(hook, "w") as f:
-        f.write(DNS_HOOK % {"mgmt": pebble.challtestsrv.management_url, "log": log})
-    os.chmod(hook, 0o755)
+    hook, log = write_dns_hook(hooks, pebble.challtestsrv.management_url)
     https_port, store = configure(httpd, pebble, mod_path, workdir,
                                   "<MDomain %s *.%s>" % (base, base),
                                   "  MDChallengeDns01 %s" % hook,

@@ -10,8 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from rig import net
-from test_module_config import _asan_runtime
-from test_module_https import mod_path, tls_get  # noqa: F401 (mod_path is a fixture)
+from test_module_https import tls_get
 
 COUNT = int(os.environ.get("MD_SCALE_COUNT", "1000"))
 
@@ -37,10 +36,6 @@ def scale_config(httpd, store, https_port, mds):
 
 @pytest.mark.timeout(240)
 def test_thousand_mds_empty_store(httpd, mod_path, workdir, monkeypatch):  # noqa: F811
-    lib = _asan_runtime(mod_path)
-    if lib:
-        monkeypatch.setenv("LD_PRELOAD", lib)
-        monkeypatch.setenv("ASAN_OPTIONS", os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
     mds = names()
     https_port = httpd.new_port("https")
     store = os.path.join(workdir, "md")
