@@ -31,7 +31,8 @@ def parse_args():
     ap.add_argument("--repeat", type=int, default=1, help="measurements per client and size; the table "
                     "shows medians (default 1)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per measurement (default 300)")
-    ap.add_argument("--clients", default="mdomain,mod_md", help="which clients to measure")
+    ap.add_argument("--clients", default="mdomain,mod_mdomain,mod_md", help="which clients to measure "
+                    "(mdomain: the CLI, mod_mdomain: our Apache module, mod_md: Debian's)")
     ap.add_argument("--out", help="report file (default bench/results/issuance-<date>.md; '-' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (stores, logs)")
     args = ap.parse_args()
@@ -62,6 +63,9 @@ def one(client, n, run, args, work, listener_ca, binary):
     log("%s, %d MD%s, run %d/%d ..." % (client, n, "" if n == 1 else "s", run, args.repeat))
     if client == "mdomain":
         m = measure.measure_mdomain(binary, sub, listener_ca, n, args.timeout)
+    elif client == "mod_mdomain":
+        m = measure.measure_modmd(sub, listener_ca, n, args.timeout, client="mod_mdomain",
+                                  module=("mdomain", os.path.join(os.path.dirname(binary), "mod_mdomain.so")))
     else:
         m = measure.measure_modmd(sub, listener_ca, n, args.timeout)
     log("  %s: %s, %d ACME requests, %d/%d certificates%s" % (
@@ -72,17 +76,17 @@ def one(client, n, run, args, work, listener_ca, binary):
     return m
 
 
-def drive_workers():
-    """mdomain's parallel drive workers, read from the source (for the notes), or None."""
+def drive_workers(source=os.path.join("src", "cli", "cli_drive.c")):
+    """The parallel drive workers, read from the source (for the notes), or None."""
     try:
-        with open(os.path.join(REPO, "src", "cli", "cli_drive.c")) as f:
+        with open(os.path.join(REPO, source)) as f:
             found = re.search(r"#define\s+DRIVE_WORKERS_MAX\s+(\d+)", f.read())
         return int(found.group(1)) if found else None
     except OSError:
         return None
 
 
-def notes(args, results, skipped, workers):
+def notes(args, results, skipped, workers, module_workers):
     first = [r.first_request for (c, n), runs in results.items() if c == "mod_md"
              for r in runs if r.first_request is not None]
     out = [
@@ -94,6 +98,10 @@ def notes(args, results, skipped, workers):
         " watchdog) until every MD has `staging/NAME/pubcert*.pem` and `job.json` with `\"finished\": true`,"
         " looked at every %d ms. mod_md activates staged certificates only at the next (graceful) restart;"
         " that restart is not included, while mdomain's time includes its activation." % (measure.POLL * 1000),
+        "- **mod_mdomain time** is measured exactly like mod_md's: the same private httpd, the same directives"
+        " (with `LoadModule mdomain_module` instead of mod_md's line), from spawning `apache2 -D FOREGROUND`"
+        " until every MD is staged. mod_mdomain's watchdog drives due MDs %s in parallel, sharing one ACME"
+        " client per CA." % ("in up to %d worker threads" % module_workers if module_workers else "in worker threads"),
         "- **requests/issuance**: every ACME request pebble logged for the client during the measurement"
         " (directory, nonces, account, orders, authorizations, challenges, finalize, certificate), divided by"
         " the number of MDs. mod_md's are counted after httpd was stopped, so nothing it sent after the last"
@@ -133,19 +141,21 @@ def notes(args, results, skipped, workers):
 
 def render(args, facts, results, skipped, elapsed, started):
     sections = [
-        "# Time to certificate: mdomain and mod_md, side by side",
+        "# Time to certificate: mdomain, mod_mdomain and mod_md, side by side",
         "Run %s with `%s`; the whole run took %s." % (
             started.strftime("%Y-%m-%d %H:%M %Z").strip(), " ".join(["bench/issuance.py"] + sys.argv[1:]),
             report.fmt_s(elapsed)),
         report.main_table(args.sizes, results),
-        "Time: mdomain = its `drive` (with the `add`s in parentheses), mod_md = httpd start until all"
-        " certificates are staged. Ratio = mod_md time / mdomain drive time (above 1: mdomain is faster)."
+        "Time: mdomain = its `drive` (with the `add`s in parentheses); mod_mdomain and mod_md = httpd start"
+        " until all certificates are staged. Ratios: mod_md's time over the other's (above 1: faster than"
+        " mod_md), and the other's time as a share of mod_md's."
         + (" Medians of %d runs." % args.repeat if args.repeat > 1 else ""),
         "## Machine\n\n" + "\n".join("- %s: %s" % kv for kv in facts.items()),
         "## Every measurement\n\n" + report.details_table(args.sizes, results, args.repeat),
         "## ACME requests by kind\n\nAs pebble logs them (ids cut off), first run of each cell.\n\n"
         + report.requests_table(args.sizes, results),
-        "## Notes\n\n" + notes(args, results, skipped, drive_workers()),
+        "## Notes\n\n" + notes(args, results, skipped, drive_workers(),
+                                 drive_workers(os.path.join("src", "httpd", "drive.c"))),
     ]
     trouble = report.problems(results)
     if trouble:
@@ -161,7 +171,9 @@ def main():
     if missing:
         sys.exit("bench: missing %s: run `make deps` and `make all` first" % ", ".join(missing))
     skipped = modmd_unavailable() if "mod_md" in args.clients else ""
-    clients = [c for c in args.clients if c == "mdomain" or (c == "mod_md" and not skipped)]
+    if "mod_mdomain" in args.clients and modmd_unavailable().startswith("not root"):
+        sys.exit("bench: mod_mdomain needs root (httpd starts as root and switches to www-data)")
+    clients = [c for c in args.clients if c != "mod_md" or not skipped]
     if skipped:
         log("mod_md is skipped: " + skipped)
 

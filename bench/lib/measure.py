@@ -229,7 +229,8 @@ def _modmd_problem(store, httpd, pending):
                 break
             except (OSError, ValueError):
                 continue
-    errors = [line for line in httpd.error_log_text().splitlines() if "[md:error]" in line or "[md:warn]" in line]
+    errors = [line for line in httpd.error_log_text().splitlines()
+              if re.search(r"\[(md|mdomain):(error|warn)\]", line)]
     if errors:
         parts.append("error log: " + " | ".join(errors[-3:])[:800])
     return "; ".join(parts)
@@ -251,12 +252,13 @@ def _poll_staged(m, httpd, store, names, deadline):
     return pending, time.monotonic()
 
 
-def measure_modmd(work, listener_ca, n, timeout):
-    """Debian's apache2 with mod_ssl and mod_md, listening on pebble's http-01 port; time from httpd's start
-    until every MD is staged (mod_md activates staged certificates only at the next graceful restart)."""
-    m = Measurement("mod_md", n)
+def measure_modmd(work, listener_ca, n, timeout, client="mod_md", module=("md", MOD_MD)):
+    """Debian's apache2 with mod_ssl and mod_md (or, with client "mod_mdomain" and module ("mdomain", path),
+    our module with the same configuration), listening on pebble's http-01 port; time from httpd's start
+    until every MD is staged (both activate staged certificates only at the next graceful restart)."""
+    m = Measurement(client, n)
     names = md_names(n)
-    httpd = Httpd(os.path.join(work, "httpd"), modules=DEFAULT_MODULES + ["ssl", ("md", MOD_MD)])
+    httpd = Httpd(os.path.join(work, "httpd"), modules=DEFAULT_MODULES + ["ssl", module])
     store = os.path.join(httpd.server_root, "md")
     dns, pebble = start_ca(work, listener_ca, http_port=httpd.port)
     try:
@@ -285,7 +287,7 @@ def measure_modmd(work, listener_ca, n, timeout):
         pebble.stop()
         dns.stop()
         m.requests = pebble.requests()
-        found = _MOD_MD_VERSION_RE.search(httpd.error_log_text())
+        found = _MOD_MD_VERSION_RE.search(httpd.error_log_text()) if client == "mod_md" else None
         m.client_version = found.group(1) if found else None
     if m.status == "ok":
         _verify(m, names, os.path.join(store, "staging"))

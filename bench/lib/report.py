@@ -99,14 +99,30 @@ class Cell:
         return "%.2f" % self.per_issuance if self.ok and self.per_issuance is not None else "-"
 
 
+CLIENTS = ("mdomain", "mod_mdomain", "mod_md")
+
+
 def main_table(sizes, results):
-    lines = ["| MDs | mdomain time | mdomain requests/issuance | mod_md time | mod_md requests/issuance | ratio |",
-             "|---:|---|---:|---|---:|---:|"]
+    """One row per size: each client's time and requests/issuance, then the ratios against mod_md."""
+    clients = [c for c in CLIENTS if any((c, n) in results for n in sizes)]
+    head = "| MDs | " + " | ".join("%s time | %s requests/issuance" % (c, c) for c in clients)
+    align = "|---:|" + "---|---:|" * len(clients)
+    ratios = [c for c in clients if c != "mod_md" and "mod_md" in clients]
+    head += "".join(" | mod_md time / %s time | %s time as %% of mod_md's" % (c, c) for c in ratios) + " |"
+    align += "---:|---:|" * len(ratios)
+    lines = [head, align]
     for n in sizes:
-        md, mm = Cell(results.get(("mdomain", n), [])), Cell(results.get(("mod_md", n), []))
-        ratio = "%.1fx" % (mm.seconds / md.seconds) if md.ok and mm.ok and md.seconds else "-"
-        lines.append("| %d | %s | %s | %s | %s | %s |" % (n, md.time_text(True), md.requests_text(),
-                                                          mm.time_text(), mm.requests_text(), ratio))
+        cells = {c: Cell(results.get((c, n), [])) for c in clients}
+        row = "| %d | " % n + " | ".join("%s | %s" % (cells[c].time_text(c == "mdomain"), cells[c].requests_text())
+                                         for c in clients)
+        mm = cells.get("mod_md")
+        for c in ratios:
+            md = cells[c]
+            if md.ok and mm.ok and md.seconds and mm.seconds:
+                row += " | %.1fx | %.0f%%" % (mm.seconds / md.seconds, 100.0 * md.seconds / mm.seconds)
+            else:
+                row += " | - | -"
+        lines.append(row + " |")
     return "\n".join(lines)
 
 
@@ -115,7 +131,7 @@ def details_table(sizes, results, repeat):
              "| ACME requests | per issuance |",
              "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
     for n in sizes:
-        for client in ("mdomain", "mod_md"):
+        for client in CLIENTS:
             for i, r in enumerate(results.get((client, n), []), 1):
                 lines.append("| %s | %d | %d/%d | %s | %s | %s | %s | %d | %s |" % (
                     client, n, i, repeat, r.status if r.status == "ok" else "**%s**" % r.status,
@@ -128,7 +144,7 @@ def requests_table(sizes, results):
     """ACME requests by kind (method and path as pebble logs them), from the first run of each cell."""
     columns, counters = [], []
     for n in sizes:
-        for client in ("mdomain", "mod_md"):
+        for client in CLIENTS:
             runs = results.get((client, n), [])
             if runs:
                 columns.append("%s, %d MD%s" % (client, n, "" if n == 1 else "s"))
