@@ -1,4 +1,5 @@
-/* The libcurl backend of the HTTP client: one easy handle per request, no redirects, bounded bodies. */
+/* The libcurl backend of the HTTP client: one easy handle per thread, reused (its connections to the CA, TLS
+ * sessions and loaded CA store too), no redirects, bounded bodies. */
 #include <ctype.h>
 #include <pthread.h>
 #include <string.h>
@@ -17,10 +18,35 @@ typedef struct {
 } curl_ctx_t;
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static pthread_key_t curl_key;      /* the calling thread's easy handle, cleaned up when the thread ends */
+static int curl_key_ok;
+
+static void thread_handle_free(void *handle)
+{
+    curl_easy_cleanup(handle);
+}
 
 static void curl_init_once(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_key_ok = pthread_key_create(&curl_key, thread_handle_free) == 0;
+}
+
+/* This thread's handle, reset to no options. Reusing it keeps the open connection to the CA (one TCP and TLS
+ * handshake for a whole drive instead of one per request) and the parsed CA file. *pown: the caller must
+ * clean it up (when there is no thread key). */
+static CURL *thread_handle(int *pown)
+{
+    CURL *curl = curl_key_ok ? pthread_getspecific(curl_key) : NULL;
+
+    *pown = 0;
+    if (curl) {
+        curl_easy_reset(curl);
+        return curl;
+    }
+    curl = curl_easy_init();
+    if (curl && (!curl_key_ok || pthread_setspecific(curl_key, curl) != 0)) *pown = 1;
+    return curl;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
@@ -140,10 +166,11 @@ static apr_status_t curl_perform(void *baton, md_http_response_t **presp, const 
     CURLcode code;
     long status = 0;
     apr_status_t rv;
+    int own;
 
     (void)baton;
     pthread_once(&curl_once, curl_init_once);
-    curl = curl_easy_init();
+    curl = thread_handle(&own);
     if (!curl) {
         md_result_set(result, APR_ENOMEM, "libcurl: cannot create a handle");
         return APR_ENOMEM;
@@ -159,8 +186,9 @@ static apr_status_t curl_perform(void *baton, md_http_response_t **presp, const 
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     code = curl_easy_perform(curl);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+    if (own) curl_easy_cleanup(curl);
 
     if (ctx.too_large) {
         md_result_printf(result, APR_EINVAL, "%s %s: response body larger than %lu bytes, refused",
