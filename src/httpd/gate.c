@@ -34,6 +34,7 @@ static int gate_fixups(request_rec *r)
 
     if (!ap_ssl_conn_is_ssl(r->connection)) return DECLINED;
     if (!strncmp(r->uri ? r->uri : "", MD_HTTPD_ACME_PATH, strlen(MD_HTTPD_ACME_PATH))) return DECLINED;
+    if (md_httpd_status_exempt(r)) return DECLINED;
     m = request_md(r, sc);
     if (!m || m->usable || m->cert_files->nelts) return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s: no certificate yet, answering 503", m->md->name);

@@ -39,6 +39,11 @@ void md_httpd_tlsalpn01_warn(server_rec *s, const md_mod_conf_t *mc);
 #define MD_HTTPD_TLSALPN01_CERT "acme-tls-alpn-01.cert.pem"
 #define MD_HTTPD_TLSALPN01_KEY "acme-tls-alpn-01.key.pem"
 
+/* status_handler.c, status_server.c: md-status and the server-status section; requests for the status
+ * handlers (md-status, server-status) pass the 503 gate. */
+void md_httpd_status_hooks(void);
+int md_httpd_status_exempt(const request_rec *r);
+
 /* drive.c: the watchdog task renewing MDs in one child (registered in post_config). */
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 

@@ -189,6 +189,7 @@ static void register_hooks(apr_pool_t *p)
     md_httpd_challenge_hooks();
     md_httpd_challenge_tls_hooks();
     md_httpd_redirect_hooks();
+    md_httpd_status_hooks();
 }
 
 /* The only symbol the .so exports (LoadModule mdomain_module .../mod_mdomain.so). */
