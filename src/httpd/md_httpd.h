@@ -47,4 +47,11 @@ int md_httpd_status_exempt(const request_rec *r);
 /* drive.c: the watchdog task renewing MDs in one child (registered in post_config). */
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 
+/* cert_status.c: the public /.httpd/certificate-status (MDCertificateStatus) of the request's host, on https;
+ * md_httpd_cert_status is its JSON for one MD. metrics.c: the md-metrics handler (Prometheus text format). */
+#define MD_HTTPD_CERT_STATUS_PATH "/.httpd/certificate-status"
+void md_httpd_cert_status_hooks(void);
+struct md_json_t *md_httpd_cert_status(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p);
+void md_httpd_metrics_hooks(void);
+
 #endif

@@ -62,7 +62,8 @@ static int md_status_handler(request_rec *r)
 int md_httpd_status_exempt(const request_rec *r)
 {
     if (!r->handler) return 0;
-    return !strcmp(r->handler, MD_STATUS_HANDLER) || !strcmp(r->handler, "server-status");
+    return !strcmp(r->handler, MD_STATUS_HANDLER) || !strcmp(r->handler, "server-status")
+           || !strcmp(r->handler, "md-metrics");
 }
 
 void md_httpd_status_handler_hooks(void)

@@ -1,0 +1,250 @@
+/* The public /.httpd/certificate-status: the requested host's certificates (and a staged renewal) in JSON, over https. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+#include <http_ssl.h>
+
+#include "md.h"
+#include "md_cert.h"
+#include "md_json.h"
+#include "md_store.h"
+#include "md_time.h"
+#include "md_httpd.h"
+#include "md_status.h"
+
+APLOG_USE_MODULE(mdomain);
+
+/* The earliest end and the latest start over a set of certificates. */
+typedef struct {
+    apr_time_t from, until;
+    int count;
+} validity_t;
+
+static void validity_add(validity_t *v, const md_cert_t *cert)
+{
+    apr_time_t from = md_cert_get_not_before(cert), until = md_cert_get_not_after(cert);
+
+    if (!v->count || from > v->from) v->from = from;
+    if (!v->count || until < v->until) v->until = until;
+    v->count++;
+}
+
+static void set_valid(md_json_t *json, apr_time_t from, apr_time_t until, apr_pool_t *p)
+{
+    md_json_sets(md_time_print_http(from, p), json, "valid", "from", NULL);
+    md_json_sets(md_time_print_http(until, p), json, "valid", "until", NULL);
+}
+
+/* "scts": [{"logid", "signed", "signature-type"}] when the certificate embeds SCTs. */
+static void set_scts(md_json_t *json, const md_cert_t *cert, apr_pool_t *p)
+{
+    apr_array_header_t *scts;
+    const md_sct_t *sct;
+    md_json_t *entry;
+    int i;
+
+    if (md_cert_get_scts(&scts, cert, p) != APR_SUCCESS || scts->nelts == 0) return;
+    for (i = 0; i < scts->nelts; ++i) {
+        sct = APR_ARRAY_IDX(scts, i, const md_sct_t *);
+        entry = md_json_create(p);
+        md_json_sets(sct->log_id_hex, entry, "logid", NULL);
+        md_json_sets(md_time_print_http(sct->timestamp, p), entry, "signed", NULL);
+        if (sct->signature_alg) md_json_sets(sct->signature_alg, entry, "signature-type", NULL);
+        md_json_addj(entry, json, "scts", NULL);
+    }
+}
+
+/* One certificate: valid {from, until}, serial, sha256-fingerprint; a staged one as md-status shows it (also
+ * issuer-name and ari-cert-id, as mod_md does); "scts" when it has some. */
+static md_json_t *cert_json(const md_cert_t *cert, int staged, apr_pool_t *p)
+{
+    md_json_t *json;
+
+    if (staged) json = md_httpd_status_cert(cert, p);
+    else {
+        json = md_json_create(p);
+        set_valid(json, md_cert_get_not_before(cert), md_cert_get_not_after(cert), p);
+        md_json_sets(md_cert_get_serial_hex(cert, p), json, "serial", NULL);
+        md_json_sets(md_cert_get_sha256_fingerprint(cert, p), json, "sha256-fingerprint", NULL);
+    }
+    set_scts(json, cert, p);
+    return json;
+}
+
+/* The end-entity certificate of GROUP/NAME/ASPECT, or NULL. */
+static const md_cert_t *store_cert(md_store_t *store, md_store_group_t group, const char *name,
+                                   const char *aspect, apr_pool_t *p)
+{
+    apr_array_header_t *chain;
+
+    if (!store || md_store_load((void **)&chain, store, group, name, aspect, MD_SV_CHAIN, NULL, p) != APR_SUCCESS
+        || chain->nelts < 1) return NULL;
+    return APR_ARRAY_IDX(chain, 0, const md_cert_t *);
+}
+
+/* The end-entity certificate of a static certificate file (MDCertificateFile), or NULL. */
+static const md_cert_t *file_cert(const char *path, apr_pool_t *p)
+{
+    apr_array_header_t *chain;
+
+    if (md_cert_chain_fload(&chain, path, NULL, p) != APR_SUCCESS || chain->nelts < 1) return NULL;
+    return APR_ARRAY_IDX(chain, 0, const md_cert_t *);
+}
+
+/* The key name of a static certificate, as the store names key files: "rsa", or the EC curve. */
+static const char *static_key_name(const md_cert_t *cert, int i, apr_pool_t *p)
+{
+    EVP_PKEY *pkey = X509_get0_pubkey(md_cert_get_X509(cert));
+    char group[64];
+    size_t len = 0;
+
+    if (pkey && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) return "rsa";
+    if (pkey && EVP_PKEY_get_group_name(pkey, group, sizeof(group), &len) == 1) {
+        if (!strcmp(group, "prime256v1")) return "secp256r1";
+        return apr_pstrdup(p, group);
+    }
+    return apr_psprintf(p, "cert-%d", i + 1);
+}
+
+static int copy_key(void *baton, const char *key, md_json_t *value)
+{
+    md_json_setj(value, (md_json_t *)baton, key, NULL);
+    return 1;
+}
+
+/* The active certificates: one object per key type ({} while there is none), before them "valid" over all
+ * of them (the latest start, the earliest end) when every key type has one. */
+static md_json_t *active_json(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
+{
+    md_json_t *json = md_json_create(p), *keys = md_json_create(p);
+    validity_t v = { 0, 0, 0 };
+    const md_cert_t *cert;
+    const char *name;
+    int i, n = m->cert_files->nelts ? m->cert_files->nelts : m->md->pks->nelts;
+
+    for (i = 0; i < n; ++i) {
+        if (m->cert_files->nelts) {
+            cert = file_cert(APR_ARRAY_IDX(m->cert_files, i, const char *), p);
+            if (!cert) continue;
+            name = static_key_name(cert, i, p);
+        }
+        else {
+            name = md_pkey_spec_name(APR_ARRAY_IDX(m->md->pks, i, md_pkey_spec_t *), p);
+            cert = store_cert(mc->store, MD_SG_DOMAINS, m->md->name, md_cert_aspect(m->md, i, p), p);
+        }
+        md_json_setj(cert ? cert_json(cert, 0, p) : md_json_create(p), keys, name, NULL);
+        if (cert) validity_add(&v, cert);
+    }
+    if (n > 0 && v.count == n) set_valid(json, v.from, v.until, p);
+    md_json_iterkey(copy_key, json, keys, NULL);
+    return json;
+}
+
+/* "renewal": {"cert": {KEY: {...}, ..., "valid": {...}}} when staging/NAME holds a complete set (a certificate
+ * and a key for every key type) waiting for activation at the next graceful restart; else NULL. */
+static md_json_t *renewal_json(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
+{
+    md_json_t *certs = md_json_create(p), *json;
+    validity_t v = { 0, 0, 0 };
+    const md_cert_t *cert;
+    const char *name;
+    int i;
+
+    if (!mc->store || m->cert_files->nelts || !md_store_exists(mc->store, MD_SG_STAGING, m->md->name, NULL, p)) {
+        return NULL;
+    }
+    for (i = 0; i < m->md->pks->nelts; ++i) {
+        if (!md_store_exists(mc->store, MD_SG_STAGING, m->md->name, md_pkey_aspect(m->md, i, p), p)) return NULL;
+        cert = store_cert(mc->store, MD_SG_STAGING, m->md->name, md_cert_aspect(m->md, i, p), p);
+        if (!cert) return NULL;
+        name = md_pkey_spec_name(APR_ARRAY_IDX(m->md->pks, i, md_pkey_spec_t *), p);
+        md_json_setj(cert_json(cert, 1, p), certs, name, NULL);
+        validity_add(&v, cert);
+    }
+    if (v.count == 0) return NULL;
+    set_valid(certs, v.from, v.until, p);
+    json = md_json_create(p);
+    md_json_setj(certs, json, "cert", NULL);
+    return json;
+}
+
+/* The MD of the request: the one of its server covering the Host, else the server's only MD; NULL when
+ * the name is not managed here (then nothing is shown). */
+static const md_managed_t *request_md(const request_rec *r, const md_srv_conf_t *sc)
+{
+    const md_managed_t *m;
+    int i;
+
+    if (!sc->mds || sc->mds->nelts == 0) return NULL;
+    for (i = 0; r->hostname && i < sc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
+        if (md_covers(m->md, r->hostname)) return m;
+    }
+    return sc->mds->nelts == 1 ? APR_ARRAY_IDX(sc->mds, 0, const md_managed_t *) : NULL;
+}
+
+/* md_httpd.h: the certificate-status JSON of one MD. */
+md_json_t *md_httpd_cert_status(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
+{
+    md_json_t *json = active_json(mc, m, p), *renewal = renewal_json(mc, m, p);
+
+    if (renewal) md_json_setj(renewal, json, "renewal", NULL);
+    return json;
+}
+
+/* True when the request asks for a host other than the one its TLS connection was made for (SNI): mod_ssl
+ * answers those (421), and no host's status goes out over another host's connection. */
+static int misdirected(request_rec *r)
+{
+    const char *sni = ap_ssl_var_lookup(r->pool, r->server, r->connection, r, "SSL_TLS_SNI");
+
+    return sni && *sni && (!r->hostname || strcasecmp(sni, r->hostname));
+}
+
+static int send_status(request_rec *r, const md_mod_conf_t *mc, const md_managed_t *m)
+{
+    const char *text = md_json_writep(md_httpd_cert_status(mc, m, r->pool), MD_JSON_FMT_INDENT, r->pool);
+
+    if (!text) return HTTP_INTERNAL_SERVER_ERROR;
+    text = apr_pstrcat(r->pool, text, "\n", NULL);
+    ap_set_content_type(r, "application/json");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
+    ap_set_content_length(r, (apr_off_t)strlen(text));
+    if (!r->header_only) ap_rputs(text, r);
+    return DONE;
+}
+
+/* post_read_request, before mod_ssl's: a host still served with the fallback certificate gets a 503 from mod_ssl
+ * there (and from the gate in fixups), but its status is answered: nothing yet, or the renewal that waits for
+ * the restart. Only initial GET (and HEAD) requests over https for the exact path; others take the normal way.
+ * The response is complete here (DONE). */
+static int cert_status_request(request_rec *r)
+{
+    md_srv_conf_t *sc = md_config_get(r->server);
+    const md_managed_t *m;
+
+    if (r->main || r->prev || !r->parsed_uri.path || strcmp(r->parsed_uri.path, MD_HTTPD_CERT_STATUS_PATH)) {
+        return DECLINED;
+    }
+    if (r->method_number != M_GET || !sc->mc->certificate_status || !ap_ssl_conn_is_ssl(r->connection)
+        || misdirected(r)) return DECLINED;
+    m = request_md(r, sc);
+    if (!m) return DECLINED;
+    return send_status(r, sc->mc, m);
+}
+
+void md_httpd_cert_status_hooks(void)
+{
+    static const char *const before_ssl[] = { "mod_ssl.c", NULL };
+
+    ap_hook_post_read_request(cert_status_request, NULL, before_ssl, APR_HOOK_MIDDLE);
+}
