@@ -65,4 +65,8 @@ apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_
 apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *store, md_store_group_t group,
                                  const md_t *md, apr_pool_t *p);
 
+/* The cache of the CA's renewal information (ARI, RFC 9773) for an MD's active certificate: ocsp/NAME/ari.json,
+ * in a group that httpd's child processes (which drive renewals) can write; domains/ is root's. */
+#define MD_DRIVE_ARI_GROUP MD_SG_OCSP
+#define MD_DRIVE_ARI_FILE "ari.json"
 #endif

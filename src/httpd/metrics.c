@@ -10,6 +10,7 @@
 #include <http_request.h>
 
 #include "md.h"
+#include "md_drive.h"
 #include "md_job.h"
 #include "md_json.h"
 #include "md_store.h"
@@ -21,7 +22,6 @@ APLOG_USE_MODULE(mdomain);
 
 #define METRICS_HANDLER "md-metrics"
 #define CONTENT_TYPE "text/plain; version=0.0.4"
-#define ARI_FILE "ari.json"
 
 typedef enum {
     F_STATE, F_NOT_BEFORE, F_NOT_AFTER, F_RENEW_AT, F_ARI_START, F_ARI_END, F_ERRORS, F_STAGED, F_LAST_OK,
@@ -131,7 +131,8 @@ static void collect_md(collect_t *c, const md_mod_conf_t *mc, const md_managed_t
     c->md = m->md->name;
     c->ari = NULL;
     if (mc->store && !m->cert_files->nelts) {
-        md_store_load((void **)&c->ari, mc->store, MD_SG_DOMAINS, m->md->name, ARI_FILE, MD_SV_JSON, NULL, p);
+        md_store_load((void **)&c->ari, mc->store, MD_DRIVE_ARI_GROUP, m->md->name, MD_DRIVE_ARI_FILE,
+                      MD_SV_JSON, NULL, p);
     }
     add(c, F_STATE, NULL, md_json_getl(status, "state", NULL));
     md_json_iterkey(collect_cert, c, status, "cert", NULL);

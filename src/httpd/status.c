@@ -8,6 +8,7 @@
 
 #include "md.h"
 #include "md_cert.h"
+#include "md_drive.h"
 #include "md_job.h"
 #include "md_renew.h"
 #include "md_result.h"
@@ -15,7 +16,6 @@
 #include "md_time.h"
 #include "md_status.h"
 
-#define ARI_FILE "ari.json"
 
 /* What md_httpd_status_md works with for one MD. */
 typedef struct {
@@ -171,7 +171,8 @@ static apr_time_t ari_pick(status_ctx_t *ctx)
     apr_time_t t = 0;
 
     if (!ctx->ari_id || !ctx->mc->store || !ctx->md->ari_renewals) return 0;
-    if (md_store_load((void **)&ari, ctx->mc->store, MD_SG_DOMAINS, ctx->md->name, ARI_FILE, MD_SV_JSON, NULL,
+    if (md_store_load((void **)&ari, ctx->mc->store, MD_DRIVE_ARI_GROUP, ctx->md->name, MD_DRIVE_ARI_FILE,
+                      MD_SV_JSON, NULL,
                       ctx->p) != APR_SUCCESS) return 0;
     id = md_json_gets(ari, "cert-id", NULL);
     pick = md_json_gets(ari, "pick", NULL);

@@ -175,7 +175,8 @@ static int secure_domains_entry(const char *path, const struct stat *st, int fla
 
 static apr_status_t set_ownership(md_store_t *store, apr_pool_t *p)
 {
-    static const md_store_group_t child_groups[] = { MD_SG_CHALLENGES, MD_SG_STAGING, MD_SG_ACCOUNTS };
+    static const md_store_group_t child_groups[] = { MD_SG_CHALLENGES, MD_SG_STAGING, MD_SG_ACCOUNTS,
+                                                     MD_SG_OCSP };
     const char *dir;
     size_t i;
 

@@ -79,10 +79,11 @@ def test_metrics(httpd, pebble_factory, mod_path, workdir):
     httpd.graceful_restart()
 
     # the ARI window a CA offering ARI would have given for the first certificate (rsa), in the drive's cache
-    # domains/NAME/ari.json (written here: Debian's pebble has no renewalInfo)
+    # ocsp/NAME/ari.json (written here: Debian's pebble has no renewalInfo)
     wait_until(lambda: json.load(open(os.path.join(store, "staging", BAD, "job.json"))).get("errors", 0) >= 1, 30,
                what="a failed renewal of %s" % BAD)
-    ari_path = os.path.join(store, "domains", ONE, "ari.json")
+    ari_path = os.path.join(store, "ocsp", ONE, "ari.json")
+    os.makedirs(os.path.dirname(ari_path), exist_ok=True)
     now = int(time.time())
     start, end, pick = now + 10 * 86400, now + 12 * 86400, now + 11 * 86400
     with open(ari_path, "w") as f:

@@ -243,7 +243,7 @@ START_TEST(drive_not_due_after_activation)
     ck_assert_int_eq(fake_http_count(d.fake), n);
     /* 90 days, renewed in the last third: due in about 60 days; but first ARI asks the CA again in 6 hours
      * (activation cached that in ari.json) */
-    ck_assert(md_store_exists(d.store, MD_SG_DOMAINS, TD_NAME, "ari.json", d.p));
+    ck_assert(md_store_exists(d.store, MD_DRIVE_ARI_GROUP, TD_NAME, MD_DRIVE_ARI_FILE, d.p));
     ck_assert_int_gt(next, now + apr_time_from_sec(6 * 3600 - 60));
     ck_assert_int_le(next, now + apr_time_from_sec(6 * 3600));
     ck_assert(!dir_exists(&d, "staging"));

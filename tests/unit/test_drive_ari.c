@@ -1,5 +1,5 @@
 /* Unit tests for ARI in the renewal decision: when md_drive asks the CA's renewalInfo, what it caches in
- * domains/NAME/ari.json, and how the suggested window makes a renewal due. */
+ * ocsp/NAME/ari.json, and how the suggested window makes a renewal due. */
 #include <string.h>
 #include <apr_strings.h>
 
@@ -97,7 +97,7 @@ START_TEST(future_window_is_cached)
     fake_http_verify(f.fake);
     /* look again when the CA said (Retry-After), well before the window */
     ck_assert(next > now + apr_time_from_sec(3500) && next < now + apr_time_from_sec(3700));
-    ck_assert_int_eq(md_store_load((void **)&cache, f.store, MD_SG_DOMAINS, NAME, "ari.json", MD_SV_JSON, NULL, f.p),
+    ck_assert_int_eq(md_store_load((void **)&cache, f.store, MD_DRIVE_ARI_GROUP, NAME, MD_DRIVE_ARI_FILE, MD_SV_JSON, NULL, f.p),
                      APR_SUCCESS);
     ck_assert_str_eq(md_json_gets(cache, "cert-id", NULL), "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE");
     ck_assert_ptr_nonnull(md_json_gets(cache, "pick", NULL));
@@ -119,10 +119,10 @@ START_TEST(stale_cache_asks_again)
     fake_http_expect(f.fake, "GET", ARI_URL, 200, "Content-Type: application/json\n",
                      window(start, start + apr_time_from_sec(86400), f.p));
     ck_assert_int_eq(drive(&f, &next), MD_DRIVE_NOT_DUE);
-    ck_assert_int_eq(md_store_load((void **)&cache, f.store, MD_SG_DOMAINS, NAME, "ari.json", MD_SV_JSON, NULL, f.p),
+    ck_assert_int_eq(md_store_load((void **)&cache, f.store, MD_DRIVE_ARI_GROUP, NAME, MD_DRIVE_ARI_FILE, MD_SV_JSON, NULL, f.p),
                      APR_SUCCESS);
     md_json_sets(md_time_print_rfc3339(now - apr_time_from_sec(60), f.p), cache, "next-check", NULL);
-    md_store_save(f.store, MD_SG_DOMAINS, NAME, "ari.json", MD_SV_JSON, cache, 0, NULL, f.p);
+    md_store_save(f.store, MD_DRIVE_ARI_GROUP, NAME, MD_DRIVE_ARI_FILE, MD_SV_JSON, cache, 0, NULL, f.p);
     fake_http_expect(f.fake, "GET", CA_DIR, 200, "Content-Type: application/json\n", directory(1, f.p));
     fake_http_expect(f.fake, "GET", ARI_URL, 200, "Content-Type: application/json\n",
                      window(start, start + apr_time_from_sec(86400), f.p));
@@ -178,7 +178,7 @@ START_TEST(ari_off_sends_nothing)
     setup(&f, 0);
     ck_assert_int_eq(drive(&f, &next), MD_DRIVE_NOT_DUE);
     ck_assert_int_eq(fake_http_count(f.fake), 0);
-    ck_assert(!md_store_exists(f.store, MD_SG_DOMAINS, NAME, "ari.json", f.p));
+    ck_assert(!md_store_exists(f.store, MD_DRIVE_ARI_GROUP, NAME, MD_DRIVE_ARI_FILE, f.p));
     teardown(&f);
 }
 END_TEST

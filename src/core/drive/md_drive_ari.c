@@ -1,5 +1,6 @@
 /* ACME Renewal Information in the renewal decision: the CA's suggested window for the active certificate,
- * cached in domains/NAME/ari.json so that the CA is asked only when its Retry-After (or our interval) says so. */
+ * cached in ocsp/NAME/ari.json (MD_DRIVE_ARI_GROUP) so that the CA is asked only when its Retry-After (or our
+ * interval) says so. */
 #include <string.h>
 #include <apr_strings.h>
 #include <openssl/rand.h>
@@ -9,7 +10,6 @@
 #include "md_time.h"
 #include "md_drive_int.h"
 
-#define ARI_FILE "ari.json"
 #define ARI_CHECK_DEFAULT apr_time_from_sec(6 * 3600)     /* ask again when the CA gives no Retry-After */
 #define ARI_CHECK_NO_ARI  apr_time_from_sec(24 * 3600)    /* the CA has no renewalInfo */
 #define ARI_CHECK_ERROR   apr_time_from_sec(3600)         /* asking failed */
@@ -57,7 +57,11 @@ static void cache_save(md_drive_ctx_t *ctx, const char *cert_id, const md_acme_a
     }
     if (pick) md_json_sets(md_time_print_rfc3339(pick, ctx->p), json, "pick", NULL);
     md_json_sets(md_time_print_rfc3339(check, ctx->p), json, "next-check", NULL);
-    md_store_save(ctx->env->store, MD_SG_DOMAINS, ctx->md->name, ARI_FILE, MD_SV_JSON, json, 0, NULL, ctx->p);
+    if (md_store_save(ctx->env->store, MD_DRIVE_ARI_GROUP, ctx->md->name, MD_DRIVE_ARI_FILE, MD_SV_JSON, json, 0,
+                      NULL, ctx->p) != APR_SUCCESS) {
+        md_drive__progress(ctx, "cannot save the renewal information cache %s/%s/%s",
+                           md_store_group_name(MD_DRIVE_ARI_GROUP), ctx->md->name, MD_DRIVE_ARI_FILE);
+    }
 }
 
 /* Ask the CA; returns the pick (0 when it has nothing) and sets *pcheck. */
@@ -92,7 +96,8 @@ void md_drive__ari(apr_time_t *ppick, apr_time_t *pcheck, md_drive_ctx_t *ctx, a
 
     *ppick = *pcheck = 0;
     if (!ctx->md->ari_renewals || !(cert_id = active_cert_id(ctx))) return;
-    if (md_store_load((void **)&cache, ctx->env->store, MD_SG_DOMAINS, ctx->md->name, ARI_FILE, MD_SV_JSON,
+    if (md_store_load((void **)&cache, ctx->env->store, MD_DRIVE_ARI_GROUP, ctx->md->name, MD_DRIVE_ARI_FILE,
+                      MD_SV_JSON,
                       NULL, ctx->p) == APR_SUCCESS
         && md_json_gets(cache, "cert-id", NULL) && !strcmp(md_json_gets(cache, "cert-id", NULL), cert_id)
         && json_time(cache, "next-check") > now) {
