@@ -100,7 +100,8 @@ static void put_renewal(request_rec *r, const md_json_t *json)
     const char *detail;
 
     if (!renewal) {
-        if (md_json_getb(json, "renew", NULL)) ap_rputs("due", r);
+        if (!md_json_getb(json, "watched", NULL)) ap_rputs("not renewed here (MDRenewMode, or no https host)", r);
+        else if (md_json_getb(json, "renew", NULL)) ap_rputs("due", r);
         return;
     }
     if (md_json_getl(renewal, "errors", NULL) > 0) {

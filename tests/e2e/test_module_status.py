@@ -224,6 +224,7 @@ def test_server_status_off(httpd, mod_path, workdir):
     httpd.start()
     status, _, body = net.fetch(httpd.url("/server-status"))
     assert status == 200 and "Managed Certificates" in body.decode()
+    assert "not renewed here" in body.decode()   # MDRenewMode manual: not "due"
     assert auto_counts(httpd)["ManagedCertificatesTotal"] == "1"
 
     httpd.add_config("MDServerStatus off")
