@@ -15,6 +15,10 @@
  * file is DIR/.NAME.tmp.XXXXXX (hidden); a crash may leave one behind, never a partial NAME. */
 apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
                                   apr_fileperms_t perms, apr_pool_t *p);
+/* The same, still never a partial file, but nothing is flushed to disk: for data that is worthless after a
+ * crash (challenge responses live seconds; a flush per file costs more than the whole exchange with the CA). */
+apr_status_t md_file_write_atomic_nosync(const char *fpath, const void *data, apr_size_t len,
+                                         apr_fileperms_t perms, apr_pool_t *p);
 /* Read a whole file. The buffer is NUL-terminated (not counted in *plen). */
 apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr_pool_t *p);
 /* Create a directory and its parents with the given mode (existing ones are left as they are). */

@@ -52,6 +52,28 @@ START_TEST(write_atomic_modes_and_replace)
 }
 END_TEST
 
+/* the unflushed variant (challenge responses): same contract but the flushes */
+START_TEST(write_atomic_nosync_replaces)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *f = md_file_join(p, dir, "token.txt", NULL);
+    char *data;
+    apr_size_t len;
+
+    ck_assert_int_eq(md_file_write_atomic_nosync(f, "one", 3, MD_FPERMS_PUBLIC, p), APR_SUCCESS);
+    ck_assert_int_eq(md_file_write_atomic_nosync(f, "two!", 4, MD_FPERMS_PUBLIC, p), APR_SUCCESS);
+    ck_assert_int_eq(file_mode(f), 0644);
+    ck_assert_int_eq(md_file_read(&data, &len, f, p), APR_SUCCESS);
+    ck_assert_str_eq(data, "two!");
+    ck_assert_int_eq(count_entries(dir), 1);
+    ck_assert_int_ne(md_file_write_atomic_nosync(md_file_join(p, dir, "missing", "x", NULL), "x", 1,
+                                                 MD_FPERMS_PUBLIC, p), APR_SUCCESS);
+    ck_assert_int_eq(count_entries(dir), 1);
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(write_atomic_failure_keeps_old_file)
 {
     apr_pool_t *p = md_test_pool();
@@ -133,6 +155,7 @@ Suite *md_test_file_suite(void)
 
     tcase_add_test(tc, write_atomic_modes_and_replace);
     tcase_add_test(tc, write_atomic_failure_keeps_old_file);
+    tcase_add_test(tc, write_atomic_nosync_replaces);
     tcase_add_test(tc, read_missing_and_empty);
     tcase_add_test(tc, mkdirs_and_rm_rf);
     tcase_add_test(tc, join_paths);

@@ -190,7 +190,9 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
         goto leave;
     }
     perms = (vtype == MD_SV_PKEY) ? MD_FPERMS_SECRET : md_store_fs__file_perms(group);
-    rv = md_file_write_atomic(fpath, data, len, perms, p);
+    /* challenge responses are worthless after a crash: not flushed */
+    rv = (group == MD_SG_CHALLENGES) ? md_file_write_atomic_nosync(fpath, data, len, perms, p)
+                                     : md_file_write_atomic(fpath, data, len, perms, p);
     if (rv != APR_SUCCESS) md_result_printf(result, rv, "%s: cannot write the file", fpath);
 leave:
     return rv;
@@ -208,7 +210,7 @@ apr_status_t md_store_remove(md_store_t *store, md_store_group_t group, const ch
         if (errno == ENOENT || errno == ENOTDIR) return force ? APR_SUCCESS : APR_ENOENT;
         return APR_FROM_OS_ERROR(errno);
     }
-    return md_store_fs__sync_parent(fpath, p);
+    return group == MD_SG_CHALLENGES ? APR_SUCCESS : md_store_fs__sync_parent(fpath, p);
 }
 
 static int cmp_names(const void *a, const void *b)

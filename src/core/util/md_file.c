@@ -50,8 +50,8 @@ static apr_status_t write_all(int fd, const void *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
-apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
-                                  apr_fileperms_t perms, apr_pool_t *p)
+static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t len, apr_fileperms_t perms,
+                                 int durable, apr_pool_t *p)
 {
     /* hidden, in the same directory (so the rename is atomic): DIR/.NAME.tmp.XXXXXX */
     const char *slash = strrchr(fpath, '/');
@@ -66,14 +66,26 @@ apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_
     /* mkstemp makes 0600; set the wanted mode before any byte lands in the file */
     rv = (fchmod(fd, (mode_t)perms) == 0) ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
     if (rv == APR_SUCCESS) rv = write_all(fd, data, len);
-    if (rv == APR_SUCCESS && fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (rv == APR_SUCCESS && durable && fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
     if (close(fd) != 0 && rv == APR_SUCCESS) rv = APR_FROM_OS_ERROR(errno);
     if (rv == APR_SUCCESS && rename(tmp, fpath) != 0) rv = APR_FROM_OS_ERROR(errno);
     if (rv != APR_SUCCESS) {
         unlink(tmp);
         return rv;
     }
-    return md_file_sync_dir(parent_dir(fpath, p), p);
+    return durable ? md_file_sync_dir(parent_dir(fpath, p), p) : APR_SUCCESS;
+}
+
+apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
+                                  apr_fileperms_t perms, apr_pool_t *p)
+{
+    return write_atomic(fpath, data, len, perms, 1, p);
+}
+
+apr_status_t md_file_write_atomic_nosync(const char *fpath, const void *data, apr_size_t len,
+                                         apr_fileperms_t perms, apr_pool_t *p)
+{
+    return write_atomic(fpath, data, len, perms, 0, p);
 }
 
 apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr_pool_t *p)
