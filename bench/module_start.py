@@ -38,11 +38,16 @@ def parse_args():
     ap.add_argument("--timeout", type=float, default=300, help="seconds per start (default 300)")
     ap.add_argument("--watch", type=float, default=10, help="seconds to count CA requests after the start "
                     "(default 10)")
-    ap.add_argument("--clients", default="mdomain,mod_md", help="which modules to measure")
+    ap.add_argument("--clients", default="mdomain,mod_md,mod_ssl", help="which modules to measure (mod_ssl: "
+                    "mod_ssl alone with static certificate files, no md module: the floor)")
+    ap.add_argument("--cases", default="empty,full,ca", help="which starts to measure (default empty,full,ca)")
+    ap.add_argument("--repeat", type=int, default=1, help="starts per measurement; the median is reported "
+                    "(default 1)")
     ap.add_argument("--out", help="report file (default bench/results/module-start-<date>.md; '-' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (stores, logs)")
     args = ap.parse_args()
     args.clients = [c.strip() for c in args.clients.split(",") if c.strip()]
+    args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     return args
 
 
@@ -76,6 +81,42 @@ def fill_store(store, mds):
         os.chmod(os.path.join(d, "privkey.pem"), 0o600)
         with open(os.path.join(d, "pubcert.pem"), "wb") as f:
             f.write(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def static_files(work, mds):
+    """For mod_ssl alone: the same certificates as a full store (fill_store), as plain files; {name: (cert, key)}."""
+    fill_store(work, mds)
+    return {n: (os.path.join(work, "domains", n, "pubcert.pem"), os.path.join(work, "domains", n, "privkey.pem"))
+            for n in mds}
+
+
+def vhosts(https_port, mds, files=None):
+    """One https virtual host per MD; with files (mod_ssl alone) each names its certificate and key."""
+    blocks = []
+    for name in mds:
+        lines = ["<VirtualHost 127.0.0.1:%d>" % https_port, "  ServerName %s" % name, "  SSLEngine on"]
+        if files:
+            lines += ["  SSLCertificateFile %s" % files[name][0], "  SSLCertificateKeyFile %s" % files[name][1]]
+        blocks.append("\n".join(lines + ["</VirtualHost>"]))
+    return "\n".join(blocks)
+
+
+def configure(httpd, client, case, mds, https_port, pebble):
+    """The module's configuration (mdomain, mod_md) or the static files (mod_ssl alone)."""
+    store = os.path.join(httpd.server_root, "md")
+    if client == "mod_ssl":
+        httpd.add_vhost(vhosts(https_port, mds, static_files(os.path.join(httpd.server_root, "static"), mds)))
+        return
+    if case != "empty":
+        fill_store(store, mds)
+    lines = ["MDStoreDir %s" % store, "MDCertificateAgreement accepted", "MDContactEmail admin@example.org",
+             "MDPrivateKeys RSA 2048", "MDPortMap http:%d https:%d" % (httpd.port, https_port)]
+    if pebble:
+        lines += ["MDCertificateAuthority %s" % pebble.directory_url, "MDCACertificateFile %s" % pebble.ca_file]
+    else:
+        lines += ["MDCertificateAuthority %s" % DEAD_CA]
+    httpd.add_config(*lines, *["MDomain %s" % name for name in mds])
+    httpd.add_vhost(vhosts(https_port, mds))
 
 
 def https_answer(port, name):
@@ -124,22 +165,12 @@ class Start:
 
 def start_one(client, case, work, mds, args, pebble=None):
     st = Start(client, case)
-    mod = ("mdomain", os.path.join(args.build, "mod_mdomain.so")) if client == "mdomain" else ("md", measure.MOD_MD)
+    mods = {"mdomain": [("mdomain", os.path.join(args.build, "mod_mdomain.so"))], "mod_md": [("md", measure.MOD_MD)],
+            "mod_ssl": []}[client]
     httpd = Httpd(os.path.join(work, "%s-%s" % (client.replace("_", ""), case)),
-                  modules=DEFAULT_MODULES + ["ssl", "socache_shmcb", mod])
+                  modules=DEFAULT_MODULES + ["ssl", "socache_shmcb"] + mods)
     https_port = httpd.new_port("https")
-    store = os.path.join(httpd.server_root, "md")
-    if case != "empty":
-        fill_store(store, mds)
-    lines = ["MDStoreDir %s" % store, "MDCertificateAgreement accepted", "MDContactEmail admin@example.org",
-             "MDPrivateKeys RSA 2048", "MDPortMap http:%d https:%d" % (httpd.port, https_port)]
-    if pebble:
-        lines += ["MDCertificateAuthority %s" % pebble.directory_url, "MDCACertificateFile %s" % pebble.ca_file]
-    else:
-        lines += ["MDCertificateAuthority %s" % DEAD_CA]
-    httpd.add_config(*lines, *["MDomain %s" % name for name in mds])
-    httpd.add_vhost("\n".join("<VirtualHost 127.0.0.1:%d>\n  ServerName %s\n  SSLEngine on\n</VirtualHost>"
-                              % (https_port, name) for name in mds))
+    configure(httpd, client, case, mds, https_port, pebble)
     ok, out = httpd.config_test()
     if not ok:
         st.detail = "apache2 -t rejects the configuration: " + out.strip()[-600:]
@@ -166,7 +197,8 @@ def start_one(client, case, work, mds, args, pebble=None):
             return st
         st.status, st.seconds = "ok", time.monotonic() - t0
         status, cert = answer
-        st.served = "%d, %s" % (status, "store certificate" if case != "empty" and cert.issuer == cert.subject
+        st.served = "%d, %s" % (status, "store certificate" if (case != "empty" or client == "mod_ssl")
+                                and cert.issuer == cert.subject
                                 and cert.not_valid_after - cert.not_valid_before
                                 > datetime.timedelta(days=30) else "fallback")
         time.sleep(1.0)
@@ -186,6 +218,31 @@ def start_one(client, case, work, mds, args, pebble=None):
     return st
 
 
+def measure_once(client, case, sub, mds, args, listener_ca):
+    log("%s, %s store ..." % (client, case))
+    os.makedirs(sub)
+    dns = pebble = None
+    try:
+        if case == "ca":
+            dns, pebble = measure.start_ca(sub, listener_ca)
+        st = start_one(client, case, sub, mds, args, pebble)
+    finally:
+        if pebble:
+            pebble.stop()
+        if dns:
+            dns.stop()
+    log("  %s: %s, %s, CA requests %s %s" % (client, fmt_time(st), fmt_rss(st), st.ca_requests, st.detail[:200]))
+    return st
+
+
+def median_run(runs):
+    """The run with the median time (failures count as the slowest); all times are kept for the report."""
+    key = [(r.seconds if r.status == "ok" else float("inf"), i) for i, r in enumerate(runs)]
+    st = runs[sorted(key)[len(runs) // 2][1]]
+    st.all_seconds = [r.seconds for r in runs if r.status == "ok"]
+    return st
+
+
 def fmt_time(st):
     if st is None:
         return "-"
@@ -193,6 +250,8 @@ def fmt_time(st):
         return "> %d s" % st.seconds
     if st.status != "ok":
         return "failed"
+    if len(getattr(st, "all_seconds", [])) > 1:
+        return "%s (%s)" % (report.fmt_s(st.seconds), ", ".join(report.fmt_s(x) for x in st.all_seconds))
     return report.fmt_s(st.seconds)
 
 
@@ -203,7 +262,8 @@ def fmt_rss(st):
 def render(args, facts, results, clients, skipped, elapsed, started):
     def cell(client, case, fn):
         return fn(results.get((client, case)))
-    head = "| | " + " | ".join(clients) + " |\n|---|" + "---|" * len(clients) + "\n"
+    titles = {"mod_ssl": "mod_ssl alone (static files)"}
+    head = "| | " + " | ".join(titles.get(c, c) for c in clients) + " |\n|---|" + "---|" * len(clients) + "\n"
     rows = [
         ("start to first https answer, empty store", "empty", fmt_time),
         ("memory (RSS, parent + children), empty store", "empty", fmt_rss),
@@ -231,8 +291,12 @@ def render(args, facts, results, clients, skipped, elapsed, started):
            "FOREGROUND` until an https request with SNI for md-%d.example.org gets an HTTP answer; memory is "
            "VmRSS summed over the parent and its children 1 s later. CA requests: full store, CA = a fresh "
            "pebble, everything else default; counted from pebble's log for %d s after spawning. Each start is "
-           "capped at %d s.\n" % (started.strftime("%Y-%m-%d %H:%M %Z"), report.fmt_s(elapsed), args.mds,
-                                  DEAD_CA, args.mds // 2, args.watch, args.timeout),
+           "capped at %d s. mod_ssl alone: no md module, each virtual host names the full store's files with "
+           "SSLCertificateFile/SSLCertificateKeyFile (the floor; its empty and full rows are the same setup). "
+           "%s\n" % (started.strftime("%Y-%m-%d %H:%M %Z"), report.fmt_s(elapsed), args.mds,
+                                  DEAD_CA, args.mds // 2, args.watch, args.timeout,
+                                  "Times are medians of %d starts (all of them in brackets)." % args.repeat
+                                  if args.repeat > 1 else ""),
            table]
     if kinds:
         out.append("CA requests by kind:\n\n" + "\n".join(kinds) + "\n")
@@ -252,7 +316,7 @@ def main():
     if os.geteuid() != 0 or not os.path.exists(BINARY):
         sys.exit("bench: needs root and apache2 (httpd starts as root and switches to www-data)")
     skipped = "" if os.path.exists(measure.MOD_MD) else "missing %s" % measure.MOD_MD
-    clients = [c for c in args.clients if c == "mdomain" or (c == "mod_md" and not skipped)]
+    clients = [c for c in args.clients if c in ("mdomain", "mod_ssl") or (c == "mod_md" and not skipped)]
     started = datetime.datetime.now().astimezone()
     facts = report.machine_facts(os.path.join(args.build, "mdomain"))
     mds = names(args.mds)
@@ -262,24 +326,14 @@ def main():
     results = {}
     try:
         listener_ca = certs.CA(os.path.join(work, "listener-ca"))
-        for case in ("empty", "full", "ca"):
+        for case in args.cases:
             for client in clients:
-                log("%s, %s store ..." % (client, case))
-                sub = os.path.join(work, "%s-%s" % (client.replace("_", ""), case))
-                os.makedirs(sub)
-                dns = pebble = None
-                try:
-                    if case == "ca":
-                        dns, pebble = measure.start_ca(sub, listener_ca)
-                    results[(client, case)] = start_one(client, case, sub, mds, args, pebble)
-                finally:
-                    if pebble:
-                        pebble.stop()
-                    if dns:
-                        dns.stop()
-                st = results[(client, case)]
-                log("  %s: %s, %s, CA requests %s %s" % (client, fmt_time(st), fmt_rss(st), st.ca_requests,
-                                                         st.detail[:200]))
+                if client == "mod_ssl" and case == "ca":
+                    continue
+                runs = [measure_once(client, case, os.path.join(work, "%s-%s-%d" % (client.replace("_", ""),
+                                                                                    case, i)),
+                                     mds, args, listener_ca) for i in range(args.repeat)]
+                results[(client, case)] = median_run(runs)
     finally:
         if args.keep:
             log("kept %s" % work)

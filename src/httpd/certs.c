@@ -1,9 +1,11 @@
 /* mod_ssl hand-over: the certificate and key files of managed hosts, and the self-signed fallback while there are none.
  * The fallback key is one P-256 key for all MDs, made once, kept unencrypted (0600, root) at STORE/fallback-privkey.pem;
  * each MD's self-signed certificate is domains/NAME/fallback-pubcert.pem (valid for 7 days, remade when needed). */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <apr_strings.h>
 
@@ -11,9 +13,11 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <http_ssl.h>
+#include <unixd.h>
 
 #include "md.h"
 #include "md_cert.h"
+#include "md_file.h"
 #include "md_pkey.h"
 #include "md_store.h"
 #include "md_httpd.h"
@@ -57,21 +61,17 @@ static int fallback_cert_ok(const char *path, const md_t *md, const md_pkey_t *k
  * whenever it is missing or unusable, and 1000 MDs would otherwise cost 2000 fsyncs at the first start. */
 static apr_status_t fallback_write(const apr_array_header_t *chain, const char *path, apr_pool_t *p)
 {
-    apr_file_t *f;
     const char *pem;
-    char *tmp = apr_pstrcat(p, path, ".tmp.XXXXXX", NULL);
     apr_size_t len;
     apr_status_t rv;
 
     rv = md_cert_chain_to_pem(&pem, &len, chain, p);
     if (rv != APR_SUCCESS) return rv;
-    rv = apr_file_mktemp(&f, tmp, APR_FOPEN_CREATE | APR_FOPEN_WRITE | APR_FOPEN_EXCL, p);
-    if (rv != APR_SUCCESS) return rv;
-    rv = apr_file_write_full(f, pem, len, NULL);
-    if (apr_file_close(f) != APR_SUCCESS && rv == APR_SUCCESS) rv = APR_EGENERAL;
-    if (rv == APR_SUCCESS && chmod(tmp, 0644) != 0) rv = APR_FROM_OS_ERROR(errno);
-    if (rv == APR_SUCCESS && rename(tmp, path) != 0) rv = APR_FROM_OS_ERROR(errno);
-    if (rv != APR_SUCCESS) apr_file_remove(tmp, p);
+    /* the mode and group that domains/ files get from the store setup, which ran before */
+    rv = md_file_write_atomic_nosync(path, pem, len, 0640, p);
+    if (rv == APR_SUCCESS && geteuid() == 0 && chown(path, 0, ap_unixd_config.group_id) != 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+    }
     return rv;
 }
 

@@ -70,6 +70,7 @@ typedef struct md_managed_t {
     apr_array_header_t *cert_files;    /* static certificate files (MDCertificateFile), empty: ACME */
     apr_array_header_t *key_files;     /* their keys, same order */
     int usable;                        /* post_config: domains/NAME holds valid certificates for all names */
+    int activated;                     /* post_config: its staged set was activated at this start */
     const char *fallback_cert;         /* post_config: its self-signed fallback certificate file, or NULL */
 } md_managed_t;
 

@@ -11,6 +11,17 @@
 /* store.c: open MDStoreDir, sync the configured MDs into domains/, activate complete staged sets, set
  * ownership so children can work in challenges/, staging/ and accounts/. Sets mc->store and m->usable. */
 apr_status_t md_httpd_store_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp);
+/* store.c: MDStoreLocks, the lock on STORE/store.lock (fcntl) around the parent's store setup. Waits up to
+ * mc->store_lock_wait; returns the descriptor to give to md_httpd_store_unlock, or -1 (locks off, or not obtained:
+ * logged, startup goes on). */
+#define MD_HTTPD_STORE_LOCK "store.lock"
+int md_httpd_store_lock(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p);
+void md_httpd_store_unlock(int fd);
+/* store_memo.c: what the first configuration pass at startup prepared (m->usable, m->fallback_cert,
+ * mc->fallback_key), kept for the second pass of the same process; recall is true when it applied (same
+ * configuration) and has opened mc->store; either way the memo is used up. */
+void md_httpd_startup_remember(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *ptemp);
+int md_httpd_startup_recall(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp);
 
 /* certs.c: the fallback key (one for all MDs) and a self-signed certificate per MD without a usable set;
  * registers nothing, the hooks are added by md_httpd_certs_hooks. */

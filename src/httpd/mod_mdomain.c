@@ -153,6 +153,25 @@ static void log_mds(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
     }
 }
 
+/* The store (sync, activation) and the fallbacks for mod_ssl, under MDStoreLocks' lock; the second pass at startup
+ * takes what the first one did (store_memo.c). A debug line says how long it took. */
+static int prepare_store(server_rec *s, md_mod_conf_t *mc, int first_pass, apr_pool_t *ptemp)
+{
+    apr_time_t start = apr_time_now();
+    apr_status_t rv;
+    int lock;
+
+    if (!first_pass && md_httpd_startup_recall(s, mc, ptemp)) return OK;
+    lock = md_httpd_store_lock(s, mc, ptemp);
+    rv = md_httpd_store_setup(s, mc, ptemp);
+    if (rv == APR_SUCCESS) rv = md_httpd_fallbacks_setup(s, mc, ptemp);
+    md_httpd_store_unlock(lock);
+    if (rv == APR_SUCCESS && first_pass) md_httpd_startup_remember(s, mc, ptemp);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "store and fallbacks for %d MDs: %ld ms", mc->mds->nelts,
+                 (long)apr_time_as_msec(apr_time_now() - start));
+    return rv == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
 static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     md_mod_conf_t *mc = md_config_get(s)->mc;
@@ -161,9 +180,7 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
      * and the fallbacks are prepared, but nothing is logged and no watchdog registered */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         if (mc->mds->nelts == 0) return OK;
-        if (md_httpd_store_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
-        if (md_httpd_fallbacks_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
-        return OK;
+        return prepare_store(s, mc, 1, ptemp);
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_mdomain (v%s): %d managed domains, store %s", MD_VERSION,
                  mc->mds->nelts, mc->store_dir);
@@ -171,8 +188,7 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     warn_about(s, mc, ptemp);
     md_httpd_tlsalpn01_warn(s, mc);
     if (mc->mds->nelts == 0) return OK;
-    if (md_httpd_store_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
-    if (md_httpd_fallbacks_setup(s, mc, ptemp) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
+    if (prepare_store(s, mc, 0, ptemp) != OK) return HTTP_INTERNAL_SERVER_ERROR;
     if (md_httpd_drive_register(s, mc, pconf) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
 }
