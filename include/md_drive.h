@@ -17,6 +17,13 @@ struct md_result_t;
 /* Progress messages for the operator (the CLI prints them with -v, httpd logs them). */
 typedef void md_drive_log_cb(void *baton, const char *md_name, const char *message);
 
+/* Events of a drive, for the caller's programs (httpd's MDMessageCmd), from the driving thread:
+ * "renewing" before an attempt contacts the CA (an error postpones the renewal: MD_DRIVE_POSTPONED, no
+ * failure counted); "challenge-setup:TYPE:DOMAIN" after a challenge's answer is set up, before the CA is
+ * told (an error fails the attempt, with back-off). On error the callback says why in result. */
+typedef apr_status_t md_drive_event_cb(void *baton, const char *md_name, const char *event,
+                                       struct md_result_t *result, apr_pool_t *p);
+
 typedef struct md_drive_env_t {
     md_store_t *store;
     md_responders_t *responders;        /* who answers challenges */
@@ -29,6 +36,8 @@ typedef struct md_drive_env_t {
     md_drive_log_cb *log;              /* called from the driving thread; must be thread-safe */
     void *log_baton;
     struct md_drive_shared_t *shared;   /* when MDs are driven in parallel, NULL otherwise */
+    md_drive_event_cb *event;           /* NULL: no events */
+    void *event_baton;
 } md_drive_env_t;
 
 /* What parallel drives share: one ACME client per CA (and EAB key id) with its directory, nonce pool and
@@ -43,6 +52,7 @@ typedef enum {
     MD_DRIVE_BACKING_OFF,  /* an earlier attempt failed and its retry time has not come */
     MD_DRIVE_STAGED,       /* new certificates are in staging/NAME */
     MD_DRIVE_ACTIVATED,    /* ... and were activated into domains/NAME */
+    MD_DRIVE_POSTPONED,    /* due, but the "renewing" event said no: try again later, no failure counted */
     MD_DRIVE_FAILED,
 } md_drive_outcome_t;
 
@@ -69,4 +79,5 @@ apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *s
  * in a group that httpd's child processes (which drive renewals) can write; domains/ is root's. */
 #define MD_DRIVE_ARI_GROUP MD_SG_OCSP
 #define MD_DRIVE_ARI_FILE "ari.json"
+
 #endif

@@ -58,6 +58,22 @@ int md_httpd_status_exempt(const request_rec *r);
 /* drive.c: the watchdog task renewing MDs in one child (registered in post_config). */
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 
+/* events.c, events_state.c: MDMessageCmd (with a reason) / MDNotifyCmd (notify) for one MD; APR_SUCCESS when
+ * the program exited 0 or none is configured, else result says why. The drive's event callback (baton: an
+ * md_httpd_events_t). After each watchdog run of an MD: errored, renewed/notify until they exit 0, expiring
+ * (state in STORE/events/NAME.json); outcome is an md_drive_outcome_t. The hooks: "installed" at startup. */
+typedef struct md_httpd_events_t {
+    server_rec *s;
+    md_mod_conf_t *mc;
+} md_httpd_events_t;
+#define MD_HTTPD_EVENTS_DIR "events"
+apr_status_t md_httpd_event_run(const md_httpd_events_t *ev, int notify, const char *reason,
+                                const char *md_name, struct md_result_t *result, apr_pool_t *p);
+apr_status_t md_httpd_event_drive_cb(void *baton, const char *md_name, const char *event,
+                                     struct md_result_t *result, apr_pool_t *p);
+void md_httpd_events_after(const md_httpd_events_t *ev, const md_t *md, int failed, int outcome, apr_pool_t *p);
+void md_httpd_events_hooks(void);
+
 /* cert_status.c: the public /.httpd/certificate-status (MDCertificateStatus) of the request's host, on https;
  * md_httpd_cert_status is its JSON for one MD. metrics.c: the md-metrics handler (Prometheus text format). */
 #define MD_HTTPD_CERT_STATUS_PATH "/.httpd/certificate-status"

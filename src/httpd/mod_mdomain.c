@@ -205,6 +205,7 @@ static void register_hooks(apr_pool_t *p)
     md_httpd_challenge_hooks();
     md_httpd_challenge_tls_hooks();
     md_httpd_redirect_hooks();
+    md_httpd_events_hooks();
     md_httpd_cert_status_hooks();
     md_httpd_metrics_hooks();
     md_httpd_status_hooks();

@@ -16,6 +16,7 @@ const char *md_drive_outcome_str(md_drive_outcome_t outcome)
     case MD_DRIVE_BACKING_OFF: return "backing-off";
     case MD_DRIVE_STAGED: return "staged";
     case MD_DRIVE_ACTIVATED: return "activated";
+    case MD_DRIVE_POSTPONED: return "postponed";
     default: return "failed";
     }
 }
@@ -129,6 +130,26 @@ static apr_status_t activate(md_drive_ctx_t *ctx)
     return rv;
 }
 
+/* The "renewing" event before an attempt: APR_SUCCESS to go on. When the caller says no, the renewal is
+ * postponed: logged in the job, retried after the first retry delay, no failure counted (no back-off, no CA
+ * failover). */
+static int postponed(md_drive_ctx_t *ctx, apr_time_t *pnext)
+{
+    apr_interval_time_t base = ctx->env->retry_base ? ctx->env->retry_base : apr_time_from_sec(5);
+    apr_time_t now;
+    apr_status_t rv;
+
+    if (!ctx->env->event) return 0;
+    rv = ctx->env->event(ctx->env->event_baton, ctx->md->name, "renewing", ctx->result, ctx->p);
+    if (rv == APR_SUCCESS) return 0;
+    now = apr_time_now();
+    md_result_printf(ctx->result, rv, "renewal postponed: %s", md_result_text(ctx->result, ctx->p));
+    md_job_log(ctx->job, "renewal-postponed", ctx->result->detail, now);
+    md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, NULL, ctx->p);
+    *pnext = now + base;
+    return 1;
+}
+
 /* The decision before any request: back off, activate what is staged, or find nothing due. Only ARI may
  * ask the CA here, and only when its cached answer is stale. */
 static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_t *ctx,
@@ -177,6 +198,10 @@ apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_
     if (rv != APR_SUCCESS) return rv;
     if (decide(poutcome, pnext, &ctx, flags, now)) return APR_SUCCESS;
     if (!ctx.job->finished) {
+        if (postponed(&ctx, pnext)) {
+            *poutcome = MD_DRIVE_POSTPONED;
+            return APR_SUCCESS;
+        }
         rv = run_job(&ctx);
         if (rv != APR_SUCCESS) {
             record_failure(&ctx, apr_time_now());   /* the back-off counts from the failure */

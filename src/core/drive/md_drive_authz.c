@@ -33,6 +33,22 @@ static apr_array_header_t *challenge_prefs(md_drive_ctx_t *ctx)
     return prefs;
 }
 
+/* "challenge-setup:TYPE:DOMAIN" once the answer is in place and before the CA is told: an error ends the
+ * attempt (the answer is torn down with the others). */
+static apr_status_t setup_event(md_drive_ctx_t *ctx, const pending_t *pd)
+{
+    const char *event;
+    apr_status_t rv;
+
+    if (!ctx->env->event) return APR_SUCCESS;
+    event = apr_pstrcat(ctx->p, "challenge-setup:", pd->setup.type, ":", pd->setup.domain, NULL);
+    rv = ctx->env->event(ctx->env->event_baton, ctx->md->name, event, ctx->result, ctx->p);
+    if (rv != APR_SUCCESS) {
+        md_result_printf(ctx->result, rv, "%s refused: %s", event, md_result_text(ctx->result, ctx->p));
+    }
+    return rv;
+}
+
 /* Look at one authorization: nothing to do when valid, else choose its challenge and set it up. */
 static apr_status_t prepare(md_drive_ctx_t *ctx, apr_array_header_t *pendings, const char *url,
                             const apr_array_header_t *prefs)
@@ -64,6 +80,7 @@ static apr_status_t prepare(md_drive_ctx_t *ctx, apr_array_header_t *pendings, c
     md_drive__progress(ctx, "Setting up %s for %s", pd->setup.type, pd->setup.domain);
     rv = pd->responder->setup(pd->responder->baton, &pd->setup, ctx->result, ctx->p);
     if (rv == APR_SUCCESS) pd->is_set_up = 1;
+    if (rv == APR_SUCCESS && !pd->triggered) rv = setup_event(ctx, pd);
     return rv;
 }
 
