@@ -56,8 +56,23 @@ def modmd_unavailable():
     return ""
 
 
+PEBBLE_DEADLOCK_RETRIES = 2
+
+
 def one(client, n, run, args, work, listener_ca, binary):
-    sub = os.path.join(work, "%s-%d-%d" % (client.replace("_", ""), n, run))
+    """One measurement; measured again (at most twice) when pebble itself deadlocked, which is counted."""
+    deadlocks = []
+    for attempt in range(PEBBLE_DEADLOCK_RETRIES + 1):
+        m = one_attempt(client, n, run, args, work, listener_ca, binary, attempt)
+        if m.status != "pebble-deadlock":
+            break
+        deadlocks.append(m.detail)
+    m.pebble_deadlocks = deadlocks
+    return m
+
+
+def one_attempt(client, n, run, args, work, listener_ca, binary, attempt):
+    sub = os.path.join(work, "%s-%d-%d%s" % (client.replace("_", ""), n, run, "-%d" % attempt if attempt else ""))
     os.makedirs(sub)
     os.chmod(sub, 0o755)   # httpd's children run as www-data and read the store below
     log("%s, %d MD%s, run %d/%d ..." % (client, n, "" if n == 1 else "s", run, args.repeat))
@@ -157,6 +172,15 @@ def render(args, facts, results, skipped, elapsed, started):
         "## Notes\n\n" + notes(args, results, skipped, drive_workers(),
                                  drive_workers(os.path.join("src", "httpd", "drive.c"))),
     ]
+    deadlocks = ["- %s, %d MD%s, run %d: pebble deadlocked %d time(s) and the measurement was repeated (%s)"
+                 % (c, n, "" if n == 1 else "s", i, len(r.pebble_deadlocks), r.pebble_deadlocks[0])
+                 for (c, n), runs in sorted(results.items()) for i, r in enumerate(runs, 1)
+                 if getattr(r, "pebble_deadlocks", None)]
+    if deadlocks:
+        sections.append("## pebble deadlocks\n\nDebian's pebble 2.4 sometimes deadlocks under concurrent requests"
+                        " (its goroutine dump shows every handler waiting on its MemoryStore locks). The benchmark"
+                        " notices a log without a new line for %d s, takes the dump (SIGQUIT) and measures again:"
+                        "\n\n" % measure.STALL + "\n".join(deadlocks))
     trouble = report.problems(results)
     if trouble:
         sections.append("## Failures and timeouts\n\n" + trouble)

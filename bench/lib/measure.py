@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 import time
@@ -236,8 +237,29 @@ def _modmd_problem(store, httpd, pending):
     return "; ".join(parts)
 
 
-def _poll_staged(m, httpd, store, names, deadline):
+STALL = 20.0         # seconds without a line in pebble's log while MDs are pending: look for pebble's deadlock
+
+
+def pebble_deadlocked(pebble):
+    """True when pebble's goroutines are stuck on its own store's locks: Debian's pebble 2.4 can deadlock under
+    concurrent new-order and authorization requests (MemoryStore.FindValidAuthorization against the authz
+    handler). SIGQUIT makes the Go runtime print every goroutine's stack (and end pebble)."""
+    try:
+        os.kill(pebble.process.popen.pid, signal.SIGQUIT)
+    except OSError:
+        return False
+    time.sleep(1.0)
+    try:
+        with open(pebble.process.stderr_path) as f:
+            dump = f.read()
+    except OSError:
+        return False
+    return "semacquire" in dump and "MemoryStore" in dump
+
+
+def _poll_staged(m, httpd, store, names, deadline, pebble=None):
     pending = set(names)
+    last_size, last_change = -1, time.monotonic()
     while pending:
         pending -= staged(store, pending)
         if not pending:
@@ -248,6 +270,15 @@ def _poll_staged(m, httpd, store, names, deadline):
         if time.monotonic() >= deadline:
             m.status = "timeout"
             return pending, time.monotonic()
+        if pebble is not None:
+            size = pebble.mark()
+            if size != last_size:
+                last_size, last_change = size, time.monotonic()
+            elif time.monotonic() - last_change > STALL and pebble_deadlocked(pebble):
+                m.status = "pebble-deadlock"
+                m.detail = ("pebble stopped answering (its goroutines wait on its own MemoryStore locks: a deadlock"
+                            " of Debian's pebble 2.4 under concurrent requests); %d MDs were pending" % len(pending))
+                return pending, time.monotonic()
         time.sleep(POLL)
     return pending, time.monotonic()
 
@@ -272,7 +303,7 @@ def measure_modmd(work, listener_ca, n, timeout, client="mod_md", module=("md", 
         watch.start()
         try:
             httpd.start(timeout=min(30.0, timeout))
-            pending, end = _poll_staged(m, httpd, store, names, t0 + timeout)
+            pending, end = _poll_staged(m, httpd, store, names, t0 + timeout, pebble)
         finally:
             m.first_request = watch.stop()
         if not pending:
