@@ -268,3 +268,24 @@ def test_wildcard_dns01(httpd, pebble_factory, mod_path, workdir):
     setups = [c for c in calls if c.startswith("setup ")]
     assert setups and all(c.split()[1] == base for c in setups)
     assert len([c for c in calls if c.startswith("teardown ")]) == len(setups)
+
+
+# ---------------------------------------------------------------------------------------------- CA failover
+
+def test_ca_failover(httpd, pebble_factory, mod_path, workdir):
+    """MDCertificateAuthority with a CA that cannot be reached first: after MDRetryFailover failed attempts the
+    watchdog goes on with the next CA and the certificate comes from it."""
+    pebble = pebble_factory(http_port=httpd.port)
+    dead = "https://127.0.0.1:1/dir"
+    https_port, store = configure(httpd, pebble, mod_path, workdir,
+                                  "MDCertificateAuthority %s %s" % (dead, pebble.directory_url),
+                                  "MDRetryFailover 1", "MDomain %s" % NAME)
+    httpd.add_vhost(ssl_vhost(https_port, NAME))
+    httpd.start()
+
+    wait_staged(httpd, store, [NAME], timeout=60)
+    log = httpd.error_log_text()
+    assert "127.0.0.1:1" in log, "the first CA was never tried"
+    httpd.graceful_restart()
+    status, _, cert = tls_request(https_port, NAME, ca_pem=pebble.root_pem())
+    assert status == 200 and san_names(cert) == [NAME]
