@@ -177,21 +177,6 @@ static md_json_t *renewal_json(const md_mod_conf_t *mc, const md_managed_t *m, a
     return json;
 }
 
-/* The MD of the request: the one of its server covering the Host, else the server's only MD; NULL when
- * the name is not managed here (then nothing is shown). */
-static const md_managed_t *request_md(const request_rec *r, const md_srv_conf_t *sc)
-{
-    const md_managed_t *m;
-    int i;
-
-    if (!sc->mds || sc->mds->nelts == 0) return NULL;
-    for (i = 0; r->hostname && i < sc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
-        if (md_covers(m->md, r->hostname)) return m;
-    }
-    return sc->mds->nelts == 1 ? APR_ARRAY_IDX(sc->mds, 0, const md_managed_t *) : NULL;
-}
-
 /* md_httpd.h: the certificate-status JSON of one MD. */
 md_json_t *md_httpd_cert_status(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
 {
@@ -237,7 +222,7 @@ static int cert_status_request(request_rec *r)
     }
     if (r->method_number != M_GET || !sc->mc->certificate_status || !ap_ssl_conn_is_ssl(r->connection)
         || misdirected(r)) return DECLINED;
-    m = request_md(r, sc);
+    m = md_config_md_for_host(sc, r->hostname, 0);
     if (!m) return DECLINED;
     return send_status(r, sc->mc, m);
 }

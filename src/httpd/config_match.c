@@ -142,3 +142,16 @@ apr_status_t md_config_match(const char **perr, md_mod_conf_t *mc, server_rec *b
     }
     return APR_SUCCESS;
 }
+
+const md_managed_t *md_config_md_for_host(const md_srv_conf_t *sc, const char *hostname, int any_fallback)
+{
+    const md_managed_t *m;
+    int i;
+
+    if (!sc->mds || sc->mds->nelts == 0) return NULL;
+    for (i = 0; hostname && i < sc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
+        if (md_covers(m->md, hostname)) return m;
+    }
+    return (any_fallback || sc->mds->nelts == 1) ? APR_ARRAY_IDX(sc->mds, 0, const md_managed_t *) : NULL;
+}

@@ -13,20 +13,6 @@
 
 APLOG_USE_MODULE(mdomain);
 
-/* The server's MD for the request's host name (the first one when the name is not in any). */
-static const md_managed_t *request_md(const request_rec *r, const md_srv_conf_t *sc)
-{
-    const md_managed_t *m;
-    int i;
-
-    if (!sc->mds || sc->mds->nelts == 0) return NULL;
-    for (i = 0; r->hostname && i < sc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
-        if (md_covers(m->md, r->hostname)) return m;
-    }
-    return APR_ARRAY_IDX(sc->mds, 0, const md_managed_t *);
-}
-
 static int gate_fixups(request_rec *r)
 {
     md_srv_conf_t *sc = md_config_get(r->server);
@@ -35,7 +21,7 @@ static int gate_fixups(request_rec *r)
     if (!ap_ssl_conn_is_ssl(r->connection)) return DECLINED;
     if (!strncmp(r->uri ? r->uri : "", MD_HTTPD_ACME_PATH, strlen(MD_HTTPD_ACME_PATH))) return DECLINED;
     if (md_httpd_status_exempt(r)) return DECLINED;
-    m = request_md(r, sc);
+    m = md_config_md_for_host(sc, r->hostname, 1);
     if (!m || m->usable || m->cert_files->nelts) return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s: no certificate yet, answering 503", m->md->name);
     apr_table_setn(r->err_headers_out, "Retry-After", "60");

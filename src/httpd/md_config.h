@@ -136,5 +136,8 @@ md_mod_conf_t *md_config_mod_get(apr_pool_t *pconf);
 apr_status_t md_config_assemble(const char **perr, server_rec *base, apr_pool_t *p);
 /* The matching step of md_config_assemble (config_match.c). */
 apr_status_t md_config_match(const char **perr, md_mod_conf_t *mc, server_rec *base, apr_pool_t *p);
+/* The request's MD among its server's: the one covering hostname; when none does, the server's first MD
+ * (any_fallback) or its only one (otherwise); NULL when there is none (config_match.c). */
+const md_managed_t *md_config_md_for_host(const md_srv_conf_t *sc, const char *hostname, int any_fallback);
 
 #endif
