@@ -12,11 +12,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
+from rig import tls
 from rig.proc import wait_until
 from test_module_more import configure, http_request, ssl_vhost, http_vhost, tls_request, wait_staged
 
-import socket
-import ssl
 
 PATH = "/.httpd/certificate-status"
 ONE, TWO = "one.example.org", "two.example.org"
@@ -29,23 +28,8 @@ def tls_fetch(port, host, path=PATH, method="GET"):
 
 def tls_fetch_sni(port, sni, host, path=PATH, method="GET"):
     """A request over TLS to SNI sni with Host: host: (status, headers lower-cased, body bytes)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname=sni) as s:
-            s.sendall(("%s %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                       % (method, path, host)).encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines[1:])}
-    return int(lines[0].split()[1]), headers, body
+    a = tls.request(port, sni, host, path, method)
+    return a.status, a.headers, a.body
 
 
 def cert_status(port, host):

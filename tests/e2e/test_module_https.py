@@ -3,8 +3,6 @@ certificate from pebble (http-01 answered by httpd itself) and stages it; after 
 certificate is served, verified against pebble's root, and the page answers 200."""
 import os
 import pwd
-import socket
-import ssl
 import stat
 import time
 
@@ -13,31 +11,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from rig import net
+from rig import tls
 from rig.proc import wait_until
 
 NAME = "test.example.org"
 
 
 def tls_get(port, ca_pem=None, host=NAME, path="/"):
-    """GET over TLS to 127.0.0.1:port with SNI host: (status, leaf certificate, served chain length)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if ca_pem:
-        ctx.load_verify_locations(cadata=ca_pem)
-    else:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname=host) as s:
-            der = s.getpeercert(binary_form=True)
-            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    status = int(data.split(b"\r\n", 1)[0].split()[1])
-    return status, x509.load_der_x509_certificate(der)
+    """GET over TLS to 127.0.0.1:port with SNI host: (status, leaf certificate)."""
+    a = tls.request(port, host, path=path, ca_pem=ca_pem)
+    return a.status, a.cert
 
 
 def test_new_https_host(httpd, pebble_factory, mod_path, workdir, monkeypatch):

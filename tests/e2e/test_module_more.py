@@ -4,8 +4,6 @@ and a wildcard through MDChallengeDns01 with pebble-challtestsrv."""
 import datetime
 import http.client
 import os
-import socket
-import ssl
 import time
 
 import pytest
@@ -17,6 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from rig import tls
 from rig.proc import wait_until
 
 NAME = "test.example.org"
@@ -55,33 +54,9 @@ def http_vhost(port, name, *lines):
 
 
 def tls_request(port, host, path="/", ca_pem=None, rsa_only=False):
-    """GET over TLS to 127.0.0.1:port with SNI host: (status, headers dict lower-cased, leaf certificate).
-    rsa_only: a TLS 1.2 client that can do nothing but ECDHE-RSA, so the server must use its RSA certificate."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if ca_pem:
-        ctx.load_verify_locations(cadata=ca_pem)
-    else:
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    if rsa_only:
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-        ctx.set_ciphers("ECDHE-RSA-AES128-GCM-SHA256")
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname=host) as s:
-            der = s.getpeercert(binary_form=True)
-            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-    headers = {}
-    for line in head[1:]:
-        k, _, v = line.partition(":")
-        headers[k.strip().lower()] = v.strip()
-    return int(head[0].split()[1]), headers, x509.load_der_x509_certificate(der)
+    """GET over TLS to 127.0.0.1:port with SNI host: (status, headers dict lower-cased, leaf certificate)."""
+    a = tls.request(port, host, path=path, ca_pem=ca_pem, rsa_only=rsa_only)
+    return a.status, a.headers, a.cert
 
 
 def http_request(port, host, path, method="GET"):

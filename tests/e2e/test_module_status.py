@@ -4,14 +4,12 @@ switched off with MDServerStatus off."""
 import json
 import os
 import re
-import socket
-import ssl
 
-from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
 from rig import net
 from rig.dnshook import write_dns_hook
+from rig import tls
 from rig.proc import wait_until
 
 NAME = "status.example.org"
@@ -35,21 +33,8 @@ os.execv(%(hook)r, [%(hook)r] + sys.argv[1:])
 
 def tls_get(port, host, path="/"):
     """GET over TLS (not verified) with SNI host: (status, body bytes, the served leaf certificate)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-        with ctx.wrap_socket(raw, server_hostname=host) as s:
-            der = s.getpeercert(binary_form=True)
-            s.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % (path, host)).encode())
-            data = b""
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b"\r\n", 1)[0].split()[1]), body, x509.load_der_x509_certificate(der)
+    a = tls.request(port, host, path=path)
+    return a.status, a.body, a.cert
 
 
 def md_status(httpd, name=None):
