@@ -12,13 +12,16 @@
 
 /* Write data to fpath atomically with the given mode (e.g. 0600): a reader sees the old file or the
  * complete new one, never a part; after return the content and the rename are on disk. The temporary
- * file is DIR/.NAME.tmp.XXXXXX (hidden); a crash may leave one behind, never a partial NAME. */
+ * file is DIR/.NAME.tmp.PID.XXXXXX (hidden); a crash may leave one behind, never a partial NAME. */
 apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
                                   apr_fileperms_t perms, apr_pool_t *p);
 /* The same, still never a partial file, but nothing is flushed to disk: for data that is worthless after a
  * crash (challenge responses live seconds; a flush per file costs more than the whole exchange with the CA). */
 apr_status_t md_file_write_atomic_nosync(const char *fpath, const void *data, apr_size_t len,
                                          apr_fileperms_t perms, apr_pool_t *p);
+/* Remove the temporary files in dir whose writer process is gone (killed while writing); returns how many.
+ * A writer that is alive, or whose liveness cannot be told (another user's process), keeps its file. */
+int md_file_sweep_dead_temps(const char *dir);
 /* Read a whole file. The buffer is NUL-terminated (not counted in *plen). */
 apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr_pool_t *p);
 /* Create a directory and its parents with the given mode (existing ones are left as they are). */

@@ -1,6 +1,7 @@
 /* Unit tests for atomic writes, reads, mkdir -p and rm -rf. */
 #include <string.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <apr_strings.h>
@@ -69,6 +70,46 @@ START_TEST(write_atomic_nosync_replaces)
     ck_assert_int_ne(md_file_write_atomic_nosync(md_file_join(p, dir, "missing", "x", NULL), "x", 1,
                                                  MD_FPERMS_PUBLIC, p), APR_SUCCESS);
     ck_assert_int_eq(count_entries(dir), 1);
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* A pid that no process has: a child that has exited and been reaped. */
+static pid_t dead_pid(void)
+{
+    pid_t pid = fork();
+
+    if (pid == 0) _exit(0);
+    ck_assert_int_gt(pid, 0);
+    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+    return pid;
+}
+
+static void touch(const char *dir, const char *name, apr_pool_t *p)
+{
+    ck_assert_int_eq(md_file_write_atomic(md_file_join(p, dir, name, NULL), "x", 1, MD_FPERMS_PUBLIC, p),
+                     APR_SUCCESS);
+}
+
+/* a writer killed mid-write leaves .NAME.tmp.PID.XXXXXX; only those of dead writers are swept */
+START_TEST(sweep_dead_temps)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p);
+    const char *dead = apr_psprintf(p, ".ari.json.tmp.%ld.AbC123", (long)dead_pid());
+    const char *alive = apr_psprintf(p, ".job.json.tmp.%ld.XyZ789", (long)getpid());
+
+    touch(dir, dead, p);
+    touch(dir, alive, p);
+    touch(dir, "ari.json", p);
+    touch(dir, ".old.tmp.AbC123", p);               /* no pid: not ours to judge */
+    touch(dir, ".x.tmp.12ab.AbC123", p);            /* not a pid */
+    ck_assert_int_eq(md_file_sweep_dead_temps(dir), 1);
+    ck_assert_int_eq(md_file_is(md_file_join(p, dir, dead, NULL), APR_REG, p), APR_ENOENT);
+    ck_assert_int_eq(md_file_is(md_file_join(p, dir, alive, NULL), APR_REG, p), APR_SUCCESS);
+    ck_assert_int_eq(count_entries(dir), 4);
+    ck_assert_int_eq(md_file_sweep_dead_temps(md_file_join(p, dir, "missing", NULL)), 0);
     md_test_rmdir(dir, p);
     md_test_pool_done(p);
 }
@@ -156,6 +197,7 @@ Suite *md_test_file_suite(void)
     tcase_add_test(tc, write_atomic_modes_and_replace);
     tcase_add_test(tc, write_atomic_failure_keeps_old_file);
     tcase_add_test(tc, write_atomic_nosync_replaces);
+    tcase_add_test(tc, sweep_dead_temps);
     tcase_add_test(tc, read_missing_and_empty);
     tcase_add_test(tc, mkdirs_and_rm_rf);
     tcase_add_test(tc, join_paths);

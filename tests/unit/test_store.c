@@ -1,6 +1,7 @@
 /* Unit tests of the file store: layout and key, values in every group, remove, purge, list, move, names. */
 #include <dirent.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <sys/stat.h>
 
@@ -132,6 +133,28 @@ static const char *read_text(const char *path, apr_pool_t *p)
 }
 
 /* ---- open ---- */
+
+/* opening the store removes what writers killed mid-write left behind (here: in ocsp/NAME, the ARI cache) */
+START_TEST(open_sweeps_dead_temps)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *leftover;
+    md_store_t *store = test_store_open(dir, p);
+    pid_t pid = fork();
+
+    if (pid == 0) _exit(0);
+    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
+    ck_assert_int_eq(md_file_mkdirs(md_file_join(p, dir, "ocsp", "example.org", NULL), 0700, p), APR_SUCCESS);
+    leftover = md_file_join(p, dir, "ocsp", "example.org", apr_psprintf(p, ".ari.json.tmp.%ld.AbC123", (long)pid),
+                            NULL);
+    ck_assert_int_eq(md_file_write_atomic(leftover, "{", 1, MD_FPERMS_PUBLIC, p), APR_SUCCESS);
+    (void)store;
+    store = test_store_open(dir, p);
+    ck_assert_int_eq(md_file_is(leftover, APR_REG, p), APR_ENOENT);
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
 
 START_TEST(open_creates_layout)
 {
@@ -501,6 +524,7 @@ Suite *md_test_store_suite(void)
 
     tcase_set_timeout(tc, STORE_TIMEOUT);
     tcase_add_test(tc, open_creates_layout);
+    tcase_add_test(tc, open_sweeps_dead_temps);
     tcase_add_test(tc, reopen_keeps_key);
     tcase_add_test(tc, open_corrupt_store_json);
     tcase_add_test(tc, save_load_every_group);

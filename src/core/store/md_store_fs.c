@@ -64,7 +64,7 @@ int md_store_fs__is_key_name(const char *aspect)
 
 int md_store_fs__is_temp_name(const char *fname)
 {
-    return fnmatch(".*.tmp.??????", fname, 0) == 0;
+    return fnmatch(".*.tmp.??????", fname, 0) == 0 || fnmatch(".*.tmp.*.??????", fname, 0) == 0;
 }
 
 apr_status_t md_store_fs__check_name(const char *s)

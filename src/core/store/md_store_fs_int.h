@@ -40,7 +40,7 @@ apr_fileperms_t md_store_fs__file_perms(md_store_group_t group);
 int md_store_fs__encrypts_keys(md_store_group_t group);
 /* True for file names that are private keys: privkey.pem, privkey.X.pem (also mod_md's account.pem). */
 int md_store_fs__is_key_name(const char *aspect);
-/* True for leftovers of an interrupted md_file_write_atomic (".x.tmp.XXXXXX"). */
+/* True for leftovers of an interrupted md_file_write_atomic (".x.tmp.PID.XXXXXX", earlier ".x.tmp.XXXXXX"). */
 int md_store_fs__is_temp_name(const char *fname);
 
 /* Create one directory with exactly the given mode; an existing directory is left as it is. */

@@ -1,6 +1,7 @@
 /* Files: atomic writes (temp file, fsync, rename, directory fsync), whole-file reads, mkdir -p, rm -rf. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,11 +54,13 @@ static apr_status_t write_all(int fd, const void *data, apr_size_t len)
 static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t len, apr_fileperms_t perms,
                                  int durable, apr_pool_t *p)
 {
-    /* hidden, in the same directory (so the rename is atomic): DIR/.NAME.tmp.XXXXXX */
+    /* hidden, in the same directory (so the rename is atomic), with the writer's pid (so that a leftover of a
+     * writer that died can be told from one being written): DIR/.NAME.tmp.PID.XXXXXX */
     const char *slash = strrchr(fpath, '/');
+    const char *suffix = apr_psprintf(p, ".tmp.%ld.XXXXXX", (long)getpid());
     char *tmp = slash ? apr_pstrcat(p, apr_pstrndup(p, fpath, (apr_size_t)(slash - fpath) + 1), ".",
-                                    slash + 1, ".tmp.XXXXXX", NULL)
-                      : apr_pstrcat(p, ".", fpath, ".tmp.XXXXXX", NULL);
+                                    slash + 1, suffix, NULL)
+                      : apr_pstrcat(p, ".", fpath, suffix, NULL);
     apr_status_t rv;
     int fd;
 
@@ -173,4 +176,35 @@ const char *md_file_join(apr_pool_t *p, ...)
     }
     va_end(ap);
     return out ? out : "";
+}
+
+/* The pid in a temporary file's name (".NAME.tmp.PID.XXXXXX"), or 0 when fname is not one. */
+static long temp_writer(const char *fname)
+{
+    const char *t = fname[0] == '.' ? strstr(fname, ".tmp.") : NULL, *last;
+    char *end;
+    long pid;
+
+    if (!t) return 0;
+    for (last = t; (t = strstr(t + 1, ".tmp.")) != NULL; last = t) ;
+    pid = strtol(last + 5, &end, 10);
+    if (end == last + 5 || *end != '.' || strlen(end) != 7 || pid <= 0) return 0;
+    return pid;
+}
+
+int md_file_sweep_dead_temps(const char *dir)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int removed = 0;
+    long pid;
+
+    if (!d) return 0;
+    while ((de = readdir(d)) != NULL) {
+        pid = temp_writer(de->d_name);
+        if (!pid || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        if (unlinkat(dirfd(d), de->d_name, 0) == 0) ++removed;
+    }
+    closedir(d);
+    return removed;
 }
