@@ -9,6 +9,8 @@ import re
 
 from rig.proc import wait_until
 
+import test_module_more as more
+
 NAME = "test.example.org"
 
 # The recording program: `rec.py LABEL [REASON] MDNAME`. It appends one JSON line per call to LOG (argv, uid,
@@ -83,29 +85,13 @@ class Recorder:
 
 
 def configure(httpd, pebble, mod_path, workdir, rec, names, *lines):
-    https_port = httpd.new_port("https")
-    store = os.path.join(workdir, "md")
-    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
-    httpd.add_config(
-        "LogLevel md:debug",
-        "MDStoreDir %s" % store,
-        "MDPortMap http:%d https:%d" % (httpd.port, https_port),
-        "MDCertificateAuthority %s" % pebble.directory_url,
-        "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted",
-        "MDContactEmail admin@example.org",
-        "MDPrivateKeys secp256r1",
-        "MDCAChallenges http-01",
-        "MDInitialDelay 1s",
-        "MDRetryDelay 1s",
-        "MDCheckInterval 1s",
-        "MDMessageCmd %s msg" % rec.path,
-        *lines,
-    )
+    """The module tests' common configuration, a 1 s check interval, the recorder as MDMessageCmd, and an
+    https virtual host per name; returns the store directory."""
+    https_port, store = more.configure(httpd, pebble, mod_path, workdir, "MDCheckInterval 1s",
+                                       "MDMessageCmd %s msg" % rec.path, *lines)
     for name in names:
         httpd.add_config("MDomain %s" % name)
-        httpd.add_vhost("\n".join(["<VirtualHost 127.0.0.1:%d>" % https_port, "  ServerName %s" % name,
-                                   "  SSLEngine on", "</VirtualHost>"]))
+        httpd.add_vhost(more.ssl_vhost(https_port, name))
     return store
 
 
