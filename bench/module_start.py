@@ -262,7 +262,7 @@ def fmt_rss(st):
 def render(args, facts, results, clients, skipped, elapsed, started):
     def cell(client, case, fn):
         return fn(results.get((client, case)))
-    titles = {"mod_ssl": "mod_ssl alone (static files)"}
+    titles = {"mdomain": "mod_mdomain", "mod_ssl": "mod_ssl alone (static files)"}
     head = "| | " + " | ".join(titles.get(c, c) for c in clients) + " |\n|---|" + "---|" * len(clients) + "\n"
     rows = [
         ("start to first https answer, empty store", "empty", fmt_time),
