@@ -8,13 +8,12 @@ import os
 import struct
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from cryptography.hazmat.primitives import hashes
+from cryptography.x509.oid import ObjectIdentifier
 
 from rig import tls
 from rig.proc import wait_until
-from test_module_more import configure, http_request, ssl_vhost, http_vhost, tls_request, wait_staged
+from test_module_more import configure, http_request, self_signed, ssl_vhost, http_vhost, tls_request, wait_staged
 
 
 PATH = "/.httpd/certificate-status"
@@ -156,29 +155,9 @@ def sct_extension():
     return x509.UnrecognizedExtension(SCT_OID, bytes([0x04, len(lst)]) + lst)
 
 
-def static_cert(workdir, name):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=90))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .add_extension(sct_extension(), critical=False)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = os.path.join(workdir, "static.pem"), os.path.join(workdir, "static.key")
-    with open(cert_file, "wb") as f:
-        f.write(cert.public_bytes(serialization.Encoding.PEM))
-    with open(key_file, "wb") as f:
-        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                  serialization.NoEncryption()))
-    os.chmod(key_file, 0o600)
-    return cert, cert_file, key_file
-
-
 def test_cert_status_static_scts_and_off(httpd, pebble_factory, mod_path, workdir):
     pebble = pebble_factory(http_port=httpd.port)
-    cert, cert_file, key_file = static_cert(workdir, ONE)
+    cert, cert_file, key_file = self_signed(workdir, ONE, [sct_extension()])
     https_port, _ = configure(httpd, pebble, mod_path, workdir, "<MDomain %s>" % ONE,
                               "  MDCertificateFile %s" % cert_file, "  MDCertificateKeyFile %s" % key_file,
                               "</MDomain>")

@@ -6,13 +6,14 @@ import pwd
 import stat
 import time
 
-
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from rig import net
 from rig import tls
 from rig.proc import wait_until
+
+from test_module_more import configure, ssl_vhost
 
 NAME = "test.example.org"
 
@@ -25,29 +26,9 @@ def tls_get(port, ca_pem=None, host=NAME, path="/"):
 
 def test_new_https_host(httpd, pebble_factory, mod_path, workdir, monkeypatch):
     pebble = pebble_factory(http_port=httpd.port)
-    https_port = httpd.new_port("https")
-    store = os.path.join(workdir, "md")
-    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
-    httpd.add_config(
-        "LogLevel md:debug",
-        "MDStoreDir %s" % store,
-        "MDPortMap http:%d https:%d" % (httpd.port, https_port),
-        "MDCertificateAuthority %s" % pebble.directory_url,
-        "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted",
-        "MDContactEmail admin@example.org",
-        "MDPrivateKeys secp256r1",
-        "MDCAChallenges http-01",
-        "MDInitialDelay 2s",
-        "MDRetryDelay 1s",
-        "MDomain %s" % NAME,
-    )
-    httpd.add_vhost("\n".join([
-        "<VirtualHost 127.0.0.1:%d>" % https_port,
-        "  ServerName %s" % NAME,
-        "  SSLEngine on",
-        "</VirtualHost>",
-    ]))
+    # the module tests' common configuration; the first run of the watchdog comes late enough to see the fallback
+    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDInitialDelay 2s", "MDomain %s" % NAME)
+    httpd.add_vhost(ssl_vhost(https_port, NAME))
     mark = pebble.mark()
     httpd.start()
     assert pebble.count_requests(since=mark) == 0, "a request to the CA at startup"

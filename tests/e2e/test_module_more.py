@@ -134,15 +134,19 @@ def test_require_https(httpd, pebble_factory, mod_path, workdir, mode, code, pos
 
 # ---------------------------------------------------------------------------------------------- static files
 
-def self_signed(workdir, name):
+def self_signed(workdir, name, extensions=()):
+    """A self-signed P-256 certificate for name (valid from an hour ago for 90 days, whole seconds) with the
+    given extra extensions, and its key: (certificate, certificate file, key file) in workdir."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=90))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-            .sign(key, hashes.SHA256()))
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+               .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(hours=1))
+               .not_valid_after(now + datetime.timedelta(days=90))
+               .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False))
+    for ext in extensions:
+        builder = builder.add_extension(ext, critical=False)
+    cert = builder.sign(key, hashes.SHA256())
     cert_file = os.path.join(workdir, "static-cert.pem")
     key_file = os.path.join(workdir, "static-key.pem")
     with open(cert_file, "wb") as f:
