@@ -12,6 +12,8 @@ from rig.dnshook import write_dns_hook
 from rig import tls
 from rig.proc import wait_until
 
+from test_module_more import configure as module_configure
+
 NAME = "status.example.org"
 BAD = "bad.example.org"
 EAB_KEYS = {"kid-1": "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W"}
@@ -67,18 +69,10 @@ def gated_hook(workdir, pebble):
 
 
 def configure(httpd, pebble, bad_pebble, mod_path, workdir, hook):
-    https_port = httpd.new_port("https")
-    store = os.path.join(workdir, "md")
-    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
-    httpd.add_config(
-        "MDStoreDir %s" % store,
-        "MDPortMap http:%d https:%d" % (httpd.port, https_port),
-        "MDCertificateAuthority %s" % pebble.directory_url,
-        "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted",
-        "MDContactEmail admin@example.org",
-        "MDPrivateKeys secp256r1",
-        "MDRetryDelay 1s",
+    """The module tests' common configuration with NAME through dns-01 (the gated hook) and BAD at a CA that
+    refuses it, and md-status; one https host for both."""
+    https_port, store = module_configure(
+        httpd, pebble, mod_path, workdir,
         "MDCertificateMonitor %s %s" % (MONITOR_NAME, MONITOR_URL),
         "<MDomain %s>" % NAME,
         "  MDCAChallenges dns-01",
