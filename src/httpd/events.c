@@ -23,8 +23,6 @@ APLOG_USE_MODULE(mdomain);
 
 #define EV_TIMEOUT apr_time_from_sec(60)
 #define EV_OUTPUT_MAX 512
-/* the names of the MDs activated in the first pass of a start, for the second (process pool userdata) */
-#define EV_ACTIVATED_KEY "mdomain-events-activated"
 
 /* The first lines of a program's output, for the log: at most EV_OUTPUT_MAX characters, newlines as " | ". */
 static const char *output_text(const char *output, apr_pool_t *p)
@@ -106,57 +104,23 @@ static void events_dir_setup(server_rec *s, const md_mod_conf_t *mc, apr_pool_t 
     }
 }
 
-static int has_name(const apr_array_header_t *names, const char *name)
-{
-    int i;
-
-    for (i = 0; i < names->nelts; ++i) {
-        if (!strcmp(APR_ARRAY_IDX(names, i, const char *), name)) return 1;
-    }
-    return 0;
-}
-
-/* The names activated in this pass, added to those the first pass of this start remembered (once each, should
- * the second pass take the first one's flags). */
-static apr_array_header_t *activated_names(server_rec *s, const md_mod_conf_t *mc, int keep)
-{
-    apr_pool_t *pp = s->process->pool;
-    apr_array_header_t *names = NULL;
-    const md_managed_t *m;
-    int i;
-
-    apr_pool_userdata_get((void **)&names, EV_ACTIVATED_KEY, pp);
-    if (!names) names = apr_array_make(pp, 5, sizeof(const char *));
-    for (i = 0; i < mc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        if (m->activated && !has_name(names, m->md->name)) {
-            APR_ARRAY_PUSH(names, const char *) = apr_pstrdup(pp, m->md->name);
-        }
-    }
-    apr_pool_userdata_set(keep ? names : NULL, EV_ACTIVATED_KEY, NULL, pp);
-    return names;
-}
-
-/* post_config, after the store was set up (md_post_config activates staged sets) and in both passes of a
- * start: the first remembers what it activated, the second (and a restart) runs "installed" as root. */
+/* post_config, after the store was set up (md_post_config activates staged sets): "installed", as root, for
+ * each MD activated at this start. At a fresh start that is the second configuration pass, which takes the
+ * first pass's activations from the startup memo (store_memo.c). */
 static int events_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
 {
     md_mod_conf_t *mc = md_config_get(s)->mc;
     md_httpd_events_t ev = { s, mc };
-    apr_array_header_t *names;
+    const md_managed_t *m;
     int i;
 
     (void)pconf; (void)plog;
     if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL || mc->mds->nelts == 0) return OK;
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
-        activated_names(s, mc, 1);      /* the second pass runs the events */
-        return OK;
-    }
-    names = activated_names(s, mc, 0);
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
     if (mc->message_cmd || mc->notify_cmd) events_dir_setup(s, mc, ptemp);
-    for (i = 0; i < names->nelts; ++i) {
-        md_httpd_event_run(&ev, 0, "installed", APR_ARRAY_IDX(names, i, const char *), md_result_make(ptemp),
-                           ptemp);
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
+        if (m->activated) md_httpd_event_run(&ev, 0, "installed", m->md->name, md_result_make(ptemp), ptemp);
     }
     return OK;
 }

@@ -3,7 +3,7 @@
 /* At startup httpd reads its configuration twice in the same process, and pconf is cleared in between. Both
  * passes would sync 1000 md.json files, walk the store for ownership, load every certificate and check every
  * fallback: the second pass finds exactly what the first one left a moment before. So the first pass remembers
- * its results in process memory, keyed by a digest of the configuration (store directory, every MD as JSON,
+ * its results (what is usable, the fallbacks, what it activated) in process memory, keyed by a digest of the configuration (store directory, every MD as JSON,
  * static certificate files, activation delay), and the second pass takes them when the digest matches. The
  * memo is made only in the first pass at startup and used at most once: graceful restarts (no first pass) do
  * the whole setup, so they activate staged certificates as before. httpd unloads and reloads the module between
@@ -30,6 +30,7 @@ typedef struct {
     unsigned int digest_len;
     int nmds;
     char *usable;                      /* per MD, in the configuration's order */
+    char *activated;                   /* per MD: its staged set was activated by the first pass */
     const char **fallback_certs;       /* per MD, or NULL */
     const char *fallback_key;
 } startup_memo_t;
@@ -91,11 +92,13 @@ void md_httpd_startup_remember(server_rec *s, const md_mod_conf_t *mc, apr_pool_
     memo->digest_len = config_digest(memo->digest, mc, ptemp);
     memo->nmds = mc->mds->nelts;
     memo->usable = apr_pcalloc(pool, (apr_size_t)memo->nmds + 1);
+    memo->activated = apr_pcalloc(pool, (apr_size_t)memo->nmds + 1);
     memo->fallback_certs = apr_pcalloc(pool, sizeof(const char *) * ((apr_size_t)memo->nmds + 1));
     memo->fallback_key = mc->fallback_key ? apr_pstrdup(pool, mc->fallback_key) : NULL;
     for (i = 0; i < memo->nmds; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
         memo->usable[i] = (char)(m->usable != 0);
+        memo->activated[i] = (char)(m->activated != 0);
         memo->fallback_certs[i] = m->fallback_cert ? apr_pstrdup(pool, m->fallback_cert) : NULL;
     }
     if (memo->digest_len) apr_pool_userdata_set(memo, MEMO_KEY, NULL, s->process->pool);
@@ -123,6 +126,7 @@ static void memo_apply(const startup_memo_t *memo, md_mod_conf_t *mc, apr_pool_t
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
         m->usable = memo->usable[i];
+        m->activated = memo->activated[i];
         m->fallback_cert = memo->fallback_certs[i] ? apr_pstrdup(pconf, memo->fallback_certs[i]) : NULL;
     }
 }
