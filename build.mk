@@ -1,0 +1,167 @@
+# Build, test and install mdomain: libmdomain.a (src/core), the mdomain CLI, the Apache module mod_mdomain.so
+# (src/httpd), unit and end-to-end tests. Read through the Makefile, which installs the packages first.
+# The core is compiled WITHOUT httpd's include path: a core file that includes an httpd header fails to build.
+# Only src/httpd gets httpd's headers; its .so hides everything but mdomain_module (see module-symbols).
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BUILD      ?= build
+CC         ?= gcc
+PYTHON     ?= /usr/bin/python3
+
+APR_CFLAGS := $(shell apr-1-config --includes --cppflags)
+APR_LIBS   := $(shell apr-1-config --link-ld --libs)
+DEP_CFLAGS := $(shell pkg-config --cflags libcurl jansson openssl 2>/dev/null)
+DEP_LIBS   := $(shell pkg-config --libs libcurl jansson openssl 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+HTTPD_INC  := $(shell apxs -q INCLUDEDIR 2>/dev/null)
+HTTPD_MODDIR := $(shell apxs -q LIBEXECDIR 2>/dev/null)
+APU_LIBS   := $(shell apu-1-config --link-ld 2>/dev/null)
+
+WARN       := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+CFLAGS     ?= -O2 -g
+SANITIZE   ?=
+ALL_CFLAGS := -std=gnu11 -fPIC $(WARN) $(CFLAGS) $(SANITIZE) -DMD_VERSION='"$(VERSION)"' \
+              -Iinclude $(APR_CFLAGS) $(DEP_CFLAGS)
+LDLIBS     := $(APR_LIBS) $(DEP_LIBS)
+
+CORE_SRC   := $(sort $(wildcard src/core/*/*.c))
+CORE_OBJ   := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CLI_SRC    := $(sort $(wildcard src/cli/*.c))
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+MOD_SRC    := $(sort $(wildcard src/httpd/*.c))
+MOD_OBJ    := $(MOD_SRC:%.c=$(BUILD)/%.o)
+MOD_CFLAGS := $(ALL_CFLAGS) -fvisibility=hidden -I$(HTTPD_INC)
+TOOL_SRC   := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
+
+# Quiet by default; `make V=1` prints the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @echo "  $(1)	$(2)"
+endif
+
+LIB        := $(BUILD)/libmdomain.a
+CLI        := $(BUILD)/mdomain
+MOD        := $(BUILD)/mod_mdomain.so
+UNIT       := $(BUILD)/tests/unit/unit-tests
+
+.PHONY: all check unit e2e asan e2e-asan install clean demo boundary tools bench bench-module module module-symbols
+all: boundary $(LIB) $(CLI) module tools
+
+# The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
+boundary:
+	@if grep -rEn '#\s*include\s*[<"](httpd|http_[a-z_]+|ap_[a-z_]+|mod_[a-z_]+)\.h' src/core include; then \
+	  echo "error: src/core and include/ must not use httpd headers" >&2; exit 1; fi
+
+$(BUILD)/src/core/%.o: src/core/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The module's files: httpd's headers, hidden visibility.
+$(BUILD)/src/httpd/%.o: src/httpd/%.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(MOD_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(CLI): $(CLI_OBJ) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LDLIBS)
+
+# The core and libraries linked in; --exclude-libs keeps libmdomain.a's symbols out of the dynamic table.
+$(MOD): $(MOD_OBJ) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -o $@ $(MOD_OBJ) $(LIB) $(LDLIBS) $(APU_LIBS) -Wl,--exclude-libs,ALL
+
+module: $(MOD) module-symbols
+
+# The .so exports mdomain_module only (and the linker's _init/_fini, if any; built with ASan also the
+# sanitizer's ODR indicator __odr_asan.mdomain_module, which gcc 12 cannot turn off).
+module-symbols: $(MOD)
+	@extra=$$(nm -D --defined-only $(MOD) | awk '{print $$3}' | \
+	  grep -v -x -e mdomain_module -e _init -e _fini -e '__odr_asan\.mdomain_module'); \
+	if [ -n "$$extra" ]; then echo "error: $(MOD) exports more than mdomain_module:" $$extra >&2; exit 1; fi; \
+	nm -D --defined-only $(MOD) | grep -q ' mdomain_module$$' || \
+	  { echo "error: $(MOD) lacks mdomain_module" >&2; exit 1; }
+
+$(UNIT): $(UNIT_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $(UNIT_OBJ) $(LIB) $(CHECK_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+tools: $(TOOL_BIN)
+
+unit: boundary $(UNIT)
+	$(UNIT)
+
+# End-to-end tests: pebble, pebble-challtestsrv, apache2 and the built binaries.
+e2e: all
+	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/e2e
+
+# Everything built with AddressSanitizer + UndefinedBehaviorSanitizer, in a build tree of its own.
+ASAN_MAKE  := $(MAKE) -f build.mk BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+              SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all"
+ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+
+# Unit tests under the sanitizers.
+asan:
+	$(ASAN_MAKE) build-asan/tests/unit/unit-tests
+	$(ASAN_ENV) build-asan/tests/unit/unit-tests
+
+# End-to-end tests against the sanitized binaries (a leak or a memory error fails the test that saw it).
+e2e-asan:
+	$(ASAN_MAKE) all
+	$(ASAN_ENV) MD_BUILD=$(abspath build-asan) $(PYTHON) -m pytest -q tests/e2e
+
+check:
+	$(MAKE) -f build.mk unit
+	$(MAKE) -f build.mk asan
+	$(MAKE) -f build.mk e2e
+	$(MAKE) -f build.mk e2e-asan
+
+demo: all
+	@scripts/demo
+
+# Time to certificate and ACME requests per issuance, mdomain and Debian's mod_md side by side (bench/README.md).
+# Not a test: nothing is asserted. BENCH_ARGS passes options, e.g. BENCH_ARGS="--sizes 1,10 --repeat 3".
+bench: all
+	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/issuance.py $(BENCH_ARGS)
+
+# httpd start with 1000 MDs (empty and full store: time to answer, memory; CA requests), mod_mdomain and
+# Debian's mod_md side by side (bench/README.md). Not a test. BENCH_MODULE_ARGS passes options, e.g. "--mds 100".
+bench-module: all
+	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/module_start.py $(BENCH_MODULE_ARGS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdomain
+	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/mdomain
+	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libmdomain.a
+	install -m 0644 include/*.h $(DESTDIR)$(PREFIX)/include/mdomain/
+	install -d $(DESTDIR)$(HTTPD_MODDIR)
+	install -m 0644 $(MOD) $(DESTDIR)$(HTTPD_MODDIR)/mod_mdomain.so
+
+clean:
+	rm -rf build build-asan
+
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MOD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
