@@ -52,6 +52,10 @@ md_pkey_t *md_acme_account_key(const md_acme_t *acme);
 void md_acme_set_polling(md_acme_t *acme, apr_interval_time_t poll_min, apr_interval_time_t poll_max);
 apr_interval_time_t md_acme_poll_min(const md_acme_t *acme);
 apr_interval_time_t md_acme_poll_max(const md_acme_t *acme);
+/* The clock for polling deadlines, waits and Retry-After (NULL, the default: the real one). */
+struct md_clock_t;
+void md_acme_set_clock(md_acme_t *acme, const struct md_clock_t *clock);
+const struct md_clock_t *md_acme_clock(const md_acme_t *acme);
 
 /* Options of a signed request. */
 typedef struct md_acme_req_opts_t {

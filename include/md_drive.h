@@ -7,6 +7,7 @@
 #include <apr_time.h>
 
 #include "md.h"
+#include "md_clock.h"
 #include "md_http.h"
 #include "md_json.h"
 #include "md_responder.h"
@@ -38,6 +39,7 @@ typedef struct md_drive_env_t {
     struct md_drive_shared_t *shared;   /* when MDs are driven in parallel, NULL otherwise */
     md_drive_event_cb *event;           /* NULL: no events */
     void *event_baton;
+    const md_clock_t *clock;            /* every time the drive decides on; NULL: the real clock */
 } md_drive_env_t;
 
 /* What parallel drives share: one ACME client per CA (and EAB key id) with its directory, nonce pool and

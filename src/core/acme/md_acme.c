@@ -215,3 +215,13 @@ apr_interval_time_t md_acme_poll_max(const md_acme_t *acme)
 {
     return acme->poll_max;
 }
+
+void md_acme_set_clock(md_acme_t *acme, const md_clock_t *clock)
+{
+    acme->clock = clock;
+}
+
+const md_clock_t *md_acme_clock(const md_acme_t *acme)
+{
+    return acme->clock;
+}

@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 
 #include "md_acme_order.h"
+#include "md_clock.h"
 #include "md_result.h"
 #include "md_time.h"
 
@@ -61,7 +62,7 @@ apr_status_t md_acme_ari_get(md_acme_ari_t **pari, md_acme_t *acme, const char *
     ari = apr_pcalloc(p, sizeof(*ari));
     rv = ari_from_json(ari, json, url, result, p);
     if (rv != APR_SUCCESS) goto leave;
-    ari->retry_after = md_http_retry_after(resp, apr_time_now());
+    ari->retry_after = md_http_retry_after(resp, md_clock_now(md_acme_clock(acme)));
     *pari = ari;
 leave:
     return rv;

@@ -6,6 +6,7 @@
 #include <apr_thread_mutex.h>
 
 #include "md_acme.h"
+#include "md_clock.h"
 #include "md_http.h"
 #include "md_json.h"
 #include "md_pkey.h"
@@ -26,6 +27,7 @@ struct md_acme_t {
     md_pkey_t *key;
     apr_interval_time_t poll_min;
     apr_interval_time_t poll_max;
+    const md_clock_t *clock;      /* NULL: the real clock */
     /* The nonce pool lives in fixed buffers, so that threads never allocate from acme->p. */
     char nonces[MD_ACME_NONCE_POOL][MD_ACME_NONCE_MAXLEN];
     int nonce_count;

@@ -3,6 +3,8 @@
 #include <apr_strings.h>
 
 #include "md_acme_order_int.h"
+#include "md_acme_int.h"
+#include "md_clock.h"
 #include "md_result.h"
 #include "md_time.h"
 
@@ -24,7 +26,7 @@ apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *ac
                                  const char *what, md_result_t *result, apr_pool_t *p)
 {
     apr_pool_t *ptmp = NULL;
-    apr_time_t start = apr_time_now(), deadline = start + timeout, now;
+    apr_time_t start = md_clock_now(acme->clock), deadline = start + timeout, now;
     apr_interval_time_t wait = md_acme_poll_min(acme), delay;
     const md_http_response_t *resp;
     const char *state, *last = NULL;
@@ -39,15 +41,15 @@ apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *ac
         rv = fn(baton, &resp, &state, result, ptmp);
         if (state) last = apr_pstrdup(p, state);
         if (rv != APR_EAGAIN) goto leave;
-        now = apr_time_now();
+        now = md_clock_now(acme->clock);
         if (now >= deadline) break;
         delay = md_acme_order__next_wait(&wait, acme, resp, now);
         if (delay > deadline - now) delay = deadline - now;
-        apr_sleep(delay);
+        md_clock_sleep(acme->clock, delay);
     }
     rv = APR_TIMEUP;
     md_result_printf(result, rv, "timed out after %s waiting for %s; last status: %s",
-                     md_duration_print(apr_time_now() - start, p), what, last ? last : "unknown");
+                     md_duration_print(md_clock_now(acme->clock) - start, p), what, last ? last : "unknown");
 leave:
     if (ptmp) apr_pool_destroy(ptmp);
     return rv;

@@ -8,6 +8,7 @@
 #include "md_jws.h"
 #include "md_result.h"
 #include "md_acme_int.h"
+#include "md_clock.h"
 
 #define MD_ACME_EXCERPT 160   /* characters of a non-JSON error body quoted in the detail */
 
@@ -107,19 +108,20 @@ static int is_acme_problem(const md_json_t *json)
     return type && !strncmp(type, MD_ACME_PROBLEM_PREFIX, strlen(MD_ACME_PROBLEM_PREFIX));
 }
 
-static void set_ready_at(const md_http_response_t *resp, const char *type, md_result_t *result)
+static void set_ready_at(const md_acme_t *acme, const md_http_response_t *resp, const char *type,
+                         md_result_t *result)
 {
     const char *name = problem_short(type);
 
     if (!result) return;
     result->ready_at = 0;
     if (resp->status == 429 || resp->status == 503 || (name && !strcmp(name, "rateLimited"))) {
-        result->ready_at = md_http_retry_after(resp, apr_time_now());
+        result->ready_at = md_http_retry_after(resp, md_clock_now(acme ? acme->clock : NULL));
     }
 }
 
 /* Record the problem document json of resp. */
-static apr_status_t problem_record(const md_http_response_t *resp, const md_json_t *json, md_result_t *result,
+static apr_status_t problem_record(const md_acme_t *acme, const md_http_response_t *resp, const md_json_t *json, md_result_t *result,
                                    apr_pool_t *p)
 {
     const char *type = md_json_gets(json, "type", NULL), *detail = md_json_gets(json, "detail", NULL);
@@ -131,11 +133,13 @@ static apr_status_t problem_record(const md_http_response_t *resp, const md_json
     if (md_json_is(MD_JSON_TYPE_ARRAY, json, "subproblems", NULL)) sub = md_json_getj(json, "subproblems", NULL);
     if (!detail || !*detail) detail = apr_psprintf(p, "HTTP %d from %s", resp->status, resp->url);
     md_result_problem_set(result, rv, type, detail, sub);
-    set_ready_at(resp, type, result);
+    set_ready_at(acme, resp, type, result);
     return rv;
 }
 
-apr_status_t md_acme_response_error(const md_http_response_t *resp, md_result_t *result, apr_pool_t *p)
+/* md_acme_response_error with acme's clock for Retry-After (acme NULL: the real clock). */
+static apr_status_t response_error(const md_acme_t *acme, const md_http_response_t *resp, md_result_t *result,
+                                   apr_pool_t *p)
 {
     const char *media = md_http_media_type(resp, p);
     md_json_t *json = body_object(resp, p);
@@ -143,7 +147,7 @@ apr_status_t md_acme_response_error(const md_http_response_t *resp, md_result_t 
 
     if (json && md_json_gets(json, "type", NULL)
         && ((media && !strcmp(media, "application/problem+json")) || is_acme_problem(json))) {
-        return problem_record(resp, json, result, p);
+        return problem_record(acme, resp, json, result, p);
     }
     rv = http_status_rv(resp->status);
     if (media && !strcmp(media, "application/problem+json")) {
@@ -153,12 +157,18 @@ apr_status_t md_acme_response_error(const md_http_response_t *resp, md_result_t 
     else {
         md_result_printf(result, rv, "HTTP %d from %s%s", resp->status, resp->url, body_excerpt(resp, p));
     }
-    set_ready_at(resp, NULL, result);
+    set_ready_at(acme, resp, NULL, result);
     return rv;
 }
 
+apr_status_t md_acme_response_error(const md_http_response_t *resp, md_result_t *result, apr_pool_t *p)
+{
+    return response_error(NULL, resp, result, p);
+}
+
 /* A 2xx answer that carries an ACME problem (type and detail, or the problem media type) is a failure. */
-static apr_status_t check_success(const md_http_response_t *resp, md_result_t *result, apr_pool_t *p)
+static apr_status_t check_success(const md_acme_t *acme, const md_http_response_t *resp, md_result_t *result,
+                                  apr_pool_t *p)
 {
     const char *media = md_http_media_type(resp, p);
     md_json_t *json = body_object(resp, p);
@@ -167,7 +177,7 @@ static apr_status_t check_success(const md_http_response_t *resp, md_result_t *r
     if (!json || !(problem_type || (is_acme_problem(json) && md_json_gets(json, "detail", NULL)))) {
         return APR_SUCCESS;
     }
-    problem_record(resp, json, result, p);
+    problem_record(acme, resp, json, result, p);
     if (result) {
         result->detail = apr_psprintf(result->p, "%s answered HTTP %d with an error: %s", resp->url,
                                       resp->status, result->detail);
@@ -279,10 +289,10 @@ apr_status_t md_acme_post(md_http_response_t **presp, md_acme_t *acme, const cha
         if (rv != APR_SUCCESS) goto leave;
         *presp = resp;
         if (resp->status >= 200 && resp->status < 300) {
-            rv = check_success(resp, result, p);
+            rv = check_success(acme, resp, result, p);
             goto leave;
         }
-        rv = md_acme_response_error(resp, result, p);
+        rv = response_error(acme, resp, result, p);
         if (!is_bad_nonce(result)) goto leave;
         if (attempt >= MD_ACME_BADNONCE_RETRIES) break;
     }
@@ -319,8 +329,8 @@ apr_status_t md_acme_get_json(md_json_t **pjson, md_http_response_t **presp, md_
     if (rv != APR_SUCCESS) return rv;
     if (presp) *presp = resp;
     md_acme__nonce_put(acme, resp);
-    if (resp->status < 200 || resp->status >= 300) return md_acme_response_error(resp, result, p);
-    rv = check_success(resp, result, p);
+    if (resp->status < 200 || resp->status >= 300) return response_error(acme, resp, result, p);
+    rv = check_success(acme, resp, result, p);
     if (rv != APR_SUCCESS) return rv;
     return response_json(pjson, resp, result, p);
 }

@@ -29,7 +29,7 @@ void md_drive__progress(md_drive_ctx_t *ctx, const char *fmt, ...)
     va_start(ap, fmt);
     msg = apr_pvsprintf(ctx->p, fmt, ap);
     va_end(ap);
-    md_job_log(ctx->job, "progress", msg, apr_time_now());
+    md_job_log(ctx->job, "progress", msg, md_clock_now(ctx->env->clock));
     if (ctx->env->log) ctx->env->log(ctx->env->log_baton, ctx->md->name, msg);
 }
 
@@ -77,7 +77,7 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
     apr_status_t rv;
     int i;
 
-    md_job_log(ctx->job, "starting", NULL, apr_time_now());
+    md_job_log(ctx->job, "starting", NULL, md_clock_now(ctx->env->clock));
     rv = md_drive__acme_setup(ctx);
     if (rv == APR_SUCCESS) rv = md_drive__account(ctx);
     if (rv == APR_SUCCESS) {
@@ -125,7 +125,7 @@ static apr_status_t activate(md_drive_ctx_t *ctx)
     if (rv == APR_SUCCESS) {
         md_drive__progress(ctx, "Activated the new certificates");
         /* a new certificate: its renewal window is far away, ask the CA about it later */
-        md_drive__ari_reset(ctx, apr_time_now() + apr_time_from_sec(6 * 3600));
+        md_drive__ari_reset(ctx, md_clock_now(ctx->env->clock) + apr_time_from_sec(6 * 3600));
     }
     return rv;
 }
@@ -142,7 +142,7 @@ static int postponed(md_drive_ctx_t *ctx, apr_time_t *pnext)
     if (!ctx->env->event) return 0;
     rv = ctx->env->event(ctx->env->event_baton, ctx->md->name, "renewing", ctx->result, ctx->p);
     if (rv == APR_SUCCESS) return 0;
-    now = apr_time_now();
+    now = md_clock_now(ctx->env->clock);
     md_result_printf(ctx->result, rv, "renewal postponed: %s", md_result_text(ctx->result, ctx->p));
     md_job_log(ctx->job, "renewal-postponed", ctx->result->detail, now);
     md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, NULL, ctx->p);
@@ -184,7 +184,7 @@ apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_
                       const char *name, const md_drive_flags_t *flags, md_result_t *result, apr_pool_t *p)
 {
     md_drive_ctx_t ctx;
-    apr_time_t now = apr_time_now();
+    apr_time_t now = md_clock_now(env->clock);
     apr_status_t rv;
 
     memset(&ctx, 0, sizeof(ctx));
@@ -204,11 +204,11 @@ apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_
         }
         rv = run_job(&ctx);
         if (rv != APR_SUCCESS) {
-            record_failure(&ctx, apr_time_now());   /* the back-off counts from the failure */
+            record_failure(&ctx, md_clock_now(env->clock));   /* the back-off counts from the failure */
             *pnext = ctx.job->next_run;
             return rv;
         }
-        rv = record_success(&ctx, apr_time_now());
+        rv = record_success(&ctx, md_clock_now(env->clock));
         if (rv != APR_SUCCESS) return rv;
     }
     *poutcome = MD_DRIVE_STAGED;

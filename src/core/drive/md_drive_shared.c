@@ -52,6 +52,7 @@ static apr_status_t acme_make(md_acme_t **pacme, md_drive_ctx_t *ctx, const char
     if (ctx->md->ca_file) opts.ca_file = ctx->md->ca_file;
     rv = md_http_create(&http, &opts, ctx->env->http_backend, p);
     if (rv == APR_SUCCESS) rv = md_acme_create(pacme, ca, http, p);
+    if (rv == APR_SUCCESS) md_acme_set_clock(*pacme, ctx->env->clock);
     if (rv == APR_SUCCESS && ctx->env->poll_min) md_acme_set_polling(*pacme, ctx->env->poll_min, ctx->env->poll_max);
     return rv;
 }
