@@ -1,0 +1,94 @@
+/* The registry: the one answer to what an MD's state is (certificates, coverage, due, warn, ARI, staged job), and
+ * its md-status JSON model. Both front-ends read it; neither decides anything about an MD itself. */
+#ifndef MD_REG_H
+#define MD_REG_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include "md.h"
+#include "md_cert.h"
+#include "md_clock.h"
+#include "md_job.h"
+#include "md_json.h"
+#include "md_store.h"
+
+struct md_result_t;
+
+/* The registry of one store. clock NULL: the real clock. */
+typedef struct md_reg_t {
+    md_store_t *store;
+    const md_clock_t *clock;
+} md_reg_t;
+
+md_reg_t *md_reg_make(md_store_t *store, const md_clock_t *clock, apr_pool_t *p);
+apr_time_t md_reg_now(const md_reg_t *reg);
+
+/* One certificate of an MD (one per key type; for static certificates one per MDCertificateFile). */
+typedef struct md_reg_cert_t {
+    const char *key;          /* the label of its key type ("rsa", "secp256r1", ...) */
+    const char *file;         /* the store's aspect ("pubcert.pem") or the static file's path */
+    md_cert_t *cert;          /* the end-entity certificate, NULL when missing or unreadable */
+    apr_array_header_t *chain;/* md_cert_t*: the whole chain, NULL when missing */
+    int usable;               /* present with its key, and valid now: mod_ssl may be given it */
+    int covers;               /* covers every name of the MD */
+    const char *problem;      /* NULL when usable and covering, else why not, e.g. "certificate(rsa) is missing" */
+} md_reg_cert_t;
+
+/* What the registry knows about an MD at one moment. */
+typedef struct md_reg_state_t {
+    const md_t *md;
+    apr_time_t now;
+    int is_static;               /* certificates from files (MDCertificateFile), not renewed */
+    md_state_t state;            /* MD_S_INCOMPLETE, MD_S_COMPLETE, MD_S_EXPIRED */
+    const char *state_descr;     /* "complete", or the first problem ("certificate(rsa) is missing") */
+    apr_array_header_t *certs;   /* md_reg_cert_t*, in key type order */
+    int complete;                /* every certificate usable and covering all names */
+    int servable;                /* at least one certificate usable */
+    apr_array_header_t *validities;  /* md_cert_validity_t*, NULL for a missing one (md_renew.h) */
+    const char *ari_cert_id;     /* ARI id of the first certificate, or NULL */
+    apr_time_t ari_start, ari_end, ari_pick;   /* the cached ARI answer for that certificate; 0: none */
+    apr_time_t renew_at;         /* when the MD is due (0: now: a certificate is missing or not covering) */
+    int due;                     /* renew_at <= now */
+    int warn;                    /* a certificate is inside the warn window, or expired */
+    md_job_t *job;               /* staging/NAME/job.json, NULL when there is none */
+    const char *job_problem;     /* why job.json could not be read, NULL when fine */
+    int staged;                  /* the job finished: a renewed set waits in staging/NAME */
+} md_reg_state_t;
+
+typedef struct md_reg_state_opts_t {
+    const apr_array_header_t *cert_files;   /* static certificate files (const char*); NULL/empty: the store */
+    apr_interval_time_t activation_delay;   /* < 0: a certificate valid within that time counts as usable */
+    int check_keys;                         /* load the private keys and match them with their certificates */
+} md_reg_state_opts_t;
+
+/* The state of md (its domains and key types as configured) from domains/NAME, staging/NAME/job.json and the ARI
+ * cache. opts may be NULL. Never fails: what cannot be read is a problem in the state. */
+md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *opts, apr_pool_t *p);
+/* The store's MD of that name and its state; APR_ENOENT/APR_EINVAL (result says why) when md.json is missing or
+ * damaged. */
+apr_status_t md_reg_load_state(md_reg_state_t **pst, md_reg_t *reg, const char *name,
+                               const md_reg_state_opts_t *opts, struct md_result_t *result, apr_pool_t *p);
+
+/* What a front-end adds to the status model: its own view of the MD. */
+typedef struct md_reg_status_opts_t {
+    const char *require_https;   /* "off", "temporary", "permanent"; NULL: left out */
+    int stapling;                /* 0/1; < 0: left out */
+    int watched;                 /* 1 when this front-end renews the MD; < 0: left out */
+} md_reg_status_opts_t;
+
+/* The md-status model of an MD (mod_md's fields): name, domains, contacts, ca {urls, url, account,
+ * agreement...}, state, state-descr, renew-mode, renew-window, warn-window, must-staple, cert {KEY: {...},
+ * valid {from, until}}, renew-at, renew, warn, renewal {the staged job, with its certificates}; times as HTTP
+ * dates. Secrets (the EAB HMAC) are never in it. */
+md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_status_opts_t *opts,
+                         apr_pool_t *p);
+/* The model of an MD whose md.json cannot be read: name, domains, state 4 (error) and the reason. */
+md_json_t *md_reg_status_error(const md_t *md, const char *detail, apr_pool_t *p);
+/* One certificate in md-status form: issuer-name, valid {from, until}, serial, sha256-fingerprint, ari-cert-id. */
+md_json_t *md_reg_status_cert(const md_cert_t *cert, apr_pool_t *p);
+/* {"version": MD_VERSION, "managed-domains": []}: the frame around a list of models. */
+md_json_t *md_reg_status_frame(apr_pool_t *p);
+
+#endif

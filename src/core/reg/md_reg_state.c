@@ -1,0 +1,227 @@
+/* The state of an MD: per key type whether its certificate is there, usable and covering, then due, warn, ARI and
+ * the staged job, all from one reading of the store at the registry's time. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/x509.h>
+
+#include "md.h"
+#include "md_cert.h"
+#include "md_drive.h"
+#include "md_job.h"
+#include "md_reg.h"
+#include "md_renew.h"
+#include "md_result.h"
+#include "md_time.h"
+
+md_reg_t *md_reg_make(md_store_t *store, const md_clock_t *clock, apr_pool_t *p)
+{
+    md_reg_t *reg = apr_pcalloc(p, sizeof(*reg));
+
+    reg->store = store;
+    reg->clock = clock;
+    return reg;
+}
+
+apr_time_t md_reg_now(const md_reg_t *reg)
+{
+    return md_clock_now(reg ? reg->clock : NULL);
+}
+
+/* The first problem found decides the description; an expired certificate counts over a missing name. */
+static void note_problem(md_reg_state_t *st, md_state_t state, const char *problem)
+{
+    if (st->state == MD_S_COMPLETE || (state == MD_S_EXPIRED && st->state == MD_S_INCOMPLETE)) {
+        st->state = state;
+        st->state_descr = problem;
+    }
+}
+
+/* The label of a static certificate's key type ("rsa", "secp256r1"), or "cert-N" when it has none. */
+static const char *static_key_label(const md_cert_t *cert, int i, apr_pool_t *p)
+{
+    EVP_PKEY *pkey = cert ? X509_get_pubkey(md_cert_get_X509(cert)) : NULL;
+
+    if (!pkey) return apr_psprintf(p, "cert-%d", i);
+    return md_pkey_spec_name(md_pkey_get_spec(md_pkey_wrap(pkey, p), p), p);
+}
+
+/* Load certificate i: from the static file, or from domains/NAME (with its key's presence). */
+static void cert_load(md_reg_cert_t *c, md_reg_t *reg, const md_reg_state_t *st, const md_reg_state_opts_t *opts,
+                      int i, apr_pool_t *p)
+{
+    md_result_t *result = md_result_make(p);
+    const char *err = NULL;
+    md_pkey_t *key = NULL;
+    apr_status_t rv;
+
+    if (st->is_static) {
+        c->file = APR_ARRAY_IDX(opts->cert_files, i, const char *);
+        rv = md_cert_chain_fload(&c->chain, c->file, &err, p);
+        c->cert = (rv == APR_SUCCESS && c->chain->nelts) ? APR_ARRAY_IDX(c->chain, 0, md_cert_t *) : NULL;
+        c->key = static_key_label(c->cert, i, p);
+        if (!c->cert) c->problem = apr_psprintf(p, "%s cannot be read: %s", c->file, err ? err : "no certificate");
+        return;
+    }
+    c->key = md_pkey_spec_name(APR_ARRAY_IDX(st->md->pks, i, md_pkey_spec_t *), p);
+    c->file = md_cert_aspect(st->md, i, p);
+    rv = md_store_load((void **)&c->chain, reg->store, MD_SG_DOMAINS, st->md->name, c->file, MD_SV_CHAIN, result, p);
+    if (rv == APR_SUCCESS && c->chain->nelts > 0) c->cert = APR_ARRAY_IDX(c->chain, 0, md_cert_t *);
+    if (!c->cert) {
+        c->chain = NULL;
+        c->problem = rv == APR_ENOENT ? apr_pstrcat(p, "certificate(", c->key, ") is missing", NULL)
+                                      : apr_pstrcat(p, "certificate(", c->key, ") cannot be read: ",
+                                                    md_result_text(result, p), NULL);
+        return;
+    }
+    if (!md_store_exists(reg->store, MD_SG_DOMAINS, st->md->name, md_pkey_aspect(st->md, i, p), p)) {
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") has no private key (", md_pkey_aspect(st->md, i, p),
+                                 ")", NULL);
+    }
+    else if (opts->check_keys
+             && (md_store_load((void **)&key, reg->store, MD_SG_DOMAINS, st->md->name, md_pkey_aspect(st->md, i, p),
+                               MD_SV_PKEY, result, p) != APR_SUCCESS || !md_cert_matches_key(c->cert, key))) {
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") does not match its private key ",
+                                 md_pkey_aspect(st->md, i, p), key ? "" : ": ", key ? "" : md_result_text(result, p),
+                                 NULL);
+    }
+}
+
+/* Judge certificate i: usable (key, validity) and covering (every name). */
+static md_reg_cert_t *cert_judge(md_reg_t *reg, md_reg_state_t *st, const md_reg_state_opts_t *opts, int i,
+                                 apr_pool_t *p)
+{
+    md_reg_cert_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_time_t early = opts->activation_delay < 0 ? st->now - opts->activation_delay : st->now;
+    int j;
+
+    cert_load(c, reg, st, opts, i, p);
+    if (!c->cert) {
+        note_problem(st, MD_S_INCOMPLETE, c->problem);
+        return c;
+    }
+    c->covers = 1;
+    for (j = 0; j < st->md->domains->nelts && c->covers; ++j) {
+        if (!md_cert_covers(c->cert, APR_ARRAY_IDX(st->md->domains, j, const char *), p)) c->covers = 0;
+    }
+    c->usable = !c->problem && (md_cert_is_valid_at(c->cert, st->now) || md_cert_is_valid_at(c->cert, early));
+    if (c->problem) {
+        note_problem(st, MD_S_INCOMPLETE, c->problem);
+    }
+    else if (md_cert_get_not_after(c->cert) < st->now) {
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") has expired", NULL);
+        note_problem(st, MD_S_EXPIRED, c->problem);
+    }
+    else if (!c->covers) {
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") does not cover all domains", NULL);
+        note_problem(st, MD_S_INCOMPLETE, c->problem);
+    }
+    else if (!c->usable) {
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") is not valid before ",
+                                 md_time_print_http(md_cert_get_not_before(c->cert), p), NULL);
+        note_problem(st, MD_S_INCOMPLETE, c->problem);
+    }
+    return c;
+}
+
+/* The cached ARI answer (ocsp/NAME/ari.json) when it is about the first certificate. */
+static void ari_read(md_reg_state_t *st, md_reg_t *reg, apr_pool_t *p)
+{
+    md_json_t *ari = NULL;
+    const char *id;
+
+    if (!st->ari_cert_id || !st->md->ari_renewals) return;
+    if (md_store_load((void **)&ari, reg->store, MD_DRIVE_ARI_GROUP, st->md->name, MD_DRIVE_ARI_FILE, MD_SV_JSON,
+                      NULL, p) != APR_SUCCESS) return;
+    id = md_json_gets(ari, "cert-id", NULL);
+    if (!id || strcmp(id, st->ari_cert_id)) return;
+    if (md_time_parse_rfc3339(&st->ari_pick, md_json_gets(ari, "pick", NULL) ? md_json_gets(ari, "pick", NULL) : "")
+        != APR_SUCCESS) st->ari_pick = 0;
+    if (!md_json_gets(ari, "window", "start", NULL)
+        || md_time_parse_rfc3339(&st->ari_start, md_json_gets(ari, "window", "start", NULL)) != APR_SUCCESS) {
+        st->ari_start = 0;
+    }
+    if (!md_json_gets(ari, "window", "end", NULL)
+        || md_time_parse_rfc3339(&st->ari_end, md_json_gets(ari, "window", "end", NULL)) != APR_SUCCESS) {
+        st->ari_end = 0;
+    }
+}
+
+/* The renewal job in staging/NAME, if any. */
+static void job_read(md_reg_state_t *st, md_reg_t *reg, apr_pool_t *p)
+{
+    md_result_t *result = md_result_make(p);
+
+    if (!md_store_exists(reg->store, MD_SG_STAGING, st->md->name, "job.json", p)) return;
+    if (md_job_load(&st->job, reg->store, MD_SG_STAGING, st->md->name, result, p) != APR_SUCCESS) {
+        st->job = NULL;
+        st->job_problem = md_result_text(result, p);
+        return;
+    }
+    st->staged = st->job->finished;
+}
+
+/* Due and warn from the validities; a certificate that is missing or does not cover all names is due now. */
+static void schedule(md_reg_state_t *st)
+{
+    md_reg_cert_t *c;
+    int i, now_due = 0;
+
+    for (i = 0; i < st->certs->nelts; ++i) {
+        c = APR_ARRAY_IDX(st->certs, i, md_reg_cert_t *);
+        if (!c->cert || !c->covers) now_due = 1;
+    }
+    st->renew_at = now_due ? 0 : md_renew_due(st->md, st->validities, st->ari_pick);
+    st->due = st->renew_at <= st->now;
+    st->warn = md_renew_should_warn(st->md, st->validities, st->now);
+}
+
+md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *opts, apr_pool_t *p)
+{
+    static const md_reg_state_opts_t no_opts = { NULL, 0, 0 };
+    md_reg_state_t *st = apr_pcalloc(p, sizeof(*st));
+    md_cert_validity_t *v;
+    md_reg_cert_t *c;
+    int i, n;
+
+    if (!opts) opts = &no_opts;
+    st->md = md;
+    st->now = md_reg_now(reg);
+    st->is_static = opts->cert_files && opts->cert_files->nelts > 0;
+    st->state = MD_S_COMPLETE;
+    n = st->is_static ? opts->cert_files->nelts : md->pks->nelts;
+    st->certs = apr_array_make(p, n, sizeof(md_reg_cert_t *));
+    st->validities = apr_array_make(p, n, sizeof(md_cert_validity_t *));
+    st->complete = 1;
+    for (i = 0; i < n; ++i) {
+        c = cert_judge(reg, st, opts, i, p);
+        APR_ARRAY_PUSH(st->certs, md_reg_cert_t *) = c;
+        v = c->cert ? apr_pcalloc(p, sizeof(*v)) : NULL;
+        if (v) v->not_before = md_cert_get_not_before(c->cert), v->not_after = md_cert_get_not_after(c->cert);
+        APR_ARRAY_PUSH(st->validities, md_cert_validity_t *) = v;
+        if (c->usable) st->servable = 1;
+        if (!c->usable || !c->covers) st->complete = 0;
+        if (i == 0 && c->cert && md_cert_get_ari_cert_id(&st->ari_cert_id, c->cert, p) != APR_SUCCESS) {
+            st->ari_cert_id = NULL;
+        }
+    }
+    if (!st->state_descr) st->state_descr = md_state_str(st->state);
+    if (!st->is_static) {
+        ari_read(st, reg, p);
+        job_read(st, reg, p);
+    }
+    schedule(st);
+    return st;
+}
+
+apr_status_t md_reg_load_state(md_reg_state_t **pst, md_reg_t *reg, const char *name,
+                               const md_reg_state_opts_t *opts, md_result_t *result, apr_pool_t *p)
+{
+    md_t *md = NULL;
+    apr_status_t rv;
+
+    *pst = NULL;
+    rv = md_load(&md, reg->store, MD_SG_DOMAINS, name, result, p);
+    if (rv == APR_SUCCESS) *pst = md_reg_state(reg, md, opts, p);
+    return rv;
+}
