@@ -30,6 +30,11 @@ typedef enum {
 #define MD_RENEW_WINDOW_DEF "33%"
 #define MD_WARN_WINDOW_DEF  "10%"
 
+/* MDChallengeResponseDelay / --challenge-delay: per challenge type, 0 for none. */
+typedef struct md_challenge_delays_t {
+    apr_interval_time_t http01, tlsalpn01, dns01;
+} md_challenge_delays_t;
+
 typedef struct md_t {
     const char *name;                 /* the MD's name: its first domain */
     apr_array_header_t *domains;      /* const char*: DNS names, "*." wildcards, IP addresses */
@@ -61,6 +66,10 @@ typedef struct md_t {
     const char *install_key;          /* its private key */
     int install_mode;                 /* mode of the installed key, default 0600 */
     apr_array_header_t *install_cmd;  /* const char*: argv of the program run after installing, or empty */
+    /* The event interface: the program for events no specific program takes, and the wait between a challenge's
+     * successful setup and telling the CA to validate it, per challenge type. */
+    apr_array_header_t *event_handler;        /* const char*: argv (program, args), empty: none */
+    md_challenge_delays_t challenge_delays;
     md_state_t state;
     const char *state_descr;
     /* md.json keys this struct does not model (mod_md's "require-https", "stapling", "proto", "cert-files",
@@ -109,6 +118,14 @@ apr_status_t md_save(const md_t *md, md_store_t *store, md_store_group_t group, 
 const char *md_pkey_aspect(const md_t *md, int i, apr_pool_t *p);
 const char *md_cert_aspect(const md_t *md, int i, apr_pool_t *p);
 
-const char *md_state_str(md_state_t state);   /* "unknown", "incomplete", "complete", "expired", "error", ... */
+const char *md_state_str(md_state_t state);
+
+/* The response delay of a challenge type ("http-01", "tls-alpn-01", "dns-01"; 0 for others). */
+apr_interval_time_t md_challenge_delay(const md_t *md, const char *type);
+/* Parse "TYPE=DURATION" (e.g. "dns-01=2m"; a bare number is seconds) into delays; on failure *perr says why. */
+apr_status_t md_challenge_delay_parse(md_challenge_delays_t *delays, const char *word, const char **perr,
+                                      apr_pool_t *p);
+/* "http-01=5s dns-01=2mi" for the non-zero delays, "" when there are none. */
+const char *md_challenge_delays_print(const md_challenge_delays_t *delays, apr_pool_t *p);   /* "unknown", "incomplete", "complete", "expired", "error", ... */
 
 #endif

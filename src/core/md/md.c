@@ -75,6 +75,7 @@ md_t *md_create(const apr_array_header_t *domains, apr_pool_t *p)
     md->retry_failover = MD_MD_RETRY_FAILOVER_DEF;
     md->install_mode = MD_MD_INSTALL_MODE_DEF;
     md->install_cmd = apr_array_make(p, 2, sizeof(const char *));
+    md->event_handler = apr_array_make(p, 2, sizeof(const char *));
     md->state = MD_S_UNKNOWN;
     return md;
 }
@@ -133,6 +134,7 @@ md_t *md_clone(const md_t *md, apr_pool_t *p)
     c->install_chain = dup_or_null(md->install_chain, p);
     c->install_key = dup_or_null(md->install_key, p);
     c->install_cmd = md_md__strs_copy(md->install_cmd, 0, p);
+    c->event_handler = md_md__strs_copy(md->event_handler, 0, p);
     c->state_descr = dup_or_null(md->state_descr, p);
     c->extra = md->extra ? md_json_clone(md->extra, p) : NULL;
     return c;
@@ -233,4 +235,48 @@ const char *md_state_str(md_state_t state)
 {
     if ((int)state < 0 || (size_t)state >= sizeof(state_names) / sizeof(state_names[0])) return "unknown";
     return state_names[state];
+}
+
+apr_interval_time_t md_challenge_delay(const md_t *md, const char *type)
+{
+    if (!md || !type) return 0;
+    if (!strcmp(type, "http-01")) return md->challenge_delays.http01;
+    if (!strcmp(type, "tls-alpn-01")) return md->challenge_delays.tlsalpn01;
+    if (!strcmp(type, "dns-01")) return md->challenge_delays.dns01;
+    return 0;
+}
+
+apr_status_t md_challenge_delay_parse(md_challenge_delays_t *delays, const char *word, const char **perr,
+                                      apr_pool_t *p)
+{
+    const char *eq = word ? strchr(word, '=') : NULL, *type;
+    apr_interval_time_t d = 0;
+
+    if (!eq) {
+        *perr = apr_psprintf(p, "'%s' is not TYPE=DURATION (e.g. dns-01=2m)", word ? word : "");
+        return APR_EINVAL;
+    }
+    type = apr_pstrndup(p, word, (apr_size_t)(eq - word));
+    if (md_duration_parse(&d, eq + 1, "s") != APR_SUCCESS) {
+        *perr = apr_psprintf(p, "'%s' in '%s' is not a duration (e.g. 90s, 2mi, 1h)", eq + 1, word);
+        return APR_EINVAL;
+    }
+    if (!strcmp(type, "http-01")) delays->http01 = d;
+    else if (!strcmp(type, "tls-alpn-01")) delays->tlsalpn01 = d;
+    else if (!strcmp(type, "dns-01")) delays->dns01 = d;
+    else {
+        *perr = apr_psprintf(p, "unknown challenge type '%s' in '%s' (http-01, tls-alpn-01 or dns-01)", type, word);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
+const char *md_challenge_delays_print(const md_challenge_delays_t *d, apr_pool_t *p)
+{
+    const char *s = "";
+
+    if (d->http01) s = apr_pstrcat(p, s, "http-01=", md_duration_print(d->http01, p), NULL);
+    if (d->tlsalpn01) s = apr_pstrcat(p, s, *s ? " " : "", "tls-alpn-01=", md_duration_print(d->tlsalpn01, p), NULL);
+    if (d->dns01) s = apr_pstrcat(p, s, *s ? " " : "", "dns-01=", md_duration_print(d->dns01, p), NULL);
+    return s;
 }

@@ -16,7 +16,8 @@ const char *const md_md__ca_keys[] = {
     "account", "url", "urls", "agreement", "challenges", NULL,
 };
 const char *const md_md__own_keys[] = {
-    "ca-file", "dns01-cmd", "dns01-version", "preferred-chain", "retry-failover", "account-key", "install", NULL,
+    "ca-file", "dns01-cmd", "dns01-version", "preferred-chain", "retry-failover", "account-key", "install", "event-handler",
+    "challenge-delay", NULL,
 };
 
 /* mod_md keys we do not model but write at mod_md's place (from md->extra, some with mod_md's default). */
@@ -207,6 +208,14 @@ static void put_install(md_json_t *own, const md_t *md, apr_pool_t *p)
     if (md->install_cmd && md->install_cmd->nelts) put_strs(own, md->install_cmd, "install", "cmd");
 }
 
+/* "challenge-delay": {"dns-01": "2mi", ...} for the types that have one. */
+static void put_delays(md_json_t *own, const md_challenge_delays_t *d, apr_pool_t *p)
+{
+    if (d->http01) md_json_sets(md_duration_print(d->http01, p), own, "challenge-delay", "http-01", NULL);
+    if (d->tlsalpn01) md_json_sets(md_duration_print(d->tlsalpn01, p), own, "challenge-delay", "tls-alpn-01", NULL);
+    if (d->dns01) md_json_sets(md_duration_print(d->dns01, p), own, "challenge-delay", "dns-01", NULL);
+}
+
 /* Our own settings, only those that differ from the defaults; no "mdomain" key when all do not. */
 static void put_own(md_json_t *json, const md_t *md, apr_pool_t *p)
 {
@@ -220,6 +229,8 @@ static void put_own(md_json_t *json, const md_t *md, apr_pool_t *p)
     }
     if (md->account_key) md_json_sets(md->account_key, own, "account-key", NULL);
     put_install(own, md, p);
+    if (md->event_handler && md->event_handler->nelts) put_strs(own, md->event_handler, "event-handler", NULL);
+    put_delays(own, &md->challenge_delays, p);
     if (md->extra) copy_keys(own, md_json_getj(md->extra, MD_MD_KEY_OWN, NULL), md_md__own_keys, NULL);
     if (obj_size(own) > 0) md_json_setj(own, json, MD_MD_KEY_OWN, NULL);
 }

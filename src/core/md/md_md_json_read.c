@@ -313,6 +313,42 @@ leave:
     return rv;
 }
 
+typedef struct {
+    md_challenge_delays_t *delays;
+    const char *err;           /* the first bad entry */
+    apr_pool_t *p;
+} delays_ctx_t;
+
+static int read_delay_cb(void *baton, const char *key, md_json_t *value)
+{
+    delays_ctx_t *ctx = baton;
+    const char *s = md_json_gets(value, NULL), *err = NULL;
+
+    if (!s || md_challenge_delay_parse(ctx->delays, apr_pstrcat(ctx->p, key, "=", s, NULL), &err, ctx->p)
+        != APR_SUCCESS) {
+        ctx->err = apr_pstrcat(ctx->p, key, ": ", err ? err : "expected a duration as a string", NULL);
+        return 0;
+    }
+    return 1;
+}
+
+/* "challenge-delay": {"TYPE": "DURATION", ...}. */
+static apr_status_t read_delays(md_challenge_delays_t *d, const md_json_t *own, md_result_t *result, apr_pool_t *p)
+{
+    delays_ctx_t ctx = { d, NULL, p };
+    md_json_t *obj = NULL;
+    apr_status_t rv;
+
+    rv = opt_obj(&obj, own, "challenge-delay", MD_MD_KEY_OWN ".challenge-delay", result);
+    if (rv != APR_SUCCESS || !obj) return rv;
+    md_json_iterkey(read_delay_cb, &ctx, obj, NULL);
+    if (ctx.err) {
+        md_result_printf(result, APR_EINVAL, "%s.challenge-delay.%s", MD_MD_KEY_OWN, ctx.err);
+        return APR_EINVAL;
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t read_own(md_t *md, const md_json_t *json, md_result_t *result, apr_pool_t *p)
 {
     md_json_t *own = NULL;
@@ -336,6 +372,10 @@ static apr_status_t read_own(md_t *md, const md_json_t *json, md_result_t *resul
     rv = opt_str(&md->account_key, own, "account-key", MD_MD_KEY_OWN ".account-key", result, p);
     if (rv != APR_SUCCESS) goto leave;
     rv = read_install(md, own, result, p);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = opt_strs(&md->event_handler, own, "event-handler", MD_MD_KEY_OWN ".event-handler", result, p);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = read_delays(&md->challenge_delays, own, result, p);
 leave:
     return rv;
 }
