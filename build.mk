@@ -51,7 +51,7 @@ CLI        := $(BUILD)/mdomain
 MOD        := $(BUILD)/mod_mdomain.so
 UNIT       := $(BUILD)/tests/unit/unit-tests
 
-.PHONY: all check unit e2e asan e2e-asan install clean demo boundary tools bench bench-module module module-symbols
+.PHONY: all check unit e2e asan e2e-asan install install-check clean demo boundary tools bench bench-module module module-symbols
 all: boundary $(LIB) $(CLI) module tools
 
 # The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
@@ -153,13 +153,69 @@ bench: all
 bench-module: all
 	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/module_start.py $(BENCH_MODULE_ARGS)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/mdomain
-	install -m 0755 $(CLI) $(DESTDIR)$(PREFIX)/bin/mdomain
-	install -m 0644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libmdomain.a
-	install -m 0644 include/*.h $(DESTDIR)$(PREFIX)/include/mdomain/
-	install -d $(DESTDIR)$(HTTPD_MODDIR)
-	install -m 0644 $(MOD) $(DESTDIR)$(HTTPD_MODDIR)/mod_mdomain.so
+# Where things go. The Apache files only where Debian's layout is (a2enmod reads mods-available/), the module in
+# httpd's module directory (apxs), the rest under PREFIX; all under DESTDIR when it is given.
+BINDIR      := $(PREFIX)/bin
+LIBDIR      := $(PREFIX)/lib
+INCDIR      := $(PREFIX)/include/mdomain
+MAN1DIR     := $(PREFIX)/share/man/man1
+UNITDIR     := $(PREFIX)/lib/systemd/system
+APACHE_MODS ?= $(if $(wildcard /etc/apache2/mods-available/.),/etc/apache2/mods-available)
+HEADERS     := $(notdir $(sort $(wildcard include/*.h)))
+
+# `make install` builds first. With BUILD= given (make -f build.mk install BUILD=build-asan), that build dir is
+# installed as it is, never rebuilt with other flags; it must have been built.
+ifneq ($(filter command line environment,$(origin BUILD)),)
+INSTALL_FROM := install-built
+else
+INSTALL_FROM := all
+endif
+
+.PHONY: install-built uninstall
+install-built:
+	@for f in $(CLI) $(LIB) $(MOD); do \
+	  [ -f $$f ] || { echo "error: $$f is not built: run make -f build.mk BUILD=$(BUILD) first" >&2; exit 1; }; done
+
+install-check:
+	@[ -n "$(HTTPD_MODDIR)" ] || { echo "error: apxs -q LIBEXECDIR gives no module directory (apache2-dev)" >&2; exit 1; }
+
+# $(call install_file,MODE,FILES,DEST): a file, or files into the directory DEST/.
+define install_file
+	$(call say,INSTALL,$(3))
+	$(Q)install -m $(1) $(2) $(3)
+endef
+# $(call install_template,MODE,TEMPLATE,DEST): the template with @BINDIR@ and @MODDIR@ replaced, written atomically.
+define install_template
+	$(call say,INSTALL,$(3))
+	$(Q)sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@MODDIR@|$(HTTPD_MODDIR)|g' $(2) > $(3).tmp
+	$(Q)chmod $(1) $(3).tmp && mv -f $(3).tmp $(3)
+endef
+
+install: $(INSTALL_FROM) install-check
+	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MAN1DIR) \
+	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(HTTPD_MODDIR)
+	$(call install_file,0755,$(CLI),$(DESTDIR)$(BINDIR)/mdomain)
+	$(call install_file,0644,$(LIB),$(DESTDIR)$(LIBDIR)/libmdomain.a)
+	$(call install_file,0644,$(addprefix include/,$(HEADERS)),$(DESTDIR)$(INCDIR)/)
+	$(call install_file,0644,docs/mdomain.1,$(DESTDIR)$(MAN1DIR)/mdomain.1)
+	$(call install_template,0644,packaging/systemd/mdomain.service.in,$(DESTDIR)$(UNITDIR)/mdomain.service)
+	$(call install_file,0644,packaging/systemd/mdomain.timer,$(DESTDIR)$(UNITDIR)/mdomain.timer)
+	$(call install_file,0644,$(MOD),$(DESTDIR)$(HTTPD_MODDIR)/mod_mdomain.so)
+ifneq ($(APACHE_MODS),)
+	$(Q)install -d $(DESTDIR)$(APACHE_MODS)
+	$(call install_template,0644,packaging/apache2/mdomain.load.in,$(DESTDIR)$(APACHE_MODS)/mdomain.load)
+	$(call install_file,0644,packaging/apache2/mdomain.conf,$(DESTDIR)$(APACHE_MODS)/mdomain.conf)
+endif
+
+# Removes what install put there, and the headers' own directory when it is left empty; nothing else.
+UNINSTALL_FILES := $(BINDIR)/mdomain $(LIBDIR)/libmdomain.a $(addprefix $(INCDIR)/,$(HEADERS)) \
+                   $(MAN1DIR)/mdomain.1 $(UNITDIR)/mdomain.service $(UNITDIR)/mdomain.timer \
+                   $(HTTPD_MODDIR)/mod_mdomain.so \
+                   $(if $(APACHE_MODS),$(APACHE_MODS)/mdomain.load $(APACHE_MODS)/mdomain.conf)
+uninstall: install-check
+	$(call say,RM,$(DESTDIR)$(PREFIX) $(DESTDIR)$(HTTPD_MODDIR) $(DESTDIR)$(APACHE_MODS))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(UNINSTALL_FILES))
+	$(Q)[ ! -d $(DESTDIR)$(INCDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCDIR)
 
 clean:
 	rm -rf build build-asan

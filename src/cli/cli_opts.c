@@ -76,6 +76,7 @@ void cli_usage(FILE *out)
           "      --eab KID HMAC      external account binding; --eab-file FILE with {\"kid\",\"hmac\"}\n"
           "  -j, --json              JSON output\n"
           "  -v, --verbose           progress messages;  -q, --quiet  errors only\n"
+          "  -h, --help, -V, --version  this text, the version\n"
           "\n"
           "add: --key TYPE (rsa2048..rsa8192, p256, p384; repeatable), --challenge TYPE (http-01, tls-alpn-01,\n"
           "     dns-01; repeatable, in order of preference), --profile P [--profile-mandatory], --dns-cmd PROGRAM,\n"
@@ -85,7 +86,9 @@ void cli_usage(FILE *out)
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
-          "exit codes: 0 ok, 1 error, 2 usage error\n", out);
+          "exit codes: 0 ok, 1 error, 2 usage error\n"
+          "\n"
+          "More in mdomain(1): man mdomain\n", out);
 }
 
 static int parse_port(int *pport, const char *s, const char *opt)

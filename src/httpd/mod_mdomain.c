@@ -55,8 +55,9 @@ static int md_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 
     if (mod_md_loaded()) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "mod_mdomain cannot run together with mod_md: md_module "
-                     "(mod_md.so) is loaded too. mod_mdomain replaces mod_md with the same directives; remove "
-                     "the 'LoadModule md_module ...' line (a2dismod md) and keep 'LoadModule mdomain_module ...'");
+                     "(mod_md.so) is loaded too. mod_mdomain replaces mod_md with the same directives and store: "
+                     "on Debian run 'a2dismod md && a2enmod mdomain && systemctl reload apache2'; elsewhere remove "
+                     "the 'LoadModule md_module ...' line and keep 'LoadModule mdomain_module ...'");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     if (md_config_assemble(&err, s, pconf) != APR_SUCCESS) {
