@@ -1,18 +1,20 @@
 """The documentation's Apache snippets work as copied: every ```apache block of README.md and docs/*.md passes
-`apache2 -t` in a minimal configuration with mod_ssl and mod_mdomain, and no code block that looks like Apache
-configuration goes unmarked."""
+`apache2 -t` in a minimal configuration with mod_ssl and mod_mdomain, those marked `debian-site` also as a site in a
+copy of Debian's /etc/apache2, and no code block that looks like Apache configuration goes unmarked."""
 import glob
 import json
 import os
 import re
 import shutil
+import subprocess
 
 import pytest
 
-from rig.httpd import Httpd
+from rig.httpd import BINARY, Httpd
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DOC_FILES = ["README.md"] + sorted(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "docs", "*.md")))
+DEBIAN_CONF = "/etc/apache2"
 # Info strings of blocks that are something else on purpose (commands, JSON, program output), not checked.
 OTHER_LANGUAGES = {"sh", "json", "text"}
 # A line that only Apache configuration starts like this.
@@ -62,6 +64,7 @@ def code_blocks(path):
 
 ALL_BLOCKS = [b for path in DOC_FILES for b in code_blocks(path)]
 SNIPPETS = [b for b in ALL_BLOCKS if b.language == "apache"]
+DEBIAN_SITES = [b for b in SNIPPETS if "debian-site" in b.info[1:]]
 
 
 def make_file(kind, path, made):
@@ -129,6 +132,51 @@ def test_snippet(block, workdir, mod_path, listener_ca):
     assert ok, failure(block, where_in_doc(output, httpd.conf_file, first_line, block), output)
 
 
+def debian_env(run_dir):
+    """What Debian's envvars sets, with the directories in the test's own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("APACHE_")}
+    for name, sub in (("APACHE_RUN_DIR", "run"), ("APACHE_LOCK_DIR", "lock"), ("APACHE_LOG_DIR", "log")):
+        env[name] = os.path.join(run_dir, sub)
+        os.makedirs(env[name], exist_ok=True)
+    env.update(APACHE_RUN_USER="www-data", APACHE_RUN_GROUP="www-data", LANG="C",
+               APACHE_PID_FILE=os.path.join(run_dir, "run", "apache2.pid"))
+    return env
+
+
+def enable(conf_dir, *names):
+    """a2enmod in the copy: mods-enabled/NAME.load (and .conf) link to mods-available."""
+    for name in names:
+        for ext in ("load", "conf"):
+            link = os.path.join(conf_dir, "mods-enabled", "%s.%s" % (name, ext))
+            if os.path.exists(os.path.join(conf_dir, "mods-available", "%s.%s" % (name, ext))) \
+                    and not os.path.lexists(link):
+                os.symlink("../mods-available/%s.%s" % (name, ext), link)
+
+
+@pytest.mark.parametrize("block", DEBIAN_SITES, ids=[b.where for b in DEBIAN_SITES])
+def test_debian_site(block, workdir, mod_path, listener_ca):
+    """A snippet meant as a site of Debian's layout: a copy of /etc/apache2 after `a2dismod md`, `a2enmod ssl`
+    and `a2enmod mdomain` (mdomain.load pointing at $MD_BUILD's module), the snippet in sites-enabled/; then
+    `apache2 -t` as apache2ctl runs it. Debian's ports.conf listens on 80 and, with mod_ssl, on 443 already."""
+    conf = os.path.join(workdir, "apache2")
+    shutil.copytree(DEBIAN_CONF, conf, symlinks=True)
+    for ext in ("load", "conf"):
+        for name in ("md", "mdomain"):
+            path = os.path.join(conf, "mods-enabled", "%s.%s" % (name, ext))
+            if os.path.lexists(path):
+                os.remove(path)
+    enable(conf, "ssl", "socache_shmcb", "setenvif", "mime")
+    with open(os.path.join(conf, "mods-enabled", "mdomain.load"), "w") as f:
+        f.write("LoadModule mdomain_module %s\n" % mod_path)
+    site = os.path.join(conf, "sites-enabled", "snippet.conf")
+    with open(site, "w") as f:
+        f.write("\n".join(with_files(block.lines, os.path.join(workdir, "root"), conf, listener_ca)) + "\n")
+    res = subprocess.run([BINARY, "-d", conf, "-f", os.path.join(conf, "apache2.conf"), "-t"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=30,
+                         env=debian_env(workdir))
+    assert res.returncode == 0, failure(block, where_in_doc(res.stdout, site, 1, block), res.stdout)
+
+
 def test_apache_snippets_are_marked():
     """A code block that looks like Apache configuration is marked ```apache (and so tested above); blocks of
     commands, JSON or program output say so with ```sh, ```json or ```text."""
@@ -145,3 +193,4 @@ def test_apache_snippets_are_marked():
         "\n".join(unmarked)
     found = {b.path for b in SNIPPETS}
     assert {"README.md", "docs/directives.md", "docs/status.md"} <= found, found
+    assert DEBIAN_SITES, "no ```apache debian-site block in the documentation"
