@@ -119,6 +119,9 @@ const char *md_pkey_aspect(const md_t *md, int i, apr_pool_t *p);
 const char *md_cert_aspect(const md_t *md, int i, apr_pool_t *p);
 
 const char *md_state_str(md_state_t state);
+/* A digest (SHA-256, hex) of the MD's settings, without its state, account and CA in use: it changes when the
+ * configuration of the MD does. */
+const char *md_digest(const md_t *md, apr_pool_t *p);
 
 /* The response delay of a challenge type ("http-01", "tls-alpn-01", "dns-01"; 0 for others). */
 apr_interval_time_t md_challenge_delay(const md_t *md, const char *type);

@@ -40,6 +40,8 @@ typedef struct md_drive_env_t {
     md_drive_event_cb *event;           /* NULL: no events */
     void *event_baton;
     const md_clock_t *clock;            /* every time the drive decides on; NULL: the real clock */
+    const char *no_responder_hint;      /* how to configure a responder, in the front-end's words, for the
+                                         * error when a challenge cannot be answered */
 } md_drive_env_t;
 
 /* What parallel drives share: one ACME client per CA (and EAB key id) with its directory, nonce pool and
@@ -55,6 +57,9 @@ typedef enum {
     MD_DRIVE_STAGED,       /* new certificates are in staging/NAME */
     MD_DRIVE_ACTIVATED,    /* ... and were activated into domains/NAME */
     MD_DRIVE_POSTPONED,    /* due, but the "renewing" event said no: try again later, no failure counted */
+    MD_DRIVE_WAITING,      /* under way, waiting for a response delay or a poll: drive it again at *pnext */
+    MD_DRIVE_BLOCKED,      /* an earlier attempt failed so that a human must act: not retried until the MD's
+                            * settings change, the server restarts or a forced renewal */
     MD_DRIVE_FAILED,
 } md_drive_outcome_t;
 

@@ -25,6 +25,10 @@ typedef struct md_reg_t {
 md_reg_t *md_reg_make(md_store_t *store, const md_clock_t *clock, apr_pool_t *p);
 apr_time_t md_reg_now(const md_reg_t *reg);
 
+/* Whether a front-end renews an MD: never static certificates or MDRenewMode manual; "always" also when nothing
+ * uses it (no https host, in_use 0); "auto" when something does. */
+int md_reg_is_renewed(const md_t *md, int is_static, int in_use);
+
 /* One certificate of an MD (one per key type; for static certificates one per MDCertificateFile). */
 typedef struct md_reg_cert_t {
     const char *key;          /* the label of its key type ("rsa", "secp256r1", ...) */

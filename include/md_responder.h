@@ -29,6 +29,15 @@ typedef struct md_responder_t {
     apr_status_t (*teardown)(void *baton, const md_challenge_setup_t *ch, struct md_result_t *result,
                              apr_pool_t *p);
     void *baton;
+    /* Optional: true when it answers for this identifier (NULL: for all of them). Responders that serve it are
+     * preferred; one that does not is used only when no other supports the type. */
+    int (*serves)(void *baton, const char *domain);
+    /* Optional, for setups that answered MD_EPOLL: APR_SUCCESS once the answer is visible, MD_EPOLL while not
+     * yet, another error when it failed. */
+    apr_status_t (*poll)(void *baton, const md_challenge_setup_t *ch, struct md_result_t *result, apr_pool_t *p);
+    /* Its answers live outside this process (a program, DNS, another server): a resumed renewal does not set them
+     * up again. In-process answers (built-in servers) are set up again after a restart. */
+    int external;
 } md_responder_t;
 
 /* A set of responders asked in order: the first that supports a type answers it. */
@@ -36,8 +45,15 @@ typedef struct md_responders_t md_responders_t;
 md_responders_t *md_responders_make(apr_pool_t *p);
 void md_responders_add(md_responders_t *rs, const md_responder_t *r);
 const md_responder_t *md_responders_for(const md_responders_t *rs, const char *type);
-/* The challenge types some responder supports, among "http-01", "tls-alpn-01", "dns-01" (in that order). */
+/* The first responder that supports the type and serves the identifier (domain NULL: any); when none serves
+ * it, the first that supports the type. */
+const md_responder_t *md_responders_for_domain(const md_responders_t *rs, const char *type, const char *domain);
+/* The challenge types some responder supports, among "http-01", "tls-alpn-01", "dns-01" (in that order);
+ * md_responders_types_for: those that can answer for the identifier. */
 apr_array_header_t *md_responders_types(const md_responders_t *rs, apr_pool_t *p);
+apr_array_header_t *md_responders_types_for(const md_responders_t *rs, const char *domain, apr_pool_t *p);
+/* The number of responders. */
+int md_responders_count(const md_responders_t *rs);
 
 /* Built-in responders (the CLI's). Each answers until its pool is destroyed. */
 
@@ -52,12 +68,14 @@ apr_status_t md_responder_webroot(md_responder_t **presp, const char *dir, apr_p
  * of the SNI name (made with a fresh P-256 key). Runs in its own thread. */
 apr_status_t md_responder_tlsalpn01_server(md_responder_t **presp, int *pport, const char *addr, int port,
                                            struct md_result_t *result, apr_pool_t *p);
-/* dns-01 through a program (argv: the program and its fixed arguments): called as
- * "PROGRAM [args] setup DOMAIN TXT-VALUE" and "PROGRAM [args] teardown DOMAIN" (version 1) or
- * "... teardown DOMAIN TXT-VALUE" (version 2), with MD_MDOMAIN, MD_VERSION (and MD_STORE when store_dir is
- * given) in the environment and the given time limit. Exit codes per md_exec.h: retry/needs-poll are
- * reported as APR_EAGAIN with the outcome in the detail. */
-apr_status_t md_responder_dns01_cmd(md_responder_t **presp, const apr_array_header_t *argv, int version,
-                                    const char *store_dir, apr_interval_time_t timeout, apr_pool_t *p);
+/* Challenges answered through the event dispatcher (type "dns-01" or "http-01"): setup, teardown and poll of
+ * a challenge are the events "setup"/"teardown"/"poll-setup" (dns-01: DOMAIN TXT-VALUE; to the dns-01 program
+ * when progs has one, else to the event handler) or "setup-http-01"/"teardown-http-01"/"poll-setup-http-01"
+ * (DOMAIN TOKEN [KEYAUTH], to the handler). Outcomes: ok APR_SUCCESS, needs-poll MD_EPOLL, retry APR_EAGAIN,
+ * failed MD_EHUMAN; result says why. External: a resumed renewal does not call setup again. */
+struct md_events_t;
+struct md_event_programs_t;
+apr_status_t md_responder_event(md_responder_t **presp, const char *type, const struct md_events_t *events,
+                                const struct md_event_programs_t *progs, apr_pool_t *p);
 
 #endif

@@ -2,8 +2,14 @@
 #ifndef MD_RESULT_H
 #define MD_RESULT_H
 
+#include <apr_errno.h>
 #include <apr_pools.h>
 #include <apr_time.h>
+
+/* mdomain's own status codes, beside APR's. */
+#define MD_EWAIT  (APR_OS_START_USERERR + 1)   /* a renewal waits (response delay, a poll): come back later */
+#define MD_EPOLL  (APR_OS_START_USERERR + 2)   /* started, not yet visible: ask again later (poll) */
+#define MD_EHUMAN (APR_OS_START_USERERR + 3)   /* failed so that a human must act: no automatic retry */
 
 struct md_json_t;
 

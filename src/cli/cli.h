@@ -87,9 +87,6 @@ struct md_acme_t;
 apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
                           md_result_t *result);
 
-/* After activation (in a worker thread: allocates only from p): write the MD's chain and key to its install paths and run its install program. */
-apr_status_t cli_install(md_cli_t *cli, const char *name, md_result_t *result, apr_pool_t *p);
-
 /* An MD's summary as JSON (md.json plus its certificates and job) for list/show/drive output. */
 md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p);
 

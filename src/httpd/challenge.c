@@ -1,6 +1,7 @@
 /* http-01: answering GET /.well-known/acme-challenge/TOKEN from challenges/DOMAIN/acme-http-01.txt (a line
  * "TOKEN KEY-AUTHORIZATION"), ahead of every other handler and redirect; and the responder writing those files. */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_strings.h>
 
@@ -64,9 +65,37 @@ static int http01_supports(void *baton, const char *type)
     return !strcmp(type, "http-01");
 }
 
+typedef struct {
+    md_store_t *store;
+    server_rec *base;
+} http01_t;
+
+/* True when a virtual host of this server has name as ServerName or ServerAlias (wildcards included). */
+int md_httpd_is_local_name(server_rec *base, const char *name)
+{
+    server_rec *s;
+    int i;
+
+    for (s = base; s; s = s->next) {
+        if (s->server_hostname && !strcasecmp(s->server_hostname, name)) return 1;
+        for (i = 0; s->names && i < s->names->nelts; ++i) {
+            if (!strcasecmp(APR_ARRAY_IDX(s->names, i, const char *), name)) return 1;
+        }
+        for (i = 0; s->wild_names && i < s->wild_names->nelts; ++i) {
+            if (!ap_strcasecmp_match(name, APR_ARRAY_IDX(s->wild_names, i, const char *))) return 1;
+        }
+    }
+    return 0;
+}
+
+static int http01_serves(void *baton, const char *domain)
+{
+    return md_httpd_is_local_name(((http01_t *)baton)->base, domain);
+}
+
 static apr_status_t http01_setup(void *baton, const md_challenge_setup_t *ch, md_result_t *result, apr_pool_t *p)
 {
-    md_store_t *store = baton;
+    md_store_t *store = ((http01_t *)baton)->store;
     const char *line = apr_pstrcat(p, ch->token, " ", ch->key_authz, "\n", NULL);
 
     return md_store_save(store, MD_SG_CHALLENGES, ch->domain, MD_HTTPD_HTTP01_ASPECT, MD_SV_TEXT, line, 0,
@@ -76,21 +105,26 @@ static apr_status_t http01_setup(void *baton, const md_challenge_setup_t *ch, md
 static apr_status_t http01_teardown(void *baton, const md_challenge_setup_t *ch, md_result_t *result,
                                     apr_pool_t *p)
 {
-    md_store_t *store = baton;
+    md_store_t *store = ((http01_t *)baton)->store;
 
     (void)result;
     return md_store_remove(store, MD_SG_CHALLENGES, ch->domain, MD_HTTPD_HTTP01_ASPECT, 1, p);
 }
 
-/* The responder the watchdog's drives use for http-01 (the child writes challenges/, which it owns). */
-md_responder_t *md_httpd_http01_responder(md_store_t *store, apr_pool_t *p)
+/* The responder the watchdog's drives use for http-01 (the child writes challenges/, which it owns): it serves
+ * the names of this server's virtual hosts; others go to MDEventHandler's setup-http-01 when there is one. */
+md_responder_t *md_httpd_http01_responder(md_store_t *store, server_rec *base, apr_pool_t *p)
 {
     md_responder_t *r = apr_pcalloc(p, sizeof(*r));
+    http01_t *h = apr_pcalloc(p, sizeof(*h));
 
+    h->store = store;
+    h->base = base;
     r->name = "httpd-http-01";
     r->supports = http01_supports;
+    r->serves = http01_serves;
     r->setup = http01_setup;
     r->teardown = http01_teardown;
-    r->baton = store;
+    r->baton = h;
     return r;
 }

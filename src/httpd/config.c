@@ -59,6 +59,10 @@ const command_rec md_config_cmds[] = {
              "on: fail when the CA does not offer the MDProfile"),
     MD_RAW("MDChallengeDns01", md_config__dns01,
             "the program (and its arguments) that sets up and tears down dns-01 TXT records"),
+    MD_RAW("MDEventHandler", md_config__event_handler,
+           "the program (and its arguments) called for every event no more specific directive takes"),
+    MD_ARGV("MDChallengeResponseDelay", md_config__response_delay,
+            "TYPE=DURATION...: the wait between setting up a challenge's answer and telling the CA, e.g. dns-01=2m"),
     MD_TAKE1("MDChallengeDns01Version", md_config__dns01_version,
              "1|2: 2 also passes the TXT value to the teardown call"),
     MD_TAKE1("MDRetryFailover", md_config__retry_failover, "failed attempts before the next CA is used"),
@@ -155,6 +159,8 @@ md_settings_t *md_config__settings_merge(const md_settings_t *base, const md_set
     st->profile_mandatory = PICK_INT(profile_mandatory);
     st->ari_renewals = PICK_INT(ari_renewals);
     st->dns01_cmd = PICK_PTR(dns01_cmd);
+    st->event_handler = PICK_PTR(event_handler);
+    st->challenge_delays = PICK_PTR(challenge_delays);
     return st;
 }
 

@@ -27,6 +27,8 @@ static void apply_ca(md_t *md, const md_settings_t *st, apr_pool_t *p)
     md->profile = st->profile;
     md->profile_mandatory = st->profile_mandatory == MD_CONF_UNSET ? 0 : st->profile_mandatory;
     md->dns01_cmd = st->dns01_cmd;
+    if (st->event_handler) md->event_handler = apr_array_copy(p, st->event_handler);
+    if (st->challenge_delays) md->challenge_delays = *st->challenge_delays;
 }
 
 /* Keys, windows, modes. */

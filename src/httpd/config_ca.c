@@ -206,6 +206,34 @@ const char *md_config__dns01(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
+const char *md_config__event_handler(cmd_parms *cmd, void *dc, const char *arg)
+{
+    apr_array_header_t *argv = NULL;
+    const char *line = NULL, *err;
+
+    err = md_config__cmdline(cmd, arg, &line, &argv);
+    if (err) return err;
+    md_config__settings(cmd)->event_handler = argv;
+    return NULL;
+}
+
+/* MDChallengeResponseDelay TYPE=DURATION...: a bare number is seconds; "off" or 0 removes a delay. */
+const char *md_config__response_delay(cmd_parms *cmd, void *dc, int argc, char *const argv[])
+{
+    md_challenge_delays_t *delays = apr_pcalloc(cmd->pool, sizeof(*delays));
+    const char *err = NULL;
+    int i;
+
+    if (argc < 1) return "MDChallengeResponseDelay needs TYPE=DURATION, e.g. dns-01=2m http-01=5s";
+    for (i = 0; i < argc; ++i) {
+        if (md_challenge_delay_parse(delays, argv[i], &err, cmd->pool) != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "MDChallengeResponseDelay: %s", err);
+        }
+    }
+    md_config__settings(cmd)->challenge_delays = delays;
+    return NULL;
+}
+
 const char *md_config__dns01_version(cmd_parms *cmd, void *dc, const char *arg)
 {
     md_mod_conf_t *mc = md_config_mod_get(cmd->pool);

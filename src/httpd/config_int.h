@@ -59,6 +59,8 @@ const char *md_config__profile(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__profile_mandatory(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__dns01(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__dns01_version(cmd_parms *cmd, void *dc, const char *arg);
+const char *md_config__event_handler(cmd_parms *cmd, void *dc, const char *arg);
+const char *md_config__response_delay(cmd_parms *cmd, void *dc, int argc, char *const argv[]);
 const char *md_config__retry_failover(cmd_parms *cmd, void *dc, const char *arg);
 
 /* config_keys.c: keys and certificate lifetimes */

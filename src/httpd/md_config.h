@@ -45,6 +45,8 @@ typedef struct md_settings_t {
     int profile_mandatory;             /* MDProfileMandatory */
     int ari_renewals;                  /* MDRenewViaARI */
     const char *dns01_cmd;             /* MDChallengeDns01: the program and its arguments, as one line */
+    apr_array_header_t *event_handler; /* MDEventHandler: argv (program, arguments) */
+    md_challenge_delays_t *challenge_delays;   /* MDChallengeResponseDelay */
 } md_settings_t;
 
 /* One MDomain line or <MDomain>/<MDomainSet> section as written. */

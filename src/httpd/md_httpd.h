@@ -6,6 +6,7 @@
 #include <http_config.h>
 
 #include "md_config.h"
+#include "md_event.h"
 #include "md_responder.h"
 
 /* store.c: open MDStoreDir, sync the configured MDs into domains/, activate complete staged sets, set
@@ -33,7 +34,8 @@ void md_httpd_gate_hooks(void);
 
 /* challenge.c: answering http-01 from challenges/DOMAIN/acme-http-01.txt; the responder writing those files. */
 void md_httpd_challenge_hooks(void);
-md_responder_t *md_httpd_http01_responder(md_store_t *store, apr_pool_t *p);
+md_responder_t *md_httpd_http01_responder(md_store_t *store, server_rec *base, apr_pool_t *p);
+int md_httpd_is_local_name(server_rec *base, const char *name);
 #define MD_HTTPD_HTTP01_ASPECT "acme-http-01.txt"
 #define MD_HTTPD_ACME_PATH "/.well-known/acme-challenge/"
 
@@ -58,20 +60,10 @@ int md_httpd_status_exempt(const request_rec *r);
 /* drive.c: the watchdog task renewing MDs in one child (registered in post_config). */
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 
-/* events.c, events_state.c: MDMessageCmd (with a reason) / MDNotifyCmd (notify) for one MD; APR_SUCCESS when
- * the program exited 0 or none is configured, else result says why. The drive's event callback (baton: an
- * md_httpd_events_t). After each watchdog run of an MD: errored, renewed/notify until they exit 0, expiring
- * (state in STORE/events/NAME.json); outcome is an md_drive_outcome_t. The hooks: "installed" at startup. */
-typedef struct md_httpd_events_t {
-    server_rec *s;
-    md_mod_conf_t *mc;
-} md_httpd_events_t;
-#define MD_HTTPD_EVENTS_DIR "events"
-apr_status_t md_httpd_event_run(const md_httpd_events_t *ev, int notify, const char *reason,
-                                const char *md_name, struct md_result_t *result, apr_pool_t *p);
-apr_status_t md_httpd_event_drive_cb(void *baton, const char *md_name, const char *event,
-                                     struct md_result_t *result, apr_pool_t *p);
-void md_httpd_events_after(const md_httpd_events_t *ev, const md_t *md, int failed, int outcome, apr_pool_t *p);
+/* events.c: the module's side of the event dispatcher: its labels (directive names), time limits and logging to
+ * the error log, the server-wide programs (MDMessageCmd, MDNotifyCmd); the hooks raise "installed" at startup
+ * (in the parent, as root) for each MD activated by this start. */
+void md_httpd_events_init(md_events_t *ev, md_event_programs_t *progs, server_rec *s, const md_mod_conf_t *mc);
 void md_httpd_events_hooks(void);
 
 /* cert_status.c: the public /.httpd/certificate-status (MDCertificateStatus) of the request's host, on https;

@@ -106,6 +106,9 @@ static void warn_about(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
                          m->conf->line, mc->match_servernames ? "" : " or ServerAlias");
         }
         check_program(s, "MDChallengeDns01", first_word(m->md->dns01_cmd, p), p);
+        if (m->md->event_handler->nelts) {
+            check_program(s, "MDEventHandler", APR_ARRAY_IDX(m->md->event_handler, 0, const char *), p);
+        }
     }
     if (mc->message_cmd) check_program(s, "MDMessageCmd", APR_ARRAY_IDX(mc->message_cmd, 0, const char *), p);
     if (mc->notify_cmd) check_program(s, "MDNotifyCmd", APR_ARRAY_IDX(mc->notify_cmd, 0, const char *), p);

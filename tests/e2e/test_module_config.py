@@ -137,7 +137,9 @@ def valid_config(httpd, f, ours=True):
         "</MDomain>",
     ]
     if ours:
-        lines.append("MDCertificateMonitor crt.sh https://crt.sh?q=")
+        # mdomain's own: mod_md has neither the old name MDCertificateMonitor nor the event interface's directives
+        lines += ["MDCertificateMonitor crt.sh https://crt.sh?q=", "MDEventHandler /bin/true --site main",
+                  "MDChallengeResponseDelay dns-01=2mi http-01=5s"]
     vhosts = [
         vhost(httpd, "one.example.org", "ServerAlias www.one.example.org"),
         vhost(httpd, "two.example.org", "ServerAlias www.two.example.org", "MDRenewWindow 20d"),

@@ -181,7 +181,7 @@ def test_events_postpone_abort_errored(httpd, pebble_factory, mod_path, workdir)
     wait_until(lambda: len(rec.calls("msg", "renewing")) >= 3, 30, what="renewing asked three times")
     assert pebble.count_requests(path_prefix="/order-plz") == 0
     assert pebble.count_requests(method="POST") == 0
-    assert "renewal postponed: MDMessageCmd exited with 1" in httpd.error_log_text()
+    assert "renewal postponed: MDMessageCmd renewing %s: exit 1" % NAME in httpd.error_log_text()
     assert not rec.calls("msg", "errored")
 
     # renewing agrees, challenge-setup refuses: each attempt fails before the CA is told; one errored
@@ -193,7 +193,8 @@ def test_events_postpone_abort_errored(httpd, pebble_factory, mod_path, workdir)
     assert pebble.count_requests(path_prefix="/order-plz") == 1      # the later attempts resume the order
     assert pebble.count_requests(path_prefix="/authZ/") >= 3
     assert pebble.count_requests(path_prefix="/chalZ/") == 0         # no challenge was ever answered
-    assert "challenge-setup:http-01:%s refused: MDMessageCmd exited with 2" % NAME in httpd.error_log_text()
+    assert ("challenge-setup:http-01:%s refused: MDMessageCmd challenge-setup:http-01:%s %s: exit 2" % (NAME, NAME, NAME)
+            in httpd.error_log_text())
     errored = rec.calls("msg", "errored")
     assert len(errored) == 1 and errored[0]["argv"] == ["msg", "errored", NAME]
     assert not os.path.exists(os.path.join(store, "staging", NAME, "pubcert.secp256r1.pem"))

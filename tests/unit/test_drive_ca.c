@@ -431,7 +431,8 @@ static void md_setup(td_drive_t *d, int two_keys)
 void td_init(td_drive_t *d, int two_keys)
 {
     md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
-    md_responder_t resp = { "fake-http-01", resp_supports, resp_setup, resp_teardown, NULL };
+    md_responder_t resp = { .name = "fake-http-01", .supports = resp_supports, .setup = resp_setup,
+                            .teardown = resp_teardown };
     X509 *ca;
     int i;
 

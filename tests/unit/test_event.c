@@ -183,7 +183,7 @@ START_TEST(handler_exit_codes)
     result = md_result_make(f.p);
     ck_assert_int_eq(raise_ev(&f, "setup", result, "example.org", "V", NULL), MD_EVENT_RETRY);
     ck_assert_int_eq(result->status, APR_EAGAIN);
-    ck_assert_ptr_nonnull(strstr(result->detail, "MDEventHandler setup example.org: exit 75 (retry): line one | "
+    ck_assert_ptr_nonnull(strstr(result->detail, "MDEventHandler setup example.org example.org: exit 75 (retry): line one | "
                                  "?[31mred?[0m"));
     set_exit(&f, "76");
     ck_assert_int_eq(raise_ev(&f, "setup-http-01", NULL, "a", "b", "c", NULL), MD_EVENT_NEEDS_POLL);

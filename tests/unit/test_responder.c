@@ -19,6 +19,7 @@
 #include "md_http.h"
 #include "md_jws.h"
 #include "md_result.h"
+#include "md_event.h"
 #include "md_responder.h"
 #include "test_common.h"
 
@@ -76,8 +77,8 @@ START_TEST(responder_set)
 {
     apr_pool_t *p = md_test_pool();
     md_responders_t *rs = md_responders_make(p);
-    md_responder_t a = { "a", fake_supports, NULL, NULL, "dns-01" };
-    md_responder_t b = { "b", fake_supports, NULL, NULL, "dns-01 http-01" };
+    md_responder_t a = { .name = "a", .supports = fake_supports, .baton = "dns-01" };
+    md_responder_t b = { .name = "b", .supports = fake_supports, .baton = "dns-01 http-01" };
     apr_array_header_t *types;
 
     ck_assert_int_eq(md_responders_types(rs, p)->nelts, 0);
@@ -398,12 +399,15 @@ static const char HOOK[] =
     "echo 'line two' >&2\n"
     "exit \"$code\"\n";
 
-/* A dns-01 responder running the hook script, which logs to dir/log and exits with code. */
-static md_responder_t *dns01_hook(const char *dir, const char *code, int version, const char *store,
-                                  apr_pool_t *p)
+/* A responder of type ("dns-01", "http-01") through the dispatcher: the hook script as dns-01 program
+ * (as_handler 0) or as event handler (1); it logs to dir/log and exits with code. */
+static md_responder_t *event_hook(const char *type, int as_handler, const char *dir, const char *code, int version,
+                                  const char *store, apr_pool_t *p)
 {
     apr_array_header_t *argv = apr_array_make(p, 3, sizeof(const char *));
     const char *script = md_file_join(p, dir, "hook.sh", NULL);
+    md_event_programs_t *progs = apr_pcalloc(p, sizeof(*progs));
+    md_events_t *ev = apr_pcalloc(p, sizeof(*ev));
     md_responder_t *r;
 
     if (md_file_is(script, APR_REG, p) != APR_SUCCESS) {
@@ -412,10 +416,20 @@ static md_responder_t *dns01_hook(const char *dir, const char *code, int version
     APR_ARRAY_PUSH(argv, const char *) = script;
     APR_ARRAY_PUSH(argv, const char *) = md_file_join(p, dir, "log", NULL);
     APR_ARRAY_PUSH(argv, const char *) = code;
-    ck_assert_int_eq(md_responder_dns01_cmd(&r, argv, version, store, apr_time_from_sec(10), p), APR_SUCCESS);
-    ck_assert(r->supports(r->baton, "dns-01"));
-    ck_assert(!r->supports(r->baton, "http-01"));
+    progs->argv[as_handler ? MD_EVENT_PROG_HANDLER : MD_EVENT_PROG_DNS01] = argv;
+    progs->dns01_version = version;
+    ev->store_dir = store;
+    ev->challenge_timeout = apr_time_from_sec(10);
+    ck_assert_int_eq(md_responder_event(&r, type, ev, progs, p), APR_SUCCESS);
+    ck_assert(r->supports(r->baton, type));
+    ck_assert(!r->supports(r->baton, "tls-alpn-01"));
+    ck_assert(r->external);
     return r;
+}
+
+static md_responder_t *dns01_hook(const char *dir, const char *code, int version, const char *store, apr_pool_t *p)
+{
+    return event_hook("dns-01", 0, dir, code, version, store, p);
 }
 
 static const char *read_log(const char *dir, apr_pool_t *p)
@@ -449,6 +463,36 @@ START_TEST(dns01_program_calls)
     ck_assert_int_eq(r->teardown(r->baton, &ch, result, p), APR_SUCCESS);
     ck_assert_str_eq(read_log(dir, p), apr_pstrcat(p, "teardown www.example.org ", txt, "\n", env,
                                                    " MD_STORE=unset\n", NULL));
+    /* through the handler: the MD's name comes first, teardown gets the value too, poll-setup exists */
+    r = event_hook("dns-01", 1, dir, "0", 1, NULL, p);
+    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_SUCCESS);
+    ck_assert_int_eq(r->poll(r->baton, &ch, result, p), APR_SUCCESS);
+    ck_assert_int_eq(r->teardown(r->baton, &ch, result, p), APR_SUCCESS);
+    ck_assert_str_eq(read_log(dir, p), apr_pstrcat(p,
+        "setup example.org www.example.org ", txt, "\n", env, " MD_STORE=unset\n",
+        "poll-setup example.org www.example.org ", txt, "\n", env, " MD_STORE=unset\n",
+        "teardown example.org www.example.org ", txt, "\n", env, " MD_STORE=unset\n", NULL));
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+START_TEST(http01_remote_calls)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *result = md_result_make(p);
+    const char *dir = md_test_mkdtemp(p);
+    md_challenge_setup_t ch = challenge("http-01", "www.example.org", "tok-6", p);
+    const char *env = "env MD_MDOMAIN=example.org MD_VERSION=" MD_VERSION " MD_STORE=unset\n";
+    md_responder_t *r = event_hook("http-01", 1, dir, "0", 1, NULL, p);
+
+    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_SUCCESS);
+    ck_assert_int_eq(r->poll(r->baton, &ch, result, p), APR_SUCCESS);
+    ck_assert_int_eq(r->teardown(r->baton, &ch, result, p), APR_SUCCESS);
+    ck_assert_str_eq(read_log(dir, p), apr_pstrcat(p,
+        "setup-http-01 example.org www.example.org tok-6 ", ch.key_authz, "\n", env,
+        "poll-setup-http-01 example.org www.example.org tok-6 ", ch.key_authz, "\n", env,
+        "teardown-http-01 example.org www.example.org tok-6\n", env, NULL));
     md_test_rmdir(dir, p);
     md_test_pool_done(p);
 }
@@ -460,31 +504,29 @@ START_TEST(dns01_exit_codes)
     md_result_t *result = md_result_make(p);
     const char *dir = md_test_mkdtemp(p);
     md_challenge_setup_t ch = challenge("dns-01", "www.example.org", "tok-7", p);
-    apr_array_header_t *argv = apr_array_make(p, 1, sizeof(const char *));
     md_responder_t *r;
 
+    /* mod_md's dns-01 program: any failure is retried later; 76 asks for a poll */
     r = dns01_hook(dir, "75", 1, NULL, p);
     ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_EAGAIN);
     ck_assert_int_eq(result->status, APR_EAGAIN);
     ck_assert_ptr_nonnull(strstr(result->detail, "(retry)"));
     r = dns01_hook(dir, "76", 1, NULL, p);
-    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_EAGAIN);
+    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), MD_EPOLL);
     ck_assert_ptr_nonnull(strstr(result->detail, "(needs-poll)"));
     r = dns01_hook(dir, "3", 1, NULL, p);
-    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_EGENERAL);
-    ck_assert_int_eq(result->status, APR_EGENERAL);
-    ck_assert_ptr_nonnull(strstr(result->detail, "exit code 3"));
-    ck_assert_ptr_nonnull(strstr(result->detail, "hook.sh"));
+    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_EAGAIN);
+    ck_assert_ptr_nonnull(strstr(result->detail, "exit 3"));
+    ck_assert_ptr_nonnull(strstr(result->detail, "dns-01 program setup www.example.org"));
     ck_assert_ptr_nonnull(strstr(result->detail, "line one from hook | line two"));
+    /* the handler: 3 is a hard failure */
+    r = event_hook("dns-01", 1, dir, "3", 1, NULL, p);
+    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), MD_EHUMAN);
+    ck_assert_int_eq(result->status, MD_EHUMAN);
+    ck_assert_ptr_nonnull(strstr(result->detail, "exit 3 (failed)"));
     r = dns01_hook(dir, "0", 1, NULL, p);
     ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_SUCCESS);
     ck_assert_int_eq(result->status, APR_SUCCESS);
-
-    APR_ARRAY_PUSH(argv, const char *) = "/nonexistent/dns-hook";
-    ck_assert_int_eq(md_responder_dns01_cmd(&r, argv, 1, NULL, apr_time_from_sec(5), p), APR_SUCCESS);
-    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_ENOENT);
-    ck_assert_ptr_nonnull(strstr(result->detail, "/nonexistent/dns-hook"));
-    ck_assert_int_eq(md_responder_dns01_cmd(&r, argv, 3, NULL, apr_time_from_sec(5), p), APR_EINVAL);
     md_test_rmdir(dir, p);
     md_test_pool_done(p);
 }
@@ -505,6 +547,7 @@ Suite *md_test_responder_suite(void)
     tcase_add_test(tc, tlsalpn01_ip_identifiers);
     tcase_add_test(tc, dns01_program_calls);
     tcase_add_test(tc, dns01_exit_codes);
+    tcase_add_test(tc, http01_remote_calls);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include "md_cert.h"
+#include "md_time.h"
 #include "md_renew.h"
 #include "md_drive_int.h"
 
@@ -17,6 +18,8 @@ const char *md_drive_outcome_str(md_drive_outcome_t outcome)
     case MD_DRIVE_STAGED: return "staged";
     case MD_DRIVE_ACTIVATED: return "activated";
     case MD_DRIVE_POSTPONED: return "postponed";
+    case MD_DRIVE_WAITING: return "waiting";
+    case MD_DRIVE_BLOCKED: return "blocked";
     default: return "failed";
     }
 }
@@ -77,7 +80,10 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
     apr_status_t rv;
     int i;
 
-    md_job_log(ctx->job, "starting", NULL, md_clock_now(ctx->env->clock));
+    if (ctx->result->status == MD_EHUMAN) return MD_EHUMAN;    /* "renewing" failed hard */
+    if (!md_json_has_key(ctx->job->state, "wait-until", NULL)) {
+        md_job_log(ctx->job, "starting", NULL, md_clock_now(ctx->env->clock));
+    }
     rv = md_drive__acme_setup(ctx);
     if (rv == APR_SUCCESS) rv = md_drive__account(ctx);
     if (rv == APR_SUCCESS) {
@@ -89,10 +95,18 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
     return rv;
 }
 
+/* A failure that needs a human (MD_EHUMAN) blocks the MD until its settings change: the job remembers them. */
 static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
 {
     apr_interval_time_t base = ctx->env->retry_base ? ctx->env->retry_base : apr_time_from_sec(5);
 
+    md_json_del(ctx->job->state, "wait-until", NULL);
+    if (ctx->result->status == MD_EHUMAN) {
+        md_json_sets(md_result_text(ctx->result, ctx->p), ctx->job->state, "blocked", "reason", NULL);
+        md_json_sets(md_digest(ctx->md, ctx->p), ctx->job->state, "blocked", "md", NULL);
+        md_job_log(ctx->job, "blocked", "a program failed so that a human must act: no automatic retry until the "
+                   "MD's settings change, the server restarts or a forced renewal", now);
+    }
     ctx->job->errors++;
     ctx->job->finished = 0;
     ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, base, rand01(), ctx->result->ready_at, now);
@@ -106,6 +120,8 @@ static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
 
     ctx->job->errors = 0;
     ctx->job->finished = 1;
+    md_json_del(ctx->job->state, "wait-until", NULL);
+    md_json_del(ctx->job->state, "blocked", NULL);
     ctx->job->next_run = 0;
     ctx->job->valid_from = now;
     md_job_set_last(ctx->job, md_result_make(ctx->p), now);
@@ -141,7 +157,7 @@ static int postponed(md_drive_ctx_t *ctx, apr_time_t *pnext)
 
     if (!ctx->env->event) return 0;
     rv = ctx->env->event(ctx->env->event_baton, ctx->md->name, "renewing", ctx->result, ctx->p);
-    if (rv == APR_SUCCESS) return 0;
+    if (rv == APR_SUCCESS || rv == MD_EHUMAN) return 0;    /* a hard failure ends the attempt (run_job) */
     now = md_clock_now(ctx->env->clock);
     md_result_printf(ctx->result, rv, "renewal postponed: %s", md_result_text(ctx->result, ctx->p));
     md_job_log(ctx->job, "renewal-postponed", ctx->result->detail, now);
@@ -150,16 +166,54 @@ static int postponed(md_drive_ctx_t *ctx, apr_time_t *pnext)
     return 1;
 }
 
+/* Blocked by a failure that needs a human, as long as the MD's settings are those it failed with. */
+static int blocked(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_t *ctx)
+{
+    const char *digest = md_json_gets(ctx->job->state, "blocked", "md", NULL);
+
+    if (!digest) return 0;
+    if (strcmp(digest, md_digest(ctx->md, ctx->p))) {
+        md_json_del(ctx->job->state, "blocked", NULL);     /* the settings changed: try again */
+        ctx->job->next_run = 0;
+        return 0;
+    }
+    md_result_printf(ctx->result, MD_EHUMAN, "blocked: %s", md_json_gets(ctx->job->state, "blocked", "reason", NULL));
+    *poutcome = MD_DRIVE_BLOCKED;
+    *pnext = 0;
+    return 1;
+}
+
+/* True when a renewal is under way (answers set up, or waiting for a response delay or a poll): it goes on
+ * whatever is due now. *puntil: when it may go on (0: now). */
+static int under_way(apr_time_t *puntil, md_drive_ctx_t *ctx)
+{
+    const char *s = md_json_gets(ctx->job->state, "wait-until", NULL);
+
+    *puntil = 0;
+    if (s && md_time_parse_rfc3339(puntil, s) != APR_SUCCESS) *puntil = 0;
+    return s || md_json_has_key(ctx->job->state, "challenges", NULL);
+}
+
 /* The decision before any request: back off, activate what is staged, or find nothing due. Only ARI may
  * ask the CA here, and only when its cached answer is stale. */
 static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_t *ctx,
                   const md_drive_flags_t *flags, apr_time_t now)
 {
     apr_array_header_t *vals;
-    apr_time_t due, pick, check;
+    apr_time_t due, pick, check, until;
 
     if (ctx->job->finished) return 0;      /* staged and waiting: activation below */
-    if (flags->force) return 0;
+    if (flags->force) {
+        md_json_del(ctx->job->state, "blocked", NULL);
+        return 0;
+    }
+    if (blocked(poutcome, pnext, ctx)) return 1;
+    if (under_way(&until, ctx)) {
+        if (until <= now) return 0;
+        *poutcome = MD_DRIVE_WAITING;
+        *pnext = until;
+        return 1;
+    }
     if (ctx->job->errors > 0) {
         if (ctx->job->next_run <= now) return 0;
         *poutcome = MD_DRIVE_BACKING_OFF;
@@ -180,6 +234,16 @@ static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_
     return 1;
 }
 
+/* The job waits (response delay, a poll): it says until when, and nothing counts as a failure. */
+static apr_status_t waiting(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_t *ctx)
+{
+    md_json_sets(md_time_print_rfc3339(ctx->wait_until, ctx->p), ctx->job->state, "wait-until", NULL);
+    md_result_set(ctx->result, APR_SUCCESS, NULL);
+    *poutcome = MD_DRIVE_WAITING;
+    *pnext = ctx->wait_until;
+    return md_drive__save_job(ctx);
+}
+
 apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,
                       const char *name, const md_drive_flags_t *flags, md_result_t *result, apr_pool_t *p)
 {
@@ -198,11 +262,12 @@ apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_
     if (rv != APR_SUCCESS) return rv;
     if (decide(poutcome, pnext, &ctx, flags, now)) return APR_SUCCESS;
     if (!ctx.job->finished) {
-        if (postponed(&ctx, pnext)) {
+        if (!md_json_has_key(ctx.job->state, "wait-until", NULL) && postponed(&ctx, pnext)) {
             *poutcome = MD_DRIVE_POSTPONED;
             return APR_SUCCESS;
         }
         rv = run_job(&ctx);
+        if (rv == MD_EWAIT) return waiting(poutcome, pnext, &ctx);
         if (rv != APR_SUCCESS) {
             record_failure(&ctx, md_clock_now(env->clock));   /* the back-off counts from the failure */
             *pnext = ctx.job->next_run;

@@ -18,6 +18,7 @@ typedef struct md_drive_ctx_t {
     md_pkey_t *acct_key;
     const char *thumbprint;      /* of the account key, for key authorizations */
     md_result_t *result;
+    apr_time_t wait_until;       /* MD_EWAIT: when the job may go on */
 } md_drive_ctx_t;
 
 /* Progress: into the job's log and to the operator. */

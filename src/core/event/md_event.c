@@ -167,13 +167,26 @@ static void logf_event(const md_events_t *ev, int level, const char *fmt, ...)
     ev->log(ev->log_baton, level, buf);
 }
 
+/* The call for messages: the label and the first arguments after the program's own ("MDNotifyCmd example.org",
+ * "MDEventHandler setup-http-01 example.org www.example.org"). */
+static const char *call_text(const char *label, const apr_array_header_t *argv, int nfixed, apr_pool_t *p)
+{
+    const char *s = label;
+    int i;
+
+    for (i = nfixed; i < argv->nelts && i < nfixed + 3; ++i) {
+        s = apr_pstrcat(p, s, " ", APR_ARRAY_IDX(argv, i, const char *), NULL);
+    }
+    return s;
+}
+
 /* Run argv and say what came of it: the log line and, unless it exited 0, the result. */
 static apr_status_t run_judged(md_event_outcome_t *poutcome, const md_events_t *ev, md_event_prog_t which,
-                               const char *label, const apr_array_header_t *argv, const char *md_name,
+                               const char *what, const apr_array_header_t *argv, const char *md_name,
                                const char *event, apr_table_t *extra, apr_interval_time_t timeout,
                                md_result_t *result, apr_pool_t *p)
 {
-    const char *output = NULL, *what = apr_pstrcat(p, label, " ", event, " ", md_name ? md_name : "", NULL);
+    const char *output = NULL;
     md_result_t *run = md_result_make(p);
     apr_status_t rv;
     int code = -1;
@@ -187,6 +200,7 @@ static apr_status_t run_judged(md_event_outcome_t *poutcome, const md_events_t *
     }
     *poutcome = outcome_of(which, event, code);
     if (*poutcome == MD_EVENT_OK) {
+        md_result_set(result, APR_SUCCESS, NULL);
         logf_event(ev, 2, "%s: exit 0", what);
         return APR_SUCCESS;
     }
@@ -206,6 +220,7 @@ apr_status_t md_event_raise(md_event_outcome_t *poutcome, const md_events_t *ev,
                             const md_event_t *event, md_result_t *result, apr_pool_t *p)
 {
     md_event_prog_t which = md_event_route(progs, event->name);
+    apr_array_header_t *argv;
     const char *label;
     apr_interval_time_t timeout;
 
@@ -218,15 +233,17 @@ apr_status_t md_event_raise(md_event_outcome_t *poutcome, const md_events_t *ev,
     else {
         timeout = (ev && ev->message_timeout) ? ev->message_timeout : apr_time_from_sec(60);
     }
-    return run_judged(poutcome, ev, which, label, argv_for(progs, which, event, p), event->md_name, event->name,
-                      event->env, timeout, result, p);
+    argv = argv_for(progs, which, event, p);
+    return run_judged(poutcome, ev, which, call_text(label, argv, progs->argv[which]->nelts, p), argv,
+                      event->md_name, event->name, event->env, timeout, result, p);
 }
 
 apr_status_t md_event_run(md_event_outcome_t *poutcome, const md_events_t *ev, const char *label,
                           const apr_array_header_t *argv, const char *md_name, const char *event,
                           apr_table_t *env, apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
 {
-    return run_judged(poutcome, ev, MD_EVENT_PROG_HANDLER, label, argv, md_name, event, env, timeout, result, p);
+    return run_judged(poutcome, ev, MD_EVENT_PROG_HANDLER, call_text(label, argv, 1, p), argv, md_name, event, env,
+                      timeout, result, p);
 }
 
 apr_array_header_t *md_event_argv(const char *line, apr_pool_t *p)

@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 
 #include <apr_strings.h>
+#include <openssl/evp.h>
 
 #include "md.h"
 #include "md_md_int.h"
@@ -279,4 +280,28 @@ const char *md_challenge_delays_print(const md_challenge_delays_t *d, apr_pool_t
     if (d->tlsalpn01) s = apr_pstrcat(p, s, *s ? " " : "", "tls-alpn-01=", md_duration_print(d->tlsalpn01, p), NULL);
     if (d->dns01) s = apr_pstrcat(p, s, *s ? " " : "", "dns-01=", md_duration_print(d->dns01, p), NULL);
     return s;
+}
+
+const char *md_digest(const md_t *md, apr_pool_t *p)
+{
+    static const char hex[] = "0123456789abcdef";
+    md_t *c = md_clone(md, p);
+    unsigned char dig[EVP_MAX_MD_SIZE];
+    unsigned int len = 0, i;
+    const char *text;
+    char *out;
+
+    c->state = MD_S_UNKNOWN;
+    c->state_descr = NULL;
+    c->ca_account = NULL;
+    c->ca_effective = NULL;
+    text = md_json_writep(md_to_json(c, p), MD_JSON_FMT_COMPACT, p);
+    if (!text || !EVP_Digest(text, strlen(text), dig, &len, EVP_sha256(), NULL)) return "";
+    out = apr_palloc(p, 2 * len + 1);
+    for (i = 0; i < len; ++i) {
+        out[2 * i] = hex[dig[i] >> 4];
+        out[2 * i + 1] = hex[dig[i] & 0x0f];
+    }
+    out[2 * len] = '\0';
+    return out;
 }

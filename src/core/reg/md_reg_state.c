@@ -28,6 +28,12 @@ apr_time_t md_reg_now(const md_reg_t *reg)
     return md_clock_now(reg ? reg->clock : NULL);
 }
 
+int md_reg_is_renewed(const md_t *md, int is_static, int in_use)
+{
+    if (is_static || md->renew_mode == MD_RENEW_MANUAL) return 0;
+    return md->renew_mode == MD_RENEW_ALWAYS || in_use;
+}
+
 /* The first problem found decides the description; an expired certificate counts over a missing name. */
 static void note_problem(md_reg_state_t *st, md_state_t state, const char *problem)
 {

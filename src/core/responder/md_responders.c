@@ -24,29 +24,48 @@ void md_responders_add(md_responders_t *rs, const md_responder_t *r)
     APR_ARRAY_PUSH(rs->list, md_responder_t) = *r;
 }
 
-const md_responder_t *md_responders_for(const md_responders_t *rs, const char *type)
+/* The first responder that supports the type and serves the identifier; when none serves it, the first that
+ * supports the type (an answer from here is better than none). */
+const md_responder_t *md_responders_for_domain(const md_responders_t *rs, const char *type, const char *domain)
 {
-    const md_responder_t *r;
+    const md_responder_t *r, *fallback = NULL;
     int i;
 
     if (!rs || !type) return NULL;
     for (i = 0; i < rs->list->nelts; ++i) {
         r = &APR_ARRAY_IDX(rs->list, i, md_responder_t);
-        if (r->supports && r->supports(r->baton, type)) return r;
+        if (!r->supports || !r->supports(r->baton, type)) continue;
+        if (!domain || !r->serves || r->serves(r->baton, domain)) return r;
+        if (!fallback) fallback = r;
     }
-    return NULL;
+    return fallback;
 }
 
-apr_array_header_t *md_responders_types(const md_responders_t *rs, apr_pool_t *p)
+const md_responder_t *md_responders_for(const md_responders_t *rs, const char *type)
+{
+    return md_responders_for_domain(rs, type, NULL);
+}
+
+apr_array_header_t *md_responders_types_for(const md_responders_t *rs, const char *domain, apr_pool_t *p)
 {
     static const char *const types[] = { "http-01", "tls-alpn-01", "dns-01" };
     apr_array_header_t *out = apr_array_make(p, 3, sizeof(const char *));
     size_t i;
 
     for (i = 0; i < sizeof(types) / sizeof(types[0]); ++i) {
-        if (md_responders_for(rs, types[i])) APR_ARRAY_PUSH(out, const char *) = types[i];
+        if (md_responders_for_domain(rs, types[i], domain)) APR_ARRAY_PUSH(out, const char *) = types[i];
     }
     return out;
+}
+
+apr_array_header_t *md_responders_types(const md_responders_t *rs, apr_pool_t *p)
+{
+    return md_responders_types_for(rs, NULL, p);
+}
+
+int md_responders_count(const md_responders_t *rs)
+{
+    return rs ? rs->list->nelts : 0;
 }
 
 int md_responder__token_ok(const char *token)

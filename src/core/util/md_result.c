@@ -77,5 +77,10 @@ const char *md_result_text(const md_result_t *result, apr_pool_t *p)
     }
     if (result->detail) return apr_pstrdup(p, result->detail);
     if (result->problem) return apr_pstrdup(p, result->problem);
-    return apr_pstrdup(p, apr_strerror(result->status, buf, sizeof(buf)));
+    switch (result->status) {
+    case MD_EWAIT: return "waiting";
+    case MD_EPOLL: return "started, not yet visible";
+    case MD_EHUMAN: return "failed; needs a human";
+    default: return apr_pstrdup(p, apr_strerror(result->status, buf, sizeof(buf)));
+    }
 }

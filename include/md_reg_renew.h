@@ -1,0 +1,88 @@
+/* The registry's renewal runner, used by both front-ends: a pool of worker threads drives a set of MDs (one ACME
+ * client per CA shared by all), builds each MD's challenge responders (the front-end's own plus the programs of
+ * the event interface), installs activated certificates for other servers, and raises the events after each
+ * drive (errored, renewed, installed, expiring) with their repeats and rate limits. */
+#ifndef MD_REG_RENEW_H
+#define MD_REG_RENEW_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include "md.h"
+#include "md_drive.h"
+#include "md_event.h"
+#include "md_reg.h"
+#include "md_responder.h"
+
+struct md_result_t;
+
+#define MD_REG_WORKERS_DEF 16
+/* Per-MD event state (repeats, rate limits): STORE/events/NAME.json. */
+#define MD_REG_EVENTS_DIR "events"
+
+/* One MD to drive, and afterwards what came of it. */
+typedef struct md_reg_item_t {
+    const char *name;                /* the MD in domains/NAME */
+    md_drive_flags_t flags;
+    void *baton;                     /* the front-end's */
+    /* the result (the strings live as long as the pool given to md_reg_renew_many) */
+    md_drive_outcome_t outcome;
+    apr_status_t rv;                 /* APR_SUCCESS unless the drive (or the install) failed */
+    apr_time_t next;                 /* when to look again (due, retry, or the end of a wait); 0: not known */
+    const char *detail;              /* what went wrong, NULL on success */
+    const char *problem;             /* the CA's problem type, NULL when none */
+    const char *activity;            /* what was being done when it went wrong */
+} md_reg_item_t;
+
+/* The front-end's own responders for md (in-server http-01/tls-alpn-01, the CLI's servers or webroot): added to rs. */
+typedef apr_status_t md_reg_local_cb(void *baton, md_responders_t *rs, const md_t *md, apr_pool_t *p);
+/* After an item was driven and its events raised (in its worker thread; p lives during the call). */
+typedef void md_reg_done_cb(void *baton, md_reg_item_t *item, apr_pool_t *p);
+
+typedef struct md_reg_renew_t {
+    md_drive_env_t drive;            /* store, HTTP options, clock, log, retry base, polling, hint; its responders,
+                                      * shared clients and event callback are set per MD by the runner */
+    const md_events_t *events;       /* the dispatcher; NULL: no events at all */
+    md_event_programs_t programs;    /* server-wide programs (MDMessageCmd, MDNotifyCmd); each MD's handler and
+                                      * dns-01 program are taken from the MD */
+    int workers;                     /* MDs driven at once, 0: MD_REG_WORKERS_DEF */
+    int wait;                        /* 1: an MD that waits (response delay, poll) is driven again at its time in
+                                      * this run (the CLI); 0: it is handed back WAITING with its time (httpd) */
+    md_reg_local_cb *local;
+    void *local_baton;
+    md_reg_done_cb *done;
+    void *done_baton;
+} md_reg_renew_t;
+
+/* How a run went: the worker threads it started, and the most MDs driven at the same time. */
+typedef struct md_reg_run_stats_t {
+    int workers;
+    int max_active;
+} md_reg_run_stats_t;
+
+/* Drive the items (md_reg_item_t*) with up to rn->workers threads; each item's outcome and next are filled in.
+ * Never fails as a whole: each item says what became of it. pstats may be NULL. */
+void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_renew_t *rn,
+                       apr_array_header_t *items, apr_pool_t *p);
+
+/* The programs that take an MD's events: the server-wide ones of rn, the MD's handler and dns-01 program. */
+void md_reg_programs(md_event_programs_t *progs, const md_reg_renew_t *rn, const md_t *md, apr_pool_t *p);
+
+/* The responders for md: the front-end's (rn->local) first, then dns-01 through its program or the handler, and
+ * http-01 through the handler for names no local responder serves. */
+apr_status_t md_reg_responders(md_responders_t **prs, const md_reg_renew_t *rn, const md_event_programs_t *progs,
+                               const md_t *md, apr_pool_t *p);
+
+/* The events after a drive of md: errored (at most hourly), renewed and the notify program (for each new set,
+ * repeated at later calls until each exits 0), installed (after an activation), expiring (at most daily, while a
+ * certificate is in the warn window and no renewed set was made). Their state is in STORE/events/NAME.json. */
+void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md, md_drive_outcome_t outcome,
+                         int failed, apr_pool_t *p);
+
+/* Write the MD's active chain and key (of its first key type) to its install paths, atomically, the key first,
+ * then run its install program (PROGRAM MDNAME, with MD_CHAIN_FILE and MD_KEY_FILE). Nothing when it has none. */
+apr_status_t md_reg_install(md_reg_t *reg, const md_events_t *events, const md_t *md, struct md_result_t *result,
+                            apr_pool_t *p);
+
+#endif

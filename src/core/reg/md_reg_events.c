@@ -1,0 +1,153 @@
+/* The events after a drive: errored at most hourly, renewed and the notify program repeated until they exit 0,
+ * installed after an activation, expiring at most daily; their state in STORE/events/NAME.json survives restarts. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "md.h"
+#include "md_event.h"
+#include "md_file.h"
+#include "md_job.h"
+#include "md_json.h"
+#include "md_reg.h"
+#include "md_reg_renew.h"
+#include "md_result.h"
+#include "md_time.h"
+
+#define EV_EXPIRING_EVERY apr_time_from_sec(24 * 3600)
+#define EV_ERRORED_EVERY apr_time_from_sec(3600)
+
+typedef struct {
+    md_reg_t *reg;
+    const md_reg_renew_t *rn;
+    const md_t *md;
+    md_event_programs_t progs;
+    const char *path;          /* STORE/events/NAME.json */
+    md_json_t *json;
+    int changed;
+    apr_time_t now;
+    apr_pool_t *p;
+} ev_state_t;
+
+static void state_load(ev_state_t *st)
+{
+    const char *dir = md_file_join(st->p, md_store_base_dir(st->reg->store), MD_REG_EVENTS_DIR, NULL);
+    md_json_t *json = NULL;
+
+    st->path = md_file_join(st->p, dir, apr_pstrcat(st->p, st->md->name, ".json", NULL), NULL);
+    if (md_file_is(st->path, APR_REG, st->p) == APR_SUCCESS
+        && md_json_readf(&json, st->path, NULL, st->p) == APR_SUCCESS && md_json_type(json) == MD_JSON_TYPE_OBJECT) {
+        st->json = json;
+        return;
+    }
+    md_file_mkdirs(dir, MD_DPERMS_PRIVATE, st->p);
+    st->json = md_json_create(st->p);
+    md_json_sets(st->md->name, st->json, "name", NULL);
+}
+
+static void state_save(ev_state_t *st)
+{
+    if (!st->changed) return;
+    if (md_json_writef(st->json, MD_JSON_FMT_INDENT, st->path, MD_FPERMS_SECRET, st->p) != APR_SUCCESS
+        && st->rn->events && st->rn->events->log) {
+        st->rn->events->log(st->rn->events->log_baton, 1, apr_pstrcat(st->p, st->md->name, ": cannot save ",
+                                                                     st->path, NULL));
+    }
+}
+
+/* Raise an event of the MD; true when it was taken and done (exit 0) or nobody takes it. */
+static int raise_ev(ev_state_t *st, const char *name)
+{
+    md_event_outcome_t outcome = MD_EVENT_NONE;
+    md_event_t ev = { name, st->md->name, NULL, NULL };
+
+    md_event_raise(&outcome, st->rn->events, &st->progs, &ev, md_result_make(st->p), st->p);
+    return outcome == MD_EVENT_OK || outcome == MD_EVENT_NONE;
+}
+
+static int taken(const ev_state_t *st, const char *name)
+{
+    return md_event_route(&st->progs, name) != MD_EVENT_PROG_COUNT;
+}
+
+/* Raise 'name' unless it was raised less than 'every' ago; the time is remembered whatever its exit. */
+static void limited(ev_state_t *st, const char *name, apr_interval_time_t every)
+{
+    const char *last = md_json_gets(st->json, name, NULL);
+    apr_time_t t = 0;
+
+    if (!taken(st, name)) return;
+    if (last && md_time_parse_rfc3339(&t, last) == APR_SUCCESS && t <= st->now && st->now - t < every) return;
+    raise_ev(st, name);
+    md_json_sets(md_time_print_rfc3339(st->now, st->p), st->json, name, NULL);
+    st->changed = 1;
+}
+
+/* A new set (told apart by its job's valid-from, in staging/ or, once activated, domains/): renewed and the
+ * notify program become due. */
+static void new_set(ev_state_t *st, md_store_group_t group)
+{
+    const char *id = "set", *known = md_json_gets(st->json, "renewed", "set", NULL);
+    md_job_t *job = NULL;
+
+    if (md_job_load(&job, st->reg->store, group, st->md->name, NULL, st->p) == APR_SUCCESS && job->valid_from) {
+        id = md_time_print_rfc3339(job->valid_from, st->p);
+    }
+    if (known && !strcmp(known, id)) return;
+    md_json_sets(id, st->json, "renewed", "set", NULL);
+    md_json_setb(taken(st, "renewed"), st->json, "renewed", "message", NULL);
+    md_json_setb(taken(st, MD_EVENT_NOTIFY), st->json, "renewed", "notify", NULL);
+    st->changed = 1;
+}
+
+/* renewed and the notify program still owed for the last set, until each exits 0. */
+static void renewed_pending(ev_state_t *st)
+{
+    if (md_json_getb(st->json, "renewed", "message", NULL) && raise_ev(st, "renewed")) {
+        md_json_setb(0, st->json, "renewed", "message", NULL);
+        st->changed = 1;
+    }
+    if (md_json_getb(st->json, "renewed", "notify", NULL) && raise_ev(st, MD_EVENT_NOTIFY)) {
+        md_json_setb(0, st->json, "renewed", "notify", NULL);
+        st->changed = 1;
+    }
+}
+
+/* A certificate of the MD is inside its warn window (one it never had does not count: nothing expires). */
+static int in_warn_window(ev_state_t *st)
+{
+    md_reg_state_t *state = md_reg_state(st->reg, st->md, NULL, st->p);
+    int i;
+
+    for (i = 0; i < state->certs->nelts; ++i) {
+        if (!APR_ARRAY_IDX(state->certs, i, const md_reg_cert_t *)->cert) return 0;
+    }
+    return state->warn;
+}
+
+void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md, md_drive_outcome_t outcome,
+                         int failed, apr_pool_t *p)
+{
+    ev_state_t st;
+
+    if (!rn->events) return;
+    memset(&st, 0, sizeof(st));
+    st.reg = reg;
+    st.rn = rn;
+    st.md = md;
+    st.p = p;
+    st.now = md_reg_now(reg);
+    md_reg_programs(&st.progs, rn, md, p);
+    if (!taken(&st, "errored") && !taken(&st, "renewed") && !taken(&st, MD_EVENT_NOTIFY)
+        && !taken(&st, "expiring") && !taken(&st, "installed")) return;
+    state_load(&st);
+    if (failed) limited(&st, "errored", EV_ERRORED_EVERY);
+    if (!failed && outcome == MD_DRIVE_STAGED) new_set(&st, MD_SG_STAGING);
+    if (!failed && outcome == MD_DRIVE_ACTIVATED) new_set(&st, MD_SG_DOMAINS);
+    renewed_pending(&st);
+    if (!failed && outcome == MD_DRIVE_ACTIVATED) raise_ev(&st, "installed");
+    if (outcome != MD_DRIVE_STAGED && outcome != MD_DRIVE_ACTIVATED && in_warn_window(&st)) {
+        limited(&st, "expiring", EV_EXPIRING_EVERY);
+    }
+    state_save(&st);
+}

@@ -1,0 +1,207 @@
+/* The renewal runner: worker threads take the MDs of a run one at a time, drive each with its responders and
+ * programs, install what was activated, raise the events after the drive; an MD that waits (response delay, poll)
+ * goes back into the run until its time when the caller wants to wait for it, so no thread ever sleeps on one. */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
+
+#include "md_event.h"
+#include "md_reg_renew.h"
+#include "md_result.h"
+
+/* While waiting for an MD's time, a worker with nothing to do looks again at least this often. */
+#define IDLE_LOOK apr_time_from_msec(500)
+
+enum { ITEM_READY, ITEM_RUNNING, ITEM_WAITING, ITEM_DONE };
+
+typedef struct {
+    md_reg_t *reg;
+    const md_reg_renew_t *rn;
+    apr_array_header_t *items;     /* md_reg_item_t* */
+    int *states;                   /* per item: ITEM_* */
+    apr_thread_mutex_t *lock;      /* guards states, the items' results and p */
+    md_drive_shared_t *shared;     /* one ACME client per CA for this run */
+    int active, max_active;        /* MDs being driven now, and at most during the run */
+    apr_pool_t *p;                 /* the caller's: the items' result strings */
+} run_t;
+
+/* The drive's events ("renewing", "challenge-setup:...") through the dispatcher: go on (0 or no program), try
+ * again later (APR_EAGAIN), or a hard failure (MD_EHUMAN). */
+typedef struct {
+    const md_events_t *events;
+    md_event_programs_t progs;
+} drive_events_t;
+
+static apr_status_t drive_event(void *baton, const char *md_name, const char *event, md_result_t *result,
+                                apr_pool_t *p)
+{
+    drive_events_t *de = baton;
+    md_event_t ev = { event, md_name, NULL, NULL };
+    md_event_outcome_t outcome = MD_EVENT_NONE;
+
+    md_event_raise(&outcome, de->events, &de->progs, &ev, result, p);
+    switch (outcome) {
+    case MD_EVENT_OK:
+    case MD_EVENT_NONE:
+        return APR_SUCCESS;
+    case MD_EVENT_FAILED:
+        result->status = MD_EHUMAN;
+        return MD_EHUMAN;
+    default:
+        result->status = APR_EAGAIN;
+        return APR_EAGAIN;
+    }
+}
+
+static void say(const md_reg_renew_t *rn, const char *name, const char *msg)
+{
+    if (rn->drive.log) rn->drive.log(rn->drive.log_baton, name, msg);
+}
+
+/* Drive one MD with its responders and programs; then install, and the events. */
+static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr_pool_t *p)
+{
+    const md_reg_renew_t *rn = run->rn;
+    md_drive_env_t env = rn->drive;
+    drive_events_t de;
+    md_t *md = NULL;
+    apr_status_t rv;
+
+    item->outcome = MD_DRIVE_FAILED;
+    item->next = 0;
+    rv = md_load(&md, env.store, MD_SG_DOMAINS, item->name, result, p);
+    if (rv == APR_SUCCESS) {
+        de.events = rn->events;
+        md_reg_programs(&de.progs, rn, md, p);
+        env.shared = run->shared;
+        env.event = rn->events ? drive_event : NULL;
+        env.event_baton = &de;
+        rv = md_reg_responders(&env.responders, rn, &de.progs, md, p);
+        if (rv != APR_SUCCESS) md_result_printf(result, rv, "cannot set up the challenge responders for %s",
+                                                item->name);
+    }
+    if (rv == APR_SUCCESS) rv = md_drive(&item->outcome, &item->next, &env, item->name, &item->flags, result, p);
+    if (rv == APR_SUCCESS && item->outcome == MD_DRIVE_BLOCKED) rv = MD_EHUMAN;
+    if (rv == APR_SUCCESS && item->outcome == MD_DRIVE_ACTIVATED && (md->install_chain || md->install_cmd->nelts)) {
+        rv = md_reg_install(run->reg, rn->events, md, result, p);
+        if (rv == APR_SUCCESS && md->install_chain) {
+            say(rn, item->name, apr_psprintf(p, "installed %s and %s", md->install_chain, md->install_key));
+        }
+    }
+    item->rv = rv;
+    if (md) md_reg_events_after(run->reg, rn, md, item->outcome,
+                                rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED, p);
+}
+
+/* The item's result, kept in the run's pool (under the lock). */
+static void keep_result(run_t *run, md_reg_item_t *item, const md_result_t *result)
+{
+    if (item->rv == APR_SUCCESS && item->outcome == MD_DRIVE_POSTPONED) {
+        item->detail = apr_pstrdup(run->p, md_result_text(result, run->p));
+        return;
+    }
+    if (item->rv == APR_SUCCESS && item->outcome != MD_DRIVE_FAILED) {
+        item->detail = item->problem = item->activity = NULL;
+        return;
+    }
+    if (item->rv == APR_SUCCESS) item->rv = result->status != APR_SUCCESS ? result->status : APR_EGENERAL;
+    item->detail = apr_pstrdup(run->p, md_result_text(result, run->p));
+    item->problem = result->problem ? apr_pstrdup(run->p, result->problem) : NULL;
+    item->activity = result->activity ? apr_pstrdup(run->p, result->activity) : NULL;
+}
+
+/* The next item to drive (ITEM_RUNNING from now), or NULL; *pwake: when a waiting one is due (0: none waits). */
+static md_reg_item_t *take(run_t *run, int *pidx, apr_time_t *pwake)
+{
+    apr_time_t now = md_reg_now(run->reg), wake = 0;
+    md_reg_item_t *item;
+    int i;
+
+    for (i = 0; i < run->items->nelts; ++i) {
+        item = APR_ARRAY_IDX(run->items, i, md_reg_item_t *);
+        if (run->states[i] == ITEM_WAITING && item->next <= now) run->states[i] = ITEM_READY;
+        if (run->states[i] == ITEM_READY) {
+            run->states[i] = ITEM_RUNNING;
+            if (++run->active > run->max_active) run->max_active = run->active;
+            *pidx = i;
+            return item;
+        }
+        if (run->states[i] == ITEM_WAITING && (!wake || item->next < wake)) wake = item->next;
+    }
+    *pwake = wake;
+    return NULL;
+}
+
+static void *APR_THREAD_FUNC worker(apr_thread_t *thread, void *baton)
+{
+    run_t *run = baton;
+    md_reg_item_t *item;
+    md_result_t *result;
+    apr_time_t wake = 0, now;
+    apr_pool_t *p;
+    int i = 0;
+
+    (void)thread;
+    for (;;) {
+        apr_thread_mutex_lock(run->lock);
+        item = take(run, &i, &wake);
+        apr_thread_mutex_unlock(run->lock);
+        if (!item && !wake) break;
+        if (!item) {
+            now = md_reg_now(run->reg);
+            md_clock_sleep(run->rn->drive.clock, wake - now < IDLE_LOOK ? wake - now : IDLE_LOOK);
+            continue;
+        }
+        apr_pool_create(&p, NULL);     /* a root pool of its own: drives never share an allocator */
+        result = md_result_make(p);
+        drive_item(run, item, result, p);
+        if (run->rn->done) run->rn->done(run->rn->done_baton, item, p);
+        apr_thread_mutex_lock(run->lock);
+        keep_result(run, item, result);
+        run->active--;
+        run->states[i] = (run->rn->wait && item->outcome == MD_DRIVE_WAITING && item->rv == APR_SUCCESS)
+                         ? ITEM_WAITING : ITEM_DONE;
+        apr_thread_mutex_unlock(run->lock);
+        apr_pool_destroy(p);
+    }
+    return NULL;
+}
+
+void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_renew_t *rn,
+                       apr_array_header_t *items, apr_pool_t *p)
+{
+    int max = rn->workers > 0 ? rn->workers : MD_REG_WORKERS_DEF, n = 0, i;
+    apr_thread_t **threads;
+    apr_pool_t *shared_pool, *tpool;
+    apr_status_t trv;
+    run_t run;
+
+    if (pstats) pstats->workers = pstats->max_active = 0;
+    if (items->nelts == 0) return;
+    memset(&run, 0, sizeof(run));
+    run.reg = reg;
+    run.rn = rn;
+    run.items = items;
+    run.p = p;
+    run.states = apr_pcalloc(p, sizeof(int) * (apr_size_t)items->nelts);
+    /* pools whose allocators lock (children of APR's global pool): the threads end in their own pools */
+    apr_pool_create(&tpool, NULL);
+    apr_thread_mutex_create(&run.lock, APR_THREAD_MUTEX_DEFAULT, tpool);
+    apr_pool_create(&shared_pool, NULL);      /* allocated from under the shared object's own lock */
+    run.shared = md_drive_shared_make(shared_pool);
+    threads = apr_pcalloc(tpool, sizeof(apr_thread_t *) * (apr_size_t)max);
+    for (i = 0; i < items->nelts && i < max; ++i) {
+        if (apr_thread_create(&threads[n], NULL, worker, &run, tpool) == APR_SUCCESS) ++n;
+        else say(rn, "*", "cannot start a renewal worker thread");
+    }
+    if (n == 0) worker(NULL, &run);     /* no thread: drive them here, one after another */
+    for (i = 0; i < n; ++i) apr_thread_join(&trv, threads[i]);
+    apr_pool_destroy(shared_pool);
+    apr_pool_destroy(tpool);
+    if (pstats) {
+        pstats->workers = n ? n : 1;
+        pstats->max_active = run.max_active;
+    }
+}
