@@ -35,8 +35,6 @@ typedef struct {
     const char *url;
     md_pkey_t *key;
     const char *thumbprint;
-    const char *status;        /* valid, deactivated */
-    const char *contacts;      /* JSON array text, or NULL */
 } fca_acct_t;
 
 typedef struct {
@@ -79,8 +77,7 @@ struct fake_ca_t {
     md_pkey_t *key;
     md_cert_t *root;
     const char *root_pem;
-    apr_interval_time_t lifetime;
-    int ari, ari_urgent, authz_reuse, authz_polls, order_polls, reject_nth, down;
+    long set[FAKE_CA_SETTINGS];
     fake_ca_validate_cb *validate;
     void *validate_baton;
     apr_table_t *failing_ids;      /* identifier -> detail */
@@ -166,7 +163,7 @@ static int nonce_take(fake_ca_t *ca, const char *nonce)
     n = strtol(nonce + 3, &end, 10);
     if (*end || n < 1 || n > ca->nonces->nelts || APR_ARRAY_IDX(ca->nonces, n - 1, char) != NONCE_ISSUED) return 0;
     APR_ARRAY_IDX(ca->nonces, n - 1, char) = NONCE_USED;
-    return !(ca->reject_nth > 0 && ++ca->nonce_checks % ca->reject_nth == 0);
+    return !(ca->set[FAKE_CA_SET_REJECT_NONCES] > 0 && ++ca->nonce_checks % ca->set[FAKE_CA_SET_REJECT_NONCES] == 0);
 }
 
 static int b64_member(unsigned char **pdata, apr_size_t *plen, const md_json_t *json, const char *key,
@@ -278,9 +275,6 @@ static int jws_key(fca_req_t *r, md_pkey_t **pkey, const md_json_t *prot, int jw
         return problem(r, 400, "accountDoesNotExist", apr_psprintf(r->p, "no account %s", kid));
     }
     r->acct = APR_ARRAY_IDX(r->ca->accts, r->acct_n - 1, fca_acct_t *);
-    if (strcmp(r->acct->status, "valid")) {
-        return problem(r, 401, "unauthorized", apr_psprintf(r->p, "the account is %s", r->acct->status));
-    }
     *pkey = r->acct->key;
     return 1;
 }
@@ -344,7 +338,7 @@ static void h_directory(fca_req_t *r)
     md_json_sets(apr_pstrcat(r->p, base, "/new-order", NULL), dir, "newOrder", NULL);
     md_json_sets(apr_pstrcat(r->p, base, "/revoke-cert", NULL), dir, "revokeCert", NULL);
     md_json_sets(apr_pstrcat(r->p, base, "/key-change", NULL), dir, "keyChange", NULL);
-    if (r->ca->ari) md_json_sets(apr_pstrcat(r->p, base, "/ari", NULL), dir, "renewalInfo", NULL);
+    if (r->ca->set[FAKE_CA_SET_ARI]) md_json_sets(apr_pstrcat(r->p, base, "/ari", NULL), dir, "renewalInfo", NULL);
     md_json_sets(apr_pstrcat(r->p, base, "/terms", NULL), dir, "meta", "termsOfService", NULL);
     answer_json(r, 200, dir);
 }
@@ -355,28 +349,18 @@ static void h_nonce(fca_req_t *r)
     answer(r, strcmp(r->req->method, "HEAD") ? 204 : 200, NULL, NULL);
 }
 
+/* The account object: valid, with the contacts of the request. */
 static void account_answer(fca_req_t *r, const fca_acct_t *a, int n, int status)
 {
-    md_json_t *json = md_json_create(r->p), *contacts = NULL;
+    md_json_t *json = md_json_create(r->p);
 
-    md_json_sets(a->status, json, "status", NULL);
-    if (a->contacts && md_json_readd(&contacts, a->contacts, strlen(a->contacts), "contacts", NULL, r->p)
-                       == APR_SUCCESS) {
-        md_json_setj(contacts, json, "contact", NULL);
+    md_json_sets("valid", json, "status", NULL);
+    if (md_json_has_key(r->args, "contact", NULL)) {
+        md_json_setj(md_json_getj(r->args, "contact", NULL), json, "contact", NULL);
     }
     md_json_sets(apr_pstrcat(r->p, url_of(r, "acct", n), "/orders", NULL), json, "orders", NULL);
     apr_table_set(r->resp->headers, "Location", a->url);
     answer_json(r, status, json);
-}
-
-static void account_update(fake_ca_t *ca, fca_acct_t *a, const md_json_t *args)
-{
-    const char *status = md_json_gets(args, "status", NULL);
-
-    if (md_json_has_key(args, "contact", NULL)) {
-        a->contacts = md_json_writep(md_json_getj(args, "contact", NULL), MD_JSON_FMT_COMPACT, ca->p);
-    }
-    if (status && !strcmp(status, "deactivated")) a->status = "deactivated";
 }
 
 static void h_new_account(fca_req_t *r)
@@ -408,21 +392,9 @@ static void h_new_account(fca_req_t *r)
     a = apr_pcalloc(ca->p, sizeof(*a));
     a->key = jwk_key(r->jwk, ca->p);
     a->thumbprint = apr_pstrdup(ca->p, thumb);
-    a->status = "valid";
-    account_update(ca, a, r->args);
     APR_ARRAY_PUSH(ca->accts, fca_acct_t *) = a;
     a->url = apr_psprintf(ca->p, "%s/acct/%d", ca->base, ca->accts->nelts);
     account_answer(r, a, ca->accts->nelts, 201);
-}
-
-static void h_account(fca_req_t *r)
-{
-    if (r->n != r->acct_n) {
-        problem(r, 403, "unauthorized", "the kid is not this account");
-        return;
-    }
-    account_update(r->ca, r->acct, r->args);
-    account_answer(r, r->acct, r->n, 200);
 }
 
 /* ---- authorizations and challenges ------------------------------------------------------------------- */
@@ -450,7 +422,7 @@ static int authz_for(fake_ca_t *ca, int acct, const char *type, const char *valu
     fca_authz_t *a;
 
     if (wildcard) value += 2;
-    for (i = 0; ca->authz_reuse && i < ca->authzs->nelts; ++i) {
+    for (i = 0; ca->set[FAKE_CA_SET_AUTHZ_REUSE] && i < ca->authzs->nelts; ++i) {
         a = APR_ARRAY_IDX(ca->authzs, i, fca_authz_t *);
         if (a->acct == acct && !strcmp(a->status, "valid") && a->expires > now && a->wildcard == wildcard
             && !strcmp(a->id_type, type) && !strcasecmp(a->value, value)) {
@@ -507,7 +479,9 @@ static md_json_t *challenge_json(fca_req_t *r, const fca_authz_t *a, int n, cons
     md_json_sets(apr_pstrcat(r->p, url_of(r, "chall", n), "/", type, NULL), ch, "url", NULL);
     md_json_sets(status, ch, "status", NULL);
     md_json_sets(a->token, ch, "token", NULL);
-    if (!strcmp(status, "invalid")) md_json_setj(problem_json(a->err_type, a->err_detail, 403, r->p), ch, "error", NULL);
+    if (!strcmp(status, "invalid")) {
+        md_json_setj(problem_json(a->err_type, a->err_detail, 403, r->p), ch, "error", NULL);
+    }
     return ch;
 }
 
@@ -559,7 +533,7 @@ static void validate(fca_req_t *r, fca_authz_t *a, const char *type)
         a->err_type = apr_pstrdup(ca->p, ptype ? ptype : "incorrectResponse");
         a->err_detail = apr_pstrdup(ca->p, detail ? detail : "the answer is not right");
     }
-    a->polls_left = ca->authz_polls;
+    a->polls_left = (int)ca->set[FAKE_CA_SET_AUTHZ_POLLS];
     if (!a->polls_left) authz_settle(a, r->now);
 }
 
@@ -858,7 +832,7 @@ static const char *cert_pem(X509 *x, apr_pool_t *p)
 static fake_ca_cert_t *issue(fake_ca_t *ca, fca_order_t *o, X509_REQ *csr, apr_time_t now)
 {
     X509 *x = cert_build(ca, X509_REQ_get0_pubkey(csr), X509_REQ_get_subject_name(csr), csr,
-                         now - apr_time_from_sec(60), now + ca->lifetime);
+                         now - apr_time_from_sec(60), now + apr_time_from_sec(ca->set[FAKE_CA_SET_LIFETIME]));
     fake_ca_cert_t *c;
 
     if (!x) return NULL;
@@ -894,7 +868,7 @@ static void h_finalize(fca_req_t *r)
         problem(r, 500, "serverInternal", "the fake CA could not make the certificate");
         return;
     }
-    o->polls_left = r->ca->order_polls;
+    o->polls_left = (int)r->ca->set[FAKE_CA_SET_ORDER_POLLS];
     o->status = o->polls_left ? "processing" : "valid";
     order_answer(r, o, r->n, 200);
 }
@@ -921,7 +895,7 @@ static void h_ari(fca_req_t *r)
     apr_time_t start, end;
     int i;
 
-    for (i = 0; r->ca->ari && i < r->ca->certs->nelts && !c; ++i) {
+    for (i = 0; r->ca->set[FAKE_CA_SET_ARI] && i < r->ca->certs->nelts && !c; ++i) {
         c = APR_ARRAY_IDX(r->ca->certs, i, const fake_ca_cert_t *);
         if (!c->ari_id || strcmp(c->ari_id, id)) c = NULL;
     }
@@ -980,7 +954,6 @@ static const fca_handler_t handlers[FAKE_CA_KINDS] = {
     [FAKE_CA_DIRECTORY] = { h_directory, 0, 0 },
     [FAKE_CA_NONCE] = { h_nonce, 0, 0 },
     [FAKE_CA_NEW_ACCOUNT] = { h_new_account, 1, 1 },
-    [FAKE_CA_ACCOUNT] = { h_account, 1, 0 },
     [FAKE_CA_NEW_ORDER] = { h_new_order, 1, 0 },
     [FAKE_CA_AUTHZ] = { h_authz, 1, 0 },
     [FAKE_CA_CHALLENGE] = { h_challenge, 1, 0 },
@@ -995,7 +968,7 @@ static const struct {
     const char *path;
     fake_ca_kind_t kind;
 } post_paths[] = {
-    { "/new-acct", FAKE_CA_NEW_ACCOUNT }, { "/acct/", FAKE_CA_ACCOUNT }, { "/new-order", FAKE_CA_NEW_ORDER },
+    { "/new-acct", FAKE_CA_NEW_ACCOUNT }, { "/new-order", FAKE_CA_NEW_ORDER },
     { "/authz/", FAKE_CA_AUTHZ }, { "/chall/", FAKE_CA_CHALLENGE }, { "/order/", FAKE_CA_ORDER },
     { "/finalize/", FAKE_CA_FINALIZE }, { "/cert/", FAKE_CA_CERT }, { "/revoke-cert", FAKE_CA_REVOKE },
 };
@@ -1078,7 +1051,7 @@ static apr_status_t ca_perform(void *baton, md_http_response_t **presp, const md
     kind = classify(&r);
     ca->counts[FAKE_CA_ANY]++;
     ca->counts[kind]++;
-    if (ca->down) {
+    if (ca->set[FAKE_CA_SET_DOWN]) {
         apr_thread_mutex_unlock(ca->mutex);
         md_result_printf(result, APR_ECONNREFUSED, "fake CA %s is down: connection refused (%s %s)", ca->base,
                          req->method, req->url);
@@ -1127,8 +1100,8 @@ fake_ca_t *fake_ca_create(const char *base_url, const md_clock_t *clock, apr_poo
     ca->backend.baton = ca;
     ca->base = apr_pstrdup(p, base_url);
     ca->clock = clock;
-    ca->lifetime = 90 * DAY;
-    ca->authz_reuse = 1;
+    ca->set[FAKE_CA_SET_LIFETIME] = 90 * 86400;
+    ca->set[FAKE_CA_SET_AUTHZ_REUSE] = 1;
     ca->serial = 0x1000;
     ca->failing_ids = apr_table_make(p, 4);
     ca->fails = apr_array_make(p, 4, sizeof(fca_fail_t));
@@ -1156,14 +1129,15 @@ md_cert_t *fake_ca_root(fake_ca_t *ca)
     return ca->root;
 }
 
-/* Settings and counters: one value under the lock. */
-static void set_int(fake_ca_t *ca, int *field, int value)
+void fake_ca_set(fake_ca_t *ca, fake_ca_setting_t setting, long value)
 {
+    if ((unsigned)setting >= FAKE_CA_SETTINGS) return;
     apr_thread_mutex_lock(ca->mutex);
-    *field = value;
+    ca->set[setting] = value;
     apr_thread_mutex_unlock(ca->mutex);
 }
 
+/* A counter, read under the lock. */
 static int get_int(fake_ca_t *ca, const int *field)
 {
     int value;
@@ -1172,46 +1146,6 @@ static int get_int(fake_ca_t *ca, const int *field)
     value = *field;
     apr_thread_mutex_unlock(ca->mutex);
     return value;
-}
-
-void fake_ca_set_lifetime(fake_ca_t *ca, apr_interval_time_t lifetime)
-{
-    apr_thread_mutex_lock(ca->mutex);
-    ca->lifetime = lifetime;
-    apr_thread_mutex_unlock(ca->mutex);
-}
-
-void fake_ca_set_ari(fake_ca_t *ca, int on)
-{
-    set_int(ca, &ca->ari, on);
-}
-
-void fake_ca_ari_urgent(fake_ca_t *ca, int on)
-{
-    set_int(ca, &ca->ari_urgent, on);
-}
-
-void fake_ca_set_authz_reuse(fake_ca_t *ca, int on)
-{
-    set_int(ca, &ca->authz_reuse, on);
-}
-
-void fake_ca_reject_nonces(fake_ca_t *ca, int every_nth)
-{
-    set_int(ca, &ca->reject_nth, every_nth);
-}
-
-void fake_ca_set_down(fake_ca_t *ca, int down)
-{
-    set_int(ca, &ca->down, down);
-}
-
-void fake_ca_set_polls(fake_ca_t *ca, int authz_polls, int order_polls)
-{
-    apr_thread_mutex_lock(ca->mutex);
-    ca->authz_polls = authz_polls;
-    ca->order_polls = order_polls;
-    apr_thread_mutex_unlock(ca->mutex);
 }
 
 void fake_ca_set_validate(fake_ca_t *ca, fake_ca_validate_cb *cb, void *baton)
@@ -1292,7 +1226,7 @@ void fake_ca_ari_window(fake_ca_t *ca, const fake_ca_cert_t *cert, apr_time_t *p
 
     apr_thread_mutex_lock(ca->mutex);
     now = md_clock_now(ca->clock);
-    if (ca->ari_urgent || cert->revoked) {
+    if (ca->set[FAKE_CA_SET_ARI_URGENT] || cert->revoked) {
         *pstart = now - apr_time_from_sec(2 * 3600);
         *pend = now - apr_time_from_sec(3600);
     }

@@ -7,7 +7,7 @@
  *
  *   md_clock_sim_t *sim = md_clock_sim_make(start, p);
  *   fake_ca_t *ca = fake_ca_create("https://ca.test", md_clock_sim_clock(sim), p);
- *   fake_ca_set_lifetime(ca, apr_time_from_sec(6 * 86400));      // 6-day certificates
+ *   fake_ca_set(ca, FAKE_CA_SET_LIFETIME, 6 * 86400);              // 6-day certificates
  *   fake_ca_set_validate(ca, my_validate, baton);                 // look at what the responder set up
  *   env.http_backend = fake_ca_backend(ca);                       // md->ca_urls: fake_ca_directory_url(ca)
  *   ... md_drive(...), any number of times, from any number of threads ...
@@ -16,34 +16,34 @@
  *
  * The CA behaves by itself, for any number of accounts and orders; nothing is scripted. It answers, below its
  * base URL: GET /dir (newNonce, newAccount, newOrder, revokeCert, keyChange, meta.termsOfService, and
- * renewalInfo when ARI is on), HEAD/GET /nonce, POST /new-acct, /acct/N, /new-order, /order/N, /authz/N,
- * /chall/N/TYPE, /finalize/N, /cert/N, /revoke-cert, and GET /ari/CERT-ID. Anything else: 404 malformed
- * (keyChange is listed but not implemented: 404).
+ * renewalInfo when ARI is on), HEAD/GET /nonce, POST /new-acct, /new-order, /order/N, /authz/N, /chall/N/TYPE,
+ * /finalize/N, /cert/N, /revoke-cert, and GET /ari/CERT-ID. Anything else is 404 malformed: keyChange is listed
+ * but not implemented, nor are account URLs (/acct/N: refresh, contact update, deactivation) or EAB.
  *
  * Protocol rules it enforces, like a real CA:
  * - Every response carries a fresh Replay-Nonce, but those to GET /dir and GET /ari/... (as Boulder and pebble,
  *   so that clients need HEAD newNonce). A POST whose nonce was not handed out, or was used already,
- *   gets 400 badNonce (problem+json); fake_ca_reject_nonces() also rejects every Nth good one, as pebble does.
+ *   gets 400 badNonce (problem+json); FAKE_CA_SET_REJECT_NONCES also rejects every Nth good one, as pebble does.
  * - Every POST is a flattened JWS whose "url" is the request URL, verified with md_jws_verify: newAccount (and
  *   revokeCert by certificate key) with the "jwk" of the header, everything else with "kid" = an account URL
  *   and that account's key (unknown kid: 400 accountDoesNotExist). Objects of another account: 403.
  * - newAccount needs termsOfServiceAgreed; a known key gets its account back (200), onlyReturnExisting with an
- *   unknown key 400 accountDoesNotExist. Accounts are valid at once; Location /acct/N.
+ *   unknown key 400 accountDoesNotExist. Accounts are valid at once; Location /acct/N (its kid).
  * - newOrder ("dns" and "ip" identifiers): order "pending" with expires (now + 7 days), one authorization per
  *   identifier (reusing a still valid one of the same account when authz reuse is on, the default), finalize.
  *   An authorization offers http-01, dns-01 and tls-alpn-01 with one token; a wildcard ("*.x") only dns-01,
  *   with "wildcard": true and the base name "x" as identifier value.
  * - POST {} to a challenge validates it: the validate callback (none: valid) and fake_ca_fail_validation().
  *   The challenge (and then the authorization) becomes valid or invalid with the problem; with
- *   fake_ca_set_polls(ca, K, ...) it stays "processing" (authorization "pending") for K more polls first.
+ *   FAKE_CA_SET_AUTHZ_POLLS = K it stays "processing" (authorization "pending") for K more polls first.
  * - An order is "ready" when all its authorizations are valid, "invalid" when one is invalid or it expired.
  *   Finalize needs "ready" (else 403 orderNotReady) and a CSR whose SANs are exactly the identifiers (else
  *   400 badCSR). It issues a leaf signed by the CA's own P-256 key: the CSR's public key, SANs (and TLS
  *   feature), a unique serial, notBefore = now - 60s, notAfter = now + lifetime (default 90 days). The order
- *   becomes "valid" with "certificate" /cert/N (with fake_ca_set_polls(ca, ..., K): "processing" first for K
+ *   becomes "valid" with "certificate" /cert/N (with FAKE_CA_SET_ORDER_POLLS = K: "processing" first for K
  *   polls). The download is "leaf PEM + CA PEM" as application/pem-certificate-chain.
  * - GET /ari/CERT-ID (ARI on): suggestedWindow [notBefore + 2/3 lifetime, notBefore + 5/6 lifetime] of that
- *   certificate, or, when urgent (fake_ca_ari_urgent, or the certificate is revoked), [now - 2h, now - 1h];
+ *   certificate, or, when urgent (FAKE_CA_SET_ARI_URGENT, or the certificate is revoked), [now - 2h, now - 1h];
  *   Retry-After: 21600. Unknown id or ARI off: 404. revokeCert: 200, the serial is remembered.
  *
  * Time: every time the CA uses (validity, expiry of orders and authorizations, ARI windows) comes from the
@@ -51,7 +51,7 @@
  * simulated clock can run a simulated year.
  *
  * Failure injection: fake_ca_fail_next() answers the next N requests of a kind with an HTTP status and
- * problem (optionally with Retry-After); fake_ca_set_down() makes every request a transport error
+ * problem (optionally with Retry-After); FAKE_CA_SET_DOWN makes every request a transport error
  * (APR_ECONNREFUSED) until switched back; fake_ca_fail_validation() fails challenges of one identifier.
  * The order of checks per request: counted, down, injected failure, nonce, signature, the resource.
  *
@@ -75,7 +75,6 @@ typedef enum {
     FAKE_CA_DIRECTORY,     /* GET /dir */
     FAKE_CA_NONCE,         /* HEAD/GET /nonce */
     FAKE_CA_NEW_ACCOUNT,   /* POST /new-acct */
-    FAKE_CA_ACCOUNT,       /* POST /acct/N */
     FAKE_CA_NEW_ORDER,     /* POST /new-order */
     FAKE_CA_AUTHZ,         /* POST(-as-GET) /authz/N */
     FAKE_CA_CHALLENGE,     /* POST /chall/N/TYPE */
@@ -119,20 +118,20 @@ const char *fake_ca_directory_url(fake_ca_t *ca);
 /* The CA certificate (the root that issued chains verify against). */
 md_cert_t *fake_ca_root(fake_ca_t *ca);
 
-/* Settings (all may change at any time). */
-/* Lifetime of issued certificates (default 90 days). */
-void fake_ca_set_lifetime(fake_ca_t *ca, apr_interval_time_t lifetime);
-/* Offer renewalInfo in the directory and answer it (default off). */
-void fake_ca_set_ari(fake_ca_t *ca, int on);
-/* ARI windows lie in the past (renew now) for every certificate. */
-void fake_ca_ari_urgent(fake_ca_t *ca, int on);
-/* newOrder reuses a still valid authorization of the account for the same identifier (default on). */
-void fake_ca_set_authz_reuse(fake_ca_t *ca, int on);
-/* After a challenge POST, the challenge stays "processing" for authz_polls authorization polls; after
- * finalize the order stays "processing" for order_polls order polls (default 0 and 0). */
-void fake_ca_set_polls(fake_ca_t *ca, int authz_polls, int order_polls);
-/* Reject every nth nonce check with badNonce even when the nonce is good (0: never; default). */
-void fake_ca_reject_nonces(fake_ca_t *ca, int every_nth);
+/* Settings, for fake_ca_set; all may change at any time. */
+typedef enum {
+    FAKE_CA_SET_LIFETIME,      /* of issued certificates, in seconds (default 90 days) */
+    FAKE_CA_SET_ARI,           /* 1: offer and answer renewalInfo (default 0) */
+    FAKE_CA_SET_ARI_URGENT,    /* 1: every ARI window lies in the past, "renew now" (default 0) */
+    FAKE_CA_SET_AUTHZ_REUSE,   /* 1: newOrder reuses a still valid authorization of the account (default 1) */
+    FAKE_CA_SET_AUTHZ_POLLS,   /* a challenge stays "processing" for this many authorization polls (default 0) */
+    FAKE_CA_SET_ORDER_POLLS,   /* a finalized order stays "processing" for this many order polls (default 0) */
+    FAKE_CA_SET_REJECT_NONCES, /* N > 0: reject every Nth good nonce with badNonce (default 0: none) */
+    FAKE_CA_SET_DOWN,          /* 1: every request fails with APR_ECONNREFUSED, a detail saying so (default 0) */
+    FAKE_CA_SETTINGS
+} fake_ca_setting_t;
+
+void fake_ca_set(fake_ca_t *ca, fake_ca_setting_t setting, long value);
 /* The validation callback (NULL: every challenge is valid). */
 void fake_ca_set_validate(fake_ca_t *ca, fake_ca_validate_cb *cb, void *baton);
 /* Challenges for identifier (the authorization's value) fail with incorrectResponse and detail, before the
@@ -144,8 +143,6 @@ void fake_ca_fail_validation(fake_ca_t *ca, const char *identifier, const char *
  * "Retry-After: retry_after" header when retry_after > 0 (seconds). Several injections queue up. */
 void fake_ca_fail_next(fake_ca_t *ca, fake_ca_kind_t kind, int count, int http_status, const char *short_type,
                        const char *detail, int retry_after);
-/* While down, every request fails with APR_ECONNREFUSED (and a detail saying the fake CA is down). */
-void fake_ca_set_down(fake_ca_t *ca, int down);
 
 /* Observation. */
 /* Requests of kind seen so far (FAKE_CA_ANY: all, including refused ones). */

@@ -283,7 +283,7 @@ START_TEST(fca_two_keys)
     int reuse = _i;
 
     fx_init(&f, NAME, 1, apr_time_now());
-    fake_ca_set_authz_reuse(f.ca, reuse);
+    fake_ca_set(f.ca, FAKE_CA_SET_AUTHZ_REUSE, reuse);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), 2);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CHALLENGE), reuse ? 1 : 2);
@@ -332,6 +332,26 @@ START_TEST(fca_wildcard_needs_dns01)
     ck_assert_msg(strstr(f.result->detail, "*." NAME ": the CA offers dns-01;") != NULL, "%s", f.result->detail);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CHALLENGE), 0);
     ck_assert_int_eq(answers_in_place(&f), 0);
+    fx_done(&f);
+}
+END_TEST
+
+/* An IP address: an "ip" identifier, answered by http-01 (no dns-01 for addresses), an IP SAN. */
+START_TEST(fca_ip_identifier)
+{
+    fx_t f;
+    const fake_ca_cert_t *cert;
+    apr_array_header_t *ips = NULL;
+
+    fx_init(&f, NAME ",192.0.2.7", 0, apr_time_now());
+    f.dns01 = 1;
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(f.validated->nelts, 2);
+    ck_assert_str_eq(APR_ARRAY_IDX(f.validated, 1, const char *), "http-01 192.0.2.7");
+    cert = issued(&f, NAME ",192.0.2.7", 0);
+    ck_assert_int_eq(md_cert_get_ip_addresses(&ips, cert->leaf, f.p), APR_SUCCESS);
+    ck_assert_int_eq(ips->nelts, 1);
+    ck_assert_str_eq(APR_ARRAY_IDX(ips, 0, const char *), "192.0.2.7");
     fx_done(&f);
 }
 END_TEST
@@ -393,12 +413,12 @@ START_TEST(fca_down_then_up)
     fx_t f;
 
     fx_init(&f, NAME, 0, apr_time_now());
-    fake_ca_set_down(f.ca, 1);
+    fake_ca_set(f.ca, FAKE_CA_SET_DOWN, 1);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_FAILED);
     ck_assert_int_eq(f.rv, APR_ECONNREFUSED);
     ck_assert_msg(strstr(f.result->detail, "is down") != NULL, "%s", f.result->detail);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 1);
-    fake_ca_set_down(f.ca, 0);
+    fake_ca_set(f.ca, FAKE_CA_SET_DOWN, 0);
     assert_outcome(&f, fx_drive(&f, 1), MD_DRIVE_ACTIVATED);
     ck_assert_int_eq(fake_ca_issued_count(f.ca), 1);
     fx_done(&f);
@@ -411,7 +431,7 @@ START_TEST(fca_bad_nonce_recovery)
     fx_t f;
 
     fx_init(&f, NAME, 0, apr_time_now());
-    fake_ca_reject_nonces(f.ca, 3);
+    fake_ca_set(f.ca, FAKE_CA_SET_REJECT_NONCES, 3);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
     ck_assert_int_ge(fake_ca_bad_nonces(f.ca), 2);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 10 + fake_ca_bad_nonces(f.ca));
@@ -493,7 +513,8 @@ START_TEST(fca_polling)
     fx_t f;
 
     fx_init(&f, NAME, 0, apr_time_now());
-    fake_ca_set_polls(f.ca, 3, 2);
+    fake_ca_set(f.ca, FAKE_CA_SET_AUTHZ_POLLS, 3);
+    fake_ca_set(f.ca, FAKE_CA_SET_ORDER_POLLS, 2);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_AUTHZ), 2 + 3);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ORDER), 1 + 3);
@@ -521,7 +542,7 @@ START_TEST(fca_ari_window)
     md_json_t *cache;
 
     fx_init(&f, NAME, 0, apr_time_now());
-    fake_ca_set_ari(f.ca, 1);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI, 1);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
     /* activation cached "ask later"; forget that, so the next drive asks the CA */
     ck_assert_int_eq(md_store_remove(f.store, MD_DRIVE_ARI_GROUP, NAME, MD_DRIVE_ARI_FILE, 1, f.p), APR_SUCCESS);
@@ -546,9 +567,9 @@ START_TEST(fca_ari_urgent_renews)
     fx_t f;
 
     fx_init(&f, NAME, 0, apr_time_now());
-    fake_ca_set_ari(f.ca, 1);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI, 1);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
-    fake_ca_ari_urgent(f.ca, 1);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_URGENT, 1);
     ck_assert_int_eq(md_store_remove(f.store, MD_DRIVE_ARI_GROUP, NAME, MD_DRIVE_ARI_FILE, 1, f.p), APR_SUCCESS);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ARI), 1);
@@ -630,8 +651,8 @@ START_TEST(fca_sim_clock_validity)
     int i;
 
     fx_init(&f, NAME, 0, sim_start());
-    fake_ca_set_lifetime(f.ca, 6 * DAY);
-    fake_ca_set_ari(f.ca, 1);
+    fake_ca_set(f.ca, FAKE_CA_SET_LIFETIME, 6 * 86400);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI, 1);
     for (i = 0; i < 3; ++i) {
         t = md_clock_now(md_clock_sim_clock(f.sim));
         assert_outcome(&f, fx_drive(&f, i > 0), MD_DRIVE_ACTIVATED);
@@ -644,7 +665,7 @@ START_TEST(fca_sim_clock_validity)
         ck_assert_int_eq(apr_time_sec(end), apr_time_sec(t) - 60 + (6 * 86400 + 60) * 5 / 6);
         md_clock_sim_advance(f.sim, 4 * DAY);
     }
-    fake_ca_ari_urgent(f.ca, 1);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_URGENT, 1);
     fake_ca_ari_window(f.ca, cert, &start, &end);
     ck_assert_int_eq(end, md_clock_now(md_clock_sim_clock(f.sim)) - HOUR);
     ck_assert_int_eq(fake_ca_issued_count(f.ca), 3);
@@ -668,7 +689,7 @@ START_TEST(fca_sim_30_days)
     fx_init(&f, NAME, 0, sim_start());
     clock = md_clock_sim_clock(f.sim);
     f.env.clock = clock;
-    fake_ca_set_lifetime(f.ca, 6 * DAY);
+    fake_ca_set(f.ca, FAKE_CA_SET_LIFETIME, 6 * 86400);
     for (hour = 0; hour < 30 * 24; ++hour) {
         md_drive_outcome_t outcome = fx_drive(&f, 0);
 
@@ -702,6 +723,7 @@ Suite *md_test_fake_ca_suite(void)
     tcase_add_loop_test(tc, fca_two_keys, 0, 2);
     tcase_add_test(tc, fca_wildcard_dns01);
     tcase_add_test(tc, fca_wildcard_needs_dns01);
+    tcase_add_test(tc, fca_ip_identifier);
     tcase_add_test(tc, fca_validation_refused);
     tcase_add_test(tc, fca_new_order_retry_after);
     tcase_add_test(tc, fca_down_then_up);
