@@ -56,7 +56,8 @@
  * The order of checks per request: counted, down, injected failure, nonce, signature, the resource.
  *
  * Thread-safe: one (nested) mutex around each request and each function below. The validate callback runs
- * with that mutex held: it may call fake_ca_* functions, and must not wait for other threads using the CA.
+ * with that mutex held: it may call fake_ca_* functions, and must not wait for other threads using the CA (a
+ * lock it takes must never be held by code that calls into the CA).
  */
 
 #include <apr_pools.h>

@@ -673,10 +673,13 @@ START_TEST(fca_sim_clock_validity)
 }
 END_TEST
 
+/* Needs md_drive to decide on an injected clock: md_drive_env_t gets "const md_clock_t *clock" and md_drive()
+ * takes its "now" from md_clock_now(env->clock) instead of apr_time_now(); include/md_drive.h then defines
+ * MD_DRIVE_ENV_HAS_CLOCK (or this #ifdef and the one in the suite go). Checked with exactly that change.
+ * 30 simulated days of an MD with 6-day certificates, driven once per simulated hour: renewed when a third of
+ * the lifetime is left, i.e. 96h29m after the previous notBefore, seen at the next full hour: every 97 hours,
+ * and never without a valid certificate. */
 #ifdef MD_DRIVE_ENV_HAS_CLOCK
-/* 30 simulated days of an MD with 6-day certificates, driven once per simulated hour with md_drive taking the
- * simulated clock (env.clock): renewed when a third of the lifetime is left, i.e. every 4 days (96h29m after
- * the previous notBefore, seen at the next full hour: every 97 hours), never without a valid certificate. */
 START_TEST(fca_sim_30_days)
 {
     fx_t f;
