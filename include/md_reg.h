@@ -75,6 +75,29 @@ md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_o
 apr_status_t md_reg_load_state(md_reg_state_t **pst, md_reg_t *reg, const char *name,
                                const md_reg_state_opts_t *opts, struct md_result_t *result, apr_pool_t *p);
 
+/* Sync: the configured MDs into the store. Messages: level 0 error, 1 warning, 2 notice, 3 info. */
+typedef void md_reg_sync_log_cb(void *baton, int level, const char *md_name, const char *message);
+
+typedef struct md_reg_sync_opts_t {
+    apr_interval_time_t activation_delay;   /* MDActivationDelay: a staged set waits this long after notBefore */
+    int restart;                            /* a server (re)start: renewals blocked by a hard failure go again */
+    md_reg_sync_log_cb *log;
+    void *log_baton;
+} md_reg_sync_opts_t;
+
+typedef struct md_reg_sync_item_t {
+    const md_t *md;                         /* as configured */
+    void *baton;                            /* the front-end's */
+    int activated;                          /* out: its staged set became the active one */
+} md_reg_sync_item_t;
+
+/* For each item (md_reg_sync_item_t*): activate a complete staged set (when the delay allows), then write
+ * domains/NAME/md.json from the configuration when it differs, keeping the account, the CA in use and the state;
+ * the new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the sync
+ * (result says which). */
+apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts,
+                         struct md_result_t *result, apr_pool_t *p);
+
 /* What a front-end adds to the status model: its own view of the MD. */
 typedef struct md_reg_status_opts_t {
     const char *require_https;   /* "off", "temporary", "permanent"; NULL: left out */

@@ -41,6 +41,10 @@ typedef struct md_store_t md_store_t;
 apr_status_t md_store_fs_open(md_store_t **pstore, const char *path, struct md_result_t *result,
                               apr_pool_t *p);
 const char *md_store_base_dir(const md_store_t *store);
+/* Many writes at once (1000 new MDs at a first start): with defer on, md_store_save does not flush each file (the
+ * rename is still atomic); md_store_sync then flushes the store's file system once (syncfs) and ends the mode. */
+void md_store_defer_sync(md_store_t *store, int defer);
+apr_status_t md_store_sync(md_store_t *store);
 
 /* Values are files: GROUP/NAME/ASPECT (NAME may be NULL for files directly in the group, GROUP may be
  * MD_SG_NONE for files at the top). NAME and ASPECT must not contain '/' or be "." / "..": APR_EINVAL.

@@ -1,4 +1,5 @@
-/* Store setup in post_config: open MDStoreDir, activate staged sets, sync configured MDs, set ownership and modes. */
+/* Store setup in post_config: open MDStoreDir, let the registry activate staged sets and sync the configured MDs,
+ * then set ownership and modes for the children. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE     /* syncfs */
 #endif
@@ -22,156 +23,58 @@
 #include "md_drive.h"
 #include "md_file.h"
 #include "md_json.h"
+#include "md_reg.h"
 #include "md_result.h"
 #include "md_store.h"
 #include "md_httpd.h"
 
 APLOG_USE_MODULE(mdomain);
 
-/* True when staging/NAME holds a certificate for every key type of the MD (a finished renewal). */
-static int staged_complete(md_store_t *store, const md_t *md, apr_pool_t *p)
+static void sync_log(void *baton, int level, const char *md_name, const char *message)
 {
-    int i;
+    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_NOTICE, APLOG_INFO };
 
-    if (!md_store_exists(store, MD_SG_STAGING, md->name, NULL, p)) return 0;
-    for (i = 0; i < md->pks->nelts; ++i) {
-        if (!md_store_exists(store, MD_SG_STAGING, md->name, md_cert_aspect(md, i, p), p)
-            || !md_store_exists(store, MD_SG_STAGING, md->name, md_pkey_aspect(md, i, p), p)) return 0;
-    }
-    return 1;
+    ap_log_error(APLOG_MARK, levels[level < 0 ? 0 : level > 3 ? 3 : level], 0, (server_rec *)baton, "%s: %s",
+                 md_name, message);
 }
 
-/* The latest notBefore of the staged certificates (0 when one cannot be read: activation then reports it). */
-static apr_time_t staged_not_before(md_store_t *store, const md_t *md, apr_pool_t *p)
+/* The registry brings domains/ in line with the configuration; then each MD's state says whether it is usable. */
+static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
 {
-    apr_array_header_t *chain;
-    apr_time_t latest = 0, t;
-    int i;
-
-    for (i = 0; i < md->pks->nelts; ++i) {
-        if (md_store_load((void **)&chain, store, MD_SG_STAGING, md->name, md_cert_aspect(md, i, p), MD_SV_CHAIN,
-                          NULL, p) != APR_SUCCESS || chain->nelts < 1) return 0;
-        t = md_cert_get_not_before(APR_ARRAY_IDX(chain, 0, const md_cert_t *));
-        if (t > latest) latest = t;
-    }
-    return latest;
-}
-
-/* MDActivationDelay: a staged set is activated once it is valid for at least that long (notBefore + delay has
- * passed; a negative delay activates it that long before notBefore). True when it may be activated now. */
-static int activation_due(server_rec *s, md_store_t *store, const md_t *md, apr_interval_time_t delay,
-                          apr_pool_t *p)
-{
-    apr_time_t not_before = staged_not_before(store, md, p);
-    char date[APR_RFC822_DATE_LEN];
-
-    if (!not_before || apr_time_now() >= not_before + delay) return 1;
-    apr_rfc822_date(date, not_before + delay);
-    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "%s: renewed certificates stay staged until %s (MDActivationDelay "
-                 "%ld s after their notBefore)", md->name, date, (long)apr_time_sec(delay));
-    return 0;
-}
-
-/* What a graceful restart does: a complete staged set becomes the active one, the old one is archived. */
-static int activate_staged(server_rec *s, md_store_t *store, const md_t *md, apr_interval_time_t delay,
-                           apr_pool_t *p)
-{
-    md_result_t *result = md_result_make(p);
+    apr_array_header_t *items = apr_array_make(ptemp, mc->mds->nelts, sizeof(md_reg_sync_item_t *));
+    md_reg_state_opts_t state_opts = { NULL, mc->activation_delay, 0 };
+    md_reg_sync_opts_t opts = { mc->activation_delay, 1, sync_log, s };
+    md_result_t *result = md_result_make(ptemp);
+    md_reg_t *reg = md_reg_make(mc->store, NULL, ptemp);
+    md_reg_sync_item_t *item;
+    md_managed_t *m;
     apr_status_t rv;
-
-    if (!staged_complete(store, md, p) || !activation_due(s, store, md, delay, p)) return 0;
-    rv = md_store_activate(store, md->name, NULL, NULL, result, p);
-    if (rv == APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "%s: activated the renewed certificates", md->name);
-    }
-    else {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "%s: staged certificates not activated: %s", md->name,
-                     md_result_text(result, p));
-    }
-    return rv == APR_SUCCESS;
-}
-
-/* A new MD's domains/NAME/md.json (the store's format: indented JSON) through a temporary file and a rename but
- * without fsync: md_httpd_store_setup flushes them all with one syncfs() afterwards. 1000 new MDs would otherwise
- * cost 2000 fsyncs at the first start. Directory 0750 and file 0640 (still root's) are the modes set_ownership
- * gives them, so it only has to change the group. */
-static apr_status_t save_new_md(md_store_t *store, const md_t *md, apr_pool_t *p)
-{
-    const char *dir = apr_pstrcat(p, md_store_base_dir(store), "/", md_store_group_name(MD_SG_DOMAINS), "/",
-                                  md->name, NULL);
-    const char *text = md_json_writep(md_to_json(md, p), MD_JSON_FMT_INDENT, p);
-
-    if (!text || strchr(md->name, '/') || md->name[0] == '.') return APR_EINVAL;
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST) return APR_FROM_OS_ERROR(errno);
-    return md_file_write_atomic_nosync(apr_pstrcat(p, dir, "/md.json", NULL), text, strlen(text), 0640, p);
-}
-
-/* Flush what save_new_md wrote: one syncfs() on the store's file system. */
-static apr_status_t sync_store(md_store_t *store)
-{
-    int fd = open(md_store_base_dir(store), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    apr_status_t rv = APR_SUCCESS;
-
-    if (fd < 0) return APR_FROM_OS_ERROR(errno);
-    if (syncfs(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
-    close(fd);
-    return rv;
-}
-
-/* domains/NAME/md.json from the configuration, keeping what the store knows (account, CA in use, state). */
-static apr_status_t sync_md(server_rec *s, md_store_t *store, const md_t *conf_md, int *unsynced, apr_pool_t *p)
-{
-    md_result_t *result = md_result_make(p);
-    md_t *old = NULL, *md = md_clone(conf_md, p);
-    const char *a, *b;
     int i;
 
-    if (md_load(&old, store, MD_SG_DOMAINS, md->name, result, p) == APR_SUCCESS) {
-        md->ca_account = old->ca_account;
-        md->state = old->state;
-        md->state_descr = old->state_descr;
-        for (i = 0; old->ca_effective && i < md->ca_urls->nelts; ++i) {
-            if (!strcmp(APR_ARRAY_IDX(md->ca_urls, i, const char *), old->ca_effective)) {
-                md->ca_effective = old->ca_effective;
-            }
-        }
-        a = md_json_writep(md_to_json(old, p), MD_JSON_FMT_COMPACT, p);
-        b = md_json_writep(md_to_json(md, p), MD_JSON_FMT_COMPACT, p);
-        if (a && b && !strcmp(a, b)) return APR_SUCCESS;
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
+        if (m->cert_files->nelts) continue;   /* static certificates: nothing to manage */
+        item = apr_pcalloc(ptemp, sizeof(*item));
+        item->md = m->md;
+        item->baton = m;
+        APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = item;
     }
-    else if (!md_store_exists(store, MD_SG_DOMAINS, md->name, "md.json", p)
-             && save_new_md(store, md, p) == APR_SUCCESS) {
-        *unsynced = 1;
-        return APR_SUCCESS;
+    rv = md_reg_sync(reg, items, &opts, result, ptemp);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "MDStoreDir %s: %s", mc->store_dir, md_result_text(result, ptemp));
+        return rv;
     }
-    if (md_save(md, store, MD_SG_DOMAINS, 0, result, p) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, result->status, s, "%s: cannot save its md.json: %s", md->name,
-                     md_result_text(result, p));
-        return result->status;
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
+        if (m->cert_files->nelts) continue;
+        m->activated = 0;
+        m->usable = md_reg_state(reg, m->md, &state_opts, ptemp)->complete;
+    }
+    for (i = 0; i < items->nelts; ++i) {
+        item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
+        if (item->activated) ((md_managed_t *)item->baton)->activated = 1;
     }
     return APR_SUCCESS;
-}
-
-/* True when domains/NAME has a certificate per key type, valid now and covering every name of the MD. A negative
- * MDActivationDelay also takes a certificate whose notBefore is at most that far ahead (activated early). */
-static int md_usable(md_store_t *store, const md_t *md, apr_interval_time_t delay, apr_pool_t *p)
-{
-    apr_array_header_t *chain;
-    const md_cert_t *cert;
-    int i, j;
-
-    for (i = 0; i < md->pks->nelts; ++i) {
-        if (!md_store_exists(store, MD_SG_DOMAINS, md->name, md_pkey_aspect(md, i, p), p)) return 0;
-        if (md_store_load((void **)&chain, store, MD_SG_DOMAINS, md->name, md_cert_aspect(md, i, p),
-                          MD_SV_CHAIN, NULL, p) != APR_SUCCESS || chain->nelts < 1) return 0;
-        cert = APR_ARRAY_IDX(chain, 0, const md_cert_t *);
-        if (!md_cert_is_valid_at(cert, apr_time_now())
-            && !(delay < 0 && md_cert_is_valid_at(cert, apr_time_now() - delay))) return 0;
-        for (j = 0; j < md->domains->nelts; ++j) {
-            if (!md_cert_covers(cert, APR_ARRAY_IDX(md->domains, j, const char *), p)) return 0;
-        }
-    }
-    return 1;
 }
 
 /* Ownership for the children (run as root only): challenges/, staging/ and accounts/ belong to the child
@@ -227,9 +130,7 @@ static apr_status_t set_ownership(md_store_t *store, apr_pool_t *p)
 apr_status_t md_httpd_store_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
 {
     md_result_t *result = md_result_make(ptemp);
-    md_managed_t *m;
     apr_status_t rv;
-    int i, unsynced = 0;
 
     rv = md_store_fs_open(&mc->store, mc->store_dir, result, s->process->pconf);   /* lives as long as pconf */
     if (rv != APR_SUCCESS) {
@@ -237,19 +138,8 @@ apr_status_t md_httpd_store_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *
                      md_result_text(result, ptemp));
         return rv;
     }
-    for (i = 0; i < mc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
-        if (m->cert_files->nelts) continue;   /* static certificates: nothing to manage */
-        m->activated = activate_staged(s, mc->store, m->md, mc->activation_delay, ptemp);
-        rv = sync_md(s, mc->store, m->md, &unsynced, ptemp);
-        if (rv != APR_SUCCESS) return rv;
-        m->usable = md_usable(mc->store, m->md, mc->activation_delay, ptemp);
-    }
-    if (unsynced && (rv = sync_store(mc->store)) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "MDStoreDir %s: cannot flush the new md.json files",
-                     mc->store_dir);
-        return rv;
-    }
+    rv = sync_all(s, mc, ptemp);
+    if (rv != APR_SUCCESS) return rv;
     rv = set_ownership(mc->store, ptemp);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "MDStoreDir %s: cannot set ownership for the child "

@@ -1,4 +1,7 @@
 /* The file store: opening (layout, md_store.json and its key), group paths and modes, locking, file info. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE     /* syncfs */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -37,6 +40,26 @@ const char *md_store_group_name(md_store_group_t group)
 const char *md_store_base_dir(const md_store_t *store)
 {
     return store->base;
+}
+
+void md_store_defer_sync(md_store_t *store, int defer)
+{
+    store->defer_sync = defer;
+}
+
+apr_status_t md_store_sync(md_store_t *store)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int fd;
+
+    store->defer_sync = 0;
+    if (!store->unsynced) return APR_SUCCESS;
+    fd = open(store->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return APR_FROM_OS_ERROR(errno);
+    if (syncfs(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    else store->unsynced = 0;
+    close(fd);
+    return rv;
 }
 
 apr_fileperms_t md_store_fs__dir_perms(md_store_group_t group)

@@ -24,6 +24,8 @@ struct md_store_t {
     const unsigned char *key;     /* the store key: passphrase of encrypted private keys */
     apr_size_t key_len;
     int no_exchange;              /* activation swaps with two renames (test switch / old kernels) */
+    int defer_sync;               /* writes are not flushed one by one: md_store_sync flushes them all */
+    int unsynced;                 /* something was written without a flush */
 };
 
 /* APR_EINVAL unless s is a usable file name: non-empty, no '/', not "." or "..". */

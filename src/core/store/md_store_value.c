@@ -190,9 +190,14 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
         goto leave;
     }
     perms = (vtype == MD_SV_PKEY) ? MD_FPERMS_SECRET : md_store_fs__file_perms(group);
-    /* challenge responses are worthless after a crash: not flushed */
-    rv = (group == MD_SG_CHALLENGES) ? md_file_write_atomic_nosync(fpath, data, len, perms, p)
-                                     : md_file_write_atomic(fpath, data, len, perms, p);
+    /* challenge responses are worthless after a crash: not flushed; with deferred flushes md_store_sync does it */
+    if (group == MD_SG_CHALLENGES || store->defer_sync) {
+        rv = md_file_write_atomic_nosync(fpath, data, len, perms, p);
+        if (store->defer_sync) store->unsynced = 1;
+    }
+    else {
+        rv = md_file_write_atomic(fpath, data, len, perms, p);
+    }
     if (rv != APR_SUCCESS) md_result_printf(result, rv, "%s: cannot write the file", fpath);
 leave:
     return rv;
