@@ -17,18 +17,25 @@ typedef enum { MD_PKEY_RSA, MD_PKEY_EC } md_pkey_type_t;
 typedef struct md_pkey_spec_t {
     md_pkey_type_t type;
     unsigned int bits;     /* RSA modulus size */
-    const char *curve;     /* EC: the curve name as configured ("secp256r1", "P-384", ...) */
+    const char *curve;     /* EC: the curve as recorded in md.json ("secp256r1", "P-384", ...) */
 } md_pkey_spec_t;
 
 /* Parse a key spec from one or two words as mod_md's MDPrivateKeys takes them: "RSA" (2048), "RSA 3072",
- * "rsa4096", "secp256r1", "prime256v1", "P-256", "p256", "secp384r1", "P-384", "p384".
- * bits_or_null is the optional second word ("3072") for RSA. Errors say what is allowed in *perr. */
+ * "rsa4096", "secp256r1", "prime256v1", "P-256", "p256", "secp384r1", "P-384", "p384" (any case).
+ * bits_or_null is the optional second word ("3072") for RSA. Errors say what is allowed in *perr.
+ * A curve is recorded as written when mod_md accepts that spelling ("secp256r1", "prime256v1", "P-256",
+ * "secp384r1", "P-384"), so that the file names are mod_md's; any other spelling ("p256", "p-384",
+ * "SECP256R1") as "secp256r1"/"secp384r1", which mod_md understands. */
 apr_status_t md_pkey_spec_parse(md_pkey_spec_t **pspec, const char *word, const char *bits_or_null,
                                 const char **perr, apr_pool_t *p);
 /* The OpenSSL NID of an EC spec's curve, or NID_undef. */
 int md_pkey_spec_curve_nid(const md_pkey_spec_t *spec);
-/* The name mod_md's store uses in file names: "rsa" for RSA, the lowercased curve name for EC. */
+/* The name mod_md's store uses in file names: "rsa" for RSA, the lowercased curve name for EC ("p-256" for
+ * P-256). Only for names in the store; people are shown md_pkey_spec_label. */
 const char *md_pkey_spec_name(const md_pkey_spec_t *spec, apr_pool_t *p);
+/* The one label of a key type in everything people read (md-status, metrics, server-status, certificate-status,
+ * the CLI's list/show, logs): "rsa" for RSA, "secp256r1" or "secp384r1" for EC, whatever the spelling. */
+const char *md_pkey_spec_label(const md_pkey_spec_t *spec);
 /* As in mod_md's md.json: {"type":"RSA","bits":2048} or {"type":"EC","curve":"secp256r1"}. */
 struct md_json_t *md_pkey_spec_to_json(const md_pkey_spec_t *spec, apr_pool_t *p);
 apr_status_t md_pkey_spec_from_json(md_pkey_spec_t **pspec, const struct md_json_t *json, apr_pool_t *p);

@@ -16,7 +16,7 @@ def test_one_name(cli, pebble, workdir):
     cli.add("one.example.org", "--key", "p256")
     doc = cli.drive()
     assert doc["results"][0]["outcome"] == "activated"
-    check_md(cli, pebble, workdir, "one.example.org", ["one.example.org"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+    check_md(cli, pebble, workdir, "one.example.org", ["one.example.org"], [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])
     shown = cli.ok("show", "one.example.org")
     assert shown["state"] == 2 and shown["state-descr"] == "complete"
     assert shown["renewal"]["warn"] is False
@@ -36,9 +36,9 @@ def test_ten_names_one_md(cli, pebble, workdir):
 
 
 @pytest.mark.parametrize("keys, files", [
-    (["p256"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")]),
+    (["p256"], [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")]),
     (["rsa2048"], [("privkey.pem", "pubcert.pem", "rsa")]),
-    (["rsa2048", "p384"], [("privkey.pem", "pubcert.pem", "rsa"), ("privkey.p384.pem", "pubcert.p384.pem", "ec")]),
+    (["rsa2048", "p384"], [("privkey.pem", "pubcert.pem", "rsa"), ("privkey.secp384r1.pem", "pubcert.secp384r1.pem", "ec")]),
 ])
 def test_key_types(cli, pebble, workdir, keys, files):
     args = ["keys.example.org"]
@@ -53,17 +53,17 @@ def test_force_renews_and_archives(cli, pebble, workdir):
     cli.add("force.example.org", "--key", "p256")
     cli.drive()
     first = check_md(cli, pebble, workdir, "force.example.org", ["force.example.org"],
-                     [("privkey.p256.pem", "pubcert.p256.pem", "ec")])[0]
+                     [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])[0]
     doc = cli.drive("--force")
     assert doc["results"][0]["outcome"] == "activated"
     second = check_md(cli, pebble, workdir, "force.example.org", ["force.example.org"],
-                      [("privkey.p256.pem", "pubcert.p256.pem", "ec")])[0]
+                      [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])[0]
     assert serial_hex(first) != serial_hex(second)
     # the old set is in the archive (as the highest numbered one)
     archive = os.path.join(cli.store, "archive")
     latest = max((d for d in os.listdir(archive) if d.startswith("force.example.org.")),
                  key=lambda d: int(d.rsplit(".", 1)[1]))
-    old = load_chain(os.path.join(archive, latest, "pubcert.p256.pem"))[0]
+    old = load_chain(os.path.join(archive, latest, "pubcert.secp256r1.pem"))[0]
     assert serial_hex(old) == serial_hex(first)
     assert stray_files(cli.store) == []
 
@@ -72,7 +72,7 @@ def test_tls_alpn_01_only(cli, pebble, workdir):
     cli.add("alpn.example.org", "--key", "p256", "--challenge", "tls-alpn-01")
     doc = cli.ok("drive", "--tls-port", pebble.tls_port)
     assert doc["results"][0]["outcome"] == "activated"
-    check_md(cli, pebble, workdir, "alpn.example.org", ["alpn.example.org"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+    check_md(cli, pebble, workdir, "alpn.example.org", ["alpn.example.org"], [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])
 
 
 def test_failure_is_explained_and_backs_off(cli, pebble):
@@ -98,7 +98,7 @@ def test_revoke(cli, pebble, workdir):
     cli.add("revoke.example.org", "--key", "p256")
     cli.drive()
     cert = check_md(cli, pebble, workdir, "revoke.example.org", ["revoke.example.org"],
-                    [("privkey.p256.pem", "pubcert.p256.pem", "ec")])[0]
+                    [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])[0]
     assert pebble.cert_status(serial_hex(cert))["Status"] == "Valid"
     doc = cli.ok("revoke", "revoke.example.org", "--reason", "superseded")
     assert doc["revoked"]
@@ -127,7 +127,7 @@ def test_revoke_with_the_certificate_key(cli, pebble, workdir):
     cli.add("revoke2.example.org", "--key", "p256")
     cli.drive()
     cert = check_md(cli, pebble, workdir, "revoke2.example.org", ["revoke2.example.org"],
-                    [("privkey.p256.pem", "pubcert.p256.pem", "ec")])[0]
+                    [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])[0]
     cli.ok("revoke", "revoke2.example.org", "--cert-key", "--reason", "keyCompromise")
     status = pebble.cert_status(serial_hex(cert))
     assert status["Status"] == "Revoked" and status["Reason"] == 1
