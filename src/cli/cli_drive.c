@@ -111,11 +111,13 @@ static char *drive_one(drive_run_t *run, const char *name, int *pfailed, apr_poo
     env.log_baton = cli;
     env.shared = run->drive_shared;
     env.http_opts.proxy_url = cli->proxy;
+    env.hints = &cli_hints;
     rv = md_load(&md, cli->store, MD_SG_DOMAINS, name, result, p);
     if (rv == APR_SUCCESS) rv = responders_make(&env.responders, run, md, p);
     if (rv == APR_SUCCESS) rv = md_drive(&outcome, &next, &env, name, &flags, result, p);
     if (rv == APR_SUCCESS && outcome == MD_DRIVE_ACTIVATED) rv = cli_install(cli, name, result, p);
     if (rv != APR_SUCCESS) {
+        md_result_hint_apply(result, &cli_hints);
         fprintf(stderr, "mdomain: %s: %s\n", name, md_result_text(result, p));
     }
     else {

@@ -66,6 +66,17 @@ static apr_interval_time_t jittered(apr_interval_time_t interval)
     return interval / 2 + (apr_interval_time_t)((double)interval * r / 1000.0);
 }
 
+/* The operator's remedies in this module's terms: its directives. */
+static const md_hints_t httpd_hints = { {
+    [MD_HINT_TERMS] = "read them and configure 'MDCertificateAgreement accepted'",
+    [MD_HINT_EAB] = "configure them with 'MDExternalAccountBinding KID HMAC'",
+    [MD_HINT_RESPONDER] = "http-01 needs the public port 80 mapped to httpd (MDPortMap http:PORT), tls-alpn-01 "
+                          "port 443 (MDPortMap https:PORT) and 'Protocols acme-tls/1' in the MD's virtual host, "
+                          "dns-01 a program in MDChallengeDns01; MDCAChallenges names the types to use",
+    [MD_HINT_CA_FILE] = "if the CA's certificate comes from a private root, trust that root with "
+                        "MDCACertificateFile",
+} };
+
 static void drive_log(void *baton, const char *md_name, const char *message)
 {
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, (server_rec *)baton, "%s: %s", md_name, message);
@@ -106,7 +117,8 @@ static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, apr_status_t rv, md_dri
     const char *name = dm->m->md->name;
 
     if (rv != APR_SUCCESS || outcome == MD_DRIVE_FAILED) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, ctx->s, "%s: renewal failed: %s", name, md_result_text(result, p));
+        ap_log_error(APLOG_MARK, APLOG_ERR, md_result_log_status(rv), ctx->s, "%s: renewal failed: %s", name,
+                     md_result_text(result, p));
         dm->next = next > now ? next : now + ctx->mc->retry_delay;
         return;
     }
@@ -155,6 +167,7 @@ static void drive_one(drive_ctx_t *ctx, drive_md_t *dm, md_drive_shared_t *share
     env.shared = shared;
     env.event = md_httpd_event_drive_cb;
     env.event_baton = &ctx->ev;
+    env.hints = &httpd_hints;
     outcome = MD_DRIVE_FAILED;
     rv = responders_make(&env.responders, ctx, dm->m->md, p);
     if (rv == APR_SUCCESS) rv = md_drive(&outcome, &next, &env, dm->m->md->name, &flags, result, p);

@@ -67,7 +67,8 @@ apr_status_t md_httpd_event_run(const md_httpd_events_t *ev, int notify, const c
     what = apr_pstrcat(p, directive, reason ? " " : "", reason ? reason : "", " ", md_name, NULL);
     rv = md_exec_run(&code, &output, argv, ev_env(ev->mc, md_name, p), EV_TIMEOUT, result, p);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, ev->s, "%s: %s", what, md_result_text(result, p));
+        ap_log_error(APLOG_MARK, APLOG_ERR, md_result_log_status(rv), ev->s, "%s: %s", what,
+                     md_result_text(result, p));
         md_result_printf(result, rv, "%s: %s", directive, md_result_text(result, p));
         return rv;
     }

@@ -85,7 +85,8 @@ static int activate_staged(server_rec *s, md_store_t *store, const md_t *md, apr
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "%s: activated the renewed certificates", md->name);
     }
     else {
-        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "%s: staged certificates not activated: %s", md->name,
+        ap_log_error(APLOG_MARK, APLOG_ERR, md_result_log_status(rv), s, "%s: staged certificates not "
+                     "activated: %s", md->name,
                      md_result_text(result, p));
     }
     return rv == APR_SUCCESS;
@@ -145,7 +146,8 @@ static apr_status_t sync_md(server_rec *s, md_store_t *store, const md_t *conf_m
         return APR_SUCCESS;
     }
     if (md_save(md, store, MD_SG_DOMAINS, 0, result, p) != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, result->status, s, "%s: cannot save its md.json: %s", md->name,
+        ap_log_error(APLOG_MARK, APLOG_ERR, md_result_log_status(result->status), s, "%s: cannot save its "
+                     "md.json: %s", md->name,
                      md_result_text(result, p));
         return result->status;
     }
@@ -233,7 +235,7 @@ apr_status_t md_httpd_store_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *
 
     rv = md_store_fs_open(&mc->store, mc->store_dir, result, s->process->pconf);   /* lives as long as pconf */
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "MDStoreDir %s: %s", mc->store_dir,
+        ap_log_error(APLOG_MARK, APLOG_EMERG, md_result_log_status(rv), s, "MDStoreDir %s: %s", mc->store_dir,
                      md_result_text(result, ptemp));
         return rv;
     }

@@ -33,6 +33,15 @@ static apr_array_header_t *challenge_prefs(md_drive_ctx_t *ctx)
     return prefs;
 }
 
+/* The challenge types the MD may use, for messages: "http-01, dns-01" or "any". */
+static const char *challenges_str(md_drive_ctx_t *ctx)
+{
+    const apr_array_header_t *types = ctx->md->ca_challenges;
+
+    if (!types || types->nelts == 0) return "any";
+    return apr_array_pstrcat(ctx->p, types, ',');
+}
+
 /* "challenge-setup:TYPE:DOMAIN" once the answer is in place and before the CA is told: an error ends the
  * attempt (the answer is torn down with the others). */
 static apr_status_t setup_event(md_drive_ctx_t *ctx, const pending_t *pd)
@@ -129,8 +138,9 @@ apr_status_t md_drive__authorize(md_drive_ctx_t *ctx, const apr_array_header_t *
 
     md_result_activity_set(ctx->result, "authorizing");
     if (prefs->nelts == 0) {
-        md_result_printf(ctx->result, APR_ENOTIMPL, "no way to answer the challenges configured for %s: "
-                         "give a responder (--http-port, --webroot, --tls-port or --dns-cmd)", ctx->md->name);
+        md_result_printf(ctx->result, APR_ENOTIMPL, "no way to answer the challenges for %s: none of the "
+                         "challenge types to use (%s) can be answered here", ctx->md->name, challenges_str(ctx));
+        md_result_hint_set(ctx->result, MD_HINT_RESPONDER);
         return APR_ENOTIMPL;
     }
     for (i = 0; i < authz_urls->nelts && rv == APR_SUCCESS; ++i) {
