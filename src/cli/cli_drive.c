@@ -119,6 +119,8 @@ static char *drive_one(drive_run_t *run, const char *name, int *pfailed, apr_poo
     if (rv != APR_SUCCESS) {
         md_result_hint_apply(result, &cli_hints);
         fprintf(stderr, "mdomain: %s: %s\n", name, md_result_text(result, p));
+        cli_say(cli, "%s: failed: %s%s%s", name, md_result_text(result, p), next ? ", next attempt " : "",
+                next ? md_time_print_rfc3339(next, p) : "");
     }
     else {
         cli_say(cli, "%s: %s%s%s", name, md_drive_outcome_str(outcome), next ? ", next " : "",

@@ -1,5 +1,6 @@
 """mdomain against pebble: obtaining, renewing and checking certificates end to end."""
 import os
+import subprocess
 
 import pytest
 
@@ -81,7 +82,10 @@ def test_failure_is_explained_and_backs_off(cli, pebble):
     rc, doc, out, err = cli.run("drive")
     assert rc == 1
     assert doc["results"][0]["outcome"] == "failed"
-    assert "--http-port" in doc["results"][0]["detail"]
+    detail = doc["results"][0]["detail"]
+    # the remedy in the command's words, never the module's directives
+    assert "--http-port PORT" in detail and "--webroot DIR" in detail and "--dns-cmd PROGRAM" in detail
+    assert "MDPortMap" not in detail and "MDCAChallenges" not in detail
     shown = cli.ok("show", "fail.example.org")
     assert shown["renewal"]["errors"] == 1
     assert "next-run" in shown["renewal"]
@@ -142,3 +146,44 @@ def test_mandatory_profile_not_offered(cli, pebble):
     # not mandatory: the CA's default is used
     cli.add("profile.example.org", "--key", "p256", "--profile", "shortlived")
     assert cli.drive()["results"][0]["outcome"] == "activated"
+
+
+def test_terms_not_agreed_names_the_option(cli, pebble):
+    # added without -t: the CA's terms are not agreed to; the error says how, in the command's words
+    cli.ok("-a", pebble.directory_url, "--ca-file", pebble.ca_file, "add", "terms.example.org", "--key", "p256")
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1
+    detail = doc["results"][0]["detail"]
+    assert "requires agreement to its terms of service" in detail
+    assert "-t accepted" in detail and "MDCertificateAgreement" not in detail and "--agree-tos" not in detail
+    assert "-t accepted" in err
+
+
+def test_ca_not_trusted_names_ca_file(cli, pebble):
+    # added without --ca-file: pebble's listener certificate does not verify against the system's roots
+    cli.ok("-a", pebble.directory_url, "-t", "accepted", "add", "trust.example.org", "--key", "p256")
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1
+    detail = doc["results"][0]["detail"]
+    assert "SSL certificate problem" in detail
+    assert "--ca-file PEM" in detail and "MDCACertificateFile" not in detail
+    assert "Internal error" not in detail and "Internal error" not in err
+
+
+def test_failed_drive_lists_every_md_on_stdout(cli, pebble):
+    """Without --json, drive prints one line per MD on stdout, the failed one too; the error also on stderr."""
+    cli.add("good.example.org", "--key", "p256")
+    cli.add("nodns.example.org", "--key", "p256", "--challenge", "dns-01")     # dns-01 without --dns-cmd
+    res = subprocess.run([cli.binary, "-d", cli.store, "drive", "--http-port", str(pebble.http_port)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=180)
+    assert res.returncode == 1
+    lines = sorted(res.stdout.splitlines())
+    assert len(lines) == 2, res.stdout
+    assert lines[0] == "good.example.org: activated"
+    assert lines[1].startswith("nodns.example.org: failed: no way to answer the challenges for nodns.example.org")
+    assert "--dns-cmd PROGRAM" in lines[1] and ", next attempt " in lines[1]
+    assert "mdomain: nodns.example.org: no way to answer" in res.stderr
+    # --quiet: only the error
+    res = subprocess.run([cli.binary, "-d", cli.store, "-q", "drive", "--force", "nodns.example.org"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=180)
+    assert res.returncode == 1 and res.stdout == "" and "nodns.example.org" in res.stderr
