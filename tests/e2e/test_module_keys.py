@@ -137,3 +137,33 @@ def test_cli_p256_store_taken_over_by_mod_md(httpd, pebble_factory, md_build, wo
     assert served.cert.serial_number == x509.load_pem_x509_certificate(cli_cert.encode()).serial_number
     time.sleep(3)
     assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0
+
+
+def test_older_p256_store_kept(httpd, pebble_factory, md_build, mod_path, workdir):
+    """`MDPrivateKeys p256` (a spelling only mdomain takes) in a store that has it as written (privkey.p256.pem,
+    as the module and older CLIs recorded it): the module keeps the spelling, serves the certificate in place and
+    orders nothing; only the CLI records `p256` as secp256r1."""
+    pebble = pebble_factory(http_port=httpd.port)
+    store = os.path.join(workdir, "md")
+    cli = MdCli(os.path.join(md_build, "mdomain"), store, pebble)
+    cli.add(NAME, "--key", "p256")
+    cli.ok("drive", "--http-port", httpd.port)
+    domain = os.path.join(store, "domains", NAME)
+    for kind in ("privkey", "pubcert"):
+        os.rename(os.path.join(domain, kind + ".secp256r1.pem"), os.path.join(domain, kind + ".p256.pem"))
+    record = md_json(store, "domains")
+    record["privkey"]["curve"] = "p256"
+    with open(os.path.join(domain, "md.json"), "w") as f:
+        json.dump(record, f)
+    with open(os.path.join(domain, "pubcert.p256.pem")) as f:
+        serial = x509.load_pem_x509_certificate(f.read().encode()).serial_number
+
+    https_port = configure(httpd, pebble, store, "p256", ("mdomain", mod_path))
+    mark = pebble.mark()
+    httpd.start()
+    assert tls.request(https_port, NAME, path="/", ca_pem=pebble.root_pem()).cert.serial_number == serial
+    assert md_json(store, "domains")["privkey"] == {"type": "EC", "curve": "p256"}
+    md = net.get_json(httpd.url("/md-status/" + NAME))
+    assert md["state"] == 2 and sorted(k for k in md["cert"] if k != "valid") == ["secp256r1"]
+    time.sleep(3)
+    assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0

@@ -52,31 +52,32 @@ static int same_key(const md_pkey_t *a, const md_pkey_t *b)
 
 START_TEST(spec_parse_accepted)
 {
-    /* curve: as recorded in md.json (the word where mod_md takes it so); fname: in file names; label: shown */
+    /* fname: in file names (the curve as written, lowercased, as mod_md); label: shown to people; mod_md: the
+     * curve after md_pkey_spec_for_mod_md (what the CLI records) */
     static const struct {
         const char *word, *bits;
         md_pkey_type_t type;
         unsigned int nbits;
         int nid;
-        const char *curve, *fname, *label;
+        const char *fname, *label, *mod_md;
     } cases[] = {
-        { "RSA", NULL, MD_PKEY_RSA, 2048, NID_undef, NULL, "rsa", "rsa" },
-        { "rsa", NULL, MD_PKEY_RSA, 2048, NID_undef, NULL, "rsa", "rsa" },
-        { "RSA", "3072", MD_PKEY_RSA, 3072, NID_undef, NULL, "rsa", "rsa" },
-        { "RSA", "2048", MD_PKEY_RSA, 2048, NID_undef, NULL, "rsa", "rsa" },
-        { "RSA", "8192", MD_PKEY_RSA, 8192, NID_undef, NULL, "rsa", "rsa" },
-        { "rsa4096", NULL, MD_PKEY_RSA, 4096, NID_undef, NULL, "rsa", "rsa" },
-        { "RSA3072", NULL, MD_PKEY_RSA, 3072, NID_undef, NULL, "rsa", "rsa" },
+        { "RSA", NULL, MD_PKEY_RSA, 2048, NID_undef, "rsa", "rsa", NULL },
+        { "rsa", NULL, MD_PKEY_RSA, 2048, NID_undef, "rsa", "rsa", NULL },
+        { "RSA", "3072", MD_PKEY_RSA, 3072, NID_undef, "rsa", "rsa", NULL },
+        { "RSA", "2048", MD_PKEY_RSA, 2048, NID_undef, "rsa", "rsa", NULL },
+        { "RSA", "8192", MD_PKEY_RSA, 8192, NID_undef, "rsa", "rsa", NULL },
+        { "rsa4096", NULL, MD_PKEY_RSA, 4096, NID_undef, "rsa", "rsa", NULL },
+        { "RSA3072", NULL, MD_PKEY_RSA, 3072, NID_undef, "rsa", "rsa", NULL },
         { "secp256r1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "secp256r1", "secp256r1", "secp256r1" },
-        { "prime256v1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "prime256v1", "prime256v1", "secp256r1" },
-        { "P-256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "P-256", "p-256", "secp256r1" },
-        { "p256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "secp256r1", "secp256r1", "secp256r1" },
-        { "p-256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "secp256r1", "secp256r1", "secp256r1" },
+        { "prime256v1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "prime256v1", "secp256r1", "prime256v1" },
+        { "P-256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "p-256", "secp256r1", "P-256" },
+        { "p256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "p256", "secp256r1", "secp256r1" },
+        { "p-256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "p-256", "secp256r1", "secp256r1" },
         { "SECP256R1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "secp256r1", "secp256r1", "secp256r1" },
-        { "PRIME256V1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "secp256r1", "secp256r1", "secp256r1" },
+        { "PRIME256V1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "prime256v1", "secp256r1", "secp256r1" },
         { "secp384r1", NULL, MD_PKEY_EC, 0, NID_secp384r1, "secp384r1", "secp384r1", "secp384r1" },
-        { "P-384", NULL, MD_PKEY_EC, 0, NID_secp384r1, "P-384", "p-384", "secp384r1" },
-        { "p384", NULL, MD_PKEY_EC, 0, NID_secp384r1, "secp384r1", "secp384r1", "secp384r1" },
+        { "P-384", NULL, MD_PKEY_EC, 0, NID_secp384r1, "p-384", "secp384r1", "P-384" },
+        { "p384", NULL, MD_PKEY_EC, 0, NID_secp384r1, "p384", "secp384r1", "secp384r1" },
         { "SECP384R1", NULL, MD_PKEY_EC, 0, NID_secp384r1, "secp384r1", "secp384r1", "secp384r1" },
     };
     apr_pool_t *p = md_test_pool();
@@ -93,10 +94,15 @@ START_TEST(spec_parse_accepted)
         ck_assert_int_eq(spec->type, cases[i].type);
         ck_assert_int_eq(md_pkey_spec_curve_nid(spec), cases[i].nid);
         if (cases[i].type == MD_PKEY_RSA) ck_assert_uint_eq(spec->bits, cases[i].nbits);
-        else ck_assert_str_eq(spec->curve, cases[i].curve);
+        else ck_assert_str_eq(spec->curve, cases[i].word);
         ck_assert_str_eq(md_pkey_spec_name(spec, p), cases[i].fname);
         ck_assert_str_eq(md_pkey_spec_label(spec), cases[i].label);
+        md_pkey_spec_for_mod_md(spec);
+        if (cases[i].type == MD_PKEY_RSA) ck_assert_ptr_null(spec->curve);
+        else ck_assert_str_eq(spec->curve, cases[i].mod_md);
+        ck_assert_str_eq(md_pkey_spec_label(spec), cases[i].label);
     }
+    md_pkey_spec_for_mod_md(NULL);
     md_test_pool_done(p);
 }
 END_TEST

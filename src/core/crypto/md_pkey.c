@@ -61,17 +61,6 @@ static const char *curve_nid_to_name(int nid)
     }
 }
 
-/* The spelling to record for a curve as written: the word itself when mod_md takes it exactly so (its file
- * names are that word, lowercased), else our name (mod_md would not start with "p256" in md.json). */
-static const char *curve_recorded(const char *word, apr_pool_t *p)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(curve_aliases) / sizeof(curve_aliases[0]); ++i) {
-        if (curve_aliases[i].mod_md && !strcmp(word, curve_aliases[i].name)) return apr_pstrdup(p, word);
-    }
-    return curve_nid_to_name(curve_name_to_nid(word));
-}
 
 static apr_status_t parse_rsa_bits(unsigned int *pbits, const char *s, const char **perr, apr_pool_t *p)
 {
@@ -131,7 +120,7 @@ apr_status_t md_pkey_spec_parse(md_pkey_spec_t **pspec, const char *word, const 
             return APR_EINVAL;
         }
         spec->type = MD_PKEY_EC;
-        spec->curve = curve_recorded(word, p);
+        spec->curve = apr_pstrdup(p, word);
     }
     else {
         if (perr) *perr = apr_psprintf(p, "unknown private key type '%s': %s", word, MD_PKEY_ALLOWED);
@@ -158,6 +147,19 @@ const char *md_pkey_spec_name(const md_pkey_spec_t *spec, apr_pool_t *p)
         if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
     }
     return name;
+}
+
+void md_pkey_spec_for_mod_md(md_pkey_spec_t *spec)
+{
+    const char *name;
+    size_t i;
+
+    if (!spec || spec->type != MD_PKEY_EC || !spec->curve) return;
+    for (i = 0; i < sizeof(curve_aliases) / sizeof(curve_aliases[0]); ++i) {
+        if (curve_aliases[i].mod_md && !strcmp(spec->curve, curve_aliases[i].name)) return;
+    }
+    name = curve_nid_to_name(md_pkey_spec_curve_nid(spec));
+    if (name) spec->curve = name;
 }
 
 const char *md_pkey_spec_label(const md_pkey_spec_t *spec)
