@@ -11,6 +11,7 @@
 #include "md_http.h"
 #include "md_json.h"
 #include "md_responder.h"
+#include "md_result.h"
 #include "md_store.h"
 
 struct md_result_t;
@@ -40,8 +41,9 @@ typedef struct md_drive_env_t {
     md_drive_event_cb *event;           /* NULL: no events */
     void *event_baton;
     const md_clock_t *clock;            /* every time the drive decides on; NULL: the real clock */
-    const char *no_responder_hint;      /* how to configure a responder, in the front-end's words, for the
-                                         * error when a challenge cannot be answered */
+    const md_hints_t *hints;            /* the front-end's words for what the operator can do about a failure
+                                         * (its directives or options), worded into the result's detail and the
+                                         * job; NULL: none */
 } md_drive_env_t;
 
 /* What parallel drives share: one ACME client per CA (and EAB key id) with its directory, nonce pool and
@@ -71,7 +73,8 @@ typedef struct md_drive_flags_t {
 } md_drive_flags_t;
 
 /* Drive the MD stored in domains/NAME. Resumes a job found in staging/NAME. On failure the job records the
- * error count and the next retry time (back-off with jitter, CA failover), and result says why.
+ * error count and the next retry time (back-off with jitter, CA failover), and result says why (with the
+ * operator's remedy in env->hints' words).
  * *pnext: when to look again (renewal due time, or the retry time). */
 apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,
                       const char *name, const md_drive_flags_t *flags, struct md_result_t *result,

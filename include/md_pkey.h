@@ -17,18 +17,28 @@ typedef enum { MD_PKEY_RSA, MD_PKEY_EC } md_pkey_type_t;
 typedef struct md_pkey_spec_t {
     md_pkey_type_t type;
     unsigned int bits;     /* RSA modulus size */
-    const char *curve;     /* EC: the curve name as configured ("secp256r1", "P-384", ...) */
+    const char *curve;     /* EC: the curve as configured and recorded in md.json ("secp256r1", "P-384", ...) */
 } md_pkey_spec_t;
 
 /* Parse a key spec from one or two words as mod_md's MDPrivateKeys takes them: "RSA" (2048), "RSA 3072",
- * "rsa4096", "secp256r1", "prime256v1", "P-256", "p256", "secp384r1", "P-384", "p384".
- * bits_or_null is the optional second word ("3072") for RSA. Errors say what is allowed in *perr. */
+ * "rsa4096", "secp256r1", "prime256v1", "P-256", "p256", "secp384r1", "P-384", "p384" (any case).
+ * bits_or_null is the optional second word ("3072") for RSA. Errors say what is allowed in *perr.
+ * A curve is kept as written (as mod_md does: its file names are that spelling, lowercased). */
 apr_status_t md_pkey_spec_parse(md_pkey_spec_t **pspec, const char *word, const char *bits_or_null,
                                 const char **perr, apr_pool_t *p);
+/* Make an EC spec's curve a spelling mod_md accepts: kept when mod_md takes it as written ("secp256r1",
+ * "prime256v1", "P-256", "secp384r1", "P-384"), else "secp256r1"/"secp384r1" (mod_md does not start with
+ * "p256", "p-384" or "SECP256R1" in md.json). For a new store's records (the CLI's add); httpd records the
+ * configured spelling, as mod_md does. */
+void md_pkey_spec_for_mod_md(md_pkey_spec_t *spec);
 /* The OpenSSL NID of an EC spec's curve, or NID_undef. */
 int md_pkey_spec_curve_nid(const md_pkey_spec_t *spec);
-/* The name mod_md's store uses in file names: "rsa" for RSA, the lowercased curve name for EC. */
+/* The name mod_md's store uses in file names: "rsa" for RSA, the lowercased curve name for EC ("p-256" for
+ * P-256). Only for names in the store; people are shown md_pkey_spec_label. */
 const char *md_pkey_spec_name(const md_pkey_spec_t *spec, apr_pool_t *p);
+/* The one label of a key type in everything people read (md-status, metrics, server-status, certificate-status,
+ * the CLI's list/show, logs): "rsa" for RSA, "secp256r1" or "secp384r1" for EC, whatever the spelling. */
+const char *md_pkey_spec_label(const md_pkey_spec_t *spec);
 /* As in mod_md's md.json: {"type":"RSA","bits":2048} or {"type":"EC","curve":"secp256r1"}. */
 struct md_json_t *md_pkey_spec_to_json(const md_pkey_spec_t *spec, apr_pool_t *p);
 apr_status_t md_pkey_spec_from_json(md_pkey_spec_t **pspec, const struct md_json_t *json, apr_pool_t *p);

@@ -13,6 +13,23 @@
 
 struct md_json_t;
 
+/* What the operator can do about a failure: the core names it where the failure happens, each front-end words
+ * it in its own terms (directives for httpd, options for the command line) through an md_hints_t. */
+typedef enum {
+    MD_HINT_NONE = 0,
+    MD_HINT_TERMS,        /* the CA's terms of service must be agreed to */
+    MD_HINT_EAB,          /* the CA requires an External Account Binding */
+    MD_HINT_RESPONDER,    /* none of the challenge types to use can be answered */
+    MD_HINT_CA_FILE,      /* the CA's TLS certificate did not verify against the trusted roots */
+    MD_HINT_COUNT
+} md_hint_t;
+
+/* A front-end's words per hint (NULL: it has nothing to add), e.g. "configure 'MDCertificateAgreement
+ * accepted'" for MD_HINT_TERMS. */
+typedef struct md_hints_t {
+    const char *text[MD_HINT_COUNT];
+} md_hints_t;
+
 typedef struct md_result_t {
     apr_pool_t *p;
     apr_status_t status;        /* APR_SUCCESS or the failure */
@@ -21,12 +38,14 @@ typedef struct md_result_t {
     const char *activity;       /* what was being done, or NULL */
     struct md_json_t *subproblems; /* ACME subproblems (array), or NULL */
     apr_time_t ready_at;        /* earliest time a retry makes sense, 0 when not known */
+    md_hint_t hint;             /* what the operator can do, not yet worded into detail; MD_HINT_NONE */
 } md_result_t;
 
 md_result_t *md_result_make(apr_pool_t *p);
 void md_result_reset(md_result_t *result);
 
-/* Set status and detail (copied into the result's pool). A NULL result is allowed and ignored. */
+/* Set status and detail (copied into the result's pool); this clears the problem, subproblems and hint.
+ * A NULL result is allowed and ignored. */
 void md_result_set(md_result_t *result, apr_status_t status, const char *detail);
 /* Set status and a formatted detail. */
 void md_result_printf(md_result_t *result, apr_status_t status, const char *fmt, ...)
@@ -34,9 +53,24 @@ void md_result_printf(md_result_t *result, apr_status_t status, const char *fmt,
 void md_result_problem_set(md_result_t *result, apr_status_t status, const char *problem,
                            const char *detail, struct md_json_t *subproblems);
 void md_result_activity_set(md_result_t *result, const char *activity);
-/* Copy status, problem, detail, subproblems and ready_at from src into dest. */
+/* Name what the operator can do about the failure just set (after md_result_set/printf/problem_set). */
+void md_result_hint_set(md_result_t *result, md_hint_t hint);
+/* Word the hint into detail with the front-end's hints ("DETAIL; HINT"), once: the hint is cleared. Nothing
+ * without a hint, or when hints is NULL or has no words for it. */
+void md_result_hint_apply(md_result_t *result, const md_hints_t *hints);
+/* Copy status, problem, detail, subproblems, ready_at and hint from src into dest. */
 void md_result_assign(md_result_t *dest, const md_result_t *src);
-/* A one-line text: "detail (problem)" or the APR error string when there is no detail. */
+/* A one-line text: "detail (problem)"; without either, what failed ("ordering failed", from the activity) and
+ * md_result_status_str's text when it says more. */
 const char *md_result_text(const md_result_t *result, apr_pool_t *p);
+/* A true text for a status: APR's for the system's errors (a refused connection, a missing file); for the codes
+ * our code returns for its own reasons, which APR would call "Internal error (specific information not
+ * available)", "This function has not been implemented on this platform" or "Permission denied" (for a CA's
+ * refusal), a plain word: APR_EGENERAL "failed", APR_ENOTIMPL "not supported", APR_EINVAL "invalid",
+ * APR_EACCES "refused". */
+const char *md_result_status_str(apr_status_t status, apr_pool_t *p);
+/* The status to hand to a logger that prints APR's text beside the message (httpd's ap_log_error): the status
+ * itself for the system's errors, 0 for the codes md_result_status_str words itself. */
+apr_status_t md_result_log_status(apr_status_t status);
 
 #endif

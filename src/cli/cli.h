@@ -63,9 +63,13 @@ typedef struct cli_verb_t {
 int cli_parse(md_cli_t *cli, int argc, char **argv);
 void cli_usage(FILE *out);
 
+/* The operator's remedies for failures (md_hint_t) in this command's terms: its options. */
+extern const md_hints_t cli_hints;
+
 /* Open the store of -d (creating it). On failure prints the reason. */
 int cli_store_open(md_cli_t *cli);
-/* Print an error: as {"status": "error", "detail": ...} with --json, else "mdomain: ..." on stderr. */
+/* Print an error (with its remedy in cli_hints' words): as {"status": "error", "detail": ...} with --json, and
+ * "mdomain: ..." on stderr. */
 int cli_fail(md_cli_t *cli, int exit_code, const md_result_t *result);
 int cli_failf(md_cli_t *cli, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Print a JSON document on stdout (indented). */

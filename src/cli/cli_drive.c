@@ -10,9 +10,6 @@
 #include "md_time.h"
 #include "cli.h"
 
-#define NO_RESPONDER_HINT "give a responder: --http-port, --webroot or --tls-port with drive, or --dns-cmd or " \
-                          "--event-handler with add"
-
 static void on_progress(void *baton, const char *md_name, const char *message)
 {
     md_cli_t *cli = baton;
@@ -84,8 +81,8 @@ static void say_item(md_cli_t *cli, const md_reg_item_t *item)
     const char *next = item->next ? md_time_print_rfc3339(item->next, cli->p) : NULL;
 
     if (item->rv != APR_SUCCESS) {
-        cli_say(cli, "%s: %s: %s", item->name, item->outcome == MD_DRIVE_BLOCKED ? "blocked" : "failed",
-                item->detail ? item->detail : "failed");
+        cli_say(cli, "%s: %s: %s%s%s", item->name, item->outcome == MD_DRIVE_BLOCKED ? "blocked" : "failed",
+                item->detail ? item->detail : "failed", next ? ", next attempt " : "", next ? next : "");
         fprintf(stderr, "mdomain: %s: %s\n", item->name, item->detail ? item->detail : "failed");
         return;
     }
@@ -106,7 +103,7 @@ static void renew_setup(md_reg_renew_t *rn, md_events_t *ev, md_cli_t *cli, apr_
     rn->drive.http_opts.proxy_url = cli->proxy;
     rn->drive.log = on_progress;
     rn->drive.log_baton = cli;
-    rn->drive.no_responder_hint = NO_RESPONDER_HINT;
+    rn->drive.hints = &cli_hints;
     rn->events = ev;
     rn->wait = 1;
     rn->local = local_responders;

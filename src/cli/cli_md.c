@@ -100,6 +100,7 @@ static int md_options(md_cli_t *cli, md_t *md)
         if (md_pkey_spec_parse(&spec, APR_ARRAY_IDX(cli->keys, i, const char *), NULL, &err, cli->p) != APR_SUCCESS) {
             return cli_failf(cli, CLI_EXIT_USAGE, "--key: %s", err);
         }
+        md_pkey_spec_for_mod_md(spec);      /* "p256" is recorded as "secp256r1": mod_md can use the store */
         APR_ARRAY_PUSH(md->pks, md_pkey_spec_t *) = spec;
     }
     for (i = 1; i < md->pks->nelts; ++i) {

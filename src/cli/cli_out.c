@@ -4,6 +4,17 @@
 
 #include "cli.h"
 
+const md_hints_t cli_hints = { {
+    [MD_HINT_TERMS] = "read them, then add the MD again agreeing with '-t accepted' (mdomain remove NAME; "
+                      "mdomain -t accepted add NAME ...)",
+    [MD_HINT_EAB] = "give them when adding the MD: --eab KID HMAC or --eab-file FILE",
+    [MD_HINT_RESPONDER] = "give drive a way to answer: --http-port PORT or --webroot DIR (http-01), --tls-port PORT "
+                          "(tls-alpn-01), or add the MD with --dns-cmd PROGRAM (dns-01) or --event-handler PROGRAM (dns-01, "
+                          "and http-01 on another server)",
+    [MD_HINT_CA_FILE] = "if the CA's certificate comes from a private root, trust that root with --ca-file PEM "
+                        "(given to add, it is stored with the MD)",
+} };
+
 void cli_json_out(md_cli_t *cli, const md_json_t *json)
 {
     const char *text = md_json_writep(json, MD_JSON_FMT_INDENT, cli->p);
@@ -17,16 +28,22 @@ void cli_say(md_cli_t *cli, const char *fmt, ...)
     va_list ap;
 
     if (cli->json || cli->quiet) return;
+    flockfile(stdout);      /* one whole line, also when drive's workers print at the same time */
     va_start(ap, fmt);
     vprintf(fmt, ap);
     va_end(ap);
     fputc('\n', stdout);
+    funlockfile(stdout);
 }
 
 int cli_fail(md_cli_t *cli, int exit_code, const md_result_t *result)
 {
     md_json_t *json;
-    const char *text = md_result_text(result, cli->p);
+    md_result_t worded = *result;
+    const char *text;
+
+    md_result_hint_apply(&worded, &cli_hints);
+    text = md_result_text(&worded, cli->p);
 
     if (cli->json) {
         json = md_json_create(cli->p);

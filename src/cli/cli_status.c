@@ -37,7 +37,7 @@ static md_state_t certs_json(md_json_t *json, md_cli_t *cli, const md_t *md, apr
     int i, k;
 
     for (i = 0; i < md->pks->nelts; ++i) {
-        const char *keyname = md_pkey_spec_name(APR_ARRAY_IDX(md->pks, i, md_pkey_spec_t *), p);
+        const char *keyname = md_pkey_spec_label(APR_ARRAY_IDX(md->pks, i, md_pkey_spec_t *));
         aspect = md_cert_aspect(md, i, p);
         chain = NULL;
         if (md_store_load(&chain, cli->store, MD_SG_DOMAINS, md->name, aspect, MD_SV_CHAIN, NULL, p) != APR_SUCCESS) {

@@ -138,7 +138,7 @@ static md_json_t *active_json(const md_mod_conf_t *mc, const md_managed_t *m, ap
             name = static_key_name(cert, i, p);
         }
         else {
-            name = md_pkey_spec_name(APR_ARRAY_IDX(m->md->pks, i, md_pkey_spec_t *), p);
+            name = md_pkey_spec_label(APR_ARRAY_IDX(m->md->pks, i, md_pkey_spec_t *));
             cert = store_cert(mc->store, MD_SG_DOMAINS, m->md->name, md_cert_aspect(m->md, i, p), p);
         }
         md_json_setj(cert ? cert_json(cert, 0, p) : md_json_create(p), keys, name, NULL);
@@ -166,7 +166,7 @@ static md_json_t *renewal_json(const md_mod_conf_t *mc, const md_managed_t *m, a
         if (!md_store_exists(mc->store, MD_SG_STAGING, m->md->name, md_pkey_aspect(m->md, i, p), p)) return NULL;
         cert = store_cert(mc->store, MD_SG_STAGING, m->md->name, md_cert_aspect(m->md, i, p), p);
         if (!cert) return NULL;
-        name = md_pkey_spec_name(APR_ARRAY_IDX(m->md->pks, i, md_pkey_spec_t *), p);
+        name = md_pkey_spec_label(APR_ARRAY_IDX(m->md->pks, i, md_pkey_spec_t *));
         md_json_setj(cert_json(cert, 1, p), certs, name, NULL);
         validity_add(&v, cert);
     }

@@ -19,6 +19,7 @@
 #include "md_cert.h"
 #include "md_file.h"
 #include "md_pkey.h"
+#include "md_result.h"
 #include "md_store.h"
 #include "md_httpd.h"
 
@@ -106,14 +107,15 @@ apr_status_t md_httpd_fallbacks_setup(server_rec *s, md_mod_conf_t *mc, apr_pool
                                            NULL);
             rv = fallback_key(&key, mc->fallback_key, ptemp);
             if (rv != APR_SUCCESS) {
-                ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "cannot make the fallback key %s", mc->fallback_key);
+                ap_log_error(APLOG_MARK, APLOG_EMERG, md_result_log_status(rv), s, "cannot make the fallback key %s",
+                             mc->fallback_key);
                 return rv;
             }
         }
         rv = fallback_cert(&m->fallback_cert, mc->store, m->md, key, s->process->pconf, ptemp);
         if (rv != APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, rv, s, "%s: cannot make its fallback certificate",
-                         m->md->name);
+            ap_log_error(APLOG_MARK, APLOG_EMERG, md_result_log_status(rv), s, "%s: cannot make its fallback "
+                         "certificate", m->md->name);
             return rv;
         }
     }

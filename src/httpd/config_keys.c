@@ -53,7 +53,7 @@ const char *md_config__pkeys(cmd_parms *cmd, void *dc, int argc, char *const arg
         if (err) return err;
         if (same_type_in(pks, spec)) {
             return md_config__err(cmd, md_config__join(cmd, argc, argv), "two keys of type %s: each key type "
-                                  "(RSA, or one EC curve) may be given once", md_pkey_spec_name(spec, cmd->pool));
+                                  "(RSA, or one EC curve) may be given once", md_pkey_spec_label(spec));
         }
         APR_ARRAY_PUSH(pks, md_pkey_spec_t *) = spec;
     }

@@ -23,8 +23,6 @@ APLOG_USE_MODULE(mdomain);
 
 #define WD_NAME "_mdomain_renew_"
 #define MIN_INTERVAL apr_time_from_msec(200)
-#define NO_RESPONDER_HINT "answer http-01 on port 80 (MDPortMap), tls-alpn-01 with 'Protocols acme-tls/1' on the " \
-                          "https host, or configure MDChallengeDns01 or MDEventHandler (see MDCAChallenges)"
 
 typedef struct {
     const md_managed_t *m;
@@ -39,6 +37,18 @@ typedef struct {
     md_events_t events;
     md_reg_renew_t rn;
 } drive_ctx_t;
+
+/* The operator's remedies in this module's terms: its directives. */
+static const md_hints_t httpd_hints = { {
+    [MD_HINT_TERMS] = "read them and configure 'MDCertificateAgreement accepted'",
+    [MD_HINT_EAB] = "configure them with 'MDExternalAccountBinding KID HMAC'",
+    [MD_HINT_RESPONDER] = "http-01 needs the public port 80 mapped to httpd (MDPortMap http:PORT), tls-alpn-01 "
+                          "port 443 (MDPortMap https:PORT) and 'Protocols acme-tls/1' in the MD's virtual host, "
+                          "dns-01 a program in MDChallengeDns01 or MDEventHandler, and http-01 for names no "
+                          "virtual host here has MDEventHandler; MDCAChallenges names the types to use",
+    [MD_HINT_CA_FILE] = "if the CA's certificate comes from a private root, trust that root with "
+                        "MDCACertificateFile",
+} };
 
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) *wd_get_instance;
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
@@ -163,7 +173,7 @@ static void renew_setup(drive_ctx_t *ctx)
     rn->drive.retry_base = ctx->mc->retry_delay;
     rn->drive.log = drive_log;
     rn->drive.log_baton = ctx->s;
-    rn->drive.no_responder_hint = NO_RESPONDER_HINT;
+    rn->drive.hints = &httpd_hints;
     rn->events = &ctx->events;
     rn->local = local_responders;
     rn->local_baton = ctx;

@@ -146,7 +146,7 @@ static void log_mds(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
         keys = apr_array_make(p, 2, sizeof(const char *));
         for (j = 0; j < m->md->pks->nelts; ++j) {
-            APR_ARRAY_PUSH(keys, const char *) = md_pkey_spec_name(APR_ARRAY_IDX(m->md->pks, j, md_pkey_spec_t *), p);
+            APR_ARRAY_PUSH(keys, const char *) = md_pkey_spec_label(APR_ARRAY_IDX(m->md->pks, j, md_pkey_spec_t *));
         }
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "MD %s: names=[%s] servers=[%s] renew-mode=%d transitive=%d "
                      "ca=[%s] keys=[%s] contacts=[%s] renew-window=%s warn-window=%s require-https=%d "

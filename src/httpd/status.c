@@ -70,16 +70,16 @@ static int cert_count(const md_managed_t *m, const md_t *md)
     return m->cert_files->nelts ? m->cert_files->nelts : md->pks->nelts;
 }
 
-/* The key name of certificate i: the key spec's ("rsa", "secp256r1"), for static files that of its key. */
+/* The key label of certificate i: the key spec's ("rsa", "secp256r1"), for static files that of its key. */
 static const char *cert_key_name(const md_managed_t *m, const md_t *md, int i, const md_cert_t *cert,
                                  apr_pool_t *p)
 {
     EVP_PKEY *pkey;
 
-    if (!m->cert_files->nelts) return md_pkey_spec_name(APR_ARRAY_IDX(md->pks, i, md_pkey_spec_t *), p);
+    if (!m->cert_files->nelts) return md_pkey_spec_label(APR_ARRAY_IDX(md->pks, i, md_pkey_spec_t *));
     pkey = cert ? X509_get_pubkey(md_cert_get_X509(cert)) : NULL;
     if (!pkey) return apr_psprintf(p, "cert-%d", i);
-    return md_pkey_spec_name(md_pkey_get_spec(md_pkey_wrap(pkey, p), p), p);
+    return md_pkey_spec_label(md_pkey_get_spec(md_pkey_wrap(pkey, p), p));
 }
 
 /* The first certificate of chain i in GROUP/NAME (or of MDCertificateFile i), NULL when there is none. */

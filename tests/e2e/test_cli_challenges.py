@@ -27,7 +27,7 @@ def test_wildcard_through_dns01(cli, pebble, workdir):
     doc = cli.ok("drive")
     assert doc["results"][0]["outcome"] == "activated"
     check_md(cli, pebble, workdir, "wild.example.org", ["*.wild.example.org", "wild.example.org"],
-             [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+             [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])
     calls = open(log).read().splitlines()
     setups = [c for c in calls if c.startswith("setup ")]
     teardowns = [c for c in calls if c.startswith("teardown ")]
@@ -51,7 +51,7 @@ def test_webroot(cli, pebble, workdir):
         server.shutdown()
         server.server_close()
     check_md(cli, pebble, workdir, "webroot.example.org", ["webroot.example.org"],
-             [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+             [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])
     # the challenge files are gone again
     assert os.listdir(os.path.join(root, ".well-known", "acme-challenge")) == []
 
@@ -60,7 +60,7 @@ def test_ip_identifier(cli, pebble, workdir):
     cli.add("127.0.0.1", "--key", "p256")
     rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
     assert rc == 0, err     # Debian's pebble 2.4 issues for IP identifiers (RFC 8738)
-    check_md(cli, pebble, workdir, "127.0.0.1", ["127.0.0.1"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+    check_md(cli, pebble, workdir, "127.0.0.1", ["127.0.0.1"], [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])
 
 
 def test_external_account_binding(md_build, workdir, pebble_factory):
@@ -74,7 +74,7 @@ def test_external_account_binding(md_build, workdir, pebble_factory):
     cli.ok("remove", "noeab.example.org")
     cli.add("--eab", "kid-1", hmac, "eab.example.org", "--key", "p256")
     cli.drive()
-    check_md(cli, pebble, workdir, "eab.example.org", ["eab.example.org"], [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+    check_md(cli, pebble, workdir, "eab.example.org", ["eab.example.org"], [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])
     accounts = cli.ok("account", "show")["accounts"]
     assert any(a.get("eab", {}).get("kid") == "kid-1" for a in accounts)
 

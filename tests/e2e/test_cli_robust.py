@@ -22,7 +22,7 @@ def test_100_issuances_with_nonce_rejects(md_build, workdir, pebble_factory):
     outcomes = [r["outcome"] for r in doc["results"]]
     assert outcomes == ["activated"] * 100
     for name in names[::10]:
-        check_md(cli, pebble, workdir, name, [name], [("privkey.p256.pem", "pubcert.p256.pem", "ec")])
+        check_md(cli, pebble, workdir, name, [name], [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])
     assert stray_files(cli.store) == []
 
 
@@ -48,5 +48,5 @@ def test_kill_9_then_resume(md_build, workdir, pebble):
     assert all(r["outcome"] in ("activated", "not-due") for r in doc["results"]), doc
     for name in names:
         check_md(cli, pebble, workdir, name, [name],
-                 [("privkey.p256.pem", "pubcert.p256.pem", "ec"), ("privkey.pem", "pubcert.pem", "rsa")])
+                 [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec"), ("privkey.pem", "pubcert.pem", "rsa")])
     assert stray_files(cli.store) == []

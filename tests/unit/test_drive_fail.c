@@ -106,6 +106,69 @@ START_TEST(drive_problem_subproblems_in_job)
 }
 END_TEST
 
+/* A front-end's words for the operator's remedies, as httpd would hand them in. */
+static const md_hints_t test_hints = { {
+    [MD_HINT_TERMS] = "configure 'MDCertificateAgreement accepted'",
+    [MD_HINT_RESPONDER] = "use MDCAChallenges and MDPortMap",
+} };
+
+/* The remedy is worded by the front-end into the result and job.json; status-description is no APR platform
+ * text (the code is ours, APR_ENOTIMPL, not a missing platform function). */
+START_TEST(drive_hint_worded_no_responder)
+{
+    td_drive_t d;
+    md_drive_outcome_t outcome;
+    apr_time_t next;
+    md_job_t *job;
+    const char *want;
+
+    td_init(&d, 0);
+    d.env.responders = md_responders_make(d.p);      /* nobody can answer */
+    d.env.hints = &test_hints;
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_CHALLENGE, 0);     /* the authorization says which name it is */
+    ck_assert_int_ne(td_run(&d, 0, 0, &outcome, &next), APR_SUCCESS);
+    fake_http_verify(d.fake);
+    want = "no way to answer the challenges for " TD_NAME ": none of the challenge types to use (any) can be "
+           "answered here for " TD_NAME "; use MDCAChallenges and MDPortMap";
+    ck_assert_str_eq(d.result->detail, want);
+    ck_assert_int_eq(d.result->hint, MD_HINT_NONE);
+    job = td_job(&d);
+    ck_assert_str_eq(md_json_gets(job->last, "detail", NULL), want);
+    ck_assert_str_eq(md_json_gets(job->last, "status-description", NULL), "not supported");
+    td_assert_contains(md_json_gets(md_json_at(job->log, 0, NULL), "detail", NULL), "use MDCAChallenges");
+    td_done(&d);
+}
+END_TEST
+
+/* Terms not agreed to: the core says what the CA wants, the front-end how to agree; without words only the
+ * former. */
+START_TEST(drive_hint_worded_terms)
+{
+    td_drive_t d;
+    md_drive_outcome_t outcome;
+    apr_time_t next;
+
+    td_init(&d, 0);
+    d.md->ca_agreement = NULL;
+    td_save_md(&d);
+    d.env.hints = &test_hints;
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_ACCOUNT, 0);
+    ck_assert_int_eq(td_run(&d, 0, 0, &outcome, &next), APR_EACCES);
+    ck_assert_str_eq(d.result->detail, "the CA at " TD_DIR " requires agreement to its terms of service "
+                     "https://ca.test/terms.pdf; configure 'MDCertificateAgreement accepted'");
+    td_done(&d);
+
+    td_init(&d, 0);
+    d.md->ca_agreement = NULL;
+    td_save_md(&d);
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_ACCOUNT, 0);
+    ck_assert_int_eq(td_run(&d, 0, 0, &outcome, &next), APR_EACCES);
+    ck_assert_str_eq(d.result->detail, "the CA at " TD_DIR " requires agreement to its terms of service "
+                     "https://ca.test/terms.pdf");
+    td_done(&d);
+}
+END_TEST
+
 /* The back-off counts from the failure, not from the start of a drive that took longer than the delay. */
 START_TEST(drive_backoff_from_failure_time)
 {
@@ -177,6 +240,8 @@ void md_test_drive_fail_tcases(Suite *s)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, drive_bad_answer, 0, (int)(sizeof(bad_answers) / sizeof(bad_answers[0])));
     tcase_add_test(tc, drive_problem_subproblems_in_job);
+    tcase_add_test(tc, drive_hint_worded_no_responder);
+    tcase_add_test(tc, drive_hint_worded_terms);
     tcase_add_test(tc, drive_backoff_from_failure_time);
     tcase_add_test(tc, drive_failover_orders_anew);
     suite_add_tcase(s, tc);

@@ -1,6 +1,7 @@
 /* Unit tests for the HTTP client: the libcurl backend against a tiny local server, response helpers,
  * and backend injection. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 #include <apr_strings.h>
+#include <openssl/ssl.h>
 
 #include "md_http.h"
 #include "md_result.h"
@@ -187,6 +189,98 @@ START_TEST(curl_errors_are_explained)
 }
 END_TEST
 
+/* A one-shot TLS server presenting tests/unit/data/cert's leaf (issued by its intermediate). */
+typedef struct {
+    mini_server_t tcp;
+    SSL_CTX *ctx;
+} tls_server_t;
+
+static void *tls_serve_one(void *baton)
+{
+    tls_server_t *srv = baton;
+    int fd = accept(srv->tcp.listen_fd, NULL, NULL);
+    SSL *ssl;
+
+    if (fd < 0) return NULL;
+    ssl = SSL_new(srv->ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_accept(ssl) == 1) SSL_shutdown(ssl);     /* the client is meant to give up in the handshake */
+    SSL_free(ssl);
+    close(fd);
+    return NULL;
+}
+
+/* Listen on a free port and serve one TLS connection in a thread. */
+static void tls_listen(tls_server_t *srv)
+{
+    struct sockaddr_in addr;
+    socklen_t alen = sizeof(addr);
+    int one = 1;
+
+    srv->tcp.listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    ck_assert_int_ge(srv->tcp.listen_fd, 0);
+    setsockopt(srv->tcp.listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&addr, 0, sizeof(addr));
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(srv->tcp.listen_fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
+    ck_assert_int_eq(listen(srv->tcp.listen_fd, 4), 0);
+    ck_assert_int_eq(getsockname(srv->tcp.listen_fd, (struct sockaddr *)&addr, &alen), 0);
+    srv->tcp.port = ntohs(addr.sin_port);
+    ck_assert_int_eq(pthread_create(&srv->tcp.thread, NULL, tls_serve_one, srv), 0);
+}
+
+static void tls_server_stop(tls_server_t *srv)
+{
+    shutdown(srv->tcp.listen_fd, SHUT_RDWR);
+    pthread_join(srv->tcp.thread, NULL);
+    close(srv->tcp.listen_fd);
+}
+
+/* A CA whose certificate does not verify, or roots that cannot be read: the result names the CA-file hint,
+ * which each front-end words (MDCACertificateFile, --ca-file). */
+START_TEST(curl_tls_verification_hints_ca_file)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *result = md_result_make(p);
+    md_http_options_t opts;
+    md_http_response_t *resp;
+    md_http_t *http;
+    tls_server_t srv;
+    apr_status_t rv;
+
+    signal(SIGPIPE, SIG_IGN);      /* the server writes on after the client gave up (this test's own process) */
+    memset(&opts, 0, sizeof(opts));
+    opts.timeout = apr_time_from_sec(5);
+    opts.ca_file = md_test_data("cert/other-root.pem", p);
+    ck_assert_int_eq(md_http_create(&http, &opts, NULL, p), APR_SUCCESS);
+    memset(&srv, 0, sizeof(srv));
+    srv.ctx = SSL_CTX_new(TLS_server_method());
+    ck_assert_int_eq(SSL_CTX_use_certificate_chain_file(srv.ctx, md_test_data("cert/fullchain.pem", p)), 1);
+    ck_assert_int_eq(SSL_CTX_use_PrivateKey_file(srv.ctx, md_test_data("cert/leaf.key", p), SSL_FILETYPE_PEM), 1);
+    tls_listen(&srv);
+    rv = md_http_get(&resp, http, apr_psprintf(p, "https://127.0.0.1:%d/dir", srv.tcp.port), result, p);
+    tls_server_stop(&srv);
+    ck_assert_int_ne(rv, APR_SUCCESS);
+    ck_assert_int_eq(result->hint, MD_HINT_CA_FILE);
+
+    /* roots that cannot be read */
+    opts.ca_file = "/nonexistent/roots.pem";
+    ck_assert_int_eq(md_http_create(&http, &opts, NULL, p), APR_SUCCESS);
+    tls_listen(&srv);
+    rv = md_http_get(&resp, http, apr_psprintf(p, "https://127.0.0.1:%d/dir", srv.tcp.port), result, p);
+    tls_server_stop(&srv);
+    ck_assert_int_ne(rv, APR_SUCCESS);
+    ck_assert_int_eq(result->hint, MD_HINT_CA_FILE);
+
+    /* other failures name no such hint */
+    ck_assert_int_eq(md_http_get(&resp, http, "file:///etc/passwd", result, p), APR_EINVAL);
+    ck_assert_int_eq(result->hint, MD_HINT_NONE);
+    SSL_CTX_free(srv.ctx);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(links_and_retry_after)
 {
     apr_pool_t *p = md_test_pool();
@@ -266,6 +360,7 @@ Suite *md_test_http_suite(void)
     tcase_add_test(tc, curl_get_headers_and_body);
     tcase_add_test(tc, curl_post_and_head);
     tcase_add_test(tc, curl_errors_are_explained);
+    tcase_add_test(tc, curl_tls_verification_hints_ca_file);
     tcase_add_test(tc, links_and_retry_after);
     tcase_add_test(tc, backend_injection);
     suite_add_tcase(s, tc);

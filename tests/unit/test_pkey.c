@@ -52,28 +52,33 @@ static int same_key(const md_pkey_t *a, const md_pkey_t *b)
 
 START_TEST(spec_parse_accepted)
 {
+    /* fname: in file names (the curve as written, lowercased, as mod_md); label: shown to people; mod_md: the
+     * curve after md_pkey_spec_for_mod_md (what the CLI records) */
     static const struct {
         const char *word, *bits;
         md_pkey_type_t type;
         unsigned int nbits;
         int nid;
-        const char *fname;
+        const char *fname, *label, *mod_md;
     } cases[] = {
-        { "RSA", NULL, MD_PKEY_RSA, 2048, NID_undef, "rsa" },
-        { "rsa", NULL, MD_PKEY_RSA, 2048, NID_undef, "rsa" },
-        { "RSA", "3072", MD_PKEY_RSA, 3072, NID_undef, "rsa" },
-        { "RSA", "2048", MD_PKEY_RSA, 2048, NID_undef, "rsa" },
-        { "RSA", "8192", MD_PKEY_RSA, 8192, NID_undef, "rsa" },
-        { "rsa4096", NULL, MD_PKEY_RSA, 4096, NID_undef, "rsa" },
-        { "RSA3072", NULL, MD_PKEY_RSA, 3072, NID_undef, "rsa" },
-        { "secp256r1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "secp256r1" },
-        { "prime256v1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "prime256v1" },
-        { "P-256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "p-256" },
-        { "p256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "p256" },
-        { "secp384r1", NULL, MD_PKEY_EC, 0, NID_secp384r1, "secp384r1" },
-        { "P-384", NULL, MD_PKEY_EC, 0, NID_secp384r1, "p-384" },
-        { "p384", NULL, MD_PKEY_EC, 0, NID_secp384r1, "p384" },
-        { "SECP384R1", NULL, MD_PKEY_EC, 0, NID_secp384r1, "secp384r1" },
+        { "RSA", NULL, MD_PKEY_RSA, 2048, NID_undef, "rsa", "rsa", NULL },
+        { "rsa", NULL, MD_PKEY_RSA, 2048, NID_undef, "rsa", "rsa", NULL },
+        { "RSA", "3072", MD_PKEY_RSA, 3072, NID_undef, "rsa", "rsa", NULL },
+        { "RSA", "2048", MD_PKEY_RSA, 2048, NID_undef, "rsa", "rsa", NULL },
+        { "RSA", "8192", MD_PKEY_RSA, 8192, NID_undef, "rsa", "rsa", NULL },
+        { "rsa4096", NULL, MD_PKEY_RSA, 4096, NID_undef, "rsa", "rsa", NULL },
+        { "RSA3072", NULL, MD_PKEY_RSA, 3072, NID_undef, "rsa", "rsa", NULL },
+        { "secp256r1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "secp256r1", "secp256r1", "secp256r1" },
+        { "prime256v1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "prime256v1", "secp256r1", "prime256v1" },
+        { "P-256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "p-256", "secp256r1", "P-256" },
+        { "p256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "p256", "secp256r1", "secp256r1" },
+        { "p-256", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "p-256", "secp256r1", "secp256r1" },
+        { "SECP256R1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "secp256r1", "secp256r1", "secp256r1" },
+        { "PRIME256V1", NULL, MD_PKEY_EC, 0, NID_X9_62_prime256v1, "prime256v1", "secp256r1", "secp256r1" },
+        { "secp384r1", NULL, MD_PKEY_EC, 0, NID_secp384r1, "secp384r1", "secp384r1", "secp384r1" },
+        { "P-384", NULL, MD_PKEY_EC, 0, NID_secp384r1, "p-384", "secp384r1", "P-384" },
+        { "p384", NULL, MD_PKEY_EC, 0, NID_secp384r1, "p384", "secp384r1", "secp384r1" },
+        { "SECP384R1", NULL, MD_PKEY_EC, 0, NID_secp384r1, "secp384r1", "secp384r1", "secp384r1" },
     };
     apr_pool_t *p = md_test_pool();
     md_pkey_spec_t *spec;
@@ -91,7 +96,13 @@ START_TEST(spec_parse_accepted)
         if (cases[i].type == MD_PKEY_RSA) ck_assert_uint_eq(spec->bits, cases[i].nbits);
         else ck_assert_str_eq(spec->curve, cases[i].word);
         ck_assert_str_eq(md_pkey_spec_name(spec, p), cases[i].fname);
+        ck_assert_str_eq(md_pkey_spec_label(spec), cases[i].label);
+        md_pkey_spec_for_mod_md(spec);
+        if (cases[i].type == MD_PKEY_RSA) ck_assert_ptr_null(spec->curve);
+        else ck_assert_str_eq(spec->curve, cases[i].mod_md);
+        ck_assert_str_eq(md_pkey_spec_label(spec), cases[i].label);
     }
+    md_pkey_spec_for_mod_md(NULL);
     md_test_pool_done(p);
 }
 END_TEST
@@ -181,6 +192,32 @@ static md_json_t *json_of(const char *text, apr_pool_t *p)
     ck_assert_int_eq(md_json_readd(&json, text, strlen(text), "test", NULL, p), APR_SUCCESS);
     return json;
 }
+
+/* md.json written by an older mdomain ("p256") or by hand: the file names follow it, the label is the one. */
+START_TEST(spec_label_from_json)
+{
+    static const struct {
+        const char *json, *fname, *label;
+    } cases[] = {
+        { "{\"type\":\"EC\",\"curve\":\"p256\"}", "p256", "secp256r1" },
+        { "{\"type\":\"EC\",\"curve\":\"P-256\"}", "p-256", "secp256r1" },
+        { "{\"type\":\"EC\",\"curve\":\"prime256v1\"}", "prime256v1", "secp256r1" },
+        { "{\"type\":\"EC\",\"curve\":\"P-384\"}", "p-384", "secp384r1" },
+        { "{\"type\":\"RSA\",\"bits\":4096}", "rsa", "rsa" },
+    };
+    apr_pool_t *p = md_test_pool();
+    md_pkey_spec_t *spec;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        ck_assert_int_eq(md_pkey_spec_from_json(&spec, json_of(cases[i].json, p), p), APR_SUCCESS);
+        ck_assert_str_eq(md_pkey_spec_name(spec, p), cases[i].fname);
+        ck_assert_str_eq(md_pkey_spec_label(spec), cases[i].label);
+    }
+    ck_assert_ptr_null(md_pkey_spec_label(NULL));
+    md_test_pool_done(p);
+}
+END_TEST
 
 START_TEST(spec_json_errors)
 {
@@ -510,6 +547,7 @@ Suite *md_test_pkey_suite(void)
 
     tcase_add_test(tc, spec_parse_accepted);
     tcase_add_test(tc, spec_parse_rejected);
+    tcase_add_test(tc, spec_label_from_json);
     tcase_add_test(tc, spec_json_round_trip);
     tcase_add_test(tc, spec_json_errors);
     tcase_add_test(tc, spec_equality);

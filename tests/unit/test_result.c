@@ -38,12 +38,85 @@ START_TEST(result_set_and_text)
 }
 END_TEST
 
+/* Without a detail, the text says what failed and never APR's platform texts for our own codes. */
+START_TEST(result_text_without_detail)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *r = md_result_make(p);
+    const char *text;
+
+    md_result_set(r, APR_EGENERAL, NULL);
+    ck_assert_str_eq(md_result_text(r, p), "failed");
+    md_result_activity_set(r, "ordering");
+    ck_assert_str_eq(md_result_text(r, p), "ordering failed");
+    md_result_set(r, APR_ENOTIMPL, NULL);
+    ck_assert_str_eq(md_result_text(r, p), "ordering failed");
+    md_result_set(r, APR_EINVAL, NULL);
+    ck_assert_str_eq(md_result_text(r, p), "ordering failed");
+    /* a system error keeps its true text */
+    md_result_set(r, APR_ECONNREFUSED, NULL);
+    text = md_result_text(r, p);
+    ck_assert_msg(!strncmp(text, "ordering failed: ", 17) && strlen(text) > 17, "%s", text);
+    ck_assert_str_eq(md_result_status_str(APR_EGENERAL, p), "failed");
+    ck_assert_str_eq(md_result_status_str(APR_ENOTIMPL, p), "not supported");
+    ck_assert_str_eq(md_result_status_str(APR_EINVAL, p), "invalid");
+    ck_assert_str_eq(md_result_status_str(APR_EACCES, p), "refused");
+    ck_assert_ptr_null(strstr(md_result_status_str(APR_ENOENT, p), "Internal error"));
+    ck_assert_int_eq(md_result_log_status(APR_EGENERAL), APR_SUCCESS);
+    ck_assert_int_eq(md_result_log_status(APR_ENOTIMPL), APR_SUCCESS);
+    ck_assert_int_eq(md_result_log_status(APR_EINVAL), APR_SUCCESS);
+    ck_assert_int_eq(md_result_log_status(APR_EACCES), APR_SUCCESS);
+    ck_assert_int_eq(md_result_log_status(APR_ENOENT), APR_ENOENT);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* A hint is worded by the front-end's table, once; a new failure clears it; assign copies it. */
+START_TEST(result_hints)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *r = md_result_make(p), *copy = md_result_make(p);
+    md_hints_t hints;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.text[MD_HINT_TERMS] = "configure 'MDCertificateAgreement accepted'";
+    md_result_printf(r, APR_EACCES, "the CA requires agreement to its terms");
+    md_result_hint_set(r, MD_HINT_TERMS);
+    md_result_assign(copy, r);
+    ck_assert_int_eq(copy->hint, MD_HINT_TERMS);
+    md_result_hint_apply(r, &hints);
+    ck_assert_str_eq(r->detail, "the CA requires agreement to its terms; configure 'MDCertificateAgreement accepted'");
+    ck_assert_int_eq(r->hint, MD_HINT_NONE);
+    md_result_hint_apply(r, &hints);       /* once only */
+    ck_assert_str_eq(r->detail, "the CA requires agreement to its terms; configure 'MDCertificateAgreement accepted'");
+    /* no words for it, or no table: the detail stays */
+    md_result_printf(r, APR_EACCES, "no way to answer");
+    md_result_hint_set(r, MD_HINT_RESPONDER);
+    md_result_hint_apply(r, NULL);
+    ck_assert_int_eq(r->hint, MD_HINT_RESPONDER);
+    md_result_hint_apply(r, &hints);
+    ck_assert_str_eq(r->detail, "no way to answer");
+    /* a new failure forgets the hint of the old one */
+    md_result_hint_set(r, MD_HINT_TERMS);
+    md_result_set(r, APR_EGENERAL, "other");
+    ck_assert_int_eq(r->hint, MD_HINT_NONE);
+    md_result_hint_set(r, MD_HINT_TERMS);
+    md_result_problem_set(r, APR_EGENERAL, "urn:x", "other", NULL);
+    ck_assert_int_eq(r->hint, MD_HINT_NONE);
+    md_result_hint_set(r, MD_HINT_COUNT);  /* out of range: ignored */
+    ck_assert_int_eq(r->hint, MD_HINT_NONE);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_result_suite(void)
 {
     Suite *s = suite_create("result");
     TCase *tc = tcase_create("result");
 
     tcase_add_test(tc, result_set_and_text);
+    tcase_add_test(tc, result_text_without_detail);
+    tcase_add_test(tc, result_hints);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -80,15 +80,15 @@ static apr_status_t register_check(md_acme_t *acme, int agree_tos, const md_acme
     const char *tos = md_acme_tos(acme);
 
     if (md_acme_eab_required(acme) && !eab) {
-        md_result_printf(result, APR_EACCES, "the CA at %s requires an External Account Binding: configure "
-                         "its key id and HMAC key (MDExternalAccountBinding, or --eab-kid/--eab-hmac)",
-                         md_acme_url(acme));
+        md_result_printf(result, APR_EACCES, "the CA at %s requires an External Account Binding (the key id "
+                         "and HMAC key it gives you)", md_acme_url(acme));
+        md_result_hint_set(result, MD_HINT_EAB);
         return APR_EACCES;
     }
     if (tos && !agree_tos) {
-        md_result_printf(result, APR_EACCES, "the CA at %s requires agreement to its terms of service %s: "
-                         "read them and configure 'MDCertificateAgreement accepted' (or --agree-tos)",
+        md_result_printf(result, APR_EACCES, "the CA at %s requires agreement to its terms of service %s",
                          md_acme_url(acme), tos);
+        md_result_hint_set(result, MD_HINT_TERMS);
         return APR_EACCES;
     }
     return APR_SUCCESS;

@@ -118,6 +118,7 @@ apr_status_t md_acme_authz_choose(md_acme_challenge_t **pchallenge, const md_acm
     md_result_printf(result, APR_ENOTIMPL, "no suitable challenge type for %s: the CA offers %s; "
                      "configured are %s", authz_name(authz, p), join_strings(offered, p),
                      join_strings(prefs, p));
+    md_result_hint_set(result, MD_HINT_RESPONDER);
     return APR_ENOTIMPL;
 }
 

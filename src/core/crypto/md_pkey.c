@@ -25,17 +25,19 @@ struct md_pkey_t {
 
 /* ---- key specs ------------------------------------------------------------------------------------- */
 
+/* The spellings we accept (in any case); mod_md (2.6) accepts those marked, exactly as written here. */
 static const struct {
     const char *name;
     int nid;
+    int mod_md;
 } curve_aliases[] = {
-    { "secp256r1", NID_X9_62_prime256v1 },
-    { "prime256v1", NID_X9_62_prime256v1 },
-    { "P-256", NID_X9_62_prime256v1 },
-    { "p256", NID_X9_62_prime256v1 },
-    { "secp384r1", NID_secp384r1 },
-    { "P-384", NID_secp384r1 },
-    { "p384", NID_secp384r1 },
+    { "secp256r1", NID_X9_62_prime256v1, 1 },
+    { "prime256v1", NID_X9_62_prime256v1, 1 },
+    { "P-256", NID_X9_62_prime256v1, 1 },
+    { "p256", NID_X9_62_prime256v1, 0 },
+    { "secp384r1", NID_secp384r1, 1 },
+    { "P-384", NID_secp384r1, 1 },
+    { "p384", NID_secp384r1, 0 },
 };
 
 static int curve_name_to_nid(const char *name)
@@ -49,7 +51,7 @@ static int curve_name_to_nid(const char *name)
     return NID_undef;
 }
 
-/* The name we use for a supported curve in specs we make ourselves. */
+/* The name we use for a supported curve in specs we make ourselves, and the label people read. */
 static const char *curve_nid_to_name(int nid)
 {
     switch (nid) {
@@ -58,6 +60,7 @@ static const char *curve_nid_to_name(int nid)
     default: return NULL;
     }
 }
+
 
 static apr_status_t parse_rsa_bits(unsigned int *pbits, const char *s, const char **perr, apr_pool_t *p)
 {
@@ -144,6 +147,29 @@ const char *md_pkey_spec_name(const md_pkey_spec_t *spec, apr_pool_t *p)
         if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
     }
     return name;
+}
+
+void md_pkey_spec_for_mod_md(md_pkey_spec_t *spec)
+{
+    const char *name;
+    size_t i;
+
+    if (!spec || spec->type != MD_PKEY_EC || !spec->curve) return;
+    for (i = 0; i < sizeof(curve_aliases) / sizeof(curve_aliases[0]); ++i) {
+        if (curve_aliases[i].mod_md && !strcmp(spec->curve, curve_aliases[i].name)) return;
+    }
+    name = curve_nid_to_name(md_pkey_spec_curve_nid(spec));
+    if (name) spec->curve = name;
+}
+
+const char *md_pkey_spec_label(const md_pkey_spec_t *spec)
+{
+    const char *name;
+
+    if (!spec) return NULL;
+    if (spec->type == MD_PKEY_RSA) return "rsa";
+    name = curve_nid_to_name(md_pkey_spec_curve_nid(spec));
+    return name ? name : spec->curve;
 }
 
 md_json_t *md_pkey_spec_to_json(const md_pkey_spec_t *spec, apr_pool_t *p)

@@ -110,6 +110,7 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     ctx->job->errors++;
     ctx->job->finished = 0;
     ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, base, rand01(), ctx->result->ready_at, now);
+    md_result_hint_apply(ctx->result, ctx->env->hints);
     md_job_set_last(ctx->job, ctx->result, now);
     md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, NULL, ctx->p);
 }
@@ -244,8 +245,8 @@ static apr_status_t waiting(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_
     return md_drive__save_job(ctx);
 }
 
-apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,
-                      const char *name, const md_drive_flags_t *flags, md_result_t *result, apr_pool_t *p)
+static apr_status_t drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,
+                          const char *name, const md_drive_flags_t *flags, md_result_t *result, apr_pool_t *p)
 {
     md_drive_ctx_t ctx;
     apr_time_t now = md_clock_now(env->clock);
@@ -283,4 +284,13 @@ apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_
         *poutcome = MD_DRIVE_ACTIVATED;
     }
     return APR_SUCCESS;
+}
+
+apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,
+                      const char *name, const md_drive_flags_t *flags, md_result_t *result, apr_pool_t *p)
+{
+    apr_status_t rv = drive(poutcome, pnext, env, name, flags, result, p);
+
+    if (rv != APR_SUCCESS) md_result_hint_apply(result, env->hints);
+    return rv;
 }

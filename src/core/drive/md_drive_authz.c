@@ -64,6 +64,15 @@ static apr_array_header_t *challenge_prefs(md_drive_ctx_t *ctx, const char *doma
     return prefs;
 }
 
+/* The challenge types the MD may use, for messages: "http-01, dns-01" or "any". */
+static const char *challenges_str(md_drive_ctx_t *ctx)
+{
+    const apr_array_header_t *types = ctx->md->ca_challenges;
+
+    if (!types || types->nelts == 0) return "any";
+    return apr_array_pstrcat(ctx->p, types, ',');
+}
+
 /* "challenge-setup:TYPE:DOMAIN" once the answer is in place and before the CA is told: an error ends the
  * attempt (the answer is torn down with the others). */
 static apr_status_t setup_event(md_drive_ctx_t *ctx, const pending_t *pd)
@@ -139,9 +148,10 @@ static apr_status_t answer_new(md_drive_ctx_t *ctx, pending_t *pd, md_acme_authz
     apr_status_t rv;
 
     if (prefs->nelts == 0) {
-        md_result_printf(ctx->result, APR_ENOTIMPL, "no way to answer a challenge for %s (of %s): %s",
-                         authz->domain, ctx->md->name,
-                         ctx->env->no_responder_hint ? ctx->env->no_responder_hint : "no responder configured");
+        md_result_printf(ctx->result, APR_ENOTIMPL, "no way to answer the challenges for %s: none of the "
+                         "challenge types to use (%s) can be answered here for %s", ctx->md->name,
+                         challenges_str(ctx), authz->domain);
+        md_result_hint_set(ctx->result, MD_HINT_RESPONDER);
         return APR_ENOTIMPL;
     }
     rv = md_acme_authz_choose(&pd->challenge, authz, prefs, ctx->result, ctx->p);

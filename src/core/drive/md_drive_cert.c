@@ -32,10 +32,10 @@ static apr_status_t staged_key(md_pkey_t **pkey, md_drive_ctx_t *ctx, int i, con
         *pkey = key;
         return APR_SUCCESS;
     }
-    md_drive__progress(ctx, "Creating %s private key", md_pkey_spec_name(spec, ctx->p));
+    md_drive__progress(ctx, "Creating %s private key", md_pkey_spec_label(spec));
     rv = md_pkey_gen(pkey, spec, ctx->p);
     if (rv != APR_SUCCESS) {
-        md_result_printf(ctx->result, rv, "cannot generate a %s key", md_pkey_spec_name(spec, ctx->p));
+        md_result_printf(ctx->result, rv, "cannot generate a %s key", md_pkey_spec_label(spec));
         return rv;
     }
     return md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, key_aspect, MD_SV_PKEY, *pkey, 0,
@@ -56,10 +56,12 @@ static const char *replaces_id(md_drive_ctx_t *ctx, const char *cert_aspect)
     return id;
 }
 
-/* The order the job knows for this key, if the CA still has it usable; else a new one. */
-static apr_status_t order_get(md_acme_order_t **porder, md_drive_ctx_t *ctx, const char *keyname,
+/* The order the job knows for this key (under the key's name in the store), if the CA still has it usable;
+ * else a new one. */
+static apr_status_t order_get(md_acme_order_t **porder, md_drive_ctx_t *ctx, const md_pkey_spec_t *spec,
                               const char *cert_aspect)
 {
+    const char *keyname = md_pkey_spec_name(spec, ctx->p);
     const char *url = md_json_gets(ctx->job->state, "orders", keyname, NULL);
     md_result_t *ignored = md_result_make(ctx->p);
     md_acme_order_t *order;
@@ -75,7 +77,8 @@ static apr_status_t order_get(md_acme_order_t **porder, md_drive_ctx_t *ctx, con
             return APR_SUCCESS;
         }
     }
-    md_drive__progress(ctx, "Ordering a %s certificate for %d name(s)", keyname, ctx->md->domains->nelts);
+    md_drive__progress(ctx, "Ordering a %s certificate for %d name(s)", md_pkey_spec_label(spec),
+                       ctx->md->domains->nelts);
     rv = md_acme_order_new(&order, ctx->acme, ctx->md->domains, ctx->md->profile, ctx->md->profile_mandatory,
                            ctx->md->ari_renewals ? replaces_id(ctx, cert_aspect) : NULL, ctx->result, ctx->p);
     if (rv != APR_SUCCESS) return rv;
@@ -132,7 +135,6 @@ static apr_status_t chain_store(md_drive_ctx_t *ctx, md_acme_order_t *order, md_
 apr_status_t md_drive__certificate(md_drive_ctx_t *ctx, int i)
 {
     const md_pkey_spec_t *spec = APR_ARRAY_IDX(ctx->md->pks, i, const md_pkey_spec_t *);
-    const char *keyname = md_pkey_spec_name(spec, ctx->p);
     const char *key_aspect = md_pkey_aspect(ctx->md, i, ctx->p);
     const char *cert_aspect = md_cert_aspect(ctx->md, i, ctx->p);
     md_acme_order_t *order;
@@ -143,7 +145,7 @@ apr_status_t md_drive__certificate(md_drive_ctx_t *ctx, int i)
     if (rv != APR_SUCCESS) return rv;
     if (staged_already(ctx, key, cert_aspect)) return APR_SUCCESS;
     md_result_activity_set(ctx->result, "ordering");
-    rv = order_get(&order, ctx, keyname, cert_aspect);
+    rv = order_get(&order, ctx, spec, cert_aspect);
     if (rv == APR_SUCCESS) rv = order_complete(ctx, order, key);
     if (rv == APR_SUCCESS) rv = chain_store(ctx, order, key, cert_aspect);
     return rv;

@@ -114,11 +114,10 @@ void md_job_log(md_job_t *job, const char *type, const char *detail, apr_time_t 
 void md_job_set_last(md_job_t *job, const md_result_t *result, apr_time_t when)
 {
     md_json_t *last = md_json_create(job->p);
-    char buf[256];
 
     md_json_setl(result->status, last, "status", NULL);
     if (result->status != APR_SUCCESS) {
-        md_json_sets(apr_strerror(result->status, buf, sizeof(buf)), last, "status-description", NULL);
+        md_json_sets(md_result_status_str(result->status, job->p), last, "status-description", NULL);
     }
     if (result->problem) md_json_sets(result->problem, last, "problem", NULL);
     if (result->detail) md_json_sets(result->detail, last, "detail", NULL);

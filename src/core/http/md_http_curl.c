@@ -199,6 +199,9 @@ static apr_status_t curl_perform(void *baton, md_http_response_t **presp, const 
     if (rv != APR_SUCCESS) {
         md_result_printf(result, rv, "%s %s: %s", req->method, req->url,
                          errbuf[0] ? errbuf : curl_easy_strerror(code));
+        if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
+            md_result_hint_set(result, MD_HINT_CA_FILE);
+        }
         return rv;
     }
     ctx.resp->status = (int)status;

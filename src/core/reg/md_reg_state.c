@@ -49,7 +49,7 @@ static const char *static_key_label(const md_cert_t *cert, int i, apr_pool_t *p)
     EVP_PKEY *pkey = cert ? X509_get_pubkey(md_cert_get_X509(cert)) : NULL;
 
     if (!pkey) return apr_psprintf(p, "cert-%d", i);
-    return md_pkey_spec_name(md_pkey_get_spec(md_pkey_wrap(pkey, p), p), p);
+    return md_pkey_spec_label(md_pkey_get_spec(md_pkey_wrap(pkey, p), p));
 }
 
 /* Load certificate i: from the static file, or from domains/NAME (with its key's presence). */
@@ -69,7 +69,7 @@ static void cert_load(md_reg_cert_t *c, md_reg_t *reg, const md_reg_state_t *st,
         if (!c->cert) c->problem = apr_psprintf(p, "%s cannot be read: %s", c->file, err ? err : "no certificate");
         return;
     }
-    c->key = md_pkey_spec_name(APR_ARRAY_IDX(st->md->pks, i, md_pkey_spec_t *), p);
+    c->key = md_pkey_spec_label(APR_ARRAY_IDX(st->md->pks, i, md_pkey_spec_t *));
     c->file = md_cert_aspect(st->md, i, p);
     rv = md_store_load((void **)&c->chain, reg->store, MD_SG_DOMAINS, st->md->name, c->file, MD_SV_CHAIN, result, p);
     if (rv == APR_SUCCESS && c->chain->nelts > 0) c->cert = APR_ARRAY_IDX(c->chain, 0, md_cert_t *);

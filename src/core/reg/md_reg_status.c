@@ -75,7 +75,7 @@ static md_json_t *staged_certs_json(md_reg_t *reg, const md_t *md, apr_pool_t *p
         if (md_store_load((void **)&chain, reg->store, MD_SG_STAGING, md->name, md_cert_aspect(md, i, p),
                           MD_SV_CHAIN, NULL, p) != APR_SUCCESS || !chain || chain->nelts < 1) continue;
         c = apr_pcalloc(p, sizeof(*c));
-        c->key = md_pkey_spec_name(APR_ARRAY_IDX(md->pks, i, md_pkey_spec_t *), p);
+        c->key = md_pkey_spec_label(APR_ARRAY_IDX(md->pks, i, md_pkey_spec_t *));
         c->cert = APR_ARRAY_IDX(chain, 0, md_cert_t *);
         APR_ARRAY_PUSH(certs, md_reg_cert_t *) = c;
     }
