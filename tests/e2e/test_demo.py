@@ -39,7 +39,7 @@ def test_demo(md_build, keep):
                 assert "MDomain www.mdomain.test" in f.read()
             assert os.path.exists(os.path.join(work, "httpd", "md", "domains", "www.mdomain.test",
                                                "pubcert.secp256r1.pem"))
-            assert os.path.exists(os.path.join(work, "store", "domains", "demo.mdomain.test", "pubcert.p256.pem"))
+            assert os.path.exists(os.path.join(work, "store", "domains", "demo.mdomain.test", "pubcert.secp256r1.pem"))
         else:
             assert "stopped httpd, pebble and pebble-challtestsrv; removed %s" % work in out
             assert not os.path.exists(work)
