@@ -115,6 +115,9 @@ md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_s
 md_json_t *md_reg_status_error(const md_t *md, const char *detail, apr_pool_t *p);
 /* One certificate in md-status form: issuer-name, valid {from, until}, serial, sha256-fingerprint, ari-cert-id. */
 md_json_t *md_reg_status_cert(const md_cert_t *cert, apr_pool_t *p);
+/* The renewed set in staging/NAME (md_reg_cert_t*, one per key type) when it is complete: a certificate and a key
+ * for every key type; NULL otherwise. */
+apr_array_header_t *md_reg_staged_certs(md_reg_t *reg, const md_t *md, apr_pool_t *p);
 /* {"version": MD_VERSION, "managed-domains": []}: the frame around a list of models. */
 md_json_t *md_reg_status_frame(apr_pool_t *p);
 

@@ -3,8 +3,6 @@
 
 #include <apr_strings.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -16,6 +14,7 @@
 #include "md.h"
 #include "md_cert.h"
 #include "md_json.h"
+#include "md_reg.h"
 #include "md_store.h"
 #include "md_time.h"
 #include "md_httpd.h"
@@ -69,7 +68,7 @@ static md_json_t *cert_json(const md_cert_t *cert, int staged, apr_pool_t *p)
 {
     md_json_t *json;
 
-    if (staged) json = md_httpd_status_cert(cert, p);
+    if (staged) json = md_reg_status_cert(cert, p);
     else {
         json = md_json_create(p);
         set_valid(json, md_cert_get_not_before(cert), md_cert_get_not_after(cert), p);
@@ -80,109 +79,50 @@ static md_json_t *cert_json(const md_cert_t *cert, int staged, apr_pool_t *p)
     return json;
 }
 
-/* The end-entity certificate of GROUP/NAME/ASPECT, or NULL. */
-static const md_cert_t *store_cert(md_store_t *store, md_store_group_t group, const char *name,
-                                   const char *aspect, apr_pool_t *p)
-{
-    apr_array_header_t *chain;
-
-    if (!store || md_store_load((void **)&chain, store, group, name, aspect, MD_SV_CHAIN, NULL, p) != APR_SUCCESS
-        || chain->nelts < 1) return NULL;
-    return APR_ARRAY_IDX(chain, 0, const md_cert_t *);
-}
-
-/* The end-entity certificate of a static certificate file (MDCertificateFile), or NULL. */
-static const md_cert_t *file_cert(const char *path, apr_pool_t *p)
-{
-    apr_array_header_t *chain;
-
-    if (md_cert_chain_fload(&chain, path, NULL, p) != APR_SUCCESS || chain->nelts < 1) return NULL;
-    return APR_ARRAY_IDX(chain, 0, const md_cert_t *);
-}
-
-/* The key name of a static certificate, as the store names key files: "rsa", or the EC curve. */
-static const char *static_key_name(const md_cert_t *cert, int i, apr_pool_t *p)
-{
-    EVP_PKEY *pkey = X509_get0_pubkey(md_cert_get_X509(cert));
-    char group[64];
-    size_t len = 0;
-
-    if (pkey && EVP_PKEY_get_base_id(pkey) == EVP_PKEY_RSA) return "rsa";
-    if (pkey && EVP_PKEY_get_group_name(pkey, group, sizeof(group), &len) == 1) {
-        if (!strcmp(group, "prime256v1")) return "secp256r1";
-        return apr_pstrdup(p, group);
-    }
-    return apr_psprintf(p, "cert-%d", i + 1);
-}
-
 static int copy_key(void *baton, const char *key, md_json_t *value)
 {
     md_json_setj(value, (md_json_t *)baton, key, NULL);
     return 1;
 }
 
-/* The active certificates: one object per key type ({} while there is none), before them "valid" over all
- * of them (the latest start, the earliest end) when every key type has one. */
-static md_json_t *active_json(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
+/* Certificates one object per key type ({} for a missing one), before them "valid" over all of them (the latest
+ * start, the earliest end) when every key type has one. */
+static md_json_t *certs_json(const apr_array_header_t *certs, int staged, apr_pool_t *p)
 {
     md_json_t *json = md_json_create(p), *keys = md_json_create(p);
     validity_t v = { 0, 0, 0 };
-    const md_cert_t *cert;
-    const char *name;
-    int i, n = m->cert_files->nelts ? m->cert_files->nelts : m->md->pks->nelts;
+    const md_reg_cert_t *c;
+    int i;
 
-    for (i = 0; i < n; ++i) {
-        if (m->cert_files->nelts) {
-            cert = file_cert(APR_ARRAY_IDX(m->cert_files, i, const char *), p);
-            if (!cert) continue;
-            name = static_key_name(cert, i, p);
-        }
-        else {
-            name = md_pkey_spec_label(APR_ARRAY_IDX(m->md->pks, i, md_pkey_spec_t *));
-            cert = store_cert(mc->store, MD_SG_DOMAINS, m->md->name, md_cert_aspect(m->md, i, p), p);
-        }
-        md_json_setj(cert ? cert_json(cert, 0, p) : md_json_create(p), keys, name, NULL);
-        if (cert) validity_add(&v, cert);
+    for (i = 0; i < certs->nelts; ++i) {
+        c = APR_ARRAY_IDX(certs, i, const md_reg_cert_t *);
+        md_json_setj(c->cert ? cert_json(c->cert, staged, p) : md_json_create(p), keys, c->key, NULL);
+        if (c->cert) validity_add(&v, c->cert);
     }
-    if (n > 0 && v.count == n) set_valid(json, v.from, v.until, p);
+    if (certs->nelts > 0 && v.count == certs->nelts) set_valid(json, v.from, v.until, p);
     md_json_iterkey(copy_key, json, keys, NULL);
     return json;
 }
 
-/* "renewal": {"cert": {KEY: {...}, ..., "valid": {...}}} when staging/NAME holds a complete set (a certificate
- * and a key for every key type) waiting for activation at the next graceful restart; else NULL. */
-static md_json_t *renewal_json(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
-{
-    md_json_t *certs = md_json_create(p), *json;
-    validity_t v = { 0, 0, 0 };
-    const md_cert_t *cert;
-    const char *name;
-    int i;
-
-    if (!mc->store || m->cert_files->nelts || !md_store_exists(mc->store, MD_SG_STAGING, m->md->name, NULL, p)) {
-        return NULL;
-    }
-    for (i = 0; i < m->md->pks->nelts; ++i) {
-        if (!md_store_exists(mc->store, MD_SG_STAGING, m->md->name, md_pkey_aspect(m->md, i, p), p)) return NULL;
-        cert = store_cert(mc->store, MD_SG_STAGING, m->md->name, md_cert_aspect(m->md, i, p), p);
-        if (!cert) return NULL;
-        name = md_pkey_spec_label(APR_ARRAY_IDX(m->md->pks, i, md_pkey_spec_t *));
-        md_json_setj(cert_json(cert, 1, p), certs, name, NULL);
-        validity_add(&v, cert);
-    }
-    if (v.count == 0) return NULL;
-    set_valid(certs, v.from, v.until, p);
-    json = md_json_create(p);
-    md_json_setj(certs, json, "cert", NULL);
-    return json;
-}
-
-/* md_httpd.h: the certificate-status JSON of one MD. */
+/* md_httpd.h: the certificate-status JSON of one MD: its active certificates, and "renewal": {"cert": ...} when
+ * staging/NAME holds a complete set waiting for activation at the next graceful restart. */
 md_json_t *md_httpd_cert_status(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
 {
-    md_json_t *json = active_json(mc, m, p), *renewal = renewal_json(mc, m, p);
+    md_reg_state_t *st;
+    apr_array_header_t *staged;
+    md_json_t *json, *renewal;
+    md_reg_t *reg;
+    const char *err;
 
-    if (renewal) md_json_setj(renewal, json, "renewal", NULL);
+    st = md_httpd_status_state(&err, &reg, mc, m, p);
+    if (!st) return md_json_create(p);
+    json = certs_json(st->certs, 0, p);
+    staged = st->is_static ? NULL : md_reg_staged_certs(reg, st->md, p);
+    if (staged && staged->nelts) {
+        renewal = md_json_create(p);
+        md_json_setj(certs_json(staged, 1, p), renewal, "cert", NULL);
+        md_json_setj(renewal, json, "renewal", NULL);
+    }
     return json;
 }
 

@@ -13,6 +13,7 @@
 #include "md_drive.h"
 #include "md_job.h"
 #include "md_json.h"
+#include "md_reg.h"
 #include "md_store.h"
 #include "md_time.h"
 #include "md_httpd.h"
@@ -58,7 +59,6 @@ typedef struct {
 typedef struct {
     apr_array_header_t *samples[F_COUNT];   /* sample_t */
     const char *md;                         /* the MD being collected */
-    md_json_t *ari;                         /* its domains/NAME/ari.json, or NULL */
     apr_pool_t *p;
 } collect_t;
 
@@ -71,77 +71,52 @@ static void add(collect_t *c, family_id_t f, const char *key, long long value)
     s->value = value;
 }
 
-/* An HTTP date (as md-status shows times) at json.k1.k2 as unix seconds; 0 when missing. */
-static long long http_secs(const md_json_t *json, const char *k1, const char *k2)
+static long long secs(apr_time_t t)
 {
-    const char *s = md_json_gets(json, k1, k2, NULL);
-    apr_time_t t = 0;
-
-    if (!s || md_time_parse_http(&t, s) != APR_SUCCESS) return 0;
     return (long long)apr_time_sec(t);
-}
-
-static long long rfc3339_secs(const md_json_t *json, const char *k1, const char *k2)
-{
-    const char *s = md_json_gets(json, k1, k2, NULL);
-    apr_time_t t = 0;
-
-    if (!s || md_time_parse_rfc3339(&t, s) != APR_SUCCESS) return 0;
-    return (long long)apr_time_sec(t);
-}
-
-/* One certificate of md-status' "cert" object (the key "valid" there is the summary, not a key type). */
-static int collect_cert(void *baton, const char *key, md_json_t *cert)
-{
-    collect_t *c = baton;
-    const char *ari_id = md_json_gets(cert, "ari-cert-id", NULL);
-    const char *ari_for = c->ari ? md_json_gets(c->ari, "cert-id", NULL) : NULL;
-    long long t;
-
-    if (!strcmp(key, "valid") || !md_json_is(MD_JSON_TYPE_OBJECT, cert, NULL)) return 1;
-    key = apr_pstrdup(c->p, key);
-    if ((t = http_secs(cert, "valid", "from")) != 0) add(c, F_NOT_BEFORE, key, t);
-    if ((t = http_secs(cert, "valid", "until")) != 0) add(c, F_NOT_AFTER, key, t);
-    if (ari_for && ari_id && !strcmp(ari_id, ari_for)) {
-        if ((t = rfc3339_secs(c->ari, "window", "start")) != 0) add(c, F_ARI_START, key, t);
-        if ((t = rfc3339_secs(c->ari, "window", "end")) != 0) add(c, F_ARI_END, key, t);
-    }
-    return 1;
 }
 
 /* The last success: the staged job's when it finished, else the one that came to domains/ at activation. */
-static long long last_success(const md_mod_conf_t *mc, const md_managed_t *m, const md_json_t *status,
-                              apr_pool_t *p)
+static long long last_success(const md_reg_t *reg, const md_reg_state_t *st, apr_pool_t *p)
 {
     md_job_t *job = NULL;
 
-    if (md_json_getb(status, "renewal", "finished", NULL) && http_secs(status, "renewal", "valid-from")) {
-        return http_secs(status, "renewal", "valid-from");
-    }
-    if (!mc->store || m->cert_files->nelts) return 0;
-    if (md_job_load(&job, mc->store, MD_SG_DOMAINS, m->md->name, NULL, p) != APR_SUCCESS) return 0;
-    return job->valid_from ? (long long)apr_time_sec(job->valid_from) : 0;
+    if (st->staged && st->job->valid_from) return secs(st->job->valid_from);
+    if (md_job_load(&job, reg->store, MD_SG_DOMAINS, st->md->name, NULL, p) != APR_SUCCESS) return 0;
+    return job->valid_from ? secs(job->valid_from) : 0;
 }
 
+/* One MD from the registry's state: its certificates per key type, when it is due, the ARI window of its first
+ * certificate, the renewal's errors and staged set. */
 static void collect_md(collect_t *c, const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
 {
-    md_json_t *status = md_httpd_status_md(mc, m, p);
+    const md_reg_cert_t *cert;
+    md_reg_state_t *st;
+    md_reg_t *reg;
+    const char *err;
     long long t;
+    int i;
 
     c->md = m->md->name;
-    c->ari = NULL;
-    if (mc->store && !m->cert_files->nelts) {
-        md_store_load((void **)&c->ari, mc->store, MD_DRIVE_ARI_GROUP, m->md->name, MD_DRIVE_ARI_FILE,
-                      MD_SV_JSON, NULL, p);
+    st = md_httpd_status_state(&err, &reg, mc, m, p);
+    if (!st) {
+        add(c, F_STATE, NULL, MD_S_ERROR);
+        return;
     }
-    add(c, F_STATE, NULL, md_json_getl(status, "state", NULL));
-    md_json_iterkey(collect_cert, c, status, "cert", NULL);
-    if ((t = http_secs(status, "renew-at", NULL)) != 0) add(c, F_RENEW_AT, NULL, t);
-    if (!m->cert_files->nelts) {
-        add(c, F_ERRORS, NULL, md_json_getl(status, "renewal", "errors", NULL));
-        add(c, F_STAGED, NULL, md_json_getb(status, "renewal", "finished", NULL) ? 1 : 0);
+    add(c, F_STATE, NULL, st->state);
+    for (i = 0; i < st->certs->nelts; ++i) {
+        cert = APR_ARRAY_IDX(st->certs, i, const md_reg_cert_t *);
+        if (!cert->cert) continue;
+        add(c, F_NOT_BEFORE, cert->key, secs(md_cert_get_not_before(cert->cert)));
+        add(c, F_NOT_AFTER, cert->key, secs(md_cert_get_not_after(cert->cert)));
+        if (i == 0 && st->ari_start) add(c, F_ARI_START, cert->key, secs(st->ari_start));
+        if (i == 0 && st->ari_end) add(c, F_ARI_END, cert->key, secs(st->ari_end));
     }
-    if ((t = last_success(mc, m, status, p)) != 0) add(c, F_LAST_OK, NULL, t);
+    if (st->is_static) return;
+    add(c, F_RENEW_AT, NULL, secs(st->renew_at ? st->renew_at : st->now));
+    add(c, F_ERRORS, NULL, st->job ? st->job->errors : 0);
+    add(c, F_STAGED, NULL, st->staged ? 1 : 0);
+    if ((t = last_success(reg, st, p)) != 0) add(c, F_LAST_OK, NULL, t);
 }
 
 /* A label value with backslash, double quote and line feed escaped, as the text format wants. */

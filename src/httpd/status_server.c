@@ -25,7 +25,7 @@ static const char *esc(request_rec *r, const char *s)
 
 static int md_errored(const md_json_t *json)
 {
-    return md_json_getl(json, "state", NULL) == MD_STATUS_ERROR
+    return md_json_getl(json, "state", NULL) == MD_S_ERROR
            || md_json_getl(json, "renewal", "errors", NULL) > 0;
 }
 
@@ -42,7 +42,7 @@ static void count(status_counts_t *c, const md_json_t *json)
     c->total++;
     if (errored) c->errored++;
     if (renewing) c->renew++;
-    if (!errored && !renewing && md_json_getl(json, "state", NULL) == MD_STATUS_COMPLETE) c->ok++;
+    if (!errored && !renewing && md_json_getl(json, "state", NULL) == MD_S_COMPLETE) c->ok++;
 }
 
 static void put_names(request_rec *r, const md_json_t *json)

@@ -20,7 +20,8 @@ def test_one_name(cli, pebble, workdir):
     check_md(cli, pebble, workdir, "one.example.org", ["one.example.org"], [("privkey.secp256r1.pem", "pubcert.secp256r1.pem", "ec")])
     shown = cli.ok("show", "one.example.org")
     assert shown["state"] == 2 and shown["state-descr"] == "complete"
-    assert shown["renewal"]["warn"] is False
+    assert shown["warn"] is False and shown["renew"] is False and "renew-at" in shown
+    assert shown["cert"]["secp256r1"]["serial"] and "sha256-fingerprint" in shown["cert"]["secp256r1"]
     assert stray_files(cli.store) == []
     # valid and not due: the next drive asks the CA nothing
     mark = pebble.mark()

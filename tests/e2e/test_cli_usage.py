@@ -33,7 +33,7 @@ def test_add_list_show_remove(cli):
                  "add", "Example.ORG", "www.example.org", "--key", "p256", "--key", "rsa3072")
     assert doc["name"] == "example.org"
     assert doc["domains"] == ["example.org", "www.example.org"]
-    assert doc["state"] == 1 and doc["state-descr"] == "incomplete"
+    assert doc["state"] == 1 and doc["state-descr"] == "certificate(secp256r1) is missing"
     md = json.load(open(os.path.join(cli.md_dir("example.org"), "md.json")))
     # mod_md's md.json format: several keys are an array, the CA under "ca"
     assert md["privkey"][0]["type"] == "EC"
@@ -47,8 +47,9 @@ def test_add_list_show_remove(cli):
     assert sorted(d["name"] for d in listing["domains"]) == ["example.org", "other.example.net"]
     shown = cli.ok("show", "other.example.net")
     assert shown["ca"]["url"] == "https://127.0.0.1:1/dir"
-    assert "due" in shown["renewal"]
-    assert shown["renewal"]["warn"] is False    # nothing there to expire yet: "incomplete" says it
+    assert shown["renew"] is True and "renew-at" in shown    # no certificate yet: due now
+    assert shown["warn"] is False    # nothing there to expire yet: "incomplete" says it
+    assert "renewal" not in shown    # no renewal has started
     doc = cli.ok("remove", "other.example.net")
     assert doc["archived-as"] == "other.example.net.1"
     assert cli.ok("list")["managed-domains"] == 1

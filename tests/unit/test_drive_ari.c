@@ -14,7 +14,7 @@
 
 #define CA_DIR "https://ca.test/dir"
 #define ARI_URL "https://ca.test/ari/aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE"   /* RFC 9773's id: our fixture leaf */
-#define NAME "ari.example.org"
+#define NAME "www.example.org"     /* the fixture certificate covers it */
 
 typedef struct {
     apr_pool_t *p;

@@ -49,6 +49,17 @@ static double rand01(void)
     return (double)r / (double)0xffffffffu;
 }
 
+/* True when the certificate covers every name of the MD (one that does not is due now, as a missing one). */
+static int covers_all(const md_cert_t *cert, const md_t *md, apr_pool_t *p)
+{
+    int i;
+
+    for (i = 0; i < md->domains->nelts; ++i) {
+        if (!md_cert_covers(cert, APR_ARRAY_IDX(md->domains, i, const char *), p)) return 0;
+    }
+    return 1;
+}
+
 apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *store, md_store_group_t group,
                                  const md_t *md, apr_pool_t *p)
 {
@@ -62,7 +73,7 @@ apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *s
         v = NULL;
         chain = NULL;
         if (md_store_load(&chain, store, group, md->name, md_cert_aspect(md, i, p), MD_SV_CHAIN, NULL, p)
-            == APR_SUCCESS) {
+            == APR_SUCCESS && covers_all(APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), md, p)) {
             cert = APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
             v = apr_pcalloc(p, sizeof(*v));
             v->not_before = md_cert_get_not_before(cert);

@@ -63,23 +63,40 @@ static md_json_t *certs_json(const apr_array_header_t *certs, apr_pool_t *p)
     return json;
 }
 
-/* The certificates staged in staging/NAME, in the same form. */
-static md_json_t *staged_certs_json(md_reg_t *reg, const md_t *md, apr_pool_t *p)
+/* The certificates in staging/NAME (those that are there), one per key type; *pcomplete when every key type has a
+ * certificate and a key. */
+static apr_array_header_t *staged_certs(int *pcomplete, md_reg_t *reg, const md_t *md, apr_pool_t *p)
 {
     apr_array_header_t *certs = apr_array_make(p, md->pks->nelts, sizeof(md_reg_cert_t *)), *chain;
     md_reg_cert_t *c;
     int i;
 
+    *pcomplete = md_store_exists(reg->store, MD_SG_STAGING, md->name, NULL, p);
     for (i = 0; i < md->pks->nelts; ++i) {
         chain = NULL;
+        if (!md_store_exists(reg->store, MD_SG_STAGING, md->name, md_pkey_aspect(md, i, p), p)) *pcomplete = 0;
         if (md_store_load((void **)&chain, reg->store, MD_SG_STAGING, md->name, md_cert_aspect(md, i, p),
-                          MD_SV_CHAIN, NULL, p) != APR_SUCCESS || !chain || chain->nelts < 1) continue;
+                          MD_SV_CHAIN, NULL, p) != APR_SUCCESS || !chain || chain->nelts < 1) {
+            *pcomplete = 0;
+            continue;
+        }
         c = apr_pcalloc(p, sizeof(*c));
         c->key = md_pkey_spec_label(APR_ARRAY_IDX(md->pks, i, md_pkey_spec_t *));
         c->cert = APR_ARRAY_IDX(chain, 0, md_cert_t *);
+        c->chain = chain;
         APR_ARRAY_PUSH(certs, md_reg_cert_t *) = c;
     }
-    return certs_json(certs, p);
+    return certs;
+}
+
+apr_array_header_t *md_reg_staged_certs(md_reg_t *reg, const md_t *md, apr_pool_t *p)
+{
+    apr_array_header_t *certs;
+    int complete;
+
+    if (!reg->store) return NULL;
+    certs = staged_certs(&complete, reg, md, p);
+    return complete ? certs : NULL;
 }
 
 /* The settings part: md.json's keys without secrets and mdomain's own extensions. */
@@ -106,6 +123,7 @@ static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *s
 {
     md_json_t *job, *log;
     const char *s;
+    int complete;
 
     if (st->is_static) return;
     if (st->job_problem) {
@@ -120,7 +138,7 @@ static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *s
     log = log ? md_json_clone(log, p) : md_json_create_array(p);
     md_json_del(job, "mdomain", NULL);
     md_json_setj(log, job, "log", NULL);
-    md_json_setj(staged_certs_json(reg, st->md, p), job, "cert", NULL);
+    md_json_setj(certs_json(staged_certs(&complete, reg, st->md, p), p), job, "cert", NULL);
     if ((s = md_json_gets(st->job->state, "account", NULL)) && !md_json_gets(json, "ca", "account", NULL)) {
         md_json_sets(s, json, "ca", "account", NULL);
     }
