@@ -32,7 +32,10 @@ typedef struct md_cli_t {
     const char *proxy;              /* --proxy */
     int dns_version;                /* --dns-version, 0: not given */
     int retry_failover;             /* --retry-failover, -1: not given */
-    const char *dns_cmd;
+    const char *dns_cmd;            /* --dns-cmd: the program and its arguments, as one line */
+    const char *event_handler;      /* --event-handler PROGRAM */
+    apr_array_header_t *event_args; /* --event-arg: its fixed arguments */
+    apr_array_header_t *challenge_delays;   /* --challenge-delay TYPE=DURATION */
     const char *preferred_chain;
     int force;
     int http_port, tls_port;

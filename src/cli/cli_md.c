@@ -10,6 +10,7 @@
 #include "md_acme.h"
 #include "md_acme_acct.h"
 #include "md_encode.h"
+#include "md_event.h"
 #include "cli.h"
 
 /* The MD in the store that already holds one of names, and that name. */
@@ -87,13 +88,64 @@ static int is_challenge_type(const char *t)
     return !strcmp(t, "http-01") || !strcmp(t, "tls-alpn-01") || !strcmp(t, "dns-01");
 }
 
-/* The verb options of add: keys, challenges, profile, dns-01 program, chain, installation. */
+/* The absolute path of an executable program (NULL when it is none), quoted for a program line when it has to be. */
+static const char *program_path(md_cli_t *cli, const char *program, int quoted)
+{
+    char real[PATH_MAX];
+
+    if (!program || !realpath(program, real) || access(real, X_OK) != 0) return NULL;
+    if (quoted && strpbrk(real, " \t\"'\\")) {
+        if (strchr(real, '\'')) return NULL;      /* cannot be quoted for apr_tokenize_to_argv */
+        return apr_pstrcat(cli->p, "'", real, "'", NULL);
+    }
+    return apr_pstrdup(cli->p, real);
+}
+
+/* The event interface: --dns-cmd "PROGRAM [ARGS]" (split as MDChallengeDns01 is), --event-handler PROGRAM with its
+ * --event-arg ARGs, --challenge-delay TYPE=DURATION. Programs are checked and stored with absolute paths. */
+static int event_options(md_cli_t *cli, md_t *md)
+{
+    apr_array_header_t *words;
+    const char *path, *err = NULL;
+    int i;
+
+    if (cli->dns_cmd) {
+        words = md_event_argv(cli->dns_cmd, cli->p);
+        path = words ? program_path(cli, APR_ARRAY_IDX(words, 0, const char *), 1) : NULL;
+        if (!path) return cli_failf(cli, CLI_EXIT_USAGE, "--dns-cmd '%s': not an executable program", cli->dns_cmd);
+        for (i = 1; i < words->nelts; ++i) {
+            path = apr_pstrcat(cli->p, path, " '", APR_ARRAY_IDX(words, i, const char *), "'", NULL);
+        }
+        md->dns01_cmd = path;
+    }
+    if (cli->event_args->nelts && !cli->event_handler) {
+        return cli_failf(cli, CLI_EXIT_USAGE, "--event-arg goes with --event-handler PROGRAM");
+    }
+    if (cli->event_handler) {
+        if (!(path = program_path(cli, cli->event_handler, 0))) {
+            return cli_failf(cli, CLI_EXIT_USAGE, "--event-handler '%s': not an executable program",
+                             cli->event_handler);
+        }
+        APR_ARRAY_PUSH(md->event_handler, const char *) = path;
+        for (i = 0; i < cli->event_args->nelts; ++i) {
+            APR_ARRAY_PUSH(md->event_handler, const char *) = APR_ARRAY_IDX(cli->event_args, i, const char *);
+        }
+    }
+    for (i = 0; i < cli->challenge_delays->nelts; ++i) {
+        if (md_challenge_delay_parse(&md->challenge_delays, APR_ARRAY_IDX(cli->challenge_delays, i, const char *),
+                                     &err, cli->p) != APR_SUCCESS) {
+            return cli_failf(cli, CLI_EXIT_USAGE, "--challenge-delay: %s", err);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
+/* The verb options of add: keys, challenges, profile, event programs and delays, chain, installation. */
 static int md_options(md_cli_t *cli, md_t *md)
 {
     md_pkey_spec_t *spec;
     const char *err = NULL, *t;
-    char real[PATH_MAX];
-    int i;
+    int i, rc;
 
     if (cli->keys->nelts) apr_array_clear(md->pks);
     for (i = 0; i < cli->keys->nelts; ++i) {
@@ -132,12 +184,7 @@ static int md_options(md_cli_t *cli, md_t *md)
     if (cli->dns_version) md->dns01_version = cli->dns_version;
     if (cli->retry_failover > 0) md->retry_failover = cli->retry_failover;
     md->preferred_chain = cli->preferred_chain;
-    if (cli->dns_cmd) {
-        if (!realpath(cli->dns_cmd, real) || access(real, X_OK) != 0) {
-            return cli_failf(cli, CLI_EXIT_USAGE, "--dns-cmd %s: not an executable program", cli->dns_cmd);
-        }
-        md->dns01_cmd = apr_pstrdup(cli->p, real);
-    }
+    if ((rc = event_options(cli, md)) != CLI_EXIT_OK) return rc;
     md->install_chain = cli->install_chain;
     md->install_key = cli->install_key;
     if (cli->install_mode >= 0) md->install_mode = cli->install_mode;
@@ -165,8 +212,9 @@ int cli_verb_add(md_cli_t *cli)
     }
     md = md_create(names, cli->p);
     if ((rc = md_settings(cli, md)) != CLI_EXIT_OK || (rc = md_options(cli, md)) != CLI_EXIT_OK) return rc;
-    if (wildcard && !md->dns01_cmd) {
-        return cli_failf(cli, CLI_EXIT_USAGE, "add: wildcard names are validated with dns-01 only: give --dns-cmd");
+    if (wildcard && !md->dns01_cmd && !md->event_handler->nelts) {
+        return cli_failf(cli, CLI_EXIT_USAGE, "add: wildcard names are validated with dns-01 only: give --dns-cmd "
+                         "or --event-handler");
     }
     if ((rc = cli_store_open(cli)) != CLI_EXIT_OK) return rc;
     if (md_store_exists(cli->store, MD_SG_DOMAINS, md->name, "md.json", cli->p)) {

@@ -10,7 +10,8 @@ enum {
     OPT_CA_FILE = 256, OPT_EAB, OPT_EAB_FILE, OPT_KEY, OPT_CHALLENGE, OPT_PROFILE, OPT_DNS_CMD, OPT_FORCE,
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
-    OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY,
+    OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
+    OPT_CHALLENGE_DELAY,
 };
 
 static const struct option long_opts[] = {
@@ -47,6 +48,9 @@ static const struct option long_opts[] = {
     { "retry-failover", required_argument, NULL, OPT_RETRY_FAILOVER },
     { "cert-key", no_argument, NULL, OPT_CERT_KEY },
     { "profile-mandatory", no_argument, NULL, OPT_PROFILE_MANDATORY },
+    { "event-handler", required_argument, NULL, OPT_EVENT_HANDLER },
+    { "event-arg", required_argument, NULL, OPT_EVENT_ARG },
+    { "challenge-delay", required_argument, NULL, OPT_CHALLENGE_DELAY },
     { NULL, 0, NULL, 0 },
 };
 
@@ -80,7 +84,8 @@ void cli_usage(FILE *out)
           "\n"
           "add: --key TYPE (rsa2048..rsa8192, p256, p384; repeatable), --challenge TYPE (http-01, tls-alpn-01,\n"
           "     dns-01; repeatable, in order of preference), --profile P [--profile-mandatory], --dns-cmd PROGRAM,\n"
-          "     --dns-version 1|2, --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
+          "     --dns-version 1|2, --event-handler PROGRAM [--event-arg ARG]..., --challenge-delay TYPE=DURATION,\n"
+          "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
           "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
           "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
@@ -149,6 +154,9 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_CHALLENGE: APR_ARRAY_PUSH(cli->challenges, const char *) = optarg; break;
     case OPT_PROFILE: cli->profile = optarg; break;
     case OPT_DNS_CMD: cli->dns_cmd = optarg; break;
+    case OPT_EVENT_HANDLER: cli->event_handler = optarg; break;
+    case OPT_EVENT_ARG: APR_ARRAY_PUSH(cli->event_args, const char *) = optarg; break;
+    case OPT_CHALLENGE_DELAY: APR_ARRAY_PUSH(cli->challenge_delays, const char *) = optarg; break;
     case OPT_PREFERRED_CHAIN: cli->preferred_chain = optarg; break;
     case OPT_FORCE: cli->force = 1; break;
     case OPT_HTTP_PORT: return parse_port(&cli->http_port, optarg, "--http-port") ? 0 : CLI_EXIT_USAGE;
@@ -182,6 +190,8 @@ int cli_parse(md_cli_t *cli, int argc, char **argv)
     cli->retry_failover = -1;
     cli->keys = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->challenges = apr_array_make(cli->p, 3, sizeof(const char *));
+    cli->event_args = apr_array_make(cli->p, 2, sizeof(const char *));
+    cli->challenge_delays = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->args = apr_array_make(cli->p, 4, sizeof(const char *));
     cli->install_mode = -1;
     cli->listen_addr = "127.0.0.1";
