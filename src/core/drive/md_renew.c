@@ -1,4 +1,5 @@
-/* Renewal decisions: when an MD is due, when to warn, how long to wait after a failure, which CA to try. */
+/* Renewal policy as pure functions, applied by the registry and the drive: when an MD is due, when to warn, how
+ * long to wait after a failure, which CA to try. */
 #include "md_renew.h"
 
 #define MD_RENEW_DAY       APR_INT64_C(86400000000)   /* one day in microseconds */
