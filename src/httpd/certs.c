@@ -133,7 +133,7 @@ static void add_files(apr_array_header_t *certs, apr_array_header_t *keys, const
     }
 }
 
-/* ssl_add_cert_files: the static files, or the active set of each key type, of the server's MDs. */
+/* ssl_add_cert_files: the static files, or the usable certificates of the active set, of the server's MDs. */
 static int add_cert_files(server_rec *s, apr_pool_t *p, apr_array_header_t *certs, apr_array_header_t *keys)
 {
     md_srv_conf_t *sc = md_config_get(s);
@@ -149,7 +149,8 @@ static int add_cert_files(server_rec *s, apr_pool_t *p, apr_array_header_t *cert
             continue;
         }
         if (!m->usable || !sc->mc->store) continue;
-        for (j = 0; j < m->md->pks->nelts; ++j) {
+        for (j = 0; j < m->md->pks->nelts && j < 32; ++j) {
+            if (!(m->usable & (1u << j))) continue;        /* missing or not valid: the others are served */
             if (md_store_get_fname(&cf, sc->mc->store, MD_SG_DOMAINS, m->md->name, md_cert_aspect(m->md, j, p), p)
                 != APR_SUCCESS) continue;
             if (md_store_get_fname(&kf, sc->mc->store, MD_SG_DOMAINS, m->md->name, md_pkey_aspect(m->md, j, p), p)

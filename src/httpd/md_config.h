@@ -71,7 +71,9 @@ typedef struct md_managed_t {
     int stapling;
     apr_array_header_t *cert_files;    /* static certificate files (MDCertificateFile), empty: ACME */
     apr_array_header_t *key_files;     /* their keys, same order */
-    int usable;                        /* post_config: domains/NAME holds valid certificates for all names */
+    unsigned usable;                   /* post_config: bit i set when domains/NAME holds a usable certificate (and
+                                        * key) for key type i: mod_ssl gets those, also while a renewal adds a
+                                        * name or a key type; 0: none, the fallback is served */
     int activated;                     /* post_config: its staged set was activated at this start */
     const char *fallback_cert;         /* post_config: its self-signed fallback certificate file, or NULL */
 } md_managed_t;

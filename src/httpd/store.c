@@ -38,7 +38,20 @@ static void sync_log(void *baton, int level, const char *md_name, const char *me
                  md_name, message);
 }
 
-/* The registry brings domains/ in line with the configuration; then each MD's state says whether it is usable. */
+/* Bit i for each key type i whose certificate in domains/NAME is usable (present with its key, valid now), whether
+ * or not it covers every name: what exists is served while the renewal runs. */
+static unsigned usable_bits(const md_reg_state_t *st)
+{
+    unsigned bits = 0;
+    int i;
+
+    for (i = 0; i < st->certs->nelts && i < 32; ++i) {
+        if (APR_ARRAY_IDX(st->certs, i, const md_reg_cert_t *)->usable) bits |= 1u << i;
+    }
+    return bits;
+}
+
+/* The registry brings domains/ in line with the configuration; then each MD's state says what is usable. */
 static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
 {
     apr_array_header_t *items = apr_array_make(ptemp, mc->mds->nelts, sizeof(md_reg_sync_item_t *));
@@ -68,7 +81,7 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
         if (m->cert_files->nelts) continue;
         m->activated = 0;
-        m->usable = md_reg_state(reg, m->md, &state_opts, ptemp)->complete;
+        m->usable = usable_bits(md_reg_state(reg, m->md, &state_opts, ptemp));
     }
     for (i = 0; i < items->nelts; ++i) {
         item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);

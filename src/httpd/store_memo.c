@@ -29,7 +29,7 @@ typedef struct {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int digest_len;
     int nmds;
-    char *usable;                      /* per MD, in the configuration's order */
+    unsigned *usable;                  /* per MD, in the configuration's order */
     char *activated;                   /* per MD: its staged set was activated by the first pass */
     const char **fallback_certs;       /* per MD, or NULL */
     const char *fallback_key;
@@ -91,13 +91,13 @@ void md_httpd_startup_remember(server_rec *s, const md_mod_conf_t *mc, apr_pool_
     memo->pool = pool;
     memo->digest_len = config_digest(memo->digest, mc, ptemp);
     memo->nmds = mc->mds->nelts;
-    memo->usable = apr_pcalloc(pool, (apr_size_t)memo->nmds + 1);
+    memo->usable = apr_pcalloc(pool, sizeof(unsigned) * ((apr_size_t)memo->nmds + 1));
     memo->activated = apr_pcalloc(pool, (apr_size_t)memo->nmds + 1);
     memo->fallback_certs = apr_pcalloc(pool, sizeof(const char *) * ((apr_size_t)memo->nmds + 1));
     memo->fallback_key = mc->fallback_key ? apr_pstrdup(pool, mc->fallback_key) : NULL;
     for (i = 0; i < memo->nmds; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        memo->usable[i] = (char)(m->usable != 0);
+        memo->usable[i] = m->usable;
         memo->activated[i] = (char)(m->activated != 0);
         memo->fallback_certs[i] = m->fallback_cert ? apr_pstrdup(pool, m->fallback_cert) : NULL;
     }

@@ -41,10 +41,15 @@ static apr_time_t rec_time(const md_json_t *rec, const char *key)
     return (s && md_time_parse_rfc3339(&t, s) == APR_SUCCESS) ? t : 0;
 }
 
-static void rec_set(pending_t *pd, const char *state, apr_time_t at, apr_pool_t *p)
+/* The record's state and the time it may go on; a time in the future is rounded up to the second (the record's
+ * resolution), so a wait is never cut short. */
+static void rec_set(pending_t *pd, const char *state, apr_time_t at, int future, apr_pool_t *p)
 {
+    apr_time_t whole = apr_time_from_sec(apr_time_sec(at));
+
+    if (!future) whole = at;
     md_json_sets(state, pd->rec, "state", NULL);
-    md_json_sets(md_time_print_rfc3339(at, p), pd->rec, "at", NULL);
+    md_json_sets(md_time_print_rfc3339(whole < at ? whole + apr_time_from_sec(1) : at, p), pd->rec, "at", NULL);
 }
 
 /* The challenge types to offer for one identifier, in order: the MD's configured ones that a responder can answer
@@ -89,12 +94,14 @@ static apr_status_t setup_event(md_drive_ctx_t *ctx, const pending_t *pd)
     return rv;
 }
 
-/* The answer is visible: it may be told to the CA after the type's response delay. */
+/* The answer is visible: it may be told to the CA after the type's response delay (counted from now: the setup or
+ * the poll may have taken a while). */
 static apr_status_t answer_ready(md_drive_ctx_t *ctx, pending_t *pd, apr_time_t now)
 {
     apr_interval_time_t delay = md_challenge_delay(ctx->md, pd->setup.type);
 
-    rec_set(pd, "ready", now + delay, ctx->p);
+    if (delay > 0) now = md_clock_now(ctx->env->clock);
+    rec_set(pd, "ready", now + delay, delay > 0, ctx->p);
     if (delay > 0) {
         md_drive__progress(ctx, "%s for %s is set up; telling the CA in %s (response delay)", pd->setup.type,
                            pd->setup.domain, md_duration_print(delay, ctx->p));
@@ -107,7 +114,8 @@ static void answer_polling(md_drive_ctx_t *ctx, pending_t *pd, apr_time_t now)
 {
     apr_interval_time_t delay = md_challenge_delay(ctx->md, pd->setup.type);
 
-    rec_set(pd, "poll", now + (delay > 0 ? delay : POLL_INTERVAL_DEF), ctx->p);
+    now = md_clock_now(ctx->env->clock);
+    rec_set(pd, "poll", now + (delay > 0 ? delay : POLL_INTERVAL_DEF), 1, ctx->p);
     md_drive__progress(ctx, "%s for %s is started but not yet visible; asking again at %s", pd->setup.type,
                        pd->setup.domain, md_json_gets(pd->rec, "at", NULL));
 }
@@ -172,7 +180,7 @@ static apr_status_t answer_new(md_drive_ctx_t *ctx, pending_t *pd, md_acme_authz
     md_json_setj(pd->rec, records(ctx), pd->authz_url, NULL);
     pd->rec = md_json_getj(records(ctx), pd->authz_url, NULL);      /* the job's own record from now on */
     if (pd->triggered) {
-        rec_set(pd, "ready", now, ctx->p);
+        rec_set(pd, "ready", now, 0, ctx->p);
         return APR_SUCCESS;
     }
     return answered(ctx, pd, rv, now);
