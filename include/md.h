@@ -125,7 +125,8 @@ const char *md_digest(const md_t *md, apr_pool_t *p);
 
 /* The response delay of a challenge type ("http-01", "tls-alpn-01", "dns-01"; 0 for others). */
 apr_interval_time_t md_challenge_delay(const md_t *md, const char *type);
-/* Parse "TYPE=DURATION" (e.g. "dns-01=2m"; a bare number is seconds) into delays; on failure *perr says why. */
+/* Parse "TYPE=DURATION" (e.g. "dns-01=2m": a duration in mod_md's units, "m" also for minutes, a bare number is
+ * seconds, "off" is 0) into delays; on failure *perr says why. */
 apr_status_t md_challenge_delay_parse(md_challenge_delays_t *delays, const char *word, const char **perr,
                                       apr_pool_t *p);
 /* "http-01=5s dns-01=2mi" for the non-zero delays, "" when there are none. */

@@ -30,6 +30,10 @@ const char *md_exec_outcome_str(md_exec_outcome_t outcome);   /* "ok", "failed",
  * A non-zero exit is NOT an error of md_exec_run: callers judge it with md_exec_outcome().
  * argv[0] without a '/' is looked up in $PATH (before the fork); timeout <= 0 means no limit. The program
  * runs in a process group of its own: on timeout the whole group is killed. */
+/* The executable file a program name means: itself when it has a '/' (NULL when it is not an executable file),
+ * else the first executable of that name in $PATH (NULL when there is none). */
+const char *md_exec_find(const char *program, apr_pool_t *p);
+
 apr_status_t md_exec_run(int *pexit, const char **poutput, const apr_array_header_t *argv,
                          apr_table_t *env, apr_interval_time_t timeout, struct md_result_t *result,
                          apr_pool_t *p);

@@ -74,11 +74,17 @@ void md_reg_programs(md_event_programs_t *progs, const md_reg_renew_t *rn, const
 apr_status_t md_reg_responders(md_responders_t **prs, const md_reg_renew_t *rn, const md_event_programs_t *progs,
                                const md_t *md, apr_pool_t *p);
 
-/* The events after a drive of md: errored (at most hourly), renewed and the notify program (for each new set,
- * repeated at later calls until each exits 0), installed (after an activation), expiring (at most daily, while a
- * certificate is in the warn window and no renewed set was made). Their state is in STORE/events/NAME.json. */
+/* The events after a drive of md: errored when failure is not NULL (at most hourly; the one-line reason in the
+ * program's environment as MD_DETAIL), renewed and the notify program (for each new set, repeated at later calls
+ * until each exits 0), installed (after an activation), expiring (at most daily, while a certificate is in the warn
+ * window and no renewed set was made). Their state is in STORE/events/NAME.json. */
 void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md, md_drive_outcome_t outcome,
-                         int failed, apr_pool_t *p);
+                         const char *failure, apr_pool_t *p);
+
+/* Whether installing the MD's active set for another server failed and is owed (kept in STORE/events/NAME.json);
+ * set or clear it. */
+int md_reg_install_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p);
+void md_reg_install_owe(md_reg_t *reg, const md_t *md, int owed, apr_pool_t *p);
 
 /* Write the MD's active chain and key (of its first key type) to its install paths, atomically, the key first,
  * then run its install program (PROGRAM MDNAME, with MD_CHAIN_FILE and MD_KEY_FILE). Nothing when it has none. */

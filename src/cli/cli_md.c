@@ -11,6 +11,7 @@
 #include "md_acme_acct.h"
 #include "md_encode.h"
 #include "md_event.h"
+#include "md_exec.h"
 #include "cli.h"
 
 /* The MD in the store that already holds one of names, and that name. */
@@ -93,6 +94,7 @@ static const char *program_path(md_cli_t *cli, const char *program, int quoted)
 {
     char real[PATH_MAX];
 
+    program = md_exec_find(program, cli->p);        /* a bare name is looked up in PATH, as when it runs */
     if (!program || !realpath(program, real) || access(real, X_OK) != 0) return NULL;
     if (quoted && strpbrk(real, " \t\"'\\")) {
         if (strchr(real, '\'')) return NULL;      /* cannot be quoted for apr_tokenize_to_argv */

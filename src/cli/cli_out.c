@@ -1,5 +1,6 @@
 /* The mdomain command's output: JSON documents, human lines, and errors in either form. */
 #include <stdarg.h>
+#include <apr_file_info.h>
 #include <apr_strings.h>
 
 #include "cli.h"
@@ -72,7 +73,12 @@ int cli_failf(md_cli_t *cli, int exit_code, const char *fmt, ...)
 int cli_store_open(md_cli_t *cli)
 {
     md_result_t *result = md_result_make(cli->p);
+    char *abs = NULL;
 
+    /* absolute: programs get it as MD_STORE, and may run in another directory */
+    if (apr_filepath_merge(&abs, NULL, cli->store_dir, APR_FILEPATH_NOTRELATIVE, cli->p) == APR_SUCCESS) {
+        cli->store_dir = abs;
+    }
     if (md_store_fs_open(&cli->store, cli->store_dir, result, cli->p) != APR_SUCCESS) {
         if (!result->detail) {
             md_result_printf(result, result->status, "cannot open the store at %s", cli->store_dir);

@@ -9,6 +9,7 @@
 #include <http_core.h>
 #include <http_log.h>
 
+#include "md_exec.h"
 #include "md_config.h"
 #include "md_httpd.h"
 
@@ -73,16 +74,13 @@ static int md_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptem
 }
 
 /* A warning when the program of an MD...Cmd directive cannot be run. */
+/* A warning at startup when a program a directive names cannot be run (a bare name is looked up in PATH, as when it
+ * runs; whether the User may run it is checked by its first call). */
 static void check_program(server_rec *s, const char *directive, const char *program, apr_pool_t *p)
 {
-    apr_finfo_t finfo;
-
-    if (!program) return;
-    if (apr_stat(&finfo, program, APR_FINFO_TYPE | APR_FINFO_PROT, p) != APR_SUCCESS
-        || finfo.filetype != APR_REG || !(finfo.protection & (APR_UEXECUTE | APR_GEXECUTE | APR_WEXECUTE))) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s: the program '%s' does not exist or is not executable",
-                     directive, program);
-    }
+    if (!program || md_exec_find(program, p)) return;
+    ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s: the program '%s' does not exist or is not executable%s",
+                 directive, program, strchr(program, '/') ? "" : " (not found in PATH)");
 }
 
 static const char *first_word(const char *line, apr_pool_t *p)

@@ -121,6 +121,7 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     ctx->job->errors++;
     ctx->job->finished = 0;
     ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, base, rand01(), ctx->result->ready_at, now);
+    if (ctx->result->status == MD_EHUMAN) ctx->job->next_run = 0;     /* no retry comes: blocked */
     md_result_hint_apply(ctx->result, ctx->env->hints);
     md_job_set_last(ctx->job, ctx->result, now);
     md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, NULL, ctx->p);
@@ -189,7 +190,7 @@ static int blocked(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx
         ctx->job->next_run = 0;
         return 0;
     }
-    md_result_printf(ctx->result, MD_EHUMAN, "blocked: %s", md_json_gets(ctx->job->state, "blocked", "reason", NULL));
+    md_result_set(ctx->result, MD_EHUMAN, md_json_gets(ctx->job->state, "blocked", "reason", NULL));
     *poutcome = MD_DRIVE_BLOCKED;
     *pnext = 0;
     return 1;

@@ -94,11 +94,11 @@ static apr_status_t setup_event(md_drive_ctx_t *ctx, const pending_t *pd)
     return rv;
 }
 
-/* The answer is visible: it may be told to the CA after the type's response delay (counted from now: the setup or
- * the poll may have taken a while). */
-static apr_status_t answer_ready(md_drive_ctx_t *ctx, pending_t *pd, apr_time_t now)
+/* The answer is visible: it may be told to the CA after the type's response delay (counted from now: the setup may
+ * have taken a while), or at once when a poll said so (the delay was waited before that poll). */
+static apr_status_t answer_ready(md_drive_ctx_t *ctx, pending_t *pd, apr_time_t now, int polled)
 {
-    apr_interval_time_t delay = md_challenge_delay(ctx->md, pd->setup.type);
+    apr_interval_time_t delay = polled ? 0 : md_challenge_delay(ctx->md, pd->setup.type);
 
     if (delay > 0) now = md_clock_now(ctx->env->clock);
     rec_set(pd, "ready", now + delay, delay > 0, ctx->p);
@@ -120,10 +120,10 @@ static void answer_polling(md_drive_ctx_t *ctx, pending_t *pd, apr_time_t now)
                        pd->setup.domain, md_json_gets(pd->rec, "at", NULL));
 }
 
-/* What a responder's setup or poll answered. */
-static apr_status_t answered(md_drive_ctx_t *ctx, pending_t *pd, apr_status_t rv, apr_time_t now)
+/* What a responder's setup or poll (polled) answered. */
+static apr_status_t answered(md_drive_ctx_t *ctx, pending_t *pd, apr_status_t rv, apr_time_t now, int polled)
 {
-    if (rv == APR_SUCCESS) return answer_ready(ctx, pd, now);
+    if (rv == APR_SUCCESS) return answer_ready(ctx, pd, now, polled);
     if (rv == MD_EPOLL) {
         answer_polling(ctx, pd, now);
         return APR_SUCCESS;
@@ -139,14 +139,14 @@ static apr_status_t poll_answer(md_drive_ctx_t *ctx, pending_t *pd, apr_time_t n
     apr_status_t rv;
 
     if (rec_time(pd->rec, "at") > now) return APR_SUCCESS;
-    if (!pd->responder->poll) return answer_ready(ctx, pd, now);
+    if (!pd->responder->poll) return answer_ready(ctx, pd, now, 1);
     rv = pd->responder->poll(pd->responder->baton, &pd->setup, ctx->result, ctx->p);
     if (rv == MD_EPOLL && since && now - since >= limit) {
         md_result_printf(ctx->result, APR_TIMEUP, "%s for %s: still not visible after %s of polling",
                          pd->setup.type, pd->setup.domain, md_duration_print(now - since, ctx->p));
         return APR_TIMEUP;
     }
-    return answered(ctx, pd, rv, now);
+    return answered(ctx, pd, rv, now, 1);
 }
 
 /* A new answer: choose the challenge, set it up, record it. */
@@ -183,7 +183,7 @@ static apr_status_t answer_new(md_drive_ctx_t *ctx, pending_t *pd, md_acme_authz
         rec_set(pd, "ready", now, 0, ctx->p);
         return APR_SUCCESS;
     }
-    return answered(ctx, pd, rv, now);
+    return answered(ctx, pd, rv, now, 0);
 }
 
 static const char *rec_state(const md_json_t *rec)

@@ -213,7 +213,9 @@ static apr_status_t run_judged(md_event_outcome_t *poutcome, const md_events_t *
 
 static int is_challenge_event(const char *name)
 {
-    return is_one_of(name, DNS01_EVENTS) || strstr(name, "http-01") != NULL;
+    static const char *const http01[] = { "setup-http-01", "teardown-http-01", "poll-setup-http-01", NULL };
+
+    return is_one_of(name, DNS01_EVENTS) || is_one_of(name, http01);
 }
 
 apr_status_t md_event_raise(md_event_outcome_t *poutcome, const md_events_t *ev, const md_event_programs_t *progs,

@@ -97,24 +97,30 @@ static int is_executable_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-static apr_status_t resolve_program(exec_t *x, md_result_t *result, apr_pool_t *p)
+const char *md_exec_find(const char *program, apr_pool_t *p)
 {
     const char *path_env = getenv("PATH");
     char *dirs, *dir, *last = NULL, *candidate;
 
+    if (!program || !*program) return NULL;
+    if (strchr(program, '/')) return is_executable_file(program) ? program : NULL;
+    dirs = apr_pstrdup(p, (path_env && *path_env) ? path_env : "/usr/local/bin:/usr/bin:/bin");
+    for (dir = apr_strtok(dirs, ":", &last); dir; dir = apr_strtok(NULL, ":", &last)) {
+        if (!*dir) continue;   /* an empty entry would mean the working directory: not taken */
+        candidate = apr_pstrcat(p, dir, "/", program, NULL);
+        if (is_executable_file(candidate)) return candidate;
+    }
+    return NULL;
+}
+
+static apr_status_t resolve_program(exec_t *x, md_result_t *result, apr_pool_t *p)
+{
     if (strchr(x->name, '/')) {
         x->path = x->name;
         return APR_SUCCESS;
     }
-    dirs = apr_pstrdup(p, (path_env && *path_env) ? path_env : "/usr/local/bin:/usr/bin:/bin");
-    for (dir = apr_strtok(dirs, ":", &last); dir; dir = apr_strtok(NULL, ":", &last)) {
-        if (!*dir) continue;   /* an empty entry would mean the working directory: not taken */
-        candidate = apr_pstrcat(p, dir, "/", x->name, NULL);
-        if (is_executable_file(candidate)) {
-            x->path = candidate;
-            return APR_SUCCESS;
-        }
-    }
+    x->path = md_exec_find(x->name, p);
+    if (x->path) return APR_SUCCESS;
     md_result_printf(result, APR_ENOENT, "program '%s' not found in PATH", x->name);
     return APR_ENOENT;
 }

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <openssl/evp.h>
 
@@ -250,16 +251,23 @@ apr_interval_time_t md_challenge_delay(const md_t *md, const char *type)
 apr_status_t md_challenge_delay_parse(md_challenge_delays_t *delays, const char *word, const char **perr,
                                       apr_pool_t *p)
 {
-    const char *eq = word ? strchr(word, '=') : NULL, *type;
+    const char *eq = word ? strchr(word, '=') : NULL, *type, *value;
     apr_interval_time_t d = 0;
+    apr_size_t len;
 
     if (!eq) {
         *perr = apr_psprintf(p, "'%s' is not TYPE=DURATION (e.g. dns-01=2m)", word ? word : "");
         return APR_EINVAL;
     }
     type = apr_pstrndup(p, word, (apr_size_t)(eq - word));
-    if (md_duration_parse(&d, eq + 1, "s") != APR_SUCCESS) {
-        *perr = apr_psprintf(p, "'%s' in '%s' is not a duration (e.g. 90s, 2mi, 1h)", eq + 1, word);
+    value = eq + 1;
+    len = strlen(value);
+    if (len > 1 && value[len - 1] == 'm' && apr_isdigit(value[len - 2])) {
+        value = apr_pstrcat(p, value, "i", NULL);         /* "2m": minutes, as people write them */
+    }
+    if (!strcmp(value, "off")) value = "0";
+    if (md_duration_parse(&d, value, "s") != APR_SUCCESS) {
+        *perr = apr_psprintf(p, "'%s' in '%s' is not a duration (e.g. 90s, 2m, 1h; off)", eq + 1, word);
         return APR_EINVAL;
     }
     if (!strcmp(type, "http-01")) delays->http01 = d;

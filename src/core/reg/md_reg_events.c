@@ -26,6 +26,7 @@ typedef struct {
     md_json_t *json;
     int changed;
     apr_time_t now;
+    const char *failure;       /* why the drive failed, NULL when it did not */
     apr_pool_t *p;
 } ev_state_t;
 
@@ -49,7 +50,7 @@ static void state_save(ev_state_t *st)
 {
     if (!st->changed) return;
     if (md_json_writef(st->json, MD_JSON_FMT_INDENT, st->path, MD_FPERMS_SECRET, st->p) != APR_SUCCESS
-        && st->rn->events && st->rn->events->log) {
+        && st->rn && st->rn->events && st->rn->events->log) {
         st->rn->events->log(st->rn->events->log_baton, 1, apr_pstrcat(st->p, st->md->name, ": cannot save ",
                                                                      st->path, NULL));
     }
@@ -61,6 +62,10 @@ static int raise_ev(ev_state_t *st, const char *name)
     md_event_outcome_t outcome = MD_EVENT_NONE;
     md_event_t ev = { name, st->md->name, NULL, NULL };
 
+    if (st->failure && !strcmp(name, "errored")) {
+        ev.env = apr_table_make(st->p, 1);
+        apr_table_set(ev.env, "MD_DETAIL", md_event_output_line(st->failure, 1024, st->p));
+    }
     md_event_raise(&outcome, st->rn->events, &st->progs, &ev, md_result_make(st->p), st->p);
     return outcome == MD_EVENT_OK || outcome == MD_EVENT_NONE;
 }
@@ -126,8 +131,9 @@ static int in_warn_window(ev_state_t *st)
 }
 
 void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md, md_drive_outcome_t outcome,
-                         int failed, apr_pool_t *p)
+                         const char *failure, apr_pool_t *p)
 {
+    int failed = failure != NULL;
     ev_state_t st;
 
     if (!rn->events) return;
@@ -137,17 +143,46 @@ void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md
     st.md = md;
     st.p = p;
     st.now = md_reg_now(reg);
+    st.failure = failure;
     md_reg_programs(&st.progs, rn, md, p);
     if (!taken(&st, "errored") && !taken(&st, "renewed") && !taken(&st, MD_EVENT_NOTIFY)
         && !taken(&st, "expiring") && !taken(&st, "installed")) return;
     state_load(&st);
     if (failed) limited(&st, "errored", EV_ERRORED_EVERY);
-    if (!failed && outcome == MD_DRIVE_STAGED) new_set(&st, MD_SG_STAGING);
-    if (!failed && outcome == MD_DRIVE_ACTIVATED) new_set(&st, MD_SG_DOMAINS);
+    /* a new set counts even when installing it for another server failed afterwards */
+    if (outcome == MD_DRIVE_STAGED) new_set(&st, MD_SG_STAGING);
+    if (outcome == MD_DRIVE_ACTIVATED) new_set(&st, MD_SG_DOMAINS);
     renewed_pending(&st);
-    if (!failed && outcome == MD_DRIVE_ACTIVATED) raise_ev(&st, "installed");
+    if (outcome == MD_DRIVE_ACTIVATED) raise_ev(&st, "installed");
     if (outcome != MD_DRIVE_STAGED && outcome != MD_DRIVE_ACTIVATED && in_warn_window(&st)) {
         limited(&st, "expiring", EV_EXPIRING_EVERY);
     }
+    state_save(&st);
+}
+
+int md_reg_install_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p)
+{
+    ev_state_t st;
+
+    memset(&st, 0, sizeof(st));
+    st.reg = reg;
+    st.md = md;
+    st.p = p;
+    state_load(&st);
+    return md_json_getb(st.json, "install-owed", NULL);
+}
+
+void md_reg_install_owe(md_reg_t *reg, const md_t *md, int owed, apr_pool_t *p)
+{
+    ev_state_t st;
+
+    memset(&st, 0, sizeof(st));
+    st.reg = reg;
+    st.md = md;
+    st.p = p;
+    state_load(&st);
+    if (md_json_getb(st.json, "install-owed", NULL) == (owed != 0)) return;
+    md_json_setb(owed, st.json, "install-owed", NULL);
+    st.changed = 1;
     state_save(&st);
 }

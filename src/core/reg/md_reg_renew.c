@@ -60,6 +60,28 @@ static void say(const md_reg_renew_t *rn, const char *name, const char *msg)
     if (rn->drive.log) rn->drive.log(rn->drive.log_baton, name, msg);
 }
 
+static int installs(const md_t *md)
+{
+    return (md->install_chain && md->install_key) || (md->install_cmd && md->install_cmd->nelts);
+}
+
+/* Install the active set for another server after an activation, or again when an earlier install failed (it is
+ * owed until it works); the failure is the item's. */
+static apr_status_t install_item(run_t *run, md_reg_item_t *item, const md_t *md, md_result_t *result,
+                                 apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (!installs(md)) return APR_SUCCESS;
+    if (item->outcome != MD_DRIVE_ACTIVATED && !md_reg_install_owed(run->reg, md, p)) return APR_SUCCESS;
+    rv = md_reg_install(run->reg, run->rn->events, md, result, p);
+    md_reg_install_owe(run->reg, md, rv != APR_SUCCESS, p);
+    if (rv == APR_SUCCESS && md->install_chain) {
+        say(run->rn, item->name, apr_psprintf(p, "installed %s and %s", md->install_chain, md->install_key));
+    }
+    return rv;
+}
+
 /* Drive one MD with its responders and programs; then install, and the events. */
 static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr_pool_t *p)
 {
@@ -84,15 +106,12 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
     }
     if (rv == APR_SUCCESS) rv = md_drive(&item->outcome, &item->next, &env, item->name, &item->flags, result, p);
     if (rv == APR_SUCCESS && item->outcome == MD_DRIVE_BLOCKED) rv = MD_EHUMAN;
-    if (rv == APR_SUCCESS && item->outcome == MD_DRIVE_ACTIVATED && (md->install_chain || md->install_cmd->nelts)) {
-        rv = md_reg_install(run->reg, rn->events, md, result, p);
-        if (rv == APR_SUCCESS && md->install_chain) {
-            say(rn, item->name, apr_psprintf(p, "installed %s and %s", md->install_chain, md->install_key));
-        }
-    }
+    if (rv == APR_SUCCESS && item->outcome != MD_DRIVE_FAILED) rv = install_item(run, item, md, result, p);
     item->rv = rv;
-    if (md) md_reg_events_after(run->reg, rn, md, item->outcome,
-                                rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED, p);
+    if (md) {
+        md_reg_events_after(run->reg, rn, md, item->outcome, (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED)
+                            ? md_result_text(result, p) : NULL, p);
+    }
 }
 
 /* The item's result, kept in the run's pool (under the lock). */

@@ -138,6 +138,9 @@ static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *s
     log = log ? md_json_clone(log, p) : md_json_create_array(p);
     md_json_del(job, "mdomain", NULL);
     md_json_setj(log, job, "log", NULL);
+    if ((s = md_json_gets(st->job->state, "blocked", "reason", NULL)) != NULL) {
+        md_json_sets(s, job, "blocked", NULL);     /* no retry until the settings change, a restart or --force */
+    }
     md_json_setj(certs_json(staged_certs(&complete, reg, st->md, p), p), job, "cert", NULL);
     if ((s = md_json_gets(st->job->state, "account", NULL)) && !md_json_gets(json, "ca", "account", NULL)) {
         md_json_sets(s, json, "ca", "account", NULL);
