@@ -5,6 +5,7 @@
 
 #include "md_cert.h"
 #include "md_job.h"
+#include "md_pkey.h"
 #include "md_time.h"
 #include "test_common.h"
 #include "test_reg.h"
@@ -220,6 +221,43 @@ START_TEST(renew_many_wait_handed_back)
 }
 END_TEST
 
+/* A certificate whose private key is gone, or replaced by another, cannot be served: the MD is due now, for the
+ * registry and for the drive (both said "not due" until the renewal window before). */
+START_TEST(renew_key_lost)
+{
+    md_reg_state_opts_t opts = { NULL, 0, 1 };
+    md_reg_item_t *item;
+    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "secp256r1" };
+    md_pkey_t *other = NULL;
+    md_t *md;
+    tr_t f;
+
+    tr_init(&f, 6);
+    md = tr_add(&f, "example.org");
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->due, 0);
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_NOT_DUE);
+    /* the key file is gone */
+    ck_assert_int_eq(md_store_remove(f.store, MD_SG_DOMAINS, "example.org", md_pkey_aspect(md, 0, f.p), 1, f.p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->due, 1);
+    item = tr_run1(&f, "example.org", 0);
+    tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), 2);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->complete, 1);
+    /* another key in its place */
+    ck_assert_int_eq(md_pkey_gen(&other, &spec, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_DOMAINS, "example.org", md_pkey_aspect(md, 0, f.p), MD_SV_PKEY,
+                                   other, 0, NULL, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->due, 1);
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), 3);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->complete, 1);
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_NOT_DUE);
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_renew_suite(void)
 {
     Suite *s = suite_create("reg_renew");
@@ -230,6 +268,7 @@ Suite *md_test_reg_renew_suite(void)
     tcase_add_test(tc, renew_many_one_fails);
     tcase_add_test(tc, renew_many_wait_in_run);
     tcase_add_test(tc, renew_many_wait_handed_back);
+    tcase_add_test(tc, renew_key_lost);
     suite_add_tcase(s, tc);
     return s;
 }
