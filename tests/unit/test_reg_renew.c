@@ -100,7 +100,8 @@ START_TEST(renew_many_shared)
 }
 END_TEST
 
-/* One MD's validation fails: it ends FAILED with the CA's reason and a retry time, the others are renewed. */
+/* One MD's validation fails: it ends FAILED with the CA's reason and a retry time, the others are renewed; an MD
+ * the store does not know fails with the reason. */
 START_TEST(renew_many_one_fails)
 {
     apr_array_header_t *items;
@@ -114,8 +115,13 @@ START_TEST(renew_many_one_fails)
     for (i = 0; i < 5; ++i) tr_add(&f, site(&f, i));
     fake_ca_fail_validation(f.ca, site(&f, 2), "nobody home");
     items = sites(&f, 5);
+    APR_ARRAY_PUSH(items, md_reg_item_t *) = tr_item(tr_items(&f, "unknown.example.org"), 0);   /* no md.json */
     activate_all(items);
     tr_run(&f, items, NULL);
+    item = tr_item(items, 5);
+    tr_assert_outcome(item, MD_DRIVE_FAILED);
+    ck_assert_int_eq(item->rv, APR_ENOENT);
+    tr_assert_has(item->detail, "no managed domain 'unknown.example.org'");
     for (i = 0; i < 5; ++i) {
         item = tr_item(items, i);
         if (i != 2) {
