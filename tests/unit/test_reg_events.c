@@ -198,6 +198,35 @@ START_TEST(ev_needs_poll)
 }
 END_TEST
 
+/* The same in one run that waits (the CLI's rn->wait): polled at its times until visible, then finished. */
+START_TEST(ev_needs_poll_in_run)
+{
+    md_reg_item_t *item;
+    apr_time_t start;
+    tr_t f;
+
+    tr_init(&f, 6);
+    f.local = 0;
+    f.rn.wait = 1;
+    handler_md(&f, NAME, "dns-01");
+    tr_exit(&f, "setup", "76");
+    tr_exit(&f, "poll-setup", "76\n0");
+    start = tr_now(&f);
+    item = tr_run1(&f, NAME, 0);
+    tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(f.done->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 0, const char *), NAME " waiting");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 1, const char *), NAME " waiting");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 2, const char *), NAME " activated");
+    ck_assert_str_eq(plain(&f, tr_calls(&f)), "H renewing " NAME "\nH setup " NAME " " NAME " X\n"
+                     "H poll-setup " NAME " " NAME " X\nH poll-setup " NAME " " NAME " X\n"
+                     "H challenge-setup:dns-01:" NAME " " NAME "\nCA validate dns-01 " NAME "\n"
+                     "H teardown " NAME " " NAME " X\nH renewed " NAME "\nH installed " NAME "\n");
+    ck_assert_int_ge(tr_time_of(&f, f.validated_at, "dns-01 " NAME), start + apr_time_from_sec(20));
+    tr_done(&f);
+}
+END_TEST
+
 /* A poll that stays 76 longer than authz_timeout fails the attempt (the answer is torn down), with back-off. */
 START_TEST(ev_needs_poll_timeout)
 {
@@ -364,6 +393,40 @@ START_TEST(ev_hard_failure_blocks)
     job = tr_job(&f, NAME);
     ck_assert(!md_json_has_key(job->state, "blocked", NULL));
     tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_NOT_DUE);
+    tr_done(&f);
+}
+END_TEST
+
+/* The handler on "renewing": 75 postpones the renewal (no failure counted), 1 blocks it; the CA hears of neither. */
+START_TEST(ev_renewing_refused)
+{
+    md_reg_item_t *item;
+    md_job_t *job;
+    tr_t f;
+
+    tr_init(&f, 6);
+    handler_md(&f, NAME, "");
+    tr_exit(&f, "renewing", "75\n1\n0");
+    item = tr_run1(&f, NAME, 0);
+    tr_assert_outcome(item, MD_DRIVE_POSTPONED);
+    ck_assert_int_eq(item->rv, APR_SUCCESS);
+    tr_assert_has(item->detail, "renewal postponed: ");
+    ck_assert_int_eq(item->next, tr_now(&f) + apr_time_from_sec(60));
+    ck_assert_int_eq(tr_job(&f, NAME)->errors, 0);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 0);
+    ck_assert_str_eq(tr_calls(&f), "H renewing " NAME "\n");
+    md_clock_sim_set(f.sim, item->next);
+    item = tr_run1(&f, NAME, 0);
+    tr_assert_outcome(item, MD_DRIVE_FAILED);
+    ck_assert_int_eq(item->rv, MD_EHUMAN);
+    job = tr_job(&f, NAME);
+    ck_assert_int_eq(job->errors, 1);
+    ck_assert(md_json_has_key(job->state, "blocked", NULL));
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 0);
+    ck_assert_str_eq(tr_calls(&f), "H renewing " NAME "\nH errored " NAME "\n");
+    md_clock_sim_advance(f.sim, TR_DAY);
+    tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_BLOCKED);
+    tr_assert_outcome(tr_run1(&f, NAME, 1), MD_DRIVE_ACTIVATED);
     tr_done(&f);
 }
 END_TEST
@@ -544,9 +607,11 @@ Suite *md_test_reg_events_suite(void)
     tcase_add_test(tc, ev_dns01_wildcard);
     tcase_add_test(tc, ev_http01_remote);
     tcase_add_test(tc, ev_needs_poll);
+    tcase_add_test(tc, ev_needs_poll_in_run);
     tcase_add_test(tc, ev_needs_poll_timeout);
     tcase_add_test(tc, ev_retry);
     tcase_add_test(tc, ev_hard_failure_blocks);
+    tcase_add_test(tc, ev_renewing_refused);
     tcase_add_test(tc, ev_dns01_program_precedence);
     suite_add_tcase(s, tc);
     tcase_set_timeout(tc2, 60);

@@ -264,6 +264,56 @@ START_TEST(renew_key_lost)
 }
 END_TEST
 
+/* httpd's way: the drive stages (no activation), the registry says so; md_reg_sync activates the staged set once
+ * MDActivationDelay after its notBefore has passed, and the MD is complete and not due. */
+START_TEST(renew_staged_then_sync)
+{
+    md_reg_sync_opts_t sopts;
+    md_reg_sync_item_t sitem;
+    apr_array_header_t *sitems, *items;
+    md_reg_state_t *st;
+    md_t *md;
+    tr_t f;
+    int total;
+
+    tr_init(&f, 6);
+    md = tr_add(&f, "example.org");
+    items = tr_items(&f, "example.org");     /* flags: no activation, as httpd drives */
+    tr_run(&f, items, NULL);
+    tr_assert_outcome(tr_item(items, 0), MD_DRIVE_STAGED);
+    st = md_reg_state(f.reg, md, NULL, f.p);
+    ck_assert_int_eq(st->staged, 1);
+    ck_assert_int_eq(st->state, MD_S_INCOMPLETE);
+    ck_assert_ptr_nonnull(md_reg_staged_certs(f.reg, md, f.p));
+    /* staged again at the next drive, nothing asked */
+    total = fake_ca_count(f.ca, FAKE_CA_ANY);
+    items = tr_items(&f, "example.org");
+    tr_run(&f, items, NULL);
+    tr_assert_outcome(tr_item(items, 0), MD_DRIVE_STAGED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), total);
+    memset(&sopts, 0, sizeof(sopts));
+    sopts.activation_delay = TR_HOUR;
+    memset(&sitem, 0, sizeof(sitem));
+    sitem.md = md;
+    sitems = apr_array_make(f.p, 1, sizeof(md_reg_sync_item_t *));
+    APR_ARRAY_PUSH(sitems, md_reg_sync_item_t *) = &sitem;
+    ck_assert_int_eq(md_reg_sync(f.reg, sitems, &sopts, md_result_make(f.p), f.p), APR_SUCCESS);
+    ck_assert_int_eq(sitem.activated, 0);
+    ck_assert_int_eq(md_reg_state(f.reg, md, NULL, f.p)->staged, 1);
+    md_clock_sim_advance(f.sim, TR_HOUR);
+    ck_assert_int_eq(md_reg_sync(f.reg, sitems, &sopts, md_result_make(f.p), f.p), APR_SUCCESS);
+    ck_assert_int_eq(sitem.activated, 1);
+    st = md_reg_state(f.reg, md, NULL, f.p);
+    ck_assert_int_eq(st->state, MD_S_COMPLETE);
+    ck_assert_int_eq(st->staged, 0);
+    ck_assert_int_eq(st->due, 0);
+    ck_assert_ptr_null(md_reg_staged_certs(f.reg, md, f.p));
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), 1);
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_renew_suite(void)
 {
     Suite *s = suite_create("reg_renew");
@@ -275,6 +325,7 @@ Suite *md_test_reg_renew_suite(void)
     tcase_add_test(tc, renew_many_wait_in_run);
     tcase_add_test(tc, renew_many_wait_handed_back);
     tcase_add_test(tc, renew_key_lost);
+    tcase_add_test(tc, renew_staged_then_sync);
     suite_add_tcase(s, tc);
     return s;
 }
