@@ -396,3 +396,21 @@ apr_time_t tr_time_of(tr_t *f, apr_hash_t *h, const char *key)
     ck_assert_msg(t != NULL, "no time recorded for '%s'", key);
     return *t;
 }
+
+int tr_sync(tr_t *f, const md_t *md, apr_interval_time_t activation_delay, int restart)
+{
+    md_reg_sync_opts_t opts;
+    md_reg_sync_item_t item;
+    apr_array_header_t *items = apr_array_make(f->p, 1, sizeof(md_reg_sync_item_t *));
+    md_result_t *result = md_result_make(f->p);
+
+    memset(&opts, 0, sizeof(opts));
+    opts.activation_delay = activation_delay;
+    opts.restart = restart;
+    memset(&item, 0, sizeof(item));
+    item.md = md;
+    APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = &item;
+    ck_assert_msg(md_reg_sync(f->reg, items, &opts, result, f->p) == APR_SUCCESS, "sync: %s",
+                  md_result_text(result, f->p));
+    return item.activated;
+}

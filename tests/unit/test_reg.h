@@ -81,6 +81,8 @@ md_reg_item_t *tr_run1(tr_t *f, const char *name, int force);
 /* Assert the item's outcome, saying its detail otherwise. */
 void tr_assert_outcome(const md_reg_item_t *item, md_drive_outcome_t want);
 
+/* md_reg_sync of md alone (asserted to succeed); returns whether its staged set was activated. */
+int tr_sync(tr_t *f, const md_t *md, apr_interval_time_t activation_delay, int restart);
 /* The staging job of name (a new one when none). */
 md_job_t *tr_job(tr_t *f, const char *name);
 /* The active leaf of name (key 0), NULL when none. */

@@ -336,11 +336,7 @@ static void assert_tried_and_failed(tr_t *f, int force)
  * unblocked by a change of the MD's settings, by a sync at a restart, and by a forced drive. */
 START_TEST(ev_hard_failure_blocks)
 {
-    md_reg_sync_opts_t sopts;
-    md_reg_sync_item_t sitem;
-    apr_array_header_t *sitems;
     md_reg_item_t *item;
-    md_result_t *result;
     md_job_t *job;
     md_t *md;
     tr_t f;
@@ -369,21 +365,13 @@ START_TEST(ev_hard_failure_blocks)
     md_clock_sim_advance(f.sim, 2 * TR_HOUR);
     assert_blocked(&f);
     /* (2) a restart: md_reg_sync with restart */
-    memset(&sopts, 0, sizeof(sopts));
-    sopts.restart = 1;
-    memset(&sitem, 0, sizeof(sitem));
-    sitem.md = tr_load(&f, NAME);
-    sitems = apr_array_make(f.p, 1, sizeof(md_reg_sync_item_t *));
-    APR_ARRAY_PUSH(sitems, md_reg_sync_item_t *) = &sitem;
-    result = md_result_make(f.p);
-    ck_assert_int_eq(md_reg_sync(f.reg, sitems, &sopts, result, f.p), APR_SUCCESS);
+    tr_sync(&f, tr_load(&f, NAME), 0, 1);
     ck_assert(!md_json_has_key(tr_job(&f, NAME)->state, "blocked", NULL));
     assert_tried_and_failed(&f, 0);
     md_clock_sim_advance(f.sim, 2 * TR_HOUR);
     assert_blocked(&f);
     /* a sync without restart leaves it blocked */
-    sopts.restart = 0;
-    ck_assert_int_eq(md_reg_sync(f.reg, sitems, &sopts, result, f.p), APR_SUCCESS);
+    tr_sync(&f, tr_load(&f, NAME), 0, 0);
     md_clock_sim_advance(f.sim, 2 * TR_HOUR);
     assert_blocked(&f);
     /* (3) a forced drive, the handler fixed */

@@ -33,6 +33,33 @@ static void activate_all(apr_array_header_t *items)
     for (i = 0; i < items->nelts; ++i) tr_item(items, i)->flags.activate = 1;
 }
 
+/* A second run of the sites: nothing is due, nothing asked; each comes back with its renewal time (2/3 of 6 days +
+ * 60 s), or with ARI on (the odd ones), the time to ask the CA about it (6 hours after the activation). */
+static void assert_second_run_quiet(tr_t *f)
+{
+    apr_array_header_t *items = sites(f, MANY);
+    int i, total = fake_ca_count(f->ca, FAKE_CA_ANY);
+    apr_time_t now = tr_now(f), due;
+    md_reg_item_t *item;
+    md_cert_t *leaf;
+
+    tr_run(f, items, NULL);
+    ck_assert_int_eq(fake_ca_count(f->ca, FAKE_CA_ANY), total);
+    for (i = 0; i < MANY; ++i) {
+        item = tr_item(items, i);
+        tr_assert_outcome(item, MD_DRIVE_NOT_DUE);
+        leaf = tr_leaf(f, item->name);
+        if (i % 2) {
+            ck_assert_int_eq(item->next, now + 6 * TR_HOUR);
+            continue;
+        }
+        due = md_cert_get_not_after(leaf)
+              - (apr_time_t)((double)(md_cert_get_not_after(leaf) - md_cert_get_not_before(leaf)) * 0.33);
+        ck_assert_int_le(apr_time_sec(item->next > due ? item->next - due : due - item->next), 1);
+        ck_assert_int_gt(item->next, now + 4 * TR_DAY);
+    }
+}
+
 /* 10 MDs, 4 workers: one directory and one account for all, several driven at once, a certificate each; a second
  * run asks the CA nothing. */
 START_TEST(renew_many_shared)
@@ -40,11 +67,10 @@ START_TEST(renew_many_shared)
     md_reg_run_stats_t stats;
     apr_array_header_t *items;
     md_reg_item_t *item;
-    apr_time_t now, due;
     md_cert_t *leaf;
     md_t *md;
     tr_t f;
-    int i, total;
+    int i;
 
     tr_init(&f, 6);
     f.rn.workers = 4;
@@ -76,26 +102,7 @@ START_TEST(renew_many_shared)
     ck_assert_int_le(stats.max_active, 4);
     ck_assert_int_ge(f.max_in_setup, 2);
     ck_assert_int_eq(f.done->nelts, MANY);
-    /* again: nothing is due, nothing asked; each comes back with its renewal time (2/3 of 6 days + 60 s), or with
-     * ARI on, the time to ask the CA about it (6 hours after the activation) */
-    total = fake_ca_count(f.ca, FAKE_CA_ANY);
-    now = tr_now(&f);
-    items = sites(&f, MANY);
-    tr_run(&f, items, &stats);
-    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), total);
-    for (i = 0; i < MANY; ++i) {
-        item = tr_item(items, i);
-        tr_assert_outcome(item, MD_DRIVE_NOT_DUE);
-        leaf = tr_leaf(&f, item->name);
-        if (i % 2) {
-            ck_assert_int_eq(item->next, now + 6 * TR_HOUR);
-            continue;
-        }
-        due = md_cert_get_not_after(leaf)
-              - (apr_time_t)((double)(md_cert_get_not_after(leaf) - md_cert_get_not_before(leaf)) * 0.33);
-        ck_assert_int_le(apr_time_sec(item->next > due ? item->next - due : due - item->next), 1);
-        ck_assert_int_gt(item->next, now + 4 * TR_DAY);
-    }
+    assert_second_run_quiet(&f);
     tr_done(&f);
 }
 END_TEST
@@ -268,9 +275,7 @@ END_TEST
  * MDActivationDelay after its notBefore has passed, and the MD is complete and not due. */
 START_TEST(renew_staged_then_sync)
 {
-    md_reg_sync_opts_t sopts;
-    md_reg_sync_item_t sitem;
-    apr_array_header_t *sitems, *items;
+    apr_array_header_t *items;
     md_reg_state_t *st;
     md_t *md;
     tr_t f;
@@ -291,18 +296,10 @@ START_TEST(renew_staged_then_sync)
     tr_run(&f, items, NULL);
     tr_assert_outcome(tr_item(items, 0), MD_DRIVE_STAGED);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), total);
-    memset(&sopts, 0, sizeof(sopts));
-    sopts.activation_delay = TR_HOUR;
-    memset(&sitem, 0, sizeof(sitem));
-    sitem.md = md;
-    sitems = apr_array_make(f.p, 1, sizeof(md_reg_sync_item_t *));
-    APR_ARRAY_PUSH(sitems, md_reg_sync_item_t *) = &sitem;
-    ck_assert_int_eq(md_reg_sync(f.reg, sitems, &sopts, md_result_make(f.p), f.p), APR_SUCCESS);
-    ck_assert_int_eq(sitem.activated, 0);
+    ck_assert_int_eq(tr_sync(&f, md, TR_HOUR, 1), 0);       /* valid for less than an hour */
     ck_assert_int_eq(md_reg_state(f.reg, md, NULL, f.p)->staged, 1);
     md_clock_sim_advance(f.sim, TR_HOUR);
-    ck_assert_int_eq(md_reg_sync(f.reg, sitems, &sopts, md_result_make(f.p), f.p), APR_SUCCESS);
-    ck_assert_int_eq(sitem.activated, 1);
+    ck_assert_int_eq(tr_sync(&f, md, TR_HOUR, 0), 1);
     st = md_reg_state(f.reg, md, NULL, f.p);
     ck_assert_int_eq(st->state, MD_S_COMPLETE);
     ck_assert_int_eq(st->staged, 0);

@@ -399,26 +399,31 @@ END_TEST
 
 /* ---- the md-status model ------------------------------------------------------------------------------ */
 
-START_TEST(reg_status_fields)
+/* The model of the "staged job" row for example.org and www.example.org, with an EAB key. */
+static md_json_t *status_of_staged(st_fx_t *f)
 {
     md_reg_status_opts_t sopts = { "temporary", 1, 1 };
     md_reg_state_opts_t opts;
-    md_reg_state_t *st;
-    md_json_t *json;
-    apr_array_header_t *names;
     const row_t *row = NULL;
-    apr_time_t nb, na;
-    st_fx_t f;
     int i;
 
     for (i = 0; i < ROWS; ++i) if (!strcmp(rows[i].label, "staged job")) row = &rows[i];
     ck_assert_ptr_nonnull(row);
-    fx_init(&f, NAME ",www." NAME, 0);
-    f.md->ca_eab_kid = "kid-1";
-    f.md->ca_eab_hmac = "c2VjcmV0LWhtYWMta2V5";
-    fx_row(&f, row, &opts);
-    st = md_reg_state(f.reg, f.md, &opts, f.p);
-    json = md_reg_status(f.reg, st, &sopts, f.p);
+    fx_init(f, NAME ",www." NAME, 0);
+    f->md->ca_eab_kid = "kid-1";
+    f->md->ca_eab_hmac = "c2VjcmV0LWhtYWMta2V5";
+    fx_row(f, row, &opts);
+    return md_reg_status(f->reg, md_reg_state(f->reg, f->md, &opts, f->p), &sopts, f->p);
+}
+
+START_TEST(reg_status_fields)
+{
+    apr_array_header_t *names;
+    apr_time_t nb, na;
+    md_json_t *json;
+    st_fx_t f;
+
+    json = status_of_staged(&f);
     ck_assert_str_eq(md_json_gets(json, "name", NULL), NAME);
     names = apr_array_make(f.p, 2, sizeof(const char *));
     ck_assert_int_eq(md_json_getsa(names, json, "domains", NULL), APR_SUCCESS);
