@@ -150,12 +150,11 @@ static apr_status_t add_local(void *baton, md_responders_t *rs, const md_t *md, 
 
 /* ---- the CA's validation: the local answers, then what the program published -------------------------- */
 
-static int file_has_line(tr_t *f, const char *path, const char *want, apr_pool_t *p)
+static int file_has_line(const char *path, const char *want, apr_pool_t *p)
 {
     char *text = NULL, *line, *state = NULL;
     apr_size_t len;
 
-    (void)f;
     if (md_file_read(&text, &len, path, p) != APR_SUCCESS) return 0;
     for (line = apr_strtok(text, "\n", &state); line; line = apr_strtok(NULL, "\n", &state)) {
         if (!strcmp(line, want)) return 1;
@@ -173,12 +172,10 @@ static int validate(void *baton, const char *type, const char *identifier, const
     (void)token;
     apr_thread_mutex_lock(f->lock);
     append_call(f, apr_pstrcat(p, "CA validate ", type, " ", identifier, NULL));
-    APR_ARRAY_PUSH(f->validated, const char *) = apr_psprintf(f->p, "%s %s @%ld", type, identifier,
-                                                              (long)apr_time_sec(tr_now(f) - f->start));
     note_time(f, f->validated_at, apr_pstrcat(p, type, " ", identifier, NULL));
     have = strcmp(type, "http-01") ? NULL : apr_hash_get(f->answers, identifier, APR_HASH_KEY_STRING);
     ok = (have && !strcmp(have, want))
-         || file_has_line(f, md_file_join(p, f->dir, type, identifier, NULL), want, p);
+         || file_has_line(md_file_join(p, f->dir, type, identifier, NULL), want, p);
     apr_thread_mutex_unlock(f->lock);
     if (ok) return 0;
     *pproblem = "incorrectResponse";
@@ -219,7 +216,6 @@ void tr_init(tr_t *f, int lifetime_days)
     ck_assert_int_eq(apr_thread_mutex_create(&f->lock, APR_THREAD_MUTEX_NESTED, f->p), APR_SUCCESS);
     f->answers = apr_hash_make(f->p);
     f->setup_at = apr_hash_make(f->p);
-    f->validated = apr_array_make(f->p, 8, sizeof(const char *));
     f->validated_at = apr_hash_make(f->p);
     f->done = apr_array_make(f->p, 8, sizeof(const char *));
     f->script = md_file_join(f->p, f->dir, "hook.sh", NULL);

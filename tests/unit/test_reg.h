@@ -47,7 +47,6 @@ typedef struct tr_t {
     int in_setup, max_in_setup;     /* local setups running now, and at most */
     apr_hash_t *answers;            /* the local responder's: "DOMAIN" -> key authorization */
     apr_hash_t *setup_at;           /* "TYPE DOMAIN" -> apr_time_t* (simulated) of the first local setup */
-    apr_array_header_t *validated;  /* "TYPE IDENTIFIER @SECONDS-SINCE-START" the CA validated, in order */
     apr_hash_t *validated_at;       /* "TYPE IDENTIFIER" -> apr_time_t* of the first validation */
     apr_array_header_t *done;       /* "NAME OUTCOME" from rn.done, in order */
     apr_time_t start;
