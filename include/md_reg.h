@@ -37,6 +37,7 @@ typedef struct md_reg_cert_t {
     apr_array_header_t *chain;/* md_cert_t*: the whole chain, NULL when missing */
     int usable;               /* present with its key, and valid now: mod_ssl may be given it */
     int covers;               /* covers every name of the MD */
+    int key_ok;               /* present, with its private key (static files: always); with check_keys also matching */
     const char *problem;      /* NULL when usable and covering, else why not, e.g. "certificate(rsa) is missing" */
 } md_reg_cert_t;
 
@@ -53,7 +54,8 @@ typedef struct md_reg_state_t {
     apr_array_header_t *validities;  /* md_cert_validity_t*, NULL for a missing one (md_renew.h) */
     const char *ari_cert_id;     /* ARI id of the first certificate, or NULL */
     apr_time_t ari_start, ari_end, ari_pick;   /* the cached ARI answer for that certificate; 0: none */
-    apr_time_t renew_at;         /* when the MD is due (0: now: a certificate is missing or not covering) */
+    apr_time_t renew_at;         /* when the MD is due (0: now: a certificate is missing, not covering, or without
+                                  * its private key or, with check_keys, not matching it) */
     int due;                     /* renew_at <= now */
     int warn;                    /* a certificate is inside the warn window, or expired */
     md_job_t *job;               /* staging/NAME/job.json, NULL when there is none */

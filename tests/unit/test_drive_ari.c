@@ -6,6 +6,7 @@
 #include "md.h"
 #include "md_cert.h"
 #include "md_drive.h"
+#include "md_pkey.h"
 #include "md_result.h"
 #include "md_store.h"
 #include "md_time.h"
@@ -43,6 +44,7 @@ static void setup(ari_fixture_t *f, int ari_renewals)
 {
     apr_array_header_t *domains, *chain;
     md_result_t *result;
+    md_pkey_t *key = NULL;
     const char *err = NULL;
 
     memset(f, 0, sizeof(*f));
@@ -61,6 +63,10 @@ static void setup(ari_fixture_t *f, int ari_renewals)
     ck_assert_int_eq(md_cert_chain_fload(&chain, md_test_data("cert/fullchain.pem", f->p), &err, f->p), APR_SUCCESS);
     ck_assert_int_eq(md_store_save(f->store, MD_SG_DOMAINS, NAME, md_cert_aspect(f->md, 0, f->p), MD_SV_CHAIN,
                                    chain, 0, result, f->p), APR_SUCCESS);
+    /* its key too: a certificate without its key is due now */
+    ck_assert_int_eq(md_pkey_fload(&key, md_test_data("cert/leaf.key", f->p), NULL, 0, &err, f->p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(f->store, MD_SG_DOMAINS, NAME, md_pkey_aspect(f->md, 0, f->p), MD_SV_PKEY,
+                                   key, 0, result, f->p), APR_SUCCESS);
     f->fake = fake_http_create(f->p);
     f->env.store = f->store;
     f->env.http_backend = fake_http_backend(f->fake);

@@ -60,6 +60,19 @@ static int covers_all(const md_cert_t *cert, const md_t *md, apr_pool_t *p)
     return 1;
 }
 
+/* Certificate i has its private key in GROUP/NAME, and the key fits it. A key that cannot be read here (httpd's
+ * children may not read domains/ keys) counts as fitting: only the server's own check can tell. */
+static int key_fits(md_store_t *store, md_store_group_t group, const md_t *md, int i, const md_cert_t *cert,
+                    apr_pool_t *p)
+{
+    void *key = NULL;
+    apr_status_t rv;
+
+    rv = md_store_load(&key, store, group, md->name, md_pkey_aspect(md, i, p), MD_SV_PKEY, NULL, p);
+    if (APR_STATUS_IS_EACCES(rv)) return 1;
+    return rv == APR_SUCCESS && md_cert_matches_key(cert, key);
+}
+
 apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *store, md_store_group_t group,
                                  const md_t *md, apr_pool_t *p)
 {
@@ -73,7 +86,8 @@ apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *s
         v = NULL;
         chain = NULL;
         if (md_store_load(&chain, store, group, md->name, md_cert_aspect(md, i, p), MD_SV_CHAIN, NULL, p)
-            == APR_SUCCESS && covers_all(APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), md, p)) {
+            == APR_SUCCESS && covers_all(APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), md, p)
+            && key_fits(store, group, md, i, APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), p)) {
             cert = APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
             v = apr_pcalloc(p, sizeof(*v));
             v->not_before = md_cert_get_not_before(cert);

@@ -102,6 +102,7 @@ static md_reg_cert_t *cert_judge(md_reg_t *reg, md_reg_state_t *st, const md_reg
     int j;
 
     cert_load(c, reg, st, opts, i, p);
+    c->key_ok = c->cert && !c->problem;
     if (!c->cert) {
         note_problem(st, MD_S_INCOMPLETE, c->problem);
         return c;
@@ -167,7 +168,8 @@ static void job_read(md_reg_state_t *st, md_reg_t *reg, apr_pool_t *p)
     st->staged = st->job->finished;
 }
 
-/* Due and warn from the validities; a certificate that is missing or does not cover all names is due now. */
+/* Due and warn from the validities; a certificate that is missing, does not cover all names or lacks its private key
+ * (or, with check_keys, does not match it) is due now: nothing could serve it until its renewal window. */
 static void schedule(md_reg_state_t *st)
 {
     md_reg_cert_t *c;
@@ -175,7 +177,7 @@ static void schedule(md_reg_state_t *st)
 
     for (i = 0; i < st->certs->nelts; ++i) {
         c = APR_ARRAY_IDX(st->certs, i, md_reg_cert_t *);
-        if (!c->cert || !c->covers) now_due = 1;
+        if (!c->cert || !c->covers || !c->key_ok) now_due = 1;
     }
     st->renew_at = now_due ? 0 : md_renew_due(st->md, st->validities, st->ari_pick);
     st->due = st->renew_at <= st->now;

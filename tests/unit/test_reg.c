@@ -1,0 +1,412 @@
+/* The registry tests' fixture: a store, the fake CA on a simulated clock, a local responder, an event program. */
+#include <string.h>
+#include <unistd.h>
+#include <apr_file_io.h>
+#include <apr_strings.h>
+
+#include "md_cert.h"
+#include "md_file.h"
+#include "md_job.h"
+#include "md_jws.h"
+#include "md_time.h"
+#include "test_common.h"
+#include "test_reg.h"
+
+#define CA_BASE "https://ca.test"
+
+static const char *SCRIPT =
+    "#!/bin/sh\n"
+    "d=\"$(dirname \"$0\")\"\n"
+    "tag=\"$1\"; shift\n"
+    "echo \"$tag $*\" >> \"$d/calls\"\n"
+    "case \"$tag\" in\n"
+    "  D) ev=\"$1\"; dom=\"$2\"; val=\"$3\" ;;\n"
+    "  N) ev=notify ;;\n"
+    "  *) ev=\"$1\"; dom=\"$3\"; val=\"$4\"; [ -n \"$5\" ] && val=\"$5\" ;;\n"
+    "esac\n"
+    "f=\"$d/exit.$ev\"; [ -f \"$f\" ] || f=\"$d/exit\"\n"
+    "code=0\n"
+    "if [ -f \"$f\" ]; then\n"
+    "  code=$(head -n 1 \"$f\")\n"
+    "  if [ \"$(wc -l < \"$f\")\" -gt 1 ]; then tail -n +2 \"$f\" > \"$f.tmp\" && mv \"$f.tmp\" \"$f\"; fi\n"
+    "fi\n"
+    "if [ \"$code\" = 0 ]; then\n"
+    "  case \"$ev\" in\n"
+    "    setup|poll-setup) mkdir -p \"$d/dns-01\"; echo \"$val\" >> \"$d/dns-01/$dom\" ;;\n"
+    "    teardown) if [ -n \"$val\" ] && [ -f \"$d/dns-01/$dom\" ]; then\n"
+    "                grep -v -x -F \"$val\" \"$d/dns-01/$dom\" > \"$d/dns.tmp\"; mv \"$d/dns.tmp\" \"$d/dns-01/$dom\"\n"
+    "              else rm -f \"$d/dns-01/$dom\"; fi ;;\n"
+    "    setup-http-01|poll-setup-http-01) mkdir -p \"$d/http-01\"; echo \"$val\" > \"$d/http-01/$dom\" ;;\n"
+    "    teardown-http-01) rm -f \"$d/http-01/$dom\" ;;\n"
+    "  esac\n"
+    "fi\n"
+    "echo \"output of $tag $ev\"\n"
+    "exit $code\n";
+
+apr_time_t tr_now(tr_t *f)
+{
+    return md_clock_now(f->clock);
+}
+
+/* Remember the time of key's first event in h. */
+static void note_time(tr_t *f, apr_hash_t *h, const char *key)
+{
+    apr_time_t *t;
+
+    if (apr_hash_get(h, key, APR_HASH_KEY_STRING)) return;
+    t = apr_palloc(f->p, sizeof(*t));
+
+    *t = tr_now(f);
+    apr_hash_set(h, apr_pstrdup(f->p, key), APR_HASH_KEY_STRING, t);
+}
+
+static void append_call(tr_t *f, const char *line)
+{
+    apr_file_t *fd = NULL;
+    const char *path = md_file_join(f->p, f->dir, "calls", NULL);
+
+    ck_assert_int_eq(apr_file_open(&fd, path, APR_FOPEN_WRITE | APR_FOPEN_CREATE | APR_FOPEN_APPEND,
+                                   APR_FPROT_OS_DEFAULT, f->p), APR_SUCCESS);
+    apr_file_puts(line, fd);
+    apr_file_puts("\n", fd);
+    apr_file_close(fd);
+}
+
+/* ---- the local responder (in-process http-01, like the server's own) ------------------------------------ */
+
+static int local_supports(void *baton, const char *type)
+{
+    (void)baton;
+    return !strcmp(type, "http-01");
+}
+
+static int local_serves(void *baton, const char *domain)
+{
+    tr_t *f = baton;
+
+    return !f->local_serves || !strcmp(domain, f->local_serves);
+}
+
+/* With the rendezvous on: wait (at most 2 s) until two setups overlapped once. */
+static void rendezvous(tr_t *f)
+{
+    int i, met = 0;
+
+    for (i = 0; i < 2000 && !met; ++i) {
+        apr_thread_mutex_lock(f->lock);
+        met = f->max_in_setup >= 2;
+        apr_thread_mutex_unlock(f->lock);
+        if (!met) apr_sleep(apr_time_from_msec(1));
+    }
+}
+
+static apr_status_t local_setup(void *baton, const md_challenge_setup_t *ch, md_result_t *result, apr_pool_t *p)
+{
+    tr_t *f = baton;
+
+    (void)result; (void)p;
+    apr_thread_mutex_lock(f->lock);
+    apr_hash_set(f->answers, apr_pstrdup(f->p, ch->domain), APR_HASH_KEY_STRING, apr_pstrdup(f->p, ch->key_authz));
+    note_time(f, f->setup_at, apr_pstrcat(p, ch->type, " ", ch->domain, NULL));
+    append_call(f, apr_pstrcat(p, "local setup ", ch->domain, NULL));
+    if (++f->in_setup > f->max_in_setup) f->max_in_setup = f->in_setup;
+    apr_thread_mutex_unlock(f->lock);
+    if (f->rendezvous) rendezvous(f);
+    apr_thread_mutex_lock(f->lock);
+    f->in_setup--;
+    apr_thread_mutex_unlock(f->lock);
+    return APR_SUCCESS;
+}
+
+static apr_status_t local_teardown(void *baton, const md_challenge_setup_t *ch, md_result_t *result, apr_pool_t *p)
+{
+    tr_t *f = baton;
+
+    (void)result;
+    apr_thread_mutex_lock(f->lock);
+    apr_hash_set(f->answers, ch->domain, APR_HASH_KEY_STRING, NULL);
+    append_call(f, apr_pstrcat(p, "local teardown ", ch->domain, NULL));
+    apr_thread_mutex_unlock(f->lock);
+    return APR_SUCCESS;
+}
+
+static apr_status_t add_local(void *baton, md_responders_t *rs, const md_t *md, apr_pool_t *p)
+{
+    tr_t *f = baton;
+    md_responder_t r;
+
+    (void)md; (void)p;
+    if (!f->local) return APR_SUCCESS;
+    memset(&r, 0, sizeof(r));
+    r.name = "local http-01";
+    r.supports = local_supports;
+    r.setup = local_setup;
+    r.teardown = local_teardown;
+    r.serves = local_serves;
+    r.baton = f;
+    md_responders_add(rs, &r);
+    return APR_SUCCESS;
+}
+
+/* ---- the CA's validation: the local answers, then what the program published -------------------------- */
+
+static int file_has_line(const char *path, const char *want, apr_pool_t *p)
+{
+    char *text = NULL, *line, *state = NULL;
+    apr_size_t len;
+
+    if (md_file_read(&text, &len, path, p) != APR_SUCCESS) return 0;
+    for (line = apr_strtok(text, "\n", &state); line; line = apr_strtok(NULL, "\n", &state)) {
+        if (!strcmp(line, want)) return 1;
+    }
+    return 0;
+}
+
+static int validate(void *baton, const char *type, const char *identifier, const char *token,
+                    const char *key_authz, const char **pproblem, const char **pdetail, apr_pool_t *p)
+{
+    tr_t *f = baton;
+    const char *want = strcmp(type, "dns-01") ? key_authz : md_jws_dns01_txt(key_authz, p), *have;
+    int ok;
+
+    (void)token;
+    apr_thread_mutex_lock(f->lock);
+    append_call(f, apr_pstrcat(p, "CA validate ", type, " ", identifier, NULL));
+    note_time(f, f->validated_at, apr_pstrcat(p, type, " ", identifier, NULL));
+    have = strcmp(type, "http-01") ? NULL : apr_hash_get(f->answers, identifier, APR_HASH_KEY_STRING);
+    ok = (have && !strcmp(have, want))
+         || file_has_line(md_file_join(p, f->dir, type, identifier, NULL), want, p);
+    apr_thread_mutex_unlock(f->lock);
+    if (ok) return 0;
+    *pproblem = "incorrectResponse";
+    *pdetail = apr_psprintf(p, "%s for %s: the answer is not in place", type, identifier);
+    return 1;
+}
+
+/* ---- done ---------------------------------------------------------------------------------------------- */
+
+static void on_done(void *baton, md_reg_item_t *item, apr_pool_t *p)
+{
+    tr_t *f = baton;
+
+    (void)p;
+    apr_thread_mutex_lock(f->lock);
+    APR_ARRAY_PUSH(f->done, const char *) = apr_pstrcat(f->p, item->name, " ", md_drive_outcome_str(item->outcome),
+                                                        NULL);
+    apr_thread_mutex_unlock(f->lock);
+}
+
+void tr_init(tr_t *f, int lifetime_days)
+{
+    md_result_t *result;
+
+    memset(f, 0, sizeof(*f));
+    f->p = md_test_pool();
+    f->dir = md_test_mkdtemp(f->p);
+    result = md_result_make(f->p);
+    ck_assert_int_eq(md_store_fs_open(&f->store, md_file_join(f->p, f->dir, "store", NULL), result, f->p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(md_time_parse_rfc3339(&f->start, TR_START), APR_SUCCESS);
+    f->sim = md_clock_sim_make(f->start, f->p);
+    f->clock = md_clock_sim_clock(f->sim);
+    f->reg = md_reg_make(f->store, f->clock, f->p);
+    f->ca = fake_ca_create(CA_BASE, f->clock, f->p);
+    if (lifetime_days) fake_ca_set(f->ca, FAKE_CA_SET_LIFETIME, lifetime_days * 86400L);
+    fake_ca_set_validate(f->ca, validate, f);
+    ck_assert_int_eq(apr_thread_mutex_create(&f->lock, APR_THREAD_MUTEX_NESTED, f->p), APR_SUCCESS);
+    f->answers = apr_hash_make(f->p);
+    f->setup_at = apr_hash_make(f->p);
+    f->validated_at = apr_hash_make(f->p);
+    f->done = apr_array_make(f->p, 8, sizeof(const char *));
+    f->script = md_file_join(f->p, f->dir, "hook.sh", NULL);
+    ck_assert_int_eq(md_file_write_atomic(f->script, SCRIPT, strlen(SCRIPT), 0755, f->p), APR_SUCCESS);
+    f->events.store_dir = md_store_base_dir(f->store);
+    f->local = 1;
+    f->rn.drive.store = f->store;
+    f->rn.drive.http_backend = fake_ca_backend(f->ca);
+    f->rn.drive.clock = f->clock;
+    f->rn.drive.poll_min = apr_time_from_msec(10);
+    f->rn.drive.poll_max = apr_time_from_msec(50);
+    f->rn.drive.authz_timeout = apr_time_from_sec(60);
+    f->rn.drive.order_timeout = apr_time_from_sec(60);
+    f->rn.drive.retry_base = apr_time_from_sec(60);
+    f->rn.events = &f->events;
+    f->rn.workers = 1;
+    f->rn.local = add_local;
+    f->rn.local_baton = f;
+    f->rn.done = on_done;
+    f->rn.done_baton = f;
+}
+
+void tr_done(tr_t *f)
+{
+    md_test_rmdir(f->dir, f->p);
+    md_test_pool_done(f->p);
+}
+
+md_t *tr_md(tr_t *f, const char *names)
+{
+    apr_array_header_t *domains = apr_array_make(f->p, 2, sizeof(const char *));
+    char *copy = apr_pstrdup(f->p, names), *s, *state = NULL;
+    md_pkey_spec_t *ec = apr_pcalloc(f->p, sizeof(*ec));
+    md_t *md;
+
+    for (s = apr_strtok(copy, ",", &state); s; s = apr_strtok(NULL, ",", &state)) {
+        APR_ARRAY_PUSH(domains, const char *) = s;
+    }
+    md = md_create(domains, f->p);
+    APR_ARRAY_PUSH(md->ca_urls, const char *) = fake_ca_directory_url(f->ca);
+    APR_ARRAY_PUSH(md->contacts, const char *) = "mailto:admin@example.org";
+    md->ca_agreement = "accepted";
+    ec->type = MD_PKEY_EC;
+    ec->curve = "secp256r1";
+    apr_array_clear(md->pks);
+    APR_ARRAY_PUSH(md->pks, md_pkey_spec_t *) = ec;
+    return md;
+}
+
+void tr_save(tr_t *f, const md_t *md)
+{
+    md_result_t *result = md_result_make(f->p);
+
+    ck_assert_msg(md_save(md, f->store, MD_SG_DOMAINS, 0, result, f->p) == APR_SUCCESS, "saving %s: %s", md->name,
+                  md_result_text(result, f->p));
+}
+
+md_t *tr_load(tr_t *f, const char *name)
+{
+    md_t *md = NULL;
+
+    ck_assert_int_eq(md_load(&md, f->store, MD_SG_DOMAINS, name, NULL, f->p), APR_SUCCESS);
+    return md;
+}
+
+md_t *tr_add(tr_t *f, const char *names)
+{
+    md_t *md = tr_md(f, names);
+
+    tr_save(f, md);
+    return md;
+}
+
+apr_array_header_t *tr_prog(tr_t *f, const char *tag)
+{
+    apr_array_header_t *argv = apr_array_make(f->p, 2, sizeof(const char *));
+
+    APR_ARRAY_PUSH(argv, const char *) = f->script;
+    APR_ARRAY_PUSH(argv, const char *) = tag;
+    return argv;
+}
+
+void tr_exit(tr_t *f, const char *event, const char *codes)
+{
+    const char *path = md_file_join(f->p, f->dir, event ? apr_pstrcat(f->p, "exit.", event, NULL) : "exit", NULL);
+    const char *text = apr_pstrcat(f->p, codes, "\n", NULL);
+
+    ck_assert_int_eq(md_file_write_atomic(path, text, strlen(text), 0644, f->p), APR_SUCCESS);
+}
+
+const char *tr_calls(tr_t *f)
+{
+    const char *path = md_file_join(f->p, f->dir, "calls", NULL);
+    char *text = NULL;
+    apr_size_t len;
+
+    if (md_file_read(&text, &len, path, f->p) != APR_SUCCESS) return "";
+    unlink(path);
+    return text;
+}
+
+apr_array_header_t *tr_items(tr_t *f, const char *names)
+{
+    apr_array_header_t *items = apr_array_make(f->p, 4, sizeof(md_reg_item_t *));
+    char *copy = apr_pstrdup(f->p, names), *s, *state = NULL;
+    md_reg_item_t *item;
+
+    for (s = apr_strtok(copy, " ", &state); s; s = apr_strtok(NULL, " ", &state)) {
+        item = apr_pcalloc(f->p, sizeof(*item));
+        item->name = s;
+        APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
+    }
+    return items;
+}
+
+md_reg_item_t *tr_item(apr_array_header_t *items, int i)
+{
+    ck_assert_int_lt(i, items->nelts);
+    return APR_ARRAY_IDX(items, i, md_reg_item_t *);
+}
+
+void tr_run(tr_t *f, apr_array_header_t *items, md_reg_run_stats_t *pstats)
+{
+    md_reg_renew_many(pstats, f->reg, &f->rn, items, f->p);
+}
+
+md_reg_item_t *tr_run1(tr_t *f, const char *name, int force)
+{
+    apr_array_header_t *items = tr_items(f, name);
+    md_reg_item_t *item = tr_item(items, 0);
+
+    item->flags.force = force;
+    item->flags.activate = 1;
+    tr_run(f, items, NULL);
+    return item;
+}
+
+void tr_assert_outcome(const md_reg_item_t *item, md_drive_outcome_t want)
+{
+    ck_assert_msg(item->outcome == want, "%s: %s, expected %s (%s)", item->name, md_drive_outcome_str(item->outcome),
+                  md_drive_outcome_str(want), item->detail ? item->detail : "no detail");
+}
+
+md_job_t *tr_job(tr_t *f, const char *name)
+{
+    md_job_t *job = NULL;
+
+    ck_assert_int_eq(md_job_load(&job, f->store, MD_SG_STAGING, name, NULL, f->p), APR_SUCCESS);
+    return job;
+}
+
+md_cert_t *tr_leaf(tr_t *f, const char *name)
+{
+    md_t *md = tr_load(f, name);
+    void *chain = NULL;
+
+    if (md_store_load(&chain, f->store, MD_SG_DOMAINS, name, md_cert_aspect(md, 0, f->p), MD_SV_CHAIN, NULL, f->p)
+        != APR_SUCCESS) return NULL;
+    return APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
+}
+
+void tr_assert_has(const char *haystack, const char *needle)
+{
+    ck_assert_msg(haystack && strstr(haystack, needle), "'%s' not in:\n%s", needle, haystack ? haystack : "(null)");
+}
+
+apr_time_t tr_time_of(tr_t *f, apr_hash_t *h, const char *key)
+{
+    apr_time_t *t;
+
+    apr_thread_mutex_lock(f->lock);
+    t = apr_hash_get(h, key, APR_HASH_KEY_STRING);
+    apr_thread_mutex_unlock(f->lock);
+    ck_assert_msg(t != NULL, "no time recorded for '%s'", key);
+    return *t;
+}
+
+int tr_sync(tr_t *f, const md_t *md, apr_interval_time_t activation_delay, int restart)
+{
+    md_reg_sync_opts_t opts;
+    md_reg_sync_item_t item;
+    apr_array_header_t *items = apr_array_make(f->p, 1, sizeof(md_reg_sync_item_t *));
+    md_result_t *result = md_result_make(f->p);
+
+    memset(&opts, 0, sizeof(opts));
+    opts.activation_delay = activation_delay;
+    opts.restart = restart;
+    memset(&item, 0, sizeof(item));
+    item.md = md;
+    APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = &item;
+    ck_assert_msg(md_reg_sync(f->reg, items, &opts, result, f->p) == APR_SUCCESS, "sync: %s",
+                  md_result_text(result, f->p));
+    return item.activated;
+}

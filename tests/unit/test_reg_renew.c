@@ -1,0 +1,328 @@
+/* Unit tests of the registry's renewal runner (md_reg_renew_many) against the fake CA: the worker pool, shared ACME
+ * clients, failures of one MD among many, MDs that wait for a response delay, with and without rn->wait. */
+#include <string.h>
+#include <apr_strings.h>
+
+#include "md_cert.h"
+#include "md_job.h"
+#include "md_pkey.h"
+#include "md_time.h"
+#include "test_common.h"
+#include "test_reg.h"
+
+#define MANY 10
+
+static const char *site(tr_t *f, int i)
+{
+    return apr_psprintf(f->p, "site%d.example.org", i);
+}
+
+static apr_array_header_t *sites(tr_t *f, int n)
+{
+    const char *names = "";
+    int i;
+
+    for (i = 0; i < n; ++i) names = apr_pstrcat(f->p, names, i ? " " : "", site(f, i), NULL);
+    return tr_items(f, names);
+}
+
+static void activate_all(apr_array_header_t *items)
+{
+    int i;
+
+    for (i = 0; i < items->nelts; ++i) tr_item(items, i)->flags.activate = 1;
+}
+
+/* A second run of the sites: nothing is due, nothing asked; each comes back with its renewal time (2/3 of 6 days +
+ * 60 s), or with ARI on (the odd ones), the time to ask the CA about it (6 hours after the activation). */
+static void assert_second_run_quiet(tr_t *f)
+{
+    apr_array_header_t *items = sites(f, MANY);
+    int i, total = fake_ca_count(f->ca, FAKE_CA_ANY);
+    apr_time_t now = tr_now(f), due;
+    md_reg_item_t *item;
+    md_cert_t *leaf;
+
+    tr_run(f, items, NULL);
+    ck_assert_int_eq(fake_ca_count(f->ca, FAKE_CA_ANY), total);
+    for (i = 0; i < MANY; ++i) {
+        item = tr_item(items, i);
+        tr_assert_outcome(item, MD_DRIVE_NOT_DUE);
+        leaf = tr_leaf(f, item->name);
+        if (i % 2) {
+            ck_assert_int_eq(item->next, now + 6 * TR_HOUR);
+            continue;
+        }
+        due = md_cert_get_not_after(leaf)
+              - (apr_time_t)((double)(md_cert_get_not_after(leaf) - md_cert_get_not_before(leaf)) * 0.33);
+        ck_assert_int_le(apr_time_sec(item->next > due ? item->next - due : due - item->next), 1);
+        ck_assert_int_gt(item->next, now + 4 * TR_DAY);
+    }
+}
+
+/* 10 MDs, 4 workers: one directory and one account for all, several driven at once, a certificate each; a second
+ * run asks the CA nothing. */
+START_TEST(renew_many_shared)
+{
+    md_reg_run_stats_t stats;
+    apr_array_header_t *items;
+    md_reg_item_t *item;
+    md_cert_t *leaf;
+    md_t *md;
+    tr_t f;
+    int i;
+
+    tr_init(&f, 6);
+    f.rn.workers = 4;
+    f.rendezvous = 1;        /* two local setups overlap: proof that drives ran at the same time */
+    for (i = 0; i < MANY; ++i) {
+        md = tr_md(&f, site(&f, i));
+        md->ari_renewals = i % 2;    /* the even ones without ARI */
+        tr_save(&f, md);
+    }
+    items = sites(&f, MANY);
+    activate_all(items);
+    tr_run(&f, items, &stats);
+    for (i = 0; i < MANY; ++i) {
+        item = tr_item(items, i);
+        tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
+        ck_assert_int_eq(item->rv, APR_SUCCESS);
+        ck_assert_ptr_null(item->detail);
+        ck_assert_int_eq(fake_ca_issued(f.ca, item->name, f.p)->nelts, 1);
+        leaf = tr_leaf(&f, item->name);
+        ck_assert_ptr_nonnull(leaf);
+        ck_assert(md_cert_covers(leaf, item->name, f.p));
+    }
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_DIRECTORY), 1);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ACCOUNT), 1);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), MANY);
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), MANY);
+    ck_assert_int_eq(stats.workers, 4);
+    ck_assert_int_gt(stats.max_active, 1);
+    ck_assert_int_le(stats.max_active, 4);
+    ck_assert_int_ge(f.max_in_setup, 2);
+    ck_assert_int_eq(f.done->nelts, MANY);
+    assert_second_run_quiet(&f);
+    tr_done(&f);
+}
+END_TEST
+
+/* One MD's validation fails: it ends FAILED with the CA's reason and a retry time, the others are renewed; an MD
+ * the store does not know fails with the reason. */
+START_TEST(renew_many_one_fails)
+{
+    apr_array_header_t *items;
+    md_reg_item_t *item;
+    md_job_t *job;
+    tr_t f;
+    int i;
+
+    tr_init(&f, 6);
+    f.rn.workers = 4;
+    for (i = 0; i < 5; ++i) tr_add(&f, site(&f, i));
+    fake_ca_fail_validation(f.ca, site(&f, 2), "nobody home");
+    items = sites(&f, 5);
+    APR_ARRAY_PUSH(items, md_reg_item_t *) = tr_item(tr_items(&f, "unknown.example.org"), 0);   /* no md.json */
+    activate_all(items);
+    tr_run(&f, items, NULL);
+    item = tr_item(items, 5);
+    tr_assert_outcome(item, MD_DRIVE_FAILED);
+    ck_assert_int_eq(item->rv, APR_ENOENT);
+    tr_assert_has(item->detail, "no managed domain 'unknown.example.org'");
+    for (i = 0; i < 5; ++i) {
+        item = tr_item(items, i);
+        if (i != 2) {
+            tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
+            continue;
+        }
+        tr_assert_outcome(item, MD_DRIVE_FAILED);
+        ck_assert_int_ne(item->rv, APR_SUCCESS);
+        tr_assert_has(item->detail, "nobody home");
+        tr_assert_has(item->problem, "incorrectResponse");
+        ck_assert_int_gt(item->next, tr_now(&f));
+        job = tr_job(&f, item->name);
+        ck_assert_int_eq(job->errors, 1);
+        ck_assert_int_eq(apr_time_sec(job->next_run), apr_time_sec(item->next));
+        ck_assert_ptr_null(tr_leaf(&f, item->name));
+    }
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), 4);
+    tr_done(&f);
+}
+END_TEST
+
+/* rn->wait: an MD with a response delay of 2 s is driven again in the same run when its time comes, and the MD
+ * behind it is not held up: one worker drives it while the first waits. The CA hears of the answer only after
+ * the delay. */
+START_TEST(renew_many_wait_in_run)
+{
+    apr_array_header_t *items;
+    apr_time_t setup, validated;
+    md_t *md;
+    tr_t f;
+
+    tr_init(&f, 6);
+    f.rn.wait = 1;
+    md = tr_md(&f, "slow.example.org");
+    md->challenge_delays.http01 = apr_time_from_sec(2);
+    tr_save(&f, md);
+    tr_add(&f, "quick.example.org");
+    items = tr_items(&f, "slow.example.org quick.example.org");
+    activate_all(items);
+    tr_run(&f, items, NULL);
+    tr_assert_outcome(tr_item(items, 0), MD_DRIVE_ACTIVATED);
+    tr_assert_outcome(tr_item(items, 1), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(f.done->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 0, const char *), "slow.example.org waiting");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 1, const char *), "quick.example.org activated");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 2, const char *), "slow.example.org activated");
+    setup = tr_time_of(&f, f.setup_at, "http-01 slow.example.org");
+    validated = tr_time_of(&f, f.validated_at, "http-01 slow.example.org");
+    ck_assert_msg(validated >= setup + apr_time_from_sec(2), "validated %ld ms after the setup",
+                  (long)apr_time_as_msec(validated - setup));
+    ck_assert_int_lt(validated, setup + apr_time_from_sec(3));
+    /* quick's validation came before slow's: it did not wait */
+    ck_assert_int_lt(tr_time_of(&f, f.validated_at, "http-01 quick.example.org"), validated);
+    ck_assert(md_cert_covers(tr_leaf(&f, "slow.example.org"), "slow.example.org", f.p));
+    tr_done(&f);
+}
+END_TEST
+
+/* Without rn->wait (httpd): the delayed MD comes back WAITING with its time; asked earlier it still waits, asking
+ * the CA nothing; asked at its time it is finished, and the CA was told only then. */
+START_TEST(renew_many_wait_handed_back)
+{
+    md_reg_item_t *item;
+    apr_time_t setup, next;
+    md_job_t *job;
+    md_t *md;
+    tr_t f;
+    int total;
+
+    tr_init(&f, 6);
+    md = tr_md(&f, "slow.example.org");
+    md->challenge_delays.http01 = apr_time_from_sec(2);
+    tr_save(&f, md);
+    item = tr_run1(&f, "slow.example.org", 0);
+    tr_assert_outcome(item, MD_DRIVE_WAITING);
+    ck_assert_int_eq(item->rv, APR_SUCCESS);
+    ck_assert_ptr_null(item->detail);
+    setup = tr_time_of(&f, f.setup_at, "http-01 slow.example.org");
+    ck_assert_int_eq(item->next, setup + apr_time_from_sec(2));
+    job = tr_job(&f, "slow.example.org");
+    ck_assert_str_eq(md_json_gets(job->state, "wait-until", NULL), md_time_print_rfc3339(item->next, f.p));
+    ck_assert(md_json_has_key(job->state, "challenges", NULL));
+    ck_assert_int_eq(job->errors, 0);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CHALLENGE), 0);
+    next = item->next;
+    /* a second before its time: still waiting, nothing asked */
+    md_clock_sim_set(f.sim, next - apr_time_from_sec(1));
+    total = fake_ca_count(f.ca, FAKE_CA_ANY);
+    item = tr_run1(&f, "slow.example.org", 0);
+    tr_assert_outcome(item, MD_DRIVE_WAITING);
+    ck_assert_int_eq(item->next, next);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), total);
+    /* at its time */
+    md_clock_sim_set(f.sim, next);
+    item = tr_run1(&f, "slow.example.org", 0);
+    tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CHALLENGE), 1);
+    ck_assert_int_ge(tr_time_of(&f, f.validated_at, "http-01 slow.example.org"), setup + apr_time_from_sec(2));
+    job = tr_job(&f, "slow.example.org");
+    ck_assert(!md_json_has_key(job->state, "wait-until", NULL));
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), 1);
+    tr_done(&f);
+}
+END_TEST
+
+/* A certificate whose private key is gone, or replaced by another, cannot be served: the MD is due now, for the
+ * registry and for the drive (both said "not due" until the renewal window before). */
+START_TEST(renew_key_lost)
+{
+    md_reg_state_opts_t opts = { NULL, 0, 1 };
+    md_reg_item_t *item;
+    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "secp256r1" };
+    md_pkey_t *other = NULL;
+    md_t *md;
+    tr_t f;
+
+    tr_init(&f, 6);
+    md = tr_add(&f, "example.org");
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->due, 0);
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_NOT_DUE);
+    /* the key file is gone */
+    ck_assert_int_eq(md_store_remove(f.store, MD_SG_DOMAINS, "example.org", md_pkey_aspect(md, 0, f.p), 1, f.p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->due, 1);
+    item = tr_run1(&f, "example.org", 0);
+    tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), 2);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->complete, 1);
+    /* another key in its place */
+    ck_assert_int_eq(md_pkey_gen(&other, &spec, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_DOMAINS, "example.org", md_pkey_aspect(md, 0, f.p), MD_SV_PKEY,
+                                   other, 0, NULL, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->due, 1);
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), 3);
+    ck_assert_int_eq(md_reg_state(f.reg, md, &opts, f.p)->complete, 1);
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_NOT_DUE);
+    tr_done(&f);
+}
+END_TEST
+
+/* httpd's way: the drive stages (no activation), the registry says so; md_reg_sync activates the staged set once
+ * MDActivationDelay after its notBefore has passed, and the MD is complete and not due. */
+START_TEST(renew_staged_then_sync)
+{
+    apr_array_header_t *items;
+    md_reg_state_t *st;
+    md_t *md;
+    tr_t f;
+    int total;
+
+    tr_init(&f, 6);
+    md = tr_add(&f, "example.org");
+    items = tr_items(&f, "example.org");     /* flags: no activation, as httpd drives */
+    tr_run(&f, items, NULL);
+    tr_assert_outcome(tr_item(items, 0), MD_DRIVE_STAGED);
+    st = md_reg_state(f.reg, md, NULL, f.p);
+    ck_assert_int_eq(st->staged, 1);
+    ck_assert_int_eq(st->state, MD_S_INCOMPLETE);
+    ck_assert_ptr_nonnull(md_reg_staged_certs(f.reg, md, f.p));
+    /* staged again at the next drive, nothing asked */
+    total = fake_ca_count(f.ca, FAKE_CA_ANY);
+    items = tr_items(&f, "example.org");
+    tr_run(&f, items, NULL);
+    tr_assert_outcome(tr_item(items, 0), MD_DRIVE_STAGED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), total);
+    ck_assert_int_eq(tr_sync(&f, md, TR_HOUR, 1), 0);       /* valid for less than an hour */
+    ck_assert_int_eq(md_reg_state(f.reg, md, NULL, f.p)->staged, 1);
+    md_clock_sim_advance(f.sim, TR_HOUR);
+    ck_assert_int_eq(tr_sync(&f, md, TR_HOUR, 0), 1);
+    st = md_reg_state(f.reg, md, NULL, f.p);
+    ck_assert_int_eq(st->state, MD_S_COMPLETE);
+    ck_assert_int_eq(st->staged, 0);
+    ck_assert_int_eq(st->due, 0);
+    ck_assert_ptr_null(md_reg_staged_certs(f.reg, md, f.p));
+    tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), 1);
+    tr_done(&f);
+}
+END_TEST
+
+Suite *md_test_reg_renew_suite(void)
+{
+    Suite *s = suite_create("reg_renew");
+    TCase *tc = tcase_create("renew_many");
+
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, renew_many_shared);
+    tcase_add_test(tc, renew_many_one_fails);
+    tcase_add_test(tc, renew_many_wait_in_run);
+    tcase_add_test(tc, renew_many_wait_handed_back);
+    tcase_add_test(tc, renew_key_lost);
+    tcase_add_test(tc, renew_staged_then_sync);
+    suite_add_tcase(s, tc);
+    return s;
+}
