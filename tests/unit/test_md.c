@@ -555,7 +555,8 @@ START_TEST(bad_values_named)
     md_from_json(&md, parse("{\"name\":\"a\",\"domains\":[\"a\"],\"state\":9}", p), result, p);
     ck_assert_str_eq(result->detail, "md.json: \"state\" is 9, allowed are 0 to 5");
     md_from_json(&md, parse("{\"name\":\"a\",\"domains\":[\"a\"],\"renew-window\":\"5x\"}", p), result, p);
-    ck_assert(!strncmp(result->detail, "md.json: \"renew-window\" is invalid: '5x' is not a duration", 58));
+    ck_assert_msg(strstr(result->detail, "md.json: \"renew-window\" is invalid: '5x' has unrecognized format") == result->detail,
+                  "%s", result->detail);
     ck_assert_int_eq(md_from_json(&md, parse("{}", p), NULL, p), APR_EINVAL);   /* no result is fine */
     md_test_pool_done(p);
 }
