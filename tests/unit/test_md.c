@@ -562,6 +562,30 @@ START_TEST(bad_values_named)
 }
 END_TEST
 
+/* What the module refuses in MD names (only what cannot be a directory in the store), and the challenge types it
+ * answers. */
+START_TEST(md_names_and_challenge_types)
+{
+    static const char *const storable[] = { "bad_name.example.org", "a b.example.org", "*", "x.*.example.org",
+                                            "example.org.", "::1" };
+    static const char *const unstorable[] = { "", ".", "..", "a/b.example.org" };
+    size_t i;
+
+    for (i = 0; i < sizeof(storable) / sizeof(storable[0]); ++i) {
+        ck_assert_msg(!md_name_problem(storable[i]), "%s", storable[i]);
+    }
+    for (i = 0; i < sizeof(unstorable) / sizeof(unstorable[0]); ++i) {
+        ck_assert_msg(md_name_problem(unstorable[i]) != NULL, "'%s'", unstorable[i]);
+    }
+    ck_assert_str_eq(md_challenge_type_known("HTTP-01"), "http-01");
+    ck_assert_str_eq(md_challenge_type_known("tls-alpn-01"), "tls-alpn-01");
+    ck_assert_str_eq(md_challenge_type_known("Dns-01"), "dns-01");
+    ck_assert_ptr_null(md_challenge_type_known("http-02"));
+    ck_assert_ptr_null(md_challenge_type_known("tls-sni-01"));
+    ck_assert_ptr_null(md_challenge_type_known(NULL));
+}
+END_TEST
+
 Suite *md_test_md_suite(void)
 {
     Suite *s = suite_create("md");
@@ -588,6 +612,7 @@ Suite *md_test_md_suite(void)
     tcase_add_test(tc, own_settings_variants);
     tcase_add_test(tc, unknown_keys_kept);
     tcase_add_test(tc, bad_values_named);
+    tcase_add_test(tc, md_names_and_challenge_types);
     suite_add_tcase(s, tc);
     return s;
 }
