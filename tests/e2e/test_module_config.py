@@ -1,6 +1,7 @@
 """mod_mdomain's configuration against Debian's mod_md: every directive accepted (by both, same syntax), what mod_md
 accepts accepted too, every kind of bad value rejected by `apache2 -t` with the directive, the value and mod_md's
 words named, MDs matched to virtual hosts at startup, mod_md refused beside us, the .so exporting mdomain_module only."""
+import http.client
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import subprocess
 import pytest
 
 from rig import net
+from rig.proc import wait_until
 from rig.httpd import BINARY
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -613,3 +615,78 @@ def test_base_server(mdhttpd, base):
         assert "servers=[(base)localhost:" in line
     else:
         assert "servers=[-]" in line
+
+
+# ---------------------------------------------------------------------------------------------- later failures
+
+def test_name_the_ca_refuses_shows_in_md_status(httpd, pebble_factory, mod_path, workdir):
+    """A name mod_md lets pass and a CA refuses passes `apache2 -t` and the start (with a warning); the renewal fails
+    with the CA's answer in md-status."""
+    name, bad = "refused.example.org", "bad_name.refused.example.org"
+    pebble = pebble_factory(http_port=httpd.port)
+    https_port = httpd.new_port("https")
+    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
+    httpd.add_config(
+        "MDStoreDir %s" % os.path.join(workdir, "md"),
+        "MDCertificateAuthority %s" % pebble.directory_url,
+        "MDCACertificateFile %s" % pebble.ca_file,
+        "MDCertificateAgreement accepted",
+        "MDPortMap http:%d https:%d" % (httpd.port, https_port),
+        "MDPrivateKeys P-256", "MDInitialDelay 1s", "MDRetryDelay 1s",
+        "MDomain %s %s" % (name, bad),
+        "<Location /md-status>", "  SetHandler md-status", "</Location>")
+    httpd.add_vhost("\n".join(["<VirtualHost 127.0.0.1:%d>" % https_port, "  ServerName %s" % name,
+                               "  SSLEngine on", "</VirtualHost>"]))
+    httpd.start()
+    assert re.search(r"\[mdomain:warn\].*'%s' is not a valid DNS name" % re.escape(bad), httpd.error_log_text())
+    last = wait_until(lambda: net.get_json(httpd.url("/md-status/" + name)).get("renewal", {}).get("last"), 30,
+                      what="the failed renewal in md-status")
+    # pebble's answer to the order, as mod_md shows it
+    assert last["problem"] == "urn:ietf:params:acme:error:malformed", last
+    assert "illegal character: '_'" in last["detail"] and last["activity"] == "ordering", last
+
+
+def _status_of(httpd, path, host):
+    """The status of GET path on httpd's http port (redirects not followed)."""
+    conn = http.client.HTTPConnection("127.0.0.1", httpd.port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": host})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("module", ["mod_md", "mod_mdomain"])
+def test_require_https_where_mod_md_takes_it(httpd_factory, mod_path, files, module):
+    """MDRequireHttps in <If> applies as if written outside it (the condition is not looked at), in .htaccess
+    (AllowOverride AuthConfig) it has no effect: both modules alike, an MD with static files being complete."""
+    name = "static.example.org"
+    h = httpd_factory()
+    https = h.new_port("https")
+    h.add_modules("ssl", "socache_shmcb", ("md", MOD_MD) if module == "mod_md" else ("mdomain", mod_path))
+    h.add_config("MDStoreDir %s" % os.path.join(files["dir"], "md-" + module),
+                 '<If "false">', "  MDRequireHttps permanent", "</If>",
+                 "<MDomain %s>" % name, "  MDCertificateFile %s" % files["cert"],
+                 "  MDCertificateKeyFile %s" % files["key"], "</MDomain>")
+    h.add_vhost(vhost(h, name))
+    h.add_vhost("\n".join(["<VirtualHost 127.0.0.1:%d>" % https, "  ServerName %s" % name, "  SSLEngine on",
+                           "</VirtualHost>"]))
+    h.start()
+    assert _status_of(h, "/", name) == 301
+    h.stop()
+
+    h.vhosts = []
+    h.extra_config = [line for line in h.extra_config if line not in ('<If "false">', "</If>")
+                      and "MDRequireHttps" not in line]
+    site = os.path.join(h.docroot, "site")
+    os.makedirs(site, exist_ok=True)
+    with open(os.path.join(site, "index.html"), "w") as fh:
+        fh.write("site\n")
+    with open(os.path.join(site, ".htaccess"), "w") as fh:
+        fh.write("MDRequireHttps permanent\n")
+    h.add_config('<Directory "%s">' % site, "  AllowOverride AuthConfig", "</Directory>")
+    h.add_vhost(vhost(h, name))
+    h.add_vhost("\n".join(["<VirtualHost 127.0.0.1:%d>" % https, "  ServerName %s" % name, "  SSLEngine on",
+                           "</VirtualHost>"]))
+    h.start()
+    assert _status_of(h, "/site/index.html", name) == 200
