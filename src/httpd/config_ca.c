@@ -1,5 +1,4 @@
 /* Directives about the CA, the ACME account and challenges: authority, agreement, contact, EAB, profiles, dns-01. */
-#include <ctype.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 
 #include "md_acme.h"
 #include "md_acme_acct.h"
-#include "md_encode.h"
 #include "md_result.h"
 #include "md_uri.h"
 #include "config_int.h"
