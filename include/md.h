@@ -94,6 +94,11 @@ int md_covers(const md_t *md, const char *name);
 /* NULL when name can be a domain of an MD (a DNS name, a "*." wildcard DNS name, an IPv4/IPv6 address),
  * else a short reason ("only letters, digits, '-' and '.' are allowed", ...). */
 const char *md_domain_problem(const char *name);
+/* NULL when name can be the name of an MD (its directory in the store), else why not: empty, "." or "..", or with a
+ * '/'. Other names a CA will refuse are fine here (mod_md takes them, the CA's answer shows in the status). */
+const char *md_name_problem(const char *name);
+/* The challenge type for word when it is one we answer ("http-01", "tls-alpn-01", "dns-01", any case), else NULL. */
+const char *md_challenge_type_known(const char *word);
 
 /* md.json: mod_md's keys in mod_md's order ("name", "domains", "contacts", "transitive", "ca" {"account",
  * "proto", "url", "urls", "agreement", "challenges"}, "privkey" (an object for one key, an array for several;

@@ -20,6 +20,10 @@ struct md_result_t;
 const char *md_acme_ca_url_for(const char *name_or_url);   /* the URL, or name_or_url when it is a URL */
 /* The known CA names for messages: "LetsEncrypt, LetsEncrypt-Test, Buypass, Buypass-Test". */
 const char *md_acme_ca_names(apr_pool_t *p);
+/* The directory URL of a CA as MDCertificateAuthority takes it: a known name (any case), or an absolute URI that
+ * mod_md accepts (md_uri_problem: any scheme; md_uri_is_http says whether it can be used). NULL otherwise, with
+ * mod_md's words in *perr: "The CA name 'X' is not known and it is not a URL either (REASON)", and the names. */
+const char *md_acme_ca_resolve(const char *name_or_url, const char **perr, apr_pool_t *p);
 
 typedef struct md_acme_t md_acme_t;
 

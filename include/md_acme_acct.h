@@ -38,6 +38,11 @@ apr_status_t md_acme_eab_make(md_acme_eab_t **peab, const char *kid, const char 
                               struct md_result_t *result, apr_pool_t *p);
 apr_status_t md_acme_eab_load(md_acme_eab_t **peab, const char *fpath, struct md_result_t *result,
                               apr_pool_t *p);
+/* The kid and hmac strings of a JSON file {"kid": ..., "hmac": ...} as written, the HMAC not decoded (as
+ * MDExternalAccountBinding takes a file). Errors in mod_md's words: "file not found: PATH", "error reading JSON
+ * file PATH (...)", "JSON does not contain 'kid' element in file PATH" (or 'hmac'). */
+apr_status_t md_acme_eab_read(const char **pkid, const char **phmac, const char *fpath,
+                              struct md_result_t *result, apr_pool_t *p);
 
 /* newAccount with key: contacts ("mailto:" added when missing), termsOfServiceAgreed when agree_tos,
  * externalAccountBinding when eab. A CA that requires EAB without one given, or ToS not agreed while

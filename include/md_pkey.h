@@ -3,6 +3,7 @@
 #define MD_PKEY_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_file_info.h>
 #include <openssl/evp.h>
 
@@ -26,6 +27,13 @@ typedef struct md_pkey_spec_t {
  * A curve is kept as written (as mod_md does: its file names are that spelling, lowercased). */
 apr_status_t md_pkey_spec_parse(md_pkey_spec_t **pspec, const char *word, const char *bits_or_null,
                                 const char **perr, apr_pool_t *p);
+/* MDPrivateKeys' words as one list of specs, as mod_md takes them: "RSA" may be followed by its size, "Default"
+ * (RSA 2048) stands alone, each key type (RSA, each curve) once. On failure *perr has mod_md's words ("needs to
+ * specify the private key type", "'Default' allows no other parameter", "must be 2048 or higher in order to be
+ * considered safe", "two keys of type 'RSA' are not possible", the curve as written) and *pbad the word(s) at
+ * fault ("RSA 1024"), or NULL when there were none. */
+apr_status_t md_pkey_specs_parse(apr_array_header_t **ppks, const char **pbad, int argc, const char *const *argv,
+                                 const char **perr, apr_pool_t *p);
 /* Make an EC spec's curve a spelling mod_md accepts: kept when mod_md takes it as written ("secp256r1",
  * "prime256v1", "P-256", "secp384r1", "P-384"), else "secp256r1"/"secp384r1" (mod_md does not start with
  * "p256", "p-384" or "SECP256R1" in md.json). For a new store's records (the CLI's add); httpd records the

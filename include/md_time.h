@@ -5,9 +5,13 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
-/* Parse a duration: a non-negative whole number with an optional unit: d, h, mi, s, ms (and us). Without a unit,
- * def_unit applies ("d", "h", "mi", "s" or "ms"). Sums separated by spaces are accepted: "1d 12h". */
+/* Parse a duration: a non-negative whole number with an optional unit: d, h, mi, s, ms (and us), or the words mod_md
+ * reads as these: day(s), hour(s), min(s), minute(s), sec(s), second(s), msec(s), millisecond(s), in any case.
+ * Without a unit, def_unit applies ("d", "h", "mi", "s" or "ms"). A leading '+' is allowed. Several terms are
+ * added up, one after the other ("1d12h") or separated by spaces ("1d 12h"). */
 apr_status_t md_duration_parse(apr_interval_time_t *pduration, const char *value, const char *def_unit);
+/* The same with an optional leading '-': "-1h" is minus one hour. */
+apr_status_t md_duration_parse_signed(apr_interval_time_t *pduration, const char *value, const char *def_unit);
 /* Print a duration as its nonzero parts, largest first: "21d", "1d 12h", "1h 30mi", "30s", "250ms", "0s".
  * md_duration_parse reads the result back. */
 const char *md_duration_print(apr_interval_time_t duration, apr_pool_t *p);
@@ -21,6 +25,11 @@ typedef struct md_timeslice_t {
 /* Parse "33%" or a duration. On failure *perr (if given) says why, in the pool. */
 apr_status_t md_timeslice_parse(md_timeslice_t **pts, const char *value, const char *def_unit,
                                 const char **perr, apr_pool_t *p);
+/* A window as the directives take it (MDRenewWindow, MDWarnWindow, MDStaplingRenewWindow): as md_timeslice_parse,
+ * but below 100% and not negative; the messages carry mod_md's words ("has unrecognized format", "a length of 100%
+ * or more is not allowed", "percent must be less than 100"). */
+apr_status_t md_timeslice_parse_window(md_timeslice_t **pts, const char *value, const char *def_unit,
+                                       const char **perr, apr_pool_t *p);
 const char *md_timeslice_print(const md_timeslice_t *ts, apr_pool_t *p);
 /* The slice's length for a lifetime [start, end]: the absolute length or the share of (end - start). */
 apr_interval_time_t md_timeslice_length(const md_timeslice_t *ts, apr_time_t start, apr_time_t end);

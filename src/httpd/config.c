@@ -6,7 +6,6 @@
 #include <apr_file_info.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
-#include <apr_uri.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -37,8 +36,10 @@ const command_rec md_config_cmds[] = {
     MD_TAKE1("MDBaseServer", md_config__base_server, "on: manage the server outside all virtual hosts too"),
     MD_TAKE1("MDRenewMode", md_config__renew_mode, "auto|always|manual: when certificates are renewed"),
     MD_TAKE1("MDDriveMode", md_config__renew_mode, "the old name of MDRenewMode"),
-    MD_TAKE1("MDRequireHttps", md_config__require_https,
-             "off|temporary|permanent: redirect http: to https: (permanent adds HSTS)"),
+    /* as in mod_md also where AllowOverride AuthConfig applies: <If>, <Files> (the handler refuses <Directory> and
+     * <Location>), and .htaccess, where it has no effect */
+    AP_INIT_TAKE1("MDRequireHttps", md_config__require_https, NULL, RSRC_CONF | OR_AUTHCFG,
+                  "off|temporary|permanent: redirect http: to https: (permanent adds HSTS)"),
     MD_TAKE1("MDCertificateFile", md_config__cert_file,
              "a static certificate (chain) file for this MD, used instead of ACME"),
     MD_TAKE1("MDCertificateKeyFile", md_config__key_file, "the private key of the MDCertificateFile before"),
@@ -183,6 +184,7 @@ static md_mod_conf_t *mod_conf_make(apr_pool_t *p)
     mc->stapling_keep = apr_time_from_sec(7 * 86400);
     mc->stapling_renew_window = apr_pcalloc(p, sizeof(*mc->stapling_renew_window));
     mc->stapling_renew_window->percent = 33;
+    mc->warnings = apr_array_make(p, 2, sizeof(const char *));
     mc->conf_mds = apr_array_make(p, 16, sizeof(md_conf_md_t *));
     mc->mds = apr_array_make(p, 16, sizeof(md_managed_t *));
     return mc;
@@ -268,22 +270,40 @@ static const char *directive_text(cmd_parms *cmd)
 const char *md_config__not_in_section(cmd_parms *cmd)
 {
     if (!md_config_mod_get(cmd->pool)->section) return NULL;
-    return apr_psprintf(cmd->pool, "'%s': %s is a server-wide setting, not allowed inside <MDomain>/<MDomainSet>; "
-                        "put it outside the section", directive_text(cmd), cmd->cmd->name);
+    return apr_psprintf(cmd->pool, "'%s': %s is not allowed inside an '<MDomainSet' context (<MDomain> or "
+                        "<MDomainSet>): it is a server-wide setting, put it outside the section", directive_text(cmd),
+                        cmd->cmd->name);
 }
 
 const char *md_config__section_only(cmd_parms *cmd)
 {
     if (md_config_mod_get(cmd->pool)->section) return NULL;
-    return apr_psprintf(cmd->pool, "'%s': %s belongs to one managed domain and is only allowed inside "
-                        "<MDomain name>...</MDomain> (or <MDomainSet>)", directive_text(cmd), cmd->cmd->name);
+    return apr_psprintf(cmd->pool, "'%s': %s is only valid inside a '<MDomainSet' context, not here: it belongs to "
+                        "one managed domain, put it inside <MDomain name>...</MDomain> (or <MDomainSet>)",
+                        directive_text(cmd), cmd->cmd->name);
+}
+
+void md_config__warn(cmd_parms *cmd, const char *fmt, ...)
+{
+    md_mod_conf_t *mc = md_config_mod_get(cmd->pool);
+    const char *where = "", *text;
+    va_list ap;
+
+    va_start(ap, fmt);
+    text = apr_pvsprintf(cmd->pool, fmt, ap);
+    va_end(ap);
+    if (cmd->directive && cmd->directive->filename) {
+        where = apr_psprintf(cmd->pool, " (line %d of %s)", cmd->directive->line_num, cmd->directive->filename);
+    }
+    APR_ARRAY_PUSH(mc->warnings, const char *) = apr_psprintf(cmd->pool, "'%s'%s: %s", directive_text(cmd), where,
+                                                              text);
 }
 
 const char *md_config__onoff(cmd_parms *cmd, const char *value, int *pv)
 {
     if (!strcasecmp(value, "on")) *pv = 1;
     else if (!strcasecmp(value, "off")) *pv = 0;
-    else return md_config__err(cmd, value, "allowed are 'on' and 'off'");
+    else return md_config__err(cmd, value, "supported parameter values are 'on' and 'off'");
     return NULL;
 }
 
@@ -299,9 +319,9 @@ static const char *unit_name(const char *def_unit)
 const char *md_config__duration(cmd_parms *cmd, const char *value, const char *def_unit,
                                 apr_interval_time_t *pv)
 {
-    if (md_duration_parse(pv, value, def_unit) != APR_SUCCESS) {
-        return md_config__err(cmd, value, "not a duration: a whole number with a unit d, h, mi, s or ms "
-                              "(e.g. 12h, 30s), without a unit in %s", unit_name(def_unit));
+    if (md_duration_parse_signed(pv, value, def_unit) != APR_SUCCESS) {
+        return md_config__err(cmd, value, "unrecognized duration format: a whole number with a unit d, h, mi, s or "
+                              "ms (e.g. 12h, 30s), without a unit in %s", unit_name(def_unit));
     }
     return NULL;
 }
@@ -310,31 +330,27 @@ const char *md_config__window(cmd_parms *cmd, const char *value, md_timeslice_t 
 {
     const char *err = NULL;
 
-    if (md_timeslice_parse(pts, value, "d", &err, cmd->pool) != APR_SUCCESS) {
-        if (*value && value[strlen(value) - 1] == '%') return md_config__err(cmd, value, "%s", err);
-        return md_config__err(cmd, value, "%s (without a unit in days)", err);
-    }
-    if ((*pts)->percent >= 100) {
-        return md_config__err(cmd, value, "a window of 100%% or more of the lifetime is not allowed, "
-                              "use less than 100%%");
+    /* the core's message starts with the value: "MDRenewWindow '3x' has unrecognized format: ..." */
+    if (md_timeslice_parse_window(pts, value, "d", &err, cmd->pool) != APR_SUCCESS) {
+        if (*value && value[strlen(value) - 1] == '%') return apr_psprintf(cmd->pool, "%s %s", cmd->cmd->name, err);
+        return apr_psprintf(cmd->pool, "%s %s (without a unit in days)", cmd->cmd->name, err);
     }
     return NULL;
 }
 
-const char *md_config__http_url(cmd_parms *cmd, const char *value)
+const char *md_config__path(cmd_parms *cmd, const char *value, const char **ppath)
 {
-    apr_uri_t uri;
+    apr_finfo_t finfo;
+    const char *path = ap_server_root_relative(cmd->pool, value);
 
-    if (apr_uri_parse(cmd->pool, value, &uri) != APR_SUCCESS || !uri.scheme) {
-        return md_config__err(cmd, value, "not an absolute URL: expected http://... or https://...");
+    if (!path) return md_config__err(cmd, value, "not a valid file path");
+    if (apr_stat(&finfo, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS) {
+        md_config__warn(cmd, "the file %s does not exist: talking to the CA will fail until it does", path);
     }
-    if (strcasecmp(uri.scheme, "http") && strcasecmp(uri.scheme, "https")) {
-        return md_config__err(cmd, value, "the URL scheme '%s' is not allowed, it must be http or https",
-                              uri.scheme);
+    else if (finfo.filetype != APR_REG) {
+        md_config__warn(cmd, "%s is not a regular file: talking to the CA will fail", path);
     }
-    if (!uri.hostname || !*uri.hostname) {
-        return md_config__err(cmd, value, "the URL has no host name");
-    }
+    *ppath = path;
     return NULL;
 }
 
@@ -354,7 +370,8 @@ const char *md_config__file(cmd_parms *cmd, const char *value, const char **ppat
     return NULL;
 }
 
-const char *md_config__cmdline(cmd_parms *cmd, const char *arg, const char **pline, apr_array_header_t **pargv)
+const char *md_config__cmdline(cmd_parms *cmd, const char *arg, int allow_empty, const char **pline,
+                               apr_array_header_t **pargv)
 {
     char *line = apr_pstrdup(cmd->pool, arg ? arg : "");
     apr_size_t len = strlen(line);
@@ -363,6 +380,11 @@ const char *md_config__cmdline(cmd_parms *cmd, const char *arg, const char **pli
 
     while (len > 0 && apr_isspace(line[len - 1])) line[--len] = '\0';
     while (apr_isspace(*line)) ++line;
+    if (!*line && allow_empty) {        /* as in mod_md: no program */
+        *pline = line;
+        if (pargv) *pargv = NULL;
+        return NULL;
+    }
     if (!*line || apr_tokenize_to_argv(line, &argv, cmd->pool) != APR_SUCCESS || !argv || !argv[0]) {
         return apr_psprintf(cmd->pool, "%s needs the program to call (and its arguments), e.g. "
                             "%s /usr/local/bin/program", cmd->cmd->name, cmd->cmd->name);

@@ -26,7 +26,7 @@ static void apply_ca(md_t *md, const md_settings_t *st, apr_pool_t *p)
     }
     md->profile = st->profile;
     md->profile_mandatory = st->profile_mandatory == MD_CONF_UNSET ? 0 : st->profile_mandatory;
-    md->dns01_cmd = st->dns01_cmd;
+    md->dns01_cmd = (st->dns01_cmd && *st->dns01_cmd) ? st->dns01_cmd : NULL;     /* "": none */
     if (st->event_handler) md->event_handler = apr_array_copy(p, st->event_handler);
     if (st->challenge_delays) md->challenge_delays = *st->challenge_delays;
 }
@@ -102,9 +102,11 @@ static const char *check_overlaps(const md_mod_conf_t *mc, apr_pool_t *p)
                 apr_hash_set(owners, name, APR_HASH_KEY_STRING, m);
                 continue;
             }
+            /* mod_md stops at startup with "two Managed Domains have an overlap in domain 'NAME'" */
             return apr_psprintf(p, "the name '%s' is in two managed domains: MD %s (defined at %s) and MD %s "
-                                "(defined at %s); a name can belong to one MD only", name, other->md->name,
-                                where(other->conf, p), m->md->name, where(m->conf, p));
+                                "(defined at %s); a name can belong to one MD only (two Managed Domains have an "
+                                "overlap in domain '%s')", name, other->md->name, where(other->conf, p), m->md->name,
+                                where(m->conf, p), name);
         }
     }
     return NULL;

@@ -1,5 +1,5 @@
 /* Directives about the CA, the ACME account and challenges: authority, agreement, contact, EAB, profiles, dns-01. */
-#include <ctype.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,11 +12,9 @@
 
 #include "md_acme.h"
 #include "md_acme_acct.h"
-#include "md_encode.h"
 #include "md_result.h"
+#include "md_uri.h"
 #include "config_int.h"
-
-static const char *const challenge_types[] = { "http-01", "tls-alpn-01", "dns-01", NULL };
 
 static int strs_contain(const apr_array_header_t *a, const char *s)
 {
@@ -28,35 +26,24 @@ static int strs_contain(const apr_array_header_t *a, const char *s)
     return 0;
 }
 
-/* A CA name or directory URL as the directory URL. */
-static const char *ca_url(cmd_parms *cmd, const char *arg, const char **perr)
-{
-    const char *url = md_acme_ca_url_for(arg);
-
-    *perr = NULL;
-    if (url != arg) return url;
-    if (!strstr(arg, "://")) {
-        *perr = md_config__err(cmd, arg, "neither a known CA name (%s) nor an http: or https: URL",
-                               md_acme_ca_names(cmd->temp_pool));
-        return NULL;
-    }
-    *perr = md_config__http_url(cmd, arg);
-    return *perr ? NULL : arg;
-}
-
 const char *md_config__ca(cmd_parms *cmd, void *dc, int argc, char *const argv[])
 {
     apr_array_header_t *urls = apr_array_make(cmd->pool, argc > 0 ? argc : 1, sizeof(const char *));
-    const char *url, *err;
+    const char *url, *err = NULL;
     int i;
 
     if (argc == 0) {
-        return apr_psprintf(cmd->pool, "MDCertificateAuthority needs at least one CA: a directory URL or one "
-                            "of %s", md_acme_ca_names(cmd->temp_pool));
+        /* mod_md 2.6 lets this pass (and has no CA then); we keep httpd's words for a missing argument */
+        return apr_psprintf(cmd->pool, "MDCertificateAuthority takes one argument or more: the URL of the CA's ACME "
+                            "directory or one of the names %s", md_acme_ca_names(cmd->temp_pool));
     }
     for (i = 0; i < argc; ++i) {
-        url = ca_url(cmd, argv[i], &err);
-        if (!url) return err;
+        url = md_acme_ca_resolve(argv[i], &err, cmd->pool);
+        if (!url) return md_config__err(cmd, argv[i], "%s", err);
+        if (!md_uri_is_http(url, cmd->temp_pool)) {
+            md_config__warn(cmd, "'%s' is not an http: or https: URL with a host: renewals with this CA will fail",
+                            url);
+        }
         if (!strs_contain(urls, url)) APR_ARRAY_PUSH(urls, const char *) = url;
     }
     md_config__settings(cmd)->ca_urls = urls;
@@ -65,71 +52,72 @@ const char *md_config__ca(cmd_parms *cmd, void *dc, int argc, char *const argv[]
 
 const char *md_config__ca_proto(cmd_parms *cmd, void *dc, const char *arg)
 {
-    if (strcasecmp(arg, "ACME")) return md_config__err(cmd, arg, "the only protocol supported is ACME");
+    /* mod_md takes any word here and then does not start ("uses unknown CA protocol") */
+    if (strcasecmp(arg, "ACME")) {
+        return md_config__err(cmd, arg, "unknown CA protocol '%s': the only protocol supported is ACME", arg);
+    }
     md_config__settings(cmd)->ca_proto = "ACME";
     return NULL;
 }
 
+/* Anything, as in mod_md: any value agrees to the CA's terms of service. */
 const char *md_config__agreement(cmd_parms *cmd, void *dc, const char *arg)
 {
-    const char *err;
-
-    if (!strcasecmp(arg, "accepted")) {
-        md_config__settings(cmd)->ca_agreement = "accepted";
-        return NULL;
-    }
-    if (!strstr(arg, "://")) {
-        return md_config__err(cmd, arg, "allowed are 'accepted' or the URL of the CA's terms of service");
-    }
-    err = md_config__http_url(cmd, arg);
-    if (err) return err;
-    md_config__settings(cmd)->ca_agreement = arg;
+    md_config__settings(cmd)->ca_agreement = strcasecmp(arg, "accepted") ? arg : "accepted";
     return NULL;
 }
 
+/* Anything, as in mod_md ("mailto:" added); the CA refuses what is not an email address. */
 const char *md_config__contact(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *addr = strncasecmp(arg, "mailto:", 7) ? arg : arg + 7;
     const char *at = strchr(addr, '@');
 
     if (!at || at == addr || !at[1] || strchr(at + 1, '@') || strpbrk(addr, " \t<>,;")) {
-        return md_config__err(cmd, arg, "not an email address (expected name@domain)");
+        md_config__warn(cmd, "'%s' is not an email address (name@domain): a CA will refuse it as the account's "
+                        "contact", addr);
     }
     md_config__settings(cmd)->contact = apr_pstrcat(cmd->pool, "mailto:", addr, NULL);
     return NULL;
 }
 
+/* An HMAC that is no base64url is kept as written (mod_md does), the renewal fails with it. */
+static void eab_hmac_check(cmd_parms *cmd, const char *kid, const char *hmac)
+{
+    md_result_t *result = md_result_make(cmd->temp_pool);
+    md_acme_eab_t *eab = NULL;
+
+    if (md_acme_eab_make(&eab, kid, hmac, result, cmd->temp_pool) != APR_SUCCESS) {
+        md_config__warn(cmd, "%s: registering an account will fail", md_result_text(result, cmd->temp_pool));
+    }
+}
+
 static const char *eab_file(cmd_parms *cmd, md_settings_t *st, const char *arg)
 {
     md_result_t *result = md_result_make(cmd->temp_pool);
-    const char *path = ap_server_root_relative(cmd->pool, arg);
-    md_acme_eab_t *eab = NULL;
+    const char *path = ap_server_root_relative(cmd->pool, arg), *kid = NULL, *hmac = NULL;
 
     if (!path) return md_config__err(cmd, arg, "not a valid file path");
-    if (md_acme_eab_load(&eab, path, result, cmd->pool) != APR_SUCCESS) {
-        return md_config__err(cmd, arg, "%s (expected KID HMAC, a JSON file {\"kid\": ..., \"hmac\": ...} "
-                              "or none)", md_result_text(result, cmd->temp_pool));
+    if (md_acme_eab_read(&kid, &hmac, path, result, cmd->pool) != APR_SUCCESS) {
+        return md_config__err(cmd, arg, "%s (expected KID HMAC, a JSON file {\"kid\": ..., \"hmac\": ...} or none)",
+                              md_result_text(result, cmd->temp_pool));
     }
-    st->eab_kid = eab->kid;
-    st->eab_hmac = md_b64url_encode(eab->hmac->data, eab->hmac->len, cmd->pool);
+    eab_hmac_check(cmd, kid, hmac);
+    st->eab_kid = kid;
+    st->eab_hmac = hmac;
     return NULL;
 }
 
 const char *md_config__eab(cmd_parms *cmd, void *dc, const char *arg1, const char *arg2)
 {
     md_settings_t *st = md_config__settings(cmd);
-    md_result_t *result;
-    md_acme_eab_t *eab = NULL;
 
     st->eab_set = 1;
     st->eab_kid = st->eab_hmac = NULL;
+    if (arg2 && !*arg2) arg2 = NULL;            /* as mod_md: KID "" is a file named KID */
     if (!arg2 && !strcasecmp(arg1, "none")) return NULL;
     if (!arg2) return eab_file(cmd, st, arg1);
-    result = md_result_make(cmd->temp_pool);
-    if (md_acme_eab_make(&eab, arg1, arg2, result, cmd->pool) != APR_SUCCESS) {
-        return md_config__err(cmd, apr_pstrcat(cmd->temp_pool, arg1, " ", arg2, NULL), "%s",
-                              md_result_text(result, cmd->temp_pool));
-    }
+    eab_hmac_check(cmd, arg1, arg2);
     st->eab_kid = arg1;
     st->eab_hmac = arg2;
     return NULL;
@@ -144,34 +132,29 @@ const char *md_config__ca_file(cmd_parms *cmd, void *dc, const char *arg)
         st->ca_file = MD_CONF_NONE;
         return NULL;
     }
-    err = md_config__file(cmd, arg, &path);
+    err = md_config__path(cmd, arg, &path);
     if (err) return err;
     st->ca_file = path;
     return NULL;
 }
 
-static const char *challenge_type(const char *word)
-{
-    int i;
-
-    for (i = 0; challenge_types[i]; ++i) {
-        if (!strcasecmp(word, challenge_types[i])) return challenge_types[i];
-    }
-    return NULL;
-}
-
+/* Known types in our spelling; others are kept (lowercase, as mod_md does) and never chosen: a renewal that has no
+ * type left fails. Without any type, the default (all) applies. */
 const char *md_config__challenges(cmd_parms *cmd, void *dc, int argc, char *const argv[])
 {
     apr_array_header_t *types = apr_array_make(cmd->pool, 3, sizeof(const char *));
     const char *type;
+    char *lower;
     int i;
 
-    if (argc == 0) return "MDCAChallenges needs at least one challenge type: http-01, tls-alpn-01 or dns-01";
     for (i = 0; i < argc; ++i) {
-        type = challenge_type(argv[i]);
+        type = md_challenge_type_known(argv[i]);
         if (!type) {
-            return md_config__err(cmd, argv[i], "unknown challenge type, allowed are http-01, tls-alpn-01 "
-                                  "and dns-01");
+            lower = apr_pstrdup(cmd->pool, argv[i]);
+            ap_str_tolower(lower);
+            type = lower;
+            md_config__warn(cmd, "unknown challenge type '%s' (known are http-01, tls-alpn-01 and dns-01): it is "
+                            "never used", argv[i]);
         }
         if (!strs_contain(types, type)) APR_ARRAY_PUSH(types, const char *) = type;
     }
@@ -179,14 +162,9 @@ const char *md_config__challenges(cmd_parms *cmd, void *dc, int argc, char *cons
     return NULL;
 }
 
+/* Any name, as in mod_md: the CA says whether it offers it. */
 const char *md_config__profile(cmd_parms *cmd, void *dc, const char *arg)
 {
-    const char *c;
-
-    for (c = arg; *c; ++c) {
-        if (!isgraph((unsigned char)*c)) return md_config__err(cmd, arg, "a profile name has no spaces");
-    }
-    if (!*arg) return md_config__err(cmd, arg, "the profile name is empty");
     md_config__settings(cmd)->profile = arg;
     return NULL;
 }
@@ -196,11 +174,12 @@ const char *md_config__profile_mandatory(cmd_parms *cmd, void *dc, const char *a
     return md_config__onoff(cmd, arg, &md_config__settings(cmd)->profile_mandatory);
 }
 
+/* An empty line (as mod_md takes it) is no program. */
 const char *md_config__dns01(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *line = NULL, *err;
 
-    err = md_config__cmdline(cmd, arg, &line, NULL);
+    err = md_config__cmdline(cmd, arg, 1, &line, NULL);
     if (err) return err;
     md_config__settings(cmd)->dns01_cmd = line;
     return NULL;
@@ -211,7 +190,7 @@ const char *md_config__event_handler(cmd_parms *cmd, void *dc, const char *arg)
     apr_array_header_t *argv = NULL;
     const char *line = NULL, *err;
 
-    err = md_config__cmdline(cmd, arg, &line, &argv);
+    err = md_config__cmdline(cmd, arg, 0, &line, &argv);
     if (err) return err;
     md_config__settings(cmd)->event_handler = argv;
     return NULL;
@@ -242,21 +221,25 @@ const char *md_config__dns01_version(cmd_parms *cmd, void *dc, const char *arg)
     if (err) return err;
     if (!strcmp(arg, "1")) mc->dns01_version = 1;
     else if (!strcmp(arg, "2")) mc->dns01_version = 2;
-    else return md_config__err(cmd, arg, "allowed are 1 and 2");
+    else return md_config__err(cmd, arg, "Only versions `1` and `2` are supported");
     return NULL;
 }
 
+/* A whole number from 1 to INT_MAX, with spaces or a '+' around it as mod_md reads it. */
 const char *md_config__retry_failover(cmd_parms *cmd, void *dc, const char *arg)
 {
-    const char *err = md_config__not_in_section(cmd);
+    const char *err = md_config__not_in_section(cmd), *s = arg;
     char *end = NULL;
-    long n;
+    long long n;
 
     if (err) return err;
-    n = strtol(arg, &end, 10);
-    if (!apr_isdigit(*arg) || *end || n < 1 || n > 1000000) {
-        return md_config__err(cmd, arg, "expected a whole number of 1 or more (failed attempts before the "
-                              "next CA)");
+    while (apr_isspace(*s)) ++s;
+    if (*s == '+') ++s;
+    n = apr_isdigit(*s) ? strtoll(s, &end, 10) : 0;
+    while (end && apr_isspace(*end)) ++end;
+    if (!end || *end || n < 1 || n > INT_MAX) {
+        return md_config__err(cmd, arg, "invalid argument, must be a number > 0 (failed attempts before the next CA, "
+                              "up to %d)", INT_MAX);
     }
     md_config_mod_get(cmd->pool)->retry_failover = (int)n;
     return NULL;

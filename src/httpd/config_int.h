@@ -24,12 +24,18 @@ const char *md_config__onoff(cmd_parms *cmd, const char *value, int *pv);
 const char *md_config__duration(cmd_parms *cmd, const char *value, const char *def_unit,
                                 apr_interval_time_t *pv);
 const char *md_config__window(cmd_parms *cmd, const char *value, md_timeslice_t **pts);
-/* An absolute http: or https: URL with a host. */
-const char *md_config__http_url(cmd_parms *cmd, const char *value);
-/* A program with arguments (RAW_ARGS): *pline the trimmed line, *pargv (when given) its words. */
-const char *md_config__cmdline(cmd_parms *cmd, const char *arg, const char **pline, apr_array_header_t **pargv);
+/* A program with arguments (RAW_ARGS): *pline the trimmed line, *pargv (when given) its words. With allow_empty,
+ * an empty line is fine too ("" and NULL: no program). */
+const char *md_config__cmdline(cmd_parms *cmd, const char *arg, int allow_empty, const char **pline,
+                               apr_array_header_t **pargv);
 /* A file relative to ServerRoot that must exist as a regular file (absolute path in *ppath). */
 const char *md_config__file(cmd_parms *cmd, const char *value, const char **ppath);
+/* A file relative to ServerRoot (absolute path in *ppath) that is read later: when it is missing now, that is a
+ * warning at startup, as mod_md takes it too. */
+const char *md_config__path(cmd_parms *cmd, const char *value, const char **ppath);
+/* A warning about the directive being read, logged at startup (post_config): a value mod_md accepts too, that will
+ * make something fail later. */
+void md_config__warn(cmd_parms *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 md_settings_t *md_config__settings_make(apr_pool_t *p);
 md_settings_t *md_config__settings_merge(const md_settings_t *base, const md_settings_t *add,

@@ -5,6 +5,7 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
 #include <util_cfgtree.h>
 
 #include "config_int.h"
@@ -31,8 +32,9 @@ static int members_mode(const char *word)
     return -1;
 }
 
-/* Add names to conf (lowercased, without duplicates). A last word auto|manual sets MDMembers (with anywhere:
- * every auto|manual does). */
+/* Add names to conf (lowercased, without duplicates, empty words skipped). A last word auto|manual sets MDMembers
+ * (with anywhere: every auto|manual does). As in mod_md, names a CA will refuse are taken (with a warning); only the
+ * MD's name must be able to name its directory in the store. */
 static const char *add_names(cmd_parms *cmd, md_conf_md_t *conf, int argc, char *const argv[], int anywhere)
 {
     const char *problem;
@@ -45,9 +47,13 @@ static const char *add_names(cmd_parms *cmd, md_conf_md_t *conf, int argc, char 
             conf->settings->transitive = mode;
             continue;
         }
+        if (!*argv[i]) continue;
+        problem = conf->domains->nelts ? NULL : md_name_problem(argv[i]);
+        if (problem) return md_config__err(cmd, argv[i], "cannot be the name of a managed domain: %s", problem);
         problem = md_domain_problem(argv[i]);
         if (problem) {
-            return md_config__err(cmd, argv[i], "not a valid DNS name or IP address: %s", problem);
+            md_config__warn(cmd, "'%s' is not a valid DNS name or IP address (%s): a CA will refuse it", argv[i],
+                            problem);
         }
         name = apr_pstrdup(cmd->pool, argv[i]);
         ap_str_tolower(name);
@@ -78,19 +84,18 @@ const char *md_config__mdomain(cmd_parms *cmd, void *dc, int argc, char *const a
     return NULL;
 }
 
-/* Only this module's directives may stand inside <MDomain>. */
-static const char *check_children(cmd_parms *cmd)
+/* Other directives inside <MDomain> act on the server around it, as in mod_md: a warning says so. */
+static void warn_other_children(cmd_parms *cmd, const md_conf_md_t *conf)
 {
     const ap_directive_t *d;
 
     for (d = cmd->directive->first_child; d; d = d->next) {
-        if (!md_config__is_own_directive(d->directive)) {
-            return apr_psprintf(cmd->pool, "'%s %s' (line %d of %s): %s is not allowed inside %s>, only MD... "
-                                "directives are", d->directive, d->args ? d->args : "", d->line_num, d->filename,
-                                d->directive, cmd->cmd->name);
-        }
+        if (md_config__is_own_directive(d->directive)) continue;
+        APR_ARRAY_PUSH(md_config_mod_get(cmd->pool)->warnings, const char *) = apr_psprintf(cmd->pool,
+            "'%s %s' (line %d of %s) stands inside <MDomain %s>, but it is no MD directive: it applies to the server "
+            "the section is in, as if written outside the section", d->directive, d->args ? d->args : "",
+            d->line_num, d->filename, APR_ARRAY_IDX(conf->domains, 0, const char *));
     }
-    return NULL;
 }
 
 /* Every MDCertificateFile needs one MDCertificateKeyFile (paired in order), and the other way round. */
@@ -98,17 +103,21 @@ static const char *check_static_files(cmd_parms *cmd, const md_conf_md_t *conf)
 {
     int ncerts = conf->cert_files->nelts, nkeys = conf->key_files->nelts;
 
+    /* mod_md checks this when the server starts, in the words quoted here */
     if (ncerts > nkeys) {
-        return apr_psprintf(cmd->pool, "MDCertificateFile '%s' of MD %s has no MDCertificateKeyFile: each "
-                            "MDCertificateFile needs its MDCertificateKeyFile (%d certificate, %d key files)",
-                            APR_ARRAY_IDX(conf->cert_files, nkeys, const char *),
+        return apr_psprintf(cmd->pool, "MDCertificateFile '%s' of MD %s has no MDCertificateKeyFile: The Managed "
+                            "Domain '%s' needs one MDCertificateKeyFile for each MDCertificateFile (%d certificate, %d "
+                            "key files)", APR_ARRAY_IDX(conf->cert_files, nkeys, const char *),
+                            APR_ARRAY_IDX(conf->domains, 0, const char *),
                             APR_ARRAY_IDX(conf->domains, 0, const char *), ncerts, nkeys);
     }
     if (nkeys > ncerts) {
         return apr_psprintf(cmd->pool, "MDCertificateKeyFile '%s' of MD %s has no MDCertificateFile: each "
-                            "MDCertificateKeyFile belongs to an MDCertificateFile (%d certificate, %d key files)",
+                            "MDCertificateKeyFile belongs to an MDCertificateFile (%d certificate, %d key files; The "
+                            "Managed Domain '%s' has MDCertificateKeyFile(s) but no MDCertificateFile)",
                             APR_ARRAY_IDX(conf->key_files, ncerts, const char *),
-                            APR_ARRAY_IDX(conf->domains, 0, const char *), ncerts, nkeys);
+                            APR_ARRAY_IDX(conf->domains, 0, const char *), ncerts, nkeys,
+                            APR_ARRAY_IDX(conf->domains, 0, const char *));
     }
     return NULL;
 }
@@ -131,8 +140,9 @@ const char *md_config__section(cmd_parms *cmd, void *dc, const char *arg)
     md_conf_md_t *conf;
 
     if (mc->section) {
-        return apr_psprintf(cmd->pool, "'%s %s': %s> is not allowed inside another <MDomain>/<MDomainSet> "
-                            "section", cmd->cmd->name, arg, cmd->cmd->name);
+        return apr_psprintf(cmd->pool, "'%s %s': %s is not allowed inside an '<MDomainSet' context: a %s> "
+                            "section cannot stand inside another <MDomain>/<MDomainSet> section", cmd->cmd->name, arg,
+                            cmd->cmd->name, cmd->cmd->name);
     }
     if (!endp) return apr_psprintf(cmd->pool, "%s> directive missing closing '>'", cmd->cmd->name);
     words = section_words(cmd, apr_pstrmemdup(cmd->temp_pool, arg, (apr_size_t)(endp - arg)));
@@ -140,11 +150,10 @@ const char *md_config__section(cmd_parms *cmd, void *dc, const char *arg)
     err = add_names(cmd, conf, words->nelts, (char *const *)words->elts, 0);
     if (err) return err;
     if (conf->domains->nelts == 0) {
-        return apr_psprintf(cmd->pool, "%s> needs the names of the managed domain, e.g. %s example.org>",
-                            cmd->cmd->name, cmd->cmd->name);
+        return apr_psprintf(cmd->pool, "%s> section must specify a unique domain name: the names of the managed "
+                            "domain, e.g. %s example.org>", cmd->cmd->name, cmd->cmd->name);
     }
-    err = check_children(cmd);
-    if (err) return err;
+    warn_other_children(cmd, conf);
     APR_ARRAY_PUSH(mc->conf_mds, md_conf_md_t *) = conf;
     mc->section = conf;
     err = ap_walk_config(cmd->directive->first_child, cmd, cmd->context);
@@ -162,13 +171,13 @@ const char *md_config__member(cmd_parms *cmd, void *dc, int argc, char *const ar
         /* mod_md takes MDMember auto|manual outside a section as MDMembers */
         mode = argc == 1 ? members_mode(argv[0]) : -1;
         if (mode < 0) {
-            return md_config__err(cmd, md_config__join(cmd, argc, argv), "MDMember adds names only inside "
-                                  "<MDomain name>...</MDomain>; outside it takes auto|manual as MDMembers does");
+            return md_config__err(cmd, md_config__join(cmd, argc, argv), "unknown value, use \"auto|manual\": "
+                                  "MDMember adds names only inside <MDomain name>...</MDomain>; outside it takes "
+                                  "auto|manual as MDMembers does");
         }
         md_config__settings(cmd)->transitive = mode;
         return NULL;
     }
-    if (argc == 0) return "MDMember needs at least one domain name";
     return add_names(cmd, mc->section, argc, argv, 1);
 }
 
@@ -176,7 +185,7 @@ const char *md_config__members(cmd_parms *cmd, void *dc, const char *arg)
 {
     int mode = members_mode(arg);
 
-    if (mode < 0) return md_config__err(cmd, arg, "allowed are 'auto' and 'manual'");
+    if (mode < 0) return md_config__err(cmd, arg, "unknown value, use \"auto|manual\"");
     md_config__settings(cmd)->transitive = mode;
     return NULL;
 }
@@ -190,7 +199,7 @@ const char *md_config__match_names(cmd_parms *cmd, void *dc, const char *arg)
     if (err) return err;
     if (!strcasecmp(arg, "all")) mc->match_servernames = 0;
     else if (!strcasecmp(arg, "servernames")) mc->match_servernames = 1;
-    else return md_config__err(cmd, arg, "allowed are 'all' and 'servernames'");
+    else return md_config__err(cmd, arg, "invalid argument, must be a 'all' or 'servernames'");
     return NULL;
 }
 
@@ -210,18 +219,26 @@ const char *md_config__renew_mode(cmd_parms *cmd, void *dc, const char *arg)
     if (!strcasecmp(arg, "auto")) st->renew_mode = MD_RENEW_AUTO;
     else if (!strcasecmp(arg, "always")) st->renew_mode = MD_RENEW_ALWAYS;
     else if (!strcasecmp(arg, "manual")) st->renew_mode = MD_RENEW_MANUAL;
-    else return md_config__err(cmd, arg, "allowed are 'auto', 'always' and 'manual'");
+    else return md_config__err(cmd, arg, "unknown MDDriveMode %s: allowed are 'auto', 'always' and 'manual'", arg);
     return NULL;
 }
 
+/* Where mod_md takes it: server config, <VirtualHost>, <MDomain>, and (AllowOverride AuthConfig) <If>, <Files>, where
+ * it applies as if written outside them, and .htaccess, where it has no effect. Not in <Directory>, <Location>. */
 const char *md_config__require_https(cmd_parms *cmd, void *dc, const char *arg)
 {
-    md_settings_t *st = md_config__settings(cmd);
+    md_settings_t *st;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIRECTORY | NOT_IN_LOCATION);
+    int mode;
 
-    if (!strcasecmp(arg, "off")) st->require_https = MD_REQUIRE_OFF;
-    else if (!strcasecmp(arg, "temporary")) st->require_https = MD_REQUIRE_TEMPORARY;
-    else if (!strcasecmp(arg, "permanent")) st->require_https = MD_REQUIRE_PERMANENT;
-    else return md_config__err(cmd, arg, "allowed are 'off', 'temporary' and 'permanent'");
+    if (err) return apr_pstrcat(cmd->pool, err, ": MDRequireHttps is not allowed there", NULL);
+    if (!strcasecmp(arg, "off")) mode = MD_REQUIRE_OFF;
+    else if (!strcasecmp(arg, "temporary")) mode = MD_REQUIRE_TEMPORARY;
+    else if (!strcasecmp(arg, "permanent")) mode = MD_REQUIRE_PERMANENT;
+    else return md_config__err(cmd, arg, "supported parameter values are 'temporary' and 'permanent' (and 'off')");
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_RUN_MPM) return NULL;      /* .htaccess, per request */
+    st = md_config__settings(cmd);
+    st->require_https = mode;
     return NULL;
 }
 

@@ -107,6 +107,8 @@ typedef struct md_mod_conf_t {
     apr_interval_time_t stapling_keep; /* MDStaplingKeepResponse (7d) */
     md_timeslice_t *stapling_renew_window; /* MDStaplingRenewWindow (33%) */
 
+    apr_array_header_t *warnings;      /* const char*: what the directives let pass but will fail later (logged
+                                        * at startup) */
     apr_array_header_t *conf_mds;      /* md_conf_md_t*: every MD definition, in config order */
     md_conf_md_t *section;             /* the <MDomain> section being read, NULL outside */
     apr_array_header_t *mds;           /* md_managed_t*: the assembled MDs (after check_config) */

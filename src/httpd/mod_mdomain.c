@@ -96,6 +96,9 @@ static void warn_about(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
     const md_managed_t *m;
     int i;
 
+    for (i = 0; i < mc->warnings->nelts; ++i) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "%s", APR_ARRAY_IDX(mc->warnings, i, const char *));
+    }
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
         if (m->servers->nelts == 0) {

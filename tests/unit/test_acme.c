@@ -69,6 +69,7 @@ static md_json_t *json_of(const char *text, apr_pool_t *p)
 
 START_TEST(ca_names)
 {
+    const char *err = NULL;
     apr_pool_t *p;
 
     ck_assert_str_eq(md_acme_ca_url_for("letsencrypt"), "https://acme-v02.api.letsencrypt.org/directory");
@@ -80,6 +81,16 @@ START_TEST(ca_names)
     ck_assert_ptr_null(md_acme_ca_url_for(NULL));
     p = md_test_pool();
     ck_assert_str_eq(md_acme_ca_names(p), "LetsEncrypt, LetsEncrypt-Test, Buypass, Buypass-Test");
+    /* MDCertificateAuthority: what mod_md accepts (any absolute URI), and its words for what it refuses */
+    ck_assert_str_eq(md_acme_ca_resolve("letsencrypt", &err, p), "https://acme-v02.api.letsencrypt.org/directory");
+    ck_assert_str_eq(md_acme_ca_resolve("ftp://ca.example.org/dir", &err, p), "ftp://ca.example.org/dir");
+    ck_assert_ptr_null(err);
+    ck_assert_ptr_null(md_acme_ca_resolve("letsencrypt-staging", &err, p));
+    ck_assert_str_eq(err, "The CA name 'letsencrypt-staging' is not known and it is not a URL either (missing uri "
+                     "scheme); known CA names are LetsEncrypt, LetsEncrypt-Test, Buypass, Buypass-Test, or give the "
+                     "http: or https: URL of the CA's ACME directory");
+    ck_assert_ptr_null(md_acme_ca_resolve("https://a b/dir", &err, p));
+    ck_assert_ptr_nonnull(strstr(err, "(whitespace in uri)"));
     md_test_pool_done(p);
 }
 END_TEST

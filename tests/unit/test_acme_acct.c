@@ -377,13 +377,35 @@ START_TEST(eab_credentials)
     ck_assert_str_eq(eab->kid, "kid-7");
     ck_assert_uint_eq(eab->hmac->len, 10);
 
-    ta_assert_contains(eab_file_fails(dir, "missing.json", NULL, p), "cannot read it");
-    ta_assert_contains(eab_file_fails(dir, "bad.json", "{\"kid\": \"k\",", p), "is not valid JSON");
-    ta_assert_contains(eab_file_fails(dir, "nokid.json", "{\"hmac\": \"c2VjcmV0\"}", p), "kid) is missing");
-    ta_assert_contains(eab_file_fails(dir, "nohmac.json", "{\"kid\": \"k\"}", p), "(hmac) for kid 'k' is missing");
+    /* mod_md's words for a file that cannot be used */
+    ta_assert_contains(eab_file_fails(dir, "missing.json", NULL, p), "file not found: ");
+    ta_assert_contains(eab_file_fails(dir, "bad.json", "{\"kid\": \"k\",", p), "error reading JSON file ");
+    ta_assert_contains(eab_file_fails(dir, "nokid.json", "{\"hmac\": \"c2VjcmV0\"}", p),
+                       "JSON does not contain 'kid' element in file ");
+    ta_assert_contains(eab_file_fails(dir, "nohmac.json", "{\"kid\": \"k\"}", p),
+                       "JSON does not contain 'hmac' element in file ");
+    ta_assert_contains(eab_file_fails(dir, ".", NULL, p), "file not found: ");
     ta_assert_contains(eab_file_fails(dir, "badhmac.json", "{\"kid\": \"k\", \"hmac\": \"%%%\"}", p),
                        "not valid base64url");
-    ta_assert_contains(eab_file_fails(dir, "array.json", "[]", p), "expected an object");
+    ta_assert_contains(eab_file_fails(dir, "array.json", "[]", p), "does not contain 'kid'");
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* MDExternalAccountBinding FILE takes kid and hmac as written: an HMAC that is no base64url is kept, as mod_md does
+ * (the renewal fails with it, not the configuration). */
+START_TEST(eab_read_keeps_the_hmac_as_written)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *result = md_result_make(p);
+    const char *dir = md_test_mkdtemp(p), *path = md_file_join(p, dir, "eab.json", NULL), *kid, *hmac;
+    const char *json = "{\"kid\": \"kid-1\", \"hmac\": \"not*base64\"}";
+
+    ck_assert_int_eq(md_file_write_atomic(path, json, strlen(json), 0600, p), APR_SUCCESS);
+    ck_assert_int_eq(md_acme_eab_read(&kid, &hmac, path, result, p), APR_SUCCESS);
+    ck_assert_str_eq(kid, "kid-1");
+    ck_assert_str_eq(hmac, "not*base64");
     md_test_rmdir(dir, p);
     md_test_pool_done(p);
 }
@@ -567,6 +589,7 @@ Suite *md_test_acme_acct_suite(void)
     tcase_add_test(tc, key_change);
     tcase_add_test(tc, deactivate);
     tcase_add_test(tc, eab_credentials);
+    tcase_add_test(tc, eab_read_keeps_the_hmac_as_written);
     tcase_add_test(tc, store_round_trip);
     tcase_add_test(tc, store_find);
     tcase_add_test(tc, store_mod_md_account);

@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "md_http.h"
+#include "md_uri.h"
 #include "md_result.h"
 #include "test_common.h"
 
@@ -351,6 +352,46 @@ START_TEST(backend_injection)
 }
 END_TEST
 
+/* URIs as MDCertificateAuthority and MDHttpProxy take them: what mod_md accepts passes, what it refuses fails with
+ * its reason. */
+START_TEST(uri_checks_as_mod_md)
+{
+    static const struct { const char *uri; const char *any; const char *http; int usable; } cases[] = {
+        { "https://acme.example.org/dir", NULL, NULL, 1 },
+        { "HTTPS://h/dir", NULL, NULL, 1 },
+        { "https://[::1]:14000/dir", NULL, NULL, 1 },
+        { "http://p.example.org:65535", NULL, NULL, 1 },
+        { "ftp://ca.example.org/dir", NULL, "uri scheme must be http or https", 0 },
+        { "mailto:x@y", NULL, "uri scheme must be http or https", 0 },
+        { "https://", NULL, NULL, 0 },
+        { "x", "missing uri scheme", "missing uri scheme", 0 },
+        { "/dir", "missing uri scheme", "missing uri scheme", 0 },
+        { "https:", "missing uri identifier", "missing uri identifier", 0 },
+        { "https:x", "missing hostname", "missing hostname", 0 },
+        { "https://a b/dir", "whitespace in uri", "whitespace in uri", 0 },
+        { "https://x:abc/dir", "not an uri", "not an uri", 0 },
+        { "https://a_b/dir", "invalid hostname", "invalid hostname", 0 },
+        { "http://p:0", "invalid port", "invalid port", 0 },
+        { "http://p:99999", "invalid port", "invalid port", 0 },
+        { "http://p:", "invalid port", "invalid port", 0 },
+    };
+    apr_pool_t *p = md_test_pool();
+    const char *got;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        got = md_uri_problem(cases[i].uri, p);
+        ck_assert_msg(cases[i].any ? (got && !strcmp(got, cases[i].any)) : !got, "%s: %s", cases[i].uri,
+                      got ? got : "fine");
+        got = md_uri_http_problem(cases[i].uri, p);
+        ck_assert_msg(cases[i].http ? (got && !strcmp(got, cases[i].http)) : !got, "http %s: %s", cases[i].uri,
+                      got ? got : "fine");
+        ck_assert_msg(md_uri_is_http(cases[i].uri, p) == cases[i].usable, "usable %s", cases[i].uri);
+    }
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -363,6 +404,7 @@ Suite *md_test_http_suite(void)
     tcase_add_test(tc, curl_tls_verification_hints_ca_file);
     tcase_add_test(tc, links_and_retry_after);
     tcase_add_test(tc, backend_injection);
+    tcase_add_test(tc, uri_checks_as_mod_md);
     suite_add_tcase(s, tc);
     return s;
 }

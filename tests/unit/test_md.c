@@ -555,9 +555,34 @@ START_TEST(bad_values_named)
     md_from_json(&md, parse("{\"name\":\"a\",\"domains\":[\"a\"],\"state\":9}", p), result, p);
     ck_assert_str_eq(result->detail, "md.json: \"state\" is 9, allowed are 0 to 5");
     md_from_json(&md, parse("{\"name\":\"a\",\"domains\":[\"a\"],\"renew-window\":\"5x\"}", p), result, p);
-    ck_assert(!strncmp(result->detail, "md.json: \"renew-window\" is invalid: '5x' is not a duration", 58));
+    ck_assert_msg(strstr(result->detail, "md.json: \"renew-window\" is invalid: '5x' has unrecognized format") == result->detail,
+                  "%s", result->detail);
     ck_assert_int_eq(md_from_json(&md, parse("{}", p), NULL, p), APR_EINVAL);   /* no result is fine */
     md_test_pool_done(p);
+}
+END_TEST
+
+/* What the module refuses in MD names (only what cannot be a directory in the store), and the challenge types it
+ * answers. */
+START_TEST(md_names_and_challenge_types)
+{
+    static const char *const storable[] = { "bad_name.example.org", "a b.example.org", "*", "x.*.example.org",
+                                            "example.org.", "::1" };
+    static const char *const unstorable[] = { "", ".", "..", "a/b.example.org" };
+    size_t i;
+
+    for (i = 0; i < sizeof(storable) / sizeof(storable[0]); ++i) {
+        ck_assert_msg(!md_name_problem(storable[i]), "%s", storable[i]);
+    }
+    for (i = 0; i < sizeof(unstorable) / sizeof(unstorable[0]); ++i) {
+        ck_assert_msg(md_name_problem(unstorable[i]) != NULL, "'%s'", unstorable[i]);
+    }
+    ck_assert_str_eq(md_challenge_type_known("HTTP-01"), "http-01");
+    ck_assert_str_eq(md_challenge_type_known("tls-alpn-01"), "tls-alpn-01");
+    ck_assert_str_eq(md_challenge_type_known("Dns-01"), "dns-01");
+    ck_assert_ptr_null(md_challenge_type_known("http-02"));
+    ck_assert_ptr_null(md_challenge_type_known("tls-sni-01"));
+    ck_assert_ptr_null(md_challenge_type_known(NULL));
 }
 END_TEST
 
@@ -587,6 +612,7 @@ Suite *md_test_md_suite(void)
     tcase_add_test(tc, own_settings_variants);
     tcase_add_test(tc, unknown_keys_kept);
     tcase_add_test(tc, bad_values_named);
+    tcase_add_test(tc, md_names_and_challenge_types);
     suite_add_tcase(s, tc);
     return s;
 }

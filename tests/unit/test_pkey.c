@@ -539,6 +539,48 @@ START_TEST(wrap_owns_key)
 }
 END_TEST
 
+/* MDPrivateKeys as a list: mod_md's rules and words. */
+START_TEST(specs_list_as_mod_md)
+{
+    static const struct { const char *words; const char *phrase; const char *bad; } bad[] = {
+        { "", "needs to specify the private key type", NULL },
+        { "Default RSA", "'Default' allows no other parameter", "Default" },
+        { "P-256 default", "'Default' allows no other parameter", "default" },
+        { "RSA 1024", "must be 2048 or higher in order to be considered safe", "RSA 1024" },
+        { "rsa1536 P-256", "must be 2048 or higher in order to be considered safe", "rsa1536" },
+        { "RSA rsa3072", "two keys of type 'RSA' are not possible", "rsa3072" },
+        { "P-256 p-256", "two keys of type 'p-256' are not possible", "p-256" },
+        { "P-256 secp256r1", "two keys of type 'secp256r1' are not possible ('P-256' and 'secp256r1' are the same "
+          "curve)", "secp256r1" },
+        { "ed25519", "ec curve unknown: ed25519", "ed25519" },
+    };
+    apr_pool_t *p = md_test_pool();
+    apr_array_header_t *pks;
+    char **argv;
+    const char *err, *at;
+    int argc;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        argv = NULL;
+        ck_assert_int_eq(apr_tokenize_to_argv(bad[i].words, &argv, p), APR_SUCCESS);
+        for (argc = 0; argv[argc]; ++argc) continue;
+        err = NULL;
+        ck_assert_int_eq(md_pkey_specs_parse(&pks, &at, argc, (const char *const *)argv, &err, p), APR_EINVAL);
+        ck_assert_msg(err && strstr(err, bad[i].phrase), "%s: %s", bad[i].words, err);
+        ck_assert_msg(bad[i].bad ? (at && !strcmp(at, bad[i].bad)) : !at, "%s: at %s", bad[i].words, at);
+    }
+    ck_assert_int_eq(apr_tokenize_to_argv("RSA 3072 P-256 secp384r1", &argv, p), APR_SUCCESS);
+    ck_assert_int_eq(md_pkey_specs_parse(&pks, &at, 4, (const char *const *)argv, &err, p), APR_SUCCESS);
+    ck_assert_int_eq(pks->nelts, 3);
+    ck_assert_uint_eq(APR_ARRAY_IDX(pks, 0, md_pkey_spec_t *)->bits, 3072);
+    ck_assert_int_eq(apr_tokenize_to_argv("DEFAULT", &argv, p), APR_SUCCESS);
+    ck_assert_int_eq(md_pkey_specs_parse(&pks, &at, 1, (const char *const *)argv, &err, p), APR_SUCCESS);
+    ck_assert_uint_eq(APR_ARRAY_IDX(pks, 0, md_pkey_spec_t *)->bits, 2048);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_pkey_suite(void)
 {
     Suite *s = suite_create("pkey");
@@ -551,6 +593,7 @@ Suite *md_test_pkey_suite(void)
     tcase_add_test(tc, spec_json_round_trip);
     tcase_add_test(tc, spec_json_errors);
     tcase_add_test(tc, spec_equality);
+    tcase_add_test(tc, specs_list_as_mod_md);
     suite_add_tcase(s, tc);
 
     tcase_set_timeout(keys, KEYGEN_TIMEOUT);

@@ -116,6 +116,27 @@ END_TEST
 
 /* One name this server answers (its local responder serves it), one it does not: http-01 for that one goes to
  * the handler as setup-http-01 / teardown-http-01. */
+/* MDCAChallenges may name types we do not know (mod_md takes them): they are never offered to a responder, the known
+ * ones after them are used. */
+START_TEST(ev_unknown_challenge_type_unused)
+{
+    tr_t f;
+
+    tr_init(&f, 6);
+    f.local = 0;
+    handler_md(&f, NAME, "http-02,dns-01");
+    tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_ACTIVATED);
+    assert_calls(&f, "H renewing " NAME "\n"
+                     "H setup " NAME " " NAME " X\n"
+                     "H challenge-setup:dns-01:" NAME " " NAME "\n"
+                     "CA validate dns-01 " NAME "\n"
+                     "H teardown " NAME " " NAME " X\n"
+                     "H renewed " NAME "\n"
+                     "H installed " NAME "\n");
+    tr_done(&f);
+}
+END_TEST
+
 START_TEST(ev_http01_remote)
 {
     const char *calls, *token, *keyauth;
@@ -592,6 +613,7 @@ Suite *md_test_reg_events_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, ev_dns01_wildcard);
+    tcase_add_test(tc, ev_unknown_challenge_type_unused);
     tcase_add_test(tc, ev_http01_remote);
     tcase_add_test(tc, ev_needs_poll);
     tcase_add_test(tc, ev_needs_poll_in_run);

@@ -31,10 +31,35 @@ START_TEST(duration_parse_units)
 }
 END_TEST
 
+/* What mod_md reads as well: unit words, terms without a space between them, a '+'. */
+START_TEST(duration_parse_mod_md_forms)
+{
+    static const struct { const char *text; apr_interval_time_t d; } cases[] = {
+        { "10sec", SEC(10) }, { "1hour", SEC(3600) }, { "2days", SEC(2 * 86400) }, { "5Minutes", SEC(300) },
+        { "1min", SEC(60) }, { "3seconds", SEC(3) }, { "250msec", 250000 }, { "1d12h", SEC(36 * 3600) },
+        { "5mi30s", SEC(330) }, { "+1h", SEC(3600) }, { " 1h ", SEC(3600) }, { "1Day 2Hours", SEC(26 * 3600) },
+    };
+    apr_interval_time_t d;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        ck_assert_msg(md_duration_parse(&d, cases[i].text, "d") == APR_SUCCESS, "refused '%s'", cases[i].text);
+        ck_assert_msg(d == cases[i].d, "'%s' is %" APR_INT64_T_FMT, cases[i].text, (apr_int64_t)d);
+    }
+    ck_assert_int_eq(md_duration_parse_signed(&d, "-1h", "s"), APR_SUCCESS);
+    ck_assert_int_eq(d, -SEC(3600));
+    ck_assert_int_eq(md_duration_parse_signed(&d, "-5", "s"), APR_SUCCESS);
+    ck_assert_int_eq(d, -SEC(5));
+    ck_assert_int_eq(md_duration_parse_signed(&d, "--1h", "s"), APR_EINVAL);
+    ck_assert_int_eq(md_duration_parse_signed(&d, "1h-5mi", "s"), APR_EINVAL);
+    ck_assert_int_eq(md_duration_parse(&d, "-1h", "s"), APR_EINVAL);
+}
+END_TEST
+
 START_TEST(duration_parse_rejects)
 {
     static const char *bad[] = { "", " ", "s", "-5s", "1.5h", "10x", "10 s", "3dd", "5m",
-                                 "99999999999999999999s", "1d,2h" };
+                                 "99999999999999999999s", "1d,2h", "1dx", "1hx2", "1w", "+", "1d-12h" };
     apr_interval_time_t d;
     size_t i;
 
@@ -109,6 +134,34 @@ START_TEST(timeslice_rejects_with_message)
 }
 END_TEST
 
+/* Windows as the directives take them: mod_md's words in the messages, below 100%, never negative. */
+START_TEST(timeslice_window_rules)
+{
+    static const struct { const char *text; const char *phrase; } bad[] = {
+        { "100%", "a length of 100% or more is not allowed" }, { "120%", "a length of 100% or more is not allowed" },
+        { "-5%", "percent must be less than 100" }, { "33.5%", "has unrecognized format" },
+        { "3x", "has unrecognized format" }, { "-5d", "a negative length is not allowed" },
+        { "x%", "has unrecognized format" },
+    };
+    apr_pool_t *p = md_test_pool();
+    md_timeslice_t *ts;
+    const char *err;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); ++i) {
+        err = NULL;
+        ck_assert_msg(md_timeslice_parse_window(&ts, bad[i].text, "d", &err, p) == APR_EINVAL, "took %s", bad[i].text);
+        ck_assert_msg(err && strstr(err, bad[i].phrase) && strstr(err, bad[i].text), "'%s': %s", bad[i].text, err);
+    }
+    ck_assert_int_eq(md_timeslice_parse_window(&ts, "99%", "d", &err, p), APR_SUCCESS);
+    ck_assert_int_eq(ts->percent, 99);
+    ck_assert_int_eq(md_timeslice_parse_window(&ts, "1d12h", "d", &err, p), APR_SUCCESS);
+    ck_assert_int_eq(ts->len, SEC(36 * 3600));
+    ck_assert_int_eq(md_timeslice_parse_window(&ts, "0", "d", &err, p), APR_SUCCESS);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(rfc3339_parse_print)
 {
     apr_pool_t *p = md_test_pool();
@@ -176,6 +229,8 @@ Suite *md_test_time_suite(void)
     tcase_add_test(tc, duration_print_round_trip);
     tcase_add_test(tc, timeslice_percent_and_absolute);
     tcase_add_test(tc, timeslice_rejects_with_message);
+    tcase_add_test(tc, timeslice_window_rules);
+    tcase_add_test(tc, duration_parse_mod_md_forms);
     tcase_add_test(tc, rfc3339_parse_print);
     tcase_add_test(tc, rfc3339_rejects);
     tcase_add_test(tc, http_date_forms);

@@ -5,6 +5,7 @@
 
 #include "md_acme.h"
 #include "md_result.h"
+#include "md_uri.h"
 #include "md_acme_int.h"
 
 static const struct {
@@ -37,6 +38,22 @@ const char *md_acme_ca_names(apr_pool_t *p)
         names = names ? apr_pstrcat(p, names, ", ", known_cas[i].name, NULL) : known_cas[i].name;
     }
     return names;
+}
+
+const char *md_acme_ca_resolve(const char *name_or_url, const char **perr, apr_pool_t *p)
+{
+    const char *url, *problem;
+
+    *perr = NULL;
+    if (!name_or_url) name_or_url = "";
+    url = md_acme_ca_url_for(name_or_url);
+    if (url != name_or_url) return url;
+    problem = md_uri_problem(url, p);
+    if (!problem) return url;
+    *perr = apr_psprintf(p, "The CA name '%s' is not known and it is not a URL either (%s); known CA names are %s, "
+                         "or give the http: or https: URL of the CA's ACME directory", url, problem,
+                         md_acme_ca_names(p));
+    return NULL;
 }
 
 apr_status_t md_acme_create(md_acme_t **pacme, const char *url, md_http_t *http, apr_pool_t *p)

@@ -1,4 +1,5 @@
 /* External account binding credentials: key id and base64url HMAC key, given directly or in a JSON file. */
+#include <errno.h>
 #include <string.h>
 #include <apr_strings.h>
 
@@ -48,31 +49,48 @@ apr_status_t md_acme_eab_make(md_acme_eab_t **peab, const char *kid, const char 
     return eab_make(peab, kid, hmac_b64, "EAB", result, p);
 }
 
-apr_status_t md_acme_eab_load(md_acme_eab_t **peab, const char *fpath, md_result_t *result, apr_pool_t *p)
+apr_status_t md_acme_eab_read(const char **pkid, const char **phmac, const char *fpath, md_result_t *result,
+                              apr_pool_t *p)
 {
-    const char *origin = apr_psprintf(p, "EAB file %s", fpath);
     md_json_t *json = NULL;
     char *data = NULL;
     apr_size_t len = 0;
     char buf[256];
     apr_status_t rv;
 
-    *peab = NULL;
+    *pkid = *phmac = NULL;
     rv = md_file_read(&data, &len, fpath, p);
+    if (APR_STATUS_IS_ENOENT(rv) || rv == APR_FROM_OS_ERROR(EISDIR)) {
+        md_result_printf(result, rv, "file not found: %s", fpath);
+        return rv;
+    }
     if (rv != APR_SUCCESS) {
-        md_result_printf(result, rv, "%s: cannot read it: %s", origin, apr_strerror(rv, buf, sizeof(buf)));
+        md_result_printf(result, rv, "cannot read the file %s: %s", fpath, apr_strerror(rv, buf, sizeof(buf)));
         return rv;
     }
     rv = md_json_readd(&json, data, len, fpath, result, p);
     if (rv != APR_SUCCESS) {
-        if (result) result->detail = apr_psprintf(result->p, "%s is not valid JSON: %s", origin,
+        if (result) result->detail = apr_psprintf(result->p, "error reading JSON file %s (%s)", fpath,
                                                   result->detail ? result->detail : "");
         return rv;
     }
-    if (md_json_type(json) != MD_JSON_TYPE_OBJECT) {
-        md_result_printf(result, APR_EINVAL, "%s: expected an object {\"kid\": ..., \"hmac\": ...}", origin);
+    *pkid = md_json_type(json) == MD_JSON_TYPE_OBJECT ? md_json_gets(json, "kid", NULL) : NULL;
+    *phmac = md_json_type(json) == MD_JSON_TYPE_OBJECT ? md_json_gets(json, "hmac", NULL) : NULL;
+    if (!*pkid || !*phmac) {
+        md_result_printf(result, APR_EINVAL, "JSON does not contain '%s' element in file %s",
+                         *pkid ? "hmac" : "kid", fpath);
         return APR_EINVAL;
     }
-    return eab_make(peab, md_json_gets(json, "kid", NULL), md_json_gets(json, "hmac", NULL), origin,
-                    result, p);
+    return APR_SUCCESS;
+}
+
+apr_status_t md_acme_eab_load(md_acme_eab_t **peab, const char *fpath, md_result_t *result, apr_pool_t *p)
+{
+    const char *kid, *hmac;
+    apr_status_t rv;
+
+    *peab = NULL;
+    rv = md_acme_eab_read(&kid, &hmac, fpath, result, p);
+    if (rv != APR_SUCCESS) return rv;
+    return eab_make(peab, kid, hmac, apr_psprintf(p, "EAB file %s", fpath), result, p);
 }

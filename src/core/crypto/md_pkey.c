@@ -1,4 +1,5 @@
 /* Private keys: spec parsing and JSON form, RSA/EC generation, PEM (plain and encrypted PKCS#8) load/save. */
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <limits.h>
@@ -79,7 +80,13 @@ static apr_status_t parse_rsa_bits(unsigned int *pbits, const char *s, const cha
         }
     }
     n = strtoul(s, NULL, 10);
-    if (n < MD_PKEY_RSA_BITS_MIN || n > MD_PKEY_RSA_BITS_MAX) {
+    if (n < MD_PKEY_RSA_BITS_MIN) {
+        if (perr) *perr = apr_psprintf(p, "RSA key size %lu must be %d or higher in order to be considered safe "
+                                       "(allowed are %d to %d bits)", n, MD_PKEY_RSA_BITS_MIN, MD_PKEY_RSA_BITS_MIN,
+                                       MD_PKEY_RSA_BITS_MAX);
+        return APR_EINVAL;
+    }
+    if (n > MD_PKEY_RSA_BITS_MAX) {
         if (perr) *perr = apr_psprintf(p, "RSA key size %lu is out of range: allowed are %d to %d bits",
                                        n, MD_PKEY_RSA_BITS_MIN, MD_PKEY_RSA_BITS_MAX);
         return APR_EINVAL;
@@ -123,10 +130,75 @@ apr_status_t md_pkey_spec_parse(md_pkey_spec_t **pspec, const char *word, const 
         spec->curve = apr_pstrdup(p, word);
     }
     else {
-        if (perr) *perr = apr_psprintf(p, "unknown private key type '%s': %s", word, MD_PKEY_ALLOWED);
+        if (perr) *perr = apr_psprintf(p, "unknown private key type '%s' (ec curve unknown: %s): %s", word, word,
+                                       MD_PKEY_ALLOWED);
         return APR_EINVAL;
     }
     *pspec = spec;
+    return APR_SUCCESS;
+}
+
+/* One spec from argv at *pi ("RSA" takes the next word as its size when it is a number); advances *pi. */
+static apr_status_t specs_one(md_pkey_spec_t **pspec, const char **pwritten, int *pi, int argc,
+                              const char *const *argv, const char **perr, apr_pool_t *p)
+{
+    const char *word = argv[*pi], *bits = NULL;
+
+    if (!strcasecmp(word, "Default")) word = "RSA";
+    else if (!strcasecmp(word, "RSA") && *pi + 1 < argc && isdigit((unsigned char)argv[*pi + 1][0])) {
+        bits = argv[++*pi];
+    }
+    *pwritten = bits ? apr_pstrcat(p, argv[*pi - 1], " ", bits, NULL) : argv[*pi];
+    return md_pkey_spec_parse(pspec, word, bits, perr, p);
+}
+
+/* The spec in pks of the same key type as spec (RSA of any size, or the same curve), or NULL. */
+static const md_pkey_spec_t *specs_same_type(const apr_array_header_t *pks, const md_pkey_spec_t *spec)
+{
+    const md_pkey_spec_t *other;
+    int i;
+
+    for (i = 0; i < pks->nelts; ++i) {
+        other = APR_ARRAY_IDX(pks, i, const md_pkey_spec_t *);
+        if (other->type != spec->type) continue;
+        if (spec->type == MD_PKEY_RSA || md_pkey_spec_curve_nid(other) == md_pkey_spec_curve_nid(spec)) return other;
+    }
+    return NULL;
+}
+
+apr_status_t md_pkey_specs_parse(apr_array_header_t **ppks, const char **pbad, int argc, const char *const *argv,
+                                 const char **perr, apr_pool_t *p)
+{
+    apr_array_header_t *pks = apr_array_make(p, argc > 0 ? argc : 1, sizeof(md_pkey_spec_t *));
+    const md_pkey_spec_t *other;
+    md_pkey_spec_t *spec;
+    int i;
+
+    *ppks = NULL;
+    *pbad = NULL;
+    if (argc == 0) {
+        *perr = "needs to specify the private key type, e.g. RSA, RSA 4096, P-256 or secp384r1";
+        return APR_EINVAL;
+    }
+    for (i = 0; i < argc; ++i) {
+        if (argc > 1 && !strcasecmp(argv[i], "Default")) {
+            *pbad = argv[i];
+            *perr = "'Default' allows no other parameter: it stands alone for RSA 2048";
+            return APR_EINVAL;
+        }
+        if (specs_one(&spec, pbad, &i, argc, argv, perr, p) != APR_SUCCESS) return APR_EINVAL;
+        if ((other = specs_same_type(pks, spec)) != NULL) {
+            *perr = spec->type == MD_PKEY_RSA
+                ? "two keys of type 'RSA' are not possible: one RSA key, and one key of each EC curve"
+                : apr_psprintf(p, "two keys of type '%s' are not possible%s: one RSA key, and one key of each EC "
+                               "curve", spec->curve, strcasecmp(spec->curve, other->curve)
+                               ? apr_psprintf(p, " ('%s' and '%s' are the same curve)", other->curve, spec->curve)
+                               : "");
+            return APR_EINVAL;
+        }
+        APR_ARRAY_PUSH(pks, md_pkey_spec_t *) = spec;
+    }
+    *ppks = pks;
     return APR_SUCCESS;
 }
 

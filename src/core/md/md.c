@@ -207,6 +207,25 @@ const char *md_domain_problem(const char *name)
     return NULL;
 }
 
+const char *md_name_problem(const char *name)
+{
+    if (!name || !*name) return "the name is empty";
+    if (!strcmp(name, ".") || !strcmp(name, "..")) return "'.' and '..' cannot name a directory in the store";
+    if (strchr(name, '/')) return "a '/' cannot be in the name of a directory in the store";
+    return NULL;
+}
+
+const char *md_challenge_type_known(const char *word)
+{
+    static const char *const types[] = { "http-01", "tls-alpn-01", "dns-01" };
+    size_t i;
+
+    for (i = 0; word && i < sizeof(types) / sizeof(types[0]); ++i) {
+        if (!strcasecmp(word, types[i])) return types[i];
+    }
+    return NULL;
+}
+
 /* mod_md's rule: an RSA key is "<base>.pem", any other "<base>.<spec name>.pem", all lowercase. */
 static const char *aspect(const md_t *md, int i, const char *base, apr_pool_t *p)
 {

@@ -22,12 +22,27 @@ static const duration_unit_t units[] = {
 };
 #define UNIT_COUNT (sizeof(units) / sizeof(units[0]))
 
+/* The words a unit may be written as (any case): mod_md reads "10sec", "1hour" and "2days" too. */
+static const struct {
+    const char *word;
+    const char *unit;
+} unit_words[] = {
+    { "day", "d" }, { "days", "d" }, { "hour", "h" }, { "hours", "h" }, { "min", "mi" }, { "mins", "mi" },
+    { "minute", "mi" }, { "minutes", "mi" }, { "sec", "s" }, { "secs", "s" }, { "second", "s" },
+    { "seconds", "s" }, { "msec", "ms" }, { "msecs", "ms" }, { "millisecond", "ms" }, { "milliseconds", "ms" },
+};
+
 static const duration_unit_t *unit_find(const char *name, apr_size_t len)
 {
     apr_size_t i;
 
     for (i = 0; i < UNIT_COUNT; ++i) {
         if (strlen(units[i].name) == len && !strncasecmp(units[i].name, name, len)) return &units[i];
+    }
+    for (i = 0; i < sizeof(unit_words) / sizeof(unit_words[0]); ++i) {
+        if (strlen(unit_words[i].word) == len && !strncasecmp(unit_words[i].word, name, len)) {
+            return unit_find(unit_words[i].unit, strlen(unit_words[i].unit));
+        }
     }
     return NULL;
 }
@@ -54,24 +69,41 @@ static apr_status_t duration_term(apr_interval_time_t *pterm, const char **ps, c
     return APR_SUCCESS;
 }
 
-apr_status_t md_duration_parse(apr_interval_time_t *pduration, const char *value, const char *def_unit)
+apr_status_t md_duration_parse_signed(apr_interval_time_t *pduration, const char *value, const char *def_unit)
 {
     apr_interval_time_t total = 0, term;
     const char *s = value;
+    int negative = 0;
     apr_status_t rv;
 
     if (!s || !def_unit) return APR_EINVAL;
     while (isspace((unsigned char)*s)) ++s;
+    if (*s == '-' || *s == '+') negative = (*s++ == '-');
     if (!*s) return APR_EINVAL;
     while (*s) {
         rv = duration_term(&term, &s, def_unit);
         if (rv != APR_SUCCESS) return rv;
         if (term > APR_INT64_MAX - total) return APR_EINVAL;
         total += term;
-        if (*s && !isspace((unsigned char)*s)) return APR_EINVAL;
+        /* terms follow each other directly after a unit ("1d12h") or after spaces ("1d 12h") */
+        if (*s && !isspace((unsigned char)*s) && !(isdigit((unsigned char)*s) && isalpha((unsigned char)s[-1]))) {
+            return APR_EINVAL;
+        }
         while (isspace((unsigned char)*s)) ++s;
     }
-    *pduration = total;
+    *pduration = negative ? -total : total;
+    return APR_SUCCESS;
+}
+
+apr_status_t md_duration_parse(apr_interval_time_t *pduration, const char *value, const char *def_unit)
+{
+    apr_interval_time_t d;
+    const char *s = value;
+
+    while (s && isspace((unsigned char)*s)) ++s;
+    if (s && *s == '-') return APR_EINVAL;
+    if (md_duration_parse_signed(&d, value, def_unit) != APR_SUCCESS) return APR_EINVAL;
+    *pduration = d;
     return APR_SUCCESS;
 }
 
@@ -92,6 +124,8 @@ const char *md_duration_print(apr_interval_time_t duration, apr_pool_t *p)
     return out ? out : "0s";
 }
 
+#define TS_FORMAT "use a duration with a unit d, h, mi, s or ms (e.g. 21d, 12h) or a percentage (e.g. 33%%)"
+
 apr_status_t md_timeslice_parse(md_timeslice_t **pts, const char *value, const char *def_unit,
                                 const char **perr, apr_pool_t *p)
 {
@@ -102,7 +136,11 @@ apr_status_t md_timeslice_parse(md_timeslice_t **pts, const char *value, const c
 
     if (len > 0 && value[len - 1] == '%') {
         pct = strtol(value, &end, 10);
-        if (!isdigit((unsigned char)value[0]) || end != value + len - 1 || pct < 0 || pct > 100) {
+        if (!isdigit((unsigned char)value[0]) || end != value + len - 1) {
+            if (perr) *perr = apr_psprintf(p, "'%s' has unrecognized format: " TS_FORMAT, value);
+            return APR_EINVAL;
+        }
+        if (pct > 100) {
             if (perr) *perr = apr_psprintf(p, "'%s' is not a percentage from 0%% to 100%%", value);
             return APR_EINVAL;
         }
@@ -111,14 +149,40 @@ apr_status_t md_timeslice_parse(md_timeslice_t **pts, const char *value, const c
     else {
         ts->percent = -1;
         if (md_duration_parse(&ts->len, value, def_unit) != APR_SUCCESS) {
-            if (perr) *perr = apr_psprintf(p, "'%s' is not a duration: use a number with a unit "
-                                           "d, h, mi, s or ms (e.g. 21d, 12h) or a percentage (e.g. 33%%)",
-                                           value ? value : "");
+            if (perr) *perr = apr_psprintf(p, "'%s' has unrecognized format: " TS_FORMAT, value ? value : "");
             return APR_EINVAL;
         }
     }
     *pts = ts;
     return APR_SUCCESS;
+}
+
+apr_status_t md_timeslice_parse_window(md_timeslice_t **pts, const char *value, const char *def_unit,
+                                       const char **perr, apr_pool_t *p)
+{
+    apr_size_t len = value ? strlen(value) : 0;
+    apr_interval_time_t d;
+    char *end;
+    long pct;
+
+    if (len > 1 && value[len - 1] == '%') {
+        pct = strtol(value, &end, 10);
+        if (end == value + len - 1 && (value[0] == '-' || pct >= 100)) {
+            if (perr) *perr = pct < 0 ? apr_psprintf(p, "'%s': percent must be less than 100 and not negative", value)
+                                      : apr_psprintf(p, "'%s': a length of 100%% or more is not allowed, use less "
+                                                        "than 100%%", value);
+            return APR_EINVAL;
+        }
+        if (end != value + len - 1) {
+            if (perr) *perr = apr_psprintf(p, "'%s' has unrecognized format: " TS_FORMAT, value);
+            return APR_EINVAL;
+        }
+    }
+    else if (md_duration_parse_signed(&d, value, def_unit) == APR_SUCCESS && d < 0) {
+        if (perr) *perr = apr_psprintf(p, "'%s': a negative length is not allowed", value);
+        return APR_EINVAL;
+    }
+    return md_timeslice_parse(pts, value, def_unit, perr, p);
 }
 
 const char *md_timeslice_print(const md_timeslice_t *ts, apr_pool_t *p)
