@@ -54,8 +54,12 @@ const md_responder_t *md_responders_for_domain(const md_responders_t *rs, const 
  * md_responders_types_for: those that can answer for the identifier. */
 apr_array_header_t *md_responders_types(const md_responders_t *rs, apr_pool_t *p);
 apr_array_header_t *md_responders_types_for(const md_responders_t *rs, const char *domain, apr_pool_t *p);
-/* The number of responders. */
+/* The number of responders, and the i-th (0-based; NULL when out of range). */
 int md_responders_count(const md_responders_t *rs);
+const md_responder_t *md_responders_get(const md_responders_t *rs, int i);
+/* The first responder that supports the type and serves the identifier, without md_responders_for_domain's fallback
+ * to one that does not: NULL when none serves it. */
+const md_responder_t *md_responders_serving(const md_responders_t *rs, const char *type, const char *domain);
 
 /* Built-in responders (the CLI's). Each answers until its pool is destroyed. */
 

@@ -182,13 +182,18 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
      * and the fallbacks are prepared, but nothing is logged and no watchdog registered */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         if (mc->mds->nelts == 0) return OK;
+        md_httpd_reach_detect(s, mc, 0, ptemp);
+        md_httpd_acme_tls_names(mc);
         return prepare_store(s, mc, 1, ptemp);
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_mdomain (v%s): %d managed domains, store %s", MD_VERSION,
                  mc->mds->nelts, mc->store_dir);
+    md_httpd_reach_detect(s, mc, 1, ptemp);
+    md_httpd_acme_tls_names(mc);
     log_mds(s, mc, ptemp);
     warn_about(s, mc, ptemp);
-    md_httpd_tlsalpn01_warn(s, mc);
+    md_httpd_tlsalpn01_warn(s, mc, ptemp);
+    md_httpd_challenges_check(s, mc, ptemp);
     if (mc->mds->nelts == 0) return OK;
     if (prepare_store(s, mc, 0, ptemp) != OK) return HTTP_INTERNAL_SERVER_ERROR;
     if (md_httpd_drive_register(s, mc, pconf) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
