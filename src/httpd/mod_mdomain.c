@@ -148,10 +148,11 @@ static void log_mds(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
         }
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "MD %s: names=[%s] servers=[%s] renew-mode=%d transitive=%d "
                      "ca=[%s] keys=[%s] contacts=[%s] renew-window=%s warn-window=%s require-https=%d "
-                     "static=%d", m->md->name, strs_join(m->md->domains, p), servers_text(m->servers, p),
+                     "static=%d acme-tls/1=[%s]", m->md->name, strs_join(m->md->domains, p), servers_text(m->servers, p),
                      (int)m->md->renew_mode, m->md->transitive, strs_join(m->md->ca_urls, p), strs_join(keys, p),
                      strs_join(m->md->contacts, p), md_timeslice_print(m->md->renew_window, p),
-                     md_timeslice_print(m->md->warn_window, p), m->require_https, m->cert_files->nelts);
+                     md_timeslice_print(m->md->warn_window, p), m->require_https, m->cert_files->nelts,
+                     strs_join(m->md->acme_tls_1, p));
     }
 }
 

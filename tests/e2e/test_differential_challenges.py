@@ -232,6 +232,7 @@ def _unreachable(side):
         out[name] = {"proto": st.get("proto"), "status": st["renewal"]["last"]["status"],
                      "detail": st["renewal"]["last"]["detail"]}
     out["requests"] = [p for _, p in side.pebble.requests() if "order" in p or "authz" in p]
+    out["log"] = side.httpd.error_log_text()
     return out
 
 
@@ -244,8 +245,11 @@ def test_unreachable(httpd_factory, pebble_factory, mod_path, workdir):
         assert ("none of the challenge types can be used for %s: tls-alpn-01: the server seems not reachable on "
                 "public port 443; http-01: the server seems not reachable on public port 80; dns-01: no dns-01 "
                 "program or event handler is configured" % name) in ours[name]["detail"]
+        # at the start already, as mod_md (AH10173)
+        assert "MD %s: none of the challenge types can be used, it cannot be renewed: tls-alpn-01: the server seems " \
+               "not reachable on public port 443" % name in ours["log"]
     # the detail in mdomain's words (and its remedy in the module's directives)
-    diff.assert_same(observed, ignore=("x.example.org.detail", "y.example.org.detail"))
+    diff.assert_same(observed, ignore=("x.example.org.detail", "y.example.org.detail", "log"))
 
 
 def _https_only(side):
