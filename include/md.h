@@ -70,6 +70,10 @@ typedef struct md_t {
      * successful setup and telling the CA to validate it, per challenge type. */
     apr_array_header_t *event_handler;        /* const char*: argv (program, args), empty: none */
     md_challenge_delays_t challenge_delays;
+    /* The names whose https server allows the ACME protocol "acme-tls/1", so that tls-alpn-01 can be answered for
+     * them (md.json's "proto": {"acme-tls/1": [...]}, as mod_md writes it); the module sets them from its
+     * virtual hosts' Protocols. Never NULL. */
+    apr_array_header_t *acme_tls_1;
     md_state_t state;
     const char *state_descr;
     /* md.json keys this struct does not model (mod_md's "require-https", "stapling", "proto", "cert-files",
@@ -124,6 +128,11 @@ const char *md_pkey_aspect(const md_t *md, int i, apr_pool_t *p);
 const char *md_cert_aspect(const md_t *md, int i, apr_pool_t *p);
 
 const char *md_state_str(md_state_t state);
+/* True when the MD may use the challenge type: MDCAChallenges / --challenge names it, or names none. */
+int md_challenge_allowed(const md_t *md, const char *type);
+/* True when name is one of the MD's acme-tls/1 names (md->acme_tls_1, ignoring case). */
+int md_acme_tls_1_has(const md_t *md, const char *name);
+
 /* A digest (SHA-256, hex) of the MD's settings, without its state, account and CA in use: it changes when the
  * configuration of the MD does. */
 const char *md_digest(const md_t *md, apr_pool_t *p);

@@ -29,6 +29,11 @@ typedef apr_status_t md_drive_event_cb(void *baton, const char *md_name, const c
 typedef struct md_drive_env_t {
     md_store_t *store;
     md_responders_t *responders;        /* who answers challenges */
+    const apr_array_header_t *challenge_types;   /* the registry's choice of challenge types, in order
+                                         * (md_reg_challenges); NULL: the MD's MDCAChallenges, else what the
+                                         * responders answer. Empty: none can be used, an attempt fails at once
+                                         * saying why (challenge_dropped) */
+    const char *challenge_dropped;
     md_http_options_t http_opts;        /* proxy, timeouts; the CA file comes from the MD when set */
     const md_http_backend_t *http_backend;  /* NULL: libcurl; tests inject a fake */
     apr_interval_time_t poll_min, poll_max;   /* 0: the ACME client's defaults */

@@ -35,6 +35,29 @@ typedef struct md_reg_item_t {
     const char *activity;            /* what was being done when it went wrong */
 } md_reg_item_t;
 
+/* What the front-end knows of how the CA reaches this server (httpd: its Listen sockets against MDPortMap). */
+typedef struct md_reg_reach_t {
+    int http;      /* public port 80 reaches a port the server listens on */
+    int https;     /* public port 443 does */
+} md_reg_reach_t;
+
+/* The registry's choice of an MD's challenge types (md_reg_challenges). */
+typedef struct md_reg_challenges_t {
+    apr_array_header_t *types;   /* const char*: the types to offer, in order of preference; empty: none can be used
+                                  * (dropped says why); NULL: no choice made (the MD's MDCAChallenges, else what the
+                                  * responders answer) */
+    int local_http01;            /* the front-end's own http-01 answers are used */
+    int local_tlsalpn01;         /* its own tls-alpn-01 answers are used */
+    const char *dropped;         /* why types were left out ("http-01: ...; dns-01: ..."), NULL when none was */
+} md_reg_challenges_t;
+
+/* The challenge types for md. reach NULL (nothing known: the CLI, whose options say how it answers): no choice, the
+ * front-end's answers all used. With MDCAChallenges: the types named, the front-end's own answers used for them (for
+ * http-01 not when the server is unreachable on port 80 and an event handler takes every name). Without: in mod_md's
+ * order tls-alpn-01 (when https is reachable and some name of the MD has acme-tls/1), http-01 (when http is
+ * reachable, or an event handler answers it), dns-01 (with a dns-01 program or an event handler). */
+void md_reg_challenges(md_reg_challenges_t *ch, const md_t *md, const md_reg_reach_t *reach, apr_pool_t *p);
+
 /* The front-end's own responders for md (in-server http-01/tls-alpn-01, the CLI's servers or webroot): added to rs. */
 typedef apr_status_t md_reg_local_cb(void *baton, md_responders_t *rs, const md_t *md, apr_pool_t *p);
 /* After an item was driven and its events raised (in its worker thread; p lives during the call). */
@@ -51,6 +74,7 @@ typedef struct md_reg_renew_t {
                                       * this run (the CLI); 0: it is handed back WAITING with its time (httpd) */
     md_reg_local_cb *local;
     void *local_baton;
+    const md_reg_reach_t *reach;     /* how the CA reaches the server (md_reg_challenges); NULL: not known */
     md_reg_done_cb *done;
     void *done_baton;
 } md_reg_renew_t;
@@ -69,10 +93,11 @@ void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_r
 /* The programs that take an MD's events: the server-wide ones of rn, the MD's handler and dns-01 program. */
 void md_reg_programs(md_event_programs_t *progs, const md_reg_renew_t *rn, const md_t *md, apr_pool_t *p);
 
-/* The responders for md: the front-end's (rn->local) first, then dns-01 through its program or the handler, and
- * http-01 through the handler for names no local responder serves. */
-apr_status_t md_reg_responders(md_responders_t **prs, const md_reg_renew_t *rn, const md_event_programs_t *progs,
-                               const md_t *md, apr_pool_t *p);
+/* The responders for md: the front-end's (rn->local) first, those of the types md_reg_challenges lets it answer;
+ * then dns-01 through its program or the handler, and http-01 through the handler for names no local responder
+ * serves. pch (may be NULL) gets the choice of types. */
+apr_status_t md_reg_responders(md_responders_t **prs, md_reg_challenges_t *pch, const md_reg_renew_t *rn,
+                               const md_event_programs_t *progs, const md_t *md, apr_pool_t *p);
 
 /* The events after a drive of md: errored when failure is not NULL (at most hourly; the one-line reason in the
  * program's environment as MD_DETAIL), renewed and the notify program (for each new set, repeated at later calls

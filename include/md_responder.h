@@ -8,6 +8,8 @@
 #include <apr_time.h>
 
 struct md_result_t;
+struct md_store_t;
+struct md_t;
 
 /* What a responder needs to answer one challenge. */
 typedef struct md_challenge_setup_t {
@@ -52,8 +54,12 @@ const md_responder_t *md_responders_for_domain(const md_responders_t *rs, const 
  * md_responders_types_for: those that can answer for the identifier. */
 apr_array_header_t *md_responders_types(const md_responders_t *rs, apr_pool_t *p);
 apr_array_header_t *md_responders_types_for(const md_responders_t *rs, const char *domain, apr_pool_t *p);
-/* The number of responders. */
+/* The number of responders, and the i-th (0-based; NULL when out of range). */
 int md_responders_count(const md_responders_t *rs);
+const md_responder_t *md_responders_get(const md_responders_t *rs, int i);
+/* The first responder that supports the type and serves the identifier, without md_responders_for_domain's fallback
+ * to one that does not: NULL when none serves it. */
+const md_responder_t *md_responders_serving(const md_responders_t *rs, const char *type, const char *domain);
 
 /* Built-in responders (the CLI's). Each answers until its pool is destroyed. */
 
@@ -68,6 +74,34 @@ apr_status_t md_responder_webroot(md_responder_t **presp, const char *dir, apr_p
  * of the SNI name (made with a fresh P-256 key). Runs in its own thread. */
 apr_status_t md_responder_tlsalpn01_server(md_responder_t **presp, int *pport, const char *addr, int port,
                                            struct md_result_t *result, apr_pool_t *p);
+/* Answers in the store's challenges/ group, in mod_md's layout, for a web server on the same store to serve (the
+ * module, mod_md, an a2md or mdomain of another node): http-01 as challenges/DOMAIN/acme-http-01.txt holding the key
+ * authorization; tls-alpn-01 as challenges/DOMAIN/acme-tls-alpn-01-pubcert[.KEY].pem (the RFC 8737 certificate)
+ * with acme-tls-alpn-01-privkey[.KEY].pem (its key, not encrypted), one pair per key type of the MD, named like
+ * the MD's own files (md_pkey_aspect). */
+#define MD_CHALLENGE_HTTP01_FILE "acme-http-01.txt"
+#define MD_CHALLENGE_TLSALPN01_PREFIX "acme-tls-alpn-01-"
+/* Which identifiers a responder answers for (see md_responder_t.serves). */
+typedef int md_responder_serves_cb(void *baton, const char *domain);
+/* http-01 into the store; serves (may be NULL: all) says for which identifiers it is preferred. */
+apr_status_t md_responder_store_http01(md_responder_t **presp, struct md_store_t *store, md_responder_serves_cb *serves,
+                                       void *serves_baton, apr_pool_t *p);
+/* tls-alpn-01 into the store for the MD's key types; preferred for the MD's acme-tls/1 names. md must live as long
+ * as the responder. */
+apr_status_t md_responder_store_tlsalpn01(md_responder_t **presp, struct md_store_t *store, const struct md_t *md,
+                                          apr_pool_t *p);
+/* The http-01 answer for GET /.well-known/acme-challenge/TOKEN on host: the key authorization stored in
+ * challenges/HOST/ when it is TOKEN's (it starts with "TOKEN."), whoever wrote it. NULL when there is none, and
+ * always when md (the MD covering host, NULL for none) names challenge types without http-01 (another server
+ * answers those): the request is then for other handlers. */
+const char *md_challenge_http01_lookup(struct md_store_t *store, const struct md_t *md, const char *host,
+                                       const char *token, apr_pool_t *p);
+/* The tls-alpn-01 certificate and key (PEM, the key unencrypted) stored in challenges/HOST/: the pair of the first key
+ * type of md (the MD covering host, may be NULL) that is there, else any pair another program wrote. APR_ENOENT
+ * when there is none. */
+apr_status_t md_challenge_tlsalpn01_lookup(const char **pcert_pem, const char **pkey_pem, struct md_store_t *store,
+                                           const struct md_t *md, const char *host, apr_pool_t *p);
+
 /* Challenges answered through the event dispatcher (type "dns-01" or "http-01"): setup, teardown and poll of
  * a challenge are the events "setup"/"teardown"/"poll-setup" (dns-01: DOMAIN TXT-VALUE; to the dns-01 program
  * when progs has one, else to the event handler) or "setup-http-01"/"teardown-http-01"/"poll-setup-http-01"

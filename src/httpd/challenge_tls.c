@@ -6,14 +6,11 @@
 #include <httpd.h>
 #include <http_config.h>
 #include <http_connection.h>
-#include <http_core.h>
 #include <http_log.h>
 #include <http_protocol.h>
 #include <http_ssl.h>
 
-#include "md_cert.h"
-#include "md_pkey.h"
-#include "md_result.h"
+#include "md_responder.h"
 #include "md_store.h"
 #include "md_httpd.h"
 
@@ -21,53 +18,34 @@ APLOG_USE_MODULE(mdomain);
 
 #define ACME_TLS_1 "acme-tls/1"
 #define CONN_NOTE "mdomain-acme-tls-1"
-#define TLSALPN01_VALID apr_time_from_sec(7 * 24 * 3600)
 
-/* True when the server has acme-tls/1 among its Protocols. */
-static int server_speaks_acme_tls(const server_rec *s)
+/* Why tls-alpn-01 cannot be answered for m (reach.c found no acme-tls/1 name), or NULL when it can. */
+static const char *tlsalpn01_problem(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
 {
-    core_server_config *conf = ap_get_core_module_config(s->module_config);
+    if (m->md->acme_tls_1->nelts > 0) return NULL;
+    if (!mc->port_https) return "MDPortMap says https is not reachable";
+    if (!mc->reach_https) {
+        return apr_psprintf(p, "httpd does not listen on port %d, where MDPortMap says public port 443 arrives",
+                            mc->port_https);
+    }
+    return "none of its virtual hosts has 'acme-tls/1' in Protocols";
+}
+
+void md_httpd_tlsalpn01_warn(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
+{
+    const md_managed_t *m;
+    const char *problem;
     int i;
 
-    if (!conf || !conf->protocols) return 0;
-    for (i = 0; i < conf->protocols->nelts; ++i) {
-        if (!strcmp(APR_ARRAY_IDX(conf->protocols, i, const char *), ACME_TLS_1)) return 1;
-    }
-    return 0;
-}
-
-int md_httpd_tlsalpn01_enabled(const md_mod_conf_t *mc, const char *md_name)
-{
-    const md_managed_t *m;
-    int i, j;
-
-    if (!mc->port_https) return 0;
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        if (strcmp(m->md->name, md_name)) continue;
-        for (j = 0; j < m->servers->nelts; ++j) {
-            if (server_speaks_acme_tls(APR_ARRAY_IDX(m->servers, j, const server_rec *))) return 1;
+        if (m->cert_files->nelts || !m->md->ca_challenges->nelts || !md_challenge_allowed(m->md, "tls-alpn-01")) {
+            continue;
         }
-    }
-    return 0;
-}
-
-void md_httpd_tlsalpn01_warn(server_rec *s, const md_mod_conf_t *mc)
-{
-    const md_managed_t *m;
-    int i, j;
-
-    for (i = 0; i < mc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        if (!m->md->ca_challenges || m->cert_files->nelts) continue;
-        for (j = 0; j < m->md->ca_challenges->nelts; ++j) {
-            if (strcmp(APR_ARRAY_IDX(m->md->ca_challenges, j, const char *), "tls-alpn-01")) continue;
-            if (!md_httpd_tlsalpn01_enabled(mc, m->md->name)) {
-                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "MD %s: MDCAChallenges names tls-alpn-01, but it "
-                             "cannot be answered: %s", m->md->name, mc->port_https
-                             ? "none of its virtual hosts has 'acme-tls/1' in Protocols"
-                             : "MDPortMap says https is not reachable");
-            }
+        problem = tlsalpn01_problem(mc, m, p);
+        if (problem) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "MD %s: MDCAChallenges names tls-alpn-01, but it cannot be "
+                         "answered: %s", m->md->name, problem);
         }
     }
 }
@@ -103,33 +81,22 @@ static const char *tls_protocol_get(const conn_rec *c)
     return apr_table_get(c->notes, CONN_NOTE) ? ACME_TLS_1 : NULL;
 }
 
-/* mod_ssl asks, in the handshake of an acme-tls/1 connection, for the certificate of server_name. */
+/* mod_ssl asks, in the handshake of an acme-tls/1 connection, for the certificate of server_name: the one in the
+ * store's challenges/, whoever wrote it. */
 static int tls_answer_challenge(conn_rec *c, const char *server_name, const char **pcert_pem,
                                 const char **pkey_pem)
 {
     md_mod_conf_t *mc = md_config_get(c->base_server)->mc;
-    md_cert_t *cert;
-    md_pkey_t *pkey;
-    apr_array_header_t *one;
-    const char *cert_pem, *key_pem;
-    apr_size_t len;
+    const md_managed_t *m;
 
-    if (!server_name || !*server_name || strchr(server_name, '/') || server_name[0] == '.') return DECLINED;
-    if (!mc || !mc->store || !apr_table_get(c->notes, CONN_NOTE)) return DECLINED;
-    if (md_store_load((void **)&cert, mc->store, MD_SG_CHALLENGES, server_name, MD_HTTPD_TLSALPN01_CERT,
-                      MD_SV_CERT, NULL, c->pool) != APR_SUCCESS
-        || md_store_load((void **)&pkey, mc->store, MD_SG_CHALLENGES, server_name, MD_HTTPD_TLSALPN01_KEY,
-                         MD_SV_PKEY, NULL, c->pool) != APR_SUCCESS) {
+    if (!server_name || !mc || !mc->store || !apr_table_get(c->notes, CONN_NOTE)) return DECLINED;
+    m = md_config_md_for_name(mc, server_name);
+    if (md_challenge_tlsalpn01_lookup(pcert_pem, pkey_pem, mc->store, m ? m->md : NULL, server_name, c->pool)
+        != APR_SUCCESS) {
         ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, "tls-alpn-01: no challenge certificate for %s", server_name);
         return DECLINED;
     }
-    one = apr_array_make(c->pool, 1, sizeof(md_cert_t *));
-    APR_ARRAY_PUSH(one, md_cert_t *) = cert;
-    if (md_cert_chain_to_pem(&cert_pem, &len, one, c->pool) != APR_SUCCESS) return DECLINED;
-    if (md_pkey_to_pem(&key_pem, &len, pkey, NULL, 0, c->pool) != APR_SUCCESS) return DECLINED;
     ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, "tls-alpn-01 challenge for %s answered", server_name);
-    *pcert_pem = cert_pem;
-    *pkey_pem = key_pem;
     return OK;
 }
 
@@ -141,54 +108,11 @@ void md_httpd_challenge_tls_hooks(void)
     ap_hook_ssl_answer_challenge(tls_answer_challenge, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
-static int tlsalpn01_supports(void *baton, const char *type)
+/* tls-alpn-01 answers into the store's challenges/, for the MD's key types, preferred for its acme-tls/1 names. */
+md_responder_t *md_httpd_tlsalpn01_responder(md_store_t *store, const md_t *md, apr_pool_t *p)
 {
-    (void)baton;
-    return !strcmp(type, "tls-alpn-01");
-}
+    md_responder_t *r = NULL;
 
-static apr_status_t tlsalpn01_setup(void *baton, const md_challenge_setup_t *ch, md_result_t *result,
-                                    apr_pool_t *p)
-{
-    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
-    md_store_t *store = baton;
-    md_pkey_t *pkey;
-    md_cert_t *cert;
-    apr_status_t rv;
-
-    rv = md_pkey_gen(&pkey, &spec, p);
-    if (rv == APR_SUCCESS) rv = md_cert_make_tls_alpn_01(&cert, ch->domain, ch->key_authz, pkey, TLSALPN01_VALID, p);
-    if (rv != APR_SUCCESS) return rv;
-    /* the key first: a handshake finding the new certificate with the old key fails and is retried by the CA */
-    rv = md_store_save(store, MD_SG_CHALLENGES, ch->domain, MD_HTTPD_TLSALPN01_KEY, MD_SV_PKEY, pkey, 0,
-                       result, p);
-    if (rv == APR_SUCCESS) {
-        rv = md_store_save(store, MD_SG_CHALLENGES, ch->domain, MD_HTTPD_TLSALPN01_CERT, MD_SV_CERT, cert, 0,
-                           result, p);
-    }
-    return rv;
-}
-
-static apr_status_t tlsalpn01_teardown(void *baton, const md_challenge_setup_t *ch, md_result_t *result,
-                                       apr_pool_t *p)
-{
-    md_store_t *store = baton;
-    apr_status_t rv;
-
-    (void)result;
-    rv = md_store_remove(store, MD_SG_CHALLENGES, ch->domain, MD_HTTPD_TLSALPN01_CERT, 1, p);
-    if (rv == APR_SUCCESS) rv = md_store_remove(store, MD_SG_CHALLENGES, ch->domain, MD_HTTPD_TLSALPN01_KEY, 1, p);
-    return rv;
-}
-
-md_responder_t *md_httpd_tlsalpn01_responder(md_store_t *store, apr_pool_t *p)
-{
-    md_responder_t *r = apr_pcalloc(p, sizeof(*r));
-
-    r->name = "httpd-tls-alpn-01";
-    r->supports = tlsalpn01_supports;
-    r->setup = tlsalpn01_setup;
-    r->teardown = tlsalpn01_teardown;
-    r->baton = store;
+    md_responder_store_tlsalpn01(&r, store, md, p);
     return r;
 }

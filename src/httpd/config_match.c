@@ -9,8 +9,7 @@
 
 #include "config_int.h"
 
-/* The MD that has name among its domains; failing that, one whose "*." wildcard covers it; or NULL. */
-static md_managed_t *md_for_name(const md_mod_conf_t *mc, const char *name)
+md_managed_t *md_config_md_for_name(const md_mod_conf_t *mc, const char *name)
 {
     md_managed_t *m;
     int i;
@@ -56,7 +55,7 @@ static void match_server(const md_mod_conf_t *mc, server_rec *s, apr_pool_t *p)
     int i;
 
     for (i = 0; i < names->nelts; ++i) {
-        m = md_for_name(mc, APR_ARRAY_IDX(names, i, const char *));
+        m = md_config_md_for_name(mc, APR_ARRAY_IDX(names, i, const char *));
         if (m) assign(m, s);
     }
 }

@@ -35,6 +35,7 @@ typedef struct {
     apr_array_header_t *mds;   /* drive_md_t */
     ap_watchdog_t *wd;
     md_events_t events;
+    md_reg_reach_t reach;
     md_reg_renew_t rn;
 } drive_ctx_t;
 
@@ -70,15 +71,14 @@ static void drive_log(void *baton, const char *md_name, const char *message)
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, (server_rec *)baton, "%s: %s", md_name, message);
 }
 
-/* The module's own answerers: http-01 from challenges/ when port 80 is mapped, tls-alpn-01 through mod_ssl. */
+/* The module's own answerers, both through the store's challenges/: http-01 served by its handler, tls-alpn-01
+ * through mod_ssl. Which of them are used is the registry's choice (md_reg_challenges, from ctx->reach). */
 static apr_status_t local_responders(void *baton, md_responders_t *rs, const md_t *md, apr_pool_t *p)
 {
     drive_ctx_t *ctx = baton;
 
-    if (ctx->mc->port_http) md_responders_add(rs, md_httpd_http01_responder(ctx->mc->store, ctx->s, p));
-    if (md_httpd_tlsalpn01_enabled(ctx->mc, md->name)) {
-        md_responders_add(rs, md_httpd_tlsalpn01_responder(ctx->mc->store, p));
-    }
+    md_responders_add(rs, md_httpd_http01_responder(ctx->mc->store, ctx->s, p));
+    md_responders_add(rs, md_httpd_tlsalpn01_responder(ctx->mc->store, md, p));
     return APR_SUCCESS;
 }
 
@@ -177,6 +177,8 @@ static void renew_setup(drive_ctx_t *ctx)
     rn->events = &ctx->events;
     rn->local = local_responders;
     rn->local_baton = ctx;
+    md_httpd_reach_get(&ctx->reach, ctx->mc);
+    rn->reach = &ctx->reach;
 }
 
 static drive_ctx_t *ctx_make(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf)

@@ -97,6 +97,8 @@ typedef struct md_mod_conf_t {
     apr_array_header_t *notify_cmd;    /* MDNotifyCmd: the same */
     int port_http;                     /* MDPortMap: local port that public port 80 reaches, 0: none */
     int port_https;                    /* ... and public port 443 */
+    int reach_http;                    /* post_config: httpd listens on port_http (reach.c) */
+    int reach_https;                   /* ... and on port_https */
     const char *cert_check_name;       /* MDCertificateCheck (MDCertificateMonitor): "crt.sh" */
     const char *cert_check_url;        /* "https://crt.sh?q=" */
     int server_status;                 /* MDServerStatus (on) */
@@ -142,6 +144,9 @@ md_mod_conf_t *md_config_mod_get(apr_pool_t *pconf);
 apr_status_t md_config_assemble(const char **perr, server_rec *base, apr_pool_t *p);
 /* The matching step of md_config_assemble (config_match.c). */
 apr_status_t md_config_match(const char **perr, md_mod_conf_t *mc, server_rec *base, apr_pool_t *p);
+/* The MD that has name among its domains; failing that, one whose "*." wildcard covers it; or NULL
+ * (config_match.c). */
+md_managed_t *md_config_md_for_name(const md_mod_conf_t *mc, const char *name);
 /* The request's MD among its server's: the one covering hostname; when none does, the server's first MD
  * (any_fallback) or its only one (otherwise); NULL when there is none (config_match.c). */
 const md_managed_t *md_config_md_for_host(const md_srv_conf_t *sc, const char *hostname, int any_fallback);

@@ -32,25 +32,34 @@ void md_httpd_certs_hooks(void);
 /* gate.c: 503 for requests to MDs without a usable certificate (challenge paths excepted). */
 void md_httpd_gate_hooks(void);
 
-/* challenge.c: answering http-01 from challenges/DOMAIN/acme-http-01.txt; the responder writing those files. */
+/* challenge.c: answering http-01 from the store's challenges/ (md_challenge_http01_lookup); the responder writing
+ * there, preferred for the names of this server's virtual hosts. */
 void md_httpd_challenge_hooks(void);
 md_responder_t *md_httpd_http01_responder(md_store_t *store, server_rec *base, apr_pool_t *p);
 int md_httpd_is_local_name(server_rec *base, const char *name);
-#define MD_HTTPD_HTTP01_ASPECT "acme-http-01.txt"
+/* True when the server has name as ServerName or ServerAlias (wildcard aliases matching it). */
+int md_httpd_server_has_name(const server_rec *s, const char *name);
 #define MD_HTTPD_ACME_PATH "/.well-known/acme-challenge/"
 
 /* redirect.c: MDRequireHttps (redirect of plain http to https, HSTS for "permanent"). */
 void md_httpd_redirect_hooks(void);
 
-/* challenge_tls.c: tls-alpn-01 through mod_ssl (acme-tls/1 in Protocols), the certificate and key in
- * challenges/DOMAIN/; enabled for an MD when https is reachable and one of its servers has acme-tls/1. */
+/* challenge_tls.c: tls-alpn-01 through mod_ssl (acme-tls/1 in Protocols), the certificate and key from the store's
+ * challenges/ (md_challenge_tlsalpn01_lookup); the responder writing there for md. */
 void md_httpd_challenge_tls_hooks(void);
-md_responder_t *md_httpd_tlsalpn01_responder(md_store_t *store, apr_pool_t *p);
-int md_httpd_tlsalpn01_enabled(const md_mod_conf_t *mc, const char *md_name);
-/* A warning for each MD whose MDCAChallenges names tls-alpn-01 when it cannot be answered. */
-void md_httpd_tlsalpn01_warn(server_rec *s, const md_mod_conf_t *mc);
-#define MD_HTTPD_TLSALPN01_CERT "acme-tls-alpn-01.cert.pem"
-#define MD_HTTPD_TLSALPN01_KEY "acme-tls-alpn-01.key.pem"
+md_responder_t *md_httpd_tlsalpn01_responder(md_store_t *store, const md_t *md, apr_pool_t *p);
+/* A warning for each MD whose MDCAChallenges names tls-alpn-01 when none of its names has acme-tls/1 (reach.c). */
+void md_httpd_tlsalpn01_warn(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p);
+
+/* reach.c: at post_config, whether httpd listens where MDPortMap says the public ports 80 and 443 arrive
+ * (mc->reach_http, mc->reach_https; logged at info when log is set), and each MD's acme-tls/1 names (its names
+ * whose https server allows the protocol, md->acme_tls_1, written to md.json); the registry chooses the challenge
+ * types from them. md_httpd_challenges_check logs an error for each renewed MD left without a challenge type. */
+struct md_reg_reach_t;
+void md_httpd_reach_detect(server_rec *s, md_mod_conf_t *mc, int log, apr_pool_t *p);
+void md_httpd_acme_tls_names(md_mod_conf_t *mc);
+void md_httpd_reach_get(struct md_reg_reach_t *reach, const md_mod_conf_t *mc);
+void md_httpd_challenges_check(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p);
 
 /* status_handler.c, status_server.c: md-status and the server-status section; requests for the status
  * handlers (md-status, server-status) pass the 503 gate. */

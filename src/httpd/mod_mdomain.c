@@ -151,10 +151,11 @@ static void log_mds(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
         }
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "MD %s: names=[%s] servers=[%s] renew-mode=%d transitive=%d "
                      "ca=[%s] keys=[%s] contacts=[%s] renew-window=%s warn-window=%s require-https=%d "
-                     "static=%d", m->md->name, strs_join(m->md->domains, p), servers_text(m->servers, p),
+                     "static=%d acme-tls/1=[%s]", m->md->name, strs_join(m->md->domains, p), servers_text(m->servers, p),
                      (int)m->md->renew_mode, m->md->transitive, strs_join(m->md->ca_urls, p), strs_join(keys, p),
                      strs_join(m->md->contacts, p), md_timeslice_print(m->md->renew_window, p),
-                     md_timeslice_print(m->md->warn_window, p), m->require_https, m->cert_files->nelts);
+                     md_timeslice_print(m->md->warn_window, p), m->require_https, m->cert_files->nelts,
+                     strs_join(m->md->acme_tls_1, p));
     }
 }
 
@@ -185,13 +186,18 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
      * and the fallbacks are prepared, but nothing is logged and no watchdog registered */
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         if (mc->mds->nelts == 0) return OK;
+        md_httpd_reach_detect(s, mc, 0, ptemp);
+        md_httpd_acme_tls_names(mc);
         return prepare_store(s, mc, 1, ptemp);
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_mdomain (v%s): %d managed domains, store %s", MD_VERSION,
                  mc->mds->nelts, mc->store_dir);
+    md_httpd_reach_detect(s, mc, 1, ptemp);
+    md_httpd_acme_tls_names(mc);
     log_mds(s, mc, ptemp);
     warn_about(s, mc, ptemp);
-    md_httpd_tlsalpn01_warn(s, mc);
+    md_httpd_tlsalpn01_warn(s, mc, ptemp);
+    md_httpd_challenges_check(s, mc, ptemp);
     if (mc->mds->nelts == 0) return OK;
     if (prepare_store(s, mc, 0, ptemp) != OK) return HTTP_INTERNAL_SERVER_ERROR;
     if (md_httpd_drive_register(s, mc, pconf) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;

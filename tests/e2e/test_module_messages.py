@@ -16,7 +16,7 @@ CASES = {
     "ca-file": (["MDCertificateAgreement accepted"],
                 ["SSL certificate problem", "trust that root with MDCACertificateFile"]),
     "responder": (["MDCACertificateFile {ca}", "MDCertificateAgreement accepted", "MDPortMap http:- https:-"],
-                  ["no way to answer the challenges for " + NAME, "(MDPortMap http:PORT)", "MDChallengeDns01",
+                  ["none of the challenge types can be used for " + NAME, "(MDPortMap http:PORT)", "MDChallengeDns01",
                    "MDCAChallenges"]),
 }
 # texts that belong to the command line, or to APR's guesses about codes we return for our own reasons

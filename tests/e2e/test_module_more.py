@@ -113,7 +113,7 @@ def test_require_https(httpd, pebble_factory, mod_path, workdir, mode, code, pos
     chdir = os.path.join(store, "challenges", NAME)
     os.makedirs(chdir, exist_ok=True)
     with open(os.path.join(chdir, "acme-http-01.txt"), "w") as f:
-        f.write("tok123 tok123.thumbprint\n")
+        f.write("tok123.thumbprint")
     status, headers = http_request(httpd.port, NAME, "/.well-known/acme-challenge/tok123")
     assert status == 200 and "location" not in headers
     status, headers = http_request(httpd.port, NAME, "/.well-known/acme-challenge/unknown")

@@ -500,6 +500,50 @@ START_TEST(unknown_keys_kept)
 }
 END_TEST
 
+/* "proto": {"acme-tls/1": [...]} is the MD's acme-tls/1 names, read and written as mod_md does; other keys of
+ * "proto" are kept. */
+START_TEST(acme_tls_1_names)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = read_md("{\"name\":\"a\",\"domains\":[\"a\",\"b\"],"
+                       "\"proto\":{\"acme-tls/1\":[\"b\"],\"future\":1}}", p);
+    md_result_t *result = md_result_make(p);
+    md_t *bad = NULL;
+
+    ck_assert_int_eq(md->acme_tls_1->nelts, 1);
+    ck_assert(md_acme_tls_1_has(md, "B"));
+    ck_assert(!md_acme_tls_1_has(md, "a"));
+    APR_ARRAY_PUSH(md->acme_tls_1, const char *) = "a";
+    ck_assert_str_eq(md_json_writep(md_json_getj(md_to_json(md, p), "proto", NULL), MD_JSON_FMT_COMPACT, p),
+                     "{\"acme-tls/1\":[\"b\",\"a\"],\"future\":1}");
+    ck_assert_int_eq(md_clone(md, p)->acme_tls_1->nelts, 2);
+    /* a new MD has none */
+    md = md_create(md->domains, p);
+    ck_assert_int_eq(md->acme_tls_1->nelts, 0);
+    ck_assert_str_eq(md_json_writep(md_json_getj(md_to_json(md, p), "proto", NULL), MD_JSON_FMT_COMPACT, p),
+                     "{\"acme-tls/1\":[]}");
+    ck_assert_int_eq(md_from_json(&bad, parse("{\"name\":\"a\",\"domains\":[\"a\"],\"proto\":{\"acme-tls/1\":"
+                                              "\"a\"}}", p), result, p), APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(md_result_text(result, p), "proto.acme-tls/1"));
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* The challenge types an MD may use: those MDCAChallenges names, or all. */
+START_TEST(challenge_allowed)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = read_md("{\"name\":\"a\",\"domains\":[\"a\"]}", p);
+
+    ck_assert(md_challenge_allowed(md, "http-01"));
+    ck_assert(md_challenge_allowed(NULL, "http-01"));
+    APR_ARRAY_PUSH(md->ca_challenges, const char *) = "dns-01";
+    ck_assert(!md_challenge_allowed(md, "http-01"));
+    ck_assert(md_challenge_allowed(md, "dns-01"));
+    md_test_pool_done(p);
+}
+END_TEST
+
 /* Bad md.json: APR_EINVAL, and the result names the key. */
 START_TEST(bad_values_named)
 {
@@ -611,6 +655,8 @@ Suite *md_test_md_suite(void)
     tcase_add_test(tc, own_settings_round_trip);
     tcase_add_test(tc, own_settings_variants);
     tcase_add_test(tc, unknown_keys_kept);
+    tcase_add_test(tc, acme_tls_1_names);
+    tcase_add_test(tc, challenge_allowed);
     tcase_add_test(tc, bad_values_named);
     tcase_add_test(tc, md_names_and_challenge_types);
     suite_add_tcase(s, tc);

@@ -72,7 +72,7 @@ static void append_call(tr_t *f, const char *line)
     apr_file_close(fd);
 }
 
-/* ---- the local responder (in-process http-01, like the server's own) ------------------------------------ */
+/* ---- the local responders (in-process http-01 and tls-alpn-01, like the server's own) ----------------------- */
 
 static int local_supports(void *baton, const char *type)
 {
@@ -85,6 +85,23 @@ static int local_serves(void *baton, const char *domain)
     tr_t *f = baton;
 
     return !f->local_serves || !strcmp(domain, f->local_serves);
+}
+
+/* tls-alpn-01, preferred for the MD's acme-tls/1 names, as the module's. */
+typedef struct {
+    tr_t *f;
+    const md_t *md;
+} tls_local_t;
+
+static int tls_supports(void *baton, const char *type)
+{
+    (void)baton;
+    return !strcmp(type, "tls-alpn-01");
+}
+
+static int tls_serves(void *baton, const char *domain)
+{
+    return md_acme_tls_1_has(((tls_local_t *)baton)->md, domain);
 }
 
 /* With the rendezvous on: wait (at most 2 s) until two setups overlapped once. */
@@ -106,7 +123,8 @@ static apr_status_t local_setup(void *baton, const md_challenge_setup_t *ch, md_
 
     (void)result; (void)p;
     apr_thread_mutex_lock(f->lock);
-    apr_hash_set(f->answers, apr_pstrdup(f->p, ch->domain), APR_HASH_KEY_STRING, apr_pstrdup(f->p, ch->key_authz));
+    apr_hash_set(f->answers, apr_pstrcat(f->p, ch->type, " ", ch->domain, NULL), APR_HASH_KEY_STRING,
+                 apr_pstrdup(f->p, ch->key_authz));
     note_time(f, f->setup_at, apr_pstrcat(p, ch->type, " ", ch->domain, NULL));
     append_call(f, apr_pstrcat(p, "local setup ", ch->domain, NULL));
     if (++f->in_setup > f->max_in_setup) f->max_in_setup = f->in_setup;
@@ -124,18 +142,28 @@ static apr_status_t local_teardown(void *baton, const md_challenge_setup_t *ch, 
 
     (void)result;
     apr_thread_mutex_lock(f->lock);
-    apr_hash_set(f->answers, ch->domain, APR_HASH_KEY_STRING, NULL);
+    apr_hash_set(f->answers, apr_pstrcat(p, ch->type, " ", ch->domain, NULL), APR_HASH_KEY_STRING, NULL);
     append_call(f, apr_pstrcat(p, "local teardown ", ch->domain, NULL));
     apr_thread_mutex_unlock(f->lock);
     return APR_SUCCESS;
 }
 
+static apr_status_t tls_setup(void *baton, const md_challenge_setup_t *ch, md_result_t *result, apr_pool_t *p)
+{
+    return local_setup(((tls_local_t *)baton)->f, ch, result, p);
+}
+
+static apr_status_t tls_teardown(void *baton, const md_challenge_setup_t *ch, md_result_t *result, apr_pool_t *p)
+{
+    return local_teardown(((tls_local_t *)baton)->f, ch, result, p);
+}
+
 static apr_status_t add_local(void *baton, md_responders_t *rs, const md_t *md, apr_pool_t *p)
 {
     tr_t *f = baton;
+    tls_local_t *tls;
     md_responder_t r;
 
-    (void)md; (void)p;
     if (!f->local) return APR_SUCCESS;
     memset(&r, 0, sizeof(r));
     r.name = "local http-01";
@@ -144,6 +172,17 @@ static apr_status_t add_local(void *baton, md_responders_t *rs, const md_t *md, 
     r.teardown = local_teardown;
     r.serves = local_serves;
     r.baton = f;
+    md_responders_add(rs, &r);
+    if (!f->local_tls) return APR_SUCCESS;
+    tls = apr_pcalloc(p, sizeof(*tls));
+    tls->f = f;
+    tls->md = md;
+    r.name = "local tls-alpn-01";
+    r.supports = tls_supports;
+    r.setup = tls_setup;
+    r.teardown = tls_teardown;
+    r.serves = tls_serves;
+    r.baton = tls;
     md_responders_add(rs, &r);
     return APR_SUCCESS;
 }
@@ -173,7 +212,7 @@ static int validate(void *baton, const char *type, const char *identifier, const
     apr_thread_mutex_lock(f->lock);
     append_call(f, apr_pstrcat(p, "CA validate ", type, " ", identifier, NULL));
     note_time(f, f->validated_at, apr_pstrcat(p, type, " ", identifier, NULL));
-    have = strcmp(type, "http-01") ? NULL : apr_hash_get(f->answers, identifier, APR_HASH_KEY_STRING);
+    have = apr_hash_get(f->answers, apr_pstrcat(p, type, " ", identifier, NULL), APR_HASH_KEY_STRING);
     ok = (have && !strcmp(have, want))
          || file_has_line(md_file_join(p, f->dir, type, identifier, NULL), want, p);
     apr_thread_mutex_unlock(f->lock);

@@ -43,9 +43,10 @@ typedef struct tr_t {
     apr_thread_mutex_t *lock;       /* guards what follows: responders, the CA's validation, done run in threads */
     int local;                      /* 1: rn.local adds an in-process http-01 responder (default) */
     const char *local_serves;       /* it serves only this name (NULL: all) */
+    int local_tls;                  /* 1: and a tls-alpn-01 one, serving the MD's acme-tls/1 names */
     int rendezvous;                 /* 1: a local setup waits (at most 2 s) until another one runs at the same time */
     int in_setup, max_in_setup;     /* local setups running now, and at most */
-    apr_hash_t *answers;            /* the local responder's: "DOMAIN" -> key authorization */
+    apr_hash_t *answers;            /* the local responders': "TYPE DOMAIN" -> key authorization */
     apr_hash_t *setup_at;           /* "TYPE DOMAIN" -> apr_time_t* (simulated) of the first local setup */
     apr_hash_t *validated_at;       /* "TYPE IDENTIFIER" -> apr_time_t* of the first validation */
     apr_array_header_t *done;       /* "NAME OUTCOME" from rn.done, in order */

@@ -14,7 +14,10 @@
 #include <openssl/x509v3.h>
 #include <apr_strings.h>
 
+#include "md.h"
 #include "md_cert.h"
+#include "md_pkey.h"
+#include "md_store.h"
 #include "md_file.h"
 #include "md_http.h"
 #include "md_jws.h"
@@ -443,6 +446,158 @@ static const char *read_log(const char *dir, apr_pool_t *p)
     return data;
 }
 
+static md_store_t *open_store(const char *dir, apr_pool_t *p)
+{
+    md_result_t *result = md_result_make(p);
+    md_store_t *store = NULL;
+
+    ck_assert_msg(md_store_fs_open(&store, dir, result, p) == APR_SUCCESS, "%s", md_result_text(result, p));
+    return store;
+}
+
+static const char *store_file(const char *dir, const char *domain, const char *file, apr_pool_t *p)
+{
+    return md_file_join(p, dir, "challenges", domain, file, NULL);
+}
+
+static const char *read_file(const char *path, apr_pool_t *p)
+{
+    char *data = NULL;
+    apr_size_t len;
+
+    ck_assert_int_eq(md_file_read(&data, &len, path, p), APR_SUCCESS);
+    return data;
+}
+
+static int file_exists(const char *path, apr_pool_t *p)
+{
+    return md_file_is(path, APR_REG, p) == APR_SUCCESS;
+}
+
+static int serves_www(void *baton, const char *domain)
+{
+    return !strcmp(domain, (const char *)baton);
+}
+
+/* http-01 in the store: mod_md's challenges/DOMAIN/acme-http-01.txt holds the key authorization; a request is
+ * answered when it is its token's, whoever wrote it, and never for an MD that does not use http-01. */
+START_TEST(store_http01)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *text;
+    md_store_t *store = open_store(dir, p);
+    md_result_t *result = md_result_make(p);
+    md_challenge_setup_t ch = challenge("http-01", "www.example.org", "tok-1", p);
+    apr_array_header_t *names = apr_array_make(p, 1, sizeof(const char *));
+    md_responder_t *r;
+    md_t *md;
+
+    APR_ARRAY_PUSH(names, const char *) = "www.example.org";
+    md = md_create(names, p);
+    ck_assert_int_eq(md_responder_store_http01(&r, store, serves_www, "www.example.org", p), APR_SUCCESS);
+    ck_assert(r->supports(r->baton, "http-01") && !r->supports(r->baton, "tls-alpn-01"));
+    ck_assert(r->serves(r->baton, "www.example.org") && !r->serves(r->baton, "other.example.org"));
+    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_SUCCESS);
+    text = read_file(store_file(dir, "www.example.org", "acme-http-01.txt", p), p);
+    ck_assert_str_eq(text, "tok-1.thumbprint-xyz");
+    ck_assert_str_eq(md_challenge_http01_lookup(store, md, "www.example.org", "tok-1", p), "tok-1.thumbprint-xyz");
+    ck_assert_str_eq(md_challenge_http01_lookup(store, NULL, "www.example.org", "tok-1", p), "tok-1.thumbprint-xyz");
+    /* another token, another host, no token, a path: nothing */
+    ck_assert_ptr_null(md_challenge_http01_lookup(store, md, "www.example.org", "tok-2", p));
+    ck_assert_ptr_null(md_challenge_http01_lookup(store, md, "www.example.org", "tok", p));
+    ck_assert_ptr_null(md_challenge_http01_lookup(store, md, "other.example.org", "tok-1", p));
+    ck_assert_ptr_null(md_challenge_http01_lookup(store, md, "www.example.org", "", p));
+    ck_assert_ptr_null(md_challenge_http01_lookup(store, md, "..", "tok-1", p));
+    /* an MD whose challenge types leave out http-01: another server answers for it */
+    APR_ARRAY_PUSH(md->ca_challenges, const char *) = "dns-01";
+    ck_assert_ptr_null(md_challenge_http01_lookup(store, md, "www.example.org", "tok-1", p));
+    ck_assert_int_eq(r->teardown(r->baton, &ch, result, p), APR_SUCCESS);
+    ck_assert_ptr_null(md_challenge_http01_lookup(store, NULL, "www.example.org", "tok-1", p));
+    ck_assert_int_eq(r->teardown(r->baton, &ch, result, p), APR_SUCCESS);
+    /* written by another program, with a line end */
+    ck_assert_int_eq(md_file_mkdirs(md_file_join(p, dir, "challenges", "a.example.org", NULL), 0755, p), APR_SUCCESS);
+    ck_assert_int_eq(md_file_write_atomic(store_file(dir, "a.example.org", "acme-http-01.txt", p), "T.x\n", 4, 0644,
+                                          p), APR_SUCCESS);
+    ck_assert_str_eq(md_challenge_http01_lookup(store, NULL, "a.example.org", "T", p), "T.x");
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+static md_t *md_with_keys(const char *name, const char *k1, const char *k2, apr_pool_t *p)
+{
+    apr_array_header_t *names = apr_array_make(p, 1, sizeof(const char *));
+    md_pkey_spec_t *spec;
+    const char *err = NULL;
+    md_t *md;
+
+    APR_ARRAY_PUSH(names, const char *) = name;
+    md = md_create(names, p);
+    apr_array_clear(md->pks);
+    ck_assert_int_eq(md_pkey_spec_parse(&spec, k1, NULL, &err, p), APR_SUCCESS);
+    APR_ARRAY_PUSH(md->pks, md_pkey_spec_t *) = spec;
+    if (k2) {
+        ck_assert_int_eq(md_pkey_spec_parse(&spec, k2, NULL, &err, p), APR_SUCCESS);
+        APR_ARRAY_PUSH(md->pks, md_pkey_spec_t *) = spec;
+    }
+    return md;
+}
+
+static md_cert_t *pem_cert(const char *pem, apr_pool_t *p)
+{
+    apr_array_header_t *chain = NULL;
+
+    ck_assert_int_eq(md_cert_chain_from_pem(&chain, pem, strlen(pem), NULL, p), APR_SUCCESS);
+    return APR_ARRAY_IDX(chain, 0, md_cert_t *);
+}
+
+/* tls-alpn-01 in the store: one certificate and (unencrypted) key per key type of the MD, named as mod_md names
+ * them; the look-up takes the MD's first key type there, or any pair another program wrote. */
+START_TEST(store_tlsalpn01)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *cert_pem = NULL, *key_pem = NULL, *text;
+    md_store_t *store = open_store(dir, p);
+    md_result_t *result = md_result_make(p);
+    md_challenge_setup_t ch = challenge("tls-alpn-01", "www.example.org", "tok-3", p);
+    md_t *md = md_with_keys("www.example.org", "secp384r1", "P-256", p), *rsa = md_with_keys("x", "rsa", NULL, p);
+    md_responder_t *r;
+    EVP_PKEY *k;
+
+    APR_ARRAY_PUSH(md->acme_tls_1, const char *) = "www.example.org";
+    ck_assert_int_eq(md_responder_store_tlsalpn01(&r, store, md, p), APR_SUCCESS);
+    ck_assert(r->supports(r->baton, "tls-alpn-01") && !r->supports(r->baton, "http-01"));
+    ck_assert(r->serves(r->baton, "WWW.example.org") && !r->serves(r->baton, "other.example.org"));
+    ck_assert_int_eq(md_challenge_tlsalpn01_lookup(&cert_pem, &key_pem, store, md, "www.example.org", p), APR_ENOENT);
+    ck_assert_int_eq(r->setup(r->baton, &ch, result, p), APR_SUCCESS);
+    text = read_file(store_file(dir, "www.example.org", "acme-tls-alpn-01-privkey.p-256.pem", p), p);
+    ck_assert(!strncmp(text, "-----BEGIN PRIVATE KEY-----", 27));
+    ck_assert(file_exists(store_file(dir, "www.example.org", "acme-tls-alpn-01-pubcert.p-256.pem", p), p));
+    ck_assert(file_exists(store_file(dir, "www.example.org", "acme-tls-alpn-01-pubcert.secp384r1.pem", p), p));
+    ck_assert_int_eq(md_challenge_tlsalpn01_lookup(&cert_pem, &key_pem, store, md, "www.example.org", p),
+                     APR_SUCCESS);
+    assert_acme_identifier(pem_cert(cert_pem, p), ch.key_authz);
+    k = X509_get0_pubkey(md_cert_get_X509(pem_cert(cert_pem, p)));
+    ck_assert_int_eq(EVP_PKEY_get_bits(k), 384);
+    ck_assert(!strncmp(key_pem, "-----BEGIN PRIVATE KEY-----", 27));
+    /* without the MD, or for an MD of other key types: what is there */
+    ck_assert_int_eq(md_challenge_tlsalpn01_lookup(&cert_pem, &key_pem, store, rsa, "www.example.org", p),
+                     APR_SUCCESS);
+    assert_acme_identifier(pem_cert(cert_pem, p), ch.key_authz);
+    ck_assert_int_eq(md_challenge_tlsalpn01_lookup(&cert_pem, &key_pem, store, NULL, "www.example.org", p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(md_challenge_tlsalpn01_lookup(&cert_pem, &key_pem, store, NULL, "other.example.org", p),
+                     APR_ENOENT);
+    ck_assert_int_eq(md_challenge_tlsalpn01_lookup(&cert_pem, &key_pem, store, NULL, "../x", p), APR_ENOENT);
+    ck_assert_int_eq(r->teardown(r->baton, &ch, result, p), APR_SUCCESS);
+    ck_assert_int_eq(md_challenge_tlsalpn01_lookup(&cert_pem, &key_pem, store, NULL, "www.example.org", p),
+                     APR_ENOENT);
+    ck_assert(!file_exists(store_file(dir, "www.example.org", "acme-tls-alpn-01-privkey.p-256.pem", p), p));
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(dns01_program_calls)
 {
     apr_pool_t *p = md_test_pool();
@@ -545,6 +700,8 @@ Suite *md_test_responder_suite(void)
     tcase_add_test(tc, webroot_files);
     tcase_add_test(tc, tlsalpn01_serves_certificates);
     tcase_add_test(tc, tlsalpn01_ip_identifiers);
+    tcase_add_test(tc, store_http01);
+    tcase_add_test(tc, store_tlsalpn01);
     tcase_add_test(tc, dns01_program_calls);
     tcase_add_test(tc, dns01_exit_codes);
     tcase_add_test(tc, http01_remote_calls);

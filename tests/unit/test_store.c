@@ -276,7 +276,7 @@ END_TEST
 START_TEST(keys_encrypted_by_group)
 {
     static const struct { md_store_group_t group; int encrypted; } cases[] = {
-        { MD_SG_ACCOUNTS, 1 }, { MD_SG_STAGING, 1 }, { MD_SG_CHALLENGES, 1 }, { MD_SG_OCSP, 1 },
+        { MD_SG_ACCOUNTS, 1 }, { MD_SG_STAGING, 1 }, { MD_SG_CHALLENGES, 0 }, { MD_SG_OCSP, 1 },
         { MD_SG_NONE, 1 }, { MD_SG_DOMAINS, 0 }, { MD_SG_ARCHIVE, 0 }, { MD_SG_TMP, 0 },
     };
     apr_pool_t *p = md_test_pool();

@@ -99,6 +99,18 @@ apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *s
     return APR_SUCCESS;
 }
 
+/* Fails at once, before the CA is asked, when the registry found no challenge type that can be used here. */
+static apr_status_t challenges_possible(md_drive_ctx_t *ctx)
+{
+    const apr_array_header_t *types = ctx->env->challenge_types;
+
+    if (!types || types->nelts > 0) return APR_SUCCESS;
+    md_result_printf(ctx->result, APR_EGENERAL, "none of the challenge types can be used for %s: %s", ctx->md->name,
+                     ctx->env->challenge_dropped ? ctx->env->challenge_dropped : "none is configured");
+    md_result_hint_set(ctx->result, MD_HINT_RESPONDER);
+    return APR_EGENERAL;
+}
+
 /* One attempt: all steps, each saving the job. */
 static apr_status_t run_job(md_drive_ctx_t *ctx)
 {
@@ -106,6 +118,8 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
     int i;
 
     if (ctx->result->status == MD_EHUMAN) return MD_EHUMAN;    /* "renewing" failed hard */
+    rv = challenges_possible(ctx);
+    if (rv != APR_SUCCESS) return rv;
     if (!md_json_has_key(ctx->job->state, "wait-until", NULL)) {
         md_job_log(ctx->job, "starting", NULL, md_clock_now(ctx->env->clock));
     }

@@ -52,27 +52,32 @@ static void rec_set(pending_t *pd, const char *state, apr_time_t at, int future,
     md_json_sets(md_time_print_rfc3339(whole < at ? whole + apr_time_from_sec(1) : at, p), pd->rec, "at", NULL);
 }
 
-/* The challenge types to offer for one identifier, in order: the MD's configured ones that a responder can answer
- * for it, or all that the responders can answer for it. */
+/* The challenge types to offer for one identifier, in order: the registry's choice, else the MD's configured ones,
+ * else all; of those the ones a responder can answer for it, first those whose responder serves it (a tls-alpn-01
+ * answer for a name without acme-tls/1 would fail), then those a responder answers only for want of a better. */
 static apr_array_header_t *challenge_prefs(md_drive_ctx_t *ctx, const char *domain)
 {
-    apr_array_header_t *supported = md_responders_types_for(ctx->env->responders, domain, ctx->p), *prefs;
+    const md_responders_t *rs = ctx->env->responders;
+    const apr_array_header_t *types = ctx->env->challenge_types ? ctx->env->challenge_types : ctx->md->ca_challenges;
+    apr_array_header_t *prefs = apr_array_make(ctx->p, 3, sizeof(const char *)), *later;
     const char *type;
     int i;
 
-    if (!ctx->md->ca_challenges || ctx->md->ca_challenges->nelts == 0) return supported;
-    prefs = apr_array_make(ctx->p, 3, sizeof(const char *));
-    for (i = 0; i < ctx->md->ca_challenges->nelts; ++i) {
-        type = APR_ARRAY_IDX(ctx->md->ca_challenges, i, const char *);
-        if (md_responders_for_domain(ctx->env->responders, type, domain)) APR_ARRAY_PUSH(prefs, const char *) = type;
+    if (!types || types->nelts == 0) types = md_responders_types_for(rs, domain, ctx->p);
+    later = apr_array_make(ctx->p, 3, sizeof(const char *));
+    for (i = 0; i < types->nelts; ++i) {
+        type = APR_ARRAY_IDX(types, i, const char *);
+        if (md_responders_serving(rs, type, domain)) APR_ARRAY_PUSH(prefs, const char *) = type;
+        else if (md_responders_for_domain(rs, type, domain)) APR_ARRAY_PUSH(later, const char *) = type;
     }
+    apr_array_cat(prefs, later);
     return prefs;
 }
 
-/* The challenge types the MD may use, for messages: "http-01, dns-01" or "any". */
+/* The challenge types the MD may use, for messages: "http-01,dns-01" or "any". */
 static const char *challenges_str(md_drive_ctx_t *ctx)
 {
-    const apr_array_header_t *types = ctx->md->ca_challenges;
+    const apr_array_header_t *types = ctx->env->challenge_types ? ctx->env->challenge_types : ctx->md->ca_challenges;
 
     if (!types || types->nelts == 0) return "any";
     return apr_array_pstrcat(ctx->p, types, ',');

@@ -78,6 +78,7 @@ md_t *md_create(const apr_array_header_t *domains, apr_pool_t *p)
     md->install_mode = MD_MD_INSTALL_MODE_DEF;
     md->install_cmd = apr_array_make(p, 2, sizeof(const char *));
     md->event_handler = apr_array_make(p, 2, sizeof(const char *));
+    md->acme_tls_1 = apr_array_make(p, 2, sizeof(const char *));
     md->state = MD_S_UNKNOWN;
     return md;
 }
@@ -137,6 +138,7 @@ md_t *md_clone(const md_t *md, apr_pool_t *p)
     c->install_key = dup_or_null(md->install_key, p);
     c->install_cmd = md_md__strs_copy(md->install_cmd, 0, p);
     c->event_handler = md_md__strs_copy(md->event_handler, 0, p);
+    c->acme_tls_1 = md_md__strs_copy(md->acme_tls_1, 0, p);
     c->state_descr = dup_or_null(md->state_descr, p);
     c->extra = md->extra ? md_json_clone(md->extra, p) : NULL;
     return c;
@@ -256,6 +258,17 @@ const char *md_state_str(md_state_t state)
 {
     if ((int)state < 0 || (size_t)state >= sizeof(state_names) / sizeof(state_names[0])) return "unknown";
     return state_names[state];
+}
+
+int md_challenge_allowed(const md_t *md, const char *type)
+{
+    if (!md || !type || !md->ca_challenges || md->ca_challenges->nelts == 0) return 1;
+    return md_md__strs_index(md->ca_challenges, type) >= 0;
+}
+
+int md_acme_tls_1_has(const md_t *md, const char *name)
+{
+    return md && name && md_md__strs_index(md->acme_tls_1, name) >= 0;
 }
 
 apr_interval_time_t md_challenge_delay(const md_t *md, const char *type)

@@ -175,10 +175,8 @@ static void put_httpd(md_json_t *json, const md_t *md, apr_pool_t *p)
     put_extra(json, md, "require-https");
     md_json_setb(md->must_staple > 0, json, "must-staple", NULL);
     proto = extra_get(md, NULL, "proto");
-    if (!proto) {
-        proto = md_json_create(p);
-        md_json_setj(md_json_create_array(p), proto, "acme-tls/1", NULL);
-    }
+    proto = (proto && md_json_is(MD_JSON_TYPE_OBJECT, proto, NULL)) ? md_json_clone(proto, p) : md_json_create(p);
+    md_json_setsa(md->acme_tls_1, proto, "acme-tls/1", NULL);
     md_json_setj(proto, json, "proto", NULL);
     put_extra(json, md, "cert-files");
     put_extra(json, md, "pkey-files");

@@ -273,6 +273,8 @@ static apr_status_t read_settings(md_t *md, const md_json_t *json, md_result_t *
     rv = opt_bool(&md->profile_mandatory, json, "profile-mandatory", "profile-mandatory", result);
     if (rv != APR_SUCCESS) goto leave;
     rv = opt_bool(&md->ari_renewals, json, "ari-renewals", "ari-renewals", result);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = opt_strs(&md->acme_tls_1, node(json, "proto"), "acme-tls/1", "proto.acme-tls/1", result, p);
 leave:
     return rv;
 }

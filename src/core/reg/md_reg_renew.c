@@ -87,6 +87,7 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
 {
     const md_reg_renew_t *rn = run->rn;
     md_drive_env_t env = rn->drive;
+    md_reg_challenges_t ch;
     drive_events_t de;
     md_t *md = NULL;
     apr_status_t rv;
@@ -100,7 +101,9 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
         env.shared = run->shared;
         env.event = rn->events ? drive_event : NULL;
         env.event_baton = &de;
-        rv = md_reg_responders(&env.responders, rn, &de.progs, md, p);
+        rv = md_reg_responders(&env.responders, &ch, rn, &de.progs, md, p);
+        env.challenge_types = ch.types;
+        env.challenge_dropped = ch.dropped;
         if (rv != APR_SUCCESS) md_result_printf(result, rv, "cannot set up the challenge responders for %s",
                                                 item->name);
     }

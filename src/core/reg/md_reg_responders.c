@@ -19,15 +19,44 @@ static int has(const md_event_programs_t *progs, md_event_prog_t which)
     return progs->argv[which] && progs->argv[which]->nelts > 0;
 }
 
-apr_status_t md_reg_responders(md_responders_t **prs, const md_reg_renew_t *rn, const md_event_programs_t *progs,
-                               const md_t *md, apr_pool_t *p)
+/* True when the front-end's responder answers a type the choice lets it answer. */
+static int local_allowed(const md_responder_t *r, const md_reg_challenges_t *ch)
+{
+    return (ch->local_http01 && r->supports(r->baton, "http-01"))
+        || (ch->local_tlsalpn01 && r->supports(r->baton, "tls-alpn-01"))
+        || r->supports(r->baton, "dns-01");
+}
+
+/* The front-end's own responders, those the choice allows. */
+static apr_status_t add_local(md_responders_t *rs, const md_reg_challenges_t *ch, const md_reg_renew_t *rn,
+                              const md_t *md, apr_pool_t *p)
+{
+    md_responders_t *local = md_responders_make(p);
+    const md_responder_t *r;
+    apr_status_t rv;
+    int i;
+
+    if (!rn->local) return APR_SUCCESS;
+    rv = rn->local(rn->local_baton, local, md, p);
+    for (i = 0; rv == APR_SUCCESS && i < md_responders_count(local); ++i) {
+        r = md_responders_get(local, i);
+        if (local_allowed(r, ch)) md_responders_add(rs, r);
+    }
+    return rv;
+}
+
+apr_status_t md_reg_responders(md_responders_t **prs, md_reg_challenges_t *pch, const md_reg_renew_t *rn,
+                               const md_event_programs_t *progs, const md_t *md, apr_pool_t *p)
 {
     md_responders_t *rs = md_responders_make(p);
+    md_reg_challenges_t ch;
     md_responder_t *r;
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv;
 
     *prs = rs;
-    if (rn->local) rv = rn->local(rn->local_baton, rs, md, p);
+    md_reg_challenges(&ch, md, rn->reach, p);
+    if (pch) *pch = ch;
+    rv = add_local(rs, &ch, rn, md, p);
     if (rv != APR_SUCCESS) return rv;
     if (has(progs, MD_EVENT_PROG_DNS01) || has(progs, MD_EVENT_PROG_HANDLER)) {
         rv = md_responder_event(&r, "dns-01", rn->events, progs, p);

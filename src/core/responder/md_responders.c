@@ -68,6 +68,20 @@ int md_responders_count(const md_responders_t *rs)
     return rs ? rs->list->nelts : 0;
 }
 
+const md_responder_t *md_responders_get(const md_responders_t *rs, int i)
+{
+    if (!rs || i < 0 || i >= rs->list->nelts) return NULL;
+    return &APR_ARRAY_IDX(rs->list, i, md_responder_t);
+}
+
+const md_responder_t *md_responders_serving(const md_responders_t *rs, const char *type, const char *domain)
+{
+    const md_responder_t *r = md_responders_for_domain(rs, type, domain);
+
+    if (!r || !domain || !r->serves || r->serves(r->baton, domain)) return r;
+    return NULL;
+}
+
 int md_responder__token_ok(const char *token)
 {
     const char *s;

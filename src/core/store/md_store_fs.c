@@ -77,7 +77,8 @@ apr_fileperms_t md_store_fs__file_perms(md_store_group_t group)
 
 int md_store_fs__encrypts_keys(md_store_group_t group)
 {
-    return group != MD_SG_DOMAINS && group != MD_SG_ARCHIVE && group != MD_SG_TMP;
+    /* challenges/ as mod_md: its throwaway tls-alpn-01 keys are read by any server on the store */
+    return group != MD_SG_DOMAINS && group != MD_SG_ARCHIVE && group != MD_SG_TMP && group != MD_SG_CHALLENGES;
 }
 
 int md_store_fs__is_key_name(const char *aspect)

@@ -25,22 +25,23 @@ class Side:
         self.store = os.path.join(workdir, "md-" + name)
         self.https_port = None
 
-    def configure(self, *lines, keys="secp256r1", challenges="http-01", status=True):
-        """The common configuration of both sides: ssl + the side's module, the store, MDPortMap, pebble as the CA,
-        terms accepted, a contact, keys, challenges, 1 s initial/retry delays, md-status at /md-status, plus
-        lines. Returns the https port (also self.https_port)."""
-        self.https_port = self.httpd.new_port("https")
+    def configure(self, *lines, keys="secp256r1", challenges="http-01", status=True, portmap=None, initial_delay="1s"):
+        """The common configuration of both sides: ssl + the side's module, the store, MDPortMap (portmap, default
+        the http and https ports of this httpd), pebble as the CA, terms accepted, a contact, keys, challenges (None:
+        no MDCAChallenges), initial delay, 1 s retry delay, md-status at /md-status, plus lines. Returns the https
+        port (also self.https_port)."""
+        self.https_port = self.https_port or self.httpd.new_port("https")
         self.httpd.add_modules("ssl", "socache_shmcb", self.module)
         self.httpd.add_config(
             "MDStoreDir %s" % self.store,
-            "MDPortMap http:%d https:%d" % (self.httpd.port, self.https_port),
+            "MDPortMap %s" % (portmap or "http:%d https:%d" % (self.httpd.port, self.https_port)),
             "MDCertificateAuthority %s" % self.pebble.directory_url,
             "MDCACertificateFile %s" % self.pebble.ca_file,
             "MDCertificateAgreement accepted",
             "MDContactEmail admin@example.org",
             "MDPrivateKeys %s" % keys,
-            "MDCAChallenges %s" % challenges,
-            "MDInitialDelay 1s",
+            *(["MDCAChallenges %s" % challenges] if challenges else []),
+            "MDInitialDelay %s" % initial_delay,
             "MDRetryDelay 1s",
             *lines)
         if status:
@@ -72,14 +73,18 @@ class Side:
 
 def run_both(httpd_factory, pebble_factory, mod_path, workdir, scenario, pebble_kwargs=None):
     """Run scenario(side) with Debian's mod_md, then with mod_mdomain, each with a fresh httpd and pebble (pebble
-    validates http-01 at that httpd); returns {"mod_md": observed, "mod_mdomain": observed}. Each httpd is stopped
-    after its scenario."""
+    validates http-01 at that httpd's http port and tls-alpn-01 at its https port, unless pebble_kwargs say other
+    ports); returns {"mod_md": observed, "mod_mdomain": observed}. Each httpd is stopped after its scenario."""
     assert os.path.exists(MOD_MD), "Debian's mod_md is missing: scripts/install-deps installs apache2, which has it"
     out = {}
     for name, module in (("mod_md", ("md", MOD_MD)), ("mod_mdomain", ("mdomain", mod_path))):
         httpd = httpd_factory()
-        pebble = pebble_factory(http_port=httpd.port, **(pebble_kwargs or {}))
+        https_port = httpd.new_port("https")
+        kwargs = {"http_port": httpd.port, "tls_port": https_port}
+        kwargs.update(pebble_kwargs or {})
+        pebble = pebble_factory(**kwargs)
         side = Side(name, module, httpd, pebble, workdir)
+        side.https_port = https_port
         try:
             out[name] = scenario(side)
         finally:
