@@ -91,12 +91,22 @@ typedef struct md_reg_sync_item_t {
     const md_t *md;                         /* as configured */
     void *baton;                            /* the front-end's */
     int activated;                          /* out: its staged set became the active one */
+    const char *renamed_from;               /* out: the stored MD it took over (renamed), NULL when none */
 } md_reg_sync_item_t;
 
-/* For each item (md_reg_sync_item_t*): activate a complete staged set (when the delay allows), then write
- * domains/NAME/md.json from the configuration when it differs, keeping the account, the CA in use and the state;
- * the new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the sync
- * (result says which). */
+/* For the items (md_reg_sync_item_t*, every configured MD):
+ * 1. An MD without domains/NAME takes over the stored MD that no item has as its name and that holds all of its
+ *    names, else the one with the most of them (an MD that was renamed): staging/OLD, then domains/OLD are renamed
+ *    to NAME, so its certificates are kept and served; when the names differ it is incomplete and due as any MD
+ *    whose names changed. An interrupted take-over is done again by the next sync.
+ * 2. A finished renewal's set in staging/NAME is activated (when the delay allows). A staged set whose job.json or
+ *    md.json cannot be read, or whose job finished without a certificate and key for every key type, or whose
+ *    certificates fail activation's check, is logged (level 0) and removed with challenges/DOMAIN of the MD's names:
+ *    the MD is renewed again.
+ * 3. domains/NAME/md.json is written from the configuration when it differs, keeping the account, the CA in use and
+ *    the state; the new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the
+ *    sync (result says which).
+ * 4. Entries of challenges/ that are no name of any item are removed. */
 apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts,
                          struct md_result_t *result, apr_pool_t *p);
 

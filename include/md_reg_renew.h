@@ -62,6 +62,7 @@ typedef struct md_reg_run_stats_t {
 } md_reg_run_stats_t;
 
 /* Drive the items (md_reg_item_t*) with up to rn->workers threads; each item's outcome and next are filled in.
+ * After a drive that does not wait with its answers in place, challenges/DOMAIN of the MD's names are removed.
  * Never fails as a whole: each item says what became of it. pstats may be NULL. */
 void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_renew_t *rn,
                        apr_array_header_t *items, apr_pool_t *p);

@@ -10,6 +10,7 @@
 #include "md_event.h"
 #include "md_reg_renew.h"
 #include "md_result.h"
+#include "md_reg_int.h"
 
 /* While waiting for an MD's time, a worker with nothing to do looks again at least this often. */
 #define IDLE_LOOK apr_time_from_msec(500)
@@ -108,6 +109,8 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
     if (rv == APR_SUCCESS && item->outcome == MD_DRIVE_BLOCKED) rv = MD_EHUMAN;
     if (rv == APR_SUCCESS && item->outcome != MD_DRIVE_FAILED) rv = install_item(run, item, md, result, p);
     item->rv = rv;
+    /* the run is over (its answers torn down), unless it waits with them in place */
+    if (md && item->outcome != MD_DRIVE_WAITING) md_reg__purge_challenges(run->reg, md, p);
     if (md) {
         md_reg_events_after(run->reg, rn, md, item->outcome, (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED)
                             ? md_result_text(result, p) : NULL, p);

@@ -149,7 +149,7 @@ apr_status_t md_store_purge(md_store_t *store, md_store_group_t group, const cha
     if (!name || group == MD_SG_NONE) return APR_EINVAL;
     rv = md_store_fs__path(&path, store, group, name, NULL, p);
     if (rv != APR_SUCCESS) goto leave;
-    if (group != MD_SG_TMP) {
+    if (group != MD_SG_TMP && group != MD_SG_CHALLENGES) {
         /* rename first, so nobody ever sees a half-removed set (e.g. a partial staging/NAME) */
         gone = md_file_join(p, md_store_fs__group_dir(store, MD_SG_TMP, p),
                             apr_pstrcat(p, name, ".", md_store_group_name(group), ".purge", NULL),
