@@ -25,9 +25,14 @@ typedef struct md_reg_t {
 md_reg_t *md_reg_make(md_store_t *store, const md_clock_t *clock, apr_pool_t *p);
 apr_time_t md_reg_now(const md_reg_t *reg);
 
-/* Whether a front-end renews an MD: never static certificates or MDRenewMode manual; "always" also when nothing
- * uses it (no https host, in_use 0); "auto" when something does. */
-int md_reg_is_renewed(const md_t *md, int is_static, int in_use);
+/* Whether a front-end's watchdog watches an MD (hands it to md_reg_renew_many): "always" also when nothing uses it
+ * (no https host, in_use 0), "auto" when something does, manual never; an MD with static certificate files
+ * (MDCertificateFile) when something uses it or under "always": the runner sends its expiring event and renews it by
+ * ACME only under "always" (md_reg_item_t.cert_files). */
+int md_reg_is_watched(const md_t *md, int is_static, int in_use);
+/* An MD that serves static certificate files: MDRenewMode auto becomes manual, as mod_md records it in md.json and
+ * md-status (renew-mode 0); always stays. */
+void md_reg_static_md(md_t *md);
 
 /* One certificate of an MD (one per key type; for static certificates one per MDCertificateFile). */
 typedef struct md_reg_cert_t {
