@@ -85,7 +85,7 @@ START_TEST(sync_rename_takes_over)
     renamed = tr_md(&f, WWW "," A);
     sync_mds(&f, &log, &items, 1, renamed);
     ck_assert_str_eq(sync_item(items, 0)->renamed_from, A);
-    tr_assert_has(log, "2 " WWW ": took over the stored MD " A ", which has 1 of its 2 names");
+    tr_assert_has(log, "2 " WWW ": took over the stored MD " A ", which has 1 of its 2 names: domains/" A " renamed\n");
     ck_assert(!exists(&f, MD_SG_DOMAINS, A, NULL));
     ck_assert_str_eq(serial(tr_leaf(&f, WWW), f.p), before);
     md = tr_load(&f, WWW);
@@ -140,6 +140,7 @@ END_TEST
 START_TEST(sync_rename_staged)
 {
     apr_array_header_t *items;
+    const char *log;
     md_job_t *job = NULL;
     md_t *renamed;
     tr_t f;
@@ -150,8 +151,9 @@ START_TEST(sync_rename_staged)
     tr_run(&f, items, NULL);
     tr_assert_outcome(tr_item(items, 0), MD_DRIVE_STAGED);
     renamed = tr_md(&f, WWW "," A);
-    sync_mds(&f, NULL, &items, 1, renamed);
+    sync_mds(&f, &log, &items, 1, renamed);
     ck_assert_str_eq(sync_item(items, 0)->renamed_from, A);
+    tr_assert_has(log, "domains/" A " and staging/" A " renamed\n");
     ck_assert_int_eq(sync_item(items, 0)->activated, 1);
     ck_assert(!exists(&f, MD_SG_STAGING, A, NULL));
     ck_assert(!exists(&f, MD_SG_STAGING, WWW, NULL));

@@ -88,11 +88,12 @@ static void rename_in(md_reg_t *reg, md_store_group_t group, const char *name, c
 
 /* staging/OLD, then domains/OLD become NAME's: domains/ last, so that an interruption leaves OLD unused and the next
  * sync takes it over again (staging/NAME is then already in place). */
-static apr_status_t take(md_reg_t *reg, const char *old, const char *name, apr_pool_t *p)
+static apr_status_t take(int *pstaged, md_reg_t *reg, const char *old, const char *name, apr_pool_t *p)
 {
     apr_status_t rv;
 
-    if (md_store_exists(reg->store, MD_SG_STAGING, old, NULL, p)) {
+    *pstaged = md_store_exists(reg->store, MD_SG_STAGING, old, NULL, p);
+    if (*pstaged) {
         rv = md_store_purge(reg->store, MD_SG_STAGING, name, p);     /* a stray one: NAME has no domains/ */
         if (rv == APR_SUCCESS) rv = md_store_rename(reg->store, MD_SG_STAGING, old, name, p);
         if (rv != APR_SUCCESS) return rv;
@@ -111,7 +112,7 @@ void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sy
     apr_pool_t *ptemp;
     apr_status_t rv;
     stored_t *s;
-    int i;
+    int i, staged;
 
     apr_pool_create(&ptemp, p);
     for (i = 0; i < items->nelts; ++i) {
@@ -120,7 +121,7 @@ void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sy
         if (!stored) stored = unused_stored(reg, items, ptemp);
         if ((s = best_match(stored, item->md)) == NULL) continue;
         s->taken = 1;
-        rv = take(reg, s->name, item->md->name, ptemp);
+        rv = take(&staged, reg, s->name, item->md->name, ptemp);
         if (rv != APR_SUCCESS) {
             md_reg__say(opts, 0, item->md->name, apr_psprintf(ptemp, "cannot take over the stored MD %s (%pm): it "
                                                               "starts without certificates", s->name, &rv));
@@ -128,9 +129,10 @@ void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sy
         }
         item->renamed_from = apr_pstrdup(p, s->name);
         md_reg__say(opts, 2, item->md->name, apr_psprintf(ptemp, "took over the stored MD %s, which has %d of its %d "
-                                                          "names: domains/%s and staging/%s renamed", s->name,
+                                                          "names: domains/%s%s%s renamed", s->name,
                                                           shared_names(item->md, s->md), item->md->domains->nelts,
-                                                          s->name, s->name));
+                                                          s->name, staged ? " and staging/" : "",
+                                                          staged ? s->name : ""));
     }
     apr_pool_destroy(ptemp);
 }
