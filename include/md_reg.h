@@ -106,12 +106,13 @@ typedef struct md_reg_sync_item_t {
  *    whose names changed. An interrupted take-over is done again by the next sync.
  * 2. A finished renewal's set in staging/NAME is activated (when the delay allows). A staged set whose job.json or
  *    md.json cannot be read, or whose job finished without a certificate and key for every key type, or whose
- *    certificates fail activation's check, is logged (level 0) and removed with challenges/DOMAIN of the MD's names:
- *    the MD is renewed again.
+ *    certificates fail activation's check, is logged (level 0) and removed: the MD is renewed again. Either way
+ *    challenges/DOMAIN of the MD's names are removed.
  * 3. domains/NAME/md.json is written from the configuration when it differs, keeping the account, the CA in use and
  *    the state; the new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the
  *    sync (result says which).
- * 4. Entries of challenges/ that are no name of any item are removed. */
+ * 4. Entries of challenges/ named after no item's MD are removed (as mod_md: a renewal that goes on sets its
+ *    in-process answers up again). */
 apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts,
                          struct md_result_t *result, apr_pool_t *p);
 

@@ -243,6 +243,27 @@ START_TEST(sync_bad_staged)
 }
 END_TEST
 
+/* A complete set put into staging/ by hand (no job.json, no md.json) is activated as before. */
+START_TEST(sync_staged_by_hand)
+{
+    apr_array_header_t *items;
+    md_t *md;
+    tr_t f;
+
+    tr_init(&f, 6);
+    md = tr_add(&f, A);
+    items = tr_items(&f, A);
+    tr_run(&f, items, NULL);
+    tr_assert_outcome(tr_item(items, 0), MD_DRIVE_STAGED);
+    ck_assert_int_eq(md_store_remove(f.store, MD_SG_STAGING, A, "job.json", 0, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_remove(f.store, MD_SG_STAGING, A, "md.json", 0, f.p), APR_SUCCESS);
+    sync_mds(&f, NULL, &items, 1, md);
+    ck_assert_int_eq(sync_item(items, 0)->activated, 1);
+    ck_assert_ptr_nonnull(tr_leaf(&f, A));
+    tr_done(&f);
+}
+END_TEST
+
 /* A renewal still under way is left as it is. */
 START_TEST(sync_staged_under_way)
 {
@@ -264,27 +285,28 @@ START_TEST(sync_staged_under_way)
 }
 END_TEST
 
-/* At a start, challenges/ keeps the entries of configured MDs' names (in any case) and loses the others, files too. */
+/* At a start, challenges/ keeps the entries named after configured MDs (in any case) and loses the others, those of
+ * the MDs' other names and files too (as mod_md). */
 START_TEST(sync_unused_challenges)
 {
     const char *log;
     tr_t f;
 
     tr_init(&f, 6);
-    ck_assert_int_eq(md_store_save(f.store, MD_SG_CHALLENGES, A, "acme-http-01.txt", MD_SV_TEXT, "t k", 0, NULL,
-                                   f.p), APR_SUCCESS);
-    ck_assert_int_eq(md_store_save(f.store, MD_SG_CHALLENGES, "WWW.A.example.org", "acme-http-01.txt", MD_SV_TEXT,
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_CHALLENGES, "A.example.org", "acme-http-01.txt", MD_SV_TEXT,
                                    "t k", 0, NULL, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_CHALLENGES, WWW, "acme-http-01.txt", MD_SV_TEXT, "t k", 0, NULL,
+                                   f.p), APR_SUCCESS);
     ck_assert_int_eq(md_store_save(f.store, MD_SG_CHALLENGES, "stale.example.org", "acme-http-01.txt", MD_SV_TEXT,
                                    "t k", 0, NULL, f.p), APR_SUCCESS);
     ck_assert_int_eq(md_store_save(f.store, MD_SG_CHALLENGES, NULL, "file.txt", MD_SV_TEXT, "x", 0, NULL, f.p),
                      APR_SUCCESS);
     sync_mds(&f, &log, NULL, 1, tr_md(&f, A "," WWW));
-    ck_assert(exists(&f, MD_SG_CHALLENGES, A, "acme-http-01.txt"));
-    ck_assert(exists(&f, MD_SG_CHALLENGES, "WWW.A.example.org", "acme-http-01.txt"));
+    ck_assert(exists(&f, MD_SG_CHALLENGES, "A.example.org", "acme-http-01.txt"));
+    ck_assert(!exists(&f, MD_SG_CHALLENGES, WWW, NULL));
     ck_assert(!exists(&f, MD_SG_CHALLENGES, "stale.example.org", NULL));
     ck_assert(!exists(&f, MD_SG_CHALLENGES, "file.txt", NULL));
-    tr_assert_has(log, "3 stale.example.org: challenges/ entry of no configured MD removed");
+    tr_assert_has(log, "3 stale.example.org: challenges/ entry named after no configured MD removed");
     tr_done(&f);
 }
 END_TEST
@@ -326,6 +348,7 @@ Suite *md_test_reg_sync_suite(void)
     tcase_add_test(tc, sync_rename_staged);
     tcase_add_test(tc, sync_rename_interrupted);
     tcase_add_loop_test(tc, sync_bad_staged, 0, (int)(sizeof(BAD) / sizeof(BAD[0])));
+    tcase_add_test(tc, sync_staged_by_hand);
     tcase_add_test(tc, sync_staged_under_way);
     tcase_add_test(tc, sync_unused_challenges);
     tcase_add_test(tc, renew_removes_challenges);

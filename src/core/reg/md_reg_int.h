@@ -19,12 +19,15 @@ void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sy
 
 /* The staged set of md: a finished one is activated (when MDActivationDelay allows); one that cannot be used (its
  * job.json or md.json cannot be read, or a finished job whose certificates or keys are missing or do not pass
- * activation's check) is purged with the MD's challenges, so that the MD is renewed again. True when activated. */
+ * activation's check) is purged, so that the MD is renewed again. Either way challenges/DOMAIN of the MD's names
+ * go (as mod_md's do). True when activated. */
 int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);
 
+/* Remove challenges/NAME, where there is one. */
+void md_reg__purge_challenge(md_reg_t *reg, const char *name, apr_pool_t *p);
 /* Remove challenges/DOMAIN for each name of md (what answered its challenges), where there is one. */
 void md_reg__purge_challenges(md_reg_t *reg, const md_t *md, apr_pool_t *p);
-/* Remove the entries of challenges/ that are no name of any of the MDs (items: md_reg_sync_item_t*). */
+/* Remove the entries of challenges/ named after none of the MDs (items: md_reg_sync_item_t*), as mod_md does. */
 void md_reg__purge_unused_challenges(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts,
                                      apr_pool_t *p);
 

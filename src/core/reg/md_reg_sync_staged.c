@@ -39,7 +39,8 @@ static const char *staged_missing(md_store_t *store, const md_t *md, apr_pool_t 
 }
 
 /* Why the set in staging/NAME cannot be activated (NULL when it can, or is still being made); *pready when it is
- * a finished renewal's set. A set without job.json (as mod_md may leave one) counts as finished when complete. */
+ * a finished renewal's set. A set without job.json (put there by hand) counts as finished when complete, and needs
+ * no md.json. */
 static const char *staged_problem(int *pready, md_store_t *store, const md_t *md, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
@@ -55,6 +56,7 @@ static const char *staged_problem(int *pready, md_store_t *store, const md_t *md
     }
     if (has_job ? !job->finished : !staged_complete(store, md, p)) return NULL;     /* under way */
     rv = md_store_load(&json, store, MD_SG_STAGING, md->name, "md.json", MD_SV_JSON, result, p);
+    if (APR_STATUS_IS_ENOENT(rv) && !has_job) rv = APR_SUCCESS;
     if (APR_STATUS_IS_ENOENT(rv)) return "its md.json is missing";
     if (rv != APR_SUCCESS) return apr_pstrcat(p, "its md.json cannot be read: ", md_result_text(result, p), NULL);
     if ((missing = staged_missing(store, md, p)) != NULL) {
@@ -94,7 +96,7 @@ static int activation_due(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_
     return 0;
 }
 
-/* A set that cannot be used goes, with what answered the MD's challenges: the MD is due as before and renewed. */
+/* A set that cannot be used goes, with challenges/ of the MD's names: the MD is due as before and renewed. */
 static void discard(md_reg_t *reg, const md_t *md, const char *problem, const md_reg_sync_opts_t *opts,
                     apr_pool_t *p)
 {
