@@ -2,6 +2,7 @@
 set whose job.json cannot be read, or whose finished job lacks its certificate, is removed and renewed again (mod_md
 activates the first and leaves the second staged for good); an MD with static files under MDRenewMode always is
 renewed once, not again at every restart."""
+import email.utils
 import os
 import re
 import time
@@ -9,6 +10,7 @@ import time
 import pytest
 
 from rig import differential as diff
+from rig import net
 from rig.proc import wait_until
 
 import test_differential_store as ds
@@ -57,7 +59,8 @@ def test_static_always_renewed_once(httpd, pebble_factory, mod_path, workdir):
     side = side_of(httpd, pebble_factory, mod_path, workdir)
     cert_file, key_file = ds.aged_cert(workdir, A, 80, 10)
     side.configure("<MDomain %s>" % A, "  MDCertificateFile %s" % cert_file, "  MDCertificateKeyFile %s" % key_file,
-                   "  MDRenewMode always", "  MDRenewWindow 15d", "</MDomain>", "MDCheckInterval 1s")
+                   "  MDRenewMode always", "  MDRenewWindow 15d", "</MDomain>", "MDCheckInterval 1s",
+                   "<Location /metrics>", "  SetHandler md-metrics", "</Location>")
     side.ssl_vhost(A)
     side.httpd.start()
     wait_until(lambda: ds.finished(side, A), 60, what="the renewal of the static MD")
@@ -69,3 +72,8 @@ def test_static_always_renewed_once(httpd, pebble_factory, mod_path, workdir):
     status = side.md_status(A)
     assert status["renew"] is True and "renewal" not in status      # the file is served and due; the store's set not
     assert ds.served_is(side, A, ds.static_serial(status))
+    # md-metrics says the same: due by the file's certificate (its renew-at), nothing staged
+    metrics = net.fetch(side.httpd.url("/metrics"))[2].decode()
+    due = re.search(r'^mdomain_renewal_due_seconds\{md="%s"\} (\d+)' % re.escape(A), metrics, re.M)
+    assert due and int(due.group(1)) == int(email.utils.parsedate_to_datetime(status["renew-at"]).timestamp())
+    assert re.search(r'^mdomain_renewal_staged\{md="%s"\} 0$' % re.escape(A), metrics, re.M), metrics
