@@ -25,9 +25,14 @@ typedef struct md_reg_t {
 md_reg_t *md_reg_make(md_store_t *store, const md_clock_t *clock, apr_pool_t *p);
 apr_time_t md_reg_now(const md_reg_t *reg);
 
-/* Whether a front-end renews an MD: never static certificates or MDRenewMode manual; "always" also when nothing
- * uses it (no https host, in_use 0); "auto" when something does. */
-int md_reg_is_renewed(const md_t *md, int is_static, int in_use);
+/* Whether a front-end's watchdog watches an MD (hands it to md_reg_renew_many): "always" also when nothing uses it
+ * (no https host, in_use 0), "auto" when something does, manual never; an MD with static certificate files
+ * (MDCertificateFile) when something uses it or under "always": the runner sends its expiring event and renews it by
+ * ACME only under "always" (md_reg_item_t.cert_files). */
+int md_reg_is_watched(const md_t *md, int is_static, int in_use);
+/* An MD that serves static certificate files: MDRenewMode auto becomes manual, as mod_md records it in md.json and
+ * md-status (renew-mode 0); always stays. */
+void md_reg_static_md(md_t *md);
 
 /* One certificate of an MD (one per key type; for static certificates one per MDCertificateFile). */
 typedef struct md_reg_cert_t {
@@ -91,12 +96,23 @@ typedef struct md_reg_sync_item_t {
     const md_t *md;                         /* as configured */
     void *baton;                            /* the front-end's */
     int activated;                          /* out: its staged set became the active one */
+    const char *renamed_from;               /* out: the stored MD it took over (renamed), NULL when none */
 } md_reg_sync_item_t;
 
-/* For each item (md_reg_sync_item_t*): activate a complete staged set (when the delay allows), then write
- * domains/NAME/md.json from the configuration when it differs, keeping the account, the CA in use and the state;
- * the new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the sync
- * (result says which). */
+/* For the items (md_reg_sync_item_t*, every configured MD):
+ * 1. An MD without domains/NAME takes over the stored MD that no item has as its name and that holds all of its
+ *    names, else the one with the most of them (an MD that was renamed): staging/OLD, then domains/OLD are renamed
+ *    to NAME, so its certificates are kept and served; when the names differ it is incomplete and due as any MD
+ *    whose names changed. An interrupted take-over is done again by the next sync.
+ * 2. A finished renewal's set in staging/NAME is activated (when the delay allows). A staged set whose job.json or
+ *    md.json cannot be read, or whose job finished without a certificate and key for every key type, or whose
+ *    certificates fail activation's check, is logged (level 0) and removed: the MD is renewed again. Either way
+ *    challenges/DOMAIN of the MD's names are removed.
+ * 3. domains/NAME/md.json is written from the configuration when it differs, keeping the account, the CA in use and
+ *    the state; the new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the
+ *    sync (result says which).
+ * 4. Entries of challenges/ named after no item's MD are removed (as mod_md: a renewal that goes on sets its
+ *    in-process answers up again). */
 apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts,
                          struct md_result_t *result, apr_pool_t *p);
 

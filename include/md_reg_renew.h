@@ -25,6 +25,10 @@ struct md_result_t;
 typedef struct md_reg_item_t {
     const char *name;                /* the MD in domains/NAME */
     md_drive_flags_t flags;
+    const apr_array_header_t *cert_files;  /* static certificate files (MDCertificateFile) the MD serves, NULL or empty:
+                                      * none. Their certificates decide: only their expiring event, or, under
+                                      * MDRenewMode always when they are due, an ACME renewal into the store (when
+                                      * the store's set is due too) */
     void *baton;                     /* the front-end's */
     /* the result (the strings live as long as the pool given to md_reg_renew_many) */
     md_drive_outcome_t outcome;
@@ -86,6 +90,7 @@ typedef struct md_reg_run_stats_t {
 } md_reg_run_stats_t;
 
 /* Drive the items (md_reg_item_t*) with up to rn->workers threads; each item's outcome and next are filled in.
+ * After a drive that does not wait with its answers in place, challenges/DOMAIN of the MD's names are removed.
  * Never fails as a whole: each item says what became of it. pstats may be NULL. */
 void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_renew_t *rn,
                        apr_array_header_t *items, apr_pool_t *p);
@@ -102,9 +107,11 @@ apr_status_t md_reg_responders(md_responders_t **prs, md_reg_challenges_t *pch, 
 /* The events after a drive of md: errored when failure is not NULL (at most hourly; the one-line reason in the
  * program's environment as MD_DETAIL), renewed and the notify program (for each new set, repeated at later calls
  * until each exits 0), installed (after an activation), expiring (at most daily, while a certificate is in the warn
- * window and no renewed set was made). Their state is in STORE/events/NAME.json. */
-void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md, md_drive_outcome_t outcome,
-                         const char *failure, apr_pool_t *p);
+ * window and no renewed set was made; with cert_files given, a certificate of those static files). Their state is
+ * in STORE/events/NAME.json. */
+void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,
+                         const apr_array_header_t *cert_files, md_drive_outcome_t outcome, const char *failure,
+                         apr_pool_t *p);
 
 /* Whether installing the MD's active set for another server failed and is owed (kept in STORE/events/NAME.json);
  * set or clear it. */

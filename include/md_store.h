@@ -61,12 +61,17 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
 /* Remove one value; a missing value is success when force is set, else APR_ENOENT. */
 apr_status_t md_store_remove(md_store_t *store, md_store_group_t group, const char *name,
                              const char *aspect, int force, apr_pool_t *p);
-/* Remove GROUP/NAME with all it holds; missing is success. */
+/* Remove GROUP/NAME with all it holds; missing is success. It is renamed into tmp/ first, so nobody sees half of
+ * it; entries of challenges/ (httpd's children own challenges/, not tmp/) are removed where they are. */
 apr_status_t md_store_purge(md_store_t *store, md_store_group_t group, const char *name, apr_pool_t *p);
 /* Move FROM/NAME to TO/NAME. When TO/NAME exists: with archive set it is moved to archive/NAME.N first
  * (N the next free number), else APR_EEXIST. */
 apr_status_t md_store_move(md_store_t *store, md_store_group_t from, md_store_group_t to,
                            const char *name, int archive, apr_pool_t *p);
+/* Rename GROUP/FROM to GROUP/TO in one atomic step that replaces nothing, flushed: APR_EEXIST when TO exists,
+ * APR_ENOENT when FROM does not. It holds the store directory's lock, so no activation or recovery runs meanwhile. */
+apr_status_t md_store_rename(md_store_t *store, md_store_group_t group, const char *from, const char *to,
+                             apr_pool_t *p);
 /* Move GROUP/NAME to archive/NAME.N (N the next free number); *pdest (may be NULL) gets the archive name
  * "NAME.N". APR_ENOENT when GROUP/NAME does not exist. */
 apr_status_t md_store_archive(const char **pdest, md_store_t *store, md_store_group_t group, const char *name,

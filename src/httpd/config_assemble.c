@@ -9,6 +9,7 @@
 
 #include "md_acme.h"
 #include "md_json.h"
+#include "md_reg.h"
 #include "config_int.h"
 
 /* CA, account and challenge settings. */
@@ -76,6 +77,7 @@ static md_managed_t *managed_make(const md_conf_md_t *conf, const md_mod_conf_t 
     m->cert_files = apr_array_copy(p, conf->cert_files);
     m->key_files = apr_array_copy(p, conf->key_files);
     m->md->extra = extra_make(m, p);
+    if (m->cert_files->nelts) md_reg_static_md(m->md);
     return m;
 }
 

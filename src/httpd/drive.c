@@ -1,6 +1,6 @@
-/* Background renewal: a singleton mod_watchdog task in one child hands the due auto/always MDs to the registry's
- * runner (staging only, up to 16 at once, the module's http-01/tls-alpn-01 answerers), after MDInitialDelay, then
- * looks at each MD again at its due, retry or wait time, or after MDCheckInterval +-50%. */
+/* Background renewal: a singleton mod_watchdog task in one child hands the watched MDs (md_reg_is_watched) to the
+ * registry's runner (staging only, up to 16 at once, the module's http-01/tls-alpn-01 answerers), after MDInitialDelay,
+ * then looks at each MD again at its due, retry or wait time, or after MDCheckInterval +-50%. */
 #include <string.h>
 
 #include <apr_optional.h>
@@ -139,6 +139,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp)
         if (dm->next > now) continue;
         item = apr_pcalloc(ptemp, sizeof(*item));
         item->name = dm->m->md->name;
+        item->cert_files = dm->m->cert_files;
         item->baton = dm;
         APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
     }
@@ -193,7 +194,7 @@ static drive_ctx_t *ctx_make(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf
     ctx->mds = apr_array_make(pconf, mc->mds->nelts + 1, sizeof(drive_md_t));
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        if (!md_reg_is_renewed(m->md, m->cert_files->nelts > 0, m->servers->nelts > 0)) continue;
+        if (!md_reg_is_watched(m->md, m->cert_files->nelts > 0, m->servers->nelts > 0)) continue;
         dm = &APR_ARRAY_PUSH(ctx->mds, drive_md_t);
         dm->m = m;
         dm->next = 0;

@@ -112,7 +112,6 @@ static void collect_md(collect_t *c, const md_mod_conf_t *mc, const md_managed_t
         if (i == 0 && st->ari_start) add(c, F_ARI_START, cert->key, secs(st->ari_start));
         if (i == 0 && st->ari_end) add(c, F_ARI_END, cert->key, secs(st->ari_end));
     }
-    if (st->is_static) return;
     add(c, F_RENEW_AT, NULL, secs(st->renew_at ? st->renew_at : st->now));
     add(c, F_ERRORS, NULL, st->job ? st->job->errors : 0);
     add(c, F_STAGED, NULL, st->staged ? 1 : 0);

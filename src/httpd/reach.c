@@ -110,7 +110,8 @@ void md_httpd_challenges_check(server_rec *s, const md_mod_conf_t *mc, apr_pool_
     md_httpd_reach_get(&reach, mc);
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        if (!md_reg_is_renewed(m->md, m->cert_files->nelts > 0, m->servers->nelts > 0)) continue;
+        if (m->cert_files->nelts && m->md->renew_mode != MD_RENEW_ALWAYS) continue;    /* no ACME renewal */
+        if (!md_reg_is_watched(m->md, m->cert_files->nelts > 0, m->servers->nelts > 0)) continue;
         md_reg_challenges(&ch, m->md, &reach, p);
         if (ch.types && ch.types->nelts == 0) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "MD %s: none of the challenge types can be used, it cannot be "

@@ -64,9 +64,8 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
     apr_status_t rv;
     int i;
 
-    for (i = 0; i < mc->mds->nelts; ++i) {
+    for (i = 0; i < mc->mds->nelts; ++i) {           /* static ones too: renewed into the store under "always" */
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
-        if (m->cert_files->nelts) continue;   /* static certificates: nothing to manage */
         item = apr_pcalloc(ptemp, sizeof(*item));
         item->md = m->md;
         item->baton = m;

@@ -472,7 +472,7 @@ END_TEST
 
 static void after(tr_t *f, const md_t *md, md_drive_outcome_t outcome, int failed)
 {
-    md_reg_events_after(f->reg, &f->rn, md, outcome, failed ? "the CA refused" : NULL, f->p);
+    md_reg_events_after(f->reg, &f->rn, md, NULL, outcome, failed ? "the CA refused" : NULL, f->p);
 }
 
 /* errored: at most once per hour, whatever the program says. */

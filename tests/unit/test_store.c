@@ -487,6 +487,34 @@ START_TEST(move_with_archive)
 }
 END_TEST
 
+/* A rename within a group: atomic, replaces nothing, and keeps what the set holds. */
+START_TEST(rename_in_group)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *text = NULL;
+    md_store_t *store = test_store_open(dir, p);
+
+    ck_assert_int_eq(md_store_rename(store, MD_SG_DOMAINS, "old", "new", p), APR_ENOENT);
+    ck_assert_int_eq(md_store_save(store, MD_SG_DOMAINS, "old", "md.json", MD_SV_TEXT, "old set", 0, NULL, p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(store, MD_SG_DOMAINS, "other", "md.json", MD_SV_TEXT, "other", 0, NULL, p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(md_store_rename(store, MD_SG_DOMAINS, "old", "other", p), APR_EEXIST);
+    ck_assert_int_eq(md_store_rename(store, MD_SG_DOMAINS, "old", "new", p), APR_SUCCESS);
+    ck_assert(!md_store_exists(store, MD_SG_DOMAINS, "old", NULL, p));
+    ck_assert_int_eq(md_store_load((void **)&text, store, MD_SG_DOMAINS, "new", "md.json", MD_SV_TEXT, NULL, p),
+                     APR_SUCCESS);
+    ck_assert_str_eq(text, "old set");
+    ck_assert_int_eq(md_store_load((void **)&text, store, MD_SG_DOMAINS, "other", "md.json", MD_SV_TEXT, NULL, p),
+                     APR_SUCCESS);
+    ck_assert_str_eq(text, "other");
+    ck_assert_int_eq(md_store_rename(store, MD_SG_DOMAINS, "new", "../x", p), APR_EINVAL);
+    ck_assert_int_eq(md_store_rename(store, MD_SG_NONE, "new", "x", p), APR_EINVAL);
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(bad_names_rejected)
 {
     static const char *const bad[] = { "", ".", "..", "../x", "a/b", "/etc", "x/.." };
@@ -534,6 +562,7 @@ Suite *md_test_store_suite(void)
     tcase_add_test(tc, purge_removes_all);
     tcase_add_test(tc, list_names_and_aspects);
     tcase_add_test(tc, move_with_archive);
+    tcase_add_test(tc, rename_in_group);
     tcase_add_test(tc, bad_names_rejected);
     suite_add_tcase(s, tc);
     test_store_add_activate_tcases(s);

@@ -27,6 +27,7 @@ typedef struct {
     int changed;
     apr_time_t now;
     const char *failure;       /* why the drive failed, NULL when it did not */
+    const apr_array_header_t *cert_files;   /* static certificate files, NULL: the store's */
     apr_pool_t *p;
 } ev_state_t;
 
@@ -121,7 +122,8 @@ static void renewed_pending(ev_state_t *st)
 /* A certificate of the MD is inside its warn window (one it never had does not count: nothing expires). */
 static int in_warn_window(ev_state_t *st)
 {
-    md_reg_state_t *state = md_reg_state(st->reg, st->md, NULL, st->p);
+    md_reg_state_opts_t opts = { st->cert_files, 0, 0 };
+    md_reg_state_t *state = md_reg_state(st->reg, st->md, &opts, st->p);
     int i;
 
     for (i = 0; i < state->certs->nelts; ++i) {
@@ -130,8 +132,9 @@ static int in_warn_window(ev_state_t *st)
     return state->warn;
 }
 
-void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md, md_drive_outcome_t outcome,
-                         const char *failure, apr_pool_t *p)
+void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,
+                         const apr_array_header_t *cert_files, md_drive_outcome_t outcome, const char *failure,
+                         apr_pool_t *p)
 {
     int failed = failure != NULL;
     ev_state_t st;
@@ -144,6 +147,7 @@ void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md
     st.p = p;
     st.now = md_reg_now(reg);
     st.failure = failure;
+    st.cert_files = cert_files;
     md_reg_programs(&st.progs, rn, md, p);
     if (!taken(&st, "errored") && !taken(&st, "renewed") && !taken(&st, MD_EVENT_NOTIFY)
         && !taken(&st, "expiring") && !taken(&st, "installed")) return;

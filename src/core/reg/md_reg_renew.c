@@ -10,6 +10,7 @@
 #include "md_event.h"
 #include "md_reg_renew.h"
 #include "md_result.h"
+#include "md_reg_int.h"
 
 /* While waiting for an MD's time, a worker with nothing to do looks again at least this often. */
 #define IDLE_LOOK apr_time_from_msec(500)
@@ -82,6 +83,21 @@ static apr_status_t install_item(run_t *run, md_reg_item_t *item, const md_t *md
     return rv;
 }
 
+/* An MD with static certificate files: their certificates decide. Not renewed (outcome NOT_DUE, next its due time)
+ * unless MDRenewMode is always and they are due; then the drive renews when the store's set is due as well. */
+static int static_not_due(run_t *run, md_reg_item_t *item, const md_t *md, apr_pool_t *p)
+{
+    md_reg_state_opts_t opts = { item->cert_files, 0, 0 };
+    md_reg_state_t *st;
+
+    if (!item->cert_files || !item->cert_files->nelts) return 0;
+    st = md_reg_state(run->reg, md, &opts, p);
+    if (md->renew_mode == MD_RENEW_ALWAYS && (st->due || item->flags.force)) return 0;
+    item->outcome = MD_DRIVE_NOT_DUE;
+    item->next = st->renew_at > st->now ? st->renew_at : 0;
+    return 1;
+}
+
 /* Drive one MD with its responders and programs; then install, and the events. */
 static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr_pool_t *p)
 {
@@ -107,13 +123,18 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
         if (rv != APR_SUCCESS) md_result_printf(result, rv, "cannot set up the challenge responders for %s",
                                                 item->name);
     }
-    if (rv == APR_SUCCESS) rv = md_drive(&item->outcome, &item->next, &env, item->name, &item->flags, result, p);
+    if (rv == APR_SUCCESS && !static_not_due(run, item, md, p)) {
+        rv = md_drive(&item->outcome, &item->next, &env, item->name, &item->flags, result, p);
+    }
     if (rv == APR_SUCCESS && item->outcome == MD_DRIVE_BLOCKED) rv = MD_EHUMAN;
     if (rv == APR_SUCCESS && item->outcome != MD_DRIVE_FAILED) rv = install_item(run, item, md, result, p);
     item->rv = rv;
+    /* the run is over (its answers torn down), unless it waits with them in place */
+    if (md && item->outcome != MD_DRIVE_WAITING) md_reg__purge_challenges(run->reg, md, p);
     if (md) {
-        md_reg_events_after(run->reg, rn, md, item->outcome, (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED)
-                            ? md_result_text(result, p) : NULL, p);
+        md_reg_events_after(run->reg, rn, md, item->cert_files, item->outcome,
+                            (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED) ? md_result_text(result, p) : NULL,
+                            p);
     }
 }
 

@@ -28,10 +28,15 @@ apr_time_t md_reg_now(const md_reg_t *reg)
     return md_clock_now(reg ? reg->clock : NULL);
 }
 
-int md_reg_is_renewed(const md_t *md, int is_static, int in_use)
+int md_reg_is_watched(const md_t *md, int is_static, int in_use)
 {
-    if (is_static || md->renew_mode == MD_RENEW_MANUAL) return 0;
-    return md->renew_mode == MD_RENEW_ALWAYS || in_use;
+    if (md->renew_mode == MD_RENEW_ALWAYS) return 1;
+    return (is_static || md->renew_mode == MD_RENEW_AUTO) && in_use;
+}
+
+void md_reg_static_md(md_t *md)
+{
+    if (md->renew_mode == MD_RENEW_AUTO) md->renew_mode = MD_RENEW_MANUAL;
 }
 
 /* The first problem found decides the description; an expired certificate counts over a missing name. */
@@ -214,10 +219,8 @@ md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_o
         }
     }
     if (!st->state_descr) st->state_descr = md_state_str(st->state);
-    if (!st->is_static) {
-        ari_read(st, reg, p);
-        job_read(st, reg, p);
-    }
+    if (!st->is_static) ari_read(st, reg, p);
+    job_read(st, reg, p);          /* static ones too: renewed by ACME under MDRenewMode always */
     schedule(st);
     return st;
 }

@@ -125,7 +125,6 @@ static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *s
     const char *s;
     int complete;
 
-    if (st->is_static) return;
     if (st->job_problem) {
         md_json_sets(st->md->name, json, "renewal", "name", NULL);
         md_json_setl(APR_EINVAL, json, "renewal", "last", "status", NULL);
@@ -165,11 +164,9 @@ md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_s
     md_json_setl(st->state, json, "state", NULL);
     md_json_sets(st->state_descr, json, "state-descr", NULL);
     md_json_setj(certs_json(st->certs, p), json, "cert", NULL);
-    if (!st->is_static) {
-        set_time(st->renew_at ? st->renew_at : st->now, json, "renew-at", NULL, p);
-        if (opts && opts->watched >= 0) md_json_setb(opts->watched > 0, json, "watched", NULL);
-        md_json_setb(st->due, json, "renew", NULL);
-    }
+    set_time(st->renew_at ? st->renew_at : st->now, json, "renew-at", NULL, p);
+    if (opts && opts->watched >= 0) md_json_setb(opts->watched > 0, json, "watched", NULL);
+    md_json_setb(st->due, json, "renew", NULL);
     md_json_setb(st->warn, json, "warn", NULL);
     renewal_json(json, reg, st, p);
     return json;

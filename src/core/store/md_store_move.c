@@ -1,4 +1,4 @@
-/* The file store's directory moves: no-replace renames, archiving to archive/NAME.N, move and purge. */
+/* The file store's directory moves: no-replace renames, archiving to archive/NAME.N, move, rename and purge. */
 #define _GNU_SOURCE 1   /* renameat2 */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +120,27 @@ leave:
     return rv;
 }
 
+apr_status_t md_store_rename(md_store_t *store, md_store_group_t group, const char *from, const char *to,
+                             apr_pool_t *p)
+{
+    const char *from_path, *to_path;
+    struct stat st;
+    apr_status_t rv;
+    int fd = -1;
+
+    if (!from || !to || group == MD_SG_NONE) return APR_EINVAL;
+    rv = md_store_fs__path(&from_path, store, group, from, NULL, p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = md_store_fs__path(&to_path, store, group, to, NULL, p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = md_store_fs__lock(&fd, store);
+    if (rv != APR_SUCCESS) return rv;
+    if (lstat(from_path, &st) != 0) rv = APR_ENOENT;
+    else rv = md_store_fs__rename(from_path, to_path, p);
+    md_store_fs__unlock(fd);
+    return rv;
+}
+
 apr_status_t md_store_purge(md_store_t *store, md_store_group_t group, const char *name, apr_pool_t *p)
 {
     const char *path, *gone;
@@ -128,7 +149,7 @@ apr_status_t md_store_purge(md_store_t *store, md_store_group_t group, const cha
     if (!name || group == MD_SG_NONE) return APR_EINVAL;
     rv = md_store_fs__path(&path, store, group, name, NULL, p);
     if (rv != APR_SUCCESS) goto leave;
-    if (group != MD_SG_TMP) {
+    if (group != MD_SG_TMP && group != MD_SG_CHALLENGES) {
         /* rename first, so nobody ever sees a half-removed set (e.g. a partial staging/NAME) */
         gone = md_file_join(p, md_store_fs__group_dir(store, MD_SG_TMP, p),
                             apr_pstrcat(p, name, ".", md_store_group_name(group), ".purge", NULL),

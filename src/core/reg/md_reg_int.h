@@ -1,0 +1,34 @@
+/* Internals of the registry shared by its source files: the sync's steps (take-over of renamed MDs, staged sets,
+ * challenges) and the challenge directories a finished renewal leaves behind. */
+#ifndef MD_REG_INT_H
+#define MD_REG_INT_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "md.h"
+#include "md_reg.h"
+
+/* Hand a message to the sync's log callback (level 0 error .. 3 info). */
+void md_reg__say(const md_reg_sync_opts_t *opts, int level, const char *name, const char *msg);
+
+/* Each configured MD (items: md_reg_sync_item_t*) without domains/NAME takes over the stored MD no configured MD
+ * uses that holds all of its names, else the one with the most of its names: staging/OLD and domains/OLD are
+ * renamed to NAME (in that order; domains/ last, so an interrupted take-over is done again at the next sync). */
+void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts, apr_pool_t *p);
+
+/* The staged set of md: a finished one is activated (when MDActivationDelay allows); one that cannot be used (its
+ * job.json or md.json cannot be read, or a finished job whose certificates or keys are missing or do not pass
+ * activation's check) is purged, so that the MD is renewed again. Either way challenges/DOMAIN of the MD's names
+ * go (as mod_md's do). True when activated. */
+int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);
+
+/* Remove challenges/NAME, where there is one. */
+void md_reg__purge_challenge(md_reg_t *reg, const char *name, apr_pool_t *p);
+/* Remove challenges/DOMAIN for each name of md (what answered its challenges), where there is one. */
+void md_reg__purge_challenges(md_reg_t *reg, const md_t *md, apr_pool_t *p);
+/* Remove the entries of challenges/ named after none of the MDs (items: md_reg_sync_item_t*), as mod_md does. */
+void md_reg__purge_unused_challenges(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts,
+                                     apr_pool_t *p);
+
+#endif
