@@ -5,20 +5,20 @@
 #include "md_time.h"
 #include "fuzz.h"
 
-/* Times a certificate or a CA can give: years 0 to 9999 (apr_time_t counts microseconds from 1970). */
+/* Years 0 and 9999 (apr_time_t counts microseconds from 1970). */
 #define T_MIN (-APR_INT64_C(62167219200) * APR_USEC_PER_SEC)
 #define T_MAX (APR_INT64_C(253402300799) * APR_USEC_PER_SEC)
 
 static const char *const def_units[] = { "d", "h", "mi", "s", "ms", "us", "x", "" };
 
-/* An apr_time_t from 8 input bytes, within [T_MIN, T_MAX]. */
-static apr_time_t time_from(fz_input_t *in)
+/* An apr_time_t from 8 input bytes, within [lo, hi]. */
+static apr_time_t time_from(fz_input_t *in, apr_time_t lo, apr_time_t hi)
 {
     apr_uint64_t v = 0;
     int i;
 
     for (i = 0; i < 8; ++i) v = (v << 8) | fz_byte(in);
-    return T_MIN + (apr_time_t)(v % (apr_uint64_t)(T_MAX - T_MIN + 1));
+    return lo + (apr_time_t)(v % (apr_uint64_t)(hi - lo + 1));
 }
 
 static void durations(const char *text, const char *def_unit, apr_pool_t *p)
@@ -65,6 +65,10 @@ static void dates(const char *text, apr_time_t any, apr_pool_t *p)
     apr_time_t t = 0, back = 0;
 
     if (md_time_parse_rfc3339(&t, text) == APR_SUCCESS) {
+        /* a date in the form we print is printed as it was read (but for a leap second): no date is moved */
+        if (strlen(text) == 20 && text[10] == 'T' && text[19] == 'Z' && strncmp(text + 17, "60", 2)) {
+            FZ_CHECK(!strcmp(md_time_print_rfc3339(t, p), text));
+        }
         /* what we print (UTC, whole seconds) reads back, for the times we can print */
         if (t >= 0 && t <= T_MAX) {
             FZ_CHECK(md_time_parse_rfc3339(&back, md_time_print_rfc3339(t, p)) == APR_SUCCESS);
@@ -73,6 +77,10 @@ static void dates(const char *text, apr_time_t any, apr_pool_t *p)
     }
     if (md_time_parse_http(&t, text) == APR_SUCCESS) {
         FZ_CHECK(t >= 0 && t <= T_MAX && t % APR_USEC_PER_SEC == 0);
+        /* an IMF-fixdate is printed as it was read (the weekday is not checked; nor a leap second) */
+        if (strlen(text) == 29 && text[3] == ',' && strncmp(text + 23, "60", 2)) {
+            FZ_CHECK(!strcmp(md_time_print_http(t, p) + 3, text + 3));
+        }
         FZ_CHECK(md_time_parse_http(&back, md_time_print_http(t, p)) == APR_SUCCESS && back == t);
         FZ_CHECK(md_time_parse_rfc3339(&back, md_time_print_rfc3339(t, p)) == APR_SUCCESS && back == t);
     }
@@ -87,12 +95,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p = fz_pool();
     fz_input_t in = fz_input(data, size);
     const char *def_unit = def_units[fz_byte(&in) % (sizeof(def_units) / sizeof(def_units[0]))];
-    apr_time_t start = time_from(&in), end = time_from(&in), now = time_from(&in);
+    /* a lifetime and a now as certificates and clocks give them: 1970 to 9999 (md_cert_get_not_after() reads
+     * earlier times as 0); any time at all for printing */
+    apr_time_t start = time_from(&in, 0, T_MAX), end = time_from(&in, 0, T_MAX), now = time_from(&in, 0, T_MAX);
+    apr_time_t any = time_from(&in, T_MIN, T_MAX);
     const char *text = fz_strn(in.data, in.len, p);
 
     durations(text, def_unit, p);
     slices(text, def_unit, start, end, now, p);
-    dates(text, now, p);
+    dates(text, any, p);
     apr_pool_destroy(p);
     return 0;
 }
