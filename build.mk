@@ -52,7 +52,7 @@ MOD        := $(BUILD)/mod_mdomain.so
 UNIT       := $(BUILD)/tests/unit/unit-tests
 
 .PHONY: all check unit e2e asan e2e-asan install install-check clean demo boundary tools bench bench-module module module-symbols \
-        fuzz fuzz-build fuzz-targets fuzz-check
+        fuzz fuzz-build fuzz-targets fuzz-check unit-suites
 all: boundary $(LIB) $(CLI) module tools
 
 # The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
@@ -113,8 +113,15 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
 
 tools: $(TOOL_BIN)
 
-unit: boundary $(UNIT)
-	$(UNIT)
+# Every suite defined in tests/unit must be in tests/unit/main.c's list (one left out would pass unnoticed); the
+# runner itself fails when fewer tests ran than tests/unit/expected-count says.
+unit-suites:
+	@missing=$$(sed -n 's/^Suite \*\(md_test_[a-z0-9_]*_suite\)(void)$$/\1/p' $(UNIT_SRC) | \
+	  while read s; do grep -qw "$$s" tests/unit/main.c || echo "$$s"; done); \
+	if [ -n "$$missing" ]; then echo "error: tests/unit/main.c does not run" $$missing >&2; exit 1; fi
+
+unit: boundary unit-suites $(UNIT)
+	$(UNIT) tests/unit/expected-count
 
 # End-to-end tests: pebble, pebble-challtestsrv, apache2 and the built binaries.
 e2e: all
@@ -126,9 +133,9 @@ ASAN_MAKE  := $(MAKE) -f build.mk BUILD=build-asan CFLAGS="-O1 -g -fno-omit-fram
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 
 # Unit tests under the sanitizers.
-asan:
+asan: unit-suites
 	$(ASAN_MAKE) build-asan/tests/unit/unit-tests
-	$(ASAN_ENV) build-asan/tests/unit/unit-tests
+	$(ASAN_ENV) build-asan/tests/unit/unit-tests tests/unit/expected-count
 
 # End-to-end tests against the sanitized binaries (a leak or a memory error fails the test that saw it).
 e2e-asan:
