@@ -144,7 +144,7 @@ static void run_order(md_acme_t *acme, unsigned int op, md_result_t *result, apr
     apr_status_t rv;
 
     if (op == 0) {
-        rv = md_acme_order_new(&order, acme, strs(p, "a.example", "*.b.example", "2001:db8::1"), "classic", 0,
+        rv = md_acme_order_new(&order, acme, strs(p, "a.example", "*.b.example", "2001:db8::1"), "classic", 1,
                                "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", result, p);
         check_result(rv, result);
         return;
@@ -179,7 +179,6 @@ static void run_account(md_acme_t *acme, unsigned int op, md_result_t *result, a
         acct->url = "https://ca.test/acct/1";
         acct->ca_url = DIR_URL;
         acct->status = "valid";
-        md_acme_set_account(acme, acct->url, account_key);
         if (op == 2) rv = md_acme_acct_refresh(acct, acme, result, p);
         else if (op == 3) rv = md_acme_acct_update_contacts(acct, acme, contacts, result, p);
         else if (op == 4) rv = md_acme_acct_deactivate(acct, acme, result, p);
@@ -211,7 +210,6 @@ static void run_cert(md_acme_t *acme, unsigned int op, md_result_t *result, apr_
         }
     }
     else {
-        md_acme_set_account(acme, "https://ca.test/acct/1", account_key);
         rv = md_acme_revoke(acme, cert, 4, op == 3 ? NULL : account_key, result, p);
     }
     check_result(rv, result);
@@ -247,6 +245,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     md_acme_set_clock(acme, md_clock_sim_clock(sim));
+    /* requests are signed by an account, but for newAccount (register, find) */
+    if (what % OPS != 7 && what % OPS != 8) md_acme_set_account(acme, "https://ca.test/acct/1", account_key);
     switch (what % OPS) {
     case 0:   /* the directory, then a new order through it */
         if (md_acme_setup(acme, result) == APR_SUCCESS) {
@@ -261,6 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 3: case 4: case 5: case 6: run_order(acme, what % OPS - 3, result, p); break;
     case 7: case 8: case 9: case 10: case 11: case 12: run_account(acme, what % OPS - 7, result, p); break;
     case 13: case 14: case 15: case 16: case 17: run_cert(acme, what % OPS - 13, result, p); break;
+    case 18: check_result(md_acme_authz_deactivate(acme, "https://ca.test/authz/1", result, p), result); break;
     default: break;   /* only md_acme_response_error below */
     }
     /* the error path on its own: any answer becomes a result that says something */

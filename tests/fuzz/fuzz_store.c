@@ -130,7 +130,15 @@ static void read_all(md_reg_t *reg, md_store_t *store, const char *name, const c
     apr_array_header_t *names = NULL;
     int i;
 
-    if (md_load(&md, store, MD_SG_DOMAINS, name, result, p) == APR_SUCCESS) state_checks(reg, md, p);
+    if (md_load(&md, store, MD_SG_DOMAINS, name, result, p) == APR_SUCCESS) {
+        state_checks(reg, md, p);
+    }
+    else {
+        /* what md-status shows for an MD whose md.json cannot be read */
+        md = md_create(NULL, p);
+        md->name = name;
+        FZ_CHECK(md_reg_status_error(md, result->detail ? result->detail : "?", p) != NULL);
+    }
     if (md_reg_load_state(&st, reg, name, NULL, result, p) == APR_SUCCESS) FZ_CHECK(st && st->md);
     (void)md_load(&md, store, MD_SG_STAGING, name, result, p);
     (void)md_job_load(&job, store, MD_SG_STAGING, name, result, p);
