@@ -112,8 +112,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(md_pkey_get_type(key) == MD_PKEY_RSA || md_pkey_get_type(key) == MD_PKEY_EC);
     (void)md_pkey_get_bits(key);
     spec = md_pkey_get_spec(key, p);
-    FZ_CHECK(spec != NULL);
+    FZ_CHECK(spec != NULL && md_pkey_spec_eq(spec, spec));
     (void)md_pkey_spec_label(spec);
+    (void)md_pkey_spec_name(spec, p);
+    (void)md_pkey_spec_curve_nid(spec);
+    (void)md_pkey_spec_to_json(spec, p);
     round_trips(key, (mode & 0x40) != 0, p);
     use(key, (mode & 0x80) != 0, p);
 leave:
