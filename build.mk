@@ -153,7 +153,7 @@ check:
 # (the core with -fsanitize=fuzzer-no-link,address,undefined; the targets linked with -fsanitize=fuzzer).
 # `make fuzz FUZZ_SECONDS=N` fuzzes each target for N seconds (new inputs in build-fuzz/corpus/NAME, crashes in
 # build-fuzz/crashes/NAME); `make fuzz-check` runs each once over its seeds (tests/fuzz/corpus/NAME), as `make check`
-# does. FUZZ_TARGETS="json md" picks targets.
+# does. FUZZ_TARGETS="json store" picks targets.
 FUZZ_BUILD   := build-fuzz
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
 FUZZ_TARGETS ?= $(FUZZ_NAMES)
