@@ -12,6 +12,8 @@
 struct md_result_t;
 
 #define MD_JOB_LOG_MAX 100
+/* A job.json's "errors" is read as 0..MD_JOB_ERRORS_MAX (counting on from INT_MAX would overflow). */
+#define MD_JOB_ERRORS_MAX 1000000
 
 typedef struct md_job_t {
     apr_pool_t *p;

@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 
 #include "md_file.h"
+#include "md_job.h"
 #include "md_jws.h"
 #include "md_pkey.h"
 #include "test_common.h"
@@ -329,6 +330,33 @@ START_TEST(drive_two_keys)
 }
 END_TEST
 
+/* Found while writing the fuzz targets (tests/fuzz, from_json): job.json's "errors" was taken as it was, so
+ * 2147483647 made the next failure's errors++ overflow, and 4294967297 read as 1. */
+START_TEST(job_errors_read_in_range)
+{
+    static const struct { const char *text; int errors; } cases[] = {
+        { "{\"name\":\"a\",\"errors\":3}", 3 },
+        { "{\"name\":\"a\",\"errors\":2147483647}", MD_JOB_ERRORS_MAX },
+        { "{\"name\":\"a\",\"errors\":4294967297}", MD_JOB_ERRORS_MAX },
+        { "{\"name\":\"a\",\"errors\":1e300}", MD_JOB_ERRORS_MAX },
+        { "{\"name\":\"a\",\"errors\":-5}", 0 },
+    };
+    apr_pool_t *p = md_test_pool();
+    md_json_t *json;
+    md_job_t *job;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        json = NULL;
+        job = NULL;
+        ck_assert_int_eq(md_json_readd(&json, cases[i].text, strlen(cases[i].text), "job", NULL, p), APR_SUCCESS);
+        ck_assert_int_eq(md_job_from_json(&job, json, p), APR_SUCCESS);
+        ck_assert_msg(job->errors == cases[i].errors, "%s: errors %d", cases[i].text, job->errors);
+    }
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_drive_suite(void)
 {
     Suite *s = suite_create("drive");
@@ -341,6 +369,7 @@ Suite *md_test_drive_suite(void)
     tcase_add_test(tc, drive_not_due_after_activation);
     tcase_add_test(tc, drive_backing_off);
     tcase_add_test(tc, drive_two_keys);
+    tcase_add_test(tc, job_errors_read_in_range);
     suite_add_tcase(s, tc);
     md_test_drive_fail_tcases(s);
     return s;

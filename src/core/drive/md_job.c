@@ -50,13 +50,14 @@ md_json_t *md_job_to_json(const md_job_t *job, apr_pool_t *p)
 apr_status_t md_job_from_json(md_job_t **pjob, const md_json_t *json, apr_pool_t *p)
 {
     const char *name = md_json_gets(json, "name", NULL);
+    long long errors = md_json_getl(json, "errors", NULL);
     md_job_t *job;
     md_json_t *node;
 
     if (!name) return APR_EINVAL;
     job = md_job_make(name, p);
     job->finished = md_json_getb(json, "finished", NULL);
-    job->errors = (int)md_json_getl(json, "errors", NULL);
+    job->errors = errors < 0 ? 0 : (errors > MD_JOB_ERRORS_MAX ? MD_JOB_ERRORS_MAX : (int)errors);
     job->next_run = get_time(json, "next-run");
     job->last_run = get_time(json, "last-run");
     job->valid_from = get_time(json, "valid-from");
