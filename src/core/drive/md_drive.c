@@ -134,7 +134,8 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     }
     ctx->job->errors++;
     ctx->job->finished = 0;
-    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, base, rand01(), ctx->result->ready_at, now);
+    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, rand01(),
+                                                         ctx->result->ready_at, now);
     if (ctx->result->status == MD_EHUMAN) ctx->job->next_run = 0;     /* no retry comes: blocked */
     md_result_hint_apply(ctx->result, ctx->env->hints);
     md_job_set_last(ctx->job, ctx->result, now);
