@@ -120,6 +120,9 @@ md_json_t *md_reg_status_cert(const md_cert_t *cert, apr_pool_t *p);
 /* The renewed set in staging/NAME (md_reg_cert_t*, one per key type) when it is complete: a certificate and a key
  * for every key type; NULL otherwise. */
 apr_array_header_t *md_reg_staged_certs(md_reg_t *reg, const md_t *md, apr_pool_t *p);
+/* The MD a request names (md-status/NAME), found as mod_md finds it: the one of that name, else one that has the
+ * name among its domains (ignoring case), else one whose "*." domain covers it. mds: const md_t*. -1 when none. */
+int md_reg_find(const apr_array_header_t *mds, const char *name);
 /* {"version": MD_VERSION, "managed-domains": []}: the frame around a list of models. */
 md_json_t *md_reg_status_frame(apr_pool_t *p);
 

@@ -189,6 +189,22 @@ md_json_t *md_reg_status_error(const md_t *md, const char *detail, apr_pool_t *p
     return json;
 }
 
+int md_reg_find(const apr_array_header_t *mds, const char *name)
+{
+    const md_t *md;
+    int pass, i;
+
+    if (!mds || !name || !*name) return -1;
+    for (pass = 0; pass < 3; ++pass) {      /* the name, a domain, a wildcard domain */
+        for (i = 0; i < mds->nelts; ++i) {
+            md = APR_ARRAY_IDX(mds, i, const md_t *);
+            if ((pass == 0 && !strcmp(md->name, name)) || (pass == 1 && md_contains(md, name))
+                || (pass == 2 && md_covers(md, name))) return i;
+        }
+    }
+    return -1;
+}
+
 md_json_t *md_reg_status_frame(apr_pool_t *p)
 {
     md_json_t *json = md_json_create(p);
