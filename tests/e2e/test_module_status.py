@@ -109,10 +109,10 @@ def check_before(httpd):
 def check_during(httpd, release):
     def ongoing():
         renewal = md_of(md_status(httpd), NAME).get("renewal")
-        return renewal if renewal and renewal["log"] and not renewal["finished"] else None
+        return renewal if renewal and renewal["log"]["entries"] and not renewal["finished"] else None
     renewal = wait_until(ongoing, 30, interval=0.2, what="md-status showing the renewal under way")
     assert renewal["errors"] == 0
-    assert all({"when", "type"} <= set(e) for e in renewal["log"])
+    assert all({"when", "type"} <= set(e) for e in renewal["log"]["entries"])
     assert md_of(md_status(httpd), NAME)["state"] == 1
     open(release, "w").close()
     renewal = wait_until(lambda: md_of(md_status(httpd), NAME)["renewal"]["finished"] and
@@ -130,7 +130,7 @@ def check_error(httpd):
     assert renewal["last"]["problem"].startswith("urn:ietf:params:acme:error:")
     assert renewal["last"]["detail"]
     assert renewal["next-run"]
-    assert any(e["type"] == "renewal-error" for e in renewal["log"])
+    assert any(e["type"] == "renewal-error" for e in renewal["log"]["entries"])
 
 
 def check_after(httpd, https_port, staged):

@@ -282,10 +282,12 @@ START_TEST(ev_retry)
     tr_exit(&f, "setup", "75\n0");
     item = tr_run1(&f, NAME, 0);
     tr_assert_outcome(item, MD_DRIVE_FAILED);
-    ck_assert_int_eq(item->rv, APR_EAGAIN);
+    ck_assert_int_eq(item->rv, APR_EGENERAL);                   /* mod_md's status for it */
     tr_assert_has(item->detail, "exit 75");
+    ck_assert_str_eq(item->problem, "challenge-setup-failure");
     job = tr_job(&f, NAME);
     ck_assert_int_eq(job->errors, 1);
+    ck_assert_str_eq(md_json_gets(job->last, "problem", NULL), "challenge-setup-failure");
     ck_assert(!md_json_has_key(job->state, "blocked", NULL));
     ck_assert_int_gt(item->next, tr_now(&f));
     ck_assert_int_eq(apr_time_sec(job->next_run), apr_time_sec(item->next));

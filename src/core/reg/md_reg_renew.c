@@ -28,7 +28,8 @@ typedef struct {
 } run_t;
 
 /* The drive's events ("renewing", "challenge-setup:...") through the dispatcher: go on (0 or no program), try
- * again later (APR_EAGAIN), or a hard failure (MD_EHUMAN). */
+ * again later (APR_EAGAIN; result as the dispatcher says it, for MDMessageCmd in mod_md's words), or a hard failure
+ * (MD_EHUMAN). */
 typedef struct {
     const md_events_t *events;
     md_event_programs_t progs;
@@ -50,7 +51,6 @@ static apr_status_t drive_event(void *baton, const char *md_name, const char *ev
         result->status = MD_EHUMAN;
         return MD_EHUMAN;
     default:
-        result->status = APR_EAGAIN;
         return APR_EAGAIN;
     }
 }
