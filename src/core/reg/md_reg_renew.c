@@ -89,6 +89,7 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
     md_drive_env_t env = rn->drive;
     drive_events_t de;
     md_t *md = NULL;
+    apr_time_t retry;
     apr_status_t rv;
 
     item->outcome = MD_DRIVE_FAILED;
@@ -109,8 +110,10 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
     if (rv == APR_SUCCESS && item->outcome != MD_DRIVE_FAILED) rv = install_item(run, item, md, result, p);
     item->rv = rv;
     if (md) {
-        md_reg_events_after(run->reg, rn, md, item->outcome, (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED)
-                            ? md_result_text(result, p) : NULL, p);
+        retry = md_reg_events_after(run->reg, rn, md, item->outcome,
+                                    (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED)
+                                    ? md_result_text(result, p) : NULL, p);
+        if (retry && (!item->next || retry < item->next)) item->next = retry;    /* a renewed message failed */
     }
 }
 
