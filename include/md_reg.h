@@ -72,6 +72,10 @@ typedef struct md_reg_state_opts_t {
 /* The state of md (its domains and key types as configured) from domains/NAME, staging/NAME/job.json and the ARI
  * cache. opts may be NULL. Never fails: what cannot be read is a problem in the state. */
 md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *opts, apr_pool_t *p);
+/* md's state as its md.json records it, as mod_md records it: md->state from md_reg_state (1 incomplete while a
+ * certificate is missing or does not cover all names, 2 complete, 3 expired) and md->state_descr why, NULL when
+ * complete. */
+void md_reg_state_record(md_reg_t *reg, md_t *md, apr_pool_t *p);
 /* The store's MD of that name and its state; APR_ENOENT/APR_EINVAL (result says why) when md.json is missing or
  * damaged. */
 apr_status_t md_reg_load_state(md_reg_state_t **pst, md_reg_t *reg, const char *name,
@@ -94,7 +98,8 @@ typedef struct md_reg_sync_item_t {
 } md_reg_sync_item_t;
 
 /* For each item (md_reg_sync_item_t*): activate a complete staged set (when the delay allows), then write
- * domains/NAME/md.json from the configuration when it differs, keeping the account, the CA in use and the state;
+ * domains/NAME/md.json from the configuration when it differs, keeping the account and the CA in use, with the
+ * state of its certificates (md_reg_state_record);
  * the new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the sync
  * (result says which). */
 apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts,

@@ -173,8 +173,8 @@ static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
     done->ready_at = ctx->job->valid_from;          /* last: {"status": 0, "valid-from": ...}, as mod_md */
     md_job_set_last(ctx->job, done, now);
     md_job_log(ctx->job, "finished", NULL, now);
-    ctx->md->state = MD_S_COMPLETE;
-    ctx->md->state_descr = NULL;
+    /* staging/NAME/md.json keeps the state the MD had (as mod_md's): the registry records the new one when the
+     * set is activated */
     rv = md_save(ctx->md, ctx->env->store, MD_SG_STAGING, 0, ctx->result, ctx->p);
     if (rv == APR_SUCCESS) rv = md_drive__save_job(ctx);
     return rv;
@@ -182,9 +182,16 @@ static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
 
 static apr_status_t activate(md_drive_ctx_t *ctx)
 {
+    md_t *md = NULL;
     apr_status_t rv;
 
     rv = md_store_activate(ctx->env->store, ctx->md->name, NULL, NULL, ctx->result, ctx->p);
+    if (rv == APR_SUCCESS) rv = md_load(&md, ctx->env->store, MD_SG_DOMAINS, ctx->md->name, ctx->result, ctx->p);
+    if (rv == APR_SUCCESS) {
+        md->state = MD_S_COMPLETE;      /* md.json as mod_md's after an activation: complete, no descr */
+        md->state_descr = NULL;
+        rv = md_save(md, ctx->env->store, MD_SG_DOMAINS, 0, ctx->result, ctx->p);
+    }
     if (rv == APR_SUCCESS) {
         md_drive__progress(ctx, "Activated the new certificates");
         /* a new certificate: its renewal window is far away, ask the CA about it later */

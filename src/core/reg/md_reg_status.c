@@ -118,8 +118,8 @@ static md_json_t *settings_json(const md_t *md, apr_pool_t *p)
 }
 
 /* "renewal": the job in staging/NAME as long as its result is not activated, with the staged certificates and its
- * log as mod_md shows it ({"entries": [...]}). The drive's account and CA show before they reach domains/ at
- * activation. */
+ * log as mod_md shows it ({"entries": [...]}). The CA the renewal uses shows as ca.url before it reaches domains/ at
+ * activation; the account, as in mod_md, only once md.json records it. */
 static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *st, apr_pool_t *p)
 {
     md_json_t *job;
@@ -140,9 +140,6 @@ static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *s
         md_json_sets(s, job, "blocked", NULL);     /* no retry until the settings change, a restart or --force */
     }
     md_json_setj(certs_json(staged_certs(&complete, reg, st->md, p), p), job, "cert", NULL);
-    if ((s = md_json_gets(st->job->state, "account", NULL)) && !md_json_gets(json, "ca", "account", NULL)) {
-        md_json_sets(s, json, "ca", "account", NULL);
-    }
     if ((s = md_json_gets(st->job->state, "ca", NULL)) != NULL && !st->md->ca_effective) {
         md_json_sets(s, json, "ca", "url", NULL);
     }
