@@ -150,7 +150,10 @@ static int md_options(md_cli_t *cli, md_t *md)
     const char *err = NULL, *t;
     int i, rc;
 
-    if (cli->keys->nelts) apr_array_clear(md->pks);
+    if (cli->keys->nelts) {
+        apr_array_clear(md->pks);
+        md->pks_default = 0;
+    }
     for (i = 0; i < cli->keys->nelts; ++i) {
         if (md_pkey_spec_parse(&spec, APR_ARRAY_IDX(cli->keys, i, const char *), NULL, &err, cli->p) != APR_SUCCESS) {
             return cli_failf(cli, CLI_EXIT_USAGE, "--key: %s", err);

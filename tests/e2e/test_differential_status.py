@@ -34,10 +34,16 @@ def test_lookup_by_domain(httpd_factory, pebble_factory, mod_path, workdir):
     assert observed["mod_mdomain"]["other.example.org"] == "all"
 
 
-def _md_json_moments(side):
+def _md_json_moments(keys):
+    return lambda side: _md_json_at(side, keys)
+
+
+def _md_json_at(side, keys):
     """md.json before the first certificate, the staged md.json, md.json and md-status after the restart that
     activated the set."""
-    side.configure("MDomain %s" % NAME)
+    side.configure("MDomain %s" % NAME, keys=keys or "RSA")
+    if not keys:      # no MDPrivateKeys at all
+        side.httpd.extra_config.remove("MDPrivateKeys RSA")
     side.ssl_vhost(NAME)
     side.httpd.start()
     before = side.store_json("domains", NAME, "md.json")
@@ -49,8 +55,10 @@ def _md_json_moments(side):
             "status": side.md_status(NAME)}
 
 
-def test_md_json_state(httpd_factory, pebble_factory, mod_path, workdir):
-    observed = diff.run_both(httpd_factory, pebble_factory, mod_path, workdir, _md_json_moments)
+@pytest.mark.parametrize("keys", ["secp256r1", None, "RSA", "RSA 3072 secp384r1"])
+def test_md_json_state(keys, httpd_factory, pebble_factory, mod_path, workdir):
+    """state, state-descr and privkey as mod_md writes them, for one EC key, the default RSA key and two keys."""
+    observed = diff.run_both(httpd_factory, pebble_factory, mod_path, workdir, _md_json_moments(keys))
     diff.assert_same(observed, ignore=(
         # mdomain's own settings in md.json (the CA file)
         "before.mdomain", "staged.mdomain", "after.mdomain",
@@ -60,7 +68,7 @@ def test_md_json_state(httpd_factory, pebble_factory, mod_path, workdir):
         "status.require-https", "status.renew", "status.warn", "status.state-descr",
     ))
     ours = observed["mod_mdomain"]
-    assert ours["before"]["state"] == 1 and ours["before"]["state-descr"] == "certificate(secp256r1) is missing"
+    assert ours["before"]["state"] == 1 and ours["before"]["state-descr"].endswith(" is missing")
     assert ours["after"]["state"] == 2 and "state-descr" not in ours["after"]
 
 
@@ -228,3 +236,41 @@ def test_retry_jitter(httpd_factory, pebble_factory, mod_path, workdir):
         # next-run counts from the failure, last-run from the start of the attempt: up to a second more
         assert all(5 <= d <= 16 for d in delays), "%s: %s" % (side, delays)
         assert len(set(delays)) > 1, "%s: no jitter in %s" % (side, delays)
+
+
+def _order_lines(side):
+    """The order step's words in the job's log: the first renewal's, and the next one's, which replaces the active
+    certificate (a renew window longer than pebble's 5 years makes it due at once), that certificate's ARI id
+    replaced by <ari-cert-id>."""
+    side.configure("MDomain %s" % NAME, "MDRenewWindow 3000d", keys="RSA 3072 secp384r1")
+    side.ssl_vhost(NAME)
+    side.httpd.start()
+
+    def lines():
+        renewal = side.md_status(NAME).get("renewal", {})
+        entries = renewal.get("log", {}).get("entries", []) if renewal.get("finished") else []
+        return sorted(e["detail"] for e in entries if e.get("detail", "").startswith("Creating new order"))
+    first = wait_until(lines, 60, what="the first renewal")
+    side.httpd.graceful_restart()
+    active = wait_until(lambda: side.md_status(NAME)["cert"].get("valid") and side.md_status(NAME)["cert"], 30,
+                        what="the activated certificates")
+    again = wait_until(lines, 60, what="the second renewal")
+    for key in ("rsa", "secp384r1"):
+        again = [line.replace(active[key]["ari-cert-id"], "<ari-cert-id of %s>" % key) for line in again]
+    return {"first": first, "again": again}
+
+
+def test_order_activity(httpd_factory, pebble_factory, mod_path, workdir):
+    observed = diff.run_both(httpd_factory, pebble_factory, mod_path, workdir, _order_lines)
+    # on purpose: mdomain asks for a renewal of an active certificate with ARI's "replaces" (RFC 9773) and says so;
+    # mod_md 2.6.10 says replacing-cert=none for a renewal its renew window made due
+    diff.assert_same(observed, ignore=("again",))
+    assert observed["mod_md"]["again"] == [
+        "Creating new order, key-spec=ec-secp384r1, profile=none, replacing-cert=none",
+        "Creating new order, key-spec=rsa-3072, profile=none, replacing-cert=none"]
+    assert observed["mod_mdomain"]["again"] == [
+        "Creating new order, key-spec=ec-secp384r1, profile=none, replacing-cert=<ari-cert-id of secp384r1>",
+        "Creating new order, key-spec=rsa-3072, profile=none, replacing-cert=<ari-cert-id of rsa>"]
+    assert observed["mod_mdomain"]["first"] == [
+        "Creating new order, key-spec=ec-secp384r1, profile=none, replacing-cert=none",
+        "Creating new order, key-spec=rsa-3072, profile=none, replacing-cert=none"]
