@@ -95,7 +95,10 @@ static apr_status_t setup_event(md_drive_ctx_t *ctx, const pending_t *pd)
     const char *event;
     apr_status_t rv;
 
-    if (!ctx->env->event) return APR_SUCCESS;
+    if (!ctx->env->event) {
+        ctx->job->notified = 1;     /* as mod_md: a message of the job was delivered (or nobody takes it) */
+        return APR_SUCCESS;
+    }
     event = apr_pstrcat(ctx->p, "challenge-setup:", pd->setup.type, ":", pd->setup.domain, NULL);
     rv = ctx->env->event(ctx->env->event_baton, ctx->md->name, event, ctx->result, ctx->p);
     if (rv != APR_SUCCESS) {
