@@ -200,6 +200,25 @@ def test_failed_renewed_message(httpd_factory, pebble_factory, mod_path, workdir
     assert ours["last"]["problem"] == "urn:org:apache:httpd:log:AH10109:" and ours["errors"] == 1
 
 
+def test_failed_malformed(httpd_factory, pebble_factory, mod_path, workdir):
+    """A name the CA refuses (pebble: '_' is malformed): its problem type and detail, the order step as the
+    activity, and the next attempt a day later."""
+    def with_step(scenario):
+        def run(side):
+            out = scenario(side)
+            if "refused" not in out:
+                out["step"] = side.md_status(NAME)["renewal"]["last"].get("activity")
+            return out
+        return run
+    observed = diff.run_both(httpd_factory, pebble_factory, mod_path, workdir,
+                             with_step(_failing(lambda s: [], names="%s bad_name.example.org" % NAME)))
+    if "refused" in observed["mod_mdomain"]:
+        pytest.skip("this build refuses the name at the start: %s" % observed["mod_mdomain"]["refused"])
+    ours = _compare(observed)
+    assert ours["last"]["problem"] == "urn:ietf:params:acme:error:malformed" and ours["retry"] == "a day"
+    assert ours["step"] == "Creating new order, key-spec=ec-secp256r1, profile=none, replacing-cert=none"
+
+
 def test_failed_eab_hmac_invalid(httpd_factory, pebble_factory, mod_path, workdir):
     """An EAB HMAC that is not base64url: apache:eab-hmac-invalid."""
     observed = diff.run_both(httpd_factory, pebble_factory, mod_path, workdir,
