@@ -586,7 +586,9 @@ START_TEST(ev_after_notify_counts_as_error)
     ck_assert_str_eq(md_json_gets(job->last, "detail", NULL),
                      apr_pstrcat(f.p, "MDNotifyCmd ", f.script, " N failed with exit code 5.", NULL));
     ck_assert_str_eq(md_json_gets(job->last, "valid-from", NULL), md_time_print_http(job->valid_from, f.p));
+    ck_assert(!md_json_has_key(job->last, "activity", NULL));
     ck_assert_str_eq(md_json_gets(md_json_at(job->log, 0, NULL), "type", NULL), "notify-error");
+    ck_assert_str_eq(md_json_gets(md_json_at(job->log, 0, NULL), "status", NULL), "urn:org:apache:httpd:log:AH10108:");
     /* the retry: after MDRetryDelay (60 s here) -50%..+50%, not at the next check interval */
     ck_assert_int_ge(item->next, tr_now(&f) + apr_time_from_sec(30));
     ck_assert_int_le(item->next, tr_now(&f) + apr_time_from_sec(90));

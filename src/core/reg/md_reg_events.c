@@ -32,6 +32,7 @@ typedef struct {
     apr_time_t now;
     const char *failure;       /* why the drive failed, NULL when it did not */
     md_result_t *told;         /* how a failed renewed message or notify program failed (status 0: none did) */
+    const char *told_event;    /* and which: "renewed" or MD_EVENT_NOTIFY */
     apr_pool_t *p;
 } ev_state_t;
 
@@ -124,7 +125,7 @@ static void owed(ev_state_t *st, const char *key, const char *event)
     }
     else if (md_event_route(&st->progs, event) != MD_EVENT_PROG_HANDLER) {
         md_result_assign(st->told, result);
-        st->told->activity = event;
+        st->told_event = event;
     }
 }
 
@@ -158,7 +159,7 @@ static apr_time_t job_told(ev_state_t *st, md_store_group_t group)
     apr_interval_time_t base = st->rn->drive.retry_base ? st->rn->drive.retry_base : apr_time_from_sec(5);
     md_result_t *done;
     md_job_t *job = NULL;
-    int failed = st->told->status != APR_SUCCESS, all_told;
+    int failed = st->told->status != APR_SUCCESS, all_told, notify;
 
     if (md_job_load(&job, st->reg->store, group, st->md->name, NULL, st->p) != APR_SUCCESS || !job->finished) return 0;
     all_told = !renewed_owed(st);           /* what is still owed after a success is the event handler's */
@@ -166,8 +167,8 @@ static apr_time_t job_told(ev_state_t *st, md_store_group_t group)
     if (failed) {
         st->told->ready_at = job->valid_from;
         md_job_record(job, st->told);
-        md_job_log_status(job, strcmp(st->told->activity, MD_EVENT_NOTIFY) ? "message-error" : "notify-error",
-                          strcmp(st->told->activity, MD_EVENT_NOTIFY) ? "renewed" : st->told->problem,
+        notify = !strcmp(st->told_event, MD_EVENT_NOTIFY);        /* mod_md's log entries for them */
+        md_job_log_status(job, notify ? "notify-error" : "message-error", notify ? st->told->problem : "renewed",
                           st->told->detail, st->now);
         job->errors = 1;
         job->next_run = st->now + md_renew_retry_delay(1, NULL, base, rand01(), 0, st->now);
