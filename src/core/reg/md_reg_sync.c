@@ -17,8 +17,8 @@ void md_reg__say(const md_reg_sync_opts_t *opts, int level, const char *name, co
     if (opts->log) opts->log(opts->log_baton, level, name, msg);
 }
 
-/* domains/NAME/md.json from the configuration, keeping what the store knows (account, CA in use, state); written
- * only when it differs. */
+/* domains/NAME/md.json from the configuration, keeping what the store knows (account, CA in use), with the state
+ * of its certificates as mod_md records it; written only when it differs. */
 static apr_status_t sync_md(md_reg_t *reg, const md_t *conf_md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
@@ -26,10 +26,9 @@ static apr_status_t sync_md(md_reg_t *reg, const md_t *conf_md, const md_reg_syn
     const char *a, *b;
     int i;
 
+    md_reg_state_record(reg, md, p);
     if (md_load(&old, reg->store, MD_SG_DOMAINS, md->name, result, p) == APR_SUCCESS) {
         md->ca_account = old->ca_account;
-        md->state = old->state;
-        md->state_descr = old->state_descr;
         for (i = 0; old->ca_effective && i < md->ca_urls->nelts; ++i) {
             if (!strcmp(APR_ARRAY_IDX(md->ca_urls, i, const char *), old->ca_effective)) {
                 md->ca_effective = old->ca_effective;
