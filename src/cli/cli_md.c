@@ -229,7 +229,7 @@ int cli_verb_add(md_cli_t *cli)
     if ((common = name_taken(&other, cli, md)) != NULL) {
         return cli_failf(cli, CLI_EXIT_ERROR, "add: '%s' belongs to the MD '%s' already", common, other);
     }
-    md_reg_state_record(md_reg_make(cli->store, NULL, cli->p), md, cli->p);     /* md.json's state, as mod_md's */
+    md_reg_state_record(md_reg_make(cli->store, NULL, cli->p), md, NULL, cli->p);     /* md.json's state, as mod_md's */
     if (md_save(md, cli->store, MD_SG_DOMAINS, 1, NULL, cli->p) != APR_SUCCESS) {
         return cli_failf(cli, CLI_EXIT_ERROR, "add: cannot save %s in %s", md->name, cli->store_dir);
     }
