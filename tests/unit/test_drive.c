@@ -14,7 +14,7 @@
 /* The requests of a complete first drive of order 1 (account registration included). */
 #define FLOW_ACCOUNT "GET " TD_DIR "|HEAD " TD_NONCE "|POST " TD_NEWACCT
 #define FLOW_ORDER1_AUTHZ "POST " TD_NEWORDER "|POST https://ca.test/authz/1"
-#define FLOW_ORDER1_CHALL "|POST https://ca.test/chall/1/http-01|POST https://ca.test/authz/1"
+#define FLOW_ORDER1_CHALL "|POST https://ca.test/chall/1/http-01"     /* then the order poll: ready */
 #define FLOW_ORDER1_REST "|POST " ORDER1 "|POST https://ca.test/finalize/1|POST " ORDER1 "|POST https://ca.test/cert/1"
 
 static md_pkey_t *load_key(td_drive_t *d, md_store_group_t group, int i)

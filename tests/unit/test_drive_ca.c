@@ -268,10 +268,6 @@ static void script_step(td_drive_t *d, int n, td_step_t step, int authz_valid)
                               NULL, md_json_writep(challenge_json(d, n, "http-01", "processing"),
                                                    MD_JSON_FMT_COMPACT, d->p));
         break;
-    case TD_S_AUTHZ_POLL:
-        if (authz_valid) break;
-        fake_http_expect_json(d->fake, "POST", td_url(d, "authz", n), 200, NULL, authz_json(d, n, "valid"));
-        break;
     case TD_S_ORDER_READY:
         fake_http_expect_json(d->fake, "POST", td_url(d, "order", n), 200, NULL, td_order_json(d, n, "ready"));
         break;

@@ -50,7 +50,9 @@ static void assert_second_run_quiet(tr_t *f)
         tr_assert_outcome(item, MD_DRIVE_NOT_DUE);
         leaf = tr_leaf(f, item->name);
         if (i % 2) {
-            ck_assert_int_eq(item->next, now + 6 * TR_HOUR);
+            /* 6 hours after its activation: the drive's polls waited a little (simulated) time after some */
+            ck_assert_int_le(item->next, now + 6 * TR_HOUR);
+            ck_assert_int_gt(item->next, now + 6 * TR_HOUR - apr_time_from_sec(1));
             continue;
         }
         due = md_cert_get_not_after(leaf)

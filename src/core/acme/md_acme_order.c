@@ -5,6 +5,7 @@
 
 #include "md_acme_order.h"
 #include "md_acme_order_int.h"
+#include "md_acme_int.h"
 #include "md_encode.h"
 #include "md_result.h"
 
@@ -180,8 +181,30 @@ typedef struct {
     md_acme_order_t *order;
     md_acme_t *acme;
     const char *states;
+    int authorized;          /* after the challenges were answered: the authorizations tell why it failed */
+    int looks;
     apr_pool_t *p;
 } order_poll_t;
+
+/* Why an order whose challenges were answered failed: the first authorization that failed, with its
+ * challenge's problem (one request per authorization looked at). APR_SUCCESS when none did; APR_EAGAIN when
+ * one is still pending (with any_pending). */
+static apr_status_t authz_failure(order_poll_t *ctx, md_result_t *result, apr_pool_t *ptmp)
+{
+    md_result_t *one = md_result_make(ptmp);
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < ctx->order->authz_urls->nelts; ++i) {
+        rv = md_acme_authz_await(NULL, ctx->acme, APR_ARRAY_IDX(ctx->order->authz_urls, i, const char *), 0,
+                                 one, ptmp);
+        if (rv == APR_EINVAL || (rv != APR_SUCCESS && rv != APR_TIMEUP)) {
+            md_result_assign(result, one);
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
 
 /* Where the order's status leaves the wait: done, failed (invalid), or on. */
 static apr_status_t order_check(const md_acme_order_t *order, const char *states, md_result_t *result,
@@ -210,16 +233,24 @@ static apr_status_t order_poll(void *baton, const md_http_response_t **presp, co
     rv = order_update(ctx->order, ctx->order->url, json, result, ctx->p);
     if (rv != APR_SUCCESS) return rv;
     *pstate = ctx->order->status;
-    return order_check(ctx->order, ctx->states, result, ctx->p);
+    rv = order_check(ctx->order, ctx->states, result, ctx->p);
+    ctx->looks++;
+    if (ctx->authorized && (rv == APR_EINVAL || (rv == APR_EAGAIN && !strcmp(ctx->order->status, "pending")
+                                                  && ctx->looks >= 3))) {
+        /* a failed authorization says why; a CA that keeps a failed order pending is found out, too */
+        apr_status_t arv = authz_failure(ctx, result, ptmp);
+        if (arv != APR_SUCCESS) return arv;
+    }
+    return rv;
 }
 
-apr_status_t md_acme_order_await(md_acme_order_t *order, md_acme_t *acme, const char *states,
-                                 apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
+static apr_status_t order_await(md_acme_order_t *order, md_acme_t *acme, const char *states, int authorized,
+                                int pace, apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
 {
     order_poll_t ctx;
     apr_status_t rv;
 
-    if (order->status) {
+    if (order->status && !authorized) {
         rv = order_check(order, states, result, p);
         if (rv != APR_EAGAIN) return rv;
     }
@@ -230,9 +261,35 @@ apr_status_t md_acme_order_await(md_acme_order_t *order, md_acme_t *acme, const 
     ctx.order = order;
     ctx.acme = acme;
     ctx.states = states;
+    ctx.authorized = authorized;
+    ctx.looks = 0;
     ctx.p = p;
-    return md_acme_order__poll(order_poll, &ctx, acme, timeout,
+    return md_acme_order__poll(order_poll, &ctx, acme, pace, timeout,
                                apr_psprintf(p, "the order %s to become %s", order->url, states), result, p);
+}
+
+apr_status_t md_acme_order_await(md_acme_order_t *order, md_acme_t *acme, const char *states,
+                                 apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
+{
+    return order_await(order, acme, states, 0, MD_ACME_PACE_NONE, timeout, result, p);
+}
+
+apr_status_t md_acme_order_await_authorized(md_acme_order_t *order, md_acme_t *acme, apr_interval_time_t timeout,
+                                            md_result_t *result, apr_pool_t *p)
+{
+    return order_await(order, acme, "ready|valid", 1, MD_ACME_PACE_VALIDATION, timeout, result, p);
+}
+
+apr_status_t md_acme_order_await_issued(md_acme_order_t *order, md_acme_t *acme, apr_interval_time_t timeout,
+                                        md_result_t *result, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (order->status) {
+        rv = order_check(order, "valid", result, p);
+        if (rv != APR_EAGAIN) return rv;
+    }
+    return order_await(order, acme, "valid", 0, MD_ACME_PACE_ISSUANCE, timeout, result, p);
 }
 
 apr_status_t md_acme_order_finalize(md_acme_order_t *order, md_acme_t *acme, const md_data_t *csr_der,

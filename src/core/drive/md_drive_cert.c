@@ -109,8 +109,7 @@ static apr_status_t order_complete(md_drive_ctx_t *ctx, md_acme_order_t *order, 
     apr_status_t rv = APR_SUCCESS;
 
     if (!strcmp(order->status, "pending")) {
-        rv = md_drive__authorize(ctx, order->authz_urls);
-        if (rv == APR_SUCCESS) rv = md_acme_order_await(order, ctx->acme, "ready|valid", timeout, ctx->result, ctx->p);
+        rv = md_drive__authorize(ctx, order);     /* the order is ready (or valid) when it succeeds */
     }
     if (rv == APR_SUCCESS && !strcmp(order->status, "ready")) {
         md_result_activity_set(ctx->result, "finalizing");
@@ -120,7 +119,7 @@ static apr_status_t order_complete(md_drive_ctx_t *ctx, md_acme_order_t *order, 
         if (rv == APR_SUCCESS) rv = md_acme_order_finalize(order, ctx->acme, csr, ctx->result, ctx->p);
     }
     if (rv == APR_SUCCESS && strcmp(order->status, "valid")) {
-        rv = md_acme_order_await(order, ctx->acme, "valid", timeout, ctx->result, ctx->p);
+        rv = md_acme_order_await_issued(order, ctx->acme, timeout, ctx->result, ctx->p);
     }
     return rv;
 }
