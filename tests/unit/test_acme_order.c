@@ -8,6 +8,7 @@
 #include "test_common.h"
 #include "test_acme_order.h"
 #include "../../src/core/acme/md_acme_order_int.h"
+#include "../../src/core/acme/md_acme_int.h"
 
 /* ---- fixtures ------------------------------------------------------------------------------------ */
 
@@ -321,6 +322,32 @@ START_TEST(test_poll_next_wait)
 }
 END_TEST
 
+/* The first look's wait is learned per client and kind: twice poll_min at first, 1/32 shorter after a hit,
+ * doubled (at most poll_max) after a miss, never below 1 ms; the kinds do not mix. */
+START_TEST(test_poll_pace_learned)
+{
+    order_env_t env;
+    apr_interval_time_t w;
+    int i;
+
+    order_env_init(&env, "le");
+    md_acme_set_polling(env.acme, apr_time_from_msec(50), apr_time_from_sec(1));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), apr_time_from_msec(100));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_NONE), 0);
+    md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), 100000 - 100000 / 32);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(100));
+    md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(200));
+    for (i = 0; i < 10; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_sec(1));
+    for (i = 0; i < 1000; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1);
+    w = md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION);
+    ck_assert_int_eq(w, apr_time_from_msec(1));
+    order_env_done(&env);
+}
+END_TEST
+
 static md_acme_order_t *pending_order(order_env_t *env, const char *data)
 {
     md_acme_order_t *order = NULL;
@@ -474,6 +501,7 @@ Suite *md_test_acme_order_suite(void)
     tcase_add_test(tc, test_order_new_bad_answers);
     tcase_add_test(tc, test_order_from_json);
     tcase_add_test(tc, test_poll_next_wait);
+    tcase_add_test(tc, test_poll_pace_learned);
     tcase_add_test(tc, test_order_await_retry_after);
     tcase_add_test(tc, test_order_await_invalid);
     tcase_add_test(tc, test_order_await_timeout);

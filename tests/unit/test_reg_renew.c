@@ -98,6 +98,15 @@ START_TEST(renew_many_shared)
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_DIRECTORY), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ACCOUNT), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), MANY);
+    /* the protocol's floor per MD (this CA validates and issues at once): newOrder, the authorization, the
+     * challenge, one order poll, finalize, the certificate; nonces come from the answers, but a worker's first */
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_AUTHZ), MANY);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CHALLENGE), MANY);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ORDER), MANY);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_FINALIZE), MANY);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CERT), MANY);
+    ck_assert_int_le(fake_ca_count(f.ca, FAKE_CA_NONCE), 4);
+    ck_assert_int_le(fake_ca_count(f.ca, FAKE_CA_ANY), 2 + 4 + 6 * MANY);
     ck_assert_int_eq(fake_ca_issued_count(f.ca), MANY);
     ck_assert_int_eq(stats.workers, 4);
     ck_assert_int_gt(stats.max_active, 1);
