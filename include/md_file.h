@@ -28,6 +28,9 @@ apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr
 apr_status_t md_file_mkdirs(const char *path, apr_fileperms_t perms, apr_pool_t *p);
 /* Flush a directory's entries (after a rename or unlink in it). */
 apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p);
+/* Flush every regular file directly in dir, then dir itself: what md_file_write_atomic_nosync wrote there is
+ * durable afterwards (a batch of writes shares one directory flush). */
+apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p);
 /* Remove a file or a directory tree; a missing path is success. */
 apr_status_t md_file_rm_rf(const char *path, apr_pool_t *p);
 /* APR_SUCCESS when path exists and is of the type (APR_REG, APR_DIR), APR_ENOENT otherwise. */

@@ -142,8 +142,12 @@ static apr_status_t chain_store(md_drive_ctx_t *ctx, md_acme_order_t *order, md_
     }
     md_drive__progress(ctx, "Certificate %s valid until %s", md_cert_get_serial_hex(cert, ctx->p),
                        md_time_print_http(md_cert_get_not_after(cert), ctx->p));
-    return md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, cert_aspect, MD_SV_CHAIN, chain, 0,
-                         ctx->result, ctx->p);
+    rv = md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, cert_aspect, MD_SV_CHAIN, chain, 0,
+                       ctx->result, ctx->p);
+    /* the staged key and chain durable at once (staging's writes are not flushed one by one) */
+    if (rv == APR_SUCCESS) rv = md_store_flush(ctx->env->store, MD_SG_STAGING, ctx->md->name, ctx->p);
+    if (rv != APR_SUCCESS) md_result_printf(ctx->result, rv, "cannot flush the staged set of %s", ctx->md->name);
+    return rv;
 }
 
 apr_status_t md_drive__certificate(md_drive_ctx_t *ctx, int i)

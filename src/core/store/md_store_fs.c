@@ -62,6 +62,17 @@ apr_status_t md_store_sync(md_store_t *store)
     return rv;
 }
 
+apr_status_t md_store_flush(md_store_t *store, md_store_group_t group, const char *name, apr_pool_t *p)
+{
+    const char *dir;
+    apr_status_t rv;
+
+    rv = md_store_fs__path(&dir, store, group, name, NULL, p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = md_file_sync_files(dir, p);
+    return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+}
+
 apr_fileperms_t md_store_fs__dir_perms(md_store_group_t group)
 {
     if ((int)group < 0 || group >= MD_SG_COUNT) return 0700;
@@ -257,6 +268,7 @@ apr_status_t md_store_fs_open(md_store_t **pstore, const char *path, md_result_t
     store->p = p;
     store->base = apr_pstrdup(p, path);
     store->no_exchange = (env && !strcmp(env, "1"));
+    store->keys = md_store_fs__keycache_make(p);
     rv = md_file_is(path, APR_DIR, p);
     if (rv != APR_SUCCESS) {
         rv = md_file_mkdirs(path, MD_DPERMS_PUBLIC, p);

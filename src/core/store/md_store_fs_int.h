@@ -18,6 +18,10 @@ struct md_result_t;
 /* Set to "1" in the environment to force the two-rename fallback instead of RENAME_EXCHANGE. */
 #define MD_STORE_ENV_NO_EXCHANGE "MD_STORE_NO_EXCHANGE"
 
+/* The store's cache of decoded private keys (md_store_keycache.c). */
+#define MD_STORE_KEYCACHE_SLOTS 32
+typedef struct md_store_keycache_t md_store_keycache_t;
+
 struct md_store_t {
     apr_pool_t *p;
     const char *base;             /* the store directory */
@@ -26,7 +30,14 @@ struct md_store_t {
     int no_exchange;              /* activation swaps with two renames (test switch / old kernels) */
     int defer_sync;               /* writes are not flushed one by one: md_store_sync flushes them all */
     int unsynced;                 /* something was written without a flush */
+    md_store_keycache_t *keys;    /* decoded private keys by their PEM text (NULL: none kept) */
 };
+
+md_store_keycache_t *md_store_fs__keycache_make(apr_pool_t *p);
+/* The key whose PEM text is pem (a new reference in p), NULL when not cached. */
+struct md_pkey_t *md_store_fs__keycache_get(md_store_keycache_t *kc, const char *pem, apr_size_t len, apr_pool_t *p);
+/* Remember pkey as the decoded form of pem (the least recently used entry makes room). */
+void md_store_fs__keycache_put(md_store_keycache_t *kc, const char *pem, apr_size_t len, const struct md_pkey_t *pkey);
 
 /* APR_EINVAL unless s is a usable file name: non-empty, no '/', not "." or "..". */
 apr_status_t md_store_fs__check_name(const char *s);

@@ -39,8 +39,11 @@ apr_status_t md_store_fs__load_pkey(md_pkey_t **ppkey, const md_store_t *store, 
 
     rv = read_file(&data, &len, fpath, result, p);
     if (rv != APR_SUCCESS) goto leave;
+    *ppkey = md_store_fs__keycache_get(store->keys, data, len, p);
+    if (*ppkey) goto leave;
     /* the store key opens encrypted keys; OpenSSL does not ask for it with plain ones */
     rv = md_pkey_from_pem(ppkey, data, len, store->key, store->key_len, &err, p);
+    if (rv == APR_SUCCESS) md_store_fs__keycache_put(store->keys, data, len, *ppkey);
     if (rv != APR_SUCCESS) {
         rv = APR_EINVAL;
         md_result_printf(result, rv, "%s: not a usable private key: %s", fpath, err ? err : "bad data");
@@ -189,9 +192,11 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
         md_result_printf(result, rv, "%s: cannot serialize the value (type %d)", fpath, (int)vtype);
         goto leave;
     }
+    if (vtype == MD_SV_PKEY) md_store_fs__keycache_put(store->keys, data, len, value);   /* read back soon */
     perms = (vtype == MD_SV_PKEY) ? MD_FPERMS_SECRET : md_store_fs__file_perms(group);
-    /* challenge responses are worthless after a crash: not flushed; with deferred flushes md_store_sync does it */
-    if (group == MD_SG_CHALLENGES || store->defer_sync) {
+    /* challenge responses and the caches in ocsp/ are worthless after a crash: not flushed; staging is flushed
+     * when a set is complete (md_store_flush); with deferred flushes md_store_sync does it */
+    if (group == MD_SG_CHALLENGES || group == MD_SG_OCSP || group == MD_SG_STAGING || store->defer_sync) {
         rv = md_file_write_atomic_nosync(fpath, data, len, perms, p);
         if (store->defer_sync) store->unsynced = 1;
     }

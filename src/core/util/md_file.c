@@ -34,6 +34,31 @@ apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p)
     return rv;
 }
 
+apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+    apr_status_t rv = APR_SUCCESS;
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+
+    (void)p;
+    if (dfd < 0) return APR_FROM_OS_ERROR(errno);
+    d = fdopendir(dup(dfd));
+    if (!d) rv = APR_FROM_OS_ERROR(errno);
+    while (d && rv == APR_SUCCESS && (de = readdir(d)) != NULL) {
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+        fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) continue;       /* gone meanwhile */
+        if (fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+        close(fd);
+    }
+    if (d) closedir(d);
+    if (rv == APR_SUCCESS && fsync(dfd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    close(dfd);
+    return rv;
+}
+
 static apr_status_t write_all(int fd, const void *data, apr_size_t len)
 {
     const char *d = data;
