@@ -268,7 +268,7 @@ apr_status_t md_store_fs_open(md_store_t **pstore, const char *path, md_result_t
     store->p = p;
     store->base = apr_pstrdup(p, path);
     store->no_exchange = (env && !strcmp(env, "1"));
-    store->keys = md_store_fs__keycache_make(p);
+    store->cache = md_store_fs__cache_make(p);
     rv = md_file_is(path, APR_DIR, p);
     if (rv != APR_SUCCESS) {
         rv = md_file_mkdirs(path, MD_DPERMS_PUBLIC, p);

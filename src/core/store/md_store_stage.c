@@ -56,7 +56,7 @@ static apr_status_t check_pair(md_store_act_t *a, const char *key_name, const ap
                          cpath);
         goto leave;
     }
-    rv = md_store_fs__load_chain(&chain, cpath, a->result, a->p);
+    rv = md_store_fs__load_chain(&chain, a->store, cpath, a->result, a->p);
     if (rv != APR_SUCCESS) goto leave;
     if (!md_cert_matches_key(APR_ARRAY_IDX(chain, 0, md_cert_t *), pkey)) {
         rv = APR_EINVAL;
