@@ -92,6 +92,10 @@ md_t *md_clone(const md_t *md, apr_pool_t *p);
 int md_contains(const md_t *md, const char *name);
 /* The first name two MDs have in common, or NULL. */
 const char *md_common_name(const md_t *a, const md_t *b);
+/* The first of md's names that another MD in the store's domains/ holds (NULL: none), *pholder that MD. The names
+ * of all stored MDs are cached in tmp/ with each md.json's inode, size and time: only changed files are read. */
+struct md_store_t;
+const char *md_names_holder(const char **pholder, struct md_store_t *store, const md_t *md, apr_pool_t *p);
 /* True when a DNS name pattern matches name: equal (ignoring case), or pattern "*.rest" and name one
  * non-empty label followed by ".rest". */
 int md_dns_matches(const char *pattern, const char *name);

@@ -18,24 +18,7 @@
 /* The MD in the store that already holds one of names, and that name. */
 static const char *name_taken(const char **pmd, md_cli_t *cli, const md_t *md)
 {
-    apr_array_header_t *names;
-    md_t *other;
-    const char *common;
-    int i;
-
-    if (md_store_list(&names, cli->store, MD_SG_DOMAINS, "*", cli->p) != APR_SUCCESS) return NULL;
-    for (i = 0; i < names->nelts; ++i) {
-        if (md_load(&other, cli->store, MD_SG_DOMAINS, APR_ARRAY_IDX(names, i, const char *), NULL, cli->p)
-            != APR_SUCCESS) {
-            continue;
-        }
-        common = md_common_name(md, other);
-        if (common) {
-            *pmd = other->name;
-            return common;
-        }
-    }
-    return NULL;
+    return md_names_holder(pmd, cli->store, md, cli->p);
 }
 
 /* Copy the global options that belong to an MD into it. */

@@ -7,6 +7,7 @@
 #include "md_file.h"
 #include "md_json.h"
 #include "md_result.h"
+#include "md_store.h"
 #include "test_common.h"
 
 #define DAY apr_time_from_sec(86400)
@@ -178,6 +179,50 @@ START_TEST(names_contained_and_common)
     ck_assert_str_eq(md_common_name(b, c), "c.example");
     ck_assert_ptr_null(md_common_name(a, c));
     ck_assert_ptr_null(md_common_name(a, d));
+    md_test_pool_done(p);
+}
+END_TEST
+
+static void save_md(md_store_t *store, const char *n1, const char *n2, apr_pool_t *p)
+{
+    ck_assert_int_eq(md_save(md_create(strs(p, n1, n2, NULL), p), store, MD_SG_DOMAINS, 0, NULL, p), APR_SUCCESS);
+}
+
+/* Which stored MD holds a name: found through the cache in tmp/, which follows changed and removed md.json files
+ * (also when another program rewrote one) and is rebuilt when unreadable. */
+START_TEST(names_holder_cached)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *holder = NULL, *cache;
+    md_result_t *result = md_result_make(p);
+    md_store_t *store = NULL;
+    md_t *md = md_create(strs(p, "new.example", "www.b.example", NULL), p);
+    char *text = NULL;
+    apr_size_t len;
+
+    ck_assert_int_eq(md_store_fs_open(&store, dir, result, p), APR_SUCCESS);
+    ck_assert_ptr_null(md_names_holder(&holder, store, md, p));
+    ck_assert_ptr_null(holder);
+    save_md(store, "a.example", "www.a.example", p);
+    save_md(store, "b.example", NULL, p);
+    ck_assert_ptr_null(md_names_holder(&holder, store, md, p));
+    cache = md_file_join(p, dir, "tmp", "md-names.cache", NULL);
+    ck_assert_int_eq(md_file_read(&text, &len, cache, p), APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(text, "b.example "));
+    /* b.example gains www.b.example: its md.json changed, the cache notices */
+    save_md(store, "b.example", "www.b.example", p);
+    ck_assert_str_eq(md_names_holder(&holder, store, md, p), "www.b.example");
+    ck_assert_str_eq(holder, "b.example");
+    /* a garbled cache is read past; the MD itself does not count */
+    ck_assert_int_eq(md_file_write_atomic(cache, "garbage\n\n1 2", strlen("garbage\n\n1 2"), 0600, p), APR_SUCCESS);
+    ck_assert_str_eq(md_names_holder(&holder, store, md_create(strs(p, "www.a.example", NULL, NULL), p), p),
+                     "www.a.example");
+    ck_assert_str_eq(holder, "a.example");
+    ck_assert_ptr_null(md_names_holder(&holder, store, md_create(strs(p, "a.example", "x.example", NULL), p), p));
+    /* removed: its names are free again */
+    ck_assert_int_eq(md_store_purge(store, MD_SG_DOMAINS, "b.example", p), APR_SUCCESS);
+    ck_assert_ptr_null(md_names_holder(&holder, store, md, p));
+    md_test_rmdir(dir, p);
     md_test_pool_done(p);
 }
 END_TEST
@@ -645,6 +690,7 @@ Suite *md_test_md_suite(void)
     tcase_add_test(tc, create_defaults);
     tcase_add_test(tc, clone_is_deep);
     tcase_add_test(tc, names_contained_and_common);
+    tcase_add_test(tc, names_holder_cached);
     tcase_add_test(tc, wildcards_cover_one_label);
     tcase_add_test(tc, domain_names_checked);
     tcase_add_test(tc, aspects_like_mod_md);
