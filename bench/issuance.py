@@ -234,7 +234,9 @@ def main():
 
     text = render(args, facts, results, skipped, elapsed, started)
     sys.stdout.write(text)
-    out = args.out or os.path.join(HERE, "results", "issuance-%s.md" % started.strftime("%Y-%m-%d"))
+    upto = max(args.sizes) if args.sizes else 0     # make bench-full's report beside make bench's
+    out = args.out or os.path.join(HERE, "results", "issuance-%s%s.md" % (
+        "upto%d-" % upto if upto > 100 else "", started.strftime("%Y-%m-%d")))
     if out != "-":
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w") as f:
