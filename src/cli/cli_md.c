@@ -62,6 +62,9 @@ int cli_verb_add(md_cli_t *cli)
         return cli_failf(cli, CLI_EXIT_USAGE, "add: wildcard names are validated with dns-01 only: give --dns-cmd "
                          "or --event-handler");
     }
+    if (!!ch.install_chain != !!ch.install_key) {
+        return cli_failf(cli, CLI_EXIT_USAGE, "add: --install-chain and --install-key go together");
+    }
     if (md_reg_change_md(md, &ch, &err, cli->p) != APR_SUCCESS) return cli_failf(cli, CLI_EXIT_USAGE, "add: %s", err);
     if ((rc = cli_store_open(cli)) != CLI_EXIT_OK) return rc;
     if (md_store_exists(cli->store, MD_SG_DOMAINS, md->name, "md.json", cli->p)) {

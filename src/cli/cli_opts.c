@@ -57,8 +57,6 @@ static const struct option long_opts[] = {
     { "domains", no_argument, NULL, OPT_DOMAINS },
     { "add-domain", required_argument, NULL, OPT_ADD_DOMAIN },
     { "remove-domain", required_argument, NULL, OPT_REMOVE_DOMAIN },
-    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
-    { "prune", no_argument, NULL, OPT_PRUNE },
     { NULL, 0, NULL, 0 },
 };
 
