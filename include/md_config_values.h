@@ -34,6 +34,10 @@ void md_conf_warn(const md_conf_ctx_t *c, const char *fmt, ...) __attribute__((f
 /* The words joined by spaces. */
 const char *md_conf_join(const md_conf_ctx_t *c, int argc, const char *const argv[]);
 
+/* Where a directive stands, in the module's words; text is the directive as written ("MDRetryFailover 3"). */
+const char *md_conf_not_in_section(const md_conf_ctx_t *c, const char *text);
+const char *md_conf_section_only(const md_conf_ctx_t *c, const char *text);
+
 /* on|off (any case). */
 const char *md_conf_onoff(const md_conf_ctx_t *c, const char *value, int *pv);
 /* A duration (md_duration_parse_signed) with def_unit ("d", "h", "mi", "s", "ms") when it has no unit. */

@@ -223,17 +223,13 @@ static const char *directive_text(cmd_parms *cmd)
 const char *md_config__not_in_section(cmd_parms *cmd)
 {
     if (!md_config_mod_get(cmd->pool)->section) return NULL;
-    return apr_psprintf(cmd->pool, "'%s': %s is not allowed inside an '<MDomainSet' context (<MDomain> or "
-                        "<MDomainSet>): it is a server-wide setting, put it outside the section", directive_text(cmd),
-                        cmd->cmd->name);
+    return md_conf_not_in_section(md_config__ctx(cmd), directive_text(cmd));
 }
 
 const char *md_config__section_only(cmd_parms *cmd)
 {
     if (md_config_mod_get(cmd->pool)->section) return NULL;
-    return apr_psprintf(cmd->pool, "'%s': %s is only valid inside a '<MDomainSet' context, not here: it belongs to "
-                        "one managed domain, put it inside <MDomain name>...</MDomain> (or <MDomainSet>)",
-                        directive_text(cmd), cmd->cmd->name);
+    return md_conf_section_only(md_config__ctx(cmd), directive_text(cmd));
 }
 
 void md_config__warn(cmd_parms *cmd, const char *fmt, ...)

@@ -51,6 +51,19 @@ const char *md_conf_join(const md_conf_ctx_t *c, int argc, const char *const arg
     return s;
 }
 
+const char *md_conf_not_in_section(const md_conf_ctx_t *c, const char *text)
+{
+    return apr_psprintf(c->p, "'%s': %s is not allowed inside an '<MDomainSet' context (<MDomain> or <MDomainSet>): it "
+                        "is a server-wide setting, put it outside the section", text, c->directive);
+}
+
+const char *md_conf_section_only(const md_conf_ctx_t *c, const char *text)
+{
+    return apr_psprintf(c->p, "'%s': %s is only valid inside a '<MDomainSet' context, not here: it belongs to one "
+                        "managed domain, put it inside <MDomain name>...</MDomain> (or <MDomainSet>)", text,
+                        c->directive);
+}
+
 static const char *abs_path(const md_conf_ctx_t *c, const char *value)
 {
     return c->path ? c->path(c->baton, value) : apr_pstrdup(c->p, value);

@@ -36,6 +36,7 @@ md_reg_change_t *md_reg_change_from_md(const md_t *md, apr_pool_t *p)
     ch->domains = md->domains;
     ch->ca_urls = md->ca_urls;
     ch->ca_file = str_or_empty(md->ca_file);
+    ch->proxy_url = str_or_empty(md->proxy_url);
     ch->contacts = md->contacts;
     ch->ca_agreement = str_or_empty(md->ca_agreement);
     ch->eab_set = 1;
@@ -187,6 +188,7 @@ static void change_settings(md_t *md, const md_reg_change_t *ch, apr_pool_t *p)
 {
     if (ch->ca_urls) md->ca_urls = strs(ch->ca_urls, p);
     set_str(&md->ca_file, ch->ca_file, p);
+    set_str(&md->proxy_url, ch->proxy_url, p);
     set_str(&md->ca_account, ch->ca_account, p);
     if (ch->contacts) md->contacts = contacts(ch->contacts, p);
     set_str(&md->ca_agreement, ch->ca_agreement, p);
@@ -290,6 +292,7 @@ apr_array_header_t *md_reg_md_diff(const md_t *a, const md_t *b, apr_pool_t *p)
     ASPECT("domains", differ(joined(a->domains, p), joined(b->domains, p)));
     ASPECT("ca", differ(joined(a->ca_urls, p), joined(b->ca_urls, p)));
     ASPECT("ca-file", differ(a->ca_file, b->ca_file));
+    ASPECT("proxy", differ(a->proxy_url, b->proxy_url));
     ASPECT("contacts", differ(joined(a->contacts, p), joined(b->contacts, p)));
     ASPECT("agreement", differ(a->ca_agreement, b->ca_agreement));
     ASPECT("eab", differ(a->ca_eab_kid, b->ca_eab_kid) || differ(a->ca_eab_hmac, b->ca_eab_hmac));
@@ -366,6 +369,7 @@ apr_status_t md_reg_update(md_reg_update_t **pupd, md_reg_t *reg, const char *na
     *pupd = upd;
     if ((rv = md_load(&upd->old_md, reg->store, MD_SG_DOMAINS, name, result, p)) != APR_SUCCESS) return rv;
     upd->md = md_clone(upd->old_md, p);
+    upd->md->name = apr_pstrdup(p, name);       /* the directory decides: an MD taken over under a new name */
     if (md_reg_change_md(upd->md, ch, &err, p) != APR_SUCCESS
         || (err = name_clash(reg, upd->md, others, p)) != NULL) {
         md_result_printf(result, APR_EINVAL, "%s: %s", name, err);
@@ -376,6 +380,7 @@ apr_status_t md_reg_update(md_reg_update_t **pupd, md_reg_t *reg, const char *na
     upd->renew = md_reg_state(reg, upd->md, NULL, p)->due;
     if (dry_run || (upd->changed->nelts == 0 && upd->md->state == upd->old_md->state
                     && !differ(upd->md->state_descr, upd->old_md->state_descr)
+                    && !differ(upd->md->name, upd->old_md->name)
                     && !differ(upd->md->ca_account, upd->old_md->ca_account)
                     && !differ(upd->md->ca_effective, upd->old_md->ca_effective))) {
         return APR_SUCCESS;
