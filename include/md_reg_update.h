@@ -67,8 +67,9 @@ apr_status_t md_reg_change_md(md_t *md, const md_reg_change_t *ch, const char **
  * "challenge-delays", "renew-window", "warn-window", "renew-mode", "must-staple", "ari", "retry-failover",
  * "install" (the account, the CA in use and the state are no settings). Empty when they agree. */
 apr_array_header_t *md_reg_md_diff(const md_t *a, const md_t *b, apr_pool_t *p);
-/* True when a certificate obtained for a no longer covers b: b has a name or a key type a has not. */
-int md_reg_md_widens(const md_t *a, const md_t *b);
+/* True when a certificate obtained for a no longer covers b: b has a name or a key type (a key file, md_pkey_aspect)
+ * a has not. */
+int md_reg_md_widens(const md_t *a, const md_t *b, apr_pool_t *p);
 
 typedef struct md_reg_update_t {
     md_t *old_md;                 /* as it was stored */

@@ -104,6 +104,7 @@ static const char *section_open(md_conf_file_parser_t *ps, const char *name, con
     char *w;
 
     c->directive = name;
+    while (apr_isspace(*rest)) ++rest;
     if (ps->section) {
         return apr_psprintf(ps->p, "'%s %s': %s is not allowed inside an '<MDomainSet' context: a %s> section cannot "
                             "stand inside another <MDomain>/<MDomainSet> section", name, rest, name, name);

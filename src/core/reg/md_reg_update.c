@@ -269,7 +269,8 @@ static const char *keys_text(const md_t *md, apr_pool_t *p)
 
     for (i = 0; i < md->pks->nelts; ++i) {
         const md_pkey_spec_t *spec = APR_ARRAY_IDX(md->pks, i, const md_pkey_spec_t *);
-        s = apr_psprintf(p, "%s %s/%u", s, md_pkey_spec_label(spec), spec->type == MD_PKEY_RSA ? spec->bits : 0);
+        /* the store's spelling: "P-256" and "secp256r1" name different key files */
+        s = apr_psprintf(p, "%s %s/%u", s, md_pkey_spec_name(spec, p), spec->type == MD_PKEY_RSA ? spec->bits : 0);
     }
     return s;
 }
@@ -316,7 +317,7 @@ apr_array_header_t *md_reg_md_diff(const md_t *a, const md_t *b, apr_pool_t *p)
     return d;
 }
 
-int md_reg_md_widens(const md_t *a, const md_t *b)
+int md_reg_md_widens(const md_t *a, const md_t *b, apr_pool_t *p)
 {
     int i, k;
 
@@ -324,9 +325,10 @@ int md_reg_md_widens(const md_t *a, const md_t *b)
         if (!md_contains(a, APR_ARRAY_IDX(b->domains, i, const char *))) return 1;
     }
     for (i = 0; i < b->pks->nelts; ++i) {
-        for (k = 0; k < a->pks->nelts; ++k) {
-            if (md_pkey_spec_eq(APR_ARRAY_IDX(a->pks, k, const md_pkey_spec_t *),
-                                APR_ARRAY_IDX(b->pks, i, const md_pkey_spec_t *))) break;
+        for (k = 0; k < a->pks->nelts; ++k) {      /* the same key file (md_pkey_aspect), the same size */
+            const md_pkey_spec_t *x = APR_ARRAY_IDX(a->pks, k, const md_pkey_spec_t *);
+            const md_pkey_spec_t *y = APR_ARRAY_IDX(b->pks, i, const md_pkey_spec_t *);
+            if (!strcmp(md_pkey_aspect(a, k, p), md_pkey_aspect(b, i, p)) && x->bits == y->bits) break;
         }
         if (k == a->pks->nelts) return 1;
     }
