@@ -265,6 +265,11 @@ START_TEST(file_odd)
     assert_has(apr_array_pstrcat(p, cf->errors, '\n'), "d.conf:3: 'MDomain c.example.org': MDomain is not allowed "
                "inside");
     assert_has(apr_array_pstrcat(p, cf->errors, '\n'), "d.conf:2: <MDomain> was not closed");
+    /* found by fuzz_conf_file: a name that is no UTF-8 could not be recorded in md.json */
+    cf = parse(p, "MDomain ok.example.org\nMDomain x.exa\x8b\x8f.org\nMDProfile \xff\n");
+    ck_assert_int_eq(cf->mds->nelts, 1);
+    assert_has(apr_array_pstrcat(p, cf->errors, '\n'), "d.conf:2: the line is not UTF-8 text");
+    assert_has(apr_array_pstrcat(p, cf->errors, '\n'), "d.conf:3: the line is not UTF-8 text");
     cf = parse(p, "MDomain\n");
     assert_has(apr_array_pstrcat(p, cf->errors, '\n'), "d.conf:1: MDomain needs at least one domain name");
     md_test_pool_done(p);

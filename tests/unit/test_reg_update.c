@@ -186,6 +186,11 @@ START_TEST(update_diff_aspects)
     b->install_mode = 0640;
     b->must_staple = 1;
     ck_assert_str_eq(apr_array_pstrcat(p, md_reg_md_diff(a, b, p), ' '), "proxy renew-window must-staple install");
+    /* a name that is no DNS name or address (mod_md takes it from a file, with a warning) is refused, also when the
+     * change does not touch the names (found by fuzz_conf_file: it could not be recorded in md.json) */
+    APR_ARRAY_PUSH(b->domains, const char *) = "bad_name.example.org";
+    ck_assert_int_eq(md_reg_change_md(b, &none, &err, p), APR_EINVAL);
+    tr_assert_has(err, "domains: 'bad_name.example.org': ");
     /* the change of a whole MD makes another its copy, name and state aside */
     b = md_create(names(p, B), p);
     ck_assert_int_eq(md_reg_change_md(b, md_reg_change_from_md(a, p), &err, p), APR_SUCCESS);

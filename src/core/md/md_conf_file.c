@@ -142,6 +142,24 @@ static const char *section_close(md_conf_file_parser_t *ps, const char *line)
     return NULL;
 }
 
+/* True when s is UTF-8 (md.json, which records what the file says, holds only that). */
+static int is_utf8(const unsigned char *s)
+{
+    int n;
+
+    while (*s) {
+        if (*s < 0x80) n = 0;
+        else if (*s >= 0xc2 && *s <= 0xdf) n = 1;
+        else if (*s >= 0xe0 && *s <= 0xef) n = 2;
+        else if (*s >= 0xf0 && *s <= 0xf4) n = 3;
+        else return 0;
+        for (++s; n > 0; --n, ++s) {
+            if ((*s & 0xc0) != 0x80) return 0;
+        }
+    }
+    return 1;
+}
+
 /* One logical line (continuations joined), without leading blanks. */
 static void one_line(md_conf_file_parser_t *ps, const char *line)
 {
@@ -149,7 +167,8 @@ static void one_line(md_conf_file_parser_t *ps, const char *line)
     char *name;
 
     ps->text = line;
-    if (line[0] == '<' && line[1] == '/') err = section_close(ps, line);
+    if (!is_utf8((const unsigned char *)line)) err = "the line is not UTF-8 text";
+    else if (line[0] == '<' && line[1] == '/') err = section_close(ps, line);
     else if (line[0] == '<') {
         name = apr_pstrmemdup(ps->p, line, strcspn(line, " \t>"));     /* "<MDomain" of "<MDomain a>" */
         s = line + strlen(name);

@@ -218,12 +218,17 @@ static void change_settings(md_t *md, const md_reg_change_t *ch, apr_pool_t *p)
 }
 
 /* The checks every MD passes, whatever changed. */
-static apr_status_t check(const md_t *md, const char **perr)
+static apr_status_t check(const md_t *md, const char **perr, apr_pool_t *p)
 {
     int i, wildcard = 0;
 
     for (i = 0; i < md->domains->nelts; ++i) {
-        if (!strncmp(APR_ARRAY_IDX(md->domains, i, const char *), "*.", 2)) wildcard = 1;
+        const char *name = APR_ARRAY_IDX(md->domains, i, const char *), *why = md_domain_problem(name);
+        if (why) {
+            *perr = apr_psprintf(p, "domains: '%s': %s", name, why);
+            return APR_EINVAL;
+        }
+        if (!strncmp(name, "*.", 2)) wildcard = 1;
     }
     if (md->ca_urls->nelts == 0) *perr = "ca: an MD needs a CA";
     else if (md->renew_mode < MD_RENEW_MANUAL || md->renew_mode > MD_RENEW_ALWAYS) *perr = "renew-mode: 0, 1 or 2";
@@ -254,7 +259,7 @@ apr_status_t md_reg_change_md(md_t *md, const md_reg_change_t *ch, const char **
         }
         if (i == md->ca_urls->nelts) md->ca_effective = NULL;
     }
-    return check(md, perr);
+    return check(md, perr, p);
 }
 
 static const char *joined(const apr_array_header_t *a, apr_pool_t *p)
