@@ -46,6 +46,10 @@ typedef struct md_cli_t {
     int profile_mandatory;          /* --profile-mandatory */
     const char *install_chain, *install_key, *install_cmd;
     int install_mode;               /* -1: not given */
+    const char *install_owner;      /* --install-owner USER[:GROUP] */
+    const char *install_reload;     /* --install-reload PROGRAM: its line */
+    int jobs;                       /* drive --jobs N, 0: the registry's default */
+    const char *restore_key;        /* account restore --key FILE */
     /* the verb and its arguments */
     const char *verb;
     apr_array_header_t *args;       /* const char* */

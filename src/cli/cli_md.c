@@ -12,6 +12,7 @@
 #include "md_encode.h"
 #include "md_event.h"
 #include "md_exec.h"
+#include "md_file.h"
 #include "md_reg.h"
 #include "cli.h"
 
@@ -143,6 +144,44 @@ static int event_options(md_cli_t *cli, md_t *md)
     return CLI_EXIT_OK;
 }
 
+/* Installing for other servers: paths, mode, owner, the install program and the batch's reload program. */
+static int install_options(md_cli_t *cli, md_t *md)
+{
+    apr_array_header_t *words;
+    const char *path, *err = NULL;
+    uid_t uid;
+    gid_t gid;
+    int i;
+
+    md->install_chain = cli->install_chain;
+    md->install_key = cli->install_key;
+    if (cli->install_mode >= 0) md->install_mode = cli->install_mode;
+    if (cli->install_cmd) APR_ARRAY_PUSH(md->install_cmd, const char *) = cli->install_cmd;
+    if (!!md->install_chain != !!md->install_key) {
+        return cli_failf(cli, CLI_EXIT_USAGE, "--install-chain and --install-key go together");
+    }
+    if (cli->install_owner) {
+        if (md_file_owner_parse(&uid, &gid, cli->install_owner, &err, cli->p) != APR_SUCCESS) {
+            return cli_failf(cli, CLI_EXIT_USAGE, "--install-owner %s", err);
+        }
+        md->install_owner = cli->install_owner;
+    }
+    if (cli->install_reload) {
+        words = md_event_argv(cli->install_reload, cli->p);
+        path = words ? program_path(cli, APR_ARRAY_IDX(words, 0, const char *), 0) : NULL;
+        if (!path) {
+            return cli_failf(cli, CLI_EXIT_USAGE, "--install-reload '%s': not an executable program",
+                             cli->install_reload);
+        }
+        apr_array_clear(md->install_reload);
+        APR_ARRAY_PUSH(md->install_reload, const char *) = path;
+        for (i = 1; i < words->nelts; ++i) {
+            APR_ARRAY_PUSH(md->install_reload, const char *) = APR_ARRAY_IDX(words, i, const char *);
+        }
+    }
+    return CLI_EXIT_OK;
+}
+
 /* The verb options of add: keys, challenges, profile, event programs and delays, chain, installation. */
 static int md_options(md_cli_t *cli, md_t *md)
 {
@@ -191,14 +230,7 @@ static int md_options(md_cli_t *cli, md_t *md)
     if (cli->retry_failover > 0) md->retry_failover = cli->retry_failover;
     md->preferred_chain = cli->preferred_chain;
     if ((rc = event_options(cli, md)) != CLI_EXIT_OK) return rc;
-    md->install_chain = cli->install_chain;
-    md->install_key = cli->install_key;
-    if (cli->install_mode >= 0) md->install_mode = cli->install_mode;
-    if (cli->install_cmd) APR_ARRAY_PUSH(md->install_cmd, const char *) = cli->install_cmd;
-    if (!!md->install_chain != !!md->install_key) {
-        return cli_failf(cli, CLI_EXIT_USAGE, "--install-chain and --install-key go together");
-    }
-    return CLI_EXIT_OK;
+    return install_options(cli, md);
 }
 
 int cli_verb_add(md_cli_t *cli)

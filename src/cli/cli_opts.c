@@ -11,7 +11,7 @@ enum {
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
-    OPT_CHALLENGE_DELAY,
+    OPT_CHALLENGE_DELAY, OPT_INSTALL_OWNER, OPT_INSTALL_RELOAD, OPT_JOBS,
 };
 
 static const struct option long_opts[] = {
@@ -42,6 +42,9 @@ static const struct option long_opts[] = {
     { "install-key", required_argument, NULL, OPT_INSTALL_KEY },
     { "install-mode", required_argument, NULL, OPT_INSTALL_MODE },
     { "install-cmd", required_argument, NULL, OPT_INSTALL_CMD },
+    { "install-owner", required_argument, NULL, OPT_INSTALL_OWNER },
+    { "install-reload", required_argument, NULL, OPT_INSTALL_RELOAD },
+    { "jobs", required_argument, NULL, OPT_JOBS },
     { "account-key", required_argument, NULL, OPT_ACCOUNT_KEY },
     { "proxy", required_argument, NULL, OPT_PROXY },
     { "dns-version", required_argument, NULL, OPT_DNS_VERSION },
@@ -86,8 +89,9 @@ void cli_usage(FILE *out)
           "     dns-01; repeatable, in order of preference), --profile P [--profile-mandatory], --dns-cmd PROGRAM,\n"
           "     --dns-version 1|2, --event-handler PROGRAM [--event-arg ARG]..., --challenge-delay TYPE=DURATION,\n"
           "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
-          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
-          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT\n"
+          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-owner USER[:GROUP],\n"
+          "     --install-cmd PROGRAM, --install-reload PROGRAM\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
@@ -167,6 +171,15 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_INSTALL_CHAIN: cli->install_chain = optarg; break;
     case OPT_INSTALL_KEY: cli->install_key = optarg; break;
     case OPT_INSTALL_CMD: cli->install_cmd = optarg; break;
+    case OPT_INSTALL_OWNER: cli->install_owner = optarg; break;
+    case OPT_INSTALL_RELOAD: cli->install_reload = optarg; break;
+    case OPT_JOBS:
+        cli->jobs = (int)strtol(optarg, &end, 10);
+        if (!*optarg || *end || cli->jobs < 1 || cli->jobs > 256) {
+            fprintf(stderr, "mdomain: --jobs '%s': give the number of MDs driven at the same time (1..256)\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
     case OPT_INSTALL_MODE:
         cli->install_mode = (int)strtol(optarg, &end, 8);
         if (!*optarg || *end || cli->install_mode < 0 || cli->install_mode > 0777) {
