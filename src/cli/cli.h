@@ -49,7 +49,6 @@ typedef struct md_cli_t {
     const char *install_owner;      /* --install-owner USER[:GROUP] */
     const char *install_reload;     /* --install-reload PROGRAM: its line */
     int jobs;                       /* drive --jobs N, 0: the registry's default */
-    const char *restore_key;        /* account restore --key FILE */
     /* the verb and its arguments */
     const char *verb;
     apr_array_header_t *args;       /* const char* */
