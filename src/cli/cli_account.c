@@ -26,7 +26,7 @@ apr_status_t cli_acme_for(md_acme_t **pacme, md_cli_t *cli, const char *ca_url, 
 }
 
 /* The CA file for talking about an account: --ca-file, or that of an MD using the account. */
-static const char *account_ca_file(md_cli_t *cli, const char *id)
+const char *cli_account_ca_file(md_cli_t *cli, const char *id)
 {
     apr_array_header_t *names;
     md_t *md;
@@ -104,7 +104,7 @@ static int account_change(md_cli_t *cli, const char *what)
     if (cli->args->nelts != 2) return cli_failf(cli, CLI_EXIT_USAGE, "account %s: give the account ID", what);
     id = APR_ARRAY_IDX(cli->args, 1, const char *);
     rv = md_acme_acct_load(&acct, &key, cli->store, id, result, cli->p);
-    if (rv == APR_SUCCESS) rv = cli_acme_for(&acme, cli, acct->ca_url, account_ca_file(cli, id), result);
+    if (rv == APR_SUCCESS) rv = cli_acme_for(&acme, cli, acct->ca_url, cli_account_ca_file(cli, id), result);
     if (rv == APR_SUCCESS) md_acme_set_account(acme, acct->url, key);
     if (rv == APR_SUCCESS && !strcmp(what, "update")) {
         apr_array_header_t *contacts = apr_array_make(cli->p, 2, sizeof(const char *));

@@ -226,6 +226,22 @@ apr_status_t md_acme_acct_update_contacts(md_acme_acct_t *acct, md_acme_t *acme,
     return acct_post(acct, acme, payload, result, p);
 }
 
+apr_status_t md_acme_acct_agree(md_acme_acct_t *acct, md_acme_t *acme, const char *tos, md_result_t *result,
+                                apr_pool_t *p)
+{
+    md_json_t *payload = md_json_create(p);
+    apr_status_t rv;
+
+    md_result_activity_set(result, "agreeing to the CA's terms of service");
+    rv = md_acme_setup(acme, result);
+    if (rv != APR_SUCCESS) return rv;
+    if (!tos) tos = md_acme_tos(acme);
+    md_json_setb(1, payload, "termsOfServiceAgreed", NULL);
+    rv = acct_post(acct, acme, payload, result, p);
+    if (rv == APR_SUCCESS) acct->agreement = tos ? apr_pstrdup(p, tos) : "accepted";
+    return rv;
+}
+
 apr_status_t md_acme_acct_deactivate(md_acme_acct_t *acct, md_acme_t *acme, md_result_t *result,
                                      apr_pool_t *p)
 {
