@@ -110,7 +110,8 @@ struct md_acme_t;
 apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
                           md_result_t *result);
 
-/* The CA file for talking about a stored account: --ca-file (a2md's -C), else that of an MD using the account. */
+/* The CA file for talking about a stored account: --ca-file (a2md's -C), else that of an MD using the account, else
+ * that of an MD of the account's CA. */
 const char *cli_account_ca_file(md_cli_t *cli, const char *id);
 
 /* An MD's summary as JSON (md.json plus its certificates and job) for list/show/drive output. */

@@ -29,19 +29,25 @@ apr_status_t cli_acme_for(md_acme_t **pacme, md_cli_t *cli, const char *ca_url, 
 const char *cli_account_ca_file(md_cli_t *cli, const char *id)
 {
     apr_array_header_t *names;
+    md_acme_acct_t *acct = NULL;
+    const char *by_ca = NULL;
     md_t *md;
     int i;
 
     if (cli->ca_file) return cli->ca_file;
+    md_acme_acct_load(&acct, NULL, cli->store, id, NULL, cli->p);
     if (md_store_list(&names, cli->store, MD_SG_DOMAINS, "*", cli->p) != APR_SUCCESS) return NULL;
     for (i = 0; i < names->nelts; ++i) {
         if (md_load(&md, cli->store, MD_SG_DOMAINS, APR_ARRAY_IDX(names, i, const char *), NULL, cli->p)
-            == APR_SUCCESS && md->ca_account
-            && !strcmp(md->ca_account, id)) {
-            return md->ca_file;
+            != APR_SUCCESS) {
+            continue;
+        }
+        if (md->ca_account && !strcmp(md->ca_account, id)) return md->ca_file;
+        for (int k = 0; !by_ca && acct && acct->ca_url && k < md->ca_urls->nelts; ++k) {
+            if (!strcmp(APR_ARRAY_IDX(md->ca_urls, k, const char *), acct->ca_url)) by_ca = md->ca_file;
         }
     }
-    return NULL;
+    return by_ca;          /* else that of an MD of the account's CA */
 }
 
 /* An account as list, show and restore print it: account.json's fields, its id and the MDs using it. */

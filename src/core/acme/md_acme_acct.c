@@ -237,6 +237,8 @@ apr_status_t md_acme_acct_agree(md_acme_acct_t *acct, md_acme_t *acme, const cha
     if (rv != APR_SUCCESS) return rv;
     if (!tos) tos = md_acme_tos(acme);
     md_json_setb(1, payload, "termsOfServiceAgreed", NULL);
+    /* with the contacts it has: some CAs (pebble) refuse an update that changes nothing else as empty */
+    if (acct->contacts && acct->contacts->nelts) md_json_setsa(acct->contacts, payload, "contact", NULL);
     rv = acct_post(acct, acme, payload, result, p);
     if (rv == APR_SUCCESS) acct->agreement = tos ? apr_pstrdup(p, tos) : "accepted";
     return rv;
