@@ -194,6 +194,7 @@ int a2md_list(a2md_t *a)
     apr_array_header_t *names;
     int i, rc;
 
+    if (a->argc > 0) return a2md_failf(a, APR_EINVAL, CLI_EXIT_USAGE, "list: takes no arguments ('%s')", a->argv[0]);
     if ((rc = a2md_store_open(a)) != CLI_EXIT_OK) return rc;
     if (md_store_list(&names, a->cli->store, MD_SG_DOMAINS, "*", a->cli->p) != APR_SUCCESS) {
         return a2md_failf(a, APR_EGENERAL, CLI_EXIT_ERROR, "cannot list %s/domains", a->cli->store_dir);

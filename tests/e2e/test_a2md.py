@@ -166,6 +166,8 @@ def test_a2md_errors_and_names(a2md, workdir, md_build):
     assert rc == 1 and "exists already" in env["description"]
     rc, env, err = a2md.run("drive", "--bogus")
     assert rc == 2 and "unknown option --bogus" in env["description"]
+    rc, env, err = a2md.run("list", "extra")
+    assert rc == 2 and "takes no arguments" in env["description"]
     rc, env, err = a2md.run("store", "remove", "nope.example.org")
     assert rc == 1 and env["status"] == 2
     # called as a2md (the link make install creates)
