@@ -24,6 +24,7 @@ typedef struct md_reg_change_t {
     const apr_array_header_t *remove_domains; /* const char*: names removed (after add_domains) */
     const apr_array_header_t *ca_urls;        /* const char*: CA directory URLs, in failover order (not empty) */
     const char *ca_file;                      /* PEM roots for talking to the CA */
+    const char *proxy_url;                    /* HTTP proxy for talking to the CA */
     const char *ca_account;                   /* the account id in the store ("": none, a new one is made) */
     const apr_array_header_t *contacts;       /* const char*: "mailto:" added where missing */
     const char *ca_agreement;                 /* "accepted" or a terms-of-service URL */
@@ -63,13 +64,14 @@ md_reg_change_t *md_reg_change_from_md(const md_t *md, apr_pool_t *p);
  * front-end's: the reason names the aspect, e.g. "domains: 'x.org' is not a name of the MD"). */
 apr_status_t md_reg_change_md(md_t *md, const md_reg_change_t *ch, const char **perr, apr_pool_t *p);
 
-/* The aspects in which two MDs' settings differ, as words in this order: "domains", "ca", "ca-file", "contacts",
+/* The aspects in which two MDs' settings differ, as words in this order: "domains", "ca", "ca-file", "proxy", "contacts",
  * "agreement", "eab", "keys", "challenges", "profile", "preferred-chain", "account-key", "dns", "event-handler",
  * "challenge-delays", "renew-window", "warn-window", "renew-mode", "must-staple", "ari", "retry-failover",
  * "install" (the account, the CA in use and the state are no settings). Empty when they agree. */
 apr_array_header_t *md_reg_md_diff(const md_t *a, const md_t *b, apr_pool_t *p);
-/* True when a certificate obtained for a no longer covers b: b has a name or a key type a has not. */
-int md_reg_md_widens(const md_t *a, const md_t *b);
+/* True when a certificate obtained for a no longer covers b: b has a name or a key type (a key file, md_pkey_aspect)
+ * a has not. */
+int md_reg_md_widens(const md_t *a, const md_t *b, apr_pool_t *p);
 
 typedef struct md_reg_update_t {
     md_t *old_md;                 /* as it was stored */
@@ -87,5 +89,30 @@ typedef struct md_reg_update_t {
 apr_status_t md_reg_update(md_reg_update_t **pupd, md_reg_t *reg, const char *name, const md_reg_change_t *ch,
                            const apr_array_header_t *others, int dry_run, struct md_result_t *result,
                            apr_pool_t *p);
+
+/* mdomain apply: the store brought in line with the MDs of a domains file. */
+typedef struct md_reg_apply_item_t {
+    const char *name;
+    const char *action;             /* "add", "update", "unchanged", "unlisted" (stored, not in the file; kept),
+                                     * "remove" (unlisted, archived with prune) */
+    const md_t *md;                 /* as it is (or, dry run, would be) stored; the stored one for unlisted/remove */
+    apr_array_header_t *changed;    /* update: md_reg_md_diff's aspects */
+    int renew;                      /* its certificates do not cover it: the next drive obtains them */
+    const char *renamed_from;       /* update: the unlisted stored MD it takes over (shares the most names with) */
+    const char *archived_as;        /* remove: archive/NAME.N (dry run: NULL) */
+    const char *where;              /* "FILE:LINE" of its definition, NULL for unlisted/remove */
+} md_reg_apply_item_t;
+
+struct md_conf_file_md_t;
+
+/* Bring the store in line with defs (md_conf_file_md_t*, names unique): an MD the store lacks is added, unless it
+ * shares names with a stored MD the file does not list, which it then takes over (renamed: certificates kept); a
+ * stored MD is updated to the file's settings (md_reg_change_from_md; the preferred chain and account key, which the
+ * file cannot say, stay); stored MDs the file does not list are reported, and archived with prune. Everything is
+ * checked first (md_reg_change_md's checks, no name in two MDs): on any problem nothing changes and result lists
+ * every problem, one per line with FILE:LINE. dry_run: the same items, nothing written. md.json files are flushed
+ * once at the end. *pitems: md_reg_apply_item_t*, the file's MDs in order, then the unlisted. */
+apr_status_t md_reg_apply(apr_array_header_t **pitems, md_reg_t *reg, const apr_array_header_t *defs, int dry_run,
+                          int prune, struct md_result_t *result, apr_pool_t *p);
 
 #endif

@@ -104,6 +104,7 @@ int cli_verb_revoke(md_cli_t *cli);
 int cli_verb_account(md_cli_t *cli);
 int cli_verb_remove(md_cli_t *cli);
 int cli_verb_update(md_cli_t *cli);
+int cli_verb_apply(md_cli_t *cli);
 
 struct md_acme_t;
 /* An ACME client for ca_url trusting ca_file (NULL: the system's roots), directory fetched. */

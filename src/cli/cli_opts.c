@@ -60,6 +60,8 @@ static const struct option long_opts[] = {
     { "domains", no_argument, NULL, OPT_DOMAINS },
     { "add-domain", required_argument, NULL, OPT_ADD_DOMAIN },
     { "remove-domain", required_argument, NULL, OPT_REMOVE_DOMAIN },
+    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+    { "prune", no_argument, NULL, OPT_PRUNE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -72,6 +74,7 @@ void cli_usage(FILE *out)
           "verbs:\n"
           "  add NAME [NAME...]      a new managed domain (MD) named after its first NAME\n"
           "  update NAME [--domains NAME...]  change an MD in place, keeping its certificates and state\n"
+          "  apply FILE              bring the store in line with a domains file (MDomain directives)\n"
           "  list                    all MDs with their state and certificates\n"
           "  show NAME               one MD in detail\n"
           "  drive [NAME...]         obtain or renew what is due (alias: renew); all MDs when none named\n"
@@ -106,6 +109,7 @@ void cli_usage(FILE *out)
           "update: the options of add (and -a, --ca-file, -t, -c, --eab: each replaces what the MD has; \"\" clears a\n"
           "     program, file or profile), --domains NAME... (replace the names), --add-domain NAME,\n"
           "     --remove-domain NAME (repeatable)\n"
+          "apply: --dry-run (show the changes only), --prune (remove the MDs the file no longer lists)\n"
           "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N\n"
           "account: restore --key FILE (find the account of this key at the CAs of -a, or of the MDs)\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"

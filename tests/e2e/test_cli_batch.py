@@ -134,3 +134,33 @@ def test_install_options_checked(cli, workdir):
     assert rc == 2 and "not an executable program" in err
     rc, doc, out, err = cli.run("drive", "--jobs", "0")
     assert rc == 2 and "--jobs" in err
+
+
+def test_domains_file_reload_and_owner(cli, pebble, workdir):
+    """apply's MDInstallReload (global: one program for all MDs) and MDInstallOwner, then one reload call per batch."""
+    reload_prog, log = recorder(workdir, "reload")
+    spec, uid, gid = owner()
+    lines = ["MDCertificateAuthority %s" % pebble.directory_url, "MDCACertificateFile %s" % pebble.ca_file,
+             "MDCertificateAgreement accepted", "MDPrivateKeys P-256", "MDInstallOwner %s" % spec,
+             "MDInstallReload %s --graceful" % reload_prog]
+    for n in ("f1", "f2"):
+        lines += ["<MDomain %s.example.org>" % n, "  MDInstallChain %s" % os.path.join(workdir, n + "-chain.pem"),
+                  "  MDInstallKey %s" % os.path.join(workdir, n + "-key.pem"), "</MDomain>"]
+    path = os.path.join(workdir, "domains.conf")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    cli.ok("apply", path)
+    md = json.load(open(os.path.join(cli.md_dir("f2.example.org"), "md.json")))
+    assert md["mdomain"]["install"]["owner"] == spec and md["mdomain"]["install"]["reload"] == [reload_prog, "--graceful"]
+    doc = cli.drive()
+    assert [r["reload"] for r in doc["results"]] == ["ok", "ok"]
+    assert calls(log) == [{"renewed": "f1.example.org f2.example.org", "event": "reload", "args": "--graceful"}]
+    st = os.stat(os.path.join(workdir, "f2-key.pem"))
+    assert (st.st_uid, st.st_gid) == (uid, gid)
+    # the same file again: unchanged; an owner nobody has: named with its line
+    assert {c["action"] for c in cli.ok("apply", path)["changes"]} == {"unchanged"}
+    with open(path, "a") as f:
+        f.write("MDInstallOwner no-such-user-here\n")
+    rc, doc, out, err = cli.run("apply", path)
+    assert rc == 2 and "%s:%d: MDInstallOwner 'no-such-user-here': no such user 'no-such-user-here'" % (
+        path, len(lines) + 1) in err, err

@@ -58,7 +58,10 @@ def test_every_aspect(cli, pebble, workdir):
     assert md_json(cli, "up.example.org")["ca"]["urls"] == ["https://ca1.example.net/dir", pebble.directory_url]
     assert update("-c", "one@example.org", "-c", "two@example.org")["changed"] == ["contacts"]
     assert md_json(cli, "up.example.org")["contacts"] == ["mailto:one@example.org", "mailto:two@example.org"]
-    assert update("-t", "accepted")["changed"] == []
+    assert update("-t", "accepted")["changed"] == []           # agreed at add already
+    cli.ok("-a", pebble.directory_url, "add", "terms.example.org")
+    assert cli.ok("update", "terms.example.org", "-t", "accepted")["changed"] == ["agreement"]
+    assert md_json(cli, "terms.example.org")["ca"]["agreement"] == "accepted"
     assert update("--key", "p256", "--key", "rsa3072")["changed"] == ["keys"]
     assert md_json(cli, "up.example.org")["privkey"] == [{"type": "EC", "curve": "secp256r1"},
                                                         {"type": "RSA", "bits": 3072}]
@@ -82,9 +85,19 @@ def test_every_aspect(cli, pebble, workdir):
     assert md_json(cli, "up.example.org")["mdomain"]["install"]["chain"] == chain
     assert update("--retry-failover", "3", "--preferred-chain", "Root X", "--account-key", "rsa3072")["changed"] == \
         ["preferred-chain", "account-key", "retry-failover"]
+    ca_copy = os.path.join(workdir, "ca-copy.pem")
+    with open(pebble.ca_file, "rb") as src, open(ca_copy, "wb") as dst:
+        dst.write(src.read())
+    assert update("--ca-file", ca_copy)["changed"] == ["ca-file"]
+    assert md_json(cli, "up.example.org")["mdomain"]["ca-file"] == os.path.realpath(ca_copy)
+    assert update("--eab", "kid-1", "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W")["changed"] == ["eab"]
+    assert md_json(cli, "up.example.org")["eab"]["kid"] == "kid-1"
+    assert update("--dns-version", "2")["changed"] == ["dns"]
+    assert update("--profile-mandatory")["changed"] == ["profile"]
+    assert md_json(cli, "up.example.org")["profile-mandatory"] is True
     # clearing: "" is none
     assert update("--dns-cmd", "", "--event-handler", "", "--profile", "")["changed"] == \
-        ["profile", "dns", "event-handler"]
+        ["profile", "dns", "event-handler"]     # the profile and its "mandatory" go together
     md = md_json(cli, "up.example.org")
     assert "cmd-dns-01" not in md and "profile" not in md
     # certificates, keys, account: untouched by all of it

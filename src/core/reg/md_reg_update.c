@@ -36,6 +36,7 @@ md_reg_change_t *md_reg_change_from_md(const md_t *md, apr_pool_t *p)
     ch->domains = md->domains;
     ch->ca_urls = md->ca_urls;
     ch->ca_file = str_or_empty(md->ca_file);
+    ch->proxy_url = str_or_empty(md->proxy_url);
     ch->contacts = md->contacts;
     ch->ca_agreement = str_or_empty(md->ca_agreement);
     ch->eab_set = 1;
@@ -189,6 +190,7 @@ static void change_settings(md_t *md, const md_reg_change_t *ch, apr_pool_t *p)
 {
     if (ch->ca_urls) md->ca_urls = strs(ch->ca_urls, p);
     set_str(&md->ca_file, ch->ca_file, p);
+    set_str(&md->proxy_url, ch->proxy_url, p);
     set_str(&md->ca_account, ch->ca_account, p);
     if (ch->contacts) md->contacts = contacts(ch->contacts, p);
     set_str(&md->ca_agreement, ch->ca_agreement, p);
@@ -220,12 +222,17 @@ static void change_settings(md_t *md, const md_reg_change_t *ch, apr_pool_t *p)
 }
 
 /* The checks every MD passes, whatever changed. */
-static apr_status_t check(const md_t *md, const char **perr)
+static apr_status_t check(const md_t *md, const char **perr, apr_pool_t *p)
 {
     int i, wildcard = 0;
 
     for (i = 0; i < md->domains->nelts; ++i) {
-        if (!strncmp(APR_ARRAY_IDX(md->domains, i, const char *), "*.", 2)) wildcard = 1;
+        const char *name = APR_ARRAY_IDX(md->domains, i, const char *), *why = md_domain_problem(name);
+        if (why) {
+            *perr = apr_psprintf(p, "domains: '%s': %s", name, why);
+            return APR_EINVAL;
+        }
+        if (!strncmp(name, "*.", 2)) wildcard = 1;
     }
     if (md->ca_urls->nelts == 0) *perr = "ca: an MD needs a CA";
     else if (md->renew_mode < MD_RENEW_MANUAL || md->renew_mode > MD_RENEW_ALWAYS) *perr = "renew-mode: 0, 1 or 2";
@@ -256,7 +263,7 @@ apr_status_t md_reg_change_md(md_t *md, const md_reg_change_t *ch, const char **
         }
         if (i == md->ca_urls->nelts) md->ca_effective = NULL;
     }
-    return check(md, perr);
+    return check(md, perr, p);
 }
 
 static const char *joined(const apr_array_header_t *a, apr_pool_t *p)
@@ -271,7 +278,8 @@ static const char *keys_text(const md_t *md, apr_pool_t *p)
 
     for (i = 0; i < md->pks->nelts; ++i) {
         const md_pkey_spec_t *spec = APR_ARRAY_IDX(md->pks, i, const md_pkey_spec_t *);
-        s = apr_psprintf(p, "%s %s/%u", s, md_pkey_spec_label(spec), spec->type == MD_PKEY_RSA ? spec->bits : 0);
+        /* the store's spelling: "P-256" and "secp256r1" name different key files */
+        s = apr_psprintf(p, "%s %s/%u", s, md_pkey_spec_name(spec, p), spec->type == MD_PKEY_RSA ? spec->bits : 0);
     }
     return s;
 }
@@ -294,6 +302,7 @@ apr_array_header_t *md_reg_md_diff(const md_t *a, const md_t *b, apr_pool_t *p)
     ASPECT("domains", differ(joined(a->domains, p), joined(b->domains, p)));
     ASPECT("ca", differ(joined(a->ca_urls, p), joined(b->ca_urls, p)));
     ASPECT("ca-file", differ(a->ca_file, b->ca_file));
+    ASPECT("proxy", differ(a->proxy_url, b->proxy_url));
     ASPECT("contacts", differ(joined(a->contacts, p), joined(b->contacts, p)));
     ASPECT("agreement", differ(a->ca_agreement, b->ca_agreement));
     ASPECT("eab", differ(a->ca_eab_kid, b->ca_eab_kid) || differ(a->ca_eab_hmac, b->ca_eab_hmac));
@@ -319,7 +328,7 @@ apr_array_header_t *md_reg_md_diff(const md_t *a, const md_t *b, apr_pool_t *p)
     return d;
 }
 
-int md_reg_md_widens(const md_t *a, const md_t *b)
+int md_reg_md_widens(const md_t *a, const md_t *b, apr_pool_t *p)
 {
     int i, k;
 
@@ -327,9 +336,10 @@ int md_reg_md_widens(const md_t *a, const md_t *b)
         if (!md_contains(a, APR_ARRAY_IDX(b->domains, i, const char *))) return 1;
     }
     for (i = 0; i < b->pks->nelts; ++i) {
-        for (k = 0; k < a->pks->nelts; ++k) {
-            if (md_pkey_spec_eq(APR_ARRAY_IDX(a->pks, k, const md_pkey_spec_t *),
-                                APR_ARRAY_IDX(b->pks, i, const md_pkey_spec_t *))) break;
+        for (k = 0; k < a->pks->nelts; ++k) {      /* the same key file (md_pkey_aspect), the same size */
+            const md_pkey_spec_t *x = APR_ARRAY_IDX(a->pks, k, const md_pkey_spec_t *);
+            const md_pkey_spec_t *y = APR_ARRAY_IDX(b->pks, i, const md_pkey_spec_t *);
+            if (!strcmp(md_pkey_aspect(a, k, p), md_pkey_aspect(b, i, p)) && x->bits == y->bits) break;
         }
         if (k == a->pks->nelts) return 1;
     }
@@ -372,6 +382,7 @@ apr_status_t md_reg_update(md_reg_update_t **pupd, md_reg_t *reg, const char *na
     *pupd = upd;
     if ((rv = md_load(&upd->old_md, reg->store, MD_SG_DOMAINS, name, result, p)) != APR_SUCCESS) return rv;
     upd->md = md_clone(upd->old_md, p);
+    upd->md->name = apr_pstrdup(p, name);       /* the directory decides: an MD taken over under a new name */
     if (md_reg_change_md(upd->md, ch, &err, p) != APR_SUCCESS
         || (err = name_clash(reg, upd->md, others, p)) != NULL) {
         md_result_printf(result, APR_EINVAL, "%s: %s", name, err);
@@ -382,6 +393,7 @@ apr_status_t md_reg_update(md_reg_update_t **pupd, md_reg_t *reg, const char *na
     upd->renew = md_reg_state(reg, upd->md, NULL, p)->due;
     if (dry_run || (upd->changed->nelts == 0 && upd->md->state == upd->old_md->state
                     && !differ(upd->md->state_descr, upd->old_md->state_descr)
+                    && !differ(upd->md->name, upd->old_md->name)
                     && !differ(upd->md->ca_account, upd->old_md->ca_account)
                     && !differ(upd->md->ca_effective, upd->old_md->ca_effective))) {
         return APR_SUCCESS;
