@@ -187,8 +187,8 @@ typedef struct {
 } order_poll_t;
 
 /* Why an order whose challenges were answered failed: the first authorization that failed, with its
- * challenge's problem (one request per authorization looked at). APR_SUCCESS when none did; APR_EAGAIN when
- * one is still pending (with any_pending). */
+ * challenge's problem (one request per authorization looked at; one still pending is passed over). APR_SUCCESS
+ * when none failed. */
 static apr_status_t authz_failure(order_poll_t *ctx, md_result_t *result, apr_pool_t *ptmp)
 {
     md_result_t *one = md_result_make(ptmp);
