@@ -117,7 +117,8 @@ md_json_t *md_to_json(const md_t *md, apr_pool_t *p);
 apr_status_t md_from_json(md_t **pmd, const md_json_t *json, struct md_result_t *result, apr_pool_t *p);
 
 /* GROUP/NAME/md.json from the store. A missing MD is APR_ENOENT with "no managed domain 'NAME' in STORE"
- * in result; a damaged one APR_EINVAL naming the file and the key. */
+ * in result; a damaged one (not JSON, a bad value, a "name" that cannot name a directory or is not NAME, a domain
+ * with a control character) APR_EINVAL with "PATH: what is wrong" (the key named) in result. */
 apr_status_t md_load(md_t **pmd, md_store_t *store, md_store_group_t group, const char *name,
                      struct md_result_t *result, apr_pool_t *p);
 apr_status_t md_save(const md_t *md, md_store_t *store, md_store_group_t group, int create_only,

@@ -75,6 +75,8 @@ const char *md_drive_outcome_str(md_drive_outcome_t outcome);
 typedef struct md_drive_flags_t {
     int force;       /* renew now, whatever the windows say */
     int activate;    /* activate the staged set at the end (the CLI); httpd activates at restart */
+    int unusable;    /* the caller found domains/NAME unusable (httpd's parent reads the keys its children may not):
+                      * due now, as with a missing certificate; a back-off or a block still holds */
 } md_drive_flags_t;
 
 /* Drive the MD stored in domains/NAME. Resumes a job found in staging/NAME. On failure the job records the

@@ -94,7 +94,8 @@ struct md_acme_t;
 apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
                           md_result_t *result);
 
-/* An MD's summary as JSON (md.json plus its certificates and job) for list/show/drive output. */
-md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p);
+/* An MD's summary as JSON (md.json plus its certificates and job) for list/show/add output; *pproblem (may be NULL)
+ * gets why the MD or one of its files cannot be read ("PATH: what is wrong"), NULL when all is fine. */
+md_json_t *cli_md_status(md_cli_t *cli, const char *name, const char **pproblem, apr_pool_t *p);
 
 #endif

@@ -75,6 +75,9 @@ typedef struct md_managed_t {
                                         * key) for key type i: mod_ssl gets those, also while a renewal adds a
                                         * name or a key type; 0: none, the fallback is served */
     int activated;                     /* post_config: its staged set was activated at this start */
+    const char *set_problem;           /* post_config: a file of domains/NAME that cannot be used ("PATH: why", e.g.
+                                        * a key that is not its certificate's, which the children may not read):
+                                        * the watchdog renews the MD at once; NULL when the set is sound */
     const char *fallback_cert;         /* post_config: its self-signed fallback certificate file, or NULL */
 } md_managed_t;
 

@@ -10,6 +10,7 @@
 #include "md_cert.h"
 #include "md_clock.h"
 #include "md_drive.h"
+#include "md_file.h"
 #include "md_job.h"
 #include "md_json.h"
 #include "md_jws.h"
@@ -177,7 +178,7 @@ static void fx_done(fx_t *f)
 /* Drive NAME (activating) with a fresh result; the outcome, f->rv and f->next tell the rest. */
 static md_drive_outcome_t fx_drive(fx_t *f, int force)
 {
-    md_drive_flags_t flags = { force, 1 };
+    md_drive_flags_t flags = { force, 1, 0 };
     md_drive_outcome_t outcome = MD_DRIVE_FAILED;
 
     f->result = md_result_make(f->p);
@@ -595,7 +596,7 @@ typedef struct {
 static void *APR_THREAD_FUNC par_drive(apr_thread_t *thread, void *baton)
 {
     par_t *d = baton;
-    md_drive_flags_t flags = { 0, 1 };
+    md_drive_flags_t flags = { 0, 1, 0 };
     apr_pool_t *p = NULL;
     apr_time_t next;
 
@@ -712,6 +713,65 @@ START_TEST(fca_sim_30_days)
 }
 END_TEST
 
+static void fx_log(void *baton, const char *md_name, const char *message)
+{
+    apr_array_header_t *lines = baton;
+
+    (void)md_name;
+    APR_ARRAY_PUSH(lines, const char *) = apr_pstrdup(lines->pool, message);
+}
+
+/* An active set whose private key is junk or another key's (issue 15: "not-due", nothing named) is due now, and
+ * the drive says which file; httpd's parent tells its child through flags.unusable what the child cannot read. */
+START_TEST(fca_unusable_key_renews)
+{
+    apr_array_header_t *lines;
+    md_drive_flags_t flags = { 0, 1, 1 };
+    md_drive_outcome_t outcome = MD_DRIVE_FAILED;
+    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
+    const char *path, *said;
+    md_pkey_t *other;
+    md_t *md = NULL;
+    fx_t f;
+    int orders;
+
+    fx_init(&f, NAME, 0, apr_time_now());
+    lines = apr_array_make(f.p, 10, sizeof(const char *));
+    f.env.log = fx_log;
+    f.env.log_baton = lines;
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(md_load(&md, f.store, MD_SG_DOMAINS, NAME, NULL, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_get_fname(&path, f.store, MD_SG_DOMAINS, NAME, md_pkey_aspect(md, 0, f.p), f.p),
+                     APR_SUCCESS);
+    /* junk */
+    ck_assert_int_eq(md_file_write_atomic(path, "junk\n", 5, 0600, f.p), APR_SUCCESS);
+    orders = fake_ca_count(f.ca, FAKE_CA_NEW_ORDER);
+    apr_array_clear(lines);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), orders + 1);
+    said = apr_array_pstrcat(f.p, lines, '\n');
+    ck_assert_msg(strstr(said, "Renewing now: ") && strstr(said, path) && strstr(said, "not a usable private key"),
+                  "%s", said);
+    /* another key */
+    ck_assert_int_eq(md_pkey_gen(&other, &spec, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_DOMAINS, NAME, md_pkey_aspect(md, 0, f.p), MD_SV_PKEY, other, 0,
+                                   NULL, f.p), APR_SUCCESS);
+    apr_array_clear(lines);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), orders + 2);
+    said = apr_array_pstrcat(f.p, lines, '\n');
+    ck_assert_msg(strstr(said, path) && strstr(said, "is not the key of the certificate"), "%s", said);
+    /* sound again: not due; with flags.unusable (the server could not use it) due now */
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_NOT_DUE);
+    f.result = md_result_make(f.p);
+    f.rv = md_drive(&outcome, &f.next, &f.env, NAME, &flags, f.result, f.p);
+    assert_outcome(&f, outcome, MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), orders + 3);
+    fx_done(&f);
+}
+END_TEST
+
 Suite *md_test_fake_ca_suite(void)
 {
     Suite *s = suite_create("fake_ca");
@@ -734,6 +794,7 @@ Suite *md_test_fake_ca_suite(void)
     tcase_add_test(tc, fca_parallel_drives);
     tcase_add_test(tc, fca_sim_clock_validity);
     tcase_add_test(tc, fca_sim_30_days);
+    tcase_add_test(tc, fca_unusable_key_renews);
     suite_add_tcase(s, tc);
     return s;
 }

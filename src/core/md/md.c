@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <openssl/evp.h>
@@ -18,12 +19,20 @@ static const char *const state_names[] = {
 apr_array_header_t *md_md__strs_copy(const apr_array_header_t *src, int dedup, apr_pool_t *p)
 {
     apr_array_header_t *dest = apr_array_make(p, src && src->nelts ? src->nelts : 2, sizeof(const char *));
+    apr_hash_t *seen = dedup ? apr_hash_make(p) : NULL;     /* lowercased: linear for 100 000 names */
     const char *s;
+    char *key, *c;
     int i;
 
     for (i = 0; src && i < src->nelts; ++i) {
         s = APR_ARRAY_IDX(src, i, const char *);
-        if (!s || (dedup && md_md__strs_index(dest, s) >= 0)) continue;
+        if (!s) continue;
+        if (seen) {
+            key = apr_pstrdup(p, s);
+            for (c = key; *c; ++c) *c = (char)apr_tolower(*c);
+            if (apr_hash_get(seen, key, APR_HASH_KEY_STRING)) continue;
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, key);
+        }
         APR_ARRAY_PUSH(dest, const char *) = apr_pstrdup(p, s);
     }
     return dest;
