@@ -4,6 +4,7 @@
 
 #include "md.h"
 #include "md_reg.h"
+#include "md_renew.h"
 #include "md_time.h"
 #include "cli.h"
 
@@ -63,6 +64,12 @@ static void say_status(md_cli_t *cli, const md_json_t *st, int detailed)
         if (!ca) ca = md_json_gets(st, "ca", "urls", "0", NULL);
         cli_say(cli, "  names: %s", md_json_writep(md_json_getj(st, "domains", NULL), MD_JSON_FMT_COMPACT, cli->p));
         cli_say(cli, "  CA:    %s", ca ? ca : "(none)");
+    }
+    if (md_json_has_key(st, "renew-attempts-left", NULL)
+        && (detailed || md_json_getl(st, "renew-attempts-left", NULL) <= MD_RENEW_ATTEMPTS_LOW)) {
+        cli_say(cli, "  renew before %s: %lld attempt(s) left%s", when(st, "renew-deadline", NULL, cli->p),
+                md_json_getl(st, "renew-attempts-left", NULL),
+                md_json_getl(st, "renew-attempts-left", NULL) <= MD_RENEW_ATTEMPTS_LOW ? "  WARNING: few left" : "");
     }
     if (certs) md_json_iterkey(say_cert, cli, certs, NULL);
     if (md_json_getb(st, "renewal", "finished", NULL)) cli_say(cli, "  renewed certificates are staged");

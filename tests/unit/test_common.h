@@ -33,6 +33,7 @@ Suite *md_test_reg_state_suite(void);
 Suite *md_test_reg_renew_suite(void);
 Suite *md_test_reg_events_suite(void);
 Suite *md_test_reg_year_suite(void);
+Suite *md_test_reg_crash_suite(void);
 Suite *md_test_reg_challenges_suite(void);
 Suite *md_test_reg_sync_suite(void);
 Suite *md_test_reg_static_suite(void);

@@ -175,15 +175,20 @@ static void fx_done(fx_t *f)
     md_test_pool_done(f->p);
 }
 
-/* Drive NAME (activating) with a fresh result; the outcome, f->rv and f->next tell the rest. */
-static md_drive_outcome_t fx_drive(fx_t *f, int force)
+/* Drive an MD (activating) with a fresh result; the outcome, f->rv and f->next tell the rest. */
+static md_drive_outcome_t fx_drive_md(fx_t *f, const char *name, int force)
 {
     md_drive_flags_t flags = { force, 1, 0 };
     md_drive_outcome_t outcome = MD_DRIVE_FAILED;
 
     f->result = md_result_make(f->p);
-    f->rv = md_drive(&outcome, &f->next, &f->env, NAME, &flags, f->result, f->p);
+    f->rv = md_drive(&outcome, &f->next, &f->env, name, &flags, f->result, f->p);
     return outcome;
+}
+
+static md_drive_outcome_t fx_drive(fx_t *f, int force)
+{
+    return fx_drive_md(f, NAME, force);
 }
 
 static void assert_outcome(fx_t *f, md_drive_outcome_t got, md_drive_outcome_t want)
@@ -675,6 +680,51 @@ START_TEST(fca_sim_clock_validity)
 }
 END_TEST
 
+/* Lifetimes per identifier, ARI windows that move (a shift, urgent for what was issued before a time), the ARI
+ * answer's Retry-After, the accounts. */
+START_TEST(fca_lifetime_for_and_moving_ari)
+{
+    const fake_ca_cert_t *cert;
+    apr_time_t t, start, end;
+    fx_t f;
+
+    fx_init(&f, NAME, 0, sim_start());
+    f.env.clock = md_clock_sim_clock(f.sim);
+    fx_add_md(&f, "other.org,www.other.org", 0);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI, 1);
+    fake_ca_set_lifetime_for(f.ca, "WWW.other.org", 45 * 86400);
+    t = md_clock_now(md_clock_sim_clock(f.sim));
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    assert_outcome(&f, fx_drive_md(&f, "other.org", 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_accounts(f.ca), 1);
+    cert = issued(&f, NAME, 0);
+    ck_assert_int_eq(apr_time_sec(cert->not_after), apr_time_sec(t + 90 * DAY));
+    cert = issued(&f, "other.org,www.other.org", 0);
+    ck_assert_int_eq(apr_time_sec(cert->not_after), apr_time_sec(t + 45 * DAY));
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_SHIFT, -86400);
+    fake_ca_ari_window(f.ca, cert, &start, &end);
+    ck_assert_int_eq(apr_time_sec(start), apr_time_sec(t) - 60 + (45 * 86400 + 60) * 2 / 3 - 86400);
+    ck_assert_int_eq(apr_time_sec(end), apr_time_sec(t) - 60 + (45 * 86400 + 60) * 5 / 6 - 86400);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_URGENT_BEFORE, (long)apr_time_sec(t));
+    fake_ca_ari_window(f.ca, cert, &start, &end);
+    ck_assert_int_eq(end, md_clock_now(md_clock_sim_clock(f.sim)) - HOUR);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_URGENT_BEFORE, (long)apr_time_sec(t) - 60);
+    fake_ca_ari_window(f.ca, cert, &start, &end);
+    ck_assert_int_gt(end, md_clock_now(md_clock_sim_clock(f.sim)));
+    /* the CA's Retry-After for renewalInfo decides when the drive asks again */
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_RETRY_AFTER, 3 * 86400);
+    md_clock_sim_advance(f.sim, 7 * HOUR);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ARI), 1);
+    ck_assert_int_eq(f.next, md_clock_now(md_clock_sim_clock(f.sim)) + 3 * DAY);
+    fake_ca_set_lifetime_for(f.ca, "www.other.org", 0);
+    assert_outcome(&f, fx_drive_md(&f, "other.org", 1), MD_DRIVE_ACTIVATED);
+    cert = issued(&f, "other.org,www.other.org", 1);
+    ck_assert_int_eq(apr_time_sec(cert->not_after - cert->not_before), 90 * 86400 + 60);
+    fx_done(&f);
+}
+END_TEST
+
 /* The drive on an injected clock (md_drive_env_t.clock): 30 simulated days of an MD with 6-day certificates, driven once per simulated hour: renewed when a third of
  * the lifetime is left, i.e. 96h29m after the previous notBefore, seen at the next full hour: every 97 hours,
  * and never without a valid certificate. */
@@ -795,6 +845,7 @@ Suite *md_test_fake_ca_suite(void)
     tcase_add_test(tc, fca_sim_clock_validity);
     tcase_add_test(tc, fca_sim_30_days);
     tcase_add_test(tc, fca_unusable_key_renews);
+    tcase_add_test(tc, fca_lifetime_for_and_moving_ari);
     suite_add_tcase(s, tc);
     return s;
 }

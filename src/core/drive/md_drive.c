@@ -147,6 +147,23 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
     return rv;
 }
 
+/* Neither the back-off nor a CA's Retry-After postpones the next attempt past the moment a certificate enters its
+ * warn window: the retry is moved there, and the job's log says so. */
+static void retry_cap(md_drive_ctx_t *ctx, apr_time_t now)
+{
+    apr_array_header_t *vals;
+    apr_time_t next;
+    int capped;
+
+    md_drive_validities(&vals, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
+    next = md_renew_retry_cap(ctx->md, vals, ctx->job->next_run, now, &capped);
+    if (!capped) return;
+    md_drive__progress(ctx, "Retrying at %s instead of %s%s: a certificate enters its warn window then",
+                       md_time_print_rfc3339(next, ctx->p), md_time_print_rfc3339(ctx->job->next_run, ctx->p),
+                       ctx->result->ready_at > now ? " (the CA's Retry-After)" : "");
+    ctx->job->next_run = next;
+}
+
 /* A failure that needs a human (MD_EHUMAN) blocks the MD until its settings change: the job remembers them. */
 static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
 {
@@ -163,6 +180,7 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     ctx->job->finished = 0;
     ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, rand01(),
                                                          ctx->result->ready_at, now);
+    retry_cap(ctx, now);
     if (ctx->result->status == MD_EHUMAN) ctx->job->next_run = 0;     /* no retry comes: blocked */
     md_result_hint_apply(ctx->result, ctx->env->hints);
     md_job_set_last(ctx->job, ctx->result, now);

@@ -216,6 +216,27 @@ static void schedule(md_reg_state_t *st)
     st->warn = md_renew_should_warn(st->md, st->validities, st->now);
 }
 
+/* The deadline, and the attempts left until then: the next one when the back-off allows (or when due), then the
+ * back-off's. A blocked MD gets none; a staged set needs none, and static files are not renewed: not counted. */
+static void attempts(md_reg_state_t *st, const md_reg_t *reg)
+{
+    apr_interval_time_t base = reg->retry_base > 0 ? reg->retry_base : apr_time_from_sec(5);
+    const md_job_t *job = st->job;
+    apr_time_t first;
+
+    st->deadline = md_renew_deadline(st->md, st->validities);
+    st->attempts_left = -1;
+    if (!st->deadline || st->is_static || st->staged) return;
+    if (job && md_json_gets(job->state, "blocked", "reason", NULL)) {
+        st->attempts_left = 0;
+        return;
+    }
+    first = (job && job->errors > 0) ? job->next_run : st->renew_at;
+    if (first < st->now) first = st->now;
+    st->attempts_left = md_renew_attempts_left(st->md, st->validities, job ? job->errors : 0,
+                                               job ? md_json_gets(job->last, "problem", NULL) : NULL, base, first);
+}
+
 md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *opts, apr_pool_t *p)
 {
     static const md_reg_state_opts_t no_opts = { NULL, 0, 0 };
@@ -250,6 +271,7 @@ md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_o
     if (!st->is_static) ari_read(st, reg, p);
     job_read(st, reg, p);          /* static ones too: renewed by ACME under MDRenewMode always */
     schedule(st);
+    attempts(st, reg);
     return st;
 }
 
