@@ -53,6 +53,11 @@ int md_renew_attempts_left(const md_t *md, const apr_array_header_t *validities,
 #define MD_RENEW_ATTEMPTS_MAX 999
 /* So few attempts left that the operator should hear of it (the expiring event), even outside the warn window. */
 #define MD_RENEW_ATTEMPTS_LOW 3
+/* The next attempt after a failure: asked (the back-off with the CA's Retry-After) capped by md_renew_retry_cap;
+ * inside the warn window, where that no longer caps, the CA's value counts for nothing: own (the back-off without
+ * it) when asked is later. *pcapped (may be NULL): 1 when asked was moved. */
+apr_time_t md_renew_retry_next(const md_t *md, const apr_array_header_t *validities, apr_time_t own, apr_time_t asked,
+                               apr_time_t now, int *pcapped);
 /* The CA to use after 'errors' failed attempts: ca_urls[(errors / retry_failover) % n]; the first when
  * retry_failover <= 0 or there is only one. */
 const char *md_renew_ca_for(const md_t *md, int errors);

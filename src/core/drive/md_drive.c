@@ -30,7 +30,7 @@ void md_drive__progress(md_drive_ctx_t *ctx, const char *fmt, ...)
     const char *msg;
 
     va_start(ap, fmt);
-    msg = apr_pvsprintf(ctx->p, fmt, ap);
+    msg = md_result_clean_text(apr_pvsprintf(ctx->p, fmt, ap), MD_RESULT_TEXT_MAX, ctx->p);     /* CA texts */
     va_end(ap);
     md_job_log(ctx->job, "progress", msg, md_clock_now(ctx->env->clock));
     if (ctx->env->log) ctx->env->log(ctx->env->log_baton, ctx->md->name, msg);
@@ -148,20 +148,24 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
 }
 
 /* Neither the back-off nor a CA's Retry-After postpones the next attempt past the moment a certificate enters its
- * warn window: the retry is moved there, and the job's log says so. */
-static void retry_cap(md_drive_ctx_t *ctx, apr_time_t now)
+ * warn window (a Retry-After of ten years must not let it expire; inside the window the CA's value does not count):
+ * the retry is moved there, and the job's log says so. */
+static void retry_next(md_drive_ctx_t *ctx, apr_time_t now, apr_interval_time_t base)
 {
+    double r = rand01();
+    apr_time_t own = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r, 0, now);
+    apr_time_t asked = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r,
+                                                  ctx->result->ready_at, now);
     apr_array_header_t *vals;
-    apr_time_t next;
     int capped;
 
     md_drive_validities(&vals, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
-    next = md_renew_retry_cap(ctx->md, vals, ctx->job->next_run, now, &capped);
+    ctx->job->next_run = md_renew_retry_next(ctx->md, vals, own, asked, now, &capped);
     if (!capped) return;
-    md_drive__progress(ctx, "Retrying at %s instead of %s%s: a certificate enters its warn window then",
-                       md_time_print_rfc3339(next, ctx->p), md_time_print_rfc3339(ctx->job->next_run, ctx->p),
-                       ctx->result->ready_at > now ? " (the CA's Retry-After)" : "");
-    ctx->job->next_run = next;
+    md_drive__progress(ctx, "Retrying at %s instead of %s%s: %s", md_time_print_rfc3339(ctx->job->next_run, ctx->p),
+                       md_time_print_rfc3339(asked, ctx->p), asked > own ? " (the CA's Retry-After)" : "",
+                       md_renew_should_warn(ctx->md, vals, now) ? "a certificate is inside its warn window"
+                                                                : "a certificate enters its warn window then");
 }
 
 /* A failure that needs a human (MD_EHUMAN) blocks the MD until its settings change: the job remembers them. */
@@ -178,9 +182,7 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     }
     ctx->job->errors++;
     ctx->job->finished = 0;
-    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, rand01(),
-                                                         ctx->result->ready_at, now);
-    retry_cap(ctx, now);
+    retry_next(ctx, now, base);
     if (ctx->result->status == MD_EHUMAN) ctx->job->next_run = 0;     /* no retry comes: blocked */
     md_result_hint_apply(ctx->result, ctx->env->hints);
     md_job_set_last(ctx->job, ctx->result, now);

@@ -153,6 +153,20 @@ apr_time_t md_renew_retry_cap(const md_t *md, const apr_array_header_t *validiti
     return warn_at;
 }
 
+apr_time_t md_renew_retry_next(const md_t *md, const apr_array_header_t *validities, apr_time_t own, apr_time_t asked,
+                               apr_time_t now, int *pcapped)
+{
+    apr_time_t warn_at = md_renew_warn_at(md, validities);
+    apr_time_t next = md_renew_retry_cap(md, validities, asked, now, pcapped);
+    int capped = pcapped ? *pcapped : 0;
+
+    if (!capped && warn_at && warn_at <= now && next > own) {       /* inside the warn window: no CA delay */
+        next = own;
+        if (pcapped) *pcapped = 1;
+    }
+    return next;
+}
+
 int md_renew_attempts_left(const md_t *md, const apr_array_header_t *validities, int errors, const char *problem,
                            apr_interval_time_t base, apr_time_t first)
 {
