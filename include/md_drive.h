@@ -35,6 +35,8 @@ typedef struct md_drive_env_t {
                                          * saying why (challenge_dropped) */
     const char *challenge_dropped;
     md_http_options_t http_opts;        /* proxy, timeouts; the CA file comes from the MD when set */
+    const char *ca_file;                /* the CA file for every MD, before the MD's own (mdomain --ca-file) */
+    int agree_tos;                      /* agree to the CA's terms for every MD (mdomain -t accepted) */
     const md_http_backend_t *http_backend;  /* NULL: libcurl; tests inject a fake */
     apr_interval_time_t poll_min, poll_max;   /* 0: the ACME client's defaults */
     apr_interval_time_t authz_timeout;  /* 0: 5 minutes */

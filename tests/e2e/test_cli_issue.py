@@ -160,6 +160,24 @@ def test_terms_not_agreed_names_the_option(cli, pebble):
     assert "-t accepted" in err
 
 
+def test_drive_takes_ca_file_and_terms(cli, pebble):
+    """issue 15: drive's --ca-file and -t accepted were ignored (only add's counted); they apply to the run."""
+    cli.ok("-a", pebble.directory_url, "add", "late.example.org", "--key", "p256")
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1 and "mdomain --ca-file PEM drive NAME" in doc["results"][0]["detail"]
+    rc, doc, out, err = cli.run("--ca-file", pebble.ca_file, "drive", "--force", "--http-port", pebble.http_port)
+    assert rc == 1
+    detail = doc["results"][0]["detail"]
+    assert "requires agreement to its terms of service" in detail
+    assert "mdomain -t accepted drive NAME" in detail and "--agree-tos" not in detail
+    doc = cli.ok("--ca-file", pebble.ca_file, "-t", "accepted", "drive", "--force", "--http-port", pebble.http_port)
+    assert doc["results"][0]["outcome"] == "activated"
+    rc, doc, out, err = cli.run("--ca-file", "/nonexistent.pem", "drive")
+    assert rc == 2 and "--ca-file /nonexistent.pem: not found" in err
+    rc, doc, out, err = cli.run("-t", "yes", "drive")
+    assert rc == 2 and "the only value is 'accepted'" in err
+
+
 def test_ca_not_trusted_names_ca_file(cli, pebble):
     # added without --ca-file: pebble's listener certificate does not verify against the system's roots
     cli.ok("-a", pebble.directory_url, "-t", "accepted", "add", "trust.example.org", "--key", "p256")

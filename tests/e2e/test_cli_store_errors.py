@@ -1,5 +1,6 @@
 """The mdomain command on a store with damaged files: list, show and drive name the file and what is wrong with it,
 go on with the other MDs and exit 1; a key that is not its certificate's is never "complete"."""
+import base64
 import datetime
 import json
 import os
@@ -151,3 +152,44 @@ def test_no_certificate_is_due_now(cli):
     assert res.returncode == 0, res.stderr
     line = [l for l in res.stdout.splitlines() if l.startswith(BAD)][0]
     assert "renewal due now" in line and "1970" not in res.stdout
+
+
+def _b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _store_key(cli):
+    b64 = json.load(open(os.path.join(cli.store, "md_store.json")))["key"]
+    return base64.urlsafe_b64decode(b64 + "=" * (-len(b64) % 4))
+
+
+def test_lost_store_key(cli):
+    """issue 15: a lost md_store.json made a new key silently, and `account show` said [] with exit 0."""
+    acct = os.path.join(cli.store, "accounts", "ACME-ca-0000")
+    os.makedirs(acct)
+    with open(os.path.join(acct, "account.json"), "w") as f:
+        json.dump({"url": "https://ca.example/acct/1", "ca-url": DEAD_CA, "status": "valid"}, f)
+    with open(os.path.join(acct, "account.pem"), "wb") as f:
+        f.write(ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(_store_key(cli))))
+    assert [a["id"] for a in cli.ok("account", "show")["accounts"]] == ["ACME-ca-0000"]
+    # another key (md_store.json from elsewhere): the account is named, exit 1
+    store_json = os.path.join(cli.store, "md_store.json")
+    saved = open(store_json).read()
+    with open(store_json, "w") as f:
+        json.dump({"store": {"version": 3.0}, "key": _b64url(os.urandom(48))}, f)
+    rc, doc, out, err = cli.run("account", "show")
+    assert rc == 1 and doc["accounts"] == [] and doc["errors"][0]["id"] == "ACME-ca-0000"
+    assert "mdomain: account ACME-ca-0000: %s/account.pem: not a usable private key" % acct in err
+    # lost: every verb refuses, says how to recover, and makes no new key
+    os.unlink(store_json)
+    for verb in (("list",), ("account", "show"), ("drive",)):
+        rc, doc, out, err = cli.run(*verb)
+        assert rc == 1, verb
+        assert "%s is missing, but the store holds keys encrypted with the key it had (%s/account.pem)" % (
+            store_json, acct) in err and "restore md_store.json from a backup" in err, err
+        assert not os.path.exists(store_json)
+    with open(store_json, "w") as f:
+        f.write(saved)
+    assert [a["id"] for a in cli.ok("account", "show")["accounts"]] == ["ACME-ca-0000"]
