@@ -100,8 +100,12 @@ int md_covers(const md_t *md, const char *name);
 /* NULL when name can be a domain of an MD (a DNS name, a "*." wildcard DNS name, an IPv4/IPv6 address),
  * else a short reason ("only letters, digits, '-' and '.' are allowed", ...). */
 const char *md_domain_problem(const char *name);
-/* NULL when name can be the name of an MD (its directory in the store), else why not: empty, "." or "..", or with a
- * '/'. Other names a CA will refuse are fine here (mod_md takes them, the CA's answer shows in the status). */
+/* The part of md_domain_problem that no CA and no setup can ever take, which the module refuses at apache2 -t while it
+ * only warns about the rest (as mod_md takes them): a name ending in a number that is no IP address ("300.1.1.1",
+ * "1.2.3"), a wildcard of a top-level domain ("*.org"). NULL when name is none of these. */
+const char *md_domain_impossible(const char *name);
+/* NULL when name can be the name of an MD (its directory in the store), else why not: empty, "." or "..", with a
+ * '/', or longer than 253 characters. Other names a CA will refuse are fine here (mod_md takes them, the CA's answer shows in the status). */
 const char *md_name_problem(const char *name);
 /* The challenge type for word when it is one we answer ("http-01", "tls-alpn-01", "dns-01", any case), else NULL. */
 const char *md_challenge_type_known(const char *word);

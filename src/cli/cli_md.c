@@ -13,6 +13,7 @@
 #include "md_event.h"
 #include "md_exec.h"
 #include "md_reg.h"
+#include "md_uri.h"
 #include "cli.h"
 
 /* The MD in the store that already holds one of names, and that name. */
@@ -49,9 +50,11 @@ static int md_settings(md_cli_t *cli, md_t *md)
     md->ca_urls = apr_array_make(cli->p, 2, sizeof(const char *));
     for (i = 0; i < cli->cas->nelts; ++i) {
         const char *url = md_acme_ca_url_for(APR_ARRAY_IDX(cli->cas, i, const char *));
-        if (strncasecmp(url, "https://", 8) && strncasecmp(url, "http://", 7)) {
+        if (md_uri_http_problem(url, cli->p) || !md_uri_is_http(url, cli->p)) {
             return cli_failf(cli, CLI_EXIT_USAGE, "-a '%s': not a CA name (letsencrypt, letsencrypt-test, buypass, "
-                             "buypass-test) nor an http(s) URL", url);
+                             "buypass-test) nor an http(s) URL%s%s%s", url, md_uri_http_problem(url, cli->p) ? " (" : "",
+                             md_uri_http_problem(url, cli->p) ? md_uri_http_problem(url, cli->p) : "",
+                             md_uri_http_problem(url, cli->p) ? ")" : "");
         }
         APR_ARRAY_PUSH(md->ca_urls, const char *) = url;
     }

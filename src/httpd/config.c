@@ -232,6 +232,14 @@ md_srv_conf_t *md_config_get(server_rec *s)
 
 /* ---- shared checks and parsers ---------------------------------------------------------------------- */
 
+const char *md_config__shown(cmd_parms *cmd, const char *value)
+{
+    apr_size_t len = value ? strlen(value) : 0;
+
+    if (len <= MD_CONFIG_SHOWN_MAX) return value ? value : "";
+    return apr_psprintf(cmd->pool, "%.*s...(%" APR_SIZE_T_FMT " characters)", MD_CONFIG_SHOWN_MAX - 20, value, len);
+}
+
 const char *md_config__err(cmd_parms *cmd, const char *value, const char *fmt, ...)
 {
     va_list ap;
@@ -240,7 +248,7 @@ const char *md_config__err(cmd_parms *cmd, const char *value, const char *fmt, .
     va_start(ap, fmt);
     reason = apr_pvsprintf(cmd->pool, fmt, ap);
     va_end(ap);
-    return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->cmd->name, value ? value : "", reason);
+    return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->cmd->name, md_config__shown(cmd, value), reason);
 }
 
 const char *md_config__join(cmd_parms *cmd, int argc, char *const argv[])
@@ -264,7 +272,7 @@ md_settings_t *md_config__settings(cmd_parms *cmd)
 static const char *directive_text(cmd_parms *cmd)
 {
     if (!cmd->directive || !cmd->directive->args || !*cmd->directive->args) return cmd->cmd->name;
-    return apr_pstrcat(cmd->pool, cmd->directive->directive, " ", cmd->directive->args, NULL);
+    return apr_pstrcat(cmd->pool, cmd->directive->directive, " ", md_config__shown(cmd, cmd->directive->args), NULL);
 }
 
 const char *md_config__not_in_section(cmd_parms *cmd)
@@ -388,6 +396,11 @@ const char *md_config__cmdline(cmd_parms *cmd, const char *arg, int allow_empty,
     if (!*line || apr_tokenize_to_argv(line, &argv, cmd->pool) != APR_SUCCESS || !argv || !argv[0]) {
         return apr_psprintf(cmd->pool, "%s needs the program to call (and its arguments), e.g. "
                             "%s /usr/local/bin/program", cmd->cmd->name, cmd->cmd->name);
+    }
+    if (!*argv[0]) {       /* MDMessageCmd "": a program without a name, which no exec finds */
+        return apr_psprintf(cmd->pool, "%s '%s': the program's name is empty; give the program to call, e.g. "
+                            "%s /usr/local/bin/program (or leave the directive out)", cmd->cmd->name,
+                            md_config__shown(cmd, line), cmd->cmd->name);
     }
     *pline = line;
     if (pargv) {

@@ -4,7 +4,11 @@
 
 #include "md_config.h"
 
-/* "<directive> '<value>': <reason>" in cmd->pool. */
+/* value as messages show it: at most MD_CONFIG_SHOWN_MAX characters, a longer one cut with its length told (httpd cuts
+ * a long message, and a 10 000-character name hid the reason). */
+#define MD_CONFIG_SHOWN_MAX 200
+const char *md_config__shown(cmd_parms *cmd, const char *value);
+/* "<directive> '<value>': <reason>" in cmd->pool (the value md_config__shown). */
 const char *md_config__err(cmd_parms *cmd, const char *value, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The arguments joined by spaces (for messages and command lines). */

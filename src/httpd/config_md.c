@@ -15,6 +15,7 @@ static md_conf_md_t *conf_md_make(cmd_parms *cmd)
     md_conf_md_t *conf = apr_pcalloc(cmd->pool, sizeof(*conf));
 
     conf->domains = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    conf->written = apr_array_make(cmd->pool, 4, sizeof(const char *));
     conf->settings = md_config__settings_make(cmd->pool);
     conf->cert_files = apr_array_make(cmd->pool, 2, sizeof(const char *));
     conf->key_files = apr_array_make(cmd->pool, 2, sizeof(const char *));
@@ -33,11 +34,12 @@ static int members_mode(const char *word)
 }
 
 /* Add names to conf (lowercased, without duplicates, empty words skipped). A last word auto|manual sets MDMembers
- * (with anywhere: every auto|manual does). As in mod_md, names a CA will refuse are taken (with a warning); only the
- * MD's name must be able to name its directory in the store. */
+ * (with anywhere: every auto|manual does). As in mod_md, names a CA will refuse are taken (with a warning), except
+ * those no CA can ever take (md_domain_impossible) and one written twice in different case (which of them is
+ * meant?); the MD's name must be able to name its directory in the store. */
 static const char *add_names(cmd_parms *cmd, md_conf_md_t *conf, int argc, char *const argv[], int anywhere)
 {
-    const char *problem;
+    const char *problem, *before;
     char *name;
     int i, j, mode;
 
@@ -50,17 +52,29 @@ static const char *add_names(cmd_parms *cmd, md_conf_md_t *conf, int argc, char 
         if (!*argv[i]) continue;
         problem = conf->domains->nelts ? NULL : md_name_problem(argv[i]);
         if (problem) return md_config__err(cmd, argv[i], "cannot be the name of a managed domain: %s", problem);
+        problem = md_domain_impossible(argv[i]);
+        if (problem) return md_config__err(cmd, argv[i], "cannot be a domain name of a managed domain: %s", problem);
         problem = md_domain_problem(argv[i]);
         if (problem) {
-            md_config__warn(cmd, "'%s' is not a valid DNS name or IP address (%s): a CA will refuse it", argv[i],
-                            problem);
+            md_config__warn(cmd, "'%s' is not a valid DNS name or IP address (%s): a CA will refuse it",
+                            md_config__shown(cmd, argv[i]), problem);
         }
         name = apr_pstrdup(cmd->pool, argv[i]);
         ap_str_tolower(name);
         for (j = 0; j < conf->domains->nelts; ++j) {
             if (!strcmp(APR_ARRAY_IDX(conf->domains, j, const char *), name)) break;
         }
-        if (j == conf->domains->nelts) APR_ARRAY_PUSH(conf->domains, const char *) = name;
+        if (j == conf->domains->nelts) {
+            APR_ARRAY_PUSH(conf->domains, const char *) = name;
+            APR_ARRAY_PUSH(conf->written, const char *) = argv[i];
+            continue;
+        }
+        before = APR_ARRAY_IDX(conf->written, j, const char *);
+        if (strcmp(before, argv[i])) {
+            return md_config__err(cmd, argv[i], "the managed domain %s has this name already, written '%s': names "
+                                  "are not case-sensitive, give it once", APR_ARRAY_IDX(conf->domains, 0, const char *),
+                                  md_config__shown(cmd, before));
+        }
     }
     return NULL;
 }

@@ -52,6 +52,7 @@ typedef struct md_settings_t {
 /* One MDomain line or <MDomain>/<MDomainSet> section as written. */
 typedef struct md_conf_md_t {
     apr_array_header_t *domains;       /* const char*: its names (and MDMember names), in order */
+    apr_array_header_t *written;       /* const char*: the same as written in the configuration (messages) */
     md_settings_t *settings;           /* the section's own settings (all unset for an MDomain line) */
     apr_array_header_t *cert_files;    /* MDCertificateFile: absolute paths, in order */
     apr_array_header_t *key_files;     /* MDCertificateKeyFile: absolute paths, in order */

@@ -194,13 +194,34 @@ int md_covers(const md_t *md, const char *name)
     return 0;
 }
 
+const char *md_domain_impossible(const char *name)
+{
+    unsigned char buf[16];
+    const char *last, *s;
+
+    if (!name || !*name || inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1) return NULL;
+    last = strrchr(name, '.');
+    last = last ? last + 1 : name;
+    for (s = last; *s && isdigit((unsigned char)*s); ++s);
+    if (*last && !*s && strspn(name, "0123456789.") == strlen(name)) {
+        return "not an IPv4 address (four numbers 0 to 255), and a DNS name cannot end in a number";
+    }
+    if (*last && !*s) return "a DNS name cannot end in a number (its top-level domain)";
+    if (!strncmp(name, "*.", 2) && !strchr(name + 2, '.')) {
+        return "a wildcard needs at least two labels after '*.' (*.example.org): no CA issues one for a whole "
+               "top-level domain";
+    }
+    return NULL;
+}
+
 const char *md_domain_problem(const char *name)
 {
     unsigned char buf[16];
-    const char *s = name, *label = name;
+    const char *s = name, *label = name, *why;
 
     if (!name || !*name) return "the name is empty";
     if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1) return NULL;
+    if ((why = md_domain_impossible(name)) != NULL) return why;
     if (!strncmp(s, "*.", 2)) s = label = name + 2;
     if (!*s) return "a wildcard needs a domain after '*.'";
     if (strlen(s) > 253) return "longer than 253 characters";
@@ -224,6 +245,7 @@ const char *md_name_problem(const char *name)
     if (!name || !*name) return "the name is empty";
     if (!strcmp(name, ".") || !strcmp(name, "..")) return "'.' and '..' cannot name a directory in the store";
     if (strchr(name, '/')) return "a '/' cannot be in the name of a directory in the store";
+    if (strlen(name) > 253) return "longer than 253 characters (no DNS name is)";
     return NULL;
 }
 
