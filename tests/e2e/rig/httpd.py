@@ -273,6 +273,18 @@ class Httpd:
             f.seek(mark)
             return f.read().decode("utf-8", "replace")
 
+    def watchdog_runs(self, mark):
+        """How many runs of the renewal watchdog looked at MDs since error-log mark (LogLevel md:debug): ours ends
+        each with "renewal watchdog: N MDs looked at", Debian's mod_md with "AH10107: next run in"."""
+        text = self.error_log_since(mark)
+        return len(re.findall(r"renewal watchdog: \d+ MDs looked at", text)) + text.count("AH10107: next run in")
+
+    def wait_watchdog_runs(self, mark, runs=1, timeout=60):
+        """Wait until the renewal watchdog finished `runs` runs after error-log mark: what it would do (a new
+        order, ...) has then been done, without guessing a time (needs LogLevel md:debug)."""
+        wait_until(lambda: self.watchdog_runs(mark) >= runs, timeout,
+                   what="%d run(s) of the renewal watchdog (LogLevel md:debug)" % runs)
+
     def describe(self, lines=40):
         out = self.process.describe(lines) if self.process else "httpd: not started\n"
         return out + "--- error log tail (%s):\n%s\n" % (self.error_log, tail(self.error_log, lines))
