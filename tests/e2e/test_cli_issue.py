@@ -1,4 +1,6 @@
 """mdomain against pebble: obtaining, renewing and checking certificates end to end."""
+import datetime
+import email.utils
 import os
 import subprocess
 
@@ -90,13 +92,27 @@ def test_failure_is_explained_and_backs_off(cli, pebble):
     shown = cli.ok("show", "fail.example.org")
     assert shown["renewal"]["errors"] == 1
     assert "next-run" in shown["renewal"]
-    # within the back-off nothing is asked of the CA, unless forced
+    doc = cli.drive("--force")
+    assert doc["results"][0]["outcome"] == "activated"
+
+
+def test_backing_off_asks_the_ca_nothing(cli, pebble):
+    """Within the back-off nothing is asked of the CA, unless forced. The CA refuses the contact (invalidContact,
+    the request itself is wrong): the back-off is a day (12 to 36 hours), so the second drive surely falls into
+    it, however slow the machine (issue 15: a 5 s back-off, jittered down to 2.5 s, made this a race)."""
+    cli.ok("-a", pebble.directory_url, "--ca-file", pebble.ca_file, "-t", "accepted", "-c", "not an address",
+           "add", "contact.example.org", "--key", "p256")
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1 and doc["results"][0]["problem"] == "urn:ietf:params:acme:error:invalidContact", doc
+    next_run = email.utils.parsedate_to_datetime(cli.ok("show", "contact.example.org")["renewal"]["next-run"])
+    assert next_run - datetime.datetime.now(datetime.timezone.utc) > datetime.timedelta(hours=11)
     mark = pebble.mark()
     doc = cli.ok("drive", "--http-port", pebble.http_port)
     assert doc["results"][0]["outcome"] == "backing-off"
     assert pebble.requests(since=mark) == []
-    doc = cli.drive("--force")
-    assert doc["results"][0]["outcome"] == "activated"
+    rc, doc, out, err = cli.run("drive", "--force", "--http-port", pebble.http_port)
+    assert rc == 1 and doc["results"][0]["problem"] == "urn:ietf:params:acme:error:invalidContact"
+    assert pebble.count_requests("POST", since=mark) >= 1          # forced: the CA was asked again
 
 
 def test_revoke(cli, pebble, workdir):

@@ -4,7 +4,6 @@ import base64
 import datetime
 import json
 import os
-import shutil
 
 import pytest
 from cryptography import x509
