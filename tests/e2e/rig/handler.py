@@ -8,7 +8,6 @@ import os
 import socketserver
 import threading
 
-
 # The handler: `handler.py [ARGS...] EVENT MDNAME [INTRINSICS...]` (ARGS: the fixed ones, e.g. a label). It appends
 # one JSON line per call to LOG: argv, uid, the MD_* environment, its exit code. Its exit code is the next number
 # of CTL/EVENT (a file of numbers, one consumed per call, the last one kept), else 0. setup-http-01 writes the key
