@@ -105,7 +105,8 @@ const char *md_domain_problem(const char *name);
  * "1.2.3"), a wildcard of a top-level domain ("*.org"). NULL when name is none of these. */
 const char *md_domain_impossible(const char *name);
 /* NULL when name can be the name of an MD (its directory in the store), else why not: empty, "." or "..", with a
- * '/', or longer than 253 characters. Other names a CA will refuse are fine here (mod_md takes them, the CA's answer shows in the status). */
+ * '/', or longer than 253 characters. Other names a CA will refuse are fine here (mod_md takes them, the CA's
+ * answer shows in the status). */
 const char *md_name_problem(const char *name);
 /* The challenge type for word when it is one we answer ("http-01", "tls-alpn-01", "dns-01", any case), else NULL. */
 const char *md_challenge_type_known(const char *word);

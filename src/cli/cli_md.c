@@ -51,10 +51,11 @@ static int md_settings(md_cli_t *cli, md_t *md)
     for (i = 0; i < cli->cas->nelts; ++i) {
         const char *url = md_acme_ca_url_for(APR_ARRAY_IDX(cli->cas, i, const char *));
         if (md_uri_http_problem(url, cli->p) || !md_uri_is_http(url, cli->p)) {
+            const char *why = md_uri_http_problem(url, cli->p);
+
             return cli_failf(cli, CLI_EXIT_USAGE, "-a '%s': not a CA name (letsencrypt, letsencrypt-test, buypass, "
-                             "buypass-test) nor an http(s) URL%s%s%s", url, md_uri_http_problem(url, cli->p) ? " (" : "",
-                             md_uri_http_problem(url, cli->p) ? md_uri_http_problem(url, cli->p) : "",
-                             md_uri_http_problem(url, cli->p) ? ")" : "");
+                             "buypass-test) nor an http(s) URL%s%s%s", url, why ? " (" : "", why ? why : "",
+                             why ? ")" : "");
         }
         APR_ARRAY_PUSH(md->ca_urls, const char *) = url;
     }

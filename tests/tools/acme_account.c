@@ -25,7 +25,8 @@
  * deactivates it. Output: alg, account_url, register_status, find_url, refresh_status, contacts,
  * keychange, find_new_url, find_old, stored_id, stored_found, deactivate_status, after_deactivate,
  * requests, heads, bad_nonces, retried_with_its_nonce, retried_otherwise (what followed each badNonce answer:
- * a POST to the same URL with the answer's Replay-Nonce, or anything else), result=ok|error and error=<detail> on failure (exit code 1).
+ * a POST to the same URL with the answer's Replay-Nonce, or anything else), result=ok|error and error=<detail> on
+ * failure (exit code 1).
  */
 
 typedef struct {
