@@ -50,6 +50,11 @@ def _probe(kind):
         return s.getsockname()[1]
 
 
+def bindable(port):
+    """True when a TCP server could bind port on 127.0.0.1 now."""
+    return _bindable(port, socket.SOCK_STREAM)
+
+
 def _udp_free(port):
     return _bindable(port, socket.SOCK_DGRAM)
 
