@@ -1,5 +1,7 @@
 /* The mdomain command's output: JSON documents, human lines, and errors in either form. */
 #include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <apr_file_info.h>
 #include <apr_strings.h>
 
@@ -26,15 +28,29 @@ void cli_json_out(md_cli_t *cli, const md_json_t *json)
 
 void cli_say(md_cli_t *cli, const char *fmt, ...)
 {
+    apr_pool_t *tmp = NULL;
+    const char *line;
+    char *raw = NULL;
     va_list ap;
+    int n;
 
     if (cli->json || cli->quiet) return;
-    flockfile(stdout);      /* one whole line, also when drive's workers print at the same time */
     va_start(ap, fmt);
-    vprintf(fmt, ap);
+    n = vasprintf(&raw, fmt, ap);           /* libc's formats (%lld), as printf */
     va_end(ap);
+    if (n < 0) return;
+    if (apr_pool_create(&tmp, NULL) != APR_SUCCESS) {     /* drive's workers print from their threads */
+        free(raw);
+        return;
+    }
+    /* what came from a file or the CA never moves the cursor or forges a line (issue 15) */
+    line = md_result_clean_text(raw, (apr_size_t)-1, tmp);
+    free(raw);
+    flockfile(stdout);      /* one whole line, also when drive's workers print at the same time */
+    fputs(line, stdout);
     fputc('\n', stdout);
     funlockfile(stdout);
+    apr_pool_destroy(tmp);
 }
 
 int cli_fail(md_cli_t *cli, int exit_code, const md_result_t *result)
@@ -55,7 +71,7 @@ int cli_fail(md_cli_t *cli, int exit_code, const md_result_t *result)
         if (result->subproblems) md_json_setj(result->subproblems, json, "subproblems", NULL);
         cli_json_out(cli, json);
     }
-    fprintf(stderr, "mdomain: %s\n", text);
+    fprintf(stderr, "mdomain: %s\n", md_result_clean_text(text, (apr_size_t)-1, cli->p));
     return exit_code;
 }
 

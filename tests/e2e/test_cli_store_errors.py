@@ -192,3 +192,17 @@ def test_lost_store_key(cli):
     with open(store_json, "w") as f:
         f.write(saved)
     assert [a["id"] for a in cli.ok("account", "show")["accounts"]] == ["ACME-ca-0000"]
+
+
+def test_stored_ca_text_printed_clean(cli):
+    """issue 15: text from the CA in a job.json (one written before it was cleaned, or by another client) never
+    reaches the terminal with its escapes and line breaks: no forged line, no moved cursor."""
+    staging = os.path.join(cli.store, "staging", GOOD)
+    os.makedirs(staging, exist_ok=True)
+    with open(os.path.join(staging, "job.json"), "w") as f:
+        json.dump({"name": GOOD, "finished": False, "errors": 1, "next-run": "Mon, 23 Nov 2026 12:56:32 GMT",
+                   "last": {"status": 22, "detail": "rate limited\n\x1b[32m%s: activated\x1b[0m\r" % GOOD}}, f)
+    res = cli.run_text("show", GOOD)
+    assert "\x1b" not in res.stdout + res.stderr and "\r" not in res.stdout
+    assert not any(line.startswith("%s: activated" % GOOD) for line in res.stdout.splitlines()), res.stdout
+    assert "rate limited  [32m%s: activated [0m" % GOOD in res.stdout, res.stdout
