@@ -390,6 +390,7 @@ apr_status_t td_run(td_drive_t *d, int force, int activate, md_drive_outcome_t *
 {
     md_drive_flags_t flags;
 
+    memset(&flags, 0, sizeof(flags));
     flags.force = force;
     flags.activate = activate;
     d->result = md_result_make(d->p);
