@@ -8,14 +8,15 @@
 #include "cli.h"
 
 const md_hints_t cli_hints = { {
-    [MD_HINT_TERMS] = "read them, then agree with '-t accepted': mdomain -t accepted drive NAME (or add the MD "
-                      "with it, to keep it)",
-    [MD_HINT_EAB] = "give them when adding the MD: --eab KID HMAC or --eab-file FILE",
+    [MD_HINT_TERMS] = "read them, then agree with '-t accepted' (mdomain update NAME -t accepted, kept with the MD; or "
+                      "mdomain -t accepted drive NAME, for this run)",
+    [MD_HINT_EAB] = "give them to the MD: mdomain update NAME --eab KID HMAC (or --eab-file FILE)",
     [MD_HINT_RESPONDER] = "give drive a way to answer: --http-port PORT or --webroot DIR (http-01), --tls-port PORT "
                           "(tls-alpn-01), or add the MD with --dns-cmd PROGRAM (dns-01) or --event-handler PROGRAM (dns-01, "
                           "and http-01 on another server)",
     [MD_HINT_CA_FILE] = "if the CA's certificate comes from a private root, trust that root with --ca-file PEM "
-                        "(mdomain --ca-file PEM drive NAME; given to add, it is stored with the MD)",
+                        "(mdomain update NAME --ca-file PEM, kept with the MD; or mdomain --ca-file PEM drive NAME, for "
+                        "this run)",
 } };
 
 void cli_json_out(md_cli_t *cli, const md_json_t *json)
