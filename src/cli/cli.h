@@ -47,6 +47,9 @@ typedef struct md_cli_t {
     int profile_mandatory;          /* --profile-mandatory */
     const char *install_chain, *install_key, *install_cmd;
     int install_mode;               /* -1: not given */
+    const char *install_owner;      /* --install-owner USER[:GROUP] */
+    const char *install_reload;     /* --install-reload PROGRAM: its line */
+    int jobs;                       /* drive --jobs N, 0: the registry's default */
     const char *renew_window, *warn_window;     /* --renew-window, --warn-window */
     int domains_given;              /* update --domains: the arguments after NAME replace its names */
     apr_array_header_t *add_domains, *remove_domains;   /* update --add-domain, --remove-domain */
@@ -108,8 +111,12 @@ struct md_acme_t;
 apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
                           md_result_t *result);
 
-/* An MD's summary as JSON (md.json plus its certificates and job) for list/show/add output; *pproblem (may be NULL)
- * gets why the MD or one of its files cannot be read ("PATH: what is wrong"), NULL when all is fine. */
+/* The CA file for talking about a stored account: --ca-file (a2md's -C), else that of an MD using the account, else
+ * that of an MD of the account's CA. */
+const char *cli_account_ca_file(md_cli_t *cli, const char *id);
+
+/* An MD's summary as JSON (md.json plus its certificates and job) for list/show/add/drive output; *pproblem (may be
+ * NULL) gets why the MD or one of its files cannot be read ("PATH: what is wrong"), NULL when all is fine. */
 md_json_t *cli_md_status(md_cli_t *cli, const char *name, const char **pproblem, apr_pool_t *p);
 
 #endif

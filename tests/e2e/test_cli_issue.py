@@ -107,8 +107,9 @@ def test_backing_off_asks_the_ca_nothing(cli, pebble):
     next_run = email.utils.parsedate_to_datetime(cli.ok("show", "contact.example.org")["renewal"]["next-run"])
     assert next_run - datetime.datetime.now(datetime.timezone.utc) > datetime.timedelta(hours=11)
     mark = pebble.mark()
-    doc = cli.ok("drive", "--http-port", pebble.http_port)
-    assert doc["results"][0]["outcome"] == "backing-off"
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1      # still failing: cron and systemd notice
+    assert doc["results"][0]["outcome"] == "backing-off" and doc["results"][0]["failed"] is True
     assert pebble.requests(since=mark) == []
     rc, doc, out, err = cli.run("drive", "--force", "--http-port", pebble.http_port)
     assert rc == 1 and doc["results"][0]["problem"] == "urn:ietf:params:acme:error:invalidContact"
