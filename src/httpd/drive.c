@@ -162,6 +162,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
         item = apr_pcalloc(ptemp, sizeof(*item));
         item->name = dm->m->md->name;
         item->cert_files = dm->m->cert_files;
+        item->flags.unusable = dm->m->set_problem != NULL;     /* the parent found it: the child cannot read keys */
         item->baton = dm;
         APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
     }

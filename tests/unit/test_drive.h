@@ -8,6 +8,7 @@
 
 #include "md.h"
 #include "md_cert.h"
+#include "md_clock.h"
 #include "md_drive.h"
 #include "md_job.h"
 #include "md_result.h"

@@ -151,7 +151,7 @@ static apr_status_t finalize_cb(void *baton, md_http_response_t *resp, const fak
     BIO_free(bio);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     X509_REQ_free(csr);
-    if (o->delay) apr_sleep(o->delay);
+    if (o->delay) md_clock_sleep(o->d->env.clock, o->delay);     /* a simulated clock advances at once */
     resp->status = 200;
     apr_table_set(resp->headers, "Content-Type", "application/json");
     apr_table_set(resp->headers, "Location", td_url(o->d, "order", o->n));
@@ -386,6 +386,7 @@ apr_status_t td_run(td_drive_t *d, int force, int activate, md_drive_outcome_t *
 {
     md_drive_flags_t flags;
 
+    memset(&flags, 0, sizeof(flags));
     flags.force = force;
     flags.activate = activate;
     d->result = md_result_make(d->p);

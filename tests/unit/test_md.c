@@ -273,6 +273,34 @@ START_TEST(domain_names_checked)
 }
 END_TEST
 
+/* issue 15: names no CA can ever take are refused at apache2 -t (and by mdomain add), not warned about. */
+START_TEST(domain_names_impossible)
+{
+    static const char *const never[] = { "*.org", "*.com", "300.1.1.1", "1.2.3", "1.2.3.4.5", "a.b.123", "42" };
+    static const char *const fine[] = { "*.example.org", "*.co.uk", "1.2.3.4", "::1", "123.example.org", "a1.org1",
+                                        "localhost", "bad_name.example.org" };
+    char long_name[300];
+    size_t i;
+
+    for (i = 0; i < sizeof(never) / sizeof(never[0]); ++i) {
+        ck_assert_msg(md_domain_impossible(never[i]) != NULL, "'%s' taken", never[i]);
+        ck_assert_str_eq(md_domain_problem(never[i]), md_domain_impossible(never[i]));
+    }
+    for (i = 0; i < sizeof(fine) / sizeof(fine[0]); ++i) {
+        ck_assert_msg(md_domain_impossible(fine[i]) == NULL, "'%s': %s", fine[i], md_domain_impossible(fine[i]));
+    }
+    ck_assert_ptr_null(md_domain_impossible(NULL));
+    ck_assert_ptr_null(md_domain_impossible(""));
+    ck_assert_str_eq(md_domain_impossible("300.1.1.1"), "not an IPv4 address (four numbers 0 to 255), and a DNS name "
+                     "cannot end in a number");
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    ck_assert_str_eq(md_name_problem(long_name), "longer than 253 characters (no DNS name is)");
+    long_name[253] = '\0';
+    ck_assert_ptr_null(md_name_problem(long_name));
+}
+END_TEST
+
 static void add_spec(md_t *md, const char *word, apr_pool_t *p)
 {
     md_pkey_spec_t *spec = NULL;
@@ -700,6 +728,7 @@ Suite *md_test_md_suite(void)
     tcase_add_test(tc, names_holder_cached);
     tcase_add_test(tc, wildcards_cover_one_label);
     tcase_add_test(tc, domain_names_checked);
+    tcase_add_test(tc, domain_names_impossible);
     tcase_add_test(tc, aspects_like_mod_md);
     tcase_add_test(tc, state_names);
     suite_add_tcase(s, tc);

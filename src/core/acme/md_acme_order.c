@@ -114,17 +114,32 @@ apr_status_t md_acme_order_from_json(md_acme_order_t **porder, const char *url, 
     return APR_SUCCESS;
 }
 
-/* Take over an order object the CA sent for url. */
-static apr_status_t order_update(md_acme_order_t *order, const char *url, const md_json_t *json,
+/* Take over an order object the CA sent for url; its authorization, finalize and certificate URLs must be on the
+ * CA's origin (md_acme_on_origin, made absolute there). */
+static apr_status_t order_update(md_acme_order_t *order, md_acme_t *acme, const char *url, const md_json_t *json,
                                  md_result_t *result, apr_pool_t *p)
 {
     md_acme_order_t *fresh;
     apr_status_t rv;
+    const char **pu;
+    int i;
 
     rv = md_acme_order_from_json(&fresh, url, json, p);
     if (rv != APR_SUCCESS) {
         md_result_printf(result, rv, "the order at %s is not an order object (no status)", url);
         return rv;
+    }
+    if (fresh->finalize && !(fresh->finalize = md_acme_on_origin(acme, "the finalize URL", fresh->finalize, result,
+                                                                   p))) {
+        return APR_EINVAL;
+    }
+    if (fresh->certificate && !(fresh->certificate = md_acme_on_origin(acme, "the certificate URL",
+                                                                         fresh->certificate, result, p))) {
+        return APR_EINVAL;
+    }
+    for (i = 0; i < fresh->authz_urls->nelts; ++i) {
+        pu = &APR_ARRAY_IDX(fresh->authz_urls, i, const char *);
+        if (!(*pu = md_acme_on_origin(acme, "the authorization URL", *pu, result, p))) return APR_EINVAL;
     }
     *order = *fresh;
     return APR_SUCCESS;
@@ -154,8 +169,12 @@ apr_status_t md_acme_order_new(md_acme_order_t **porder, md_acme_t *acme, const 
         md_result_printf(result, rv, "the new order from %s has no Location header", url);
         goto leave;
     }
+    if (!(location = md_acme_on_origin(acme, "the order URL", location, result, p))) {
+        rv = APR_EINVAL;
+        goto leave;
+    }
     order = apr_pcalloc(p, sizeof(*order));
-    rv = order_update(order, location, json, result, p);
+    rv = order_update(order, acme, location, json, result, p);
     if (rv == APR_SUCCESS) *porder = order;
 leave:
     return rv;
@@ -172,9 +191,10 @@ apr_status_t md_acme_order_refresh(md_acme_order_t *order, md_acme_t *acme, md_r
         md_result_set(result, APR_EINVAL, "the order has no URL to look at");
         return APR_EINVAL;
     }
+    if (!md_acme_on_origin(acme, "the order URL", order->url, result, p)) return APR_EINVAL;   /* from job.json */
     rv = md_acme_post_json(&json, &resp, acme, order->url, NULL, NULL, result, p);
     if (rv != APR_SUCCESS) return rv;
-    return order_update(order, order->url, json, result, p);
+    return order_update(order, acme, order->url, json, result, p);
 }
 
 typedef struct {
@@ -230,7 +250,7 @@ static apr_status_t order_poll(void *baton, const md_http_response_t **presp, co
     rv = md_acme_post_json(&json, &resp, ctx->acme, ctx->order->url, NULL, NULL, result, ptmp);
     if (rv != APR_SUCCESS) return rv;
     *presp = resp;
-    rv = order_update(ctx->order, ctx->order->url, json, result, ctx->p);
+    rv = order_update(ctx->order, ctx->acme, ctx->order->url, json, result, ctx->p);
     if (rv != APR_SUCCESS) return rv;
     *pstate = ctx->order->status;
     rv = order_check(ctx->order, ctx->states, result, ctx->p);
@@ -308,7 +328,7 @@ apr_status_t md_acme_order_finalize(md_acme_order_t *order, md_acme_t *acme, con
     if (rv != APR_SUCCESS) goto leave;
     rv = md_acme_post_json(&json, &resp, acme, order->finalize, payload, NULL, result, p);
     if (rv != APR_SUCCESS) goto leave;
-    rv = order_update(order, order->url, json, result, p);
+    rv = order_update(order, acme, order->url, json, result, p);
 leave:
     return rv;
 }

@@ -233,15 +233,25 @@ leave:
 
 static apr_status_t setup_layout(md_store_t *store, md_result_t *result, apr_pool_t *p)
 {
-    const char *fpath = md_file_join(p, store->base, MD_STORE_FNAME, NULL);
+    const char *fpath = md_file_join(p, store->base, MD_STORE_FNAME, NULL), *enc;
     struct stat st;
     apr_status_t rv;
-    int g;
+    int g, err;
 
-    if (lstat(fpath, &st) == 0) rv = read_store_json(store, fpath, result, p);
-    else if (errno == ENOENT) rv = create_store_json(store, fpath, result, p);
+    err = lstat(fpath, &st) == 0 ? 0 : errno;
+    if (!err) rv = read_store_json(store, fpath, result, p);
+    else if (err == ENOENT && (enc = md_store_fs__encrypted_file(store, p)) != NULL) {
+        rv = APR_ENOENT;        /* a new key would leave these unreadable: the accounts silently lost */
+        md_result_printf(result, rv, "%s is missing, but the store holds keys encrypted with the key it had (%s): "
+                         "restore md_store.json from a backup; or, to give up the accounts, move %s and %s out of "
+                         "%s (the certificates and keys in domains/ are not encrypted and stay in use, new accounts "
+                         "are registered); see docs/store.md, \"A lost store key\"", fpath, enc,
+                         md_store_fs__group_dir(store, MD_SG_ACCOUNTS, p),
+                         md_store_fs__group_dir(store, MD_SG_STAGING, p), store->base);
+    }
+    else if (err == ENOENT) rv = create_store_json(store, fpath, result, p);
     else {
-        rv = APR_FROM_OS_ERROR(errno);
+        rv = APR_FROM_OS_ERROR(err);
         md_result_printf(result, rv, "%s: cannot access the store file", fpath);
     }
     if (rv != APR_SUCCESS) goto leave;

@@ -61,6 +61,9 @@ int md_store_fs__is_key_name(const char *aspect);
 /* True for leftovers of an interrupted md_file_write_atomic (".x.tmp.PID.XXXXXX", earlier ".x.tmp.XXXXXX"). */
 int md_store_fs__is_temp_name(const char *fname);
 
+/* The first private key in the store that is encrypted with the store key (accounts/, staging/, ocsp/), NULL when
+ * there is none: without md_store.json, such a store must not get a new key. */
+const char *md_store_fs__encrypted_file(const md_store_t *store, apr_pool_t *p);
 /* Create one directory with exactly the given mode; an existing directory is left as it is. */
 apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, apr_pool_t *p);
 /* Rename without replacing anything (APR_EEXIST when to exists), then flush both parent directories. */

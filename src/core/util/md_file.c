@@ -76,6 +76,15 @@ static apr_status_t write_all(int fd, const void *data, apr_size_t len)
     return APR_SUCCESS;
 }
 
+static md_file_written_cb *written_cb;
+static void *written_baton;
+
+void md_file_on_written(md_file_written_cb *cb, void *baton)
+{
+    written_cb = cb;
+    written_baton = baton;
+}
+
 static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t len, apr_fileperms_t perms,
                                  uid_t uid, gid_t gid, int durable, apr_pool_t *p)
 {
@@ -104,7 +113,9 @@ static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t
         unlink(tmp);
         return rv;
     }
-    return durable ? md_file_sync_dir(parent_dir(fpath, p), p) : APR_SUCCESS;
+    rv = durable ? md_file_sync_dir(parent_dir(fpath, p), p) : APR_SUCCESS;
+    if (written_cb) written_cb(fpath, written_baton);
+    return rv;
 }
 
 apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
