@@ -81,6 +81,8 @@ typedef struct md_reg_renew_t {
     const md_reg_reach_t *reach;     /* how the CA reaches the server (md_reg_challenges); NULL: not known */
     md_reg_done_cb *done;
     void *done_baton;
+    apr_interval_time_t lease;       /* each MD is driven under its lease (md_reg_lease.h), renewed every third of
+                                      * this while the drive runs; 0: MD_REG_LEASE_DEF; < 0: no leases */
 } md_reg_renew_t;
 
 /* How a run went: the worker threads it started, and the most MDs driven at the same time. */
@@ -90,6 +92,8 @@ typedef struct md_reg_run_stats_t {
 } md_reg_run_stats_t;
 
 /* Drive the items (md_reg_item_t*) with up to rn->workers threads; each item's outcome and next are filled in.
+ * Each MD is driven under its lease: one that another process holds is not driven (MD_DRIVE_LEASED, next when the
+ * lease ends at the latest, detail who holds it); a lease is renewed while its drive runs and released after it.
  * After a drive that does not wait with its answers in place, challenges/DOMAIN of the MD's names are removed.
  * Never fails as a whole: each item says what became of it. pstats may be NULL. */
 void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_renew_t *rn,

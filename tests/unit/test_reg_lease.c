@@ -198,6 +198,37 @@ START_TEST(lease_race)
 }
 END_TEST
 
+/* The runner drives an MD under its lease: one another node holds is not driven (nothing asked of the CA), the
+ * item says who holds it and when to look again; after the lease ends it is driven, and the lease is released. */
+START_TEST(lease_runner)
+{
+    md_reg_lease_t *a = NULL;
+    md_reg_item_t *item;
+    md_json_t *json;
+    tr_t f;
+
+    tr_init(&f, 0);
+    tr_add(&f, NAME);
+    ck_assert_int_eq(md_reg_lease_take(&a, NULL, f.reg, NAME, MIN, f.p), APR_SUCCESS);
+    json = lease_json(&f);
+    md_reg_lease_release(a);
+    md_json_sets("web2.example.net pid 7", json, "holder", NULL);
+    md_json_sets("web2.example.net 0000 pid:[1]", json, "node", NULL);
+    lease_write(&f, json);
+    item = tr_run1(&f, NAME, 0);
+    tr_assert_outcome(item, MD_DRIVE_LEASED);
+    ck_assert_int_eq(item->rv, APR_SUCCESS);
+    tr_assert_has(item->detail, "renewed by web2.example.net pid 7");
+    ck_assert(item->next > tr_now(&f) && item->next <= tr_now(&f) + MIN);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 0);
+    md_clock_sim_advance(f.sim, MIN + apr_time_from_sec(1));
+    tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), 1);
+    ck_assert(md_file_is(lease_path(&f), APR_REG, f.p) != APR_SUCCESS);
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_lease_suite(void)
 {
     Suite *s = suite_create("reg_lease");
@@ -209,6 +240,7 @@ Suite *md_test_reg_lease_suite(void)
     tcase_add_test(tc, lease_dead_holder);
     tcase_add_test(tc, lease_unreadable);
     tcase_add_test(tc, lease_race);
+    tcase_add_test(tc, lease_runner);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -20,6 +20,7 @@ const char *md_drive_outcome_str(md_drive_outcome_t outcome)
     case MD_DRIVE_POSTPONED: return "postponed";
     case MD_DRIVE_WAITING: return "waiting";
     case MD_DRIVE_BLOCKED: return "blocked";
+    case MD_DRIVE_LEASED: return "leased";
     default: return "failed";
     }
 }
