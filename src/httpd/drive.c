@@ -178,6 +178,7 @@ static void renew_setup(drive_ctx_t *ctx)
     rn->events = &ctx->events;
     rn->local = local_responders;
     rn->local_baton = ctx;
+    rn->lease = ctx->mc->store_lease;
     md_httpd_reach_get(&ctx->reach, ctx->mc);
     rn->reach = &ctx->reach;
 }

@@ -56,7 +56,7 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
 {
     apr_array_header_t *items = apr_array_make(ptemp, mc->mds->nelts, sizeof(md_reg_sync_item_t *));
     md_reg_state_opts_t state_opts = { NULL, mc->activation_delay, 0 };
-    md_reg_sync_opts_t opts = { mc->activation_delay, 1, sync_log, s };
+    md_reg_sync_opts_t opts = { mc->activation_delay, 1, sync_log, s, mc->store_lease };
     md_result_t *result = md_result_make(ptemp);
     md_reg_t *reg = md_reg_make(mc->store, NULL, ptemp);
     md_reg_sync_item_t *item;
