@@ -75,6 +75,9 @@ typedef struct md_managed_t {
                                         * key) for key type i: mod_ssl gets those, also while a renewal adds a
                                         * name or a key type; 0: none, the fallback is served */
     int activated;                     /* post_config: its staged set was activated at this start */
+    int idx;                           /* its place in mc->mds (its slot in the live table, live.c) */
+    const char *live_id;               /* the parent: what identified its active files when it last looked
+                                        * (md_reg_live_active_id), to see activations by anyone */
     const char *fallback_cert;         /* post_config: its self-signed fallback certificate file, or NULL */
 } md_managed_t;
 
@@ -117,6 +120,7 @@ typedef struct md_mod_conf_t {
     apr_array_header_t *mds;           /* md_managed_t*: the assembled MDs (after check_config) */
     md_store_t *store;                 /* opened in post_config (children inherit it, with its key) */
     const char *fallback_key;          /* post_config: the one fallback key file for all MDs */
+    struct md_httpd_live_t *live;      /* post_config: what the children serve live (live.c), NULL: nothing */
 } md_mod_conf_t;
 
 /* The per-server configuration (one for the base server and one per virtual host). */

@@ -26,6 +26,7 @@ struct md_store_t {
     int no_exchange;              /* activation swaps with two renames (test switch / old kernels) */
     int defer_sync;               /* writes are not flushed one by one: md_store_sync flushes them all */
     int unsynced;                 /* something was written without a flush */
+    long reader_gid;              /* activated sets readable by this group (keys excepted), < 0: none */
 };
 
 /* APR_EINVAL unless s is a usable file name: non-empty, no '/', not "." or "..". */
