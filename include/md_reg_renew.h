@@ -30,6 +30,8 @@ typedef struct md_reg_item_t {
                                       * MDRenewMode always when they are due, an ACME renewal into the store (when
                                       * the store's set is due too) */
     void *baton;                     /* the front-end's */
+    int request;                     /* asked through STORE/requests/NAME.json (md_reg_request.h): picked up once
+                                      * the MD's lease is taken, answered after the drive */
     /* the result (the strings live as long as the pool given to md_reg_renew_many) */
     md_drive_outcome_t outcome;
     apr_status_t rv;                 /* APR_SUCCESS unless the drive (or the install) failed */

@@ -148,9 +148,8 @@ static int send_status(request_rec *r, const md_mod_conf_t *mc, const md_managed
     return DONE;
 }
 
-/* post_read_request, before mod_ssl's: a host still served with the fallback certificate gets a 503 from mod_ssl
- * there (and from the gate in fixups), but its status is answered: nothing yet, or the renewal that waits for
- * the restart. Only initial GET (and HEAD) requests over https for the exact path; others take the normal way.
+/* post_read_request, before mod_ssl's: a host still served with the fallback certificate gets a 503 from the gate
+ * in fixups, but its status is answered: nothing yet, or the renewal under way. Only initial GET (and HEAD) requests over https for the exact path; others take the normal way.
  * The response is complete here (DONE). */
 static int cert_status_request(request_rec *r)
 {

@@ -120,7 +120,7 @@ typedef struct md_mod_conf_t {
     apr_array_header_t *mds;           /* md_managed_t*: the assembled MDs (after check_config) */
     md_store_t *store;                 /* opened in post_config (children inherit it, with its key) */
     const char *fallback_key;          /* post_config: the one fallback key file for all MDs */
-    struct md_httpd_live_t *live;      /* post_config: what the children serve live (live.c), NULL: nothing */
+    struct md_httpd_live_t *live;      /* post_config: what the processes serve live (live.c), NULL: nothing */
 } md_mod_conf_t;
 
 /* The per-server configuration (one for the base server and one per virtual host). */

@@ -38,6 +38,7 @@
 #pragma weak md_test_reg_static_suite
 #pragma weak md_test_reg_lease_suite
 #pragma weak md_test_reg_live_suite
+#pragma weak md_test_reg_request_suite
 
 typedef Suite *suite_fn(void);
 
@@ -51,7 +52,7 @@ int main(void)
         md_test_drive_events_suite, md_test_event_suite, md_test_fake_ca_suite,
         md_test_reg_state_suite, md_test_reg_renew_suite, md_test_reg_events_suite, md_test_reg_year_suite,
         md_test_reg_challenges_suite,
-        md_test_reg_sync_suite, md_test_reg_static_suite, md_test_reg_lease_suite, md_test_reg_live_suite,
+        md_test_reg_sync_suite, md_test_reg_static_suite, md_test_reg_lease_suite, md_test_reg_live_suite, md_test_reg_request_suite,
     };
     SRunner *sr = NULL;
     size_t i;

@@ -11,6 +11,7 @@
 #include "md_event.h"
 #include "md_reg_lease.h"
 #include "md_reg_renew.h"
+#include "md_reg_request.h"
 #include "md_time.h"
 #include "md_result.h"
 #include "md_reg_int.h"
@@ -179,6 +180,7 @@ static void drive_item(run_t *run, md_reg_item_t *item, int idx, md_result_t *re
     item->outcome = MD_DRIVE_FAILED;
     item->next = 0;
     if (!lease_take(run, item, idx, result, p)) return;
+    if (item->request) md_reg_request_pick(run->reg, item->name, p);
     rv = md_load(&md, env.store, MD_SG_DOMAINS, item->name, result, p);
     if (rv == APR_SUCCESS) {
         de.events = rn->events;
@@ -204,6 +206,10 @@ static void drive_item(run_t *run, md_reg_item_t *item, int idx, md_result_t *re
         md_reg_events_after(run->reg, rn, md, item->cert_files, item->outcome,
                             (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED) ? md_result_text(result, p) : NULL,
                             p);
+    }
+    if (item->request) {
+        md_reg_request_answer(run->reg, item->name, item->outcome, rv, rv != APR_SUCCESS
+                              || item->outcome == MD_DRIVE_FAILED ? md_result_text(result, p) : NULL, p);
     }
     lease_release(run, idx);
 }

@@ -1,0 +1,113 @@
+"""mod_mdomain serves renewed certificates without a restart: one httpd (root parent, www-data children, four
+children), a new MD goes from the fallback and 503 to its certificate and 200 by itself; a forced renewal
+(mdomain renew --force on the module's store) is served by every child within 10 s, RSA and EC alike; the store's
+domains/ and archive/ as expected, keys' modes and owners unchanged; the parent's pid and generation unchanged."""
+import json
+import os
+import pwd
+import re
+import stat
+import subprocess
+import time
+
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from rig import tls
+from rig.proc import wait_until
+
+from test_module_more import configure, ssl_vhost, http_vhost
+
+NAME = "live.example.org"
+CHILDREN = 4
+
+
+def children_config():
+    """Four children of five threads each, kept (no idle maintenance stops one)."""
+    return ["StartServers %d" % CHILDREN, "ServerLimit %d" % CHILDREN, "ThreadsPerChild 5",
+            "MaxRequestWorkers %d" % (5 * CHILDREN), "MinSpareThreads 5", "MaxSpareThreads %d" % (5 * CHILDREN),
+            'LogFormat "%P %{SSL_SERVER_M_SERIAL}x %>s %{Host}i" served',
+            "CustomLog logs/served.log served"]
+
+
+def served_log(httpd):
+    """[(child pid, serial served, status)] of the https requests so far."""
+    path = os.path.join(httpd.server_root, "logs", "served.log")
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                pid, serial, status = line.split()[:3]
+                if serial != "-":
+                    rows.append((int(pid), serial.upper(), int(status)))
+    return rows
+
+
+def serial_of(cert):
+    return "%X" % cert.serial_number
+
+
+def get(port, rsa_only=False, ca_pem=None):
+    a = tls.request(port, NAME, ca_pem=ca_pem, rsa_only=rsa_only)
+    return a.status, a.cert
+
+
+def key_modes(store):
+    """{file: (mode, uid, gid)} of the private keys and certificates in domains/NAME."""
+    d = os.path.join(store, "domains", NAME)
+    out = {}
+    for f in sorted(os.listdir(d)):
+        st = os.stat(os.path.join(d, f))
+        out[f] = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
+    return out
+
+
+def every_child_serves(httpd, port, serial, ca_pem, timeout=10.0, rsa_only=False):
+    """Handshakes until each child has served serial at least once (and after that never the old one); returns the
+    seconds it took and the number of handshakes."""
+    start = time.time()
+    mark = len(served_log(httpd))
+    kids = set(httpd.children())
+    seen = set()
+    n = 0
+    while time.time() - start < timeout + 30:
+        status, cert = get(port, rsa_only=rsa_only, ca_pem=ca_pem)
+        n += 1
+        rows = served_log(httpd)[mark:]
+        new = {pid for pid, s, _ in rows if s == serial}
+        if serial_of(cert) == serial:
+            seen |= new
+        if kids <= seen:
+            return time.time() - start, n
+    raise AssertionError("children %s served %s only in %s after %d handshakes" % (kids, serial, seen, n))
+
+
+def test_live_first_and_forced(httpd, pebble_factory, mod_path, workdir, md_build):
+    pebble = pebble_factory(http_port=httpd.port)
+    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDInitialDelay 3s", "MDomain %s" % NAME,
+                                  *children_config(), keys="RSA secp256r1")
+    httpd.add_vhost(http_vhost(httpd.port, NAME))
+    httpd.add_vhost(ssl_vhost(https_port, NAME))
+    httpd.start()
+    parent, generation = httpd.pid, httpd.generation()
+    wait_until(lambda: len(httpd.children()) == CHILDREN, 10, what="%d children" % CHILDREN)
+
+    # before: the self-signed fallback and 503
+    status, cert = get(https_port)
+    assert status == 503 and cert.issuer == cert.subject
+
+    # the first certificate, served by itself: 200 with pebble's certificate, RSA and EC, in every child
+    root = pebble.root_pem()
+    wait_until(lambda: get(https_port)[0] == 200, 90, what="the first certificate served")
+    status, ec_cert = get(https_port, ca_pem=root)
+    assert status == 200 and isinstance(ec_cert.public_key(), ec.EllipticCurvePublicKey)
+    status, rsa_cert = get(https_port, ca_pem=root, rsa_only=True)
+    assert status == 200 and isinstance(rsa_cert.public_key(), rsa.RSAPublicKey)
+    every_child_serves(httpd, https_port, serial_of(ec_cert), root)
+    # the parent activates it in the store: domains/NAME, nothing staged, keys root's
+    wait_until(lambda: not os.path.exists(os.path.join(store, "staging", NAME)), 30, what="the activation")
+    www = pwd.getpwnam("www-data")
+    modes = key_modes(store)
+    assert modes["privkey.pem"] == (0o600, 0, 0) and modes["privkey.secp256r1.pem"] == (0o600, 0, 0)
+    assert modes["pubcert.pem"] == (0o640, 0, www.pw_gid) and modes["md.json"] == (0o640, 0, www.pw_gid)
+    assert httpd.pid == parent and httpd.generation() == generation
+    assert "graceful" not in httpd.error_log_text().lower()
