@@ -56,7 +56,9 @@ int md_reg_request_active(md_reg_t *reg, const md_reg_request_t *req, apr_pool_t
 /* The server's side: the names with a new request (const char*); requests no server picked up within
  * MD_REG_REQUEST_STALE, and answered ones older than that, are removed. */
 apr_status_t md_reg_requests_new(apr_array_header_t **pnames, md_reg_t *reg, apr_pool_t *p);
-/* The runner, for an item with request set: picked up (holder: this process), then the answer after the drive. */
+/* The runner, for an item with request set: picked up (holder: this process), then the answer after the drive; a
+ * drive that waits (response delay, poll) leaves it picked: the front-end keeps setting request for the MD until a
+ * drive ends otherwise. */
 void md_reg_request_pick(md_reg_t *reg, const char *name, apr_pool_t *p);
 void md_reg_request_answer(md_reg_t *reg, const char *name, md_drive_outcome_t outcome, apr_status_t rv,
                            const char *detail, apr_pool_t *p);

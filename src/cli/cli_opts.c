@@ -11,7 +11,7 @@ enum {
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
-    OPT_CHALLENGE_DELAY,
+    OPT_CHALLENGE_DELAY, OPT_HERE, OPT_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -33,6 +33,8 @@ static const struct option long_opts[] = {
     { "dns-cmd", required_argument, NULL, OPT_DNS_CMD },
     { "preferred-chain", required_argument, NULL, OPT_PREFERRED_CHAIN },
     { "force", no_argument, NULL, OPT_FORCE },
+    { "here", no_argument, NULL, OPT_HERE },
+    { "wait", required_argument, NULL, OPT_WAIT },
     { "http-port", required_argument, NULL, OPT_HTTP_PORT },
     { "tls-port", required_argument, NULL, OPT_TLS_PORT },
     { "listen", required_argument, NULL, OPT_LISTEN },
@@ -87,7 +89,9 @@ void cli_usage(FILE *out)
           "     --dns-version 1|2, --event-handler PROGRAM [--event-arg ARG]..., --challenge-delay TYPE=DURATION,\n"
           "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
           "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
-          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT;\n"
+          "       on the store of a running httpd, --force NAME asks the server to renew NAME and waits\n"
+          "       --wait SECONDS (60) for it to pick the request up; --here drives in this process instead\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
@@ -159,6 +163,14 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_CHALLENGE_DELAY: APR_ARRAY_PUSH(cli->challenge_delays, const char *) = optarg; break;
     case OPT_PREFERRED_CHAIN: cli->preferred_chain = optarg; break;
     case OPT_FORCE: cli->force = 1; break;
+    case OPT_HERE: cli->here = 1; break;
+    case OPT_WAIT:
+        cli->wait_secs = (int)strtol(optarg, &end, 10);
+        if (!*optarg || *end || cli->wait_secs < 1) {
+            fprintf(stderr, "mdomain: --wait '%s': give the seconds to wait for the server (1 or more)\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
     case OPT_HTTP_PORT: return parse_port(&cli->http_port, optarg, "--http-port") ? 0 : CLI_EXIT_USAGE;
     case OPT_TLS_PORT: return parse_port(&cli->tls_port, optarg, "--tls-port") ? 0 : CLI_EXIT_USAGE;
     case OPT_LISTEN: cli->listen_addr = optarg; break;

@@ -35,6 +35,7 @@ typedef struct {
     const md_managed_t *m;
     apr_time_t next;       /* when to look at it next */
     apr_time_t live_at;    /* the renewed set announced to the children: when it could be served */
+    int request;           /* a request picked up for it is answered when a drive of it ends */
 } drive_md_t;
 
 typedef struct {
@@ -118,6 +119,7 @@ static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *it
     apr_time_t now = apr_time_now(), next = item->next;
     const char *name = dm->m->md->name;
 
+    if (item->outcome != MD_DRIVE_LEASED) dm->request = item->request && item->outcome == MD_DRIVE_WAITING;
     switch (item->rv != APR_SUCCESS && item->outcome != MD_DRIVE_BLOCKED ? MD_DRIVE_FAILED : item->outcome) {
     case MD_DRIVE_FAILED:
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, ctx->s, "%s: renewal failed: %s", name, item->detail);
@@ -182,6 +184,7 @@ static apr_array_header_t *items_due(drive_ctx_t *ctx, apr_pool_t *p)
         item->name = dm->m->md->name;
         item->cert_files = dm->m->cert_files;
         item->baton = dm;
+        item->request = dm->request;
         if (ask && md_reg_request_get(&req, reg, item->name, p) == APR_SUCCESS) {
             item->request = 1;
             item->flags.force = req->force;

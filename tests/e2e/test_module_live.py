@@ -10,6 +10,7 @@ import stat
 import subprocess
 import time
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from rig import tls
@@ -25,25 +26,42 @@ def children_config():
     """Four children of five threads each, kept (no idle maintenance stops one)."""
     return ["StartServers %d" % CHILDREN, "ServerLimit %d" % CHILDREN, "ThreadsPerChild 5",
             "MaxRequestWorkers %d" % (5 * CHILDREN), "MinSpareThreads 5", "MaxSpareThreads %d" % (5 * CHILDREN),
-            'LogFormat "%P %{SSL_SERVER_M_SERIAL}x %>s %{Host}i" served',
+            'LogFormat "%P %{SSL_SERVER_M_SERIAL}x %>s %{msec}t %{Host}i" served',
             "CustomLog logs/served.log served"]
 
 
-def served_log(httpd):
-    """[(child pid, serial served, status)] of the https requests so far."""
+def served_log(httpd, with_time=False):
+    """[(child pid, serial served, status[, time])] of the https requests so far."""
     path = os.path.join(httpd.server_root, "logs", "served.log")
     rows = []
     if os.path.exists(path):
         with open(path) as f:
             for line in f:
-                pid, serial, status = line.split()[:3]
+                pid, serial, status, msec = line.split()[:4]
                 if serial != "-":
-                    rows.append((int(pid), serial.upper(), int(status)))
+                    row = (int(pid), serial.lstrip("0").upper(), int(status))
+                    rows.append(row + (int(msec) / 1000.0,) if with_time else row)
     return rows
 
 
+LOG_TIME_RE = re.compile(r"^\[\w+ (\w+ +\d+ [\d:]+)\.(\d+) (\d+)\]")
+
+
+def log_time(line):
+    """The time of an error log line ("[Sun Dec 06 09:40:19.442187 2026] ...") as seconds since the epoch."""
+    m = LOG_TIME_RE.match(line)
+    t = time.strptime("%s %s" % (m.group(1), m.group(3)), "%b %d %H:%M:%S %Y")
+    return time.mktime(t) + float("0." + m.group(2))
+
+
+def renewed_times(httpd):
+    """When the watchdog announced renewed sets (the renewal finished), in order."""
+    return [log_time(l) for l in httpd.error_log_text().splitlines()
+            if "have been renewed and are served from now on" in l]
+
+
 def serial_of(cert):
-    return "%X" % cert.serial_number
+    return ("%X" % cert.serial_number).lstrip("0")
 
 
 def get(port, rsa_only=False, ca_pem=None):
@@ -111,3 +129,60 @@ def test_live_first_and_forced(httpd, pebble_factory, mod_path, workdir, md_buil
     assert modes["pubcert.pem"] == (0o640, 0, www.pw_gid) and modes["md.json"] == (0o640, 0, www.pw_gid)
     assert httpd.pid == parent and httpd.generation() == generation
     assert "graceful" not in httpd.error_log_text().lower()
+
+    # a forced renewal of the running server (after a key compromise): the command asks the server, which renews the
+    # MD, serves the new set at once in every child, and activates it in the store; the old set goes to archive/
+    cli = os.path.join(md_build, "mdomain")
+    before = {"ec": serial_of(ec_cert), "rsa": serial_of(rsa_cert)}
+    assert len(renewed_times(httpd)) == 1
+    t0 = time.time()
+    proc = subprocess.Popen([cli, "-d", store, "renew", "--force", NAME, "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_until(lambda: len(renewed_times(httpd)) == 2 or proc.poll() is not None, 60, what="the forced renewal")
+    finished = renewed_times(httpd)[1]
+    status, new_ec = get(https_port, ca_pem=root)
+    status, new_rsa = get(https_port, ca_pem=root, rsa_only=True)
+    assert serial_of(new_ec) != before["ec"] and serial_of(new_rsa) != before["rsa"]
+    every_child_serves(httpd, https_port, serial_of(new_ec), root)
+    every_child_serves(httpd, https_port, serial_of(new_rsa), root, rsa_only=True)
+    out, err = proc.communicate(timeout=90)
+    assert proc.returncode == 0, err
+    result = json.loads(out)["results"][0]
+    assert result["outcome"] == "activated" and sorted(result["serials"]) == sorted(
+        [serial_of(new_ec), serial_of(new_rsa)]), result
+    assert time.time() - t0 < 60
+    # each child served the new set within 10 s of the renewal's end, and never the old one after it
+    rows = served_log(httpd, with_time=True)
+    for pid in httpd.children():
+        first_new = min(t for p, s, _, t in rows if p == pid and s == serial_of(new_ec))
+        assert first_new - finished < 10, "child %d: %.1f s after the renewal" % (pid, first_new - finished)
+        assert not [1 for p, s, _, t in rows if p == pid and t > first_new and s == before["ec"]]
+    # the store: the new set active, the old one archived, nothing staged; keys' modes and owners as before
+    # (archive/NAME.1 is what domains/NAME held before the first certificate: md.json and the fallback)
+    assert sorted(os.listdir(os.path.join(store, "archive"))) == [NAME + ".1", NAME + ".2"]
+    with open(os.path.join(store, "archive", NAME + ".2", "pubcert.secp256r1.pem"), "rb") as f:
+        assert serial_of(x509.load_pem_x509_certificate(f.read())) == before["ec"]
+    assert not os.path.exists(os.path.join(store, "staging", NAME))
+    assert not os.path.exists(os.path.join(store, "requests", NAME + ".json"))
+    assert key_modes(store) == modes
+    assert httpd.pid == parent and httpd.generation() == generation
+
+
+def test_live_no_server(httpd, pebble_factory, mod_path, workdir, md_build):
+    """On a module's store without a running server, the forced renewal says so after --wait and withdraws the
+    request; --here renews it in the command instead."""
+    pebble = pebble_factory(http_port=httpd.port)
+    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDRenewMode manual", "MDomain %s" % NAME)
+    httpd.add_vhost(ssl_vhost(https_port, NAME))
+    httpd.start()
+    httpd.stop()
+    assert os.path.isdir(os.path.join(store, "requests"))
+    cli = os.path.join(md_build, "mdomain")
+    t0 = time.time()
+    res = subprocess.run([cli, "-d", store, "renew", "--force", NAME, "--wait", "3"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, timeout=60)
+    assert res.returncode == 1
+    assert 3 <= time.time() - t0 < 20
+    assert "no server picked up the request within 3 s" in res.stderr
+    assert "MDStoreDir %s" % store in res.stderr
+    assert not os.path.exists(os.path.join(store, "requests", NAME + ".json"))

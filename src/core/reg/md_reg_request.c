@@ -210,6 +210,7 @@ void md_reg_request_answer(md_reg_t *reg, const char *name, md_drive_outcome_t o
     md_reg_request_t *req = NULL;
 
     if (md_reg_request_get(&req, reg, name, p) != APR_SUCCESS || req->state != MD_REG_REQ_PICKED) return;
+    if (rv == APR_SUCCESS && outcome == MD_DRIVE_WAITING) return;     /* answered when it has gone on */
     req->state = (rv == APR_SUCCESS && outcome != MD_DRIVE_FAILED) ? MD_REG_REQ_DONE : MD_REG_REQ_FAILED;
     req->outcome = md_drive_outcome_str(outcome);
     req->detail = req->state == MD_REG_REQ_FAILED ? detail : NULL;
