@@ -148,7 +148,7 @@ def test_live_first_and_forced(httpd, pebble_factory, mod_path, workdir, md_buil
     out, err = proc.communicate(timeout=90)
     assert proc.returncode == 0, err
     result = json.loads(out)["results"][0]
-    assert result["outcome"] == "activated" and sorted(result["serials"]) == sorted(
+    assert result["outcome"] == "activated" and sorted(x.lstrip("0") for x in result["serials"]) == sorted(
         [serial_of(new_ec), serial_of(new_rsa)]), result
     assert time.time() - t0 < 60
     # each child served the new set within 10 s of the renewal's end, and never the old one after it
@@ -165,6 +165,19 @@ def test_live_first_and_forced(httpd, pebble_factory, mod_path, workdir, md_buil
     assert not os.path.exists(os.path.join(store, "staging", NAME))
     assert not os.path.exists(os.path.join(store, "requests", NAME + ".json"))
     assert key_modes(store) == modes
+    assert httpd.pid == parent and httpd.generation() == generation
+
+    # a renewal that fails (the CA is gone) disturbs nothing that is served
+    pebble.stop()
+    res = subprocess.run([cli, "-d", store, "renew", "--force", NAME, "--json"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, timeout=120)
+    assert res.returncode == 1
+    assert json.loads(res.stdout)["results"][0]["outcome"] == "failed"
+    every_child_serves(httpd, https_port, serial_of(new_ec), root)
+    for _ in range(20):
+        status, cert = get(https_port, ca_pem=root)
+        assert status == 200 and serial_of(cert) == serial_of(new_ec)
+    assert sorted(os.listdir(os.path.join(store, "archive"))) == [NAME + ".1", NAME + ".2"]
     assert httpd.pid == parent and httpd.generation() == generation
 
 
