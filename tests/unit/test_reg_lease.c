@@ -135,6 +135,16 @@ START_TEST(lease_dead_holder)
     lease_write(&f, json);
     ck_assert_int_eq(md_reg_lease_take(&a, NULL, f.reg, NAME, MIN, f.p), APR_SUCCESS);
     md_reg_lease_release(a);
+    /* one that ended and is not yet reaped (its parent was killed too): still answers kill(pid, 0) */
+    pid = fork();
+    if (pid == 0) _exit(0);
+    apr_sleep(apr_time_from_msec(200));
+    md_json_setl((long long)pid, json, "pid", NULL);
+    md_json_sets("zombie", json, "nonce", NULL);
+    lease_write(&f, json);
+    ck_assert_int_eq(md_reg_lease_take(&a, NULL, f.reg, NAME, MIN, f.p), APR_SUCCESS);
+    md_reg_lease_release(a);
+    waitpid(pid, &status, 0);
     tr_done(&f);
 }
 END_TEST

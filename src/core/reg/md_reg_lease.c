@@ -54,8 +54,9 @@ static const char *node_id(apr_pool_t *p)
     return apr_psprintf(p, "%s %s %s", host, boot, ns);
 }
 
-/* The start time of a process (clock ticks since boot, /proc/PID/stat field 22), 0 when unknown. */
-static long long proc_start(long long pid)
+/* The start time of a process (clock ticks since boot, /proc/PID/stat field 22), 0 when unknown; *pzombie when it
+ * has ended and waits to be reaped (such a process still answers kill(pid, 0)). */
+static long long proc_start(long long pid, int *pzombie)
 {
     char path[64], buf[1024];
     const char *s;
@@ -63,10 +64,12 @@ static long long proc_start(long long pid)
     FILE *f;
     int i;
 
+    *pzombie = 0;
     snprintf(path, sizeof(path), "/proc/%lld/stat", pid);
     if ((f = fopen(path, "r")) == NULL) return 0;
     s = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
     fclose(f);
+    if (s && s[1] == ' ') *pzombie = s[2] == 'Z' || s[2] == 'X';
     for (i = 2; s && i < 22; ++i) s = strchr(s + 1, ' ');
     if (s) start = strtoll(s + 1, NULL, 10);
     return start;
@@ -108,11 +111,12 @@ static int file_read(lease_file_t *lf, const char *path, apr_pool_t *p)
 static int holder_dead(const lease_file_t *lf, apr_pool_t *p)
 {
     long long start;
+    int zombie;
 
     if (!lf->node || lf->pid <= 0 || strcmp(lf->node, node_id(p))) return 0;
     if (kill((pid_t)lf->pid, 0) != 0 && errno == ESRCH) return 1;
-    start = proc_start(lf->pid);
-    return lf->start && start && start != lf->start;
+    start = proc_start(lf->pid, &zombie);
+    return zombie || (lf->start && start && start != lf->start);
 }
 
 /* True when the lease in lf holds: readable, not expired, its holder not known dead. */
@@ -124,12 +128,13 @@ static int lease_runs(const lease_file_t *lf, apr_time_t now, apr_pool_t *p)
 static const char *lease_json(const md_reg_lease_t *lk, apr_pool_t *p)
 {
     md_json_t *json = md_json_create(p);
+    int zombie;
 
     md_json_sets(lk->name, json, "name", NULL);
     md_json_sets(md_reg_lease_me(p), json, "holder", NULL);
     md_json_sets(node_id(p), json, "node", NULL);
     md_json_setl((long long)getpid(), json, "pid", NULL);
-    md_json_setl(proc_start((long long)getpid()), json, "start", NULL);
+    md_json_setl(proc_start((long long)getpid(), &zombie), json, "start", NULL);
     md_json_sets(lk->nonce, json, "nonce", NULL);
     md_json_sets(md_time_print_rfc3339(lk->until, p), json, "until", NULL);
     md_json_setl((long long)lk->until, json, "expires", NULL);
