@@ -18,9 +18,11 @@
 
 APLOG_USE_MODULE(mdomain);
 
+/* The registry's messages; what it says at each look while nothing changes (a set waiting for MDActivationDelay or
+ * for another process's lease: level 3) only at debug, since the monitor looks every 10 s. */
 static void monitor_log(void *baton, int level, const char *md_name, const char *message)
 {
-    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_NOTICE, APLOG_INFO };
+    static const int levels[] = { APLOG_ERR, APLOG_WARNING, APLOG_NOTICE, APLOG_DEBUG };
 
     ap_log_error(APLOG_MARK, levels[level < 0 ? 0 : level > 3 ? 3 : level], 0, (server_rec *)baton, "%s: %s",
                  md_name, message);

@@ -2,6 +2,7 @@
 children), a new MD goes from the fallback and 503 to its certificate and 200 by itself; a forced renewal
 (mdomain renew --force on the module's store) is served by every child within 10 s, RSA and EC alike; the store's
 domains/ and archive/ as expected, keys' modes and owners unchanged; the parent's pid and generation unchanged."""
+import datetime
 import json
 import os
 import pwd
@@ -199,3 +200,55 @@ def test_live_no_server(httpd, pebble_factory, mod_path, workdir, md_build):
     assert "no server picked up the request within 3 s" in res.stderr
     assert "MDStoreDir %s" % store in res.stderr
     assert not os.path.exists(os.path.join(store, "requests", NAME + ".json"))
+
+
+EVENTS_SCRIPT = """#!/bin/sh
+# MDMessageCmd: each event with the caller's uid
+echo "$1 $2 $(id -u)" >> %s
+exit 0
+"""
+
+
+def test_live_activation_delay(httpd, pebble_factory, mod_path, workdir):
+    """MDActivationDelay holds the renewed set back while the server runs too: the fallback (503) until notBefore
+    plus the delay, then the certificate, served and activated without a restart, and installed raised by the
+    root parent."""
+    pebble = pebble_factory(http_port=httpd.port)
+    events_dir = os.path.join(workdir, "events")
+    os.makedirs(events_dir)
+    os.chmod(events_dir, 0o777)
+    events = os.path.join(events_dir, "calls")
+    script = os.path.join(workdir, "events.sh")
+    with open(script, "w") as f:
+        f.write(EVENTS_SCRIPT % events)
+    os.chmod(script, 0o755)
+    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDActivationDelay 20s",
+                                  "MDMessageCmd %s" % script, "MDomain %s" % NAME)
+    httpd.add_vhost(ssl_vhost(https_port, NAME))
+    httpd.start()
+    parent = httpd.pid
+    wait_until(lambda: "the certificates have been renewed; they are served from" in httpd.error_log_text(), 60,
+               what="the renewal, held back by MDActivationDelay")
+    staged = os.path.join(store, "staging", NAME, "pubcert.secp256r1.pem")
+    with open(staged, "rb") as f:
+        not_before = x509.load_pem_x509_certificate(f.read()).not_valid_before.replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+    root = pebble.root_pem()
+    # before notBefore + 20 s: the fallback, 503, nothing activated, nothing installed
+    while time.time() < not_before + 17:
+        status, cert = get(https_port)
+        assert status == 503 and cert.issuer == cert.subject
+        assert os.path.exists(staged)
+        time.sleep(1)
+    # then served (within the watchdog's look and a handshake) and activated by the parent
+    wait_until(lambda: get(https_port)[0] == 200, 20, what="the certificate served after the delay")
+    served_at = time.time()
+    assert served_at >= not_before + 20
+    status, cert = get(https_port, ca_pem=root)
+    assert status == 200
+    wait_until(lambda: not os.path.exists(os.path.join(store, "staging", NAME)), 30, what="the activation")
+    wait_until(lambda: os.path.exists(events) and "installed %s 0" % NAME in open(events).read(), 10,
+               what="installed, run by root")
+    calls = open(events).read()
+    assert "renewed %s %d" % (NAME, pwd.getpwnam("www-data").pw_uid) in calls
+    assert httpd.pid == parent
