@@ -108,6 +108,12 @@ static void staged_done(drive_ctx_t *ctx, drive_md_t *dm, apr_pool_t *p)
         return;
     }
     dm->live_at = at;
+    if (md_httpd_live_kept(dm->m)) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed; the server "
+                     "activates them in the store within seconds and serves them from its next start or graceful "
+                     "restart (MDMustStaple: mod_ssl staples only the certificates it loads at a start)", name);
+        return;
+    }
     md_httpd_live_staged(ctx->mc, dm->m);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed and are served from "
                  "now on; the server activates them in the store within seconds, no restart is needed", name);
@@ -188,6 +194,7 @@ static apr_array_header_t *items_due(drive_ctx_t *ctx, apr_pool_t *p)
         if (ask && md_reg_request_get(&req, reg, item->name, p) == APR_SUCCESS) {
             item->request = 1;
             item->flags.force = req->force;
+            if (req->force) dm->live_at = 0;    /* its new set is announced even if as old as the staged one */
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: renewal%s requested by %s", item->name,
                          req->force ? " (forced)" : "", req->by ? req->by : "?");
         }

@@ -304,7 +304,10 @@ static int cert_cb(SSL *ssl, void *arg)
     unsigned staged, seq;
     int i;
 
-    if (!lv || !lv->entries || !(m = handshake_md(s, ssl)) || m->cert_files->nelts || is_acme_tls_1(ssl)) return 1;
+    if (!lv || !lv->entries || !(m = handshake_md(s, ssl)) || m->cert_files->nelts || is_acme_tls_1(ssl)
+        || md_httpd_live_kept(m)) {
+        return 1;
+    }
     e = &lv->entries[m->idx];
     lm = &lv->table->md[m->idx];
     staged = __atomic_load_n(&lm->staged, __ATOMIC_ACQUIRE);
@@ -323,6 +326,15 @@ static int cert_cb(SSL *ssl, void *arg)
      * it loaded at the start, so a live set is served without a stapled response until then. */
     apr_thread_rwlock_unlock(e->lock);
     return 1;
+}
+
+/* An MD whose renewed sets are not switched live: one with MDMustStaple that has a certificate of the start. mod_ssl
+ * staples OCSP responses only for the certificates it loaded, and a must-staple certificate served without its
+ * response is refused by the clients that honour the flag: the start's set (stapled) is served until the next start
+ * loads the activated one. A must-staple MD that started with its fallback gets its first set live all the same. */
+int md_httpd_live_kept(const md_managed_t *m)
+{
+    return m->md->must_staple && m->usable;
 }
 
 int md_httpd_live_announced(const md_mod_conf_t *mc, const md_managed_t *m)

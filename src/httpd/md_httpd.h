@@ -38,7 +38,8 @@ void md_httpd_certs_hooks(void);
  * announces a renewed set that may be served (md_httpd_live_staged), the parent publishes an MD's active set after
  * an activation (md_httpd_live_publish; APR_ENOSPC when it does not fit its slot); md_httpd_live_serves: this child
  * serves a set of its own for the MD (the 503 gate lets it pass); md_httpd_live_announced: a set was announced or
- * published for it since the start (MDRequireHttps redirects to it). */
+ * published for it since the start (MDRequireHttps redirects to it); md_httpd_live_kept: its renewed sets are not
+ * switched live (MDMustStaple with a certificate of the start: mod_ssl staples only what it loaded). */
 typedef struct md_httpd_live_t md_httpd_live_t;
 apr_status_t md_httpd_live_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 void md_httpd_live_staged(const md_mod_conf_t *mc, const md_managed_t *m);
@@ -46,6 +47,7 @@ apr_status_t md_httpd_live_publish(const md_mod_conf_t *mc, const md_managed_t *
                                    apr_pool_t *p);
 int md_httpd_live_serves(const md_mod_conf_t *mc, const md_managed_t *m);
 int md_httpd_live_announced(const md_mod_conf_t *mc, const md_managed_t *m);
+int md_httpd_live_kept(const md_managed_t *m);
 void md_httpd_live_hooks(void);
 
 /* gate.c: 503 for requests to MDs without a usable certificate (challenge paths excepted). */

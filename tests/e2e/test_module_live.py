@@ -14,7 +14,7 @@ import time
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from rig import tls
+from rig import ports, tls
 from rig.proc import wait_until
 
 from test_module_more import configure, ssl_vhost, http_vhost
@@ -65,8 +65,8 @@ def serial_of(cert):
     return ("%X" % cert.serial_number).lstrip("0")
 
 
-def get(port, rsa_only=False, ca_pem=None):
-    a = tls.request(port, NAME, ca_pem=ca_pem, rsa_only=rsa_only)
+def get(port, rsa_only=False, ca_pem=None, name=NAME):
+    a = tls.request(port, name, ca_pem=ca_pem, rsa_only=rsa_only)
     return a.status, a.cert
 
 
@@ -80,7 +80,7 @@ def key_modes(store):
     return out
 
 
-def every_child_serves(httpd, port, serial, ca_pem, timeout=10.0, rsa_only=False):
+def every_child_serves(httpd, port, serial, ca_pem, timeout=10.0, rsa_only=False, name=NAME):
     """Handshakes until each child has served serial at least once (and after that never the old one); returns the
     seconds it took and the number of handshakes."""
     start = time.time()
@@ -89,7 +89,7 @@ def every_child_serves(httpd, port, serial, ca_pem, timeout=10.0, rsa_only=False
     seen = set()
     n = 0
     while time.time() - start < timeout + 30:
-        status, cert = get(port, rsa_only=rsa_only, ca_pem=ca_pem)
+        status, cert = get(port, rsa_only=rsa_only, ca_pem=ca_pem, name=name)
         n += 1
         rows = served_log(httpd)[mark:]
         new = {pid for pid, s, _ in rows if s == serial}
@@ -252,3 +252,95 @@ def test_live_activation_delay(httpd, pebble_factory, mod_path, workdir):
     calls = open(events).read()
     assert "renewed %s %d" % (NAME, pwd.getpwnam("www-data").pw_uid) in calls
     assert httpd.pid == parent
+
+
+SNI_A, SNI_B = "a.live.example.org", "b.live.example.org"
+
+
+def test_live_sni_alpn_stapling(httpd, pebble_factory, mod_path, workdir, md_build):
+    """mod_ssl's features with certificates switched live: one virtual host with two MDs told apart by SNI (the
+    callback serves the MD of the name asked for), RSA and EC each, obtained and renewed through tls-alpn-01 (the
+    challenge's handshakes get the challenge certificate, not the MD's live set), SSLUseStapling on (handshakes
+    with the switched certificates go through; mod_ssl staples only what it loaded at its start, see
+    docs/store.md). A forced renewal of one MD switches that MD only."""
+    https_port = httpd.new_port("https")
+    pebble = pebble_factory(http_port=ports.free_port(), tls_port=https_port)
+    store = os.path.join(workdir, "md")
+    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
+    httpd.add_config(
+        "LogLevel md:debug", "MDStoreDir %s" % store, "MDPortMap http:- https:%d" % https_port,
+        "MDCertificateAuthority %s" % pebble.directory_url, "MDCACertificateFile %s" % pebble.ca_file,
+        "MDCertificateAgreement accepted", "MDContactEmail admin@example.org", "MDPrivateKeys RSA secp256r1",
+        "MDCAChallenges tls-alpn-01", "MDInitialDelay 1s", "MDRetryDelay 1s",
+        "SSLStaplingCache shmcb:logs/stapling(32768)",
+        "MDomain %s" % SNI_A, "MDomain %s" % SNI_B, *children_config())
+    httpd.add_vhost("\n".join([
+        "<VirtualHost 127.0.0.1:%d>" % https_port, "  ServerName %s" % SNI_A, "  ServerAlias %s" % SNI_B,
+        "  Protocols http/1.1 acme-tls/1", "  SSLEngine on", "  SSLUseStapling on", "</VirtualHost>"]))
+    httpd.start()
+    parent, generation = httpd.pid, httpd.generation()
+    root = pebble.root_pem()
+
+    def served(name, rsa_only=False):
+        status, cert = get(https_port, ca_pem=root, name=name, rsa_only=rsa_only)
+        assert status == 200          # and the name checked against the certificate (ca_pem)
+        return serial_of(cert)
+
+    def serves(name):
+        try:
+            return get(https_port, ca_pem=root, name=name)[0] == 200
+        except Exception:
+            return False
+
+    wait_until(lambda: serves(SNI_A) and serves(SNI_B), 90, what="both MDs served (tls-alpn-01)")
+    before = {(n, k): served(n, k) for n in (SNI_A, SNI_B) for k in (False, True)}
+    assert len(set(before.values())) == 4
+    log = httpd.error_log_text()
+    assert "tls-alpn-01 challenge for %s answered" % SNI_A in log
+
+    wait_until(lambda: not os.listdir(os.path.join(store, "staging")), 30, what="both activated")
+    # a forced renewal of a, through tls-alpn-01 while every child serves a's live set
+    res = subprocess.run([os.path.join(md_build, "mdomain"), "-d", store, "renew", "--force", SNI_A, "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["results"][0]["outcome"] == "activated"
+    assert httpd.error_log_text().count("tls-alpn-01 challenge for %s answered" % SNI_A) \
+        > log.count("tls-alpn-01 challenge for %s answered" % SNI_A)
+    new_ec, new_rsa = served(SNI_A), served(SNI_A, True)
+    assert new_ec != before[(SNI_A, False)] and new_rsa != before[(SNI_A, True)]
+    every_child_serves(httpd, https_port, new_ec, root, name=SNI_A)
+    every_child_serves(httpd, https_port, new_rsa, root, rsa_only=True, name=SNI_A)
+    # b is left alone, in every child
+    for _ in range(3 * CHILDREN):
+        assert served(SNI_B) == before[(SNI_B, False)] and served(SNI_B, True) == before[(SNI_B, True)]
+    assert httpd.pid == parent and httpd.generation() == generation
+
+
+def test_live_must_staple(httpd, pebble_factory, mod_path, workdir, md_build):
+    """MDMustStaple: the first certificate is served live (the fallback is no better), a renewal of an MD that has a
+    certificate of the start is activated in the store but served from the next start only (mod_ssl staples just
+    what it loaded; a must-staple certificate without its response is refused by clients that honour the flag)."""
+    pebble = pebble_factory(http_port=httpd.port)
+    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDMustStaple on", "MDomain %s" % NAME)
+    httpd.add_vhost(http_vhost(httpd.port, NAME))
+    httpd.add_vhost(ssl_vhost(https_port, NAME))
+    httpd.start()
+    root = pebble.root_pem()
+    wait_until(lambda: get(https_port)[0] == 200, 90, what="the first certificate served live")
+    first = serial_of(get(https_port, ca_pem=root)[1])
+    wait_until(lambda: not os.path.exists(os.path.join(store, "staging", NAME)), 30, what="its activation")
+    httpd.graceful_restart()
+    assert serial_of(get(https_port, ca_pem=root)[1]) == first
+    res = subprocess.run([os.path.join(md_build, "mdomain"), "-d", store, "renew", "--force", NAME, "--json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)["results"][0]
+    assert result["outcome"] == "activated", result
+    assert "serves them from its next start or graceful restart (MDMustStaple" in httpd.error_log_text()
+    with open(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem"), "rb") as f:
+        renewed = serial_of(x509.load_pem_x509_certificate(f.read()))
+    assert renewed != first
+    for _ in range(10):
+        assert serial_of(get(https_port, ca_pem=root)[1]) == first
+    httpd.graceful_restart()
+    assert serial_of(get(https_port, ca_pem=root)[1]) == renewed

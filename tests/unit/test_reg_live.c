@@ -116,6 +116,29 @@ START_TEST(live_sets)
 }
 END_TEST
 
+/* A forced renewal while a renewed set waits in staging/ (served live, not yet activated) renews again: it may be the
+ * set whose key was compromised. Unforced, the staged set stays as it is. */
+START_TEST(live_force_over_staged)
+{
+    md_reg_live_set_t *first;
+    md_t *md;
+    tr_t f;
+
+    tr_init(&f, 0);
+    md = tr_add(&f, NAME);
+    stage(&f, 0);
+    first = load(&f, md, MD_SG_STAGING, 0);
+    stage(&f, 0);
+    ck_assert_str_eq(load(&f, md, MD_SG_STAGING, 0)->id, first->id);
+    stage(&f, 1);
+    ck_assert_str_ne(load(&f, md, MD_SG_STAGING, 0)->id, first->id);
+    ck_assert(tr_job(&f, NAME)->finished);
+    activate(&f, md, 0, 1);
+    ck_assert_str_ne(load(&f, md, MD_SG_DOMAINS, 0)->id, first->id);
+    tr_done(&f);
+}
+END_TEST
+
 /* A staged set whose key does not fit its certificate is refused, as activation refuses it (and then removes it). */
 START_TEST(live_staged_mismatch)
 {
@@ -194,6 +217,7 @@ Suite *md_test_reg_live_suite(void)
 
     tcase_add_test(tc, live_staged_delay);
     tcase_add_test(tc, live_sets);
+    tcase_add_test(tc, live_force_over_staged);
     tcase_add_test(tc, live_staged_mismatch);
     tcase_add_test(tc, live_json);
     tcase_add_test(tc, live_activate_leased);
