@@ -51,7 +51,8 @@ CLI        := $(BUILD)/mdomain
 MOD        := $(BUILD)/mod_mdomain.so
 UNIT       := $(BUILD)/tests/unit/unit-tests
 
-.PHONY: all check unit e2e asan e2e-asan install install-check clean demo boundary tools bench bench-module bench-live module module-symbols
+.PHONY: all check unit e2e asan e2e-asan install install-check clean demo boundary tools bench bench-module bench-live \
+        module module-symbols fuzz fuzz-build fuzz-targets fuzz-check unit-suites
 all: boundary $(LIB) $(CLI) module tools
 
 # The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
@@ -112,8 +113,15 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
 
 tools: $(TOOL_BIN)
 
-unit: boundary $(UNIT)
-	$(UNIT)
+# Every suite defined in tests/unit must be in tests/unit/main.c's list (one left out would pass unnoticed); the
+# runner itself fails when fewer tests ran than tests/unit/expected-count says.
+unit-suites:
+	@missing=$$(sed -n 's/^Suite \*\(md_test_[a-z0-9_]*_suite\)(void)$$/\1/p' $(UNIT_SRC) | \
+	  while read s; do grep -qw "$$s" tests/unit/main.c || echo "$$s"; done); \
+	if [ -n "$$missing" ]; then echo "error: tests/unit/main.c does not run" $$missing >&2; exit 1; fi
+
+unit: boundary unit-suites $(UNIT)
+	$(UNIT) tests/unit/expected-count
 
 # End-to-end tests: pebble, pebble-challtestsrv, apache2 and the built binaries.
 e2e: all
@@ -125,9 +133,9 @@ ASAN_MAKE  := $(MAKE) -f build.mk BUILD=build-asan CFLAGS="-O1 -g -fno-omit-fram
 ASAN_ENV   := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
 
 # Unit tests under the sanitizers.
-asan:
+asan: unit-suites
 	$(ASAN_MAKE) build-asan/tests/unit/unit-tests
-	$(ASAN_ENV) build-asan/tests/unit/unit-tests
+	$(ASAN_ENV) build-asan/tests/unit/unit-tests tests/unit/expected-count
 
 # End-to-end tests against the sanitized binaries (a leak or a memory error fails the test that saw it).
 e2e-asan:
@@ -137,8 +145,39 @@ e2e-asan:
 check:
 	$(MAKE) -f build.mk unit
 	$(MAKE) -f build.mk asan
+	$(MAKE) -f build.mk fuzz-check
 	$(MAKE) -f build.mk e2e
 	$(MAKE) -f build.mk e2e-asan
+
+# Fuzzing (docs/development.md): libFuzzer targets tests/fuzz/fuzz_NAME.c, built with clang in a tree of their own
+# (the core with -fsanitize=fuzzer-no-link,address,undefined; the targets linked with -fsanitize=fuzzer).
+# `make fuzz FUZZ_SECONDS=N` fuzzes each target for N seconds (new inputs in build-fuzz/corpus/NAME, crashes in
+# build-fuzz/crashes/NAME); `make fuzz-check` runs each once over its seeds (tests/fuzz/corpus/NAME), as `make check`
+# does. FUZZ_TARGETS="json store" picks targets.
+FUZZ_BUILD   := build-fuzz
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(sort $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_SECONDS ?= 30
+FUZZ_BIN     := $(FUZZ_NAMES:%=$(BUILD)/tests/fuzz/fuzz_%)
+FUZZ_COMMON  := $(BUILD)/tests/fuzz/fuzz.o
+FUZZ_MAKE    := $(MAKE) -f build.mk BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+                SANITIZE="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all"
+
+$(FUZZ_BIN): $(BUILD)/tests/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(FUZZ_COMMON) $(LIB)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_COMMON) $(LIB) $(LDLIBS)
+
+fuzz-targets: $(FUZZ_BIN)
+	@:
+
+fuzz-build:
+	$(Q)$(FUZZ_MAKE) fuzz-targets
+
+fuzz: fuzz-build
+	$(Q)tests/fuzz/run run $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-check: fuzz-build
+	$(Q)tests/fuzz/run check $(FUZZ_BUILD) 0 $(FUZZ_TARGETS)
 
 demo: all
 	@scripts/demo
@@ -223,6 +262,6 @@ uninstall: install-check
 	$(Q)[ ! -d $(DESTDIR)$(INCDIR) ] || rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCDIR)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MOD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(MOD_OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(FUZZ_BIN:=.d) $(FUZZ_COMMON:.o=.d)

@@ -48,6 +48,8 @@ typedef struct md_t {
     const char *ca_file;              /* PEM roots for talking to the CA (CLI) */
     apr_array_header_t *ca_challenges;/* const char*: challenge types in order of preference; empty: all */
     apr_array_header_t *pks;          /* md_pkey_spec_t*: at least one (see md_pkey_aspect for file names) */
+    int pks_default;                  /* 1: no key type was configured (md_create's RSA 2048): md.json leaves out
+                                       * "privkey", as mod_md does; a configured "RSA" is written */
     md_timeslice_t *renew_window;
     md_timeslice_t *warn_window;
     md_renew_mode_t renew_mode;
@@ -106,7 +108,7 @@ const char *md_challenge_type_known(const char *word);
 
 /* md.json: mod_md's keys in mod_md's order ("name", "domains", "contacts", "transitive", "ca" {"account",
  * "proto", "url", "urls", "agreement", "challenges"}, "privkey" (an object for one key, an array for several;
- * left out for the default single RSA 2048, as mod_md does), "state", "state-descr", "renew-mode",
+ * left out when no key type was configured, pks_default, as mod_md does), "state", "state-descr", "renew-mode",
  * "renew-window", "warn-window", "must-staple", "cmd-dns-01", "eab" {"kid","hmac"}, "profile",
  * "profile-mandatory", "ari-renewals") plus mdomain's own under "mdomain" {"ca-file", "dns01-version",
  * "preferred-chain", "retry-failover", "install" {"chain","key","mode","cmd"}}, written only when not

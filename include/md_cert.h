@@ -40,7 +40,8 @@ const char *md_cert_get_common_name(const md_cert_t *cert, apr_pool_t *p);   /* 
 const char *md_cert_get_serial_hex(const md_cert_t *cert, apr_pool_t *p);    /* uppercase hex */
 apr_time_t md_cert_get_not_before(const md_cert_t *cert);
 apr_time_t md_cert_get_not_after(const md_cert_t *cert);
-/* SANs: DNS names and IP addresses (printed as "192.0.2.1" / "2001:db8::1"), as arrays of const char*. */
+/* SANs: DNS names and IP addresses (printed as "192.0.2.1" / "2001:db8::1"), as arrays of const char*. A DNS
+ * name with a NUL byte in it is left out (and so covers nothing); so are such URLs below. */
 apr_status_t md_cert_get_dns_names(apr_array_header_t **pnames, const md_cert_t *cert, apr_pool_t *p);
 apr_status_t md_cert_get_ip_addresses(apr_array_header_t **paddrs, const md_cert_t *cert, apr_pool_t *p);
 /* True when the cert's SANs cover name: exact, or one-label wildcard ("*.example.org" covers "a.example.org"). */
@@ -58,7 +59,7 @@ int md_cert_has_must_staple(const md_cert_t *cert);
 typedef struct md_sct_t {
     int version;               /* 0 for v1 */
     const char *log_id_hex;    /* the log's id, lowercase hex */
-    apr_time_t timestamp;
+    apr_time_t timestamp;      /* 0 when the SCT's is beyond what an apr_time_t holds */
     const char *signature_alg; /* e.g. "ecdsa-with-SHA256" */
 } md_sct_t;
 /* The embedded SCTs (array of md_sct_t*, empty when there are none). */

@@ -72,7 +72,9 @@ md_event_prog_t md_event_route(const md_event_programs_t *progs, const char *eve
 
 /* Raise the event: run its program and judge the exit. *poutcome MD_EVENT_NONE when no program takes it
  * (APR_SUCCESS). Otherwise APR_SUCCESS for MD_EVENT_OK; for anything else APR_EGENERAL (APR_EAGAIN for retry and
- * needs-poll) and result says which program, its exit and the first lines of its output. */
+ * needs-poll) and result says which program, its exit and the first lines of its output; for MDMessageCmd and
+ * MDNotifyCmd in mod_md's words instead ("MDMessageCmd PROGRAM failed with exit code N.", problem type
+ * MD_PROBLEM_MESSAGE_CMD or MD_PROBLEM_NOTIFY_CMD, status APR_EGENERAL; the output is in the log line). */
 apr_status_t md_event_raise(md_event_outcome_t *poutcome, const md_events_t *ev, const md_event_programs_t *progs,
                             const md_event_t *event, struct md_result_t *result, apr_pool_t *p);
 

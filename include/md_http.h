@@ -72,7 +72,10 @@ const md_http_backend_t *md_http_curl_backend(void);
 const char *md_http_header(const md_http_response_t *resp, const char *name);
 const char *md_http_media_type(const md_http_response_t *resp, apr_pool_t *p);
 apr_array_header_t *md_http_links(const md_http_response_t *resp, const char *rel, apr_pool_t *p);
-/* Retry-After as an absolute time (seconds or HTTP date, relative to now); 0 when absent or invalid. */
+/* Retry-After as an absolute time (seconds or HTTP date, relative to now); 0 when absent or invalid. At most
+ * MD_HTTP_RETRY_AFTER_MAX after now: a CA has no reason to ask for more, and a broken answer must not stop
+ * renewals for longer (nor overflow: "Retry-After: 9223372036853"). */
+#define MD_HTTP_RETRY_AFTER_MAX apr_time_from_sec(30 * 86400)
 apr_time_t md_http_retry_after(const md_http_response_t *resp, apr_time_t now);
 
 #endif

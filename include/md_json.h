@@ -34,7 +34,8 @@ int md_json_has_key(const md_json_t *json, ...) __attribute__((sentinel));
 int md_json_is(md_json_type_t type, const md_json_t *json, ...) __attribute__((sentinel));
 
 /* Getters return the value at the path, or NULL / 0 when it is missing or of another type.
- * md_json_getl accepts integers and reals (truncated); md_json_getn both as double. */
+ * md_json_getl accepts integers and reals (truncated, clamped to the range of long long); md_json_getn both
+ * as double. */
 const char *md_json_gets(const md_json_t *json, ...) __attribute__((sentinel));
 const char *md_json_dups(apr_pool_t *p, const md_json_t *json, ...) __attribute__((sentinel));
 long long md_json_getl(const md_json_t *json, ...) __attribute__((sentinel));

@@ -77,6 +77,10 @@ typedef struct md_reg_state_opts_t {
 /* The state of md (its domains and key types as configured) from domains/NAME, staging/NAME/job.json and the ARI
  * cache. opts may be NULL. Never fails: what cannot be read is a problem in the state. */
 md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *opts, apr_pool_t *p);
+/* md's state as its md.json records it, as mod_md records it: md->state from md_reg_state (1 incomplete while a
+ * certificate is missing or does not cover all names, 2 complete, 3 expired) and md->state_descr why, NULL when
+ * complete; of the static certificate files when cert_files is given (MDCertificateFile), else of the store's. */
+void md_reg_state_record(md_reg_t *reg, md_t *md, const apr_array_header_t *cert_files, apr_pool_t *p);
 /* The store's MD of that name and its state; APR_ENOENT/APR_EINVAL (result says why) when md.json is missing or
  * damaged. */
 apr_status_t md_reg_load_state(md_reg_state_t **pst, md_reg_t *reg, const char *name,
@@ -96,6 +100,7 @@ typedef struct md_reg_sync_opts_t {
 
 typedef struct md_reg_sync_item_t {
     const md_t *md;                         /* as configured */
+    const apr_array_header_t *cert_files;   /* its static certificate files (MDCertificateFile), NULL: none */
     void *baton;                            /* the front-end's */
     int activated;                          /* out: its staged set became the active one */
     const char *renamed_from;               /* out: the stored MD it took over (renamed), NULL when none */
@@ -111,8 +116,9 @@ typedef struct md_reg_sync_item_t {
  *    md.json cannot be read, or whose job finished without a certificate and key for every key type, or whose
  *    certificates fail activation's check, is logged (level 0) and removed: the MD is renewed again. Either way
  *    challenges/DOMAIN of the MD's names are removed.
- * 3. domains/NAME/md.json is written from the configuration when it differs, keeping the account, the CA in use and
- *    the state; the new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the
+ * 3. domains/NAME/md.json is written from the configuration when it differs, keeping the account and the CA in
+ *    use, with the state of its certificates (md_reg_state_record: the static files' for an MD that has them); the
+ *    new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the
  *    sync (result says which).
  * 4. Entries of challenges/ named after no item's MD are removed (as mod_md: a renewal that goes on sets its
  *    in-process answers up again). */
@@ -139,6 +145,9 @@ md_json_t *md_reg_status_cert(const md_cert_t *cert, apr_pool_t *p);
 /* The renewed set in staging/NAME (md_reg_cert_t*, one per key type) when it is complete: a certificate and a key
  * for every key type; NULL otherwise. */
 apr_array_header_t *md_reg_staged_certs(md_reg_t *reg, const md_t *md, apr_pool_t *p);
+/* The MD a request names (md-status/NAME), found as mod_md finds it: the one of that name, else one that has the
+ * name among its domains (ignoring case), else one whose "*." domain covers it. mds: const md_t*. -1 when none. */
+int md_reg_find(const apr_array_header_t *mds, const char *name);
 /* {"version": MD_VERSION, "managed-domains": []}: the frame around a list of models. */
 md_json_t *md_reg_status_frame(apr_pool_t *p);
 

@@ -114,10 +114,13 @@ apr_status_t md_reg_responders(md_responders_t **prs, md_reg_challenges_t *pch, 
  * program's environment as MD_DETAIL), renewed and the notify program (for each new set, repeated at later calls
  * until each exits 0), installed (after an activation), expiring (at most daily, while a certificate is in the warn
  * window and no renewed set was made; with cert_files given, a certificate of those static files). Their state is
- * in STORE/events/NAME.json. */
-void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,
-                         const apr_array_header_t *cert_files, md_drive_outcome_t outcome, const char *failure,
-                         apr_pool_t *p);
+ * in STORE/events/NAME.json. After a drive that staged or activated a set, its job says what mod_md's says:
+ * notified-renewed once renewed and the notify program are done; a failed MDMessageCmd renewed or MDNotifyCmd as a
+ * renewal error (errors 1, last with mod_md's problem type). Returns when to drive the MD again for such a failure
+ * (MDRetryDelay, jittered), 0 when nothing failed. */
+apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,
+                               const apr_array_header_t *cert_files, md_drive_outcome_t outcome,
+                               const char *failure, apr_pool_t *p);
 
 /* Whether installing the MD's active set for another server failed and is owed (kept in STORE/events/NAME.json);
  * set or clear it. */

@@ -23,11 +23,15 @@ int md_renew_is_due(const md_t *md, const apr_array_header_t *validities, apr_ti
 /* True when a certificate is in the warn window (or expired) at now. */
 int md_renew_should_warn(const md_t *md, const apr_array_header_t *validities, apr_time_t now);
 
-/* The delay before retry number 'errors' (1, 2, ...) after a failure: base * 2^(errors-1), capped at one
- * day, with ±50% jitter from rand01 (0..1: 0 gives -50%, 1 gives +50%). The cap applies after the jitter too,
- * so the delay is never more than a day; errors <= 0 is no delay. A CA's Retry-After (ready_at > now) is
- * honoured when later, even beyond a day. */
-apr_interval_time_t md_renew_retry_delay(int errors, apr_interval_time_t base, double rand01,
+/* True when an ACME problem type says the request itself is wrong (malformed, rejectedIdentifier,
+ * externalAccountRequired, badCSR, invalidContact, ...): retrying soon only earns the same answer. */
+int md_renew_problem_is_input(const char *problem);
+/* The delay before retry number 'errors' (1, 2, ...) after a failure, as mod_md waits: base * 2^(errors-1), capped
+ * at one day (a day at once when problem is one md_renew_problem_is_input names), then -50%..+50% from rand01 (0
+ * gives -50%, 1 gives +50%) in whole seconds rounded towards zero, so that a delay of 1 s is never shortened and a
+ * capped one lasts 12 to 36 hours. errors <= 0 is no delay. A CA's Retry-After (ready_at > now) is honoured when
+ * later. */
+apr_interval_time_t md_renew_retry_delay(int errors, const char *problem, apr_interval_time_t base, double rand01,
                                          apr_time_t ready_at, apr_time_t now);
 /* The CA to use after 'errors' failed attempts: ca_urls[(errors / retry_failover) % n]; the first when
  * retry_failover <= 0 or there is only one. */

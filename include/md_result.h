@@ -13,6 +13,13 @@
 
 struct md_json_t;
 
+/* Problem types of failures that are not the CA's, as mod_md names them (renewal.last.problem). */
+#define MD_PROBLEM_CHALLENGE_MISMATCH "challenge-mismatch"         /* no offered challenge type can be used */
+#define MD_PROBLEM_CHALLENGE_SETUP    "challenge-setup-failure"    /* an answer could not be set up */
+#define MD_PROBLEM_EAB_HMAC           "apache:eab-hmac-invalid"    /* the EAB HMAC key is not base64url */
+#define MD_PROBLEM_MESSAGE_CMD        "urn:org:apache:httpd:log:AH10109:"   /* MDMessageCmd failed */
+#define MD_PROBLEM_NOTIFY_CMD         "urn:org:apache:httpd:log:AH10108:"   /* MDNotifyCmd failed */
+
 /* What the operator can do about a failure: the core names it where the failure happens, each front-end words
  * it in its own terms (directives for httpd, options for the command line) through an md_hints_t. */
 typedef enum {
@@ -53,6 +60,8 @@ void md_result_printf(md_result_t *result, apr_status_t status, const char *fmt,
 void md_result_problem_set(md_result_t *result, apr_status_t status, const char *problem,
                            const char *detail, struct md_json_t *subproblems);
 void md_result_activity_set(md_result_t *result, const char *activity);
+/* Name the problem type of the failure just set (after md_result_set/printf), keeping its status and detail. */
+void md_result_problem_type(md_result_t *result, const char *problem);
 /* Name what the operator can do about the failure just set (after md_result_set/printf/problem_set). */
 void md_result_hint_set(md_result_t *result, md_hint_t hint);
 /* Word the hint into detail with the front-end's hints ("DETAIL; HINT"), once: the hint is cleared. Nothing

@@ -12,6 +12,7 @@
 #include "md_encode.h"
 #include "md_event.h"
 #include "md_exec.h"
+#include "md_reg.h"
 #include "cli.h"
 
 /* The MD in the store that already holds one of names, and that name. */
@@ -149,7 +150,10 @@ static int md_options(md_cli_t *cli, md_t *md)
     const char *err = NULL, *t;
     int i, rc;
 
-    if (cli->keys->nelts) apr_array_clear(md->pks);
+    if (cli->keys->nelts) {
+        apr_array_clear(md->pks);
+        md->pks_default = 0;
+    }
     for (i = 0; i < cli->keys->nelts; ++i) {
         if (md_pkey_spec_parse(&spec, APR_ARRAY_IDX(cli->keys, i, const char *), NULL, &err, cli->p) != APR_SUCCESS) {
             return cli_failf(cli, CLI_EXIT_USAGE, "--key: %s", err);
@@ -225,6 +229,7 @@ int cli_verb_add(md_cli_t *cli)
     if ((common = name_taken(&other, cli, md)) != NULL) {
         return cli_failf(cli, CLI_EXIT_ERROR, "add: '%s' belongs to the MD '%s' already", common, other);
     }
+    md_reg_state_record(md_reg_make(cli->store, NULL, cli->p), md, NULL, cli->p);     /* md.json's state, as mod_md's */
     if (md_save(md, cli->store, MD_SG_DOMAINS, 1, NULL, cli->p) != APR_SUCCESS) {
         return cli_failf(cli, CLI_EXIT_ERROR, "add: cannot save %s in %s", md->name, cli->store_dir);
     }

@@ -105,7 +105,7 @@ static md_json_t *certs_json(const apr_array_header_t *certs, int staged, apr_po
 }
 
 /* md_httpd.h: the certificate-status JSON of one MD: its active certificates, and "renewal": {"cert": ...} when
- * staging/NAME holds a complete set waiting for activation at the next graceful restart. */
+ * staging/NAME holds a complete set waiting for its activation (by the running server, or MDActivationDelay). */
 md_json_t *md_httpd_cert_status(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
 {
     md_reg_state_t *st;

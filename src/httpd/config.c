@@ -107,7 +107,7 @@ const command_rec md_config_cmds[] = {
              "how long old OCSP responses are kept in the store (default days)"),
     MD_TAKE1("MDStaplingRenewWindow", md_config__stapling_window,
              "renew an OCSP response when this much (duration or percent) of its lifetime is left"),
-    { NULL },
+    { .name = NULL },   /* the end (designated: clang warns of missing fields in { NULL }) */
 };
 
 int md_config__is_own_directive(const char *name)

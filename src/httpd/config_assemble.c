@@ -35,7 +35,10 @@ static void apply_ca(md_t *md, const md_settings_t *st, apr_pool_t *p)
 /* Keys, windows, modes. */
 static void apply_renewal(md_t *md, const md_settings_t *st, const md_mod_conf_t *mc, apr_pool_t *p)
 {
-    if (st->pks) md->pks = apr_array_copy(p, st->pks);
+    if (st->pks) {
+        md->pks = apr_array_copy(p, st->pks);
+        md->pks_default = 0;         /* configured: md.json records it, "RSA" too */
+    }
     if (st->renew_window) md->renew_window = st->renew_window;
     if (st->warn_window) md->warn_window = st->warn_window;
     if (st->renew_mode != MD_CONF_UNSET) md->renew_mode = (md_renew_mode_t)st->renew_mode;

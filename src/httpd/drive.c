@@ -139,6 +139,7 @@ static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *it
     case MD_DRIVE_STAGED:
     case MD_DRIVE_ACTIVATED:
         staged_done(ctx, dm, p);
+        if (next > now && next < dm->next) dm->next = next;    /* its renewed message or MDNotifyCmd failed */
         return;
     case MD_DRIVE_WAITING:
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, ctx->s, "%s: renewal under way, going on in %" APR_TIME_T_FMT " s",

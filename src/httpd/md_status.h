@@ -20,9 +20,9 @@ md_reg_state_t *md_httpd_status_state(const char **perr, md_reg_t **preg, const 
 md_json_t *md_httpd_status_md(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p);
 /* All MDs: {"version": "...", "managed-domains": [ one md_httpd_status_md per MD ]}. */
 md_json_t *md_httpd_status_all(const md_mod_conf_t *mc, apr_pool_t *p);
-/* The MDs sorted by name; the MD of a name or NULL. */
+/* The MDs sorted by name; the MD a name asks for (its name or one of its domains, md_reg_find) or NULL. */
 apr_array_header_t *md_httpd_status_sorted(const md_mod_conf_t *mc, apr_pool_t *p);
-const md_managed_t *md_httpd_status_find(const md_mod_conf_t *mc, const char *name);
+const md_managed_t *md_httpd_status_find(const md_mod_conf_t *mc, const char *name, apr_pool_t *p);
 
 /* status_handler.c: the md-status handler (SetHandler md-status): all MDs, or one at .../md-status/NAME. */
 #define MD_STATUS_HANDLER "md-status"

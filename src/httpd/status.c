@@ -75,17 +75,19 @@ apr_array_header_t *md_httpd_status_sorted(const md_mod_conf_t *mc, apr_pool_t *
     return mds;
 }
 
-/* The MD of that name, or NULL. */
-const md_managed_t *md_httpd_status_find(const md_mod_conf_t *mc, const char *name)
+/* The MD that name asks for (the registry finds it by name or domain), or NULL. */
+const md_managed_t *md_httpd_status_find(const md_mod_conf_t *mc, const char *name, apr_pool_t *p)
 {
-    const md_managed_t *m;
+    apr_array_header_t *mds;
     int i;
 
-    for (i = 0; mc->mds && i < mc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        if (!strcmp(m->md->name, name)) return m;
+    if (!mc->mds) return NULL;
+    mds = apr_array_make(p, mc->mds->nelts + 1, sizeof(const md_t *));
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        APR_ARRAY_PUSH(mds, const md_t *) = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *)->md;
     }
-    return NULL;
+    i = md_reg_find(mds, name);
+    return i < 0 ? NULL : APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
 }
 
 md_json_t *md_httpd_status_all(const md_mod_conf_t *mc, apr_pool_t *p)

@@ -1,4 +1,5 @@
-/* The md-status handler: the status of all MDs as JSON, or of one at <location>/NAME; hook registration. */
+/* The md-status handler: the status of all MDs as JSON, or of one at <location>/NAME (its name or a domain of it);
+ * hook registration. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -50,13 +51,10 @@ static int md_status_handler(request_rec *r)
     if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
     mc = md_config_get(r->server)->mc;
     name = requested_name(r);
-    if (!name) return send_json(r, md_httpd_status_all(mc, r->pool));
-    m = md_httpd_status_find(mc, name);
-    if (!m) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "md-status: no managed domain '%s'", name);
-        return HTTP_NOT_FOUND;
-    }
-    return send_json(r, md_httpd_status_md(mc, m, r->pool));
+    m = name ? md_httpd_status_find(mc, name, r->pool) : NULL;
+    if (m) return send_json(r, md_httpd_status_md(mc, m, r->pool));
+    if (name) ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "md-status: no managed domain '%s', all shown", name);
+    return send_json(r, md_httpd_status_all(mc, r->pool));     /* as mod_md: a name no MD has shows them all */
 }
 
 int md_httpd_status_exempt(const request_rec *r)

@@ -111,7 +111,7 @@ static void put_renewal(request_rec *r, const md_json_t *json)
         ap_rputs("renewed, served and activated within seconds (or when MDActivationDelay allows)", r);
     }
     else {
-        detail = md_json_gets(md_json_at(renewal, 0, "log", NULL), "detail", NULL);
+        detail = md_json_gets(md_json_at(renewal, 0, "log", "entries", NULL), "detail", NULL);
         ap_rvputs(r, "ongoing", detail ? ": " : "", detail ? esc(r, detail) : "", NULL);
     }
 }

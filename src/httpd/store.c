@@ -70,6 +70,7 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
         item = apr_pcalloc(ptemp, sizeof(*item));
         item->md = m->md;
+        item->cert_files = m->cert_files->nelts ? m->cert_files : NULL;
         item->baton = m;
         APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = item;
     }

@@ -103,4 +103,5 @@ def test_account_eab_missing(run_tool, pebble_factory):
 
 def test_account_eab_bad_hmac(run_tool, pebble):
     kv = account_life(run_tool, pebble, "p256", "--eab-kid", "kid-1", "--eab-hmac", "not*base64", expect_ok=False)
-    assert kv["error"] == "EAB: the HMAC key for kid 'kid-1' is not valid base64url"
+    # with mod_md's problem type for it
+    assert kv["error"] == "EAB: the HMAC key for kid 'kid-1' is not valid base64url (apache:eab-hmac-invalid)"

@@ -251,3 +251,32 @@ def test_static_always(httpd_factory, pebble_factory, mod_path, workdir):
                                                     "status.renewal.notified-renewed",
                                                     "status.renewal.last.valid-from", "status.ca.account",
                                                     "status.ca.url"))
+
+
+def _gains_name_and_key(side):
+    """MDomain a.example.org gets its certificate (activated), then the MD gains www (a ServerAlias) and an RSA key:
+    md-status after the restart (incomplete, due) and what is served meanwhile (the certificate that exists)."""
+    side.configure("MDomain %s" % A)
+    side.ssl_vhost(A)
+    side.httpd.start()
+    wait_until(lambda: finished(side, A), 60, what="the staged renewal")
+    side.httpd.graceful_restart()
+    serial = side.md_status(A)["cert"]["secp256r1"]["serial"]
+    side.httpd.vhosts[-1] = side.httpd.vhosts[-1].replace("ServerName %s" % A, "ServerName %s\n  ServerAlias %s"
+                                                          % (A, WWW))
+    keys = [i for i, line in enumerate(side.httpd.extra_config) if line.startswith("MDPrivateKeys")]
+    side.httpd.extra_config[keys[0]] = "MDPrivateKeys secp256r1 RSA 2048"
+    side.httpd.add_config("MDRenewMode manual")        # the last one read wins: look before a renewal starts
+    side.httpd.graceful_restart()
+    status = side.md_status(A)
+    return {"domains": status["domains"], "state": status["state"], "renew": status["renew"],
+            "cert-keys": sorted(status["cert"]), "served-old": {h: served_is(side, h, serial) for h in (A, WWW)},
+            "http-status": {h: tls.request(side.https_port, h).status for h in (A, WWW)}}
+
+
+def test_md_gains_a_name_and_a_key_type(httpd_factory, pebble_factory, mod_path, workdir):
+    observed = diff.run_both(httpd_factory, pebble_factory, mod_path, workdir, _gains_name_and_key)
+    diff.assert_same(observed)
+    ours = observed["mod_mdomain"]
+    assert ours["state"] == 1 and ours["renew"] is True
+    assert ours["served-old"] == {A: True, WWW: True} and ours["http-status"] == {A: 200, WWW: 200}

@@ -164,8 +164,10 @@ START_TEST(register_refused_before_asking)
 
     ta_env_init(&env, "directory-eab.json");
     ck_assert_int_eq(md_acme_acct_register(&acct, env.acme, ta_ec_key(env.p), NULL, 1, NULL, env.result, env.p),
-                     APR_EACCES);
+                     APR_EINVAL);
     ta_assert_contains(env.result->detail, "the CA at " TA_DIR " requires an External Account Binding");
+    /* the CA's own problem type, as mod_md shows it after asking */
+    ck_assert_str_eq(env.result->problem, "urn:ietf:params:acme:error:externalAccountRequired");
     ck_assert_ptr_null(strstr(env.result->detail, "MDExternalAccountBinding"));
     ck_assert_int_eq(env.result->hint, MD_HINT_EAB);
     ck_assert_int_eq(fake_http_count(env.fake), 1);
@@ -370,6 +372,7 @@ START_TEST(eab_credentials)
     ck_assert_str_eq(result->detail, "EAB: the HMAC key (hmac) for kid 'kid-1' is missing");
     ck_assert_int_eq(md_acme_eab_make(&eab, "kid-1", "not*base64", result, p), APR_EINVAL);
     ck_assert_str_eq(result->detail, "EAB: the HMAC key for kid 'kid-1' is not valid base64url");
+    ck_assert_str_eq(result->problem, "apache:eab-hmac-invalid");          /* mod_md's problem type for it */
 
     good = "{\"kid\": \"kid-7\", \"hmac\": \"c2VjcmV0LWtleQ\"}";
     ck_assert_int_eq(md_file_write_atomic(path, good, strlen(good), 0600, p), APR_SUCCESS);

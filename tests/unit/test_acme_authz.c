@@ -98,14 +98,15 @@ START_TEST(test_authz_choose)
     ck_assert_str_eq(ch->url, LE_CHALL);
 
     ck_assert_int_eq(md_acme_authz_choose(&ch, wc, prefs_of(env.p, "http-01", "tls-alpn-01"), env.result,
-                                          env.p), APR_ENOTIMPL);
+                                          env.p), APR_EINVAL);
     ck_assert_ptr_null(ch);
-    ck_assert_int_eq(env.result->status, APR_ENOTIMPL);
+    ck_assert_int_eq(env.result->status, APR_EINVAL);
+    ck_assert_str_eq(env.result->problem, "challenge-mismatch");          /* mod_md's problem type */
     order_assert_contains(env.result->detail, "*.example.org");
     order_assert_contains(env.result->detail, "offers dns-01");
     order_assert_contains(env.result->detail, "configured are http-01, tls-alpn-01");
     ck_assert_int_eq(md_acme_authz_choose(&ch, wc, prefs_of(env.p, NULL, NULL), env.result, env.p),
-                     APR_ENOTIMPL);
+                     APR_EINVAL);
     order_assert_contains(env.result->detail, "configured are none");
     fake_http_verify(env.fake);
     order_env_done(&env);

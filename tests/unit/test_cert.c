@@ -5,6 +5,7 @@
 #include <apr_file_info.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/ct.h>
 #include <openssl/x509v3.h>
 
 #include "md_cert.h"
@@ -383,6 +384,92 @@ START_TEST(ari_id_by_hand)
 }
 END_TEST
 
+/* Found by fuzzing (tests/fuzz, target cert): an SCT timestamp beyond 2^63 / 1000 ms was multiplied into a
+ * negative time. */
+START_TEST(sct_timestamp_out_of_range)
+{
+    apr_pool_t *p = md_test_pool();
+    unsigned char log_id[32] = { 1 }, sig[8] = { 0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01, 0x01 };
+    STACK_OF(SCT) *list = sk_SCT_new_null();
+    const uint64_t stamps[] = { UINT64_C(1700000000123), UINT64_C(0xFFFFFFFFFFFFFFFF),
+                                (uint64_t)(APR_INT64_MAX / 1000) + 1 };
+    apr_array_header_t *scts;
+    X509 *x = X509_new();
+    md_cert_t *cert;
+    size_t i;
+
+    ck_assert_ptr_nonnull(x);
+    ck_assert_ptr_nonnull(list);
+    for (i = 0; i < sizeof(stamps) / sizeof(stamps[0]); ++i) {
+        SCT *sct = SCT_new();
+        ck_assert_ptr_nonnull(sct);
+        ck_assert(SCT_set_version(sct, SCT_VERSION_V1));
+        ck_assert(SCT_set1_log_id(sct, log_id, sizeof(log_id)));
+        SCT_set_timestamp(sct, stamps[i]);
+        ck_assert(SCT_set_signature_nid(sct, NID_ecdsa_with_SHA256));
+        ck_assert(SCT_set1_signature(sct, sig, sizeof(sig)));
+        ck_assert(sk_SCT_push(list, sct));
+    }
+    ck_assert_int_eq(X509_add1_ext_i2d(x, NID_ct_precert_scts, list, 0, X509V3_ADD_DEFAULT), 1);
+    SCT_LIST_free(list);
+    cert = md_cert_wrap(x, p);
+    ck_assert_int_eq(md_cert_get_scts(&scts, cert, p), APR_SUCCESS);
+    ck_assert_int_eq(scts->nelts, 3);
+    ck_assert_int_eq(APR_ARRAY_IDX(scts, 0, md_sct_t *)->timestamp, APR_INT64_C(1700000000123000));
+    ck_assert_int_eq(APR_ARRAY_IDX(scts, 1, md_sct_t *)->timestamp, 0);
+    ck_assert_int_eq(APR_ARRAY_IDX(scts, 2, md_sct_t *)->timestamp, 0);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* A bare certificate with a DNS SAN and an OCSP URL that have a NUL byte inside. */
+static md_cert_t *cert_with_nul_names(apr_pool_t *p)
+{
+    static const char dns[] = "a.example\0.evil.example", uri[] = "http://ocsp.example\0.evil.example/";
+    GENERAL_NAMES *gens = GENERAL_NAMES_new();
+    GENERAL_NAME *gen = GENERAL_NAME_new(), *good = GENERAL_NAME_new(), *loc = GENERAL_NAME_new();
+    AUTHORITY_INFO_ACCESS *aia = sk_ACCESS_DESCRIPTION_new_null();
+    ACCESS_DESCRIPTION *ad = ACCESS_DESCRIPTION_new();
+    ASN1_IA5STRING *s = ASN1_IA5STRING_new(), *g = ASN1_IA5STRING_new(), *u = ASN1_IA5STRING_new();
+    X509 *x = X509_new();
+
+    ck_assert(x && gens && gen && good && loc && aia && ad && s && g && u);
+    ck_assert(ASN1_STRING_set(s, dns, sizeof(dns) - 1));
+    GENERAL_NAME_set0_value(gen, GEN_DNS, s);
+    ck_assert(ASN1_STRING_set(g, "b.example", 9));
+    GENERAL_NAME_set0_value(good, GEN_DNS, g);
+    ck_assert(sk_GENERAL_NAME_push(gens, gen) && sk_GENERAL_NAME_push(gens, good));
+    ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT), 1);
+    GENERAL_NAMES_free(gens);
+    ck_assert(ASN1_STRING_set(u, uri, sizeof(uri) - 1));
+    GENERAL_NAME_set0_value(loc, GEN_URI, u);
+    ASN1_OBJECT_free(ad->method);
+    ad->method = OBJ_nid2obj(NID_ad_OCSP);
+    GENERAL_NAME_free(ad->location);
+    ad->location = loc;
+    ck_assert(sk_ACCESS_DESCRIPTION_push(aia, ad));
+    ck_assert_int_eq(X509_add1_ext_i2d(x, NID_info_access, aia, 0, X509V3_ADD_DEFAULT), 1);
+    AUTHORITY_INFO_ACCESS_free(aia);
+    return md_cert_wrap(x, p);
+}
+
+/* Found while writing the cert fuzz target: a SAN "a.example\0.evil.example" was read as "a.example", so the
+ * certificate counted as covering a.example (and an OCSP URL with a NUL was cut there). */
+START_TEST(nul_in_san_and_url)
+{
+    apr_pool_t *p = md_test_pool();
+    md_cert_t *cert = cert_with_nul_names(p);
+    apr_array_header_t *names;
+
+    ck_assert_int_eq(md_cert_get_dns_names(&names, cert, p), APR_SUCCESS);
+    assert_strs(names, strs(p, "b.example", NULL, NULL, NULL));
+    ck_assert(!md_cert_covers(cert, "a.example", p));
+    ck_assert(md_cert_covers(cert, "b.example", p));
+    ck_assert_ptr_null(md_cert_get_ocsp_url(cert, p));
+    md_test_pool_done(p);
+}
+END_TEST
+
 /* ---- made certificates -------------------------------------------------------------------------- */
 
 /* A DNS name that starts like an IPv4 address is a DNS name, in fallback certificates as in CSRs. */
@@ -632,6 +719,8 @@ Suite *md_test_cert_suite(void)
     tcase_add_test(tc, embedded_scts);
     tcase_add_test(tc, ari_id_fixtures);
     tcase_add_test(tc, ari_id_by_hand);
+    tcase_add_test(tc, sct_timestamp_out_of_range);
+    tcase_add_test(tc, nul_in_san_and_url);
     tcase_add_test(tc, self_sign_ec);
     tcase_add_test(tc, self_sign_rsa);
     tcase_add_test(tc, self_sign_long_name);

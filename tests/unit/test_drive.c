@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 
 #include "md_file.h"
+#include "md_job.h"
 #include "md_jws.h"
 #include "md_pkey.h"
 #include "test_common.h"
@@ -131,6 +132,7 @@ START_TEST(drive_one_key_staged_then_activated)
     ck_assert_str_eq(md_pkey_aspect(d.md, 0, d.p), "privkey.p-256.pem");
     job = td_job(&d);
     ck_assert(job->finished);
+    ck_assert(job->notified);          /* the challenge-setup message nobody takes counts as delivered, as mod_md */
     ck_assert_int_eq(job->errors, 0);
     ck_assert_str_eq(md_json_gets(job->state, "orders", "p-256", NULL), ORDER1);
     ck_assert_str_eq(md_json_gets(job->state, "account", NULL), id);
@@ -329,6 +331,33 @@ START_TEST(drive_two_keys)
 }
 END_TEST
 
+/* Found while writing the fuzz targets (tests/fuzz, from_json): job.json's "errors" was taken as it was, so
+ * 2147483647 made the next failure's errors++ overflow, and 4294967297 read as 1. */
+START_TEST(job_errors_read_in_range)
+{
+    static const struct { const char *text; int errors; } cases[] = {
+        { "{\"name\":\"a\",\"errors\":3}", 3 },
+        { "{\"name\":\"a\",\"errors\":2147483647}", MD_JOB_ERRORS_MAX },
+        { "{\"name\":\"a\",\"errors\":4294967297}", MD_JOB_ERRORS_MAX },
+        { "{\"name\":\"a\",\"errors\":1e300}", MD_JOB_ERRORS_MAX },
+        { "{\"name\":\"a\",\"errors\":-5}", 0 },
+    };
+    apr_pool_t *p = md_test_pool();
+    md_json_t *json;
+    md_job_t *job;
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        json = NULL;
+        job = NULL;
+        ck_assert_int_eq(md_json_readd(&json, cases[i].text, strlen(cases[i].text), "job", NULL, p), APR_SUCCESS);
+        ck_assert_int_eq(md_job_from_json(&job, json, p), APR_SUCCESS);
+        ck_assert_msg(job->errors == cases[i].errors, "%s: errors %d", cases[i].text, job->errors);
+    }
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_drive_suite(void)
 {
     Suite *s = suite_create("drive");
@@ -341,6 +370,7 @@ Suite *md_test_drive_suite(void)
     tcase_add_test(tc, drive_not_due_after_activation);
     tcase_add_test(tc, drive_backing_off);
     tcase_add_test(tc, drive_two_keys);
+    tcase_add_test(tc, job_errors_read_in_range);
     suite_add_tcase(s, tc);
     md_test_drive_fail_tcases(s);
     return s;

@@ -26,6 +26,7 @@ static apr_status_t on_event(void *baton, const char *md_name, const char *event
                                                            fake_http_count(rec->d->fake));
     if (rec->refuse && !strcmp(rec->refuse, event)) {
         md_result_set(result, APR_EGENERAL, "the program said no (exit 1)");
+        md_result_problem_type(result, "urn:org:apache:httpd:log:AH10109:");
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
@@ -81,6 +82,12 @@ START_TEST(renewing_refused_postpones)
     ck_assert_int_eq(job->errors, 0);                      /* no failure: no back-off, no failover */
     ck_assert_int_eq(job->next_run, 0);
     ck_assert_str_eq(md_json_gets(md_json_at(job->log, 0, NULL), "type", NULL), "renewal-postponed");
+    /* the refusal is the job's last result, as mod_md keeps it: its status, problem type and detail */
+    ck_assert_int_eq(md_json_getl(job->last, "status", NULL), APR_EGENERAL);
+    ck_assert_str_eq(md_json_gets(job->last, "problem", NULL), "urn:org:apache:httpd:log:AH10109:");
+    ck_assert_str_eq(md_json_gets(job->last, "detail", NULL), "the program said no (exit 1)");
+    ck_assert_int_eq(job->last_run, 0);
+    ck_assert(!job->notified && !job->notified_renewed);
     td_assert_store_intact(&d);
 
     /* the next run is not held back: the program agrees now and the renewal goes through */
@@ -100,6 +107,7 @@ START_TEST(challenge_setup_after_answer_before_ca)
     ev_rec_t rec;
     md_drive_outcome_t outcome;
     apr_time_t next;
+    md_job_t *job;
     const char *ev;
     int at = -1;
 
@@ -116,6 +124,12 @@ START_TEST(challenge_setup_after_answer_before_ca)
     /* the answer was set up before (the responder's first call), the CA told after */
     ck_assert_int_eq(at, request_index(&d, "POST", CHALL1));
     ck_assert_int_eq(d.calls->nelts, 2);
+    /* as mod_md: a delivered message marks the job notified; last says when the staged set is valid */
+    job = td_job(&d);
+    ck_assert(job->notified);
+    ck_assert_int_eq(md_json_getl(job->last, "status", NULL), 0);
+    ck_assert_str_eq(md_json_gets(job->last, "valid-from", NULL), md_time_print_http(job->valid_from, d.p));
+    ck_assert_int_le(job->valid_from, apr_time_now());
     td_done(&d);
 }
 END_TEST
@@ -144,6 +158,10 @@ START_TEST(challenge_setup_refused_fails_attempt)
     ck_assert_int_gt(job->next_run, now);
     ck_assert_int_eq(apr_time_sec(next), apr_time_sec(job->next_run));    /* job.json keeps seconds */
     ck_assert_str_eq(md_json_gets(md_json_at(job->log, 0, NULL), "type", NULL), "renewal-error");
+    /* mod_md's problem type for it, in last and in the log entry's status */
+    ck_assert_str_eq(md_json_gets(job->last, "problem", NULL), "challenge-setup-failure");
+    ck_assert_str_eq(md_json_gets(md_json_at(job->log, 0, NULL), "status", NULL), "challenge-setup-failure");
+    ck_assert(!job->notified);
     td_assert_store_intact(&d);
     td_done(&d);
 }

@@ -96,7 +96,8 @@ START_TEST(drive_problem_subproblems_in_job)
     ck_assert(md_json_gets(json, "next-run", NULL) != NULL);
     ck_assert_str_eq(md_json_gets(json, "last", "problem", NULL), "urn:ietf:params:acme:error:rejectedIdentifier");
     td_assert_contains(md_json_gets(json, "last", "detail", NULL), "Cannot issue for \"_example.org\"");
-    ck_assert_str_eq(md_json_gets(json, "last", "activity", NULL), "ordering");
+    ck_assert_str_eq(md_json_gets(json, "last", "activity", NULL),       /* mod_md's words */
+                     "Creating new order, key-spec=ec-P-256, profile=none, replacing-cert=none");
     ck_assert_int_eq(md_json_count(json, "last", "subproblems", NULL), 2);
     sub = md_json_at(json, 1, "last", "subproblems", NULL);
     ck_assert_str_eq(md_json_gets(sub, "type", NULL), "urn:ietf:params:acme:error:rejectedIdentifier");
@@ -113,7 +114,7 @@ static const md_hints_t test_hints = { {
 } };
 
 /* The remedy is worded by the front-end into the result and job.json; status-description is no APR platform
- * text (the code is ours, APR_ENOTIMPL, not a missing platform function). */
+ * text (the code is ours, APR_EINVAL as mod_md's for it); the problem type is mod_md's challenge-mismatch. */
 START_TEST(drive_hint_worded_no_responder)
 {
     td_drive_t d;
@@ -134,7 +135,9 @@ START_TEST(drive_hint_worded_no_responder)
     ck_assert_int_eq(d.result->hint, MD_HINT_NONE);
     job = td_job(&d);
     ck_assert_str_eq(md_json_gets(job->last, "detail", NULL), want);
-    ck_assert_str_eq(md_json_gets(job->last, "status-description", NULL), "not supported");
+    ck_assert_str_eq(md_json_gets(job->last, "status-description", NULL), "invalid");
+    ck_assert_str_eq(md_json_gets(job->last, "problem", NULL), "challenge-mismatch");
+    ck_assert_str_eq(md_json_gets(md_json_at(job->log, 0, NULL), "status", NULL), "challenge-mismatch");
     td_assert_contains(md_json_gets(md_json_at(job->log, 0, NULL), "detail", NULL), "use MDCAChallenges");
     td_done(&d);
 }

@@ -216,6 +216,40 @@ START_TEST(specific_exit_codes)
 }
 END_TEST
 
+/* A failing MDMessageCmd or MDNotifyCmd is reported as mod_md reports it (job.json's "last"): its sentence with the
+ * program line, its log id as the problem type, APR_EGENERAL; the program's output stays in the log line. */
+START_TEST(specific_failure_in_mod_md_words)
+{
+    md_result_t *result;
+    ev_fixture_t f;
+
+    fixture(&f);
+    f.ev.labels[MD_EVENT_PROG_MESSAGE] = "MDMessageCmd";
+    f.ev.labels[MD_EVENT_PROG_NOTIFY] = "MDNotifyCmd";
+    f.progs.argv[MD_EVENT_PROG_MESSAGE] = argv_of(&f, "M");
+    f.progs.argv[MD_EVENT_PROG_NOTIFY] = argv_of(&f, "N");
+    set_exit(&f, "4");
+    result = md_result_make(f.p);
+    ck_assert_int_eq(raise_ev(&f, "renewing", result, NULL), MD_EVENT_RETRY);
+    ck_assert_str_eq(result->detail, apr_pstrcat(f.p, "MDMessageCmd ", f.script, " M failed with exit code 4.", NULL));
+    ck_assert_str_eq(result->problem, "urn:org:apache:httpd:log:AH10109:");
+    ck_assert_int_eq(result->status, APR_EGENERAL);
+    ck_assert_ptr_nonnull(strstr(f.last_log, "line one"));
+    result = md_result_make(f.p);
+    ck_assert_int_eq(raise_ev(&f, MD_EVENT_NOTIFY, result, NULL), MD_EVENT_RETRY);
+    ck_assert_str_eq(result->detail, apr_pstrcat(f.p, "MDNotifyCmd ", f.script, " N failed with exit code 4.", NULL));
+    ck_assert_str_eq(result->problem, "urn:org:apache:httpd:log:AH10108:");
+    /* the event handler keeps its own words */
+    f.progs.argv[MD_EVENT_PROG_MESSAGE] = NULL;
+    f.progs.argv[MD_EVENT_PROG_HANDLER] = argv_of(&f, "H");
+    result = md_result_make(f.p);
+    ck_assert_int_eq(raise_ev(&f, "renewing", result, NULL), MD_EVENT_FAILED);
+    ck_assert_ptr_null(result->problem);
+    ck_assert_ptr_nonnull(strstr(result->detail, "exit 4 (failed)"));
+    fixture_done(&f);
+}
+END_TEST
+
 /* Over its time the program's group is killed: the handler's call failed, a specific program's is retried. */
 START_TEST(time_limit)
 {
@@ -277,6 +311,7 @@ Suite *md_test_event_suite(void)
     tcase_add_test(tc, calling_conventions);
     tcase_add_test(tc, handler_exit_codes);
     tcase_add_test(tc, specific_exit_codes);
+    tcase_add_test(tc, specific_failure_in_mod_md_words);
     tcase_add_test(tc, time_limit);
     tcase_add_test(tc, none_configured);
     tcase_add_test(tc, argv_and_output);

@@ -311,6 +311,16 @@ START_TEST(links_and_retry_after)
     ck_assert_int_eq(md_http_retry_after(&resp, now), now + apr_time_from_sec(3600));
     apr_table_set(resp.headers, "Retry-After", "soon");
     ck_assert_int_eq(md_http_retry_after(&resp, now), 0);
+    /* found by fuzzing (tests/fuzz, target http): now + 9223372036853 s overflowed; a wait longer than
+     * MD_HTTP_RETRY_AFTER_MAX is cut to it, in both forms */
+    apr_table_set(resp.headers, "Retry-After", "9223372036853");
+    ck_assert_int_eq(md_http_retry_after(&resp, now), now + MD_HTTP_RETRY_AFTER_MAX);
+    apr_table_set(resp.headers, "Retry-After", "31536000");
+    ck_assert_int_eq(md_http_retry_after(&resp, now), now + MD_HTTP_RETRY_AFTER_MAX);
+    apr_table_set(resp.headers, "Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT");
+    ck_assert_int_eq(md_http_retry_after(&resp, now), now + MD_HTTP_RETRY_AFTER_MAX);
+    apr_table_set(resp.headers, "Retry-After", "Thu, 01 Jan 1970 00:00:01 GMT");
+    ck_assert_int_eq(md_http_retry_after(&resp, now), apr_time_from_sec(1));
     md_test_pool_done(p);
 }
 END_TEST

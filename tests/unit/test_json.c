@@ -1,4 +1,5 @@
 /* Unit tests for the JSON wrapper: paths, types, arrays, iteration, parsing errors, atomic files. */
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <apr_strings.h>
@@ -205,6 +206,26 @@ START_TEST(clone_is_deep)
 }
 END_TEST
 
+/* Found by fuzzing (tests/fuzz, target json): a real beyond long long's range was cast to it (undefined
+ * behaviour; on x86 every such value came out as LLONG_MIN, so 1e300 errors read as a negative count). */
+START_TEST(getl_clamps_reals)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *text = "{\"big\": 1e300, \"small\": -1e300, \"edge\": 9223372036854775807.0, "
+                       "\"below\": -9223372036854775808.0, \"frac\": -2.9, \"inside\": 4611686018427387904.0}";
+    md_json_t *j = NULL;
+
+    ck_assert_int_eq(md_json_readd(&j, text, strlen(text), "test", NULL, p), APR_SUCCESS);
+    ck_assert(md_json_getl(j, "big", NULL) == LLONG_MAX);
+    ck_assert(md_json_getl(j, "small", NULL) == LLONG_MIN);
+    ck_assert(md_json_getl(j, "edge", NULL) == LLONG_MAX);
+    ck_assert(md_json_getl(j, "below", NULL) == LLONG_MIN);
+    ck_assert(md_json_getl(j, "frac", NULL) == -2);
+    ck_assert(md_json_getl(j, "inside", NULL) == 4611686018427387904LL);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_json_suite(void)
 {
     Suite *s = suite_create("json");
@@ -216,6 +237,7 @@ Suite *md_test_json_suite(void)
     tcase_add_test(tc, parse_errors_name_source_and_line);
     tcase_add_test(tc, files_atomic_and_errors);
     tcase_add_test(tc, clone_is_deep);
+    tcase_add_test(tc, getl_clamps_reals);
     suite_add_tcase(s, tc);
     return s;
 }

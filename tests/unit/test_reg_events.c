@@ -303,10 +303,12 @@ START_TEST(ev_retry)
     tr_exit(&f, "setup", "75\n0");
     item = tr_run1(&f, NAME, 0);
     tr_assert_outcome(item, MD_DRIVE_FAILED);
-    ck_assert_int_eq(item->rv, APR_EAGAIN);
+    ck_assert_int_eq(item->rv, APR_EGENERAL);                   /* mod_md's status for it */
     tr_assert_has(item->detail, "exit 75");
+    ck_assert_str_eq(item->problem, "challenge-setup-failure");
     job = tr_job(&f, NAME);
     ck_assert_int_eq(job->errors, 1);
+    ck_assert_str_eq(md_json_gets(job->last, "problem", NULL), "challenge-setup-failure");
     ck_assert(!md_json_has_key(job->state, "blocked", NULL));
     ck_assert_int_gt(item->next, tr_now(&f));
     ck_assert_int_eq(apr_time_sec(job->next_run), apr_time_sec(item->next));
@@ -569,6 +571,99 @@ START_TEST(ev_after_notify_separate)
 }
 END_TEST
 
+/* Drive one MD as the module does: staged, not activated. */
+static md_reg_item_t *run_staged(tr_t *f, const char *name)
+{
+    apr_array_header_t *items = tr_items(f, name);
+
+    tr_run(f, items, NULL);
+    return tr_item(items, 0);
+}
+
+/* As mod_md: a failing MDNotifyCmd (or MDMessageCmd renewed) is a renewal error of the staged job: errors 1, last
+ * with mod_md's problem type and words, its log entry, and the MD is driven again after MDRetryDelay (jittered,
+ * each time as a first error, as mod_md counts it); once it exits 0 the job is told (notified-renewed) and clean. */
+START_TEST(ev_after_notify_counts_as_error)
+{
+    md_reg_item_t *item;
+    md_job_t *job;
+    tr_t f;
+    int i;
+
+    tr_init(&f, 6);
+    f.events.labels[MD_EVENT_PROG_NOTIFY] = "MDNotifyCmd";
+    f.rn.programs.argv[MD_EVENT_PROG_NOTIFY] = tr_prog(&f, "N");
+    tr_add(&f, NAME);
+    tr_exit(&f, "notify", "5\n5\n0");
+    item = run_staged(&f, NAME);
+    tr_assert_outcome(item, MD_DRIVE_STAGED);
+    tr_assert_has(tr_calls(&f), "N " NAME "\n");
+    job = tr_job(&f, NAME);
+    ck_assert(job->finished);
+    ck_assert_int_eq(job->errors, 1);
+    ck_assert(!job->notified_renewed);
+    ck_assert_int_eq(md_json_getl(job->last, "status", NULL), APR_EGENERAL);
+    ck_assert_str_eq(md_json_gets(job->last, "problem", NULL), "urn:org:apache:httpd:log:AH10108:");
+    ck_assert_str_eq(md_json_gets(job->last, "detail", NULL),
+                     apr_pstrcat(f.p, "MDNotifyCmd ", f.script, " N failed with exit code 5.", NULL));
+    ck_assert_str_eq(md_json_gets(job->last, "valid-from", NULL), md_time_print_http(job->valid_from, f.p));
+    ck_assert(!md_json_has_key(job->last, "activity", NULL));
+    ck_assert_str_eq(md_json_gets(md_json_at(job->log, 0, NULL), "type", NULL), "notify-error");
+    ck_assert_str_eq(md_json_gets(md_json_at(job->log, 0, NULL), "status", NULL), "urn:org:apache:httpd:log:AH10108:");
+    /* the retry: after MDRetryDelay (60 s here) -50%..+50%, not at the next check interval */
+    ck_assert_int_ge(item->next, tr_now(&f) + apr_time_from_sec(30));
+    ck_assert_int_le(item->next, tr_now(&f) + apr_time_from_sec(90));
+    ck_assert_int_eq(apr_time_sec(job->next_run), apr_time_sec(item->next));
+    for (i = 0; i < 2; ++i) {
+        md_clock_sim_set(f.sim, item->next);
+        item = run_staged(&f, NAME);
+        tr_assert_outcome(item, MD_DRIVE_STAGED);
+        ck_assert_str_eq(tr_calls(&f), "N " NAME "\n");
+        job = tr_job(&f, NAME);
+        ck_assert_int_eq(job->errors, i == 0 ? 1 : 0);          /* never more than 1, as mod_md */
+    }
+    ck_assert(job->notified_renewed && job->notified);
+    ck_assert_int_eq(md_json_getl(job->last, "status", NULL), 0);
+    ck_assert_int_eq(job->next_run, 0);
+    ck_assert_int_eq(item->next, 0);
+    item = run_staged(&f, NAME);
+    ck_assert_str_eq(tr_calls(&f), "");
+    tr_done(&f);
+}
+END_TEST
+
+/* Without any program the staged job is told at once (notified-renewed), as mod_md's; the event handler's failing
+ * renewed is only asked again, no renewal error. */
+START_TEST(ev_after_job_told)
+{
+    md_reg_item_t *item;
+    md_job_t *job;
+    tr_t f;
+
+    tr_init(&f, 6);
+    tr_add(&f, NAME);
+    tr_assert_outcome(run_staged(&f, NAME), MD_DRIVE_STAGED);
+    job = tr_job(&f, NAME);
+    ck_assert(job->notified_renewed && job->notified);
+    tr_done(&f);
+
+    tr_init(&f, 6);
+    handler_md(&f, NAME, "");
+    tr_exit(&f, "renewed", "1\n0");
+    item = run_staged(&f, NAME);
+    tr_assert_outcome(item, MD_DRIVE_STAGED);
+    job = tr_job(&f, NAME);
+    ck_assert(!job->notified_renewed);
+    ck_assert_int_eq(job->errors, 0);
+    ck_assert_int_eq(item->next, 0);
+    item = run_staged(&f, NAME);
+    tr_assert_has(tr_calls(&f), "H renewed " NAME "\n");
+    job = tr_job(&f, NAME);
+    ck_assert(job->notified_renewed);
+    tr_done(&f);
+}
+END_TEST
+
 /* expiring: while a certificate is in the warn window (10% of 6 days: the last 14.4 hours), at most daily; not
  * after a drive that made a new set. */
 START_TEST(ev_after_expiring_daily)
@@ -627,6 +722,8 @@ Suite *md_test_reg_events_suite(void)
     tcase_add_test(tc2, ev_after_errored_hourly);
     tcase_add_test(tc2, ev_after_renewed_until_ok);
     tcase_add_test(tc2, ev_after_notify_separate);
+    tcase_add_test(tc2, ev_after_notify_counts_as_error);
+    tcase_add_test(tc2, ev_after_job_told);
     tcase_add_test(tc2, ev_after_expiring_daily);
     suite_add_tcase(s, tc2);
     return s;

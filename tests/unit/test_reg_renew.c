@@ -311,6 +311,52 @@ START_TEST(renew_staged_then_sync)
 }
 END_TEST
 
+/* The state GROUP/NAME/md.json records, and its state-descr (NULL when none). */
+static md_state_t recorded(tr_t *f, md_store_group_t group, const char *name, const char **pdescr)
+{
+    void *json = NULL;
+
+    ck_assert_int_eq(md_store_load(&json, f->store, group, name, "md.json", MD_SV_JSON, NULL, f->p), APR_SUCCESS);
+    *pdescr = md_json_gets(json, "state-descr", NULL);
+    return (md_state_t)md_json_getl(json, "state", NULL);
+}
+
+/* md.json's state as mod_md records it: 1 with why while there is no certificate (sync before the first one), the
+ * staged md.json as the MD was, 2 without state-descr once the sync activated the set; the command's activation
+ * records 2 as well. */
+START_TEST(renew_md_json_state)
+{
+    apr_array_header_t *items;
+    const char *descr;
+    md_json_t *status;
+    md_t *md;
+    tr_t f;
+
+    tr_init(&f, 6);
+    md = tr_md(&f, "example.org");
+    tr_sync(&f, md, 0, 1);
+    ck_assert_int_eq(recorded(&f, MD_SG_DOMAINS, "example.org", &descr), MD_S_INCOMPLETE);
+    ck_assert_str_eq(descr, "certificate(secp256r1) is missing");
+    items = tr_items(&f, "example.org");
+    tr_run(&f, items, NULL);
+    tr_assert_outcome(tr_item(items, 0), MD_DRIVE_STAGED);
+    ck_assert_int_eq(recorded(&f, MD_SG_STAGING, "example.org", &descr), MD_S_INCOMPLETE);
+    /* md-status shows the account as mod_md does: once md.json records it, at activation */
+    status = md_reg_status(f.reg, md_reg_state(f.reg, tr_load(&f, "example.org"), NULL, f.p), NULL, f.p);
+    ck_assert_ptr_null(md_json_gets(status, "ca", "account", NULL));
+    ck_assert_int_eq(tr_sync(&f, md, 0, 1), 1);
+    ck_assert_int_eq(recorded(&f, MD_SG_DOMAINS, "example.org", &descr), MD_S_COMPLETE);
+    ck_assert_ptr_null(descr);
+    status = md_reg_status(f.reg, md_reg_state(f.reg, tr_load(&f, "example.org"), NULL, f.p), NULL, f.p);
+    ck_assert_ptr_nonnull(md_json_gets(status, "ca", "account", NULL));
+    tr_assert_outcome(tr_run1(&f, "example.org", 1), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(recorded(&f, MD_SG_DOMAINS, "example.org", &descr), MD_S_COMPLETE);
+    ck_assert_ptr_null(descr);
+    ck_assert_ptr_nonnull(tr_load(&f, "example.org")->ca_account);
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_renew_suite(void)
 {
     Suite *s = suite_create("reg_renew");
@@ -323,6 +369,7 @@ Suite *md_test_reg_renew_suite(void)
     tcase_add_test(tc, renew_many_wait_handed_back);
     tcase_add_test(tc, renew_key_lost);
     tcase_add_test(tc, renew_staged_then_sync);
+    tcase_add_test(tc, renew_md_json_state);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -450,13 +450,47 @@ START_TEST(reg_status_fields)
     /* the staged job */
     ck_assert_str_eq(md_json_gets(json, "renewal", "name", NULL), NAME);
     ck_assert_int_eq(md_json_getb(json, "renewal", "finished", NULL), 1);
-    ck_assert(md_json_is(MD_JSON_TYPE_ARRAY, json, "renewal", "log", NULL));
+    ck_assert(md_json_is(MD_JSON_TYPE_ARRAY, json, "renewal", "log", "entries", NULL));   /* mod_md's shape */
     ck_assert_ptr_null(md_json_getj(json, "renewal", "mdomain", NULL));
-    /* no secrets: the EAB key id, never its HMAC */
+    /* no secrets: the EAB key id, its HMAC as "***" (as mod_md shows it) */
     ck_assert_str_eq(md_json_gets(json, "eab", "kid", NULL), "kid-1");
-    ck_assert_ptr_null(md_json_gets(json, "eab", "hmac", NULL));
+    ck_assert_str_eq(md_json_gets(json, "eab", "hmac", NULL), "***");
     ck_assert_ptr_null(strstr(md_json_writep(json, MD_JSON_FMT_COMPACT, f.p), "c2VjcmV0LWhtYWMta2V5"));
     fx_done(&f);
+}
+END_TEST
+
+/* md-status/NAME as mod_md finds the MD: by its name, else by any of its domains (ignoring case, wildcards too). */
+START_TEST(reg_find_by_name_or_domain)
+{
+    apr_pool_t *p = md_test_pool();
+    apr_array_header_t *mds = apr_array_make(p, 3, sizeof(const md_t *));
+    static const char *const sets[][3] = {
+        { "example.org", "www.example.org", NULL },
+        { "shop.example.net", "*.shop.example.net", NULL },
+        { "www.example.org.other", NULL, NULL },
+    };
+    apr_array_header_t *domains;
+    int i, j;
+
+    for (i = 0; i < 3; ++i) {
+        domains = apr_array_make(p, 2, sizeof(const char *));
+        for (j = 0; j < 3 && sets[i][j]; ++j) APR_ARRAY_PUSH(domains, const char *) = sets[i][j];
+        APR_ARRAY_PUSH(mds, const md_t *) = md_create(domains, p);
+    }
+    ck_assert_int_eq(md_reg_find(mds, "example.org"), 0);
+    ck_assert_int_eq(md_reg_find(mds, "www.example.org"), 0);
+    ck_assert_int_eq(md_reg_find(mds, "WWW.Example.ORG"), 0);
+    ck_assert_int_eq(md_reg_find(mds, "shop.example.net"), 1);
+    ck_assert_int_eq(md_reg_find(mds, "a.shop.example.net"), 1);             /* by its wildcard */
+    ck_assert_int_eq(md_reg_find(mds, "*.shop.example.net"), 1);
+    ck_assert_int_eq(md_reg_find(mds, "www.example.org.other"), 2);
+    ck_assert_int_eq(md_reg_find(mds, "a.b.shop.example.net"), -1);          /* one label only */
+    ck_assert_int_eq(md_reg_find(mds, "other.example.org"), -1);
+    ck_assert_int_eq(md_reg_find(mds, ""), -1);
+    ck_assert_int_eq(md_reg_find(mds, NULL), -1);
+    ck_assert_int_eq(md_reg_find(NULL, "example.org"), -1);
+    md_test_pool_done(p);
 }
 END_TEST
 
@@ -469,6 +503,7 @@ Suite *md_test_reg_state_suite(void)
     tcase_add_loop_test(tc, reg_state_table, 0, ROWS);
     tcase_add_test(tc, reg_state_load);
     tcase_add_test(tc, reg_status_fields);
+    tcase_add_test(tc, reg_find_by_name_or_domain);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -181,48 +181,88 @@ START_TEST(retry_doubling)
 {
     apr_interval_time_t base = SEC(5);
 
-    ck_assert_int_eq(md_renew_retry_delay(1, base, 0.5, 0, T0), SEC(5));
-    ck_assert_int_eq(md_renew_retry_delay(2, base, 0.5, 0, T0), SEC(10));
-    ck_assert_int_eq(md_renew_retry_delay(3, base, 0.5, 0, T0), SEC(20));
-    ck_assert_int_eq(md_renew_retry_delay(4, base, 0.5, 0, T0), SEC(40));
-    ck_assert_int_eq(md_renew_retry_delay(10, base, 0.5, 0, T0), SEC(5 * 512));
-    ck_assert_int_eq(md_renew_retry_delay(0, base, 0.5, 0, T0), 0);     /* no failure, no wait */
-    ck_assert_int_eq(md_renew_retry_delay(-3, base, 0.5, 0, T0), 0);
-    ck_assert_int_eq(md_renew_retry_delay(3, 0, 0.5, 0, T0), 0);
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, base, 0.5, 0, T0), SEC(5));
+    ck_assert_int_eq(md_renew_retry_delay(2, NULL, base, 0.5, 0, T0), SEC(10));
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, base, 0.5, 0, T0), SEC(20));
+    ck_assert_int_eq(md_renew_retry_delay(4, NULL, base, 0.5, 0, T0), SEC(40));
+    ck_assert_int_eq(md_renew_retry_delay(10, NULL, base, 0.5, 0, T0), SEC(5 * 512));
+    ck_assert_int_eq(md_renew_retry_delay(0, NULL, base, 0.5, 0, T0), 0);     /* no failure, no wait */
+    ck_assert_int_eq(md_renew_retry_delay(-3, NULL, base, 0.5, 0, T0), 0);
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, 0, 0.5, 0, T0), 0);
 }
 END_TEST
 
+/* The jitter is mod_md's: -50%..+50% in whole seconds, rounded towards zero (mod_md 2.6.10 measured: MDRetryDelay
+ * 10s gave first retries after 6 to 14 s, then 11 to 28 s, then 22 to 58 s). */
 START_TEST(retry_jitter_bounds)
 {
     apr_interval_time_t base = SEC(5);
 
-    ck_assert_int_eq(md_renew_retry_delay(1, base, 0.0, 0, T0), SEC(5) / 2);      /* -50% */
-    ck_assert_int_eq(md_renew_retry_delay(1, base, 1.0, 0, T0), SEC(15) / 2);     /* +50% */
-    ck_assert_int_eq(md_renew_retry_delay(3, base, 0.0, 0, T0), SEC(10));
-    ck_assert_int_eq(md_renew_retry_delay(3, base, 1.0, 0, T0), SEC(30));
-    ck_assert_int_eq(md_renew_retry_delay(3, base, 0.25, 0, T0), SEC(15));
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, base, 0.0, 0, T0), SEC(3));      /* 5 - 2.5: -2 s */
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, base, 1.0, 0, T0), SEC(7));      /* 5 + 2.5: +2 s */
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, base, 0.0, 0, T0), SEC(10));
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, base, 1.0, 0, T0), SEC(30));
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, base, 0.25, 0, T0), SEC(15));
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, base, 0.27, 0, T0), SEC(16));    /* -4.6 s: -4 s */
     /* out of range randomness is clamped; NaN means no jitter */
-    ck_assert_int_eq(md_renew_retry_delay(3, base, -2.0, 0, T0), SEC(10));
-    ck_assert_int_eq(md_renew_retry_delay(3, base, 7.0, 0, T0), SEC(30));
-    ck_assert_int_eq(md_renew_retry_delay(3, base, nan(""), 0, T0), SEC(20));
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, base, -2.0, 0, T0), SEC(10));
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, base, 7.0, 0, T0), SEC(30));
+    ck_assert_int_eq(md_renew_retry_delay(3, NULL, base, nan(""), 0, T0), SEC(20));
 }
 END_TEST
 
-/* Capped at a day, and the cap applies after the jitter: never more than a day. */
+/* A delay of 1 s is never shortened (nor lengthened): half a second of jitter rounds to none. */
+START_TEST(retry_one_second_kept)
+{
+    double r;
+
+    for (r = 0.0; r <= 1.0; r += 0.125) {
+        ck_assert_int_eq(md_renew_retry_delay(1, NULL, SEC(1), r, 0, T0), SEC(1));
+    }
+    ck_assert_int_eq(md_renew_retry_delay(2, NULL, SEC(1), 0.0, 0, T0), SEC(1));     /* 2 s - 1 s */
+    ck_assert_int_eq(md_renew_retry_delay(2, NULL, SEC(1), 0.4, 0, T0), SEC(2));
+    /* the sub-second part of a delay is kept, the jitter counts its whole seconds */
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, apr_time_from_msec(1500), 0.0, 0, T0), apr_time_from_msec(1500));
+}
+END_TEST
+
+/* Capped at a day before the jitter, as mod_md: a capped delay lasts 12 to 36 hours. */
 START_TEST(retry_cap_one_day)
 {
     apr_interval_time_t base = SEC(5);
 
-    /* 5s * 2^14 = 22.7h: under the cap, but +50% jitter would pass it */
-    ck_assert_int_eq(md_renew_retry_delay(15, base, 0.5, 0, T0), SEC(5 * 16384));
-    ck_assert_int_eq(md_renew_retry_delay(15, base, 1.0, 0, T0), DAY);
-    ck_assert_int_eq(md_renew_retry_delay(16, base, 0.5, 0, T0), DAY);
-    ck_assert_int_eq(md_renew_retry_delay(16, base, 1.0, 0, T0), DAY);
-    ck_assert_int_eq(md_renew_retry_delay(16, base, 0.0, 0, T0), DAY / 2);
-    ck_assert_int_eq(md_renew_retry_delay(1000, base, 0.5, 0, T0), DAY);          /* no overflow */
-    ck_assert_int_eq(md_renew_retry_delay(64, SEC(3600), 0.5, 0, T0), DAY);
-    ck_assert_int_eq(md_renew_retry_delay(1, 3 * DAY, 0.5, 0, T0), DAY);          /* a base over a day */
-    ck_assert_int_eq(md_renew_retry_delay(1, 3 * DAY, 0.0, 0, T0), DAY / 2);
+    /* 5s * 2^14 = 22.7h: under the cap */
+    ck_assert_int_eq(md_renew_retry_delay(15, NULL, base, 0.5, 0, T0), SEC(5 * 16384));
+    ck_assert_int_eq(md_renew_retry_delay(15, NULL, base, 1.0, 0, T0), SEC(5 * 16384 + 5 * 8192));
+    ck_assert_int_eq(md_renew_retry_delay(16, NULL, base, 0.5, 0, T0), DAY);
+    ck_assert_int_eq(md_renew_retry_delay(16, NULL, base, 1.0, 0, T0), DAY + DAY / 2);
+    ck_assert_int_eq(md_renew_retry_delay(16, NULL, base, 0.0, 0, T0), DAY / 2);
+    ck_assert_int_eq(md_renew_retry_delay(1000, NULL, base, 0.5, 0, T0), DAY);          /* no overflow */
+    ck_assert_int_eq(md_renew_retry_delay(64, NULL, SEC(3600), 0.5, 0, T0), DAY);
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, 3 * DAY, 0.5, 0, T0), DAY);          /* a base over a day */
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, 3 * DAY, 0.0, 0, T0), DAY / 2);
+}
+END_TEST
+
+/* A problem of our request (mod_md 2.6.10 measured: externalAccountRequired and malformed retried after 15 to 35
+ * hours at the first failure) waits a day from the first failure; others double as usual. */
+START_TEST(retry_input_problem_a_day)
+{
+    apr_interval_time_t base = SEC(5);
+
+    ck_assert(md_renew_problem_is_input("urn:ietf:params:acme:error:malformed"));
+    ck_assert(md_renew_problem_is_input("urn:ietf:params:acme:error:externalAccountRequired"));
+    ck_assert(md_renew_problem_is_input("urn:ietf:params:acme:error:rejectedIdentifier"));
+    ck_assert(!md_renew_problem_is_input("urn:ietf:params:acme:error:unauthorized"));
+    ck_assert(!md_renew_problem_is_input("urn:ietf:params:acme:error:rateLimited"));
+    ck_assert(!md_renew_problem_is_input("challenge-mismatch"));
+    ck_assert(!md_renew_problem_is_input("apache:eab-hmac-invalid"));
+    ck_assert(!md_renew_problem_is_input("malformed"));
+    ck_assert(!md_renew_problem_is_input(NULL));
+    ck_assert_int_eq(md_renew_retry_delay(1, "urn:ietf:params:acme:error:malformed", base, 0.5, 0, T0), DAY);
+    ck_assert_int_eq(md_renew_retry_delay(1, "urn:ietf:params:acme:error:malformed", base, 0.0, 0, T0), DAY / 2);
+    ck_assert_int_eq(md_renew_retry_delay(1, "urn:ietf:params:acme:error:unauthorized", base, 0.5, 0, T0), SEC(5));
+    ck_assert_int_eq(md_renew_retry_delay(0, "urn:ietf:params:acme:error:malformed", base, 0.5, 0, T0), 0);
 }
 END_TEST
 
@@ -230,12 +270,12 @@ START_TEST(retry_after_wins_when_later)
 {
     apr_interval_time_t base = SEC(5);
 
-    ck_assert_int_eq(md_renew_retry_delay(1, base, 0.5, T0 + SEC(120), T0), SEC(120));   /* later: wins */
-    ck_assert_int_eq(md_renew_retry_delay(5, base, 0.5, T0 + SEC(30), T0), SEC(80));     /* earlier: ours */
-    ck_assert_int_eq(md_renew_retry_delay(1, base, 0.5, T0 - SEC(60), T0), SEC(5));      /* past: ignored */
-    ck_assert_int_eq(md_renew_retry_delay(1, base, 0.5, T0, T0), SEC(5));
-    ck_assert_int_eq(md_renew_retry_delay(20, base, 0.5, T0 + 3 * DAY, T0), 3 * DAY);    /* beyond the cap */
-    ck_assert_int_eq(md_renew_retry_delay(0, base, 0.5, T0 + SEC(60), T0), SEC(60));
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, base, 0.5, T0 + SEC(120), T0), SEC(120));   /* later: wins */
+    ck_assert_int_eq(md_renew_retry_delay(5, NULL, base, 0.5, T0 + SEC(30), T0), SEC(80));     /* earlier: ours */
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, base, 0.5, T0 - SEC(60), T0), SEC(5));      /* past: ignored */
+    ck_assert_int_eq(md_renew_retry_delay(1, NULL, base, 0.5, T0, T0), SEC(5));
+    ck_assert_int_eq(md_renew_retry_delay(20, NULL, base, 0.5, T0 + 3 * DAY, T0), 3 * DAY);    /* beyond the cap */
+    ck_assert_int_eq(md_renew_retry_delay(0, NULL, base, 0.5, T0 + SEC(60), T0), SEC(60));
 }
 END_TEST
 
@@ -304,6 +344,8 @@ Suite *md_test_renew_suite(void)
     tc = tcase_create("retry");
     tcase_add_test(tc, retry_doubling);
     tcase_add_test(tc, retry_jitter_bounds);
+    tcase_add_test(tc, retry_one_second_kept);
+    tcase_add_test(tc, retry_input_problem_a_day);
     tcase_add_test(tc, retry_cap_one_day);
     tcase_add_test(tc, retry_after_wins_when_later);
     tcase_add_test(tc, failover_three_cas);

@@ -187,7 +187,10 @@ START_TEST(rfc3339_rejects)
 {
     static const char *bad[] = { "", "2026-11-23", "2026-11-23T10:09:18", "2026-13-01T00:00:00Z",
                                  "2026-11-31T00:00:00Z", "2026-11-23T24:00:00Z", "2026-11-23T10:09:18.Z",
-                                 "2026-11-23T10:09:18+0200", "2026-11-23T10:09:18Z trailing", "26-11-23T10:09:18Z" };
+                                 "2026-11-23T10:09:18+0200", "2026-11-23T10:09:18Z trailing", "26-11-23T10:09:18Z",
+                                 /* found while writing the time fuzz target: February 29th of a common year was
+                                  * taken as March 1st */
+                                 "2023-02-29T00:00:00Z", "2100-02-29T00:00:00Z" };
     apr_time_t t;
     size_t i;
 
@@ -213,6 +216,8 @@ START_TEST(http_date_forms)
     ck_assert_int_eq(t, SEC(1795428558));
     ck_assert_int_eq(md_time_parse_http(&t, "Mon, 23 Nov 2026 10:09:18 UTC"), APR_EINVAL);
     ck_assert_int_eq(md_time_parse_http(&t, "Mon, 23 Foo 2026 10:09:18 GMT"), APR_EINVAL);
+    ck_assert_int_eq(md_time_parse_http(&t, "Wed, 29 Feb 2023 10:09:18 GMT"), APR_EINVAL);
+    ck_assert_int_eq(md_time_parse_http(&t, "Tue, 29 Feb 2000 10:09:18 GMT"), APR_SUCCESS);
     ck_assert_int_eq(md_time_parse_http(&t, "120"), APR_EINVAL);
     ck_assert_int_eq(md_time_parse_http(&t, ""), APR_EINVAL);
     md_test_pool_done(p);

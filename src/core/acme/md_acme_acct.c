@@ -79,11 +79,12 @@ static apr_status_t register_check(md_acme_t *acme, int agree_tos, const md_acme
 {
     const char *tos = md_acme_tos(acme);
 
-    if (md_acme_eab_required(acme) && !eab) {
-        md_result_printf(result, APR_EACCES, "the CA at %s requires an External Account Binding (the key id "
+    if (md_acme_eab_required(acme) && !eab) {      /* what the CA would answer, with its problem type */
+        md_result_printf(result, APR_EINVAL, "the CA at %s requires an External Account Binding (the key id "
                          "and HMAC key it gives you)", md_acme_url(acme));
+        md_result_problem_type(result, MD_ACME_PROBLEM_PREFIX "externalAccountRequired");
         md_result_hint_set(result, MD_HINT_EAB);
-        return APR_EACCES;
+        return APR_EINVAL;
     }
     if (tos && !agree_tos) {
         md_result_printf(result, APR_EACCES, "the CA at %s requires agreement to its terms of service %s",

@@ -115,11 +115,12 @@ apr_status_t md_acme_authz_choose(md_acme_challenge_t **pchallenge, const md_acm
     for (j = 0; j < authz->challenges->nelts; ++j) {
         APR_ARRAY_PUSH(offered, const char *) = APR_ARRAY_IDX(authz->challenges, j, md_acme_challenge_t *)->type;
     }
-    md_result_printf(result, APR_ENOTIMPL, "no suitable challenge type for %s: the CA offers %s; "
+    md_result_printf(result, APR_EINVAL, "no suitable challenge type for %s: the CA offers %s; "
                      "configured are %s", authz_name(authz, p), join_strings(offered, p),
                      join_strings(prefs, p));
+    md_result_problem_type(result, MD_PROBLEM_CHALLENGE_MISMATCH);     /* mod_md's name for it */
     md_result_hint_set(result, MD_HINT_RESPONDER);
-    return APR_ENOTIMPL;
+    return APR_EINVAL;
 }
 
 apr_status_t md_acme_challenge_respond(md_acme_t *acme, const md_acme_challenge_t *challenge,

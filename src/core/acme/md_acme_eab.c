@@ -34,6 +34,7 @@ static apr_status_t eab_make(md_acme_eab_t **peab, const char *kid, const char *
     }
     if (md_b64url_decode(&raw, &len, b64, p) != APR_SUCCESS || len == 0) {
         md_result_printf(result, APR_EINVAL, "%s: the HMAC key for kid '%s' is not valid base64url", origin, kid);
+        md_result_problem_type(result, MD_PROBLEM_EAB_HMAC);
         return APR_EINVAL;
     }
     eab = apr_pcalloc(p, sizeof(*eab));

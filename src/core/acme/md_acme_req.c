@@ -28,6 +28,7 @@ static const struct {
     { "rejectedIdentifier", APR_EINVAL },
     { "unsupportedIdentifier", APR_EINVAL },
     { "invalidProfile", APR_EINVAL },
+    { "externalAccountRequired", APR_EINVAL },
 };
 
 /* The short name of an ACME problem type, NULL when type is not one. */

@@ -317,6 +317,8 @@ static apr_status_t get_sans(apr_array_header_t **pout, const md_cert_t *cert, i
         if (gen->type != type) continue;
         if (type == GEN_DNS) {
             s = gen->d.dNSName;
+            /* a name with a NUL in it would read as its start: "a.example\0.evil.example" is not a.example */
+            if (memchr(ASN1_STRING_get0_data(s), 0, (size_t)ASN1_STRING_length(s))) continue;
             APR_ARRAY_PUSH(out, const char *) =
                 apr_pstrmemdup(p, (const char *)ASN1_STRING_get0_data(s), (apr_size_t)ASN1_STRING_length(s));
             continue;

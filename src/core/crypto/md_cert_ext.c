@@ -12,6 +12,12 @@
 
 #define MD_TLS_FEATURE_STATUS_REQUEST 5   /* RFC 7633: TLS extension status_request */
 
+/* A URI without a NUL in it: one with would be used as its start. */
+static int uri_usable(const ASN1_IA5STRING *uri)
+{
+    return !memchr(ASN1_STRING_get0_data(uri), 0, (size_t)ASN1_STRING_length(uri));
+}
+
 /* The first URI of the AIA access method (NID_ad_OCSP, NID_ad_ca_issuers), or NULL. */
 static const char *aia_uri(const md_cert_t *cert, int method, apr_pool_t *p)
 {
@@ -26,6 +32,7 @@ static const char *aia_uri(const md_cert_t *cert, int method, apr_pool_t *p)
 
         if (OBJ_obj2nid(ad->method) != method || ad->location->type != GEN_URI) continue;
         uri = ad->location->d.uniformResourceIdentifier;
+        if (!uri_usable(uri)) continue;
         url = apr_pstrmemdup(p, (const char *)ASN1_STRING_get0_data(uri), (apr_size_t)ASN1_STRING_length(uri));
     }
     AUTHORITY_INFO_ACCESS_free(aia);
@@ -53,6 +60,7 @@ static void push_uris(apr_array_header_t *urls, const GENERAL_NAMES *names, apr_
 
         if (gen->type != GEN_URI) continue;
         uri = gen->d.uniformResourceIdentifier;
+        if (!uri_usable(uri)) continue;
         APR_ARRAY_PUSH(urls, const char *) =
             apr_pstrmemdup(p, (const char *)ASN1_STRING_get0_data(uri), (apr_size_t)ASN1_STRING_length(uri));
     }
@@ -98,14 +106,17 @@ static md_sct_t *sct_make(const SCT *sct, apr_pool_t *p)
 {
     md_sct_t *out = apr_pcalloc(p, sizeof(*out));
     unsigned char *log_id = NULL;
+    uint64_t ms;
     size_t len;
     int nid;
 
     out->version = (int)SCT_get_version(sct);
     len = SCT_get0_log_id(sct, &log_id);
     out->log_id_hex = md_hex_encode(log_id, len, 0, p);
-    /* the SCT's timestamp is in milliseconds since the epoch */
-    out->timestamp = (apr_time_t)(SCT_get_timestamp(sct) * 1000);
+    /* the SCT's timestamp is in milliseconds since the epoch; 0 when it is beyond what a time can hold (it was
+     * multiplied into a negative time) */
+    ms = SCT_get_timestamp(sct);
+    out->timestamp = (ms <= (uint64_t)(APR_INT64_MAX / 1000)) ? (apr_time_t)ms * 1000 : 0;
     nid = SCT_get_signature_nid(sct);
     out->signature_alg = (nid != NID_undef) ? OBJ_nid2ln(nid) : "unknown";
     return out;

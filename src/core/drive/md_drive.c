@@ -149,15 +149,34 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     }
     ctx->job->errors++;
     ctx->job->finished = 0;
-    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, base, rand01(), ctx->result->ready_at, now);
+    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, rand01(),
+                                                         ctx->result->ready_at, now);
     if (ctx->result->status == MD_EHUMAN) ctx->job->next_run = 0;     /* no retry comes: blocked */
     md_result_hint_apply(ctx->result, ctx->env->hints);
     md_job_set_last(ctx->job, ctx->result, now);
     md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, NULL, ctx->p);
 }
 
+/* When the staged set is valid: the latest notBefore of its certificates (now when one cannot be read). */
+static apr_time_t staged_valid_from(md_drive_ctx_t *ctx, apr_time_t now)
+{
+    apr_array_header_t *vals;
+    const md_cert_validity_t *v;
+    apr_time_t from = 0;
+    int i;
+
+    md_drive_validities(&vals, ctx->env->store, MD_SG_STAGING, ctx->md, ctx->p);
+    for (i = 0; i < vals->nelts; ++i) {
+        v = APR_ARRAY_IDX(vals, i, const md_cert_validity_t *);
+        if (!v) return now;
+        if (v->not_before > from) from = v->not_before;
+    }
+    return from ? from : now;
+}
+
 static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
 {
+    md_result_t *done = md_result_make(ctx->p);
     apr_status_t rv;
 
     ctx->job->errors = 0;
@@ -165,11 +184,12 @@ static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
     md_json_del(ctx->job->state, "wait-until", NULL);
     md_json_del(ctx->job->state, "blocked", NULL);
     ctx->job->next_run = 0;
-    ctx->job->valid_from = now;
-    md_job_set_last(ctx->job, md_result_make(ctx->p), now);
+    ctx->job->valid_from = staged_valid_from(ctx, now);
+    done->ready_at = ctx->job->valid_from;          /* last: {"status": 0, "valid-from": ...}, as mod_md */
+    md_job_set_last(ctx->job, done, now);
     md_job_log(ctx->job, "finished", NULL, now);
-    ctx->md->state = MD_S_COMPLETE;
-    ctx->md->state_descr = NULL;
+    /* staging/NAME/md.json keeps the state the MD had (as mod_md's): the registry records the new one when the
+     * set is activated */
     rv = md_save(ctx->md, ctx->env->store, MD_SG_STAGING, 0, ctx->result, ctx->p);
     if (rv == APR_SUCCESS) rv = md_drive__save_job(ctx);
     return rv;
@@ -177,9 +197,16 @@ static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
 
 static apr_status_t activate(md_drive_ctx_t *ctx)
 {
+    md_t *md = NULL;
     apr_status_t rv;
 
     rv = md_store_activate(ctx->env->store, ctx->md->name, NULL, NULL, ctx->result, ctx->p);
+    if (rv == APR_SUCCESS) rv = md_load(&md, ctx->env->store, MD_SG_DOMAINS, ctx->md->name, ctx->result, ctx->p);
+    if (rv == APR_SUCCESS) {
+        md->state = MD_S_COMPLETE;      /* md.json as mod_md's after an activation: complete, no descr */
+        md->state_descr = NULL;
+        rv = md_save(md, ctx->env->store, MD_SG_DOMAINS, 0, ctx->result, ctx->p);
+    }
     if (rv == APR_SUCCESS) {
         md_drive__progress(ctx, "Activated the new certificates");
         /* a new certificate: its renewal window is far away, ask the CA about it later */
@@ -189,8 +216,8 @@ static apr_status_t activate(md_drive_ctx_t *ctx)
 }
 
 /* The "renewing" event before an attempt: APR_SUCCESS to go on. When the caller says no, the renewal is
- * postponed: logged in the job, retried after the first retry delay, no failure counted (no back-off, no CA
- * failover). */
+ * postponed: the refusal is the job's "last" (as mod_md keeps it) and in its log, it is retried after the first
+ * retry delay, and no failure is counted (no back-off, no CA failover). */
 static int postponed(md_drive_ctx_t *ctx, apr_time_t *pnext)
 {
     apr_interval_time_t base = ctx->env->retry_base ? ctx->env->retry_base : apr_time_from_sec(5);
@@ -201,6 +228,7 @@ static int postponed(md_drive_ctx_t *ctx, apr_time_t *pnext)
     rv = ctx->env->event(ctx->env->event_baton, ctx->md->name, "renewing", ctx->result, ctx->p);
     if (rv == APR_SUCCESS || rv == MD_EHUMAN) return 0;    /* a hard failure ends the attempt (run_job) */
     now = md_clock_now(ctx->env->clock);
+    md_job_record(ctx->job, ctx->result);
     md_result_printf(ctx->result, rv, "renewal postponed: %s", md_result_text(ctx->result, ctx->p));
     md_job_log(ctx->job, "renewal-postponed", ctx->result->detail, now);
     md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, NULL, ctx->p);

@@ -83,6 +83,16 @@ static const char *challenges_str(md_drive_ctx_t *ctx)
     return apr_array_pstrcat(ctx->p, types, ',');
 }
 
+/* An answer could not be set up (its program failed, or the challenge-setup message said no): mod_md's problem
+ * type challenge-setup-failure, with its status for it unless the failure blocks the MD. */
+static apr_status_t setup_failed(md_drive_ctx_t *ctx, apr_status_t rv)
+{
+    if (rv != MD_EHUMAN && rv != APR_TIMEUP) rv = APR_EGENERAL;
+    ctx->result->status = rv;
+    md_result_problem_type(ctx->result, MD_PROBLEM_CHALLENGE_SETUP);
+    return rv;
+}
+
 /* "challenge-setup:TYPE:DOMAIN" once the answer is in place and before the CA is told: an error ends the
  * attempt (the answer is torn down with the others). */
 static apr_status_t setup_event(md_drive_ctx_t *ctx, const pending_t *pd)
@@ -90,13 +100,18 @@ static apr_status_t setup_event(md_drive_ctx_t *ctx, const pending_t *pd)
     const char *event;
     apr_status_t rv;
 
-    if (!ctx->env->event) return APR_SUCCESS;
+    if (!ctx->env->event) {
+        ctx->job->notified = 1;     /* as mod_md: a message of the job was delivered (or nobody takes it) */
+        return APR_SUCCESS;
+    }
     event = apr_pstrcat(ctx->p, "challenge-setup:", pd->setup.type, ":", pd->setup.domain, NULL);
     rv = ctx->env->event(ctx->env->event_baton, ctx->md->name, event, ctx->result, ctx->p);
     if (rv != APR_SUCCESS) {
         md_result_printf(ctx->result, rv, "%s refused: %s", event, md_result_text(ctx->result, ctx->p));
+        return setup_failed(ctx, rv);
     }
-    return rv;
+    ctx->job->notified = 1;     /* as mod_md: a message of the job was delivered (or nobody takes it) */
+    return APR_SUCCESS;
 }
 
 /* The answer is visible: it may be told to the CA after the type's response delay (counted from now: the setup may
@@ -149,8 +164,9 @@ static apr_status_t poll_answer(md_drive_ctx_t *ctx, pending_t *pd, apr_time_t n
     if (rv == MD_EPOLL && since && now - since >= limit) {
         md_result_printf(ctx->result, APR_TIMEUP, "%s for %s: still not visible after %s of polling",
                          pd->setup.type, pd->setup.domain, md_duration_print(now - since, ctx->p));
-        return APR_TIMEUP;
+        return setup_failed(ctx, APR_TIMEUP);
     }
+    if (rv != APR_SUCCESS && rv != MD_EPOLL) return setup_failed(ctx, rv);
     return answered(ctx, pd, rv, now, 1);
 }
 
@@ -161,11 +177,12 @@ static apr_status_t answer_new(md_drive_ctx_t *ctx, pending_t *pd, md_acme_authz
     apr_status_t rv;
 
     if (prefs->nelts == 0) {
-        md_result_printf(ctx->result, APR_ENOTIMPL, "no way to answer the challenges for %s: none of the "
+        md_result_printf(ctx->result, APR_EINVAL, "no way to answer the challenges for %s: none of the "
                          "challenge types to use (%s) can be answered here for %s", ctx->md->name,
                          challenges_str(ctx), authz->domain);
+        md_result_problem_type(ctx->result, MD_PROBLEM_CHALLENGE_MISMATCH);
         md_result_hint_set(ctx->result, MD_HINT_RESPONDER);
-        return APR_ENOTIMPL;
+        return APR_EINVAL;
     }
     rv = md_acme_authz_choose(&pd->challenge, authz, prefs, ctx->result, ctx->p);
     if (rv != APR_SUCCESS) return rv;
@@ -181,7 +198,7 @@ static apr_status_t answer_new(md_drive_ctx_t *ctx, pending_t *pd, md_acme_authz
     md_json_sets(md_time_print_rfc3339(now, ctx->p), pd->rec, "since", NULL);
     md_drive__progress(ctx, "Setting up %s for %s", pd->setup.type, pd->setup.domain);
     rv = pd->responder->setup(pd->responder->baton, &pd->setup, ctx->result, ctx->p);
-    if (rv != APR_SUCCESS && rv != MD_EPOLL) return rv;
+    if (rv != APR_SUCCESS && rv != MD_EPOLL) return setup_failed(ctx, rv);
     md_json_setj(pd->rec, records(ctx), pd->authz_url, NULL);
     pd->rec = md_json_getj(records(ctx), pd->authz_url, NULL);      /* the job's own record from now on */
     if (pd->triggered) {
@@ -233,7 +250,7 @@ static apr_status_t answer_resumed(md_drive_ctx_t *ctx, pending_t *pd, md_acme_a
     if (rv != APR_SUCCESS) return rv;
     pd->triggered = pd->challenge->status && strcmp(pd->challenge->status, "pending") != 0;
     if (!pd->responder->external) rv = pd->responder->setup(pd->responder->baton, &pd->setup, ctx->result, ctx->p);
-    if (rv != APR_SUCCESS) return rv;
+    if (rv != APR_SUCCESS) return setup_failed(ctx, rv);
     if (!strcmp(rec_state(pd->rec), "poll")) return poll_answer(ctx, pd, now);
     return APR_SUCCESS;
 }

@@ -56,6 +56,18 @@ static const char *replaces_id(md_drive_ctx_t *ctx, const char *cert_aspect)
     return id;
 }
 
+/* mod_md's words for the order step, the activity of a failure there and its log line:
+ * "Creating new order, key-spec=ec-secp256r1, profile=none, replacing-cert=none". */
+static const char *order_activity(const md_pkey_spec_t *spec, const char *profile, const char *replaces,
+                                  apr_pool_t *p)
+{
+    const char *key = spec->type == MD_PKEY_RSA ? apr_psprintf(p, "rsa-%u", spec->bits ? spec->bits : 2048u)
+                                                : apr_pstrcat(p, "ec-", spec->curve ? spec->curve : "?", NULL);
+
+    return apr_psprintf(p, "Creating new order, key-spec=%s, profile=%s, replacing-cert=%s", key,
+                        profile ? profile : "none", replaces ? replaces : "none");
+}
+
 /* The order the job knows for this key (under the key's name in the store), if the CA still has it usable;
  * else a new one. */
 static apr_status_t order_get(md_acme_order_t **porder, md_drive_ctx_t *ctx, const md_pkey_spec_t *spec,
@@ -64,6 +76,7 @@ static apr_status_t order_get(md_acme_order_t **porder, md_drive_ctx_t *ctx, con
     const char *keyname = md_pkey_spec_name(spec, ctx->p);
     const char *url = md_json_gets(ctx->job->state, "orders", keyname, NULL);
     md_result_t *ignored = md_result_make(ctx->p);
+    const char *replaces, *activity;
     md_acme_order_t *order;
     apr_status_t rv;
 
@@ -77,10 +90,12 @@ static apr_status_t order_get(md_acme_order_t **porder, md_drive_ctx_t *ctx, con
             return APR_SUCCESS;
         }
     }
-    md_drive__progress(ctx, "Ordering a %s certificate for %d name(s)", md_pkey_spec_label(spec),
-                       ctx->md->domains->nelts);
+    replaces = ctx->md->ari_renewals ? replaces_id(ctx, cert_aspect) : NULL;
+    activity = order_activity(spec, ctx->md->profile, replaces, ctx->p);
+    md_result_activity_set(ctx->result, activity);
+    md_drive__progress(ctx, "%s", activity);
     rv = md_acme_order_new(&order, ctx->acme, ctx->md->domains, ctx->md->profile, ctx->md->profile_mandatory,
-                           ctx->md->ari_renewals ? replaces_id(ctx, cert_aspect) : NULL, ctx->result, ctx->p);
+                           replaces, ctx->result, ctx->p);
     if (rv != APR_SUCCESS) return rv;
     md_json_sets(order->url, ctx->job->state, "orders", keyname, NULL);
     *porder = order;

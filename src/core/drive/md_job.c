@@ -37,6 +37,8 @@ md_json_t *md_job_to_json(const md_job_t *job, apr_pool_t *p)
 
     md_json_sets(job->name, json, "name", NULL);
     md_json_setb(job->finished, json, "finished", NULL);
+    md_json_setb(job->notified, json, "notified", NULL);
+    md_json_setb(job->notified_renewed, json, "notified-renewed", NULL);
     set_time(json, "next-run", job->next_run, p);
     set_time(json, "last-run", job->last_run, p);
     set_time(json, "valid-from", job->valid_from, p);
@@ -50,13 +52,16 @@ md_json_t *md_job_to_json(const md_job_t *job, apr_pool_t *p)
 apr_status_t md_job_from_json(md_job_t **pjob, const md_json_t *json, apr_pool_t *p)
 {
     const char *name = md_json_gets(json, "name", NULL);
+    long long errors = md_json_getl(json, "errors", NULL);
     md_job_t *job;
     md_json_t *node;
 
     if (!name) return APR_EINVAL;
     job = md_job_make(name, p);
     job->finished = md_json_getb(json, "finished", NULL);
-    job->errors = (int)md_json_getl(json, "errors", NULL);
+    job->notified = md_json_getb(json, "notified", NULL);
+    job->notified_renewed = md_json_getb(json, "notified-renewed", NULL);
+    job->errors = errors < 0 ? 0 : (errors > MD_JOB_ERRORS_MAX ? MD_JOB_ERRORS_MAX : (int)errors);
     job->next_run = get_time(json, "next-run");
     job->last_run = get_time(json, "last-run");
     job->valid_from = get_time(json, "valid-from");
@@ -95,13 +100,14 @@ apr_status_t md_job_save(const md_job_t *job, md_store_t *store, md_store_group_
                          result, p);
 }
 
-void md_job_log(md_job_t *job, const char *type, const char *detail, apr_time_t when)
+void md_job_log_status(md_job_t *job, const char *type, const char *status, const char *detail, apr_time_t when)
 {
     md_json_t *entry = md_json_create(job->p), *log = md_json_create_array(job->p), *old;
     apr_size_t i, n = md_json_count(job->log, NULL);
 
     md_json_sets(md_time_print_http(when, job->p), entry, "when", NULL);
     md_json_sets(type, entry, "type", NULL);
+    if (status) md_json_sets(status, entry, "status", NULL);
     if (detail) md_json_sets(detail, entry, "detail", NULL);
     md_json_addj(entry, log, NULL);
     for (i = 0; i < n && i + 1 < MD_JOB_LOG_MAX; ++i) {
@@ -111,7 +117,12 @@ void md_job_log(md_job_t *job, const char *type, const char *detail, apr_time_t 
     job->log = log;
 }
 
-void md_job_set_last(md_job_t *job, const md_result_t *result, apr_time_t when)
+void md_job_log(md_job_t *job, const char *type, const char *detail, apr_time_t when)
+{
+    md_job_log_status(job, type, NULL, detail, when);
+}
+
+void md_job_record(md_job_t *job, const md_result_t *result)
 {
     md_json_t *last = md_json_create(job->p);
 
@@ -123,9 +134,16 @@ void md_job_set_last(md_job_t *job, const md_result_t *result, apr_time_t when)
     if (result->detail) md_json_sets(result->detail, last, "detail", NULL);
     if (result->activity) md_json_sets(result->activity, last, "activity", NULL);
     if (result->subproblems) md_json_setj(result->subproblems, last, "subproblems", NULL);
+    set_time(last, "valid-from", result->ready_at, job->p);
     job->last = last;
+}
+
+void md_job_set_last(md_job_t *job, const md_result_t *result, apr_time_t when)
+{
+    md_job_record(job, result);
     job->last_run = when;
     if (result->status != APR_SUCCESS) {
-        md_job_log(job, "renewal-error", md_result_text(result, job->p), when);
+        md_job_log_status(job, "renewal-error", result->problem,
+                          result->detail ? result->detail : md_result_text(result, job->p), when);
     }
 }

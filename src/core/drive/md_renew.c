@@ -1,5 +1,7 @@
 /* Renewal policy as pure functions, applied by the registry and the drive: when an MD is due, when to warn, how
  * long to wait after a failure, which CA to try. */
+#include <string.h>
+
 #include "md_renew.h"
 
 #define MD_RENEW_DAY       APR_INT64_C(86400000000)   /* one day in microseconds */
@@ -73,18 +75,41 @@ static apr_interval_time_t backoff(int errors, apr_interval_time_t base)
     return delay < MD_RENEW_DAY ? delay : MD_RENEW_DAY;
 }
 
-apr_interval_time_t md_renew_retry_delay(int errors, apr_interval_time_t base, double rand01,
+/* The CA's problems that say our request itself is wrong (names, contacts, keys, the account binding): asking again
+ * soon earns the same answer. As short names (after "urn:ietf:params:acme:error:"). */
+static const char *const input_problems[] = {
+    "badCSR", "badPublicKey", "badRevocationReason", "badSignatureAlgorithm", "externalAccountRequired",
+    "invalidContact", "malformed", "rejectedIdentifier", "unsupportedContact", "unsupportedIdentifier",
+    "userActionRequired",
+};
+
+int md_renew_problem_is_input(const char *problem)
+{
+    static const char prefix[] = "urn:ietf:params:acme:error:";
+    apr_size_t i;
+
+    if (!problem || strncmp(problem, prefix, sizeof(prefix) - 1)) return 0;
+    problem += sizeof(prefix) - 1;
+    for (i = 0; i < sizeof(input_problems) / sizeof(input_problems[0]); ++i) {
+        if (!strcmp(problem, input_problems[i])) return 1;
+    }
+    return 0;
+}
+
+apr_interval_time_t md_renew_retry_delay(int errors, const char *problem, apr_interval_time_t base, double rand01,
                                          apr_time_t ready_at, apr_time_t now)
 {
     apr_interval_time_t delay = backoff(errors, base);
+    apr_int64_t secs;
 
+    if (delay > 0 && md_renew_problem_is_input(problem)) delay = MD_RENEW_DAY;
     if (rand01 != rand01) rand01 = 0.5;   /* NaN: no jitter */
     else if (rand01 < 0.0) rand01 = 0.0;
     else if (rand01 > 1.0) rand01 = 1.0;
-    /* factor 0.5 .. 1.5; the cap applies after the jitter, so a retry is never more than a day away */
-    delay = (apr_interval_time_t)((double)delay * (0.5 + rand01));
-    if (delay > MD_RENEW_DAY) delay = MD_RENEW_DAY;
-    /* the CA's Retry-After wins when later, even beyond a day: asking earlier only earns another refusal */
+    /* -50% .. +50% in whole seconds, rounded towards none: a delay of 1 s stays 1 s, a day may become 1.5 days */
+    secs = (apr_int64_t)((double)apr_time_sec(delay) * (rand01 - 0.5));
+    delay += apr_time_from_sec(secs);
+    /* the CA's Retry-After wins when later: asking earlier only earns another refusal */
     if (ready_at > now && ready_at - now > delay) delay = ready_at - now;
     return delay;
 }

@@ -180,17 +180,19 @@ static const char *call_text(const char *label, const apr_array_header_t *argv, 
     return s;
 }
 
-/* Run argv and say what came of it: the log line and, unless it exited 0, the result. */
-static apr_status_t run_judged(md_event_outcome_t *poutcome, const md_events_t *ev, md_event_prog_t which,
-                               const char *what, const apr_array_header_t *argv, const char *md_name,
-                               const char *event, apr_table_t *extra, apr_interval_time_t timeout,
-                               md_result_t *result, apr_pool_t *p)
+/* Run argv and say what came of it: the log line and, unless it exited 0, the result. *pcode: its exit code (-1
+ * when it did not run to its end). */
+static apr_status_t run_judged(md_event_outcome_t *poutcome, int *pcode, const md_events_t *ev,
+                               md_event_prog_t which, const char *what, const apr_array_header_t *argv,
+                               const char *md_name, const char *event, apr_table_t *extra,
+                               apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
 {
     const char *output = NULL;
     md_result_t *run = md_result_make(p);
     apr_status_t rv;
     int code = -1;
 
+    *pcode = -1;
     rv = md_exec_run(&code, &output, argv, env_for(ev, md_name, event, extra, p), timeout, run, p);
     if (rv != APR_SUCCESS) {
         *poutcome = which == MD_EVENT_PROG_HANDLER ? MD_EVENT_FAILED : MD_EVENT_RETRY;
@@ -198,6 +200,7 @@ static apr_status_t run_judged(md_event_outcome_t *poutcome, const md_events_t *
         logf_event(ev, 0, "%s", result ? result->detail : what);
         return rv;
     }
+    *pcode = code;
     *poutcome = outcome_of(which, event, code);
     if (*poutcome == MD_EVENT_OK) {
         md_result_set(result, APR_SUCCESS, NULL);
@@ -218,6 +221,19 @@ static int is_challenge_event(const char *name)
     return is_one_of(name, DNS01_EVENTS) || is_one_of(name, http01);
 }
 
+/* A failed MDMessageCmd or MDNotifyCmd as mod_md reports it (job.json's "last"): "MDNotifyCmd PROGRAM failed with
+ * exit code N.", its log id as the problem type, status APR_EGENERAL. */
+static void mod_md_words(md_result_t *result, md_event_prog_t which, const char *label,
+                         const apr_array_header_t *prog, int code, apr_pool_t *p)
+{
+    const char *line = apr_array_pstrcat(p, prog, ' ');
+
+    if (!result) return;
+    if (code >= 0) md_result_printf(result, APR_EGENERAL, "%s %s failed with exit code %d.", label, line, code);
+    else result->status = APR_EGENERAL;       /* it did not run: the detail says why */
+    md_result_problem_type(result, which == MD_EVENT_PROG_NOTIFY ? MD_PROBLEM_NOTIFY_CMD : MD_PROBLEM_MESSAGE_CMD);
+}
+
 apr_status_t md_event_raise(md_event_outcome_t *poutcome, const md_events_t *ev, const md_event_programs_t *progs,
                             const md_event_t *event, md_result_t *result, apr_pool_t *p)
 {
@@ -225,6 +241,8 @@ apr_status_t md_event_raise(md_event_outcome_t *poutcome, const md_events_t *ev,
     apr_array_header_t *argv;
     const char *label;
     apr_interval_time_t timeout;
+    apr_status_t rv;
+    int code;
 
     *poutcome = MD_EVENT_NONE;
     if (which == MD_EVENT_PROG_COUNT) return APR_SUCCESS;
@@ -236,16 +254,22 @@ apr_status_t md_event_raise(md_event_outcome_t *poutcome, const md_events_t *ev,
         timeout = (ev && ev->message_timeout) ? ev->message_timeout : apr_time_from_sec(60);
     }
     argv = argv_for(progs, which, event, p);
-    return run_judged(poutcome, ev, which, call_text(label, argv, progs->argv[which]->nelts, p), argv,
-                      event->md_name, event->name, event->env, timeout, result, p);
+    rv = run_judged(poutcome, &code, ev, which, call_text(label, argv, progs->argv[which]->nelts, p), argv,
+                    event->md_name, event->name, event->env, timeout, result, p);
+    if (rv != APR_SUCCESS && (which == MD_EVENT_PROG_MESSAGE || which == MD_EVENT_PROG_NOTIFY)) {
+        mod_md_words(result, which, label, progs->argv[which], code, p);
+    }
+    return rv;
 }
 
 apr_status_t md_event_run(md_event_outcome_t *poutcome, const md_events_t *ev, const char *label,
                           const apr_array_header_t *argv, const char *md_name, const char *event,
                           apr_table_t *env, apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
 {
-    return run_judged(poutcome, ev, MD_EVENT_PROG_HANDLER, call_text(label, argv, 1, p), argv, md_name, event, env,
-                      timeout, result, p);
+    int code;
+
+    return run_judged(poutcome, &code, ev, MD_EVENT_PROG_HANDLER, call_text(label, argv, 1, p), argv, md_name,
+                      event, env, timeout, result, p);
 }
 
 apr_array_header_t *md_event_argv(const char *line, apr_pool_t *p)

@@ -112,7 +112,10 @@ apr_time_t md_http_retry_after(const md_http_response_t *resp, apr_time_t now)
     if (!value) return 0;
     while (isspace((unsigned char)*value)) ++value;
     if (isdigit((unsigned char)*value)) {
-        return (md_duration_parse(&delay, value, "s") == APR_SUCCESS) ? now + delay : 0;
+        if (md_duration_parse(&delay, value, "s") != APR_SUCCESS) return 0;
+        /* compared before adding: now + 9223372036853 seconds overflowed */
+        return delay > MD_HTTP_RETRY_AFTER_MAX ? now + MD_HTTP_RETRY_AFTER_MAX : now + delay;
     }
-    return (md_time_parse_http(&when, value) == APR_SUCCESS) ? when : 0;
+    if (md_time_parse_http(&when, value) != APR_SUCCESS) return 0;
+    return (when > now && when - now > MD_HTTP_RETRY_AFTER_MAX) ? now + MD_HTTP_RETRY_AFTER_MAX : when;
 }

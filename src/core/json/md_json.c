@@ -1,4 +1,5 @@
 /* JSON: a jansson wrapper whose nodes are tied to APR pools; typed access by key path. */
+#include <limits.h>
 #include <string.h>
 #include <apr_strings.h>
 
@@ -184,6 +185,14 @@ const char *md_json_dups(apr_pool_t *p, const md_json_t *json, ...)
     return json_is_string(j) ? apr_pstrdup(p, json_string_value(j)) : NULL;
 }
 
+/* A real truncated to a long long, clamped to its range (a cast of a real beyond it is undefined behaviour). */
+static long long real_to_ll(double d)
+{
+    if (d >= 9223372036854775807.0) return LLONG_MAX;    /* the double is 2^63 */
+    if (d <= -9223372036854775808.0) return LLONG_MIN;
+    return (long long)d;
+}
+
 long long md_json_getl(const md_json_t *json, ...)
 {
     va_list ap;
@@ -193,7 +202,7 @@ long long md_json_getl(const md_json_t *json, ...)
     j = md_json__select(json->j, ap);
     va_end(ap);
     if (json_is_integer(j)) return json_integer_value(j);
-    if (json_is_real(j)) return (long long)json_real_value(j);
+    if (json_is_real(j)) return real_to_ll(json_real_value(j));
     return 0;
 }
 

@@ -68,6 +68,7 @@ md_t *md_create(const apr_array_header_t *domains, apr_pool_t *p)
     md->ca_challenges = apr_array_make(p, 3, sizeof(const char *));
     md->pks = apr_array_make(p, 2, sizeof(md_pkey_spec_t *));
     APR_ARRAY_PUSH(md->pks, md_pkey_spec_t *) = md_md__pkey_spec_default(p);
+    md->pks_default = 1;
     md->renew_window = md_md__timeslice_make(MD_MD_RENEW_PERCENT_DEF, 0, p);
     md->warn_window = md_md__timeslice_make(MD_MD_WARN_PERCENT_DEF, 0, p);
     md->renew_mode = MD_RENEW_AUTO;

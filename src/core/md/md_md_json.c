@@ -137,7 +137,7 @@ static void put_ca(md_json_t *json, const md_t *md, apr_pool_t *p)
     md_json_setj(ca, json, "ca", NULL);
 }
 
-/* One spec: an object (left out for the default RSA 2048, as mod_md does); several: an array. */
+/* One spec: an object (left out when no key type was configured, as mod_md does); several: an array. */
 static void put_pkeys(md_json_t *json, const md_t *md, apr_pool_t *p)
 {
     const md_pkey_spec_t *spec;
@@ -147,7 +147,7 @@ static void put_pkeys(md_json_t *json, const md_t *md, apr_pool_t *p)
     if (!md->pks || md->pks->nelts == 0) return;
     if (md->pks->nelts == 1) {
         spec = APR_ARRAY_IDX(md->pks, 0, const md_pkey_spec_t *);
-        if (spec->type == MD_PKEY_RSA && spec->bits == MD_PKEY_RSA_BITS_DEF) return;
+        if (md->pks_default && spec->type == MD_PKEY_RSA && spec->bits == MD_PKEY_RSA_BITS_DEF) return;
         md_json_setj(md_pkey_spec_to_json(spec, p), json, "privkey", NULL);
         return;
     }

@@ -209,6 +209,7 @@ static apr_status_t read_pkeys(md_t *md, const md_json_t *json, md_result_t *res
 
     if (!j) goto leave;   /* mod_md leaves it out for its default */
     md->pks = apr_array_make(p, 2, sizeof(md_pkey_spec_t *));
+    md->pks_default = 0;
     if (md_json_type(j) != MD_JSON_TYPE_ARRAY) {
         rv = read_pkey(&spec, j, "privkey", result, p);
         if (rv != APR_SUCCESS) goto leave;

@@ -1,8 +1,11 @@
-/* The events after a drive: errored at most hourly, renewed and the notify program repeated until they exit 0,
- * installed after an activation, expiring at most daily; their state in STORE/events/NAME.json survives restarts. */
+/* The events after a drive: errored at most hourly, renewed and the notify program repeated until they exit 0 (a
+ * failed MDMessageCmd renewed or MDNotifyCmd a renewal error in the job, retried after MDRetryDelay, as mod_md counts
+ * it), installed after an activation, expiring at most daily; their state in STORE/events/NAME.json survives
+ * restarts. */
 #include <string.h>
 
 #include <apr_strings.h>
+#include <openssl/rand.h>
 
 #include "md.h"
 #include "md_event.h"
@@ -11,6 +14,7 @@
 #include "md_json.h"
 #include "md_reg.h"
 #include "md_reg_renew.h"
+#include "md_renew.h"
 #include "md_result.h"
 #include "md_time.h"
 
@@ -28,6 +32,8 @@ typedef struct {
     apr_time_t now;
     const char *failure;       /* why the drive failed, NULL when it did not */
     const apr_array_header_t *cert_files;   /* static certificate files, NULL: the store's */
+    md_result_t *told;         /* how a failed renewed message or notify program failed (status 0: none did) */
+    const char *told_event;    /* and which: "renewed" or MD_EVENT_NOTIFY */
     apr_pool_t *p;
 } ev_state_t;
 
@@ -57,8 +63,9 @@ static void state_save(ev_state_t *st)
     }
 }
 
-/* Raise an event of the MD; true when it was taken and done (exit 0) or nobody takes it. */
-static int raise_ev(ev_state_t *st, const char *name)
+/* Raise an event of the MD; true when it was taken and done (exit 0) or nobody takes it. result (may be NULL):
+ * why not. */
+static int raise_ev(ev_state_t *st, const char *name, md_result_t *result)
 {
     md_event_outcome_t outcome = MD_EVENT_NONE;
     md_event_t ev = { name, st->md->name, NULL, NULL };
@@ -67,7 +74,7 @@ static int raise_ev(ev_state_t *st, const char *name)
         ev.env = apr_table_make(st->p, 1);
         apr_table_set(ev.env, "MD_DETAIL", md_event_output_line(st->failure, 1024, st->p));
     }
-    md_event_raise(&outcome, st->rn->events, &st->progs, &ev, md_result_make(st->p), st->p);
+    md_event_raise(&outcome, st->rn->events, &st->progs, &ev, result ? result : md_result_make(st->p), st->p);
     return outcome == MD_EVENT_OK || outcome == MD_EVENT_NONE;
 }
 
@@ -84,7 +91,7 @@ static void limited(ev_state_t *st, const char *name, apr_interval_time_t every)
 
     if (!taken(st, name)) return;
     if (last && md_time_parse_rfc3339(&t, last) == APR_SUCCESS && t <= st->now && st->now - t < every) return;
-    raise_ev(st, name);
+    raise_ev(st, name, NULL);
     md_json_sets(md_time_print_rfc3339(st->now, st->p), st->json, name, NULL);
     st->changed = 1;
 }
@@ -106,17 +113,79 @@ static void new_set(ev_state_t *st, md_store_group_t group)
     st->changed = 1;
 }
 
-/* renewed and the notify program still owed for the last set, until each exits 0. */
+/* One of renewed and the notify program, when still owed for the last set, until it exits 0. A failure of mod_md's
+ * program (MDMessageCmd, MDNotifyCmd; not the event handler, which is only asked again) goes to st->told. */
+static void owed(ev_state_t *st, const char *key, const char *event)
+{
+    md_result_t *result = md_result_make(st->p);
+
+    if (!md_json_getb(st->json, "renewed", key, NULL)) return;
+    if (raise_ev(st, event, result)) {
+        md_json_setb(0, st->json, "renewed", key, NULL);
+        st->changed = 1;
+    }
+    else if (md_event_route(&st->progs, event) != MD_EVENT_PROG_HANDLER) {
+        md_result_assign(st->told, result);
+        st->told_event = event;
+    }
+}
+
+/* renewed and the notify program still owed for the last set; mod_md runs MDNotifyCmd first and reports its
+ * failure, so that one is told when both fail. */
 static void renewed_pending(ev_state_t *st)
 {
-    if (md_json_getb(st->json, "renewed", "message", NULL) && raise_ev(st, "renewed")) {
-        md_json_setb(0, st->json, "renewed", "message", NULL);
-        st->changed = 1;
+    owed(st, "message", "renewed");
+    owed(st, "notify", MD_EVENT_NOTIFY);
+}
+
+static int renewed_owed(const ev_state_t *st)
+{
+    return md_json_getb(st->json, "renewed", "message", NULL) || md_json_getb(st->json, "renewed", "notify", NULL);
+}
+
+static double rand01(void)
+{
+    unsigned int r = 0;
+
+    RAND_bytes((unsigned char *)&r, sizeof(r));
+    return (double)r / (double)0xffffffffu;
+}
+
+/* The new set's job as mod_md keeps it: notified-renewed once renewed and the notify program are done (or nobody
+ * takes them); a failed MDMessageCmd renewed or MDNotifyCmd is a renewal error there: errors 1, the failure as
+ * last, its log entry, a retry after MDRetryDelay (mod_md counts each such run as its first error). Returns the
+ * retry time, 0 when none is needed. Only a finished job is touched. */
+static apr_time_t job_told(ev_state_t *st, md_store_group_t group)
+{
+    apr_interval_time_t base = st->rn->drive.retry_base ? st->rn->drive.retry_base : apr_time_from_sec(5);
+    md_result_t *done;
+    md_job_t *job = NULL;
+    int failed = st->told->status != APR_SUCCESS, all_told, notify;
+
+    if (md_job_load(&job, st->reg->store, group, st->md->name, NULL, st->p) != APR_SUCCESS || !job->finished) return 0;
+    all_told = !renewed_owed(st);           /* what is still owed after a success is the event handler's */
+    if (!failed && job->errors == 0 && (job->notified_renewed || !all_told)) return 0;     /* nothing new */
+    if (failed) {
+        st->told->ready_at = job->valid_from;
+        md_job_record(job, st->told);
+        notify = !strcmp(st->told_event, MD_EVENT_NOTIFY);        /* mod_md's log entries for them */
+        md_job_log_status(job, notify ? "notify-error" : "message-error", notify ? st->told->problem : "renewed",
+                          st->told->detail, st->now);
+        job->errors = 1;
+        job->next_run = st->now + md_renew_retry_delay(1, NULL, base, rand01(), 0, st->now);
     }
-    if (md_json_getb(st->json, "renewed", "notify", NULL) && raise_ev(st, MD_EVENT_NOTIFY)) {
-        md_json_setb(0, st->json, "renewed", "notify", NULL);
-        st->changed = 1;
+    else {
+        if (job->errors) {                  /* a failed program exited 0 at last */
+            done = md_result_make(st->p);
+            done->ready_at = job->valid_from;
+            md_job_record(job, done);
+            job->errors = 0;
+            job->next_run = 0;
+        }
+        if (all_told) job->notified = job->notified_renewed = 1;
     }
+    md_job_save(job, st->reg->store, group, NULL, st->p);
+    return failed ? job->next_run : 0;
 }
 
 /* A certificate of the MD is inside its warn window (one it never had does not count: nothing expires). */
@@ -132,14 +201,14 @@ static int in_warn_window(ev_state_t *st)
     return state->warn;
 }
 
-void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,
-                         const apr_array_header_t *cert_files, md_drive_outcome_t outcome, const char *failure,
-                         apr_pool_t *p)
+apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,
+                               const apr_array_header_t *cert_files, md_drive_outcome_t outcome,
+                               const char *failure, apr_pool_t *p)
 {
-    int failed = failure != NULL;
+    md_store_group_t group = outcome == MD_DRIVE_ACTIVATED ? MD_SG_DOMAINS : MD_SG_STAGING;
+    int failed = failure != NULL, staged = outcome == MD_DRIVE_STAGED || outcome == MD_DRIVE_ACTIVATED;
     ev_state_t st;
 
-    if (!rn->events) return;
     memset(&st, 0, sizeof(st));
     st.reg = reg;
     st.rn = rn;
@@ -148,20 +217,23 @@ void md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md
     st.now = md_reg_now(reg);
     st.failure = failure;
     st.cert_files = cert_files;
+    st.told = md_result_make(p);
+    st.json = md_json_create(p);
     md_reg_programs(&st.progs, rn, md, p);
-    if (!taken(&st, "errored") && !taken(&st, "renewed") && !taken(&st, MD_EVENT_NOTIFY)
-        && !taken(&st, "expiring") && !taken(&st, "installed")) return;
+    if (!rn->events || (!taken(&st, "errored") && !taken(&st, "renewed") && !taken(&st, MD_EVENT_NOTIFY)
+                        && !taken(&st, "expiring") && !taken(&st, "installed"))) {
+        return staged ? job_told(&st, group) : 0;      /* nobody to tell: told */
+    }
     state_load(&st);
     if (failed) limited(&st, "errored", EV_ERRORED_EVERY);
     /* a new set counts even when installing it for another server failed afterwards */
     if (outcome == MD_DRIVE_STAGED) new_set(&st, MD_SG_STAGING);
     if (outcome == MD_DRIVE_ACTIVATED) new_set(&st, MD_SG_DOMAINS);
     renewed_pending(&st);
-    if (outcome == MD_DRIVE_ACTIVATED) raise_ev(&st, "installed");
-    if (outcome != MD_DRIVE_STAGED && outcome != MD_DRIVE_ACTIVATED && in_warn_window(&st)) {
-        limited(&st, "expiring", EV_EXPIRING_EVERY);
-    }
+    if (outcome == MD_DRIVE_ACTIVATED) raise_ev(&st, "installed", NULL);
+    if (!staged && in_warn_window(&st)) limited(&st, "expiring", EV_EXPIRING_EVERY);
     state_save(&st);
+    return staged ? job_told(&st, group) : 0;
 }
 
 int md_reg_install_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p)

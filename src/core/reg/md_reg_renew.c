@@ -37,7 +37,8 @@ typedef struct {
 } run_t;
 
 /* The drive's events ("renewing", "challenge-setup:...") through the dispatcher: go on (0 or no program), try
- * again later (APR_EAGAIN), or a hard failure (MD_EHUMAN). */
+ * again later (APR_EAGAIN; result as the dispatcher says it, for MDMessageCmd in mod_md's words), or a hard failure
+ * (MD_EHUMAN). */
 typedef struct {
     const md_events_t *events;
     md_event_programs_t progs;
@@ -59,7 +60,6 @@ static apr_status_t drive_event(void *baton, const char *md_name, const char *ev
         result->status = MD_EHUMAN;
         return MD_EHUMAN;
     default:
-        result->status = APR_EAGAIN;
         return APR_EAGAIN;
     }
 }
@@ -175,6 +175,7 @@ static void drive_item(run_t *run, md_reg_item_t *item, int idx, md_result_t *re
     md_reg_challenges_t ch;
     drive_events_t de;
     md_t *md = NULL;
+    apr_time_t retry;
     apr_status_t rv;
 
     item->outcome = MD_DRIVE_FAILED;
@@ -203,9 +204,10 @@ static void drive_item(run_t *run, md_reg_item_t *item, int idx, md_result_t *re
     /* the run is over (its answers torn down), unless it waits with them in place */
     if (md && item->outcome != MD_DRIVE_WAITING) md_reg__purge_challenges(run->reg, md, p);
     if (md) {
-        md_reg_events_after(run->reg, rn, md, item->cert_files, item->outcome,
-                            (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED) ? md_result_text(result, p) : NULL,
-                            p);
+        retry = md_reg_events_after(run->reg, rn, md, item->cert_files, item->outcome,
+                                    (rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED)
+                                    ? md_result_text(result, p) : NULL, p);
+        if (retry && (!item->next || retry < item->next)) item->next = retry;    /* a renewed message failed */
     }
     if (item->request) {
         md_reg_request_answer(run->reg, item->name, item->outcome, rv, rv != APR_SUCCESS

@@ -225,6 +225,15 @@ md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_o
     return st;
 }
 
+void md_reg_state_record(md_reg_t *reg, md_t *md, const apr_array_header_t *cert_files, apr_pool_t *p)
+{
+    md_reg_state_opts_t opts = { cert_files, 0, 0 };
+    md_reg_state_t *st = md_reg_state(reg, md, &opts, p);
+
+    md->state = st->state;
+    md->state_descr = st->state == MD_S_COMPLETE ? NULL : apr_pstrdup(p, st->state_descr);
+}
+
 apr_status_t md_reg_load_state(md_reg_state_t **pst, md_reg_t *reg, const char *name,
                                const md_reg_state_opts_t *opts, md_result_t *result, apr_pool_t *p)
 {

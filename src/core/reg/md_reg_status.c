@@ -99,13 +99,13 @@ apr_array_header_t *md_reg_staged_certs(md_reg_t *reg, const md_t *md, apr_pool_
     return complete ? certs : NULL;
 }
 
-/* The settings part: md.json's keys without secrets and mdomain's own extensions. */
+/* The settings part: md.json's keys without secrets (the EAB HMAC shows as "***") and mdomain's own extensions. */
 static md_json_t *settings_json(const md_t *md, apr_pool_t *p)
 {
     md_json_t *json = md_to_json(md, p);
     const char *url;
 
-    md_json_del(json, "eab", "hmac", NULL);
+    if (md_json_has_key(json, "eab", "hmac", NULL)) md_json_sets("***", json, "eab", "hmac", NULL);   /* as mod_md */
     md_json_del(json, "mdomain", NULL);
     md_json_setl(md->renew_mode, json, "renew-mode", NULL);
     md_json_setb(md->must_staple, json, "must-staple", NULL);
@@ -118,10 +118,11 @@ static md_json_t *settings_json(const md_t *md, apr_pool_t *p)
 }
 
 /* "renewal": the job in staging/NAME as long as its result is not activated, with the staged certificates and its
- * log as a plain array. The drive's account and CA show before they reach domains/ at activation. */
+ * log as mod_md shows it ({"entries": [...]}). The CA the renewal uses shows as ca.url before it reaches domains/ at
+ * activation; the account, as in mod_md, only once md.json records it. */
 static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *st, apr_pool_t *p)
 {
-    md_json_t *job, *log;
+    md_json_t *job;
     const char *s;
     int complete;
 
@@ -133,17 +134,11 @@ static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *s
     }
     if (!st->job) return;
     job = md_job_to_json(st->job, p);
-    log = md_json_getj(job, "log", "entries", NULL);
-    log = log ? md_json_clone(log, p) : md_json_create_array(p);
     md_json_del(job, "mdomain", NULL);
-    md_json_setj(log, job, "log", NULL);
     if ((s = md_json_gets(st->job->state, "blocked", "reason", NULL)) != NULL) {
         md_json_sets(s, job, "blocked", NULL);     /* no retry until the settings change, a restart or --force */
     }
     md_json_setj(certs_json(staged_certs(&complete, reg, st->md, p), p), job, "cert", NULL);
-    if ((s = md_json_gets(st->job->state, "account", NULL)) && !md_json_gets(json, "ca", "account", NULL)) {
-        md_json_sets(s, json, "ca", "account", NULL);
-    }
     if ((s = md_json_gets(st->job->state, "ca", NULL)) != NULL && !st->md->ca_effective) {
         md_json_sets(s, json, "ca", "url", NULL);
     }
@@ -184,6 +179,22 @@ md_json_t *md_reg_status_error(const md_t *md, const char *detail, apr_pool_t *p
     md_json_sets(detail, json, "state-descr", NULL);
     md_json_setj(md_json_create(p), json, "cert", NULL);
     return json;
+}
+
+int md_reg_find(const apr_array_header_t *mds, const char *name)
+{
+    const md_t *md;
+    int pass, i;
+
+    if (!mds || !name || !*name) return -1;
+    for (pass = 0; pass < 3; ++pass) {      /* the name, a domain, a wildcard domain */
+        for (i = 0; i < mds->nelts; ++i) {
+            md = APR_ARRAY_IDX(mds, i, const md_t *);
+            if ((pass == 0 && !strcmp(md->name, name)) || (pass == 1 && md_contains(md, name))
+                || (pass == 2 && md_covers(md, name))) return i;
+        }
+    }
+    return -1;
 }
 
 md_json_t *md_reg_status_frame(apr_pool_t *p)

@@ -17,19 +17,19 @@ void md_reg__say(const md_reg_sync_opts_t *opts, int level, const char *name, co
     if (opts->log) opts->log(opts->log_baton, level, name, msg);
 }
 
-/* domains/NAME/md.json from the configuration, keeping what the store knows (account, CA in use, state); written
- * only when it differs. */
-static apr_status_t sync_md(md_reg_t *reg, const md_t *conf_md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
+/* domains/NAME/md.json from the configuration, keeping what the store knows (account, CA in use), with the state
+ * of its certificates as mod_md records it; written only when it differs. */
+static apr_status_t sync_md(md_reg_t *reg, const md_t *conf_md, const apr_array_header_t *cert_files,
+                            const md_reg_sync_opts_t *opts, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
     md_t *old = NULL, *md = md_clone(conf_md, p);
     const char *a, *b;
     int i;
 
+    md_reg_state_record(reg, md, cert_files, p);
     if (md_load(&old, reg->store, MD_SG_DOMAINS, md->name, result, p) == APR_SUCCESS) {
         md->ca_account = old->ca_account;
-        md->state = old->state;
-        md->state_descr = old->state_descr;
         for (i = 0; old->ca_effective && i < md->ca_urls->nelts; ++i) {
             if (!strcmp(APR_ARRAY_IDX(md->ca_urls, i, const char *), old->ca_effective)) {
                 md->ca_effective = old->ca_effective;
@@ -79,7 +79,7 @@ apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_
     for (i = 0; i < items->nelts && rv == APR_SUCCESS; ++i) {
         item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
         apr_pool_clear(ptemp);
-        rv = sync_md(reg, item->md, opts, ptemp);
+        rv = sync_md(reg, item->md, item->cert_files, opts, ptemp);
         if (rv != APR_SUCCESS) md_result_printf(result, rv, "%s: cannot save its md.json", item->md->name);
     }
     if (md_store_sync(reg->store) != APR_SUCCESS && rv == APR_SUCCESS) {

@@ -30,8 +30,10 @@ static apr_status_t make_time(apr_time_t *pt, int year, int mon, int mday, int h
     static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
     apr_time_exp_t tm;
 
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
     if (year < 1970 || year > 9999 || mon < 1 || mon > 12 || mday < 1 || mday > mdays[mon - 1]
-        || hour > 23 || min > 59 || sec > 60) {
+        || (mon == 2 && mday == 29 && !leap) || hour > 23 || min > 59 || sec > 60) {
         return APR_EINVAL;
     }
     memset(&tm, 0, sizeof(tm));

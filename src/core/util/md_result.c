@@ -82,6 +82,12 @@ void md_result_activity_set(md_result_t *result, const char *activity)
     result->activity = activity ? apr_pstrdup(result->p, activity) : NULL;
 }
 
+void md_result_problem_type(md_result_t *result, const char *problem)
+{
+    if (!result) return;
+    result->problem = problem ? apr_pstrdup(result->p, problem) : NULL;
+}
+
 void md_result_assign(md_result_t *dest, const md_result_t *src)
 {
     if (!dest || !src) return;
