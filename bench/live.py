@@ -45,6 +45,8 @@ def parse_args():
     ap.add_argument("--seconds", type=int, default=5, help="seconds per handshake measurement (default 5)")
     ap.add_argument("--callgrind", type=int, default=200, help="handshakes counted under callgrind per setup "
                     "(0: none; default 200)")
+    ap.add_argument("--keys", default="secp256r1", help="MDPrivateKeys of the MD (default secp256r1; e.g. "
+                    "'RSA secp256r1' for two key types, each switched per handshake)")
     ap.add_argument("--out", help="report file (default bench/results/live-<date>.md; '-' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     return ap.parse_args()
@@ -79,6 +81,18 @@ def served_serial(port):
             return serial
 
 
+KEYS = ["secp256r1"]
+
+
+def key_files(d):
+    """The certificate and key files of KEYS in the store's directory d (RSA's without a suffix, as mod_md)."""
+    out = []
+    for k in KEYS:
+        suffix = "" if k.upper().startswith("RSA") else "." + k
+        out.append(("%s/pubcert%s.pem" % (d, suffix), "%s/privkey%s.pem" % (d, suffix)))
+    return out
+
+
 def configure(httpd, pebble, mod_path, store, https_port, children, module=True):
     httpd.modules = [m for m in httpd.modules if not (isinstance(m, tuple) and m[0] == "mdomain")]
     httpd.add_modules("ssl", "socache_shmcb")
@@ -93,13 +107,13 @@ def configure(httpd, pebble, mod_path, store, https_port, children, module=True)
         httpd.extra_config += [
             "MDStoreDir %s" % store, "MDPortMap http:%d https:%d" % (httpd.port, https_port),
             "MDCertificateAuthority %s" % pebble.directory_url, "MDCACertificateFile %s" % pebble.ca_file,
-            "MDCertificateAgreement accepted", "MDContactEmail admin@bench.test", "MDPrivateKeys secp256r1",
+            "MDCertificateAgreement accepted", "MDContactEmail admin@bench.test", "MDPrivateKeys %s" % " ".join(KEYS),
             "MDCAChallenges http-01", "MDInitialDelay 1s", "MDomain %s" % NAME,
         ]
     else:
         d = os.path.join(store, "domains", NAME)
-        lines += ["  SSLCertificateFile %s/pubcert.secp256r1.pem" % d,
-                  "  SSLCertificateKeyFile %s/privkey.secp256r1.pem" % d]
+        for cert, key in key_files(d):
+            lines += ["  SSLCertificateFile %s" % cert, "  SSLCertificateKeyFile %s" % key]
     httpd.vhosts = ["<VirtualHost 127.0.0.1:%d>" % https_port, *lines, "</VirtualHost>",
                     "<VirtualHost 127.0.0.1:%d>" % httpd.port, "  ServerName %s" % NAME, "</VirtualHost>"]
 
@@ -356,8 +370,8 @@ def render_callgrind(args, ir):
 def render(args, facts, switches, cost, started, elapsed, ir=None):
     out = ["# Live activation: switch time and handshake cost (%s)\n" % started.strftime("%Y-%m-%d %H:%M"),
            "`bench/live.py --runs %d --rounds %d --seconds %d`, %.0f s. One httpd (event MPM, root parent, "
-           "www-data children), one MD (`%s`, P-256), pebble on this machine.\n"
-           % (args.runs, args.rounds, args.seconds, elapsed, NAME)]
+           "www-data children), one MD (`%s`, MDPrivateKeys %s), pebble on this machine.\n"
+           % (args.runs, args.rounds, args.seconds, elapsed, NAME, " ".join(KEYS))]
     firsts = [s["first"] for s in switches]
     alls = [s["all"] for s in switches if s["all"] is not None]
     acts = [s["activated"] for s in switches]
@@ -442,6 +456,7 @@ def run(args, work):
 
 def main():
     args = parse_args()
+    KEYS[:] = args.keys.split()
     if os.geteuid() != 0 or not os.path.exists(BINARY) or (os.cpu_count() or 1) < 2:
         sys.exit("bench: needs root, apache2 and two CPUs")
     started = datetime.datetime.now().astimezone()
