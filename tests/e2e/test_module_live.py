@@ -1,7 +1,9 @@
 """mod_mdomain serves renewed certificates without a restart: one httpd (root parent, www-data children, four
 children), a new MD goes from the fallback and 503 to its certificate and 200 by itself; a forced renewal
 (mdomain renew --force on the module's store) is served by every child within 10 s, RSA and EC alike; the store's
-domains/ and archive/ as expected, keys' modes and owners unchanged; the parent's pid and generation unchanged."""
+domains/ and archive/ as expected, keys' modes and owners unchanged; the parent's pid and generation unchanged; a
+failing renewal changes nothing served. Also: no server to pick a request up, MDActivationDelay held by the live
+switch, mod_ssl's features (SNI, RSA+EC, tls-alpn-01, SSLUseStapling) and MDMustStaple."""
 import datetime
 import json
 import os
