@@ -209,9 +209,9 @@ def _static(mode):
         side.httpd.start()
         if mode == "always":
             wait_until(lambda: finished(side, A), 60, what="the renewal of the static MD")
-        # under always: the renewed message, which comes after job.json says finished
-        wait_until(lambda: ("expiring" if mode == "auto" else "renewed") in read(calls), 30,
-                   what="the %s message" % ("expiring" if mode == "auto" else "renewed"))
+            # the renewed message follows the finished job: wait for it, not for a race with it
+            wait_until(lambda: "renewed %s" % A in read(calls), 30, what="the renewed message")
+        wait_until(lambda: "expiring" in read(calls) or mode == "always", 30, what="the expiring message")
         status = side.md_status(A)
         out = {"status": status, "md.json": side.store_json("domains", A, "md.json"),
                "calls": sorted(set(read(calls).splitlines())),
