@@ -51,8 +51,8 @@ CLI        := $(BUILD)/mdomain
 MOD        := $(BUILD)/mod_mdomain.so
 UNIT       := $(BUILD)/tests/unit/unit-tests
 
-.PHONY: all check unit e2e asan e2e-asan install install-check clean demo boundary tools bench bench-full bench-module module module-symbols \
-        fuzz fuzz-build fuzz-targets fuzz-check unit-suites
+.PHONY: all check unit e2e asan e2e-asan install install-check clean demo boundary tools bench bench-full bench-module bench-live \
+        module module-symbols fuzz fuzz-build fuzz-targets fuzz-check unit-suites
 all: boundary $(LIB) $(CLI) module tools
 
 # The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
@@ -195,6 +195,11 @@ bench-full: all
 # Debian's mod_md side by side (bench/README.md). Not a test. BENCH_MODULE_ARGS passes options, e.g. "--mds 100".
 bench-module: all
 	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/module_start.py $(BENCH_MODULE_ARGS)
+
+# Live activation: from a renewal's end to its certificate served, and the cost per TLS handshake against mod_ssl
+# alone (bench/README.md). Not a test. BENCH_LIVE_ARGS passes options, e.g. "--runs 5 --rounds 3".
+bench-live: all
+	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) bench/live.py $(BENCH_LIVE_ARGS)
 
 # Where things go. The Apache files only where Debian's layout is (a2enmod reads mods-available/), the module in
 # httpd's module directory (apxs), the rest under PREFIX; all under DESTDIR when it is given.

@@ -70,6 +70,7 @@ typedef enum {
     MD_DRIVE_BLOCKED,      /* an earlier attempt failed so that a human must act: not retried until the MD's
                             * settings change, the server restarts or a forced renewal */
     MD_DRIVE_FAILED,
+    MD_DRIVE_LEASED,       /* not driven: another process holds the MD's lease (md_reg_lease.h) and works on it */
 } md_drive_outcome_t;
 
 const char *md_drive_outcome_str(md_drive_outcome_t outcome);

@@ -107,6 +107,8 @@ typedef struct md_reg_sync_opts_t {
     int restart;                            /* a server (re)start: renewals blocked by a hard failure go again */
     md_reg_sync_log_cb *log;
     void *log_baton;
+    apr_interval_time_t lease;              /* a staged set is activated or removed under the MD's lease
+                                             * (md_reg_lease.h): 0 MD_REG_LEASE_DEF, < 0 none */
 } md_reg_sync_opts_t;
 
 typedef struct md_reg_sync_item_t {
@@ -122,7 +124,8 @@ typedef struct md_reg_sync_item_t {
  *    names, else the one with the most of them (an MD that was renamed): staging/OLD, then domains/OLD are renamed
  *    to NAME, so its certificates are kept and served; when the names differ it is incomplete and due as any MD
  *    whose names changed. An interrupted take-over is done again by the next sync.
- * 2. A finished renewal's set in staging/NAME is activated (when the delay allows). A staged set whose job.json or
+ * 2. A finished renewal's set in staging/NAME is activated (when the delay allows), under the MD's lease (a set whose
+ *    lease another process holds is left alone, logged at level 3). A staged set whose job.json or
  *    md.json cannot be read, or whose job finished without a certificate and key for every key type, or whose
  *    certificates fail activation's check, is logged (level 0) and removed: the MD is renewed again. Either way
  *    challenges/DOMAIN of the MD's names are removed.

@@ -30,6 +30,8 @@ typedef struct md_reg_item_t {
                                       * MDRenewMode always when they are due, an ACME renewal into the store (when
                                       * the store's set is due too) */
     void *baton;                     /* the front-end's */
+    int request;                     /* asked through STORE/requests/NAME.json (md_reg_request.h): picked up once
+                                      * the MD's lease is taken, answered after the drive */
     /* the result (the strings live as long as the pool given to md_reg_renew_many) */
     md_drive_outcome_t outcome;
     apr_status_t rv;                 /* APR_SUCCESS unless the drive (or the install) failed */
@@ -89,6 +91,8 @@ typedef struct md_reg_renew_t {
     const md_reg_reach_t *reach;     /* how the CA reaches the server (md_reg_challenges); NULL: not known */
     md_reg_done_cb *done;
     void *done_baton;
+    apr_interval_time_t lease;       /* each MD is driven under its lease (md_reg_lease.h), renewed every third of
+                                      * this while the drive runs; 0: MD_REG_LEASE_DEF; < 0: no leases */
 } md_reg_renew_t;
 
 /* How a run went: the worker threads it started, and the most MDs driven at the same time. */
@@ -98,6 +102,8 @@ typedef struct md_reg_run_stats_t {
 } md_reg_run_stats_t;
 
 /* Drive the items (md_reg_item_t*) with up to rn->workers threads; each item's outcome and next are filled in.
+ * Each MD is driven under its lease: one that another process holds is not driven (MD_DRIVE_LEASED, next when the
+ * lease ends at the latest, detail who holds it); a lease is renewed while its drive runs and released after it.
  * After a drive that does not wait with its answers in place, challenges/DOMAIN of the MD's names are removed.
  * Never fails as a whole: each item says what became of it. pstats may be NULL. */
 void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_renew_t *rn,

@@ -41,6 +41,9 @@ typedef struct md_store_t md_store_t;
 apr_status_t md_store_fs_open(md_store_t **pstore, const char *path, struct md_result_t *result,
                               apr_pool_t *p);
 const char *md_store_base_dir(const md_store_t *store);
+/* Activation makes the new domains/NAME readable by this group (httpd's children), except its private keys:
+ * directory 0750, files 0640 with that group, keys 0600 as always. gid < 0 (the default): 0700 and 0600. */
+void md_store_set_reader_group(md_store_t *store, long gid);
 /* Many writes at once (1000 new MDs at a first start): with defer on, md_store_save does not flush each file (the
  * rename is still atomic); md_store_sync then flushes the store's file system once (syncfs) and ends the mode. */
 void md_store_defer_sync(md_store_t *store, int defer);

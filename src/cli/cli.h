@@ -39,6 +39,8 @@ typedef struct md_cli_t {
     apr_array_header_t *challenge_delays;   /* --challenge-delay TYPE=DURATION */
     const char *preferred_chain;
     int force;
+    int here;                       /* --here: drive in this process also on a running server's store */
+    int wait_secs;                  /* --wait: how long a server has to pick up a request, 0: 60 s */
     int http_port, tls_port;
     const char *listen_addr;
     const char *webroot;
@@ -84,6 +86,8 @@ int cli_store_open(md_cli_t *cli);
  * "mdomain: ..." on stderr. */
 int cli_fail(md_cli_t *cli, int exit_code, const md_result_t *result);
 int cli_failf(md_cli_t *cli, int exit_code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* renew --force NAME... on the store of a running httpd: ask it (STORE/requests), wait, report (cli_request.c). */
+int cli_drive_via_server(md_cli_t *cli, apr_array_header_t *names);
 /* Print a JSON document on stdout (indented). */
 void cli_json_out(md_cli_t *cli, const md_json_t *json);
 /* Print a line for humans (not with --json or --quiet). */

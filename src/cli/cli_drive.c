@@ -1,5 +1,6 @@
 /* The drive verb (alias renew): the registry's batch with the command line's responders (built-in http-01 and
- * tls-alpn-01 servers, webroot), activation, installation and reload, and what became of every MD as text or JSON. */
+ * tls-alpn-01 servers, webroot), activation, installation and reload, and what became of every MD as text or JSON; a
+ * forced renewal of named MDs on a running server's store goes to that server (cli_request.c). */
 #include <stdlib.h>
 #include <limits.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "md.h"
 #include "md_event.h"
 #include "md_reg_renew.h"
+#include "md_reg_request.h"
 #include "md_time.h"
 #include "cli.h"
 
@@ -138,6 +140,11 @@ int cli_verb_drive(md_cli_t *cli)
         return cli_failf(cli, CLI_EXIT_USAGE, "--ca-file %s: not found", cli->ca_file);
     }
     if ((rc = cli_store_open(cli)) != CLI_EXIT_OK) return rc;
+    /* a forced renewal of named MDs on a running server's store: the server renews and serves them */
+    if (cli->force && names->nelts && !cli->here && md_reg_requests_served(md_reg_make(cli->store, NULL, cli->p),
+                                                                           cli->p)) {
+        return cli_drive_via_server(cli, names);
+    }
     if (names->nelts == 0 && md_store_list(&names, cli->store, MD_SG_DOMAINS, "*", cli->p) != APR_SUCCESS) {
         return cli_failf(cli, CLI_EXIT_ERROR, "cannot list %s/domains", cli->store_dir);
     }

@@ -12,7 +12,7 @@ enum {
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
     OPT_CHALLENGE_DELAY, OPT_RENEW_WINDOW, OPT_WARN_WINDOW, OPT_DOMAINS, OPT_ADD_DOMAIN, OPT_REMOVE_DOMAIN,
-    OPT_DRY_RUN, OPT_PRUNE, OPT_INSTALL_OWNER, OPT_INSTALL_RELOAD, OPT_JOBS,
+    OPT_DRY_RUN, OPT_PRUNE, OPT_INSTALL_OWNER, OPT_INSTALL_RELOAD, OPT_JOBS, OPT_HERE, OPT_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -34,6 +34,8 @@ static const struct option long_opts[] = {
     { "dns-cmd", required_argument, NULL, OPT_DNS_CMD },
     { "preferred-chain", required_argument, NULL, OPT_PREFERRED_CHAIN },
     { "force", no_argument, NULL, OPT_FORCE },
+    { "here", no_argument, NULL, OPT_HERE },
+    { "wait", required_argument, NULL, OPT_WAIT },
     { "http-port", required_argument, NULL, OPT_HTTP_PORT },
     { "tls-port", required_argument, NULL, OPT_TLS_PORT },
     { "listen", required_argument, NULL, OPT_LISTEN },
@@ -110,7 +112,9 @@ void cli_usage(FILE *out)
           "     program, file or profile), --domains NAME... (replace the names), --add-domain NAME,\n"
           "     --remove-domain NAME (repeatable)\n"
           "apply: --dry-run (show the changes only), --prune (remove the MDs the file no longer lists)\n"
-          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N;\n"
+          "       on the store of a running httpd, --force NAME asks the server to renew NAME and waits\n"
+          "       --wait SECONDS (60) for it to pick the request up; --here drives in this process instead\n"
           "account: restore --key FILE (find the account of this key at the CAs of -a, or of the MDs)\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
@@ -190,6 +194,14 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_PRUNE: cli->prune = 1; break;
     case OPT_PREFERRED_CHAIN: cli->preferred_chain = optarg; break;
     case OPT_FORCE: cli->force = 1; break;
+    case OPT_HERE: cli->here = 1; break;
+    case OPT_WAIT:
+        cli->wait_secs = (int)strtol(optarg, &end, 10);
+        if (!*optarg || *end || cli->wait_secs < 1) {
+            fprintf(stderr, "mdomain: --wait '%s': give the seconds to wait for the server (1 or more)\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
     case OPT_HTTP_PORT: return parse_port(&cli->http_port, optarg, "--http-port") ? 0 : CLI_EXIT_USAGE;
     case OPT_TLS_PORT: return parse_port(&cli->tls_port, optarg, "--tls-port") ? 0 : CLI_EXIT_USAGE;
     case OPT_LISTEN: cli->listen_addr = optarg; break;

@@ -105,7 +105,7 @@ static md_json_t *certs_json(const apr_array_header_t *certs, int staged, apr_po
 }
 
 /* md_httpd.h: the certificate-status JSON of one MD: its active certificates, and "renewal": {"cert": ...} when
- * staging/NAME holds a complete set waiting for activation at the next graceful restart. */
+ * staging/NAME holds a complete set waiting for its activation (by the running server, or MDActivationDelay). */
 md_json_t *md_httpd_cert_status(const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
 {
     md_reg_state_t *st;
@@ -148,9 +148,8 @@ static int send_status(request_rec *r, const md_mod_conf_t *mc, const md_managed
     return DONE;
 }
 
-/* post_read_request, before mod_ssl's: a host still served with the fallback certificate gets a 503 from mod_ssl
- * there (and from the gate in fixups), but its status is answered: nothing yet, or the renewal that waits for
- * the restart. Only initial GET (and HEAD) requests over https for the exact path; others take the normal way.
+/* post_read_request, before mod_ssl's: a host still served with the fallback certificate gets a 503 from the gate
+ * in fixups, but its status is answered: nothing yet, or the renewal under way. Only initial GET (and HEAD) requests over https for the exact path; others take the normal way.
  * The response is complete here (DONE). */
 static int cert_status_request(request_rec *r)
 {

@@ -129,7 +129,27 @@ static void add_files(apr_array_header_t *certs, apr_array_header_t *keys, const
     }
 }
 
-/* ssl_add_cert_files: the static files, or the usable certificates of the active set, of the server's MDs. */
+/* The self-signed fallback of the server's first MD without a usable certificate: 1 when added. */
+static int add_fallback(const md_srv_conf_t *sc, apr_array_header_t *certs, apr_array_header_t *keys)
+{
+    const md_managed_t *m;
+    int i;
+
+    for (i = 0; sc->mds && i < sc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
+        if (m->usable || !m->fallback_cert || !sc->mc->fallback_key) continue;
+        APR_ARRAY_PUSH(certs, const char *) = m->fallback_cert;
+        APR_ARRAY_PUSH(keys, const char *) = sc->mc->fallback_key;
+        return 1;
+    }
+    return 0;
+}
+
+/* ssl_add_cert_files: the static files, or the usable certificates of the active set, of the server's MDs; else the
+ * self-signed fallback. The fallback comes through this hook, not mod_ssl's fallback hook, on purpose: mod_ssl
+ * answers every request on a host given a fallback that way with 503 for as long as it runs, so a certificate
+ * served live (live.c) would never be answered with anything else. The 503 gate (gate.c) answers those requests
+ * until the MD has a certificate, at the start or live. */
 static int add_cert_files(server_rec *s, apr_pool_t *p, apr_array_header_t *certs, apr_array_header_t *keys)
 {
     md_srv_conf_t *sc = md_config_get(s);
@@ -156,28 +176,11 @@ static int add_cert_files(server_rec *s, apr_pool_t *p, apr_array_header_t *cert
             added = 1;
         }
     }
+    if (!added) added = add_fallback(sc, certs, keys);
     return added ? OK : DECLINED;
-}
-
-/* ssl_add_fallback_cert_files: the self-signed certificate and the shared fallback key. */
-static int add_fallback_files(server_rec *s, apr_pool_t *p, apr_array_header_t *certs, apr_array_header_t *keys)
-{
-    md_srv_conf_t *sc = md_config_get(s);
-    const md_managed_t *m;
-    int i;
-
-    for (i = 0; sc->mds && i < sc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
-        if (m->usable || !m->fallback_cert || !sc->mc->fallback_key) continue;
-        APR_ARRAY_PUSH(certs, const char *) = m->fallback_cert;
-        APR_ARRAY_PUSH(keys, const char *) = sc->mc->fallback_key;
-        return OK;
-    }
-    return DECLINED;
 }
 
 void md_httpd_certs_hooks(void)
 {
     ap_hook_ssl_add_cert_files(add_cert_files, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_ssl_add_fallback_cert_files(add_fallback_files, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -78,6 +78,8 @@ const command_rec md_config_cmds[] = {
     MD_TAKE1("MDStoreDir", md_config__store_dir, "the directory of the store (relative to ServerRoot)"),
     MD_TAKE1("MDStoreLocks", md_config__store_locks,
              "on|off|duration: lock the store while it is synchronised at startup"),
+    MD_TAKE1("MDStoreLease", md_config__store_lease,
+             "how long a server's lease on an MD holds without being renewed (servers sharing a store)"),
     MD_TAKE1("MDCheckInterval", md_config__check_interval, "how often certificates are checked (default 12h)"),
     MD_TAKE1("MDInitialDelay", md_config__initial_delay, "how long to wait before the first check"),
     MD_TAKE1("MDActivationDelay", md_config__activation_delay,
@@ -125,6 +127,7 @@ static md_mod_conf_t *mod_conf_make(apr_pool_t *p)
     mc->store_lock_wait = apr_time_from_sec(5);
     mc->check_interval = apr_time_from_sec(12 * 3600);
     mc->retry_delay = apr_time_from_sec(5);
+    mc->store_lease = apr_time_from_sec(60);
     mc->retry_failover = 13;
     mc->dns01_version = 1;
     mc->port_http = 80;

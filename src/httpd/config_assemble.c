@@ -114,6 +114,7 @@ apr_status_t md_config_assemble(const char **perr, server_rec *base, apr_pool_t 
 {
     md_mod_conf_t *mc = md_config_get(base)->mc;
     const md_conf_md_t *conf;
+    md_managed_t *m;
     int i;
 
     *perr = NULL;
@@ -121,7 +122,9 @@ apr_status_t md_config_assemble(const char **perr, server_rec *base, apr_pool_t 
     apr_array_clear(mc->mds);
     for (i = 0; i < mc->conf_mds->nelts; ++i) {
         conf = APR_ARRAY_IDX(mc->conf_mds, i, const md_conf_md_t *);
-        APR_ARRAY_PUSH(mc->mds, md_managed_t *) = managed_make(conf, mc, p);
+        m = managed_make(conf, mc, p);
+        m->idx = mc->mds->nelts;
+        APR_ARRAY_PUSH(mc->mds, md_managed_t *) = m;
     }
     *perr = check_overlaps(mc, p);
     if (!*perr) *perr = check_wildcards(mc, p);

@@ -84,6 +84,13 @@ const char *md_config__activation_delay(cmd_parms *cmd, void *dc, const char *ar
     return global_duration(cmd, arg, "d", APR_INT64_MIN, "", &md_config_mod_get(cmd->pool)->activation_delay);
 }
 
+/* MDStoreLease: how long a lease on an MD holds without being renewed (servers sharing a store). */
+const char *md_config__store_lease(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return global_duration(cmd, arg, "s", apr_time_from_sec(3), "a lease must last at least 3 seconds",
+                           &md_config_mod_get(cmd->pool)->store_lease);
+}
+
 /* "http"/"80" -> 80, "https"/"443" -> 443, else 0. */
 static int public_port(const char *s, apr_size_t len)
 {

@@ -1,6 +1,8 @@
 /* Background renewal: a singleton mod_watchdog task in one child hands the watched MDs (md_reg_is_watched) to the
- * registry's runner (staging only, up to 16 at once, the module's http-01/tls-alpn-01 answerers), after MDInitialDelay,
- * then looks at each MD again at its due, retry or wait time, or after MDCheckInterval +-50%. */
+ * registry's runner (staging only, up to 16 at once, under each MD's lease, the module's http-01/tls-alpn-01
+ * answerers), after MDInitialDelay, then looks at each MD again at its due, retry or wait time, or after
+ * MDCheckInterval +-50%; every few seconds it picks up requests (mdomain renew --force on this store). A renewed set
+ * is announced to the children (live.c) as soon as the registry says it may be served. */
 #include <malloc.h>
 #include <string.h>
 
@@ -15,19 +17,26 @@
 
 #include "md.h"
 #include "md_drive.h"
+#include "md_reg_live.h"
 #include "md_reg_renew.h"
+#include "md_reg_request.h"
 #include "md_responder.h"
 #include "md_result.h"
+#include "md_time.h"
 #include "md_httpd.h"
 
 APLOG_USE_MODULE(mdomain);
 
 #define WD_NAME "_mdomain_renew_"
 #define MIN_INTERVAL apr_time_from_msec(200)
+/* How often the watchdog looks for requests (STORE/requests) at least. */
+#define REQUEST_LOOK apr_time_from_sec(5)
 
 typedef struct {
     const md_managed_t *m;
     apr_time_t next;       /* when to look at it next */
+    apr_time_t live_at;    /* the renewed set announced to the children: when it could be served */
+    int request;           /* a request picked up for it is answered when a drive of it ends */
 } drive_md_t;
 
 typedef struct {
@@ -83,12 +92,41 @@ static apr_status_t local_responders(void *baton, md_responders_t *rs, const md_
     return APR_SUCCESS;
 }
 
+/* A renewed set waits in staging/: announced to the children once the registry says it may be served (then the
+ * parent activates it in the store), else looked at again when it may. */
+static void staged_done(drive_ctx_t *ctx, drive_md_t *dm, apr_pool_t *p)
+{
+    md_reg_t *reg = md_reg_make(ctx->mc->store, NULL, p);
+    apr_time_t now = apr_time_now(), at = md_reg_live_staged_at(reg, dm->m->md, ctx->mc->activation_delay, p);
+    const char *name = dm->m->md->name;
+
+    dm->next = now + jittered(ctx->mc->check_interval);
+    if (!at || at == dm->live_at) return;
+    if (at > now) {
+        if (at < dm->next) dm->next = at;
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed; they are served "
+                     "from %s on (MDActivationDelay)", name, md_time_print_http(at, p));
+        return;
+    }
+    dm->live_at = at;
+    if (md_httpd_live_kept(dm->m)) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed; the server "
+                     "activates them in the store within seconds and serves them from its next start or graceful "
+                     "restart (MDMustStaple: mod_ssl staples only the certificates it loads at a start)", name);
+        return;
+    }
+    md_httpd_live_staged(ctx->mc, dm->m);
+    ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed and are served from "
+                 "now on; the server activates them in the store within seconds, no restart is needed", name);
+}
+
 /* After a drive: when to look at the MD again, and the log. */
-static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *item)
+static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *item, apr_pool_t *p)
 {
     apr_time_t now = apr_time_now(), next = item->next;
     const char *name = dm->m->md->name;
 
+    if (item->outcome != MD_DRIVE_LEASED) dm->request = item->request && item->outcome == MD_DRIVE_WAITING;
     switch (item->rv != APR_SUCCESS && item->outcome != MD_DRIVE_BLOCKED ? MD_DRIVE_FAILED : item->outcome) {
     case MD_DRIVE_FAILED:
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, ctx->s, "%s: renewal failed: %s", name, item->detail);
@@ -101,9 +139,7 @@ static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *it
         return;
     case MD_DRIVE_STAGED:
     case MD_DRIVE_ACTIVATED:
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed and are ready "
-                     "(staged). A graceful server restart now is recommended.", name);
-        dm->next = now + jittered(ctx->mc->check_interval);
+        staged_done(ctx, dm, p);
         if (next > now && next < dm->next) dm->next = next;    /* its renewed message or MDNotifyCmd failed */
         return;
     case MD_DRIVE_WAITING:
@@ -112,7 +148,9 @@ static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *it
         dm->next = next > now ? next : now;
         return;
     case MD_DRIVE_POSTPONED:
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: %s", name, item->detail ? item->detail : "postponed");
+    case MD_DRIVE_LEASED:
+        ap_log_error(APLOG_MARK, item->outcome == MD_DRIVE_LEASED ? APLOG_INFO : APLOG_NOTICE, 0, ctx->s, "%s: %s",
+                     name, item->detail ? item->detail : "postponed");
         dm->next = next > now ? next : now + ctx->mc->retry_delay;
         return;
     default:
@@ -140,6 +178,51 @@ static apr_pool_t *run_pool(apr_pool_t *parent)
     return p;
 }
 
+/* Whether name is among the requested ones. */
+static int requested(const apr_array_header_t *names, const char *name)
+{
+    int i;
+
+    for (i = 0; i < names->nelts; ++i) {
+        if (!strcmp(APR_ARRAY_IDX(names, i, const char *), name)) return 1;
+    }
+    return 0;
+}
+
+/* The MDs to drive now: those whose time has come, and those with a request (forced when asked so). */
+static apr_array_header_t *items_due(drive_ctx_t *ctx, apr_pool_t *p)
+{
+    apr_array_header_t *items = apr_array_make(p, ctx->mds->nelts + 1, sizeof(md_reg_item_t *)), *asked = NULL;
+    md_reg_t *reg = md_reg_make(ctx->mc->store, NULL, p);
+    md_reg_request_t *req;
+    md_reg_item_t *item;
+    apr_time_t now = apr_time_now();
+    drive_md_t *dm;
+    int i, ask;
+
+    md_reg_requests_new(&asked, reg, p);
+    for (i = 0; i < ctx->mds->nelts; ++i) {
+        dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
+        ask = requested(asked, dm->m->md->name);
+        if (dm->next > now && !ask) continue;
+        item = apr_pcalloc(p, sizeof(*item));
+        item->name = dm->m->md->name;
+        item->cert_files = dm->m->cert_files;
+        item->flags.unusable = dm->m->set_problem != NULL;     /* the parent found it: the child cannot read keys */
+        item->baton = dm;
+        item->request = dm->request;
+        if (ask && md_reg_request_get(&req, reg, item->name, p) == APR_SUCCESS) {
+            item->request = 1;
+            item->flags.force = req->force;
+            if (req->force) dm->live_at = 0;    /* its new set is announced even if as old as the staged one */
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: renewal%s requested by %s", item->name,
+                         req->force ? " (forced)" : "", req->by ? req->by : "?");
+        }
+        APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
+    }
+    return items;
+}
+
 static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
 {
     drive_ctx_t *ctx = baton;
@@ -154,18 +237,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     if (state != AP_WATCHDOG_STATE_RUNNING) return APR_SUCCESS;
     own = run_pool(ptemp_wd);
     ptemp = own ? own : ptemp_wd;
-    items = apr_array_make(ptemp, ctx->mds->nelts + 1, sizeof(md_reg_item_t *));
-    now = apr_time_now();
-    for (i = 0; i < ctx->mds->nelts; ++i) {
-        dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
-        if (dm->next > now) continue;
-        item = apr_pcalloc(ptemp, sizeof(*item));
-        item->name = dm->m->md->name;
-        item->cert_files = dm->m->cert_files;
-        item->flags.unusable = dm->m->set_problem != NULL;     /* the parent found it: the child cannot read keys */
-        item->baton = dm;
-        APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
-    }
+    items = items_due(ctx, ptemp);
     md_reg_renew_many(&stats, md_reg_make(ctx->mc->store, NULL, ptemp), &ctx->rn, items, ptemp);
     if (items->nelts) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ctx->s, "renewal watchdog: %d MDs looked at by %d workers, at most "
@@ -173,7 +245,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     }
     for (i = 0; i < items->nelts; ++i) {
         item = APR_ARRAY_IDX(items, i, md_reg_item_t *);
-        drive_done(ctx, item->baton, item);
+        drive_done(ctx, item->baton, item, ptemp);
     }
     for (i = 0; i < ctx->mds->nelts; ++i) {
         dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
@@ -181,6 +253,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     }
     now = apr_time_now();
     wake = wake ? wake - now : ctx->mc->check_interval;
+    if (wake > REQUEST_LOOK) wake = REQUEST_LOOK;      /* a request is picked up within seconds */
     if (wake < MIN_INTERVAL) wake = MIN_INTERVAL;
     wd_set_interval(ctx->wd, wake, ctx, drive_callback);
     if (own) {
@@ -205,6 +278,7 @@ static void renew_setup(drive_ctx_t *ctx)
     rn->events = &ctx->events;
     rn->local = local_responders;
     rn->local_baton = ctx;
+    rn->lease = ctx->mc->store_lease;
     md_httpd_reach_get(&ctx->reach, ctx->mc);
     rn->reach = &ctx->reach;
 }

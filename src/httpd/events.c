@@ -73,18 +73,32 @@ static int any_programs(const md_mod_conf_t *mc)
     return 0;
 }
 
-/* post_config, after the store was set up (md_post_config activates staged sets): "installed", as root, for
- * each MD activated at this start. At a fresh start that is the second configuration pass, which takes the
- * first pass's activations from the startup memo (store_memo.c). */
-static int events_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+void md_httpd_events_installed(server_rec *s, const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
 {
-    md_mod_conf_t *mc = md_config_get(s)->mc;
     md_event_programs_t progs;
-    const md_managed_t *m;
     md_event_outcome_t outcome;
     md_reg_renew_t rn;
     md_event_t event;
     md_events_t ev;
+
+    if (!any_programs(mc)) return;
+    memset(&rn, 0, sizeof(rn));
+    md_httpd_events_init(&ev, &rn.programs, s, mc);
+    memset(&event, 0, sizeof(event));
+    event.name = "installed";
+    event.md_name = m->md->name;
+    md_reg_programs(&progs, &rn, m->md, p);
+    md_event_raise(&outcome, &ev, &progs, &event, md_result_make(p), p);
+}
+
+/* post_config, after the store was set up (md_post_config activates staged sets): "installed", as root, for
+ * each MD activated at this start. At a fresh start that is the second configuration pass, which takes the
+ * first pass's activations from the startup memo (store_memo.c). Sets activated while the server runs get theirs
+ * from the parent's monitor (monitor.c). */
+static int events_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    md_mod_conf_t *mc = md_config_get(s)->mc;
+    const md_managed_t *m;
     int i;
 
     (void)pconf; (void)plog;
@@ -92,16 +106,9 @@ static int events_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *p
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) return OK;
     if (!any_programs(mc)) return OK;
     events_dir_setup(s, mc, ptemp);
-    memset(&rn, 0, sizeof(rn));
-    md_httpd_events_init(&ev, &rn.programs, s, mc);
-    memset(&event, 0, sizeof(event));
-    event.name = "installed";
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        if (!m->activated) continue;
-        md_reg_programs(&progs, &rn, m->md, ptemp);
-        event.md_name = m->md->name;
-        md_event_raise(&outcome, &ev, &progs, &event, md_result_make(ptemp), ptemp);
+        if (m->activated) md_httpd_events_installed(s, mc, m, ptemp);
     }
     return OK;
 }

@@ -22,7 +22,7 @@ static int gate_fixups(request_rec *r)
     if (!strncmp(r->uri ? r->uri : "", MD_HTTPD_ACME_PATH, strlen(MD_HTTPD_ACME_PATH))) return DECLINED;
     if (md_httpd_status_exempt(r)) return DECLINED;
     m = md_config_md_for_host(sc, r->hostname, 1);
-    if (!m || m->usable || m->cert_files->nelts) return DECLINED;
+    if (!m || m->usable || m->cert_files->nelts || md_httpd_live_serves(sc->mc, m)) return DECLINED;
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "%s: no certificate yet, answering 503", m->md->name);
     apr_table_setn(r->err_headers_out, "Retry-After", "60");
     return HTTP_SERVICE_UNAVAILABLE;

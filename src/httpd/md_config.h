@@ -50,6 +50,9 @@ typedef struct md_managed_t {
     const char *set_problem;           /* post_config: a file of domains/NAME that cannot be used ("PATH: why", e.g.
                                         * a key that is not its certificate's, which the children may not read):
                                         * the watchdog renews the MD at once; NULL when the set is sound */
+    int idx;                           /* its place in mc->mds (its slot in the live table, live.c) */
+    const char *live_id;               /* the parent: what identified its active files when it last looked
+                                        * (md_reg_live_active_id), to see activations by anyone */
     const char *fallback_cert;         /* post_config: its self-signed fallback certificate file, or NULL */
 } md_managed_t;
 
@@ -66,6 +69,7 @@ typedef struct md_mod_conf_t {
     apr_interval_time_t initial_delay;     /* MDInitialDelay (0) */
     apr_interval_time_t activation_delay;  /* MDActivationDelay (0, may be negative as in mod_md) */
     apr_interval_time_t retry_delay;       /* MDRetryDelay (5s) */
+    apr_interval_time_t store_lease;       /* MDStoreLease (60s): the leases on MDs (md_reg_lease.h) */
     int retry_failover;                /* MDRetryFailover (13) */
     int dns01_version;                 /* MDChallengeDns01Version (1) */
     apr_array_header_t *message_cmd;   /* MDMessageCmd: const char* argv (program, args), NULL: none */
@@ -91,6 +95,7 @@ typedef struct md_mod_conf_t {
     apr_array_header_t *mds;           /* md_managed_t*: the assembled MDs (after check_config) */
     md_store_t *store;                 /* opened in post_config (children inherit it, with its key) */
     const char *fallback_key;          /* post_config: the one fallback key file for all MDs */
+    struct md_httpd_live_t *live;      /* post_config: what the processes serve live (live.c), NULL: nothing */
 } md_mod_conf_t;
 
 /* The per-server configuration (one for the base server and one per virtual host). */

@@ -7,11 +7,14 @@
 
 #include "md_config.h"
 #include "md_event.h"
+#include "md_reg_live.h"
 #include "md_responder.h"
 
 /* store.c: open MDStoreDir, sync the configured MDs into domains/, activate complete staged sets, set
  * ownership so children can work in challenges/, staging/ and accounts/. Sets mc->store and m->usable. */
 apr_status_t md_httpd_store_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp);
+/* store.c: sets activated while running are readable by the children (their group), keys excepted. */
+void md_httpd_store_readers(md_mod_conf_t *mc);
 /* store.c: MDStoreLocks, the lock on STORE/store.lock (fcntl) around the parent's store setup. Waits up to
  * mc->store_lock_wait; returns the descriptor to give to md_httpd_store_unlock, or -1 (locks off, or not obtained:
  * logged, startup goes on). */
@@ -28,6 +31,24 @@ int md_httpd_startup_recall(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
  * registers nothing, the hooks are added by md_httpd_certs_hooks. */
 apr_status_t md_httpd_fallbacks_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp);
 void md_httpd_certs_hooks(void);
+
+/* live.c: renewed certificates served without a restart. md_httpd_live_setup (post_config, the parent, before it
+ * forks) makes the table the processes share and notes each MD's active files (m->live_id); the hooks put a
+ * certificate callback on managed hosts' SSL_CTX (mod_ssl's init_server) and make each child's cache. The watchdog
+ * announces a renewed set that may be served (md_httpd_live_staged), the parent publishes an MD's active set after
+ * an activation (md_httpd_live_publish; APR_ENOSPC when it does not fit its slot); md_httpd_live_serves: this child
+ * serves a set of its own for the MD (the 503 gate lets it pass); md_httpd_live_announced: a set was announced or
+ * published for it since the start (MDRequireHttps redirects to it); md_httpd_live_kept: its renewed sets are not
+ * switched live (MDMustStaple with a certificate of the start: mod_ssl staples only what it loaded). */
+typedef struct md_httpd_live_t md_httpd_live_t;
+apr_status_t md_httpd_live_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
+void md_httpd_live_staged(const md_mod_conf_t *mc, const md_managed_t *m);
+apr_status_t md_httpd_live_publish(const md_mod_conf_t *mc, const md_managed_t *m, const md_reg_live_set_t *set,
+                                   apr_pool_t *p);
+int md_httpd_live_serves(const md_mod_conf_t *mc, const md_managed_t *m);
+int md_httpd_live_announced(const md_mod_conf_t *mc, const md_managed_t *m);
+int md_httpd_live_kept(const md_managed_t *m);
+void md_httpd_live_hooks(void);
 
 /* gate.c: 503 for requests to MDs without a usable certificate (challenge paths excepted). */
 void md_httpd_gate_hooks(void);
@@ -74,6 +95,13 @@ apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_
  * (in the parent, as root) for each MD activated by this start. */
 void md_httpd_events_init(md_events_t *ev, md_event_programs_t *progs, server_rec *s, const md_mod_conf_t *mc);
 void md_httpd_events_hooks(void);
+/* "installed" for an MD whose staged set this process (the parent, as root) activated. */
+void md_httpd_events_installed(server_rec *s, const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p);
+
+/* monitor.c: the parent's part of live activation (httpd's monitor hook, as root, about every 10 s): staged sets
+ * that may be activated become the active ones (md_reg_activate: MDActivationDelay, leases), "installed" follows, and
+ * each MD whose active files changed (here, or by another server on the store) is published to the children. */
+void md_httpd_monitor_hooks(void);
 
 /* cert_status.c: the public /.httpd/certificate-status (MDCertificateStatus) of the request's host, on https;
  * md_httpd_cert_status is its JSON for one MD. metrics.c: the md-metrics handler (Prometheus text format). */

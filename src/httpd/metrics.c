@@ -44,7 +44,7 @@ static const struct {
     { "mdomain_ari_window_end_seconds", "gauge", "End of the renewal window the CA suggests through ARI "
       "for the active certificate, unix time." },
     { "mdomain_renewal_errors", "gauge", "Failed renewal attempts in a row (0 after a success)." },
-    { "mdomain_renewal_staged", "gauge", "1 when renewed certificates wait in staging for a graceful restart." },
+    { "mdomain_renewal_staged", "gauge", "1 while renewed certificates wait in staging for their activation." },
     { "mdomain_renewal_last_success_seconds", "gauge", "When the last renewal of the managed domain succeeded, "
       "unix time." },
     { "mdomain_renewal_deadline_seconds", "gauge", "The last moment a renewal can still succeed before a "

@@ -219,6 +219,7 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     md_httpd_challenges_check(s, mc, ptemp);
     if (mc->mds->nelts == 0) return OK;
     if (prepare_store(s, mc, 0, ptemp) != OK) return HTTP_INTERNAL_SERVER_ERROR;
+    md_httpd_live_setup(s, mc, pconf);          /* without it, what the start loaded is served (logged) */
     if (md_httpd_drive_register(s, mc, pconf) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
 }
@@ -231,6 +232,8 @@ static void register_hooks(apr_pool_t *p)
     ap_hook_check_config(md_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(md_post_config, NULL, before_ssl, APR_HOOK_MIDDLE);
     md_httpd_certs_hooks();
+    md_httpd_live_hooks();
+    md_httpd_monitor_hooks();
     md_httpd_gate_hooks();
     md_httpd_challenge_hooks();
     md_httpd_challenge_tls_hooks();

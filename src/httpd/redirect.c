@@ -1,4 +1,5 @@
-/* MDRequireHttps: plain http requests to a complete MD are redirected to https (port 443), and with "permanent" https responses carry HSTS. */
+/* MDRequireHttps: plain http requests to an MD with a certificate (since the start, or served live since) are
+ * redirected to https (port 443), and with "permanent" https responses carry HSTS. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -62,7 +63,8 @@ static int require_https(request_rec *r)
         return DECLINED;
     }
     m = host_md(r, sc);
-    if (!m || m->require_https <= MD_REQUIRE_OFF || !(m->usable || m->cert_files->nelts)) return DECLINED;
+    if (!m || m->require_https <= MD_REQUIRE_OFF) return DECLINED;
+    if (!(m->usable || m->cert_files->nelts || md_httpd_live_announced(sc->mc, m))) return DECLINED;
     permanent = m->require_https == MD_REQUIRE_PERMANENT;
     if (ap_ssl_conn_is_ssl(r->connection)) {
         if (permanent && !apr_table_get(r->headers_out, HSTS_HEADER)

@@ -108,7 +108,7 @@ static void put_renewal(request_rec *r, const md_json_t *json)
         put_failure(r, renewal);
     }
     else if (md_json_getb(renewal, "finished", NULL)) {
-        ap_rputs("renewed, activated at the next graceful restart", r);
+        ap_rputs("renewed, served and activated within seconds (or when MDActivationDelay allows)", r);
     }
     else {
         detail = md_json_gets(md_json_at(renewal, 0, "log", "entries", NULL), "detail", NULL);

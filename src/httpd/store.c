@@ -24,6 +24,8 @@
 #include "md_file.h"
 #include "md_json.h"
 #include "md_reg.h"
+#include "md_reg_lease.h"
+#include "md_reg_request.h"
 #include "md_result.h"
 #include "md_store.h"
 #include "md_httpd.h"
@@ -57,7 +59,7 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
     apr_array_header_t *items = apr_array_make(ptemp, mc->mds->nelts, sizeof(md_reg_sync_item_t *));
     md_reg_state_opts_t state_opts = { NULL, mc->activation_delay, 1 };     /* root reads the keys: mod_ssl
                                                                                * is never handed one that fails */
-    md_reg_sync_opts_t opts = { mc->activation_delay, 1, sync_log, s };
+    md_reg_sync_opts_t opts = { mc->activation_delay, 1, sync_log, s, mc->store_lease };
     md_result_t *result = md_result_make(ptemp);
     md_reg_t *reg = md_reg_make(mc->store, NULL, ptemp);
     md_reg_sync_item_t *item;
@@ -136,6 +138,8 @@ static apr_status_t set_ownership(md_store_t *store, apr_pool_t *p)
     const char *dir;
     size_t i;
 
+    static const char *const child_dirs[] = { MD_REG_LEASES_DIR, MD_REG_REQUESTS_DIR };
+
     if (geteuid() != 0) return APR_SUCCESS;
     owner_uid = ap_unixd_config.user_id;
     owner_gid = ap_unixd_config.group_id;
@@ -143,9 +147,19 @@ static apr_status_t set_ownership(md_store_t *store, apr_pool_t *p)
         dir = apr_pstrcat(p, md_store_base_dir(store), "/", md_store_group_name(child_groups[i]), NULL);
         if (nftw(dir, chown_entry, 16, FTW_PHYS) != 0) return APR_FROM_OS_ERROR(errno);
     }
+    for (i = 0; i < sizeof(child_dirs) / sizeof(child_dirs[0]); ++i) {
+        dir = apr_pstrcat(p, md_store_base_dir(store), "/", child_dirs[i], NULL);
+        if (md_file_mkdirs(dir, MD_DPERMS_PUBLIC, p) != APR_SUCCESS
+            || nftw(dir, chown_entry, 16, FTW_PHYS) != 0) return APR_FROM_OS_ERROR(errno);
+    }
     dir = apr_pstrcat(p, md_store_base_dir(store), "/", md_store_group_name(MD_SG_DOMAINS), NULL);
     if (nftw(dir, secure_domains_entry, 16, FTW_PHYS) != 0) return APR_FROM_OS_ERROR(errno);
     return APR_SUCCESS;
+}
+
+void md_httpd_store_readers(md_mod_conf_t *mc)
+{
+    if (geteuid() == 0) md_store_set_reader_group(mc->store, (long)ap_unixd_config.group_id);
 }
 
 apr_status_t md_httpd_store_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
@@ -159,6 +173,7 @@ apr_status_t md_httpd_store_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *
                      md_result_text(result, ptemp));
         return rv;
     }
+    md_httpd_store_readers(mc);
     rv = sync_all(s, mc, ptemp);
     if (rv != APR_SUCCESS) return rv;
     rv = set_ownership(mc->store, ptemp);

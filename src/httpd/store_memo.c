@@ -144,6 +144,7 @@ int md_httpd_startup_recall(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
     if (!memo) return 0;
     if (memo_matches(memo, mc, ptemp)
         && md_store_fs_open(&mc->store, mc->store_dir, result, s->process->pconf) == APR_SUCCESS) {
+        md_httpd_store_readers(mc);
         memo_apply(memo, mc, s->process->pconf);
         applied = 1;
     }

@@ -59,7 +59,7 @@ def load_pem(path):
 def test_cert_status_hosts(httpd, pebble_factory, mod_path, workdir):
     pebble = pebble_factory(http_port=httpd.port)
     https_port, store = configure(httpd, pebble, mod_path, workdir, "MDomain %s" % ONE, "MDomain %s" % TWO,
-                                  keys="RSA 2048 secp256r1")
+                                  "MDActivationDelay 1h", keys="RSA 2048 secp256r1")
     httpd.add_vhost(http_vhost(httpd.port, ONE))
     httpd.add_vhost(ssl_vhost(https_port, ONE))
     httpd.add_vhost(ssl_vhost(https_port, TWO))
@@ -70,7 +70,7 @@ def test_cert_status_hosts(httpd, pebble_factory, mod_path, workdir):
     assert status == 503
     assert cert_status(https_port, ONE) == {"rsa": {}, "secp256r1": {}}
 
-    # renewed but not active: shown as the renewal waiting for the restart
+    # renewed but not active (MDActivationDelay holds it back): shown as the renewal
     aspects = ("pubcert.pem", "pubcert.secp256r1.pem")
     wait_staged(httpd, store, [ONE, TWO], aspects=aspects)
     js = cert_status(https_port, ONE)
@@ -83,6 +83,7 @@ def test_cert_status_hosts(httpd, pebble_factory, mod_path, workdir):
         assert "scts" not in staged[key]          # pebble embeds none
     assert set(staged) == {"rsa", "secp256r1", "valid"}
 
+    httpd.extra_config.remove("MDActivationDelay 1h")     # activated at the restart
     httpd.graceful_restart()
     root = pebble.root_pem()
     for host, other in ((ONE, TWO), (TWO, ONE)):
@@ -116,18 +117,21 @@ def test_cert_status_hosts(httpd, pebble_factory, mod_path, workdir):
 
 
 def test_cert_status_staged_renewal(httpd, pebble_factory, mod_path, workdir):
-    """With a renew window longer than pebble's certificate lifetime, each activated set is renewed at once: the
-    served certificate and the staged one are shown side by side."""
+    """With a renew window longer than pebble's certificate lifetime, each activated set is renewed at the next look
+    (here the restart's): held back by MDActivationDelay, the served certificate and the staged one are shown side by
+    side."""
     pebble = pebble_factory(http_port=httpd.port)
     https_port, store = configure(httpd, pebble, mod_path, workdir, "MDRenewWindow 4000d", "MDomain %s" % ONE)
     httpd.add_vhost(ssl_vhost(https_port, ONE))
     httpd.start()
     wait_staged(httpd, store, [ONE])
+    wait_until(lambda: not os.path.exists(os.path.join(store, "staging", ONE)), 30, what="the activation")
     mark = httpd.error_log_mark()
+    httpd.add_config("MDActivationDelay 1h")
     httpd.graceful_restart()
 
     staged_path = os.path.join(store, "staging", ONE, "pubcert.secp256r1.pem")
-    wait_until(lambda: os.path.exists(staged_path) and "graceful server restart now is recommended"
+    wait_until(lambda: os.path.exists(staged_path) and "the certificates have been renewed"
                in httpd.error_log_since(mark), 60, what="the second, staged renewal")
     _, _, served = tls_request(https_port, ONE, ca_pem=pebble.root_pem())
     staged = load_pem(staged_path)

@@ -139,9 +139,10 @@ def valid_config(httpd, f, ours=True):
         "</MDomain>",
     ]
     if ours:
-        # mdomain's own: mod_md has neither the old name MDCertificateMonitor nor the event interface's directives
+        # mdomain's own: mod_md has neither the old name MDCertificateMonitor nor the event interface's directives,
+        # nor leases for servers sharing a store
         lines += ["MDCertificateMonitor crt.sh https://crt.sh?q=", "MDEventHandler /bin/true --site main",
-                  "MDChallengeResponseDelay dns-01=2mi http-01=5s"]
+                  "MDChallengeResponseDelay dns-01=2mi http-01=5s", "MDStoreLease 2mi"]
     vhosts = [
         vhost(httpd, "one.example.org", "ServerAlias www.one.example.org"),
         vhost(httpd, "two.example.org", "ServerAlias www.two.example.org", "MDRenewWindow 20d"),

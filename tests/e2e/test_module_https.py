@@ -1,6 +1,7 @@
 """mod_mdomain: a new https host from nothing. Before: the self-signed fallback and 503; the watchdog obtains the
-certificate from pebble (http-01 answered by httpd itself) and stages it; after a graceful restart the issued
-certificate is served, verified against pebble's root, and the page answers 200."""
+certificate from pebble (http-01 answered by httpd itself) and stages it; without a restart the issued certificate
+is served, verified against pebble's root, the page answers 200, and the parent activates the set in the store;
+a graceful restart afterwards serves it from domains/ and orders nothing."""
 import os
 import pwd
 import stat
@@ -45,10 +46,15 @@ def test_new_https_host(httpd, pebble_factory, mod_path, workdir, monkeypatch):
     status, _, _ = net.fetch(httpd.url("/.well-known/acme-challenge/unknown-token"), headers={"Host": NAME})
     assert status == 404
 
-    staged = os.path.join(store, "staging", NAME, "pubcert.secp256r1.pem")
-    wait_until(lambda: os.path.exists(staged) and "graceful server restart now is recommended"
-               in httpd.error_log_text(), 60, what="the staged certificate and the restart notice")
+    wait_until(lambda: "have been renewed and are served from now on" in httpd.error_log_text(), 60,
+               what="the renewal's notice")
     assert pebble.count_requests(path_prefix="/order-plz") >= 1
+    # served at once, no restart
+    status, cert = tls_get(https_port, ca_pem=pebble.root_pem())
+    assert status == 200 and cert.issuer != cert.subject
+    # activated in the store by the parent within seconds
+    wait_until(lambda: not os.path.exists(os.path.join(store, "staging", NAME)), 30, what="the activation")
+    assert os.path.exists(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem"))
 
     httpd.graceful_restart()
     log_mark, mark = httpd.error_log_mark(), pebble.mark()

@@ -76,10 +76,13 @@ def san_names(cert):
 
 
 def wait_staged(httpd, store, names, aspects=("pubcert.secp256r1.pem",), timeout=90):
-    paths = [os.path.join(store, "staging", n, a) for n in names for a in aspects]
-    wait_until(lambda: all(os.path.exists(p) for p in paths)
-               and "graceful server restart now is recommended" in httpd.error_log_text(), timeout,
-               what="staged certificates for %s" % ", ".join(names))
+    """Until the renewed sets of names are there (in staging/, or already activated in domains/ by the parent) and
+    the watchdog said they were renewed (served from now on, or later under MDActivationDelay)."""
+    def there(n, a):
+        return any(os.path.exists(os.path.join(store, group, n, a)) for group in ("staging", "domains"))
+    wait_until(lambda: all(there(n, a) for n in names for a in aspects)
+               and httpd.error_log_text().count("the certificates have been renewed") >= len(names),
+               timeout, what="renewed certificates for %s" % ", ".join(names))
 
 
 # ---------------------------------------------------------------------------------------------- MDRequireHttps

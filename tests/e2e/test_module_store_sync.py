@@ -24,10 +24,13 @@ def side_of(httpd, pebble_factory, mod_path, workdir):
 @pytest.mark.parametrize("damage", ["job.json", "pubcert"])
 def test_bad_staged_set_renewed_again(httpd, pebble_factory, mod_path, workdir, damage):
     side = side_of(httpd, pebble_factory, mod_path, workdir)
-    side.configure("MDomain %s" % A)
+    # held in staging/ (the running server would serve and activate it within seconds)
+    side.configure("MDomain %s" % A, "MDActivationDelay 1d")
     side.ssl_vhost(A)
     side.httpd.start()
-    wait_until(lambda: ds.finished(side, A), 60, what="the staged renewal")
+    # the watchdog's notice comes after its last write of job.json (the events' state)
+    wait_until(lambda: "have been renewed; they are served from" in side.httpd.error_log_text(), 60,
+               what="the staged renewal")
     staged = side.md_status(A)["renewal"]["cert"]["secp256r1"]["serial"]
     if damage == "job.json":
         with open(os.path.join(side.store, "staging", A, "job.json"), "w") as f:
@@ -50,6 +53,7 @@ def test_bad_staged_set_renewed_again(httpd, pebble_factory, mod_path, workdir, 
     # renewed again
     wait_until(lambda: ds.finished(side, A), 60, what="the renewal again")
     assert side.md_status(A)["renewal"]["cert"]["secp256r1"]["serial"] != staged
+    side.httpd.extra_config.remove("MDActivationDelay 1d")
     side.httpd.graceful_restart()
     assert side.md_status(A)["state"] == 2
 

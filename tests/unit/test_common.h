@@ -39,6 +39,9 @@ Suite *md_test_reg_writes_suite(void);
 Suite *md_test_reg_challenges_suite(void);
 Suite *md_test_reg_sync_suite(void);
 Suite *md_test_reg_static_suite(void);
+Suite *md_test_reg_lease_suite(void);
+Suite *md_test_reg_live_suite(void);
+Suite *md_test_reg_request_suite(void);
 Suite *md_test_reg_update_suite(void);
 Suite *md_test_conf_file_suite(void);
 

@@ -339,6 +339,31 @@ START_TEST(activate_other_names_meanwhile)
 }
 END_TEST
 
+/* With a reader group (httpd's children), the activated set is readable by it, its private key is not. */
+START_TEST(activate_reader_group)
+{
+    apr_pool_t *p = md_test_pool();
+    test_set_t *s1 = test_set_make("CN=one", p), *s2 = test_set_make("CN=two", p);
+    md_result_t *result = md_result_make(p);
+    const char *dir;
+    struct stat st;
+    scene_t sc;
+
+    scene_setup(&sc, s1, s2, p);
+    md_store_set_reader_group(sc.store, (long)getgid());
+    ck_assert_int_eq(md_store_activate(sc.store, NAME, NULL, NULL, result, p), APR_SUCCESS);
+    dir = gpath(&sc, MD_SG_DOMAINS, NAME, p);
+    ck_assert_int_eq(test_file_mode(dir), 0750);
+    ck_assert_int_eq(test_file_mode(md_file_join(p, dir, "pubcert.pem", NULL)), 0640);
+    ck_assert_int_eq(test_file_mode(md_file_join(p, dir, "md.json", NULL)), 0640);
+    ck_assert_int_eq(test_file_mode(md_file_join(p, dir, "privkey.pem", NULL)), 0600);
+    ck_assert_int_eq(stat(md_file_join(p, dir, "pubcert.pem", NULL), &st), 0);
+    ck_assert_int_eq(st.st_gid, getgid());
+    md_test_rmdir(sc.dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(activate_several_keys)
 {
     apr_pool_t *p = md_test_pool();
@@ -539,6 +564,7 @@ void test_store_add_activate_tcases(Suite *s)
     tcase_add_test(tc, activate_twice_archives_in_order);
     tcase_add_test(tc, activate_several_keys);
     tcase_add_test(tc, activate_other_names_meanwhile);
+    tcase_add_test(tc, activate_reader_group);
     tcase_add_test(tc, activate_invalid_changes_nothing);
     tcase_add_test(tc, open_clears_leftovers);
     tcase_add_test(tc, mod_md_store_compat);

@@ -20,6 +20,7 @@ const char *md_drive_outcome_str(md_drive_outcome_t outcome)
     case MD_DRIVE_POSTPONED: return "postponed";
     case MD_DRIVE_WAITING: return "waiting";
     case MD_DRIVE_BLOCKED: return "blocked";
+    case MD_DRIVE_LEASED: return "leased";
     default: return "failed";
     }
 }
@@ -305,7 +306,7 @@ static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_
     apr_time_t due, pick, check, until;
     const char *problem;
 
-    if (ctx->job->finished) return 0;      /* staged and waiting: activation below */
+    if (ctx->job->finished) return 0;      /* staged and waiting: activation below (forced: started again above) */
     if (flags->force) {
         md_json_del(ctx->job->state, "blocked", NULL);
         return 0;
@@ -352,6 +353,24 @@ static apr_status_t waiting(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_
     return md_drive__save_job(ctx);
 }
 
+/* A forced renewal while a renewed set waits in staging/ (not yet activated; a running server may serve it already):
+ * that set goes, keys included, since it may be the one whose key was compromised, and the job starts again. */
+static apr_status_t renew_staged_again(md_drive_ctx_t *ctx)
+{
+    int i;
+
+    for (i = 0; i < ctx->md->pks->nelts; ++i) {
+        md_store_remove(ctx->env->store, MD_SG_STAGING, ctx->md->name, md_cert_aspect(ctx->md, i, ctx->p), 1,
+                        ctx->p);
+        md_store_remove(ctx->env->store, MD_SG_STAGING, ctx->md->name, md_pkey_aspect(ctx->md, i, ctx->p), 1,
+                        ctx->p);
+    }
+    md_json_del(ctx->job->state, "orders", NULL);
+    ctx->job->finished = 0;
+    md_drive__progress(ctx, "Forced: the renewed set that waited in staging is replaced by a new one");
+    return md_drive__save_job(ctx);
+}
+
 static apr_status_t drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_env_t *env,
                           const char *name, const md_drive_flags_t *flags, md_result_t *result, apr_pool_t *p)
 {
@@ -367,6 +386,7 @@ static apr_status_t drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_dr
     *pnext = 0;
     rv = md_load(&ctx.md, env->store, MD_SG_DOMAINS, name, result, p);
     if (rv == APR_SUCCESS) rv = md_job_load(&ctx.job, env->store, MD_SG_STAGING, name, result, p);
+    if (rv == APR_SUCCESS && flags->force && ctx.job->finished) rv = renew_staged_again(&ctx);
     if (rv != APR_SUCCESS) return rv;
     if (decide(poutcome, pnext, &ctx, flags, now)) return APR_SUCCESS;
     if (!ctx.job->finished) {

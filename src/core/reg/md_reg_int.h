@@ -21,11 +21,18 @@ void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sy
  * set. domains/ last, so that an interruption leaves OLD in place. */
 apr_status_t md_reg__rename(int *pstaged, md_reg_t *reg, const char *old, const char *name, apr_pool_t *p);
 
-/* The staged set of md: a finished one is activated (when MDActivationDelay allows); one that cannot be used (its
+/* The staged set of md, under the MD's lease (opts->lease; when another process holds it, nothing is done): a
+ * finished one is activated (when MDActivationDelay allows); one that cannot be used (its
  * job.json or md.json cannot be read, or a finished job whose certificates or keys are missing or do not pass
  * activation's check) is purged, so that the MD is renewed again. Either way challenges/DOMAIN of the MD's names
  * go (as mod_md's do). True when activated. */
 int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);
+
+/* Why the set in staging/NAME cannot be activated (NULL when it can, or is still being made); *pready when it is a
+ * finished renewal's set (complete, with md.json unless put there by hand without job.json). */
+const char *md_reg__staged_problem(int *pready, md_store_t *store, const md_t *md, apr_pool_t *p);
+/* The latest notBefore of the staged certificates (0 when one cannot be read: activation then reports it). */
+apr_time_t md_reg__staged_not_before(md_store_t *store, const md_t *md, apr_pool_t *p);
 
 /* Remove challenges/NAME, where there is one. */
 void md_reg__purge_challenge(md_reg_t *reg, const char *name, apr_pool_t *p);

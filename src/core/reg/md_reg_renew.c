@@ -4,11 +4,15 @@
 #include <string.h>
 
 #include <apr_strings.h>
+#include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_proc.h>
 
 #include "md_event.h"
+#include "md_reg_lease.h"
 #include "md_reg_renew.h"
+#include "md_reg_request.h"
+#include "md_time.h"
 #include "md_result.h"
 #include "md_reg_int.h"
 
@@ -26,6 +30,10 @@ typedef struct {
     md_drive_shared_t *shared;     /* one ACME client per CA for this run */
     int active, max_active;        /* MDs being driven now, and at most during the run */
     apr_pool_t *p;                 /* the caller's: the items' result strings */
+    md_reg_lease_t **leases;       /* per item: its lease while it is driven (under lock) */
+    apr_interval_time_t lease;     /* their duration, 0: no leases */
+    apr_thread_cond_t *over;       /* signalled when the run ends: the lease keeper stops */
+    int ended;
 } run_t;
 
 /* The drive's events ("renewing", "challenge-setup:...") through the dispatcher: go on (0 or no program), try
@@ -118,8 +126,69 @@ static int static_not_due(run_t *run, md_reg_item_t *item, const md_t *md, apr_p
     return 1;
 }
 
+/* The MD's lease for the drive; false (the item LEASED, until when, by whom) when another process holds it. */
+static int lease_take(run_t *run, md_reg_item_t *item, int idx, md_result_t *result, apr_pool_t *p)
+{
+    md_reg_lease_info_t other;
+    md_reg_lease_t *lk = NULL;
+    apr_status_t rv;
+
+    if (!run->lease) return 1;
+    rv = md_reg_lease_take(&lk, &other, run->reg, item->name, run->lease, p);
+    if (rv == APR_SUCCESS) {
+        apr_thread_mutex_lock(run->lock);
+        run->leases[idx] = lk;
+        apr_thread_mutex_unlock(run->lock);
+        return 1;
+    }
+    item->outcome = MD_DRIVE_LEASED;
+    item->next = other.until;
+    md_result_printf(result, APR_SUCCESS, "renewed by %s (its lease ends %s at the latest)",
+                     other.holder ? other.holder : "another process",
+                     md_time_print_http(other.until, p));
+    if (rv != APR_EBUSY) {
+        md_result_printf(result, rv, "cannot take the lease on %s in %s/%s", item->name,
+                         md_store_base_dir(run->reg->store), MD_REG_LEASES_DIR);
+        item->outcome = MD_DRIVE_FAILED;
+        item->rv = rv;
+    }
+    return 0;
+}
+
+static void lease_release(run_t *run, int idx)
+{
+    md_reg_lease_t *lk;
+
+    apr_thread_mutex_lock(run->lock);
+    lk = run->leases ? run->leases[idx] : NULL;
+    if (lk) run->leases[idx] = NULL;
+    apr_thread_mutex_unlock(run->lock);
+    md_reg_lease_release(lk);
+}
+
+/* Renews the leases of the MDs being driven, every third of their duration, until the run ends. */
+static void *APR_THREAD_FUNC lease_keeper(apr_thread_t *thread, void *baton)
+{
+    run_t *run = baton;
+    int i;
+
+    (void)thread;
+    apr_thread_mutex_lock(run->lock);
+    while (!run->ended) {
+        apr_thread_cond_timedwait(run->over, run->lock, run->lease / 3);
+        for (i = 0; !run->ended && i < run->items->nelts; ++i) {
+            if (run->leases[i] && md_reg_lease_renew(run->leases[i]) != APR_SUCCESS) {
+                say(run->rn, md_reg_lease_name(run->leases[i]), "lost its lease while being renewed (it ran out "
+                    "before it could be renewed): another process may take the MD over");
+            }
+        }
+    }
+    apr_thread_mutex_unlock(run->lock);
+    return NULL;
+}
+
 /* Drive one MD with its responders and programs; then install, and the events. */
-static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr_pool_t *p)
+static void drive_item(run_t *run, md_reg_item_t *item, int idx, md_result_t *result, apr_pool_t *p)
 {
     const md_reg_renew_t *rn = run->rn;
     md_drive_env_t env = rn->drive;
@@ -132,6 +201,8 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
 
     item->outcome = MD_DRIVE_FAILED;
     item->next = 0;
+    if (!lease_take(run, item, idx, result, p)) return;
+    if (item->request) md_reg_request_pick(run->reg, item->name, p);
     rv = md_load(&md, env.store, MD_SG_DOMAINS, item->name, result, p);
     if (rv == APR_SUCCESS) {
         de.events = rn->events;
@@ -161,6 +232,11 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
                                     ? md_result_text(result, p) : NULL, p);
         if (retry && (!item->next || retry < item->next)) item->next = retry;    /* a renewed message failed */
     }
+    if (item->request) {
+        md_reg_request_answer(run->reg, item->name, item->outcome, rv, rv != APR_SUCCESS
+                              || item->outcome == MD_DRIVE_FAILED ? md_result_text(result, p) : NULL, p);
+    }
+    lease_release(run, idx);
 }
 
 /* The item's result, kept in the run's pool (under the lock). Failed: the attempt failed, or the MD is blocked, or it
@@ -169,7 +245,7 @@ static void keep_result(run_t *run, md_reg_item_t *item, const md_result_t *resu
 {
     item->failed = item->rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED
                    || item->outcome == MD_DRIVE_BACKING_OFF;
-    if (item->rv == APR_SUCCESS && item->outcome == MD_DRIVE_POSTPONED) {
+    if (item->rv == APR_SUCCESS && (item->outcome == MD_DRIVE_POSTPONED || item->outcome == MD_DRIVE_LEASED)) {
         item->detail = apr_pstrdup(run->p, md_result_text(result, run->p));
         return;
     }
@@ -233,7 +309,7 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *thread, void *baton)
         }
         apr_pool_create(&p, NULL);     /* a root pool of its own: drives never share an allocator */
         result = md_result_make(p);
-        drive_item(run, item, result, p);
+        drive_item(run, item, i, result, p);
         if (run->rn->done) run->rn->done(run->rn->done_baton, item, p);
         apr_thread_mutex_lock(run->lock);
         keep_result(run, item, result);
@@ -250,7 +326,7 @@ void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_r
                        apr_array_header_t *items, apr_pool_t *p)
 {
     int max = rn->workers > 0 ? rn->workers : MD_REG_WORKERS_DEF, n = 0, i;
-    apr_thread_t **threads;
+    apr_thread_t **threads, *keeper = NULL;
     apr_pool_t *shared_pool, *tpool;
     apr_status_t trv;
     run_t run;
@@ -267,18 +343,27 @@ void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_r
     run.items = items;
     run.p = p;
     run.states = apr_pcalloc(p, sizeof(int) * (apr_size_t)items->nelts);
+    run.leases = apr_pcalloc(p, sizeof(md_reg_lease_t *) * (apr_size_t)items->nelts);
+    run.lease = rn->lease < 0 ? 0 : rn->lease > 0 ? rn->lease : MD_REG_LEASE_DEF;
     /* pools whose allocators lock (children of APR's global pool): the threads end in their own pools */
     apr_pool_create(&tpool, NULL);
     apr_thread_mutex_create(&run.lock, APR_THREAD_MUTEX_DEFAULT, tpool);
+    apr_thread_cond_create(&run.over, tpool);
     apr_pool_create(&shared_pool, NULL);      /* allocated from under the shared object's own lock */
     run.shared = md_drive_shared_make(shared_pool);
     threads = apr_pcalloc(tpool, sizeof(apr_thread_t *) * (apr_size_t)max);
+    if (run.lease && apr_thread_create(&keeper, NULL, lease_keeper, &run, tpool) != APR_SUCCESS) keeper = NULL;
     for (i = 0; i < items->nelts && i < max; ++i) {
         if (apr_thread_create(&threads[n], NULL, worker, &run, tpool) == APR_SUCCESS) ++n;
         else say(rn, "*", "cannot start a renewal worker thread");
     }
     if (n == 0) worker(NULL, &run);     /* no thread: drive them here, one after another */
     for (i = 0; i < n; ++i) apr_thread_join(&trv, threads[i]);
+    apr_thread_mutex_lock(run.lock);
+    run.ended = 1;
+    apr_thread_cond_signal(run.over);
+    apr_thread_mutex_unlock(run.lock);
+    if (keeper) apr_thread_join(&trv, keeper);
     apr_pool_destroy(shared_pool);
     apr_pool_destroy(tpool);
     if (pstats) {

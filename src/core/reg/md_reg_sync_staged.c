@@ -6,6 +6,7 @@
 #include "md_cert.h"
 #include "md_job.h"
 #include "md_reg.h"
+#include "md_reg_lease.h"
 #include "md_result.h"
 #include "md_store.h"
 #include "md_time.h"
@@ -41,7 +42,7 @@ static const char *staged_missing(md_store_t *store, const md_t *md, apr_pool_t 
 /* Why the set in staging/NAME cannot be activated (NULL when it can, or is still being made); *pready when it is
  * a finished renewal's set. A set without job.json (put there by hand) counts as finished when complete, and needs
  * no md.json. */
-static const char *staged_problem(int *pready, md_store_t *store, const md_t *md, apr_pool_t *p)
+const char *md_reg__staged_problem(int *pready, md_store_t *store, const md_t *md, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
     md_job_t *job = NULL;
@@ -66,8 +67,7 @@ static const char *staged_problem(int *pready, md_store_t *store, const md_t *md
     return NULL;
 }
 
-/* The latest notBefore of the staged certificates (0 when one cannot be read: activation then reports it). */
-static apr_time_t staged_not_before(md_store_t *store, const md_t *md, apr_pool_t *p)
+apr_time_t md_reg__staged_not_before(md_store_t *store, const md_t *md, apr_pool_t *p)
 {
     apr_array_header_t *chain;
     apr_time_t latest = 0, t;
@@ -86,7 +86,7 @@ static apr_time_t staged_not_before(md_store_t *store, const md_t *md, apr_pool_
  * passed; a negative delay activates it that long before notBefore). */
 static int activation_due(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
 {
-    apr_time_t not_before = staged_not_before(reg->store, md, p);
+    apr_time_t not_before = md_reg__staged_not_before(reg->store, md, p);
 
     if (!not_before || md_reg_now(reg) >= not_before + opts->activation_delay) return 1;
     md_reg__say(opts, 3, md->name, apr_psprintf(p, "renewed certificates stay staged until %s (MDActivationDelay %ld s "
@@ -112,15 +112,15 @@ static void discard(md_reg_t *reg, const md_t *md, const char *problem, const md
                                                 "challenges removed, it is renewed again", problem, md->name));
 }
 
-int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
+/* The staged set of md under its lease (the caller holds it, or leases are off). */
+static int staged_leased(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
     const char *problem;
     apr_status_t rv;
     int ready;
 
-    if (!md_store_exists(reg->store, MD_SG_STAGING, md->name, NULL, p)) return 0;
-    problem = staged_problem(&ready, reg->store, md, p);
+    problem = md_reg__staged_problem(&ready, reg->store, md, p);
     if (!problem) {
         if (!ready || !activation_due(reg, md, opts, p)) return 0;
         rv = md_store_activate(reg->store, md->name, NULL, NULL, result, p);
@@ -138,4 +138,26 @@ int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts
     }
     discard(reg, md, problem, opts, p);
     return 0;
+}
+
+int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
+{
+    md_reg_lease_info_t other;
+    md_reg_lease_t *lk = NULL;
+    apr_status_t rv;
+    int activated;
+
+    if (!md_store_exists(reg->store, MD_SG_STAGING, md->name, NULL, p)) return 0;
+    if (opts->lease >= 0) {
+        rv = md_reg_lease_take(&lk, &other, reg, md->name, opts->lease, p);
+        if (rv != APR_SUCCESS) {
+            md_reg__say(opts, 3, md->name, rv == APR_EBUSY
+                        ? apr_psprintf(p, "its staged set is left as it is while %s works on it", other.holder)
+                        : apr_psprintf(p, "its staged set is left as it is: cannot take its lease: %pm", &rv));
+            return 0;
+        }
+    }
+    activated = staged_leased(reg, md, opts, p);
+    md_reg_lease_release(lk);
+    return activated;
 }

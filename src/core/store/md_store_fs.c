@@ -42,6 +42,11 @@ const char *md_store_base_dir(const md_store_t *store)
     return store->base;
 }
 
+void md_store_set_reader_group(md_store_t *store, long gid)
+{
+    store->reader_gid = gid;
+}
+
 void md_store_defer_sync(md_store_t *store, int defer)
 {
     store->defer_sync = defer;
@@ -279,6 +284,7 @@ apr_status_t md_store_fs_open(md_store_t **pstore, const char *path, md_result_t
     store->base = apr_pstrdup(p, path);
     store->no_exchange = (env && !strcmp(env, "1"));
     store->cache = md_store_fs__cache_make(p);
+    store->reader_gid = -1;
     rv = md_file_is(path, APR_DIR, p);
     if (rv != APR_SUCCESS) {
         rv = md_file_mkdirs(path, MD_DPERMS_PUBLIC, p);

@@ -31,6 +31,7 @@ struct md_store_t {
     int defer_sync;               /* writes are not flushed one by one: md_store_sync flushes them all */
     int unsynced;                 /* something was written without a flush */
     md_store_cache_t *cache;      /* decoded private keys and chains by their PEM text (NULL: none kept) */
+    long reader_gid;              /* activated sets readable by this group (keys excepted), < 0: none */
 };
 
 md_store_cache_t *md_store_fs__cache_make(apr_pool_t *p);

@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <apr_strings.h>
 
 #include "md_cert.h"
@@ -118,7 +119,17 @@ leave:
     return rv;
 }
 
-/* One file into tmp/NAME.new, mode 0600: keys decrypted, everything else byte for byte. */
+/* A file of the new set for the store's reader group (keys excepted): 0640 with that group. */
+static apr_status_t for_readers(md_store_act_t *a, const char *path, int is_dir)
+{
+    if (a->store->reader_gid < 0) return APR_SUCCESS;
+    if (chown(path, (uid_t)-1, (gid_t)a->store->reader_gid) != 0
+        || chmod(path, is_dir ? 0750 : 0640) != 0) return APR_FROM_OS_ERROR(errno);
+    return APR_SUCCESS;
+}
+
+/* One file into tmp/NAME.new, mode 0600 (0640 for the reader group, keys never): keys decrypted, everything else
+ * byte for byte. */
 static apr_status_t copy_one(md_store_act_t *a, const char *fname)
 {
     const char *src = md_file_join(a->p, a->staging, fname, NULL);
@@ -128,8 +139,9 @@ static apr_status_t copy_one(md_store_act_t *a, const char *fname)
     md_pkey_t *pkey = NULL;
     apr_size_t len = 0;
     apr_status_t rv;
+    int is_key = md_store_fs__is_key_name(fname) || !strcmp(fname, ACCOUNT_KEY);
 
-    if (md_store_fs__is_key_name(fname) || !strcmp(fname, ACCOUNT_KEY)) {
+    if (is_key) {
         rv = md_store_fs__load_pkey(&pkey, a->store, src, a->result, a->p);
         if (rv == APR_SUCCESS) rv = md_pkey_to_pem(&data, &len, pkey, NULL, 0, a->p);
     }
@@ -142,6 +154,7 @@ static apr_status_t copy_one(md_store_act_t *a, const char *fname)
         goto leave;
     }
     rv = md_file_write_atomic_nosync(dest, data, len, MD_FPERMS_SECRET, a->p);   /* flushed together */
+    if (rv == APR_SUCCESS && !is_key) rv = for_readers(a, dest, 0);
     if (rv != APR_SUCCESS) md_result_printf(a->result, rv, "activating %s: cannot write %s", a->name, dest);
 leave:
     return rv;
@@ -155,6 +168,7 @@ apr_status_t md_store_act__build(md_store_act_t *a)
 
     rv = md_file_rm_rf(a->t_new, a->p);   /* a leftover of an interrupted copy */
     if (rv == APR_SUCCESS) rv = md_store_fs__mkdir(a->t_new, md_store_fs__dir_perms(MD_SG_DOMAINS), a->p);
+    if (rv == APR_SUCCESS) rv = for_readers(a, a->t_new, 1);
     if (rv == APR_SUCCESS) rv = md_store_fs__list_dir(&names, a->staging, NULL, 1, a->p);
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot prepare %s", a->name, a->t_new);

@@ -1,0 +1,398 @@
+/* Serving renewed certificates without a restart: a table in memory that httpd's processes share (made by the parent
+ * before it forks), a certificate callback on each managed host's SSL_CTX (mod_ssl's init_server hook), and in each
+ * child a cache of the set the registry says to serve, reloaded only when the table says something changed. */
+
+/* The table has, per MD, two counters and a slot:
+ *  - "staged": the watchdog (a child) adds 1 when the registry says a renewed set in staging/ may be served now
+ *    (md_reg_live_staged_at). Children then read it from staging/, whose keys are encrypted with the store key they
+ *    hold (they wrote them), exactly as before.
+ *  - "seq" and the slot: the parent (root), and only it, writes the MD's active set there after an activation, by
+ *    itself or by another server on the store (md_reg_live_active_id changed), as JSON with the PEMs; "seq" is a
+ *    sequence lock (odd while it writes). Children that did not read the staged set in time, or were started later,
+ *    or serve a set another server renewed, load it from there: no child ever reads a key in domains/.
+ * A handshake looks at the two counters (two atomic loads) and, when they are what it saw last, serves what it has:
+ * nothing (mod_ssl's certificates of the start) or the cached set (SSL_use_cert_and_key per key type). */
+#include <string.h>
+
+#include <apu.h>
+#include <apr_optional_hooks.h>
+#include <apr_shm.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_rwlock.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <httpd.h>
+#include <http_config.h>
+#include <http_log.h>
+
+#include "md.h"
+#include "md_cert.h"
+#include "md_json.h"
+#include "md_reg_live.h"
+#include "md_result.h"
+#include "md_httpd.h"
+
+APLOG_USE_MODULE(mdomain);
+
+/* mod_ssl's optional hook, as httpd's mod_ssl_openssl.h declares it (Debian's apache2-dev does not ship that file);
+ * mod_ssl runs it, by its name, for every server's SSL_CTX at startup. */
+#define SSL_DECLARE(type) type
+APR_DECLARE_EXTERNAL_HOOK(ssl, SSL, int, init_server, (server_rec *s, apr_pool_t *p, int is_proxy, SSL_CTX *ctx))
+
+#define ACME_TLS_1 "acme-tls/1"
+/* A slot holds one set as JSON: room per key type for a chain and a key, more for big RSA keys. */
+#define SLOT_BASE 4096
+#define SLOT_PER_KEY 16384
+
+typedef struct {
+    unsigned staged;          /* +1 (by the watchdog) when a renewed set in staging/ may be served */
+    unsigned seq;             /* the slot's sequence lock: written by the parent alone, odd while it writes */
+    unsigned len;             /* the JSON's length in the slot */
+    unsigned size;            /* the slot's size */
+    apr_size_t off;           /* the slot's offset from the table's start */
+} live_md_t;
+
+typedef struct {
+    unsigned nmds;
+    live_md_t md[];
+} live_table_t;
+
+/* One certificate as OpenSSL serves it (references of our own). */
+typedef struct {
+    X509 *x509;
+    EVP_PKEY *pkey;
+    STACK_OF(X509) *chain;    /* the issuers */
+} live_cert_t;
+
+typedef struct {
+    char *id;                 /* md_reg_live_set_t's id */
+    int staged;               /* read from staging/ */
+    int n;
+    live_cert_t certs[];
+} live_certs_t;
+
+/* What a child serves for one MD. */
+typedef struct {
+    unsigned seen_staged, seen_seq;     /* the table's counters when it last looked */
+    apr_thread_mutex_t *loading;        /* one thread reloads; the others serve what there is meanwhile */
+    apr_thread_rwlock_t *lock;          /* guards set */
+    live_certs_t *set;                  /* NULL: mod_ssl's certificates of the start */
+} live_entry_t;
+
+struct md_httpd_live_t {
+    server_rec *s;
+    md_mod_conf_t *mc;
+    apr_shm_t *shm;
+    live_table_t *table;
+    live_entry_t *entries;              /* a child's, per MD (child_init) */
+};
+
+static apr_size_t slot_size(const md_t *md)
+{
+    const md_pkey_spec_t *spec;
+    apr_size_t size = SLOT_BASE;
+    int i;
+
+    for (i = 0; i < md->pks->nelts; ++i) {
+        spec = APR_ARRAY_IDX(md->pks, i, const md_pkey_spec_t *);
+        size += SLOT_PER_KEY + (spec->type == MD_PKEY_RSA ? spec->bits : 0);
+    }
+    return size;
+}
+
+apr_status_t md_httpd_live_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf)
+{
+    md_httpd_live_t *lv = apr_pcalloc(pconf, sizeof(*lv));
+    md_reg_t *reg = md_reg_make(mc->store, NULL, pconf);
+    apr_size_t size, off;
+    md_managed_t *m;
+    apr_status_t rv;
+    int i;
+
+    mc->live = NULL;
+    off = APR_ALIGN_DEFAULT(sizeof(live_table_t) + sizeof(live_md_t) * (apr_size_t)mc->mds->nelts);
+    for (i = 0, size = off; i < mc->mds->nelts; ++i) {
+        size += APR_ALIGN_DEFAULT(slot_size(APR_ARRAY_IDX(mc->mds, i, md_managed_t *)->md));
+    }
+    rv = apr_shm_create(&lv->shm, size, NULL, pconf);       /* anonymous: the children inherit it */
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "cannot make %lu bytes of shared memory: renewed certificates "
+                     "are served after the next restart only", (unsigned long)size);
+        return rv;
+    }
+    lv->s = s;
+    lv->mc = mc;
+    lv->table = apr_shm_baseaddr_get(lv->shm);
+    memset(lv->table, 0, off);
+    lv->table->nmds = (unsigned)mc->mds->nelts;
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
+        lv->table->md[i].off = off;
+        lv->table->md[i].size = (unsigned)slot_size(m->md);
+        off += APR_ALIGN_DEFAULT(slot_size(m->md));
+        m->live_id = md_reg_live_active_id(reg, m->md, pconf);
+    }
+    mc->live = lv;
+    return APR_SUCCESS;
+}
+
+void md_httpd_live_staged(const md_mod_conf_t *mc, const md_managed_t *m)
+{
+    if (!mc->live || m->idx < 0 || (unsigned)m->idx >= mc->live->table->nmds) return;
+    __atomic_add_fetch(&mc->live->table->md[m->idx].staged, 1, __ATOMIC_RELEASE);
+}
+
+apr_status_t md_httpd_live_publish(const md_mod_conf_t *mc, const md_managed_t *m, const md_reg_live_set_t *set,
+                                   apr_pool_t *p)
+{
+    const char *json = md_json_writep(md_reg_live_to_json(set, p), MD_JSON_FMT_COMPACT, p);
+    live_md_t *lm;
+    unsigned seq;
+    apr_size_t len = json ? strlen(json) : 0;
+
+    if (!mc->live || m->idx < 0 || (unsigned)m->idx >= mc->live->table->nmds) return APR_ENOENT;
+    lm = &mc->live->table->md[m->idx];
+    if (!json || len > lm->size) return APR_ENOSPC;
+    seq = __atomic_load_n(&lm->seq, __ATOMIC_RELAXED);
+    __atomic_store_n(&lm->seq, seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy((char *)mc->live->table + lm->off, json, len);
+    __atomic_store_n(&lm->len, (unsigned)len, __ATOMIC_RELAXED);
+    __atomic_store_n(&lm->seq, seq + 2, __ATOMIC_RELEASE);
+    return APR_SUCCESS;
+}
+
+/* The parent's set in the slot, when seq is its stable sequence number: APR_EAGAIN when it is being written. */
+static apr_status_t slot_read(md_reg_live_set_t **pset, md_httpd_live_t *lv, int idx, unsigned seq, apr_pool_t *p)
+{
+    live_md_t *lm = &lv->table->md[idx];
+    unsigned len = __atomic_load_n(&lm->len, __ATOMIC_RELAXED);
+    md_json_t *json = NULL;
+    char *buf;
+
+    *pset = NULL;
+    if ((seq & 1) || len > lm->size) return APR_EAGAIN;
+    buf = apr_palloc(p, (apr_size_t)len + 1);
+    memcpy(buf, (char *)lv->table + lm->off, len);
+    buf[len] = '\0';
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&lm->seq, __ATOMIC_RELAXED) != seq) return APR_EAGAIN;
+    if (md_json_readd(&json, buf, len, "the live table", NULL, p) != APR_SUCCESS) return APR_EINVAL;
+    return md_reg_live_from_json(pset, json, p);
+}
+
+static void certs_free(live_certs_t *set)
+{
+    int i;
+
+    if (!set) return;
+    for (i = 0; i < set->n; ++i) {
+        X509_free(set->certs[i].x509);
+        EVP_PKEY_free(set->certs[i].pkey);
+        sk_X509_pop_free(set->certs[i].chain, X509_free);
+    }
+    free(set->id);
+    free(set);
+}
+
+/* The registry's set as OpenSSL objects of our own (they outlive the pool it was read into). */
+static live_certs_t *certs_make(const md_reg_live_set_t *rs)
+{
+    live_certs_t *set = calloc(1, sizeof(*set) + sizeof(live_cert_t) * (apr_size_t)rs->certs->nelts);
+    const md_reg_live_cert_t *c;
+    X509 *x;
+    int i, j;
+
+    if (!set || !(set->id = strdup(rs->id))) {
+        free(set);
+        return NULL;
+    }
+    set->staged = rs->group == MD_SG_STAGING;
+    for (i = 0; i < rs->certs->nelts; ++i, ++set->n) {
+        c = APR_ARRAY_IDX(rs->certs, i, const md_reg_live_cert_t *);
+        set->certs[i].x509 = md_cert_get_X509(APR_ARRAY_IDX(c->chain, 0, md_cert_t *));
+        X509_up_ref(set->certs[i].x509);
+        set->certs[i].pkey = md_pkey_get_EVP_PKEY(c->pkey);
+        EVP_PKEY_up_ref(set->certs[i].pkey);
+        set->certs[i].chain = sk_X509_new_null();
+        for (j = 1; set->certs[i].chain && j < c->chain->nelts; ++j) {
+            x = md_cert_get_X509(APR_ARRAY_IDX(c->chain, j, md_cert_t *));
+            if (sk_X509_push(set->certs[i].chain, x) > 0) X509_up_ref(x);
+        }
+    }
+    return set;
+}
+
+/* What the table says now for the MD, read into a set: the staged one when the watchdog announced one and it may be
+ * served, else the parent's when it published a new one. *pdone: the counters were read completely. */
+static md_reg_live_set_t *reload_read(int *pdone, md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m,
+                                      unsigned staged, unsigned seq, apr_pool_t *p)
+{
+    md_reg_live_set_t *set = NULL;
+    apr_status_t rv;
+
+    *pdone = 1;
+    if (staged != e->seen_staged) {
+        md_reg_live_load(&set, md_reg_make(lv->mc->store, NULL, p), m->md, MD_SG_STAGING, lv->mc->activation_delay,
+                         md_result_make(p), p);
+    }
+    if (!set && seq != e->seen_seq && seq != 0) {
+        rv = slot_read(&set, lv, m->idx, seq, p);
+        if (rv == APR_EAGAIN) *pdone = 0;
+    }
+    return set;
+}
+
+/* Reload the MD's set after the table changed (one thread at a time; the others go on with what there is). */
+static void reload(md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m, unsigned staged, unsigned seq)
+{
+    md_reg_live_set_t *rs;
+    live_certs_t *set = NULL, *old = NULL;
+    apr_pool_t *p;
+    int done;
+
+    if (apr_thread_mutex_trylock(e->loading) != APR_SUCCESS) return;
+    apr_pool_create(&p, NULL);
+    rs = reload_read(&done, lv, e, m, staged, seq, p);
+    if (rs && (!e->set || strcmp(rs->id, e->set->id))) set = certs_make(rs);
+    if (set) {
+        apr_thread_rwlock_wrlock(e->lock);
+        old = e->set;
+        e->set = set;
+        apr_thread_rwlock_unlock(e->lock);
+        certs_free(old);
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, lv->s, "%s: serving its %s certificates now (%s)", m->md->name,
+                     set->staged ? "renewed" : "active", set->id);
+    }
+    __atomic_store_n(&e->seen_staged, staged, __ATOMIC_RELAXED);
+    if (done) __atomic_store_n(&e->seen_seq, seq, __ATOMIC_RELAXED);
+    apr_pool_destroy(p);
+    apr_thread_mutex_unlock(e->loading);
+}
+
+/* The MD of a handshake: the virtual host's only one, or the one covering the name the client asked for. */
+static const md_managed_t *handshake_md(server_rec *s, SSL *ssl)
+{
+    md_srv_conf_t *sc = md_config_get(s);
+
+    if (!sc->mds || sc->mds->nelts == 0) return NULL;
+    if (sc->mds->nelts == 1) return APR_ARRAY_IDX(sc->mds, 0, const md_managed_t *);
+    return md_config_md_for_host(sc, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name), 1);
+}
+
+static int is_acme_tls_1(SSL *ssl)
+{
+    const unsigned char *proto = NULL;
+    unsigned int len = 0;
+
+    SSL_get0_alpn_selected(ssl, &proto, &len);
+    return len == sizeof(ACME_TLS_1) - 1 && !memcmp(proto, ACME_TLS_1, len);
+}
+
+/* OpenSSL calls this in each full handshake, after SNI picked the virtual host (mod_ssl switched to its SSL_CTX):
+ * the MD's current set replaces what mod_ssl loaded at the start. A tls-alpn-01 answer (TLS 1.3 chooses ALPN before
+ * this) keeps mod_ssl's challenge certificate. Never fails a handshake: at worst the set of the start is served. */
+static int cert_cb(SSL *ssl, void *arg)
+{
+    server_rec *s = arg;
+    md_httpd_live_t *lv = md_config_get(s)->mc->live;
+    const md_managed_t *m;
+    live_entry_t *e;
+    live_md_t *lm;
+    unsigned staged, seq;
+    int i;
+
+    if (!lv || !lv->entries || !(m = handshake_md(s, ssl)) || m->cert_files->nelts || is_acme_tls_1(ssl)
+        || md_httpd_live_kept(m)) {
+        return 1;
+    }
+    e = &lv->entries[m->idx];
+    lm = &lv->table->md[m->idx];
+    staged = __atomic_load_n(&lm->staged, __ATOMIC_ACQUIRE);
+    seq = __atomic_load_n(&lm->seq, __ATOMIC_ACQUIRE);
+    if (staged != __atomic_load_n(&e->seen_staged, __ATOMIC_RELAXED)
+        || seq != __atomic_load_n(&e->seen_seq, __ATOMIC_RELAXED)) {
+        reload(lv, e, m, staged, seq);
+    }
+    if (!__atomic_load_n(&e->set, __ATOMIC_RELAXED)) return 1;
+    apr_thread_rwlock_rdlock(e->lock);
+    SSL_certs_clear(ssl);
+    for (i = 0; i < e->set->n; ++i) {
+        SSL_use_cert_and_key(ssl, e->set->certs[i].x509, e->set->certs[i].pkey, e->set->certs[i].chain, 1);
+    }
+    /* OCSP stapling of a live set belongs here (the issue after this one): mod_ssl staples only the certificates
+     * it loaded at the start, so a live set is served without a stapled response until then. */
+    apr_thread_rwlock_unlock(e->lock);
+    return 1;
+}
+
+/* An MD whose renewed sets are not switched live: one with MDMustStaple that has a certificate of the start. mod_ssl
+ * staples OCSP responses only for the certificates it loaded, and a must-staple certificate served without its
+ * response is refused by the clients that honour the flag: the start's set (stapled) is served until the next start
+ * loads the activated one. A must-staple MD that started with its fallback gets its first set live all the same. */
+int md_httpd_live_kept(const md_managed_t *m)
+{
+    return m->md->must_staple && m->usable;
+}
+
+int md_httpd_live_announced(const md_mod_conf_t *mc, const md_managed_t *m)
+{
+    const live_md_t *lm;
+
+    if (!mc->live || m->idx < 0 || (unsigned)m->idx >= mc->live->table->nmds) return 0;
+    lm = &mc->live->table->md[m->idx];
+    return __atomic_load_n(&lm->staged, __ATOMIC_RELAXED) || __atomic_load_n(&lm->seq, __ATOMIC_RELAXED);
+}
+
+int md_httpd_live_serves(const md_mod_conf_t *mc, const md_managed_t *m)
+{
+    return mc->live && mc->live->entries && __atomic_load_n(&mc->live->entries[m->idx].set, __ATOMIC_RELAXED);
+}
+
+/* mod_ssl, at startup, for each server with its SSL_CTX: managed hosts get the certificate callback. */
+static int live_init_server(server_rec *s, apr_pool_t *p, int is_proxy, SSL_CTX *ctx)
+{
+    md_srv_conf_t *sc = md_config_get(s);
+
+    if (is_proxy || !ctx || !sc->mc->live || !sc->mds || sc->mds->nelts == 0) return DECLINED;
+    SSL_CTX_set_cert_cb(ctx, cert_cb, s);
+    return DECLINED;
+}
+
+static apr_status_t entries_free(void *baton)
+{
+    md_httpd_live_t *lv = baton;
+    unsigned i;
+
+    for (i = 0; lv->entries && i < lv->table->nmds; ++i) certs_free(lv->entries[i].set);
+    lv->entries = NULL;
+    return APR_SUCCESS;
+}
+
+static void live_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    md_httpd_live_t *lv = md_config_get(s)->mc->live;
+    live_entry_t *entries;
+    unsigned i;
+
+    if (!lv) return;
+    entries = apr_pcalloc(pchild, sizeof(live_entry_t) * (lv->table->nmds + 1));
+    for (i = 0; i < lv->table->nmds; ++i) {
+        if (apr_thread_mutex_create(&entries[i].loading, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
+            || apr_thread_rwlock_create(&entries[i].lock, pchild) != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "cannot make the locks of the live certificates: this child "
+                         "serves the certificates of the start");
+            return;
+        }
+    }
+    lv->entries = entries;
+    apr_pool_cleanup_register(pchild, lv, entries_free, apr_pool_cleanup_null);
+}
+
+void md_httpd_live_hooks(void)
+{
+    ap_hook_child_init(live_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    APR_OPTIONAL_HOOK(ssl, init_server, live_init_server, NULL, NULL, APR_HOOK_MIDDLE);
+}
