@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include "md_cert.h"
+#include "md_ocsp.h"
 #include "md_time.h"
 #include "md_renew.h"
 #include "md_drive_int.h"
@@ -87,7 +88,9 @@ apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *s
         chain = NULL;
         if (md_store_load(&chain, store, group, md->name, md_cert_aspect(md, i, p), MD_SV_CHAIN, NULL, p)
             == APR_SUCCESS && covers_all(APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), md, p)
-            && key_fits(store, group, md, i, APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), p)) {
+            && key_fits(store, group, md, i, APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), p)
+            && !md_ocsp_is_revoked(NULL, store, md->name, APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *),
+                                   p)) {
             cert = APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
             v = apr_pcalloc(p, sizeof(*v));
             v->not_before = md_cert_get_not_before(cert);
@@ -263,6 +266,20 @@ static int under_way(apr_time_t *puntil, md_drive_ctx_t *ctx)
     return s || md_json_has_key(ctx->job->state, "challenges", NULL);
 }
 
+/* Whether the store records an active certificate of the MD revoked (by OCSP or its CRL). */
+static int revoked(md_drive_ctx_t *ctx)
+{
+    md_cert_t *cert = NULL;
+    int i;
+
+    for (i = 0; i < ctx->md->pks->nelts; ++i) {
+        if (md_store_load((void **)&cert, ctx->env->store, MD_SG_DOMAINS, ctx->md->name,
+                          md_cert_aspect(ctx->md, i, ctx->p), MD_SV_CERT, NULL, ctx->p) == APR_SUCCESS
+            && md_ocsp_is_revoked(NULL, ctx->env->store, ctx->md->name, cert, ctx->p)) return 1;
+    }
+    return 0;
+}
+
 /* The decision before any request: back off, activate what is staged, or find nothing due. Only ARI may
  * ask the CA here, and only when its cached answer is stale. */
 static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_t *ctx,
@@ -291,7 +308,10 @@ static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_
     }
     md_drive_validities(&vals, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
     due = md_renew_due(ctx->md, vals, 0);
-    if (due <= now) return 0;
+    if (due <= now) {
+        if (revoked(ctx)) md_drive__progress(ctx, "Renewing now: the certificate is revoked");
+        return 0;
+    }
     md_drive__ari(&pick, &check, ctx, now);
     if (pick && pick <= now) {
         md_drive__progress(ctx, "Renewing now, inside the window the CA suggests");
