@@ -64,7 +64,8 @@ int md_reg_ocsp_get(md_reg_ocsp_t *ocsp, const char *id, apr_size_t id_len, md_r
 apr_time_t md_reg_ocsp_renew(md_reg_ocsp_t *ocsp, apr_array_header_t *revoked, apr_pool_t *p);
 
 /* One certificate's OCSP status from the store: {status, valid {from, until}, renew-at, renewal (ocsp/NAME/job.json),
- * last-error}; NULL when there is no response stored. window: MDStaplingRenewWindow (NULL: 33%). */
+ * last-error (when the last attempt failed)}; without a stored response only renewal and last-error; NULL when
+ * there is neither. window: MDStaplingRenewWindow (NULL: 33%). */
 md_json_t *md_reg_ocsp_status(md_reg_t *reg, const char *md_name, const md_cert_t *cert,
                               const md_timeslice_t *window, apr_pool_t *p);
 

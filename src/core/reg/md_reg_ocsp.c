@@ -339,14 +339,17 @@ md_json_t *md_reg_ocsp_status(md_reg_t *reg, const char *md_name, const md_cert_
     md_json_t *json;
     const char *hexid;
 
-    if (!cert || md_ocsp_cert_id(NULL, &hexid, cert, p) != APR_SUCCESS
-        || md_ocsp_record_load(&rec, reg->store, md_name, hexid, p) != APR_SUCCESS) return NULL;
+    if (!cert || md_ocsp_cert_id(NULL, &hexid, cert, p) != APR_SUCCESS) return NULL;
+    if (md_ocsp_record_load(&rec, reg->store, md_name, hexid, p) != APR_SUCCESS) {
+        rec = NULL;
+        if (!md_store_exists(reg->store, MD_OCSP_GROUP, md_name, "job.json", p)) return NULL;
+    }
     md_reg__ocsp_window(&ts, window);
     json = md_json_create(p);
-    md_json_sets(md_ocsp_status_str(rec->status), json, "status", NULL);
-    if (rec->valid_from) md_json_sets(md_time_print_http(rec->valid_from, p), json, "valid", "from", NULL);
-    if (rec->valid_until) md_json_sets(md_time_print_http(rec->valid_until, p), json, "valid", "until", NULL);
-    if (rec->valid_until) {
+    if (rec) md_json_sets(md_ocsp_status_str(rec->status), json, "status", NULL);
+    if (rec && rec->valid_from) md_json_sets(md_time_print_http(rec->valid_from, p), json, "valid", "from", NULL);
+    if (rec && rec->valid_until) md_json_sets(md_time_print_http(rec->valid_until, p), json, "valid", "until", NULL);
+    if (rec && rec->valid_until) {
         md_json_sets(md_time_print_http(md_ocsp_renew_at(&ts, rec->valid_from, rec->valid_until), p), json,
                      "renew-at", NULL);
     }
