@@ -75,11 +75,20 @@ apr_status_t md_reg_ocsp_fetch_one(md_ocsp_resp_t **presp, md_reg_t *reg, const 
                                    const md_cert_t *cert, const md_cert_t *issuer, const md_reg_ocsp_opts_t *opts,
                                    struct md_result_t *result, apr_pool_t *p);
 
+/* For servers that staple from a file (nginx ssl_stapling_file, haproxy): the OCSP response of the MD's active
+ * certificate of its first key type written (DER, atomically, 0644) to path, when force, or the file holds no
+ * response for it that verifies now, or it entered the renew window (opts->renew_window). *presp the response
+ * written or found (may be NULL), *pwritten whether it was written. */
+apr_status_t md_reg_ocsp_install(md_ocsp_resp_t **presp, int *pwritten, md_reg_t *reg, const md_t *md,
+                                 const char *path, const md_reg_ocsp_opts_t *opts, int force,
+                                 struct md_result_t *result, apr_pool_t *p);
+
 /* The CRL check of an MD's active certificates (the static files when cert_files is given): for each certificate
  * with a CRL distribution point and no OCSP URL, when a day passed since its last check, or the MD's ARI window
  * differs from the one at that check, or force: the CRL fetched (If-Modified-Since, at most MD_CRL_MAX_SIZE, cached
  * as ocsp/NAME/crl-ID.pem), verified against the issuer (the next certificate in the chain) and searched for the
- * serial; the outcome in ocsp/NAME/crl-ID.json. A certificate found revoked raises `revoked` (once). *prevoked:
+ * serial (the cached CRL is asked for with If-Modified-Since, except when forced or the ARI window moved); the
+ * outcome in ocsp/NAME/crl-ID.json. A certificate found revoked raises `revoked` (once). *prevoked:
  * how many of its certificates are recorded revoked (by CRL or OCSP); *pchecked how many were checked now (both may
  * be NULL). Failures of single checks are recorded and in result; the return is APR_SUCCESS unless none could be
  * made. */

@@ -193,6 +193,7 @@ static int md_options(md_cli_t *cli, md_t *md)
     if ((rc = event_options(cli, md)) != CLI_EXIT_OK) return rc;
     md->install_chain = cli->install_chain;
     md->install_key = cli->install_key;
+    md->install_ocsp = cli->install_ocsp;
     if (cli->install_mode >= 0) md->install_mode = cli->install_mode;
     if (cli->install_cmd) APR_ARRAY_PUSH(md->install_cmd, const char *) = cli->install_cmd;
     if (!!md->install_chain != !!md->install_key) {

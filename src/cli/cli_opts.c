@@ -11,7 +11,7 @@ enum {
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
-    OPT_CHALLENGE_DELAY,
+    OPT_CHALLENGE_DELAY, OPT_INSTALL_OCSP, OPT_OUT, OPT_NO_REVOCATION_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +51,9 @@ static const struct option long_opts[] = {
     { "event-handler", required_argument, NULL, OPT_EVENT_HANDLER },
     { "event-arg", required_argument, NULL, OPT_EVENT_ARG },
     { "challenge-delay", required_argument, NULL, OPT_CHALLENGE_DELAY },
+    { "install-ocsp", required_argument, NULL, OPT_INSTALL_OCSP },
+    { "out", required_argument, NULL, OPT_OUT },
+    { "no-revocation-check", no_argument, NULL, OPT_NO_REVOCATION_CHECK },
     { NULL, 0, NULL, 0 },
 };
 
@@ -66,6 +69,7 @@ void cli_usage(FILE *out)
           "  show NAME               one MD in detail\n"
           "  drive [NAME...]         obtain or renew what is due (alias: renew); all MDs when none named\n"
           "  revoke NAME             revoke the MD's certificates\n"
+          "  ocsp NAME               fetch, verify and store the OCSP response of the MD's certificate\n"
           "  remove NAME             forget an MD (its certificates stay in archive/)\n"
           "  account show|update|rollover|deactivate [ID]\n"
           "\n"
@@ -86,8 +90,11 @@ void cli_usage(FILE *out)
           "     dns-01; repeatable, in order of preference), --profile P [--profile-mandatory], --dns-cmd PROGRAM,\n"
           "     --dns-version 1|2, --event-handler PROGRAM [--event-arg ARG]..., --challenge-delay TYPE=DURATION,\n"
           "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
-          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
-          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT\n"
+          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM,\n"
+          "     --install-ocsp PATH (where drive and ocsp write the OCSP response, DER)\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT,\n"
+          "       --no-revocation-check (no CRL check of certificates without an OCSP URL)\n"
+          "ocsp: --out PATH (write the response there; default: the MD's --install-ocsp)\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
@@ -167,6 +174,9 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_INSTALL_CHAIN: cli->install_chain = optarg; break;
     case OPT_INSTALL_KEY: cli->install_key = optarg; break;
     case OPT_INSTALL_CMD: cli->install_cmd = optarg; break;
+    case OPT_INSTALL_OCSP: cli->install_ocsp = optarg; break;
+    case OPT_OUT: cli->out = optarg; break;
+    case OPT_NO_REVOCATION_CHECK: cli->no_revocation_check = 1; break;
     case OPT_INSTALL_MODE:
         cli->install_mode = (int)strtol(optarg, &end, 8);
         if (!*optarg || *end || cli->install_mode < 0 || cli->install_mode > 0777) {

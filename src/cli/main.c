@@ -13,6 +13,7 @@ static const cli_verb_t verbs[] = {
     { "renew", cli_verb_drive, "[NAME...]", "alias of drive" },
     { "revoke", cli_verb_revoke, "NAME", "revoke the certificates of a managed domain" },
     { "remove", cli_verb_remove, "NAME", "forget a managed domain" },
+    { "ocsp", cli_verb_ocsp, "NAME", "fetch and store the OCSP response of a managed domain's certificate" },
     { "account", cli_verb_account, "show|update|rollover|deactivate [ID]", "ACME accounts" },
 };
 

@@ -18,6 +18,7 @@ typedef struct {
     const char *ari_window;            /* the MD's ARI window now, NULL when none */
     apr_time_t now;
     md_http_t *http;
+    int fresh;                         /* fetch without If-Modified-Since */
 } crl_run_t;
 
 static const char *ari_window(const md_reg_state_t *st, apr_pool_t *p)
@@ -31,12 +32,15 @@ static int same(const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-/* Whether the certificate's CRL is checked now. */
+/* Whether the certificate's CRL is checked now: 0 no, 1 yes, 2 yes and without If-Modified-Since (forced, or the
+ * CA moved the ARI window: Last-Modified counts whole seconds, a CRL published in the second of the last check would
+ * look unchanged). */
 static int check_due(const crl_run_t *run, const md_ocsp_crl_record_t *rec, int force)
 {
-    if (force || !rec || !rec->checked || rec->error) return 1;
+    if (force) return 2;
+    if (!rec || !rec->checked || rec->error) return 1;
     if (rec->status == MD_OCSP_REVOKED) return 0;                 /* a revocation is final */
-    if (!same(rec->ari_window, run->ari_window)) return 1;        /* the CA moved the window: ask now */
+    if (!same(rec->ari_window, run->ari_window)) return 2;        /* the CA moved the window: ask now */
     return run->now - rec->checked >= MD_REG_CRL_EVERY || run->now < rec->checked;
 }
 
@@ -50,7 +54,7 @@ static apr_status_t crl_get(md_crl_t **pcrl, const char **plast_modified, crl_ru
     int not_modified = 0;
     apr_status_t rv;
 
-    if (rec && rec->last_modified && same(rec->url, url)
+    if (!run->fresh && rec && rec->last_modified && same(rec->url, url)
         && md_store_exists(store, MD_OCSP_GROUP, run->md->name, aspect, p)) ims = rec->last_modified;
     if (!run->http && (rv = md_reg__ocsp_http(&run->http, run->opts, MD_CRL_MAX_SIZE, p))
         != APR_SUCCESS) {
@@ -137,7 +141,7 @@ apr_status_t md_reg_crl_check(int *prevoked, int *pchecked, md_reg_t *reg, const
     const md_reg_cert_t *c;
     crl_run_t run;
     const char *hexid, *failed = NULL;
-    int i, revoked = 0, checked = 0, tried = 0;
+    int i, due, revoked = 0, checked = 0, tried = 0;
 
     memset(&run, 0, sizeof(run));
     run.reg = reg;
@@ -158,7 +162,8 @@ apr_status_t md_reg_crl_check(int *prevoked, int *pchecked, md_reg_t *reg, const
             || !urls || urls->nelts == 0) continue;
         rec = NULL;
         md_ocsp_crl_record_load(&rec, reg->store, md->name, hexid, p);
-        if (!check_due(&run, rec, force)) continue;
+        if (!(due = check_due(&run, rec, force))) continue;
+        run.fresh = due == 2;
         ++tried;
         if (check_one(&run, c->cert, chain_issuer(c->chain), APR_ARRAY_IDX(urls, 0, const char *), hexid, rec,
                       result, p) == APR_SUCCESS) ++checked;

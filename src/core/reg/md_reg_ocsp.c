@@ -9,6 +9,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include "md_file.h"
 #include "md_job.h"
 #include "md_json.h"
 #include "md_ocsp.h"
@@ -386,4 +387,55 @@ apr_status_t md_reg_ocsp_fetch_one(md_ocsp_resp_t **presp, md_reg_t *reg, const 
     if (rv == APR_SUCCESS) md_ocsp_cert_id(NULL, &hexid, cert, p);
     if (rv == APR_SUCCESS) rv = md_ocsp_record_save(reg->store, md_name, hexid, *presp, result, p);
     return rv;
+}
+
+/* The response in the file at path when it is one for cert that verifies now, else NULL. */
+static md_ocsp_resp_t *installed(const char *path, const md_cert_t *cert, const md_cert_t *issuer, apr_time_t now,
+                                 apr_pool_t *p)
+{
+    md_ocsp_resp_t *resp = NULL;
+    md_data_t der;
+    char *data = NULL;
+    apr_size_t len = 0;
+
+    if (md_file_read(&data, &len, path, p) != APR_SUCCESS) return NULL;
+    der.data = data;
+    der.len = len;
+    if (md_ocsp_resp_verify(&resp, &der, cert, issuer, NULL, now, md_result_make(p), p) != APR_SUCCESS) return NULL;
+    return resp;
+}
+
+apr_status_t md_reg_ocsp_install(md_ocsp_resp_t **presp, int *pwritten, md_reg_t *reg, const md_t *md,
+                                 const char *path, const md_reg_ocsp_opts_t *opts, int force, md_result_t *result,
+                                 apr_pool_t *p)
+{
+    md_reg_state_t *st = md_reg_state(reg, md, NULL, p);
+    const md_reg_cert_t *c = st->certs->nelts ? APR_ARRAY_IDX(st->certs, 0, const md_reg_cert_t *) : NULL;
+    apr_time_t now = md_reg_now(reg);
+    md_ocsp_resp_t *resp = NULL;
+    md_timeslice_t ts;
+    apr_status_t rv;
+
+    if (presp) *presp = NULL;
+    if (pwritten) *pwritten = 0;
+    if (!c || !c->cert || !c->chain || c->chain->nelts < 2) {
+        md_result_set(result, APR_ENOENT, "the MD has no certificate with its issuer in the chain");
+        return APR_ENOENT;
+    }
+    md_reg__ocsp_window(&ts, opts->renew_window);
+    resp = force ? NULL : installed(path, c->cert, APR_ARRAY_IDX(c->chain, 1, md_cert_t *), now, p);
+    if (!resp || md_ocsp_renew_at(&ts, resp->this_update, resp->valid_until) <= now) {
+        rv = md_reg_ocsp_fetch_one(&resp, reg, md->name, c->cert, APR_ARRAY_IDX(c->chain, 1, md_cert_t *), opts,
+                                   result, p);
+        if (rv != APR_SUCCESS) return rv;
+        rv = md_file_write_atomic(path, resp->der.data, resp->der.len, 0644, p);
+        if (rv != APR_SUCCESS) {
+            md_result_printf(result, rv, "cannot write %s", path);
+            return rv;
+        }
+        if (pwritten) *pwritten = 1;
+    }
+    if (presp) *presp = resp;
+    md_result_set(result, APR_SUCCESS, NULL);
+    return APR_SUCCESS;
 }
