@@ -2,6 +2,7 @@
 CRL server on 127.0.0.1): a static MD stapled, MDStapleOthers, the stored response served while the responder is
 down (also after a restart), a revoked certificate (status, event, renewal), a response by a wrong key never
 stapled, a revocation found through the CRL, mod_ssl's own SSLUseStapling beside it."""
+import email.utils
 import json
 import os
 
@@ -9,6 +10,7 @@ from rig import net
 from rig.ocspca import OcspCA, s_client_status
 from rig.proc import wait_until
 
+from test_module_metrics import scrape
 from test_module_more import configure, ssl_vhost
 
 
@@ -39,7 +41,8 @@ def base_server(httpd, mod_path, workdir, *lines):
     store = os.path.join(workdir, "md")
     httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
     httpd.add_config("LogLevel md:debug ssl:info", "MDStoreDir %s" % store, "MDRetryDelay 1s", *lines,
-                     "<Location /md-status>", "  SetHandler md-status", "</Location>")
+                     "<Location /md-status>", "  SetHandler md-status", "</Location>",
+                     "<Location /metrics>", "  SetHandler md-metrics", "</Location>")
     return https, store
 
 
@@ -85,6 +88,14 @@ def test_static_md_and_others_stapled(httpd, mod_path, workdir):
     ocsp = cert_json(net.get_json(httpd.url("/md-status/a.example.org")))["ocsp"]
     assert ocsp["status"] == "good" and ocsp["valid"]["until"] == rec["valid"]["until"] and ocsp["renew-at"]
     assert ocsp["renewal"]["errors"] == 0
+    # server-status has an OCSP column, md-metrics the response's end
+    html = net.fetch(httpd.url("/server-status"))[2].decode()
+    section = html[html.index("Managed Certificates"):]
+    assert "<th>OCSP</th>" in section and "good until %s" % rec["valid"]["until"] in section
+    m = scrape(httpd)
+    until = [v for (n, md, key), v in m.items() if n == "mdomain_ocsp_response_expiry_seconds" and md == "a.example.org"]
+    assert until == [email.utils.parsedate_to_datetime(rec["valid"]["until"]).timestamp()]
+    assert [v for (n, md, key), v in m.items() if n == "mdomain_cert_revoked" and md == "a.example.org"] == [0]
     # mod_ssl's own stapling never ran (mod_mdomain provides it): no requests of its own, no stapling errors
     log = httpd.error_log_text()
     assert "AH01941" not in log and "stapling_renew_response" not in log, log
@@ -168,7 +179,8 @@ def test_revoked_md_renewed(httpd, pebble_factory, mod_path, workdir):
     ca = OcspCA(os.path.join(workdir, "ca"))
     https, store = configure(httpd, pebble, mod_path, workdir, "MDStapling on", "MDStaplingRenewWindow 55s",
                              "MDMessageCmd %s msg" % rec.path, "MDomain %s" % name,
-                             "<Location /md-status>", "  SetHandler md-status", "</Location>")
+                             "<Location /md-status>", "  SetHandler md-status", "</Location>",
+                     "<Location /metrics>", "  SetHandler md-metrics", "</Location>")
     httpd.add_vhost(ssl_vhost(https, name))
     # the MD's set, as if an earlier renewal had made it: a certificate of the test CA and its key
     domain = os.path.join(store, "domains", name)
