@@ -242,3 +242,34 @@ md_data_t *fx_crl(fx_pki_t *pki, const long *serials, int n, apr_time_t this_upd
     X509_CRL_free(crl);
     return data;
 }
+
+md_cert_t *fx_leaf_with(fx_pki_t *pki, long serial, const char *ocsp_url, const char *crl_url, apr_pool_t *p)
+{
+    const char *exts[8];
+    int n = 0;
+
+    exts[n++] = "basicConstraints";
+    exts[n++] = "critical,CA:FALSE";
+    if (ocsp_url) {
+        exts[n++] = "authorityInfoAccess";
+        exts[n++] = apr_pstrcat(p, "OCSP;URI:", ocsp_url, NULL);
+    }
+    if (crl_url) {
+        exts[n++] = "crlDistributionPoints";
+        exts[n++] = apr_pstrcat(p, "URI:", crl_url, NULL);
+    }
+    exts[n] = NULL;
+    return wrap(cert_make(pki, "leaf.example.org", pki->leaf_key, pki->ca, pki->ca_key, serial, exts, p), p);
+}
+
+const char *fx_chain_pem(fx_pki_t *pki, const md_cert_t *leaf, apr_pool_t *p)
+{
+    apr_array_header_t *chain = apr_array_make(p, 2, sizeof(md_cert_t *));
+    const char *pem = NULL;
+    apr_size_t len = 0;
+
+    APR_ARRAY_PUSH(chain, const md_cert_t *) = leaf;
+    APR_ARRAY_PUSH(chain, const md_cert_t *) = pki->mca;
+    ck_assert_int_eq(md_cert_chain_to_pem(&pem, &len, chain, p), APR_SUCCESS);
+    return pem;
+}

@@ -33,6 +33,11 @@ fx_pki_t *fx_pki_make(apr_time_t now, apr_pool_t *p);
 /* Another leaf issued by the CA with this serial (e.g. one the CRL lists). */
 md_cert_t *fx_leaf(fx_pki_t *pki, long serial, apr_pool_t *p);
 
+/* A leaf issued by the CA (serial) with an OCSP responder URL and a CRL distribution point (either may be NULL). */
+md_cert_t *fx_leaf_with(fx_pki_t *pki, long serial, const char *ocsp_url, const char *crl_url, apr_pool_t *p);
+/* leaf and the CA as a PEM chain. */
+const char *fx_chain_pem(fx_pki_t *pki, const md_cert_t *leaf, apr_pool_t *p);
+
 /* A successful OCSP response about cert (NULL: the leaf) with status (V_OCSP_CERTSTATUS_*), thisUpdate and nextUpdate
  * (0: none), signed as signer says (the signer's certificate included unless it is the CA), the request's nonce
  * copied when req is given, a foreign nonce when bad_nonce. */

@@ -37,6 +37,7 @@ Suite *md_test_reg_challenges_suite(void);
 Suite *md_test_reg_sync_suite(void);
 Suite *md_test_reg_static_suite(void);
 Suite *md_test_ocsp_suite(void);
+Suite *md_test_reg_ocsp_suite(void);
 
 /* A fresh pool for one test; destroy it with md_test_pool_done. */
 apr_pool_t *md_test_pool(void);

@@ -19,7 +19,7 @@
 #include "md_reg_ocsp_int.h"
 
 #define CLEANUP_EVERY apr_time_from_sec(3600)
-#define IDLE_WAKE apr_time_from_sec(3600)
+#define IDLE_WAKE apr_time_from_sec(3600)     /* the next pass when nothing is stapled */
 
 struct md_reg_ocsp_t {
     md_reg_t *reg;
@@ -207,6 +207,7 @@ static void job_record(md_reg_ocsp_t *ocsp, ocsp_entry_t *e, const md_result_t *
     md_job_set_last(job, result, now);
     md_job_log(job, result->status == APR_SUCCESS ? "message-ocsp-renewed" : "message-ocsp-errored",
                result->status == APR_SUCCESS ? NULL : result->detail, now);
+    job->state = NULL;                   /* no drive state: the file is mod_md's */
     md_job_save(job, ocsp->reg->store, MD_OCSP_GROUP, NULL, p);
 }
 
@@ -236,7 +237,7 @@ static void renewed(md_reg_ocsp_t *ocsp, ocsp_entry_t *e, md_ocsp_resp_t *resp, 
     e->next_try = 0;
     md_result_activity_set(result, apr_psprintf(p, "status of certid %s, reading response", e->hexid));
     md_result_printf(result, APR_SUCCESS, "certificate status is %s, status valid %s - %s",
-                     md_ocsp_status_str(resp->status), md_time_print_http(resp->this_update, p),
+                     resp->status == MD_OCSP_GOOD ? "GOOD" : resp->status == MD_OCSP_REVOKED ? "REVOKED" : "UNKNOWN", md_time_print_http(resp->this_update, p),
                      md_time_print_http(resp->valid_until, p));
     result->status = APR_SUCCESS;
     job_record(ocsp, e, result, now, p);
@@ -280,7 +281,7 @@ static apr_time_t entry_due(md_reg_ocsp_t *ocsp, const ocsp_entry_t *e, apr_time
 
 apr_time_t md_reg_ocsp_renew(md_reg_ocsp_t *ocsp, apr_array_header_t *revoked, apr_pool_t *p)
 {
-    apr_time_t now = md_reg_now(ocsp->reg), next = now + IDLE_WAKE, due;
+    apr_time_t now = md_reg_now(ocsp->reg), next = 0, due;
     md_ocsp_resp_t *resp;
     md_result_t *result;
     md_http_t *http = NULL;
@@ -309,14 +310,14 @@ apr_time_t md_reg_ocsp_renew(md_reg_ocsp_t *ocsp, apr_array_header_t *revoked, a
             }
             due = entry_due(ocsp, e, now);
         }
-        if (due < next) next = due;
+        if (!next || due < next) next = due;
     }
     if (!ocsp->cleaned || now - ocsp->cleaned >= CLEANUP_EVERY) {
         md_ocsp_store_cleanup(ocsp->reg->store, ocsp->opts.keep, now, ptemp);
         ocsp->cleaned = now;
     }
     apr_pool_destroy(ptemp);
-    return next;
+    return next ? next : now + IDLE_WAKE;
 }
 
 apr_status_t md_reg__ocsp_http(md_http_t **phttp, const md_reg_ocsp_opts_t *opts, apr_size_t max_body,
@@ -357,6 +358,7 @@ md_json_t *md_reg_ocsp_status(md_reg_t *reg, const char *md_name, const md_cert_
     if (md_store_exists(reg->store, MD_OCSP_GROUP, md_name, "job.json", p)
         && md_job_load(&job, reg->store, MD_OCSP_GROUP, md_name, NULL, p) == APR_SUCCESS) {
         job->log = NULL;
+        job->state = NULL;
         md_json_setj(md_job_to_json(job, p), json, "renewal", NULL);
         if (job->errors && md_json_gets(job->last, "detail", NULL)) {
             md_json_sets(md_json_gets(job->last, "detail", NULL), json, "last-error", NULL);
