@@ -11,6 +11,7 @@
 #include "md_cert.h"
 #include "md_data.h"
 #include "md_http.h"
+#include "md_json.h"
 #include "md_store.h"
 #include "md_time.h"
 
@@ -129,6 +130,8 @@ typedef struct md_ocsp_record_t {
 /* APR_ENOENT when there is none, APR_EINVAL when it cannot be read. */
 apr_status_t md_ocsp_record_load(md_ocsp_record_t **prec, md_store_t *store, const char *md_name, const char *hexid,
                                  apr_pool_t *p);
+/* The same from the record's JSON (APR_EINVAL when it holds no response). */
+apr_status_t md_ocsp_record_from_json(md_ocsp_record_t **prec, const md_json_t *json, apr_pool_t *p);
 apr_status_t md_ocsp_record_save(md_store_t *store, const char *md_name, const char *hexid,
                                  const md_ocsp_resp_t *resp, struct md_result_t *result, apr_pool_t *p);
 
@@ -149,6 +152,7 @@ typedef struct md_ocsp_crl_record_t {
 const char *md_ocsp_crl_aspect(const char *hexid, const char *ext, apr_pool_t *p);   /* "crl-ID.json", ".pem" */
 apr_status_t md_ocsp_crl_record_load(md_ocsp_crl_record_t **prec, md_store_t *store, const char *md_name,
                                      const char *hexid, apr_pool_t *p);
+apr_status_t md_ocsp_crl_record_from_json(md_ocsp_crl_record_t **prec, const md_json_t *json, apr_pool_t *p);
 apr_status_t md_ocsp_crl_record_save(md_store_t *store, const char *md_name, const char *hexid,
                                      const md_ocsp_crl_record_t *rec, apr_pool_t *p);
 

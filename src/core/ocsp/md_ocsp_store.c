@@ -40,17 +40,24 @@ static void json_set_time(md_json_t *json, apr_time_t t, const char *k1, const c
 apr_status_t md_ocsp_record_load(md_ocsp_record_t **prec, md_store_t *store, const char *md_name, const char *hexid,
                                  apr_pool_t *p)
 {
-    md_ocsp_record_t *rec;
     md_json_t *json = NULL;
-    unsigned char *der = NULL;
-    apr_size_t len = 0;
-    const char *b64;
     apr_status_t rv;
 
     *prec = NULL;
     rv = md_store_load((void **)&json, store, MD_OCSP_GROUP, md_name, md_ocsp_record_aspect(hexid, p), MD_SV_JSON,
                        NULL, p);
     if (rv != APR_SUCCESS) return rv;
+    return md_ocsp_record_from_json(prec, json, p);
+}
+
+apr_status_t md_ocsp_record_from_json(md_ocsp_record_t **prec, const md_json_t *json, apr_pool_t *p)
+{
+    md_ocsp_record_t *rec;
+    unsigned char *der = NULL;
+    apr_size_t len = 0;
+    const char *b64;
+
+    *prec = NULL;
     b64 = md_json_gets(json, "response", NULL);
     if (!b64 || md_b64url_decode(&der, &len, b64, p) != APR_SUCCESS || len == 0) return APR_EINVAL;
     rec = apr_pcalloc(p, sizeof(*rec));
@@ -79,7 +86,6 @@ apr_status_t md_ocsp_record_save(md_store_t *store, const char *md_name, const c
 apr_status_t md_ocsp_crl_record_load(md_ocsp_crl_record_t **prec, md_store_t *store, const char *md_name,
                                      const char *hexid, apr_pool_t *p)
 {
-    md_ocsp_crl_record_t *rec;
     md_json_t *json = NULL;
     apr_status_t rv;
 
@@ -87,6 +93,15 @@ apr_status_t md_ocsp_crl_record_load(md_ocsp_crl_record_t **prec, md_store_t *st
     rv = md_store_load((void **)&json, store, MD_OCSP_GROUP, md_name, md_ocsp_crl_aspect(hexid, ".json", p),
                        MD_SV_JSON, NULL, p);
     if (rv != APR_SUCCESS) return rv;
+    return md_ocsp_crl_record_from_json(prec, json, p);
+}
+
+apr_status_t md_ocsp_crl_record_from_json(md_ocsp_crl_record_t **prec, const md_json_t *json, apr_pool_t *p)
+{
+    md_ocsp_crl_record_t *rec;
+
+    *prec = NULL;
+    if (!md_json_is(MD_JSON_TYPE_OBJECT, json, NULL)) return APR_EINVAL;
     rec = apr_pcalloc(p, sizeof(*rec));
     rec->url = md_json_dups(p, json, "url", NULL);
     rec->status = md_ocsp_status_parse(md_json_gets(json, "status", NULL));
