@@ -94,7 +94,7 @@ void cli_usage(FILE *out)
           "     --install-ocsp PATH (where drive and ocsp write the OCSP response, DER)\n"
           "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT,\n"
           "       --no-revocation-check (no CRL check of certificates without an OCSP URL)\n"
-          "ocsp: --out PATH (write the response there; default: the MD's --install-ocsp)\n"
+          "ocsp: --out PATH (write the response there; default: the path the MD was added with)\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
