@@ -7,7 +7,7 @@ import json
 import os
 
 from rig import net
-from rig.ocspca import OcspCA, s_client_status
+from rig.ocspca import HttpProxy, OcspCA, s_client_status
 from rig.proc import wait_until
 
 from test_module_metrics import scrape
@@ -53,8 +53,8 @@ def cert_json(md):
 
 def test_static_md_and_others_stapled(httpd, mod_path, workdir):
     """A static MD with MDStapling on and, under MDStapleOthers (default on), the SSLCertificateFile vhosts with an
-    OCSP URL; mod_ssl's SSLUseStapling on for some of them changes nothing; the responder stopped: the stored
-    responses are still stapled, also after a restart."""
+    OCSP URL, asked through MDHttpProxy; mod_ssl's SSLUseStapling on for some of them changes nothing; the
+    responder stopped: the stored responses are still stapled, also after a restart."""
     ca = OcspCA(os.path.join(workdir, "ca"))
     a = ca.issue("a", ["a.example.org"])
     o = ca.issue("o", ["o.example.org"])
@@ -62,7 +62,8 @@ def test_static_md_and_others_stapled(httpd, mod_path, workdir):
     n = ca.issue("n", ["n.example.org"], ocsp=False)
     ca.start_crl_server()
     ca.start_responder()
-    https, store = base_server(httpd, mod_path, workdir, "MDStapling on",
+    proxy = HttpProxy()
+    https, store = base_server(httpd, mod_path, workdir, "MDStapling on", "MDHttpProxy %s" % proxy.url,
                                "SSLStaplingCache shmcb:%s(32768)" % os.path.join(workdir, "stapling_cache"),
                                "<MDomain a.example.org>", "  MDCertificateFile %s" % a.chain_file,
                                "  MDCertificateKeyFile %s" % a.key_file, "</MDomain>")
@@ -83,6 +84,7 @@ def test_static_md_and_others_stapled(httpd, mod_path, workdir):
     assert stapled(https, "o.example.org") and stapled(https, "s.example.org")
     assert "OCSP response: no response sent" in s_client_status(https, "n.example.org")
     assert "no OCSP URL" not in httpd.error_log_text()
+    assert ("POST %s" % ca.ocsp_url) in proxy.requests and len(proxy.requests) == 3
     rec = read_json(ra)
     assert rec["status"] == "good" and set(rec["valid"]) == {"from", "until"} and rec["response"]
     ocsp = cert_json(net.get_json(httpd.url("/md-status/a.example.org")))["ocsp"]
@@ -107,6 +109,7 @@ def test_static_md_and_others_stapled(httpd, mod_path, workdir):
     httpd.start()
     assert stapled(https, "a.example.org") and stapled(https, "o.example.org") and stapled(https, "s.example.org")
     assert read_json(ra) == rec
+    proxy.stop()
     ca.stop()
 
 

@@ -297,3 +297,55 @@ def not_after(cert_file):
     out = _run(OPENSSL, "x509", "-in", cert_file, "-noout", "-enddate").strip().split("=", 1)[1]
     return datetime.datetime.strptime(out, "%b %d %H:%M:%S %Y %Z")
 
+
+
+class HttpProxy:
+    """A forward HTTP proxy for plain http (absolute URLs in the request line) on a free port of 127.0.0.1, in a
+    thread of the test: it forwards GET and POST to the URL and records each request line in `requests`."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        import urllib.request
+        proxy = self
+        self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _forward(self):
+                proxy.requests.append("%s %s" % (self.command, self.path))
+                body = None
+                if self.command == "POST":
+                    body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "proxy-connection", "connection", "content-length")}
+                req = urllib.request.Request(self.path, data=body, headers=headers, method=self.command)
+                opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+                try:
+                    with opener.open(req, timeout=10) as resp:
+                        status, rheaders, data = resp.status, resp.headers.items(), resp.read()
+                except urllib.error.HTTPError as e:
+                    status, rheaders, data = e.code, e.headers.items(), e.read()
+                except OSError:
+                    status, rheaders, data = 502, [], b"bad gateway"
+                self.send_response(status)
+                for k, v in rheaders:
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = _forward
+            do_POST = _forward
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = "http://127.0.0.1:%d" % self.port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
