@@ -2,6 +2,7 @@
  * again from the store when another process renewed them), and the background pass that renews them. */
 #include <string.h>
 
+#include <apr_allocator.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
@@ -26,7 +27,9 @@ struct md_reg_ocsp_t {
     md_reg_ocsp_opts_t opts;
     md_timeslice_t window;
     apr_pool_t *p;
-    apr_pool_t *ptemp;                 /* used under the lock only */
+    apr_allocator_t *allocator;        /* of ptemp and the entries' presp: used under the lock only, so that
+                                        * handshake threads never touch p's allocator */
+    apr_pool_t *ptemp;
     apr_thread_mutex_t *lock;
     apr_hash_t *by_id;                 /* the caller's id -> ocsp_entry_t* */
     apr_array_header_t *entries;       /* ocsp_entry_t* in priming order */
@@ -50,6 +53,15 @@ typedef struct ocsp_entry_t {
     apr_time_t next_try;
 } ocsp_entry_t;
 
+/* A pool of p (destroyed with it) on the set's own allocator, for what is only touched under the lock. */
+static apr_pool_t *locked_pool(md_reg_ocsp_t *ocsp)
+{
+    apr_pool_t *pool = NULL;
+
+    apr_pool_create_ex(&pool, ocsp->p, NULL, ocsp->allocator);
+    return pool;
+}
+
 md_reg_ocsp_t *md_reg_ocsp_make(md_reg_t *reg, const md_reg_ocsp_opts_t *opts, apr_pool_t *p)
 {
     md_reg_ocsp_t *ocsp = apr_pcalloc(p, sizeof(*ocsp));
@@ -60,7 +72,9 @@ md_reg_ocsp_t *md_reg_ocsp_make(md_reg_t *reg, const md_reg_ocsp_opts_t *opts, a
     if (ocsp->opts.keep < 0) ocsp->opts.keep = MD_REG_OCSP_KEEP_DEF;
     if (!ocsp->opts.retry_base) ocsp->opts.retry_base = MD_REG_OCSP_RETRY_DEF;
     ocsp->p = p;
-    apr_pool_create(&ocsp->ptemp, p);
+    apr_allocator_create(&ocsp->allocator);
+    ocsp->ptemp = locked_pool(ocsp);
+    apr_allocator_owner_set(ocsp->allocator, ocsp->ptemp);     /* the first made, the last destroyed */
     apr_thread_mutex_create(&ocsp->lock, APR_THREAD_MUTEX_DEFAULT, p);
     ocsp->by_id = apr_hash_make(p);
     ocsp->entries = apr_array_make(p, 10, sizeof(ocsp_entry_t *));
@@ -165,7 +179,7 @@ apr_status_t md_reg_ocsp_prime(const char **pwhy, md_reg_ocsp_t *ocsp, const md_
     md_ocsp_cert_id(NULL, &e->hexid, e->cert, ocsp->p);
     e->md = md;
     e->md_name = md ? md->name : MD_OCSP_OTHER;
-    apr_pool_create(&e->presp, ocsp->p);
+    e->presp = locked_pool(ocsp);
     apr_hash_set(ocsp->by_id, apr_pmemdup(ocsp->p, id, id_len), (apr_ssize_t)id_len, e);
     APR_ARRAY_PUSH(ocsp->entries, ocsp_entry_t *) = e;
     entry_refresh(ocsp, e, md_reg_now(ocsp->reg));
