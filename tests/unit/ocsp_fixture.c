@@ -151,6 +151,7 @@ md_data_t *fx_ocsp_response(fx_pki_t *pki, fx_signer_t signer, const md_cert_t *
     OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), subject, pki->ca);
     ASN1_TIME *thisupd = ASN1_TIME_new(), *nextupd = next_update ? ASN1_TIME_new() : NULL, *rev = NULL;
     EVP_PKEY *skey;
+    OCSP_RESPONSE *resp;
     unsigned long flags = 0;
 
     ck_assert_ptr_nonnull(bs);
@@ -175,7 +176,9 @@ md_data_t *fx_ocsp_response(fx_pki_t *pki, fx_signer_t signer, const md_cert_t *
     ASN1_TIME_free(thisupd);
     ASN1_TIME_free(nextupd);
     ASN1_TIME_free(rev);
-    return der_of_response(OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs), p);
+    resp = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs);     /* a copy of bs */
+    OCSP_BASICRESP_free(bs);
+    return der_of_response(resp, p);
 }
 
 md_data_t *fx_ocsp_error(int status, apr_pool_t *p)
