@@ -37,12 +37,13 @@ typedef struct md_reg_ocsp_opts_t {
     const md_reg_renew_t *rn;            /* the events' dispatcher and programs; NULL: no events */
 } md_reg_ocsp_opts_t;
 
-/* The set of stapled certificates of one server generation. Made and primed before the server forks; get is
- * thread-safe; renew runs in one thread (the watchdog's). */
+/* The set of stapled certificates of one server generation. Made and primed before the server forks (priming
+ * later, e.g. a certificate switched in at run time, is thread-safe too, as get is); renew runs in one thread (the
+ * watchdog's). Handshake threads never allocate from p: the set's memory has an allocator of its own. */
 typedef struct md_reg_ocsp_t md_reg_ocsp_t;
 
 md_reg_ocsp_t *md_reg_ocsp_make(md_reg_t *reg, const md_reg_ocsp_opts_t *opts, apr_pool_t *p);
-int md_reg_ocsp_count(const md_reg_ocsp_t *ocsp);
+int md_reg_ocsp_count(md_reg_ocsp_t *ocsp);
 
 /* Staple the certificate first in pem (its chain after it, the issuer first) under the caller's id, as a
  * certificate of md (NULL: of no MD, kept under ocsp/other/). The stored response, when it verifies, is served from

@@ -29,7 +29,8 @@ struct md_reg_ocsp_t {
     apr_pool_t *p;
     apr_allocator_t *allocator;        /* of ptemp and the entries' presp: used under the lock only, so that
                                         * handshake threads never touch p's allocator */
-    apr_pool_t *ptemp;
+    apr_pool_t *ptemp;                 /* cleared after each use */
+    apr_pool_t *pentries;              /* the entries, the hash and the array */
     apr_thread_mutex_t *lock;
     apr_hash_t *by_id;                 /* the caller's id -> ocsp_entry_t* */
     apr_array_header_t *entries;       /* ocsp_entry_t* in priming order */
@@ -75,15 +76,22 @@ md_reg_ocsp_t *md_reg_ocsp_make(md_reg_t *reg, const md_reg_ocsp_opts_t *opts, a
     apr_allocator_create(&ocsp->allocator);
     ocsp->ptemp = locked_pool(ocsp);
     apr_allocator_owner_set(ocsp->allocator, ocsp->ptemp);     /* the first made, the last destroyed */
+    ocsp->pentries = locked_pool(ocsp);
     apr_thread_mutex_create(&ocsp->lock, APR_THREAD_MUTEX_DEFAULT, p);
-    ocsp->by_id = apr_hash_make(p);
-    ocsp->entries = apr_array_make(p, 10, sizeof(ocsp_entry_t *));
+    ocsp->by_id = apr_hash_make(ocsp->pentries);
+    ocsp->entries = apr_array_make(ocsp->pentries, 10, sizeof(ocsp_entry_t *));
     return ocsp;
 }
 
-int md_reg_ocsp_count(const md_reg_ocsp_t *ocsp)
+int md_reg_ocsp_count(md_reg_ocsp_t *ocsp)
 {
-    return ocsp ? ocsp->entries->nelts : 0;
+    int n;
+
+    if (!ocsp) return 0;
+    apr_thread_mutex_lock(ocsp->lock);
+    n = ocsp->entries->nelts;
+    apr_thread_mutex_unlock(ocsp->lock);
+    return n;
 }
 
 void md_reg__ocsp_window(md_timeslice_t *ts, const md_timeslice_t *given)
@@ -139,6 +147,37 @@ static md_cert_t *issuer_of(const apr_array_header_t *chain)
     return X509_check_issued(md_cert_get_X509(issuer), md_cert_get_X509(cert)) == X509_V_OK ? issuer : NULL;
 }
 
+/* A new entry for the certificate first in chain (under the lock: its memory is the set's own). */
+static apr_status_t entry_make(ocsp_entry_t **pe, const char **pwhy, md_reg_ocsp_t *ocsp, const md_t *md,
+                               const apr_array_header_t *chain)
+{
+    apr_pool_t *pool = ocsp->pentries;
+    md_cert_t *cert = APR_ARRAY_IDX(chain, 0, md_cert_t *), *issuer;
+    ocsp_entry_t *e;
+    const char *url;
+
+    *pe = NULL;
+    if (!(url = md_cert_get_ocsp_url(cert, pool))) {
+        *pwhy = "the certificate has no OCSP responder URL";
+        return APR_ENOENT;
+    }
+    if (!(issuer = issuer_of(chain))) {
+        *pwhy = "the certificate's issuer is not in its chain";
+        return APR_EINVAL;
+    }
+    e = apr_pcalloc(pool, sizeof(*e));
+    e->url = url;
+    /* the chain lives in the caller's pool: the set keeps copies */
+    e->cert = md_cert_wrap(X509_dup(md_cert_get_X509(cert)), pool);
+    e->issuer = md_cert_wrap(X509_dup(md_cert_get_X509(issuer)), pool);
+    md_ocsp_cert_id(NULL, &e->hexid, e->cert, pool);
+    e->md = md;
+    e->md_name = md ? md->name : MD_OCSP_OTHER;
+    apr_pool_create_ex(&e->presp, pool, NULL, ocsp->allocator);
+    *pe = e;
+    return APR_SUCCESS;
+}
+
 apr_status_t md_reg_ocsp_prime(const char **pwhy, md_reg_ocsp_t *ocsp, const md_t *md, const char *id,
                                apr_size_t id_len, const char *pem, apr_pool_t *p)
 {
@@ -147,58 +186,41 @@ apr_status_t md_reg_ocsp_prime(const char **pwhy, md_reg_ocsp_t *ocsp, const md_
     const char *err = NULL, *why = NULL;
     apr_status_t rv = APR_SUCCESS;
 
+    if (md_cert_chain_from_pem(&chain, pem, strlen(pem), &err, p) != APR_SUCCESS || chain->nelts < 1) {
+        if (pwhy) *pwhy = apr_pstrcat(p, "cannot read the certificate: ", err ? err : "no certificate", NULL);
+        return APR_EINVAL;
+    }
+    apr_thread_mutex_lock(ocsp->lock);
     if ((e = apr_hash_get(ocsp->by_id, id, (apr_ssize_t)id_len)) != NULL) {
-        if (md && !e->md) {
+        if (md && !e->md) {          /* an MD's certificate also loaded elsewhere: it is the MD's */
             e->md = md;
             e->md_name = md->name;
             e->mtime = 0;
             entry_refresh(ocsp, e, md_reg_now(ocsp->reg));
         }
-        goto leave;
     }
-    if (md_cert_chain_from_pem(&chain, pem, strlen(pem), &err, p) != APR_SUCCESS || chain->nelts < 1) {
-        why = apr_pstrcat(p, "cannot read the certificate: ", err ? err : "no certificate", NULL);
-        rv = APR_EINVAL;
-        goto leave;
+    else if ((rv = entry_make(&e, &why, ocsp, md, chain)) == APR_SUCCESS) {
+        apr_hash_set(ocsp->by_id, apr_pmemdup(ocsp->pentries, id, id_len), (apr_ssize_t)id_len, e);
+        APR_ARRAY_PUSH(ocsp->entries, ocsp_entry_t *) = e;
+        entry_refresh(ocsp, e, md_reg_now(ocsp->reg));
     }
-    e = apr_pcalloc(ocsp->p, sizeof(*e));
-    e->cert = APR_ARRAY_IDX(chain, 0, md_cert_t *);
-    if (!(e->url = md_cert_get_ocsp_url(e->cert, ocsp->p))) {
-        why = "the certificate has no OCSP responder URL";
-        rv = APR_ENOENT;
-        goto leave;
-    }
-    if (!(e->issuer = issuer_of(chain))) {
-        why = "the certificate's issuer is not in its chain";
-        rv = APR_EINVAL;
-        goto leave;
-    }
-    /* the chain lives in p: keep the two certificates as long as the set */
-    e->cert = md_cert_wrap(X509_dup(md_cert_get_X509(e->cert)), ocsp->p);
-    e->issuer = md_cert_wrap(X509_dup(md_cert_get_X509(e->issuer)), ocsp->p);
-    md_ocsp_cert_id(NULL, &e->hexid, e->cert, ocsp->p);
-    e->md = md;
-    e->md_name = md ? md->name : MD_OCSP_OTHER;
-    e->presp = locked_pool(ocsp);
-    apr_hash_set(ocsp->by_id, apr_pmemdup(ocsp->p, id, id_len), (apr_ssize_t)id_len, e);
-    APR_ARRAY_PUSH(ocsp->entries, ocsp_entry_t *) = e;
-    entry_refresh(ocsp, e, md_reg_now(ocsp->reg));
-leave:
+    apr_thread_mutex_unlock(ocsp->lock);
     if (pwhy) *pwhy = why;
     return rv;
 }
 
 int md_reg_ocsp_get(md_reg_ocsp_t *ocsp, const char *id, apr_size_t id_len, md_reg_ocsp_copy_cb *cb, void *baton)
 {
-    ocsp_entry_t *e = ocsp ? apr_hash_get(ocsp->by_id, id, (apr_ssize_t)id_len) : NULL;
     apr_time_t now;
+    ocsp_entry_t *e;
     int served = 0;
 
-    if (!e) return 0;
+    if (!ocsp) return 0;
     now = md_reg_now(ocsp->reg);
     apr_thread_mutex_lock(ocsp->lock);
-    entry_refresh(ocsp, e, now);
-    if (e->der.len && e->valid_until > now) {
+    e = apr_hash_get(ocsp->by_id, id, (apr_ssize_t)id_len);
+    if (e) entry_refresh(ocsp, e, now);
+    if (e && e->der.len && e->valid_until > now) {
         cb((const unsigned char *)e->der.data, e->der.len, baton);
         served = 1;
     }
@@ -304,10 +326,10 @@ apr_time_t md_reg_ocsp_renew(md_reg_ocsp_t *ocsp, apr_array_header_t *revoked, a
     int i;
 
     apr_pool_create(&ptemp, p);
-    for (i = 0; i < ocsp->entries->nelts; ++i) {
-        e = APR_ARRAY_IDX(ocsp->entries, i, ocsp_entry_t *);
+    for (i = 0; i < md_reg_ocsp_count(ocsp); ++i) {
         apr_pool_clear(ptemp);
         apr_thread_mutex_lock(ocsp->lock);
+        e = APR_ARRAY_IDX(ocsp->entries, i, ocsp_entry_t *);
         entry_refresh(ocsp, e, now);
         due = entry_due(ocsp, e, now);
         apr_thread_mutex_unlock(ocsp->lock);
