@@ -6,6 +6,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+#include "md.h"
 #include "md_json.h"
 #include "md_result.h"
 #include "md_store.h"
@@ -49,6 +50,14 @@ typedef struct md_cli_t {
     const char *install_ocsp;       /* --install-ocsp */
     const char *out;                /* --out (ocsp) */
     int no_revocation_check;        /* --no-revocation-check (drive) */
+    const char *install_owner;      /* --install-owner USER[:GROUP] */
+    const char *install_reload;     /* --install-reload PROGRAM: its line */
+    int jobs;                       /* drive --jobs N, 0: the registry's default */
+    const char *renew_window, *warn_window;     /* --renew-window, --warn-window */
+    int domains_given;              /* update --domains: the arguments after NAME replace its names */
+    apr_array_header_t *add_domains, *remove_domains;   /* update --add-domain, --remove-domain */
+    const md_challenge_delays_t *base_delays;   /* update: the stored MD's, which --challenge-delay amends */
+    int dry_run, prune;             /* apply --dry-run, --prune */
     /* the verb and its arguments */
     const char *verb;
     apr_array_header_t *args;       /* const char* */
@@ -83,6 +92,12 @@ void cli_json_out(md_cli_t *cli, const md_json_t *json);
 /* Print a line for humans (not with --json or --quiet). */
 void cli_say(md_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct md_reg_change_t;
+/* The options that describe an MD (-a, --ca-file, -t, -c, --eab, --key, --challenge, --profile, the programs, the
+ * windows, the install paths) as the registry's change set (cli_change.c): what add applies to a new MD and update to
+ * a stored one. On a usage error prints why and returns CLI_EXIT_USAGE. */
+int cli_change_from_options(struct md_reg_change_t *ch, md_cli_t *cli);
+
 /* Verbs. */
 int cli_verb_add(md_cli_t *cli);
 int cli_verb_list(md_cli_t *cli);
@@ -98,11 +113,17 @@ struct md_reg_renew_t;
  * URL (a revoked one makes its MD due); after it, the OCSP responses of MDs with --install-ocsp written when due. */
 void cli_revocation_pass(md_cli_t *cli, const apr_array_header_t *names, const struct md_reg_renew_t *rn);
 void cli_ocsp_install_pass(md_cli_t *cli, const apr_array_header_t *names, const struct md_reg_renew_t *rn);
+int cli_verb_update(md_cli_t *cli);
+int cli_verb_apply(md_cli_t *cli);
 
 struct md_acme_t;
 /* An ACME client for ca_url trusting ca_file (NULL: the system's roots), directory fetched. */
 apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
                           md_result_t *result);
+
+/* The CA file for talking about a stored account: --ca-file (a2md's -C), else that of an MD using the account, else
+ * that of an MD of the account's CA. */
+const char *cli_account_ca_file(md_cli_t *cli, const char *id);
 
 /* An MD's summary as JSON (md.json plus its certificates and job) for list/show/drive output. */
 md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p);

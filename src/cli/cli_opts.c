@@ -11,7 +11,9 @@ enum {
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
-    OPT_CHALLENGE_DELAY, OPT_INSTALL_OCSP, OPT_OUT, OPT_NO_REVOCATION_CHECK,
+    OPT_CHALLENGE_DELAY, OPT_RENEW_WINDOW, OPT_WARN_WINDOW, OPT_DOMAINS, OPT_ADD_DOMAIN, OPT_REMOVE_DOMAIN,
+    OPT_DRY_RUN, OPT_PRUNE, OPT_INSTALL_OWNER, OPT_INSTALL_RELOAD, OPT_JOBS,
+    OPT_INSTALL_OCSP, OPT_OUT, OPT_NO_REVOCATION_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -42,6 +44,9 @@ static const struct option long_opts[] = {
     { "install-key", required_argument, NULL, OPT_INSTALL_KEY },
     { "install-mode", required_argument, NULL, OPT_INSTALL_MODE },
     { "install-cmd", required_argument, NULL, OPT_INSTALL_CMD },
+    { "install-owner", required_argument, NULL, OPT_INSTALL_OWNER },
+    { "install-reload", required_argument, NULL, OPT_INSTALL_RELOAD },
+    { "jobs", required_argument, NULL, OPT_JOBS },
     { "account-key", required_argument, NULL, OPT_ACCOUNT_KEY },
     { "proxy", required_argument, NULL, OPT_PROXY },
     { "dns-version", required_argument, NULL, OPT_DNS_VERSION },
@@ -51,6 +56,13 @@ static const struct option long_opts[] = {
     { "event-handler", required_argument, NULL, OPT_EVENT_HANDLER },
     { "event-arg", required_argument, NULL, OPT_EVENT_ARG },
     { "challenge-delay", required_argument, NULL, OPT_CHALLENGE_DELAY },
+    { "renew-window", required_argument, NULL, OPT_RENEW_WINDOW },
+    { "warn-window", required_argument, NULL, OPT_WARN_WINDOW },
+    { "domains", no_argument, NULL, OPT_DOMAINS },
+    { "add-domain", required_argument, NULL, OPT_ADD_DOMAIN },
+    { "remove-domain", required_argument, NULL, OPT_REMOVE_DOMAIN },
+    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+    { "prune", no_argument, NULL, OPT_PRUNE },
     { "install-ocsp", required_argument, NULL, OPT_INSTALL_OCSP },
     { "out", required_argument, NULL, OPT_OUT },
     { "no-revocation-check", no_argument, NULL, OPT_NO_REVOCATION_CHECK },
@@ -65,13 +77,19 @@ void cli_usage(FILE *out)
           "\n"
           "verbs:\n"
           "  add NAME [NAME...]      a new managed domain (MD) named after its first NAME\n"
+          "  update NAME [--domains NAME...]  change an MD in place, keeping its certificates and state\n"
+          "  apply FILE              bring the store in line with a domains file (MDomain directives)\n"
           "  list                    all MDs with their state and certificates\n"
           "  show NAME               one MD in detail\n"
           "  drive [NAME...]         obtain or renew what is due (alias: renew); all MDs when none named\n"
           "  revoke NAME             revoke the MD's certificates\n"
           "  ocsp NAME               fetch, verify and store the OCSP response of the MD's certificate\n"
           "  remove NAME             forget an MD (its certificates stay in archive/)\n"
-          "  account show|update|rollover|deactivate [ID]\n"
+          "  account list|show|update|rollover|deactivate|restore [ID]\n"
+          "  a2md [a2md options] COMMAND [ARGS]\n"
+          "                          mod_md's a2md (as the first argument; also the a2md link): acme newreg|delreg|\n"
+          "                          agree|validate, add, update NAME ASPECT ARGS, drive, list, store add|remove|\n"
+          "                          list|update; a2md -h for its options\n"
           "\n"
           "global options:\n"
           "  -d, --dir STORE         the store directory (default $MDOMAIN_STORE or /var/lib/mdomain)\n"
@@ -90,11 +108,18 @@ void cli_usage(FILE *out)
           "     dns-01; repeatable, in order of preference), --profile P [--profile-mandatory], --dns-cmd PROGRAM,\n"
           "     --dns-version 1|2, --event-handler PROGRAM [--event-arg ARG]..., --challenge-delay TYPE=DURATION,\n"
           "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
-          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM,\n"
+          "     --renew-window W, --warn-window W (a duration, default unit days, or a percentage),\n"
+          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-owner USER[:GROUP],\n"
+          "     --install-cmd PROGRAM, --install-reload PROGRAM,\n"
           "     --install-ocsp PATH (where drive and ocsp write the OCSP response, DER)\n"
-          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT,\n"
+          "update: the options of add (and -a, --ca-file, -t, -c, --eab: each replaces what the MD has; \"\" clears a\n"
+          "     program, file or profile), --domains NAME... (replace the names), --add-domain NAME,\n"
+          "     --remove-domain NAME (repeatable)\n"
+          "apply: --dry-run (show the changes only), --prune (remove the MDs the file no longer lists)\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N,\n"
           "       --no-revocation-check (no CRL check of certificates without an OCSP URL)\n"
           "ocsp: --out PATH (write the response there; default: the path the MD was added with)\n"
+          "account: restore --key FILE (find the account of this key at the CAs of -a, or of the MDs)\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
@@ -164,6 +189,13 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_EVENT_HANDLER: cli->event_handler = optarg; break;
     case OPT_EVENT_ARG: APR_ARRAY_PUSH(cli->event_args, const char *) = optarg; break;
     case OPT_CHALLENGE_DELAY: APR_ARRAY_PUSH(cli->challenge_delays, const char *) = optarg; break;
+    case OPT_RENEW_WINDOW: cli->renew_window = optarg; break;
+    case OPT_WARN_WINDOW: cli->warn_window = optarg; break;
+    case OPT_DOMAINS: cli->domains_given = 1; break;
+    case OPT_ADD_DOMAIN: APR_ARRAY_PUSH(cli->add_domains, const char *) = optarg; break;
+    case OPT_REMOVE_DOMAIN: APR_ARRAY_PUSH(cli->remove_domains, const char *) = optarg; break;
+    case OPT_DRY_RUN: cli->dry_run = 1; break;
+    case OPT_PRUNE: cli->prune = 1; break;
     case OPT_PREFERRED_CHAIN: cli->preferred_chain = optarg; break;
     case OPT_FORCE: cli->force = 1; break;
     case OPT_HTTP_PORT: return parse_port(&cli->http_port, optarg, "--http-port") ? 0 : CLI_EXIT_USAGE;
@@ -177,6 +209,15 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_INSTALL_OCSP: cli->install_ocsp = optarg; break;
     case OPT_OUT: cli->out = optarg; break;
     case OPT_NO_REVOCATION_CHECK: cli->no_revocation_check = 1; break;
+    case OPT_INSTALL_OWNER: cli->install_owner = optarg; break;
+    case OPT_INSTALL_RELOAD: cli->install_reload = optarg; break;
+    case OPT_JOBS:
+        cli->jobs = (int)strtol(optarg, &end, 10);
+        if (!*optarg || *end || cli->jobs < 1 || cli->jobs > 256) {
+            fprintf(stderr, "mdomain: --jobs '%s': give the number of MDs driven at the same time (1..256)\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
     case OPT_INSTALL_MODE:
         cli->install_mode = (int)strtol(optarg, &end, 8);
         if (!*optarg || *end || cli->install_mode < 0 || cli->install_mode > 0777) {
@@ -203,6 +244,8 @@ int cli_parse(md_cli_t *cli, int argc, char **argv)
     cli->event_args = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->challenge_delays = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->args = apr_array_make(cli->p, 4, sizeof(const char *));
+    cli->add_domains = apr_array_make(cli->p, 2, sizeof(const char *));
+    cli->remove_domains = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->install_mode = -1;
     cli->listen_addr = "127.0.0.1";
     opterr = 1;

@@ -13,6 +13,9 @@ def _first_renewal(side):
     side.ssl_vhost(NAME)
     side.httpd.start()
     wait_until(lambda: side.md_status(NAME).get("renewal", {}).get("finished"), 60, what="the staged renewal")
+    # notified-renewed follows the finished job (the renewed event, taken by nobody): wait for it, not race with it
+    wait_until(lambda: side.md_status(NAME).get("renewal", {}).get("notified-renewed"), 30,
+               what="the renewed set told")
     status = side.md_status(NAME)
     staging = [f for f in side.store_files("staging") if f.startswith("staging/%s/" % NAME)]
     account = ("staging/%s/account.json" % NAME, "staging/%s/account.pem" % NAME)

@@ -31,6 +31,7 @@ Suite *md_test_event_suite(void);
 Suite *md_test_fake_ca_suite(void);
 Suite *md_test_reg_state_suite(void);
 Suite *md_test_reg_renew_suite(void);
+Suite *md_test_reg_batch_suite(void);
 Suite *md_test_reg_events_suite(void);
 Suite *md_test_reg_year_suite(void);
 Suite *md_test_reg_challenges_suite(void);
@@ -38,6 +39,8 @@ Suite *md_test_reg_sync_suite(void);
 Suite *md_test_reg_static_suite(void);
 Suite *md_test_ocsp_suite(void);
 Suite *md_test_reg_ocsp_suite(void);
+Suite *md_test_reg_update_suite(void);
+Suite *md_test_conf_file_suite(void);
 
 /* A fresh pool for one test; destroy it with md_test_pool_done. */
 apr_pool_t *md_test_pool(void);

@@ -17,7 +17,7 @@ const char *const md_md__ca_keys[] = {
 };
 const char *const md_md__own_keys[] = {
     "ca-file", "dns01-cmd", "dns01-version", "preferred-chain", "retry-failover", "account-key", "install", "event-handler",
-    "challenge-delay", NULL,
+    "challenge-delay", "proxy", NULL,
 };
 
 /* mod_md keys we do not model but write at mod_md's place (from md->extra, some with mod_md's default). */
@@ -205,6 +205,8 @@ static void put_install(md_json_t *own, const md_t *md, apr_pool_t *p)
         md_json_sets(apr_psprintf(p, "%04o", (unsigned)md->install_mode), own, "install", "mode", NULL);
     }
     if (md->install_cmd && md->install_cmd->nelts) put_strs(own, md->install_cmd, "install", "cmd");
+    if (md->install_owner) md_json_sets(md->install_owner, own, "install", "owner", NULL);
+    if (md->install_reload && md->install_reload->nelts) put_strs(own, md->install_reload, "install", "reload");
 }
 
 /* "challenge-delay": {"dns-01": "2mi", ...} for the types that have one. */
@@ -221,6 +223,7 @@ static void put_own(md_json_t *json, const md_t *md, apr_pool_t *p)
     md_json_t *own = md_json_create(p);
 
     if (md->ca_file) md_json_sets(md->ca_file, own, "ca-file", NULL);
+    if (md->proxy_url) md_json_sets(md->proxy_url, own, "proxy", NULL);
     if (md->dns01_version != MD_MD_DNS01_VERSION_DEF) md_json_setl(md->dns01_version, own, "dns01-version", NULL);
     if (md->preferred_chain) md_json_sets(md->preferred_chain, own, "preferred-chain", NULL);
     if (md->retry_failover != MD_MD_RETRY_FAILOVER_DEF) {

@@ -314,6 +314,10 @@ static apr_status_t read_install(md_t *md, const md_json_t *own, md_result_t *re
     rv = read_mode(&md->install_mode, install, result);
     if (rv != APR_SUCCESS) goto leave;
     rv = opt_strs(&md->install_cmd, install, "cmd", MD_MD_KEY_OWN ".install.cmd", result, p);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = opt_str(&md->install_owner, install, "owner", MD_MD_KEY_OWN ".install.owner", result, p);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = opt_strs(&md->install_reload, install, "reload", MD_MD_KEY_OWN ".install.reload", result, p);
 leave:
     return rv;
 }
@@ -362,6 +366,7 @@ static apr_status_t read_own(md_t *md, const md_json_t *json, md_result_t *resul
     rv = opt_obj(&own, json, MD_MD_KEY_OWN, MD_MD_KEY_OWN, result);
     if (rv != APR_SUCCESS || !own) goto leave;
     rv = opt_str(&md->ca_file, own, "ca-file", MD_MD_KEY_OWN ".ca-file", result, p);
+    if (rv == APR_SUCCESS) rv = opt_str(&md->proxy_url, own, "proxy", MD_MD_KEY_OWN ".proxy", result, p);
     if (rv != APR_SUCCESS) goto leave;
     if (!md->dns01_cmd) {   /* mod_md's "cmd-dns-01" wins */
         rv = opt_str(&md->dns01_cmd, own, "dns01-cmd", MD_MD_KEY_OWN ".dns01-cmd", result, p);
