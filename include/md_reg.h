@@ -16,10 +16,12 @@
 
 struct md_result_t;
 
-/* The registry of one store. clock NULL: the real clock. */
+/* The registry of one store. clock NULL: the real clock. retry_base: the first retry delay after a failure
+ * (MDRetryDelay; 0: 5 seconds), for the attempts an MD has left (md_reg_state_t.attempts_left). */
 typedef struct md_reg_t {
     md_store_t *store;
     const md_clock_t *clock;
+    apr_interval_time_t retry_base;
 } md_reg_t;
 
 md_reg_t *md_reg_make(md_store_t *store, const md_clock_t *clock, apr_pool_t *p);
@@ -46,6 +48,9 @@ typedef struct md_reg_cert_t {
     const char *problem;      /* NULL when usable and covering, else why not, e.g. "certificate(rsa) is missing" */
     const char *revoked;      /* "ocsp" or "crl" when the store records it revoked (ocsp/NAME/), NULL otherwise: a
                                * revoked certificate is still served, and its MD is due now */
+    const char *file_problem; /* a file of the set that is there but cannot be used, "PATH: what is wrong" (a
+                               * certificate that cannot be read, a key that is missing beside its certificate or,
+                               * with check_keys, cannot be read or is not the certificate's); NULL when fine */
 } md_reg_cert_t;
 
 /* What the registry knows about an MD at one moment. */
@@ -66,9 +71,17 @@ typedef struct md_reg_state_t {
     int revoked;                 /* how many of its certificates are recorded revoked */
     int due;                     /* renew_at <= now */
     int warn;                    /* a certificate is inside the warn window, or expired */
+    apr_time_t deadline;         /* the last moment a renewal can still succeed before a certificate expires (the
+                                  * earliest notAfter); 0: a certificate is missing, nothing can expire */
+    int attempts_left;           /* automatic attempts left before the deadline at the current back-off (the job's
+                                  * errors, next-run and problem, retry_base): 0 when blocked or past the deadline;
+                                  * -1 when not counted (no deadline, static files, a renewed set is staged) */
     md_job_t *job;               /* staging/NAME/job.json, NULL when there is none */
     const char *job_problem;     /* why job.json could not be read, NULL when fine */
     int staged;                  /* the job finished: a renewed set waits in staging/NAME */
+    const char *file_problem;    /* the first file of the MD's in the store that is there but cannot be used (a
+                                  * certificate's file_problem, job.json that cannot be read): "PATH: what is wrong";
+                                  * NULL when every file there is fine. The front-ends report it as an error. */
 } md_reg_state_t;
 
 typedef struct md_reg_state_opts_t {
@@ -135,9 +148,9 @@ typedef struct md_reg_status_opts_t {
 
 /* The md-status model of an MD (mod_md's fields): name, domains, contacts, ca {urls, url, account,
  * agreement...}, state, state-descr, renew-mode, renew-window, warn-window, must-staple, cert {KEY: {...},
- * valid {from, until}}, renew-at, renew, warn, renewal {the staged job, with its certificates}; times as HTTP
- * dates. A certificate with a stored OCSP response has "ocsp" (md_reg_ocsp_status), one with a CRL check
- * "revocation" (md_reg_crl_status). Secrets (the EAB HMAC) are never in it. */
+ * valid {from, until}}, renew-at, renew, warn, renew-deadline, renew-attempts-left, renewal {the staged job, with its
+ * certificates}; times as HTTP dates. A certificate with a stored OCSP response has "ocsp" (md_reg_ocsp_status), one
+ * with a CRL check "revocation" (md_reg_crl_status). Secrets (the EAB HMAC) are never in it. */
 md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_status_opts_t *opts,
                          apr_pool_t *p);
 /* The model of an MD whose md.json cannot be read: name, domains, state 4 (error) and the reason. */

@@ -27,7 +27,7 @@ APLOG_USE_MODULE(mdomain);
 
 typedef enum {
     F_STATE, F_NOT_BEFORE, F_NOT_AFTER, F_RENEW_AT, F_ARI_START, F_ARI_END, F_ERRORS, F_STAGED, F_LAST_OK,
-    F_OCSP_EXPIRY, F_REVOKED, F_COUNT
+    F_DEADLINE, F_ATTEMPTS, F_OCSP_EXPIRY, F_REVOKED, F_COUNT
 } family_id_t;
 
 /* The metric families, in output order: name, type, help. Those with a key label are per certificate. */
@@ -48,6 +48,10 @@ static const struct {
     { "mdomain_renewal_staged", "gauge", "1 when renewed certificates wait in staging for a graceful restart." },
     { "mdomain_renewal_last_success_seconds", "gauge", "When the last renewal of the managed domain succeeded, "
       "unix time." },
+    { "mdomain_renewal_deadline_seconds", "gauge", "The last moment a renewal can still succeed before a "
+      "certificate of the managed domain expires (its earliest notAfter), unix time." },
+    { "mdomain_renewal_attempts_left", "gauge", "Automatic renewal attempts left before that deadline at the "
+      "current back-off (0: blocked or too late)." },
     { "mdomain_ocsp_response_expiry_seconds", "gauge", "End of the stored OCSP response's validity (nextUpdate) "
       "of the active certificate, unix time." },
     { "mdomain_cert_revoked", "gauge", "1 when the active certificate is known to be revoked (by OCSP or its "
@@ -129,6 +133,8 @@ static void collect_md(collect_t *c, const md_mod_conf_t *mc, const md_managed_t
     add(c, F_ERRORS, NULL, st->job ? st->job->errors : 0);
     add(c, F_STAGED, NULL, st->staged ? 1 : 0);
     if ((t = last_success(reg, st, p)) != 0) add(c, F_LAST_OK, NULL, t);
+    if (st->deadline) add(c, F_DEADLINE, NULL, secs(st->deadline));
+    if (st->attempts_left >= 0) add(c, F_ATTEMPTS, NULL, st->attempts_left);
 }
 
 /* A label value with backslash, double quote and line feed escaped, as the text format wants. */

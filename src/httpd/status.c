@@ -27,6 +27,7 @@ md_reg_state_t *md_httpd_status_state(const char **perr, md_reg_t **preg, const 
     md_reg_t *reg = md_reg_make(mc->store, NULL, p);
     md_reg_state_t *st = NULL;
 
+    reg->retry_base = mc->retry_delay;      /* the attempts left at MDRetryDelay's back-off */
     *perr = NULL;
     if (preg) *preg = reg;
     if (m->cert_files->nelts) {

@@ -110,6 +110,10 @@ def test_metrics(httpd, pebble_factory, mod_path, workdir):
             # the default renew window: 33% of the lifetime before the end, the earliest over the key types
             due = min(b - (b - a) * 33 / 100 for a, b in afters)
             assert abs(m[("mdomain_renewal_due_seconds", name, None)] - due) <= 1
+        # by when a renewal must succeed (the earliest end), and the attempts left until then: many, pebble's
+        # certificates are far from their end
+        assert m[("mdomain_renewal_deadline_seconds", name, None)] == min(b for _, b in afters)
+        assert m[("mdomain_renewal_attempts_left", name, None)] > 3
     # ARI: the window of the active certificate it is about, and its pick as the due time
     ari = [k for k in m if k[0] == "mdomain_ari_window_start_seconds"]
     assert ari == [("mdomain_ari_window_start_seconds", ONE, "rsa")]
@@ -120,4 +124,6 @@ def test_metrics(httpd, pebble_factory, mod_path, workdir):
     assert m[("mdomain_md_state", BAD, None)] == 1
     assert m[("mdomain_renewal_errors", BAD, None)] >= 1
     assert ("mdomain_renewal_last_success_seconds", BAD, None) not in m
+    assert ("mdomain_renewal_deadline_seconds", BAD, None) not in m       # nothing that could expire
+    assert ("mdomain_renewal_attempts_left", BAD, None) not in m
     assert not [k for k in m if k[0] == "mdomain_cert_expiry_seconds" and k[1] == BAD]

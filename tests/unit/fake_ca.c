@@ -27,7 +27,6 @@
 #define DAY apr_time_from_sec(86400)
 #define NONCE_ISSUED 1
 #define NONCE_USED 2
-#define ARI_RETRY_AFTER "21600"
 
 /* Accounts, authorizations and orders live in arrays of pointers: object N at index N-1. The owned ones start
  * with the number of their account, so that one lookup checks ownership for all (owned()). */
@@ -81,6 +80,7 @@ struct fake_ca_t {
     fake_ca_validate_cb *validate;
     void *validate_baton;
     apr_table_t *failing_ids;      /* identifier -> detail */
+    apr_table_t *lifetimes;        /* identifier (lowercase) -> lifetime in seconds */
     apr_array_header_t *fails;     /* fca_fail_t */
     apr_array_header_t *nonces;    /* char: the state of nonce "fcaN" at N-1 */
     int nonce_checks, bad_nonces;
@@ -668,11 +668,16 @@ static void h_new_order(fca_req_t *r)
 static void h_order(fca_req_t *r)
 {
     fca_order_t *o = owned(r, r->ca->orders, "order");
+    int i;
 
     if (!o) return;
     if (!strcmp(o->status, "processing")) {
         if (o->polls_left > 0) o->polls_left--;
         else o->status = "valid";
+    }
+    for (i = 0; !strcmp(o->status, "pending") && i < o->authzs->nelts; ++i) {
+        /* time passes for its validations too: a look at the order is one at each authorization */
+        authz_poll(APR_ARRAY_IDX(r->ca->authzs, APR_ARRAY_IDX(o->authzs, i, int) - 1, fca_authz_t *), r->now);
     }
     order_refresh(r->ca, o, r->now);
     order_answer(r, o, r->n, 200);
@@ -828,11 +833,24 @@ static const char *cert_pem(X509 *x, apr_pool_t *p)
     return pem;
 }
 
+/* The lifetime of the order's certificate, in seconds: its first identifier's own, else the CA's. */
+static long lifetime_of(fake_ca_t *ca, const fca_order_t *o)
+{
+    const char *id, *s;
+    int i;
+
+    for (i = 0; i < o->ids->nelts; ++i) {
+        id = APR_ARRAY_IDX(o->ids, i, const char *);
+        if ((s = apr_table_get(ca->lifetimes, strchr(id, ':') + 1)) != NULL) return atol(s);
+    }
+    return ca->set[FAKE_CA_SET_LIFETIME];
+}
+
 /* Issue the order's certificate for the CSR; NULL when OpenSSL failed. */
 static fake_ca_cert_t *issue(fake_ca_t *ca, fca_order_t *o, X509_REQ *csr, apr_time_t now)
 {
     X509 *x = cert_build(ca, X509_REQ_get0_pubkey(csr), X509_REQ_get_subject_name(csr), csr,
-                         now - apr_time_from_sec(60), now + apr_time_from_sec(ca->set[FAKE_CA_SET_LIFETIME]));
+                         now - apr_time_from_sec(60), now + apr_time_from_sec(lifetime_of(ca, o)));
     fake_ca_cert_t *c;
 
     if (!x) return NULL;
@@ -906,7 +924,7 @@ static void h_ari(fca_req_t *r)
     fake_ca_ari_window(r->ca, c, &start, &end);
     md_json_sets(md_time_print_rfc3339(start, r->p), json, "suggestedWindow", "start", NULL);
     md_json_sets(md_time_print_rfc3339(end, r->p), json, "suggestedWindow", "end", NULL);
-    apr_table_set(r->resp->headers, "Retry-After", ARI_RETRY_AFTER);
+    apr_table_set(r->resp->headers, "Retry-After", apr_ltoa(r->p, r->ca->set[FAKE_CA_SET_ARI_RETRY_AFTER]));
     answer_json(r, 200, json);
 }
 
@@ -1102,6 +1120,8 @@ fake_ca_t *fake_ca_create(const char *base_url, const md_clock_t *clock, apr_poo
     ca->clock = clock;
     ca->set[FAKE_CA_SET_LIFETIME] = 90 * 86400;
     ca->set[FAKE_CA_SET_AUTHZ_REUSE] = 1;
+    ca->set[FAKE_CA_SET_ARI_RETRY_AFTER] = 21600;
+    ca->lifetimes = apr_table_make(p, 4);
     ca->serial = 0x1000;
     ca->failing_ids = apr_table_make(p, 4);
     ca->fails = apr_array_make(p, 4, sizeof(fca_fail_t));
@@ -1156,6 +1176,14 @@ void fake_ca_set_validate(fake_ca_t *ca, fake_ca_validate_cb *cb, void *baton)
     apr_thread_mutex_unlock(ca->mutex);
 }
 
+void fake_ca_set_lifetime_for(fake_ca_t *ca, const char *identifier, long seconds)
+{
+    apr_thread_mutex_lock(ca->mutex);
+    if (seconds > 0) apr_table_set(ca->lifetimes, lower(identifier, ca->p), apr_ltoa(ca->p, seconds));
+    else apr_table_unset(ca->lifetimes, lower(identifier, ca->p));
+    apr_thread_mutex_unlock(ca->mutex);
+}
+
 void fake_ca_fail_validation(fake_ca_t *ca, const char *identifier, const char *detail)
 {
     apr_thread_mutex_lock(ca->mutex);
@@ -1183,6 +1211,11 @@ void fake_ca_fail_next(fake_ca_t *ca, fake_ca_kind_t kind, int count, int http_s
 int fake_ca_count(fake_ca_t *ca, fake_ca_kind_t kind)
 {
     return (unsigned)kind < FAKE_CA_KINDS ? get_int(ca, &ca->counts[kind]) : 0;
+}
+
+int fake_ca_accounts(fake_ca_t *ca)
+{
+    return get_int(ca, &ca->accts->nelts);
 }
 
 int fake_ca_bad_nonces(fake_ca_t *ca)
@@ -1226,13 +1259,14 @@ void fake_ca_ari_window(fake_ca_t *ca, const fake_ca_cert_t *cert, apr_time_t *p
 
     apr_thread_mutex_lock(ca->mutex);
     now = md_clock_now(ca->clock);
-    if (ca->set[FAKE_CA_SET_ARI_URGENT] || cert->revoked) {
+    if (ca->set[FAKE_CA_SET_ARI_URGENT] || cert->revoked
+        || cert->not_before < apr_time_from_sec(ca->set[FAKE_CA_SET_ARI_URGENT_BEFORE])) {
         *pstart = now - apr_time_from_sec(2 * 3600);
         *pend = now - apr_time_from_sec(3600);
     }
     else {
-        *pstart = cert->not_before + apr_time_from_sec(life * 2 / 3);
-        *pend = cert->not_before + apr_time_from_sec(life * 5 / 6);
+        *pstart = cert->not_before + apr_time_from_sec(life * 2 / 3 + ca->set[FAKE_CA_SET_ARI_SHIFT]);
+        *pend = cert->not_before + apr_time_from_sec(life * 5 / 6 + ca->set[FAKE_CA_SET_ARI_SHIFT]);
     }
     apr_thread_mutex_unlock(ca->mutex);
 }

@@ -35,7 +35,8 @@
  *   with "wildcard": true and the base name "x" as identifier value.
  * - POST {} to a challenge validates it: the validate callback (none: valid) and fake_ca_fail_validation().
  *   The challenge (and then the authorization) becomes valid or invalid with the problem; with
- *   FAKE_CA_SET_AUTHZ_POLLS = K it stays "processing" (authorization "pending") for K more polls first.
+ *   FAKE_CA_SET_AUTHZ_POLLS = K it stays "processing" (authorization "pending") for K more polls first (of the
+ *   authorization, or of a pending order holding it: time passes for the CA either way).
  * - An order is "ready" when all its authorizations are valid, "invalid" when one is invalid or it expired.
  *   Finalize needs "ready" (else 403 orderNotReady) and a CSR whose SANs are exactly the identifiers (else
  *   400 badCSR). It issues a leaf signed by the CA's own P-256 key: the CSR's public key, SANs (and TLS
@@ -43,8 +44,9 @@
  *   becomes "valid" with "certificate" /cert/N (with FAKE_CA_SET_ORDER_POLLS = K: "processing" first for K
  *   polls). The download is "leaf PEM + CA PEM" as application/pem-certificate-chain.
  * - GET /ari/CERT-ID (ARI on): suggestedWindow [notBefore + 2/3 lifetime, notBefore + 5/6 lifetime] of that
- *   certificate, or, when urgent (FAKE_CA_SET_ARI_URGENT, or the certificate is revoked), [now - 2h, now - 1h];
- *   Retry-After: 21600. Unknown id or ARI off: 404. revokeCert: 200, the serial is remembered.
+ *   certificate moved by FAKE_CA_SET_ARI_SHIFT, or, when urgent (FAKE_CA_SET_ARI_URGENT, the certificate is revoked,
+ *   or issued before FAKE_CA_SET_ARI_URGENT_BEFORE), [now - 2h, now - 1h]; Retry-After: 21600
+ *   (FAKE_CA_SET_ARI_RETRY_AFTER). Unknown id or ARI off: 404. revokeCert: 200, the serial is remembered.
  *
  * Time: every time the CA uses (validity, expiry of orders and authorizations, ARI windows) comes from the
  * clock given at creation (md_clock_now; NULL is the real clock), never from apr_time_now(), so a test with a
@@ -125,14 +127,23 @@ typedef enum {
     FAKE_CA_SET_ARI,           /* 1: offer and answer renewalInfo (default 0) */
     FAKE_CA_SET_ARI_URGENT,    /* 1: every ARI window lies in the past, "renew now" (default 0) */
     FAKE_CA_SET_AUTHZ_REUSE,   /* 1: newOrder reuses a still valid authorization of the account (default 1) */
-    FAKE_CA_SET_AUTHZ_POLLS,   /* a challenge stays "processing" for this many authorization polls (default 0) */
+    FAKE_CA_SET_AUTHZ_POLLS,   /* a challenge stays "processing" for this many polls of its authorization or of
+                                * a pending order that holds it (default 0) */
     FAKE_CA_SET_ORDER_POLLS,   /* a finalized order stays "processing" for this many order polls (default 0) */
     FAKE_CA_SET_REJECT_NONCES, /* N > 0: reject every Nth good nonce with badNonce (default 0: none) */
     FAKE_CA_SET_DOWN,          /* 1: every request fails with APR_ECONNREFUSED, a detail saying so (default 0) */
+    FAKE_CA_SET_ARI_SHIFT,     /* seconds added to every suggested window that is not urgent, may be negative: the
+                                * CA moves its windows (default 0) */
+    FAKE_CA_SET_ARI_URGENT_BEFORE, /* unix seconds: certificates issued before then get urgent windows, as after a
+                                * mass revocation (default 0: none) */
+    FAKE_CA_SET_ARI_RETRY_AFTER,   /* the Retry-After of ARI answers, in seconds (default 21600) */
     FAKE_CA_SETTINGS
 } fake_ca_setting_t;
 
 void fake_ca_set(fake_ca_t *ca, fake_ca_setting_t setting, long value);
+/* Certificates with identifier (a name as ordered, "*.x" for a wildcard, any case) among theirs get this lifetime in
+ * seconds instead of FAKE_CA_SET_LIFETIME; 0 removes it. The first identifier of an order that has one decides. */
+void fake_ca_set_lifetime_for(fake_ca_t *ca, const char *identifier, long seconds);
 /* The validation callback (NULL: every challenge is valid). */
 void fake_ca_set_validate(fake_ca_t *ca, fake_ca_validate_cb *cb, void *baton);
 /* Challenges for identifier (the authorization's value) fail with incorrectResponse and detail, before the
@@ -148,6 +159,8 @@ void fake_ca_fail_next(fake_ca_t *ca, fake_ca_kind_t kind, int count, int http_s
 /* Observation. */
 /* Requests of kind seen so far (FAKE_CA_ANY: all, including refused ones). */
 int fake_ca_count(fake_ca_t *ca, fake_ca_kind_t kind);
+/* Accounts registered. */
+int fake_ca_accounts(fake_ca_t *ca);
 /* badNonce answers given. */
 int fake_ca_bad_nonces(fake_ca_t *ca);
 /* Certificates issued. */

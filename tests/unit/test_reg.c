@@ -1,6 +1,12 @@
 /* The registry tests' fixture: a store, the fake CA on a simulated clock, a local responder, an event program. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <apr_file_io.h>
 #include <apr_strings.h>
 
@@ -117,11 +123,26 @@ static void rendezvous(tr_t *f)
     }
 }
 
+/* With local_files: the answer where the CA's validation looks in files (NULL: removed). */
+static void local_file(tr_t *f, const md_challenge_setup_t *ch, const char *answer, apr_pool_t *p)
+{
+    const char *dir = md_file_join(p, f->dir, ch->type, NULL), *path = md_file_join(p, dir, ch->domain, NULL);
+
+    if (!f->local_files) return;
+    if (!answer) {
+        unlink(path);
+        return;
+    }
+    md_file_mkdirs(dir, MD_DPERMS_PUBLIC, p);
+    md_file_write_atomic_nosync(path, apr_pstrcat(p, answer, "\n", NULL), strlen(answer) + 1, 0644, p);
+}
+
 static apr_status_t local_setup(void *baton, const md_challenge_setup_t *ch, md_result_t *result, apr_pool_t *p)
 {
     tr_t *f = baton;
 
-    (void)result; (void)p;
+    (void)result;
+    local_file(f, ch, ch->key_authz, p);
     apr_thread_mutex_lock(f->lock);
     apr_hash_set(f->answers, apr_pstrcat(f->p, ch->type, " ", ch->domain, NULL), APR_HASH_KEY_STRING,
                  apr_pstrdup(f->p, ch->key_authz));
@@ -141,6 +162,7 @@ static apr_status_t local_teardown(void *baton, const md_challenge_setup_t *ch, 
     tr_t *f = baton;
 
     (void)result;
+    local_file(f, ch, NULL, p);
     apr_thread_mutex_lock(f->lock);
     apr_hash_set(f->answers, apr_pstrcat(p, ch->type, " ", ch->domain, NULL), APR_HASH_KEY_STRING, NULL);
     append_call(f, apr_pstrcat(p, "local teardown ", ch->domain, NULL));
@@ -448,4 +470,232 @@ int tr_sync(tr_t *f, const md_t *md, apr_interval_time_t activation_delay, int r
     ck_assert_msg(md_reg_sync(f->reg, items, &opts, result, f->p) == APR_SUCCESS, "sync: %s",
                   md_result_text(result, f->p));
     return item.activated;
+}
+
+/* ---- a runner in a child process, the CA in this one ----------------------------------------------------- */
+
+#define NO_STR 0xffffffffu
+
+static int put_all(int fd, const void *buf, size_t len)
+{
+    const char *b = buf;
+    ssize_t n;
+
+    while (len > 0) {
+        n = write(fd, b, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        b += n;
+        len -= (size_t)n;
+    }
+    return 1;
+}
+
+static int get_all(int fd, void *buf, size_t len)
+{
+    char *b = buf;
+    ssize_t n;
+
+    while (len > 0) {
+        n = read(fd, b, len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return 0;
+        b += n;
+        len -= (size_t)n;
+    }
+    return 1;
+}
+
+static int put_u32(int fd, uint32_t v)
+{
+    return put_all(fd, &v, sizeof(v));
+}
+
+static int get_u32(int fd, uint32_t *pv)
+{
+    return get_all(fd, pv, sizeof(*pv));
+}
+
+static int put_mem(int fd, const char *s, apr_size_t len)
+{
+    if (!s) return put_u32(fd, NO_STR);
+    return put_u32(fd, (uint32_t)len) && put_all(fd, s, len);
+}
+
+static int put_str(int fd, const char *s)
+{
+    return put_mem(fd, s, s ? strlen(s) : 0);
+}
+
+static int get_mem(int fd, const char **ps, apr_size_t *plen, apr_pool_t *p)
+{
+    uint32_t len;
+    char *s;
+
+    *ps = NULL;
+    if (plen) *plen = 0;
+    if (!get_u32(fd, &len)) return 0;
+    if (len == NO_STR) return 1;
+    s = apr_palloc(p, (apr_size_t)len + 1);
+    if (!get_all(fd, s, len)) return 0;
+    s[len] = '\0';
+    *ps = s;
+    if (plen) *plen = len;
+    return 1;
+}
+
+static int put_header(void *baton, const char *key, const char *value)
+{
+    int fd = *(int *)baton;
+
+    return put_str(fd, key) && put_str(fd, value);
+}
+
+static int put_table(int fd, const apr_table_t *t)
+{
+    uint32_t n = t ? (uint32_t)apr_table_elts(t)->nelts : 0;
+
+    if (!put_u32(fd, n)) return 0;
+    return !t || apr_table_do(put_header, &fd, t, NULL);
+}
+
+static int get_table(int fd, apr_table_t **pt, apr_pool_t *p)
+{
+    const char *k, *v;
+    uint32_t n, i;
+
+    if (!get_u32(fd, &n)) return 0;
+    *pt = apr_table_make(p, (int)n + 1);
+    for (i = 0; i < n; ++i) {
+        if (!get_mem(fd, &k, NULL, p) || !get_mem(fd, &v, NULL, p)) return 0;
+        apr_table_add(*pt, k, v ? v : "");
+    }
+    return 1;
+}
+
+typedef struct {
+    int fd;
+    apr_thread_mutex_t *lock;     /* the runner's threads take turns */
+} proxy_t;
+
+/* The child's HTTP backend: each request to the parent and its answer back. */
+static apr_status_t proxy_perform(void *baton, md_http_response_t **presp, const md_http_request_t *req,
+                                  const md_http_options_t *opts, md_result_t *result, apr_pool_t *p)
+{
+    proxy_t *px = baton;
+    md_http_response_t *resp = apr_pcalloc(p, sizeof(*resp));
+    const char *detail = NULL, *body;
+    uint32_t rv = APR_EGENERAL, status = 0;
+    apr_size_t len = 0;
+    int ok;
+
+    (void)opts;
+    *presp = NULL;
+    apr_thread_mutex_lock(px->lock);
+    ok = put_str(px->fd, req->method) && put_str(px->fd, req->url) && put_str(px->fd, req->content_type)
+         && put_mem(px->fd, req->body ? req->body->data : NULL, req->body ? req->body->len : 0)
+         && put_table(px->fd, req->headers)
+         && get_u32(px->fd, &rv) && get_mem(px->fd, &detail, NULL, p) && get_u32(px->fd, &status)
+         && get_table(px->fd, &resp->headers, p) && get_mem(px->fd, &body, &len, p);
+    apr_thread_mutex_unlock(px->lock);
+    if (!ok) rv = APR_EGENERAL, detail = "the parent is gone";
+    if (rv != APR_SUCCESS) {
+        md_result_set(result, (apr_status_t)rv, detail);
+        return (apr_status_t)rv;
+    }
+    resp->url = apr_pstrdup(p, req->url);
+    resp->status = (int)status;
+    resp->body.data = body;
+    resp->body.len = len;
+    *presp = resp;
+    return APR_SUCCESS;
+}
+
+static void child_run(tr_t *f, apr_array_header_t *items, int fd)
+{
+    md_http_backend_t backend = { "proxy", proxy_perform, NULL };
+    proxy_t px;
+
+    px.fd = fd;
+    apr_thread_mutex_create(&px.lock, APR_THREAD_MUTEX_DEFAULT, f->p);
+    backend.baton = &px;
+    f->rn.drive.http_backend = &backend;
+    md_reg_renew_many(NULL, f->reg, &f->rn, items, f->p);
+    _exit(0);
+}
+
+/* One request of the child, answered by the CA here; 0 at the child's end (EOF). *pkilled when the plan hit. */
+static int serve_one(tr_t *f, int fd, pid_t pid, int n, int kill_at, tr_kill_t how, apr_interval_time_t later,
+                     int *pkilled)
+{
+    md_http_request_t req;
+    md_http_response_t *resp = NULL;
+    md_data_t body;
+    md_result_t *result;
+    apr_status_t rv;
+    apr_pool_t *p;
+    struct pollfd pfd = { fd, POLLIN, 0 };
+    int ok;
+
+    ck_assert_msg(poll(&pfd, 1, 120 * 1000) == 1, "the forked runner hangs");
+    apr_pool_create(&p, f->p);
+    memset(&req, 0, sizeof(req));
+    ok = get_mem(fd, &req.method, NULL, p) && get_mem(fd, &req.url, NULL, p) && get_mem(fd, &req.content_type, NULL, p)
+         && get_mem(fd, &body.data, &body.len, p) && get_table(fd, &req.headers, p);
+    if (ok && n == kill_at && how == TR_KILL_BEFORE) *pkilled = 1;
+    if (ok && !*pkilled) {
+        req.body = body.data ? &body : NULL;
+        result = md_result_make(p);
+        rv = fake_ca_backend(f->ca)->perform(fake_ca_backend(f->ca)->baton, &resp, &req, NULL, result, p);
+        if (n == kill_at && how == TR_KILL_AFTER) *pkilled = 1;
+        else if (rv != APR_SUCCESS) ok = put_u32(fd, (uint32_t)rv) && put_str(fd, md_result_text(result, p))
+                                         && put_u32(fd, 0) && put_table(fd, NULL) && put_mem(fd, NULL, 0);
+        else ok = put_u32(fd, 0) && put_str(fd, NULL) && put_u32(fd, (uint32_t)resp->status)
+                  && put_table(fd, resp->headers) && put_mem(fd, resp->body.data, resp->body.len);
+        if (ok && n == kill_at && how == TR_KILL_LATER) {
+            if (later > 0) apr_sleep(later);
+            *pkilled = 1;
+        }
+    }
+    if (*pkilled) {
+        kill(pid, SIGKILL);
+        f->killed_url = apr_pstrdup(f->p, req.url);
+    }
+    apr_pool_destroy(p);
+    return ok && !*pkilled;
+}
+
+int tr_run_forked(tr_t *f, apr_array_header_t *items, int kill_at, tr_kill_t how, apr_interval_time_t later)
+{
+    int sv[2], n = 0, killed = 0, status = 0;
+    pid_t pid;
+
+    f->killed_url = NULL;
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    fflush(NULL);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        close(sv[0]);
+        child_run(f, items, sv[1]);
+    }
+    close(sv[1]);
+    while (serve_one(f, sv[0], pid, ++n, kill_at, how, later, &killed)) ;
+    close(sv[0]);
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    if (killed && WIFSIGNALED(status)) return 1;
+    f->killed_url = NULL;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) return 1;      /* by a hook of the test, in the child */
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the forked runner ended with %d", status);
+    return 0;
+}
+
+void tr_restart(tr_t *f)
+{
+    md_result_t *result = md_result_make(f->p);
+
+    ck_assert_msg(md_store_fs_open(&f->store, md_file_join(f->p, f->dir, "store", NULL), result, f->p)
+                  == APR_SUCCESS, "opening the store again: %s", md_result_text(result, f->p));
+    f->reg->store = f->store;
+    f->rn.drive.store = f->store;
 }

@@ -42,6 +42,8 @@ typedef struct tr_t {
     const char *script;
     apr_thread_mutex_t *lock;       /* guards what follows: responders, the CA's validation, done run in threads */
     int local;                      /* 1: rn.local adds an in-process http-01 responder (default) */
+    int local_files;                /* 1: it also writes its answers to DIR/TYPE/DOMAIN, where the CA's validation
+                                     * finds them when a forked runner (tr_run_forked) answers */
     const char *local_serves;       /* it serves only this name (NULL: all) */
     int local_tls;                  /* 1: and a tls-alpn-01 one, serving the MD's acme-tls/1 names */
     int rendezvous;                 /* 1: a local setup waits (at most 2 s) until another one runs at the same time */
@@ -51,6 +53,7 @@ typedef struct tr_t {
     apr_hash_t *validated_at;       /* "TYPE IDENTIFIER" -> apr_time_t* of the first validation */
     apr_array_header_t *done;       /* "NAME OUTCOME" from rn.done, in order */
     apr_time_t start;
+    const char *killed_url;         /* the request at which tr_run_forked killed the runner, NULL when it did not */
 } tr_t;
 
 /* The fixture at TR_START; 6-day certificates unless lifetime_days says otherwise (0: the CA's default 90). */
@@ -80,6 +83,19 @@ void tr_run(tr_t *f, apr_array_header_t *items, md_reg_run_stats_t *pstats);
 md_reg_item_t *tr_run1(tr_t *f, const char *name, int force);
 /* Assert the item's outcome, saying its detail otherwise. */
 void tr_assert_outcome(const md_reg_item_t *item, md_drive_outcome_t want);
+
+/* A runner killed with SIGKILL (kill -9) at its CA request number n (tr_run_forked): before the CA sees the request,
+ * after the CA answered it but before the runner reads the answer, or a moment after the runner got the answer
+ * (the delay given: somewhere in what the runner does next, e.g. storing or activating). */
+typedef enum { TR_KILL_BEFORE, TR_KILL_AFTER, TR_KILL_LATER } tr_kill_t;
+/* md_reg_renew_many over the items in a forked child whose requests go to the fake CA in this process over a socket
+ * pair, so the CA outlives the runner; the child is killed at its request number kill_at as how says (0: never),
+ * later the delay of TR_KILL_LATER. The items' results stay in the child: only the store tells what it did (set
+ * f->local_files, so the CA finds the child's answers). Returns 1 when the child was killed (also when it killed
+ * itself with SIGKILL, e.g. in an md_file_on_written hook), 0 when it finished. */
+int tr_run_forked(tr_t *f, apr_array_header_t *items, int kill_at, tr_kill_t how, apr_interval_time_t later);
+/* After a killed runner, as a restart: the store opened anew, which finishes interrupted activations. */
+void tr_restart(tr_t *f);
 
 /* md_reg_sync of md alone (asserted to succeed); returns whether its staged set was activated. */
 int tr_sync(tr_t *f, const md_t *md, apr_interval_time_t activation_delay, int restart);

@@ -700,6 +700,55 @@ START_TEST(ev_after_expiring_daily)
 }
 END_TEST
 
+/* A job of a failing renewal: errors in a row (the back-off a day long from 17 on), the next attempt at next_run. */
+static void failing_job(tr_t *f, const char *name, int errors, apr_time_t next_run)
+{
+    md_job_t *job = tr_job(f, name);
+
+    job->errors = errors;
+    job->next_run = next_run;
+    ck_assert_int_eq(md_job_save(job, f->store, MD_SG_STAGING, NULL, f->p), APR_SUCCESS);
+}
+
+/* expiring also outside the warn window, when the back-off leaves few attempts before the deadline (6 days, failing
+ * daily: at day 4.0, 5.0 and 5.4, the start of the warn window, is 3: low); 4 are not. The status model shows the
+ * deadline and the count. */
+START_TEST(ev_after_expiring_attempts_low)
+{
+    md_reg_state_t *st;
+    md_json_t *json;
+    apr_time_t na;
+    md_t *md;
+    tr_t f;
+
+    tr_init(&f, 6);
+    md = handler_md(&f, NAME, "");
+    tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_ACTIVATED);
+    tr_calls(&f);
+    na = md_cert_get_not_after(tr_leaf(&f, NAME));
+    md_clock_sim_set(f.sim, na - 3 * TR_DAY - TR_DAY / 2);
+    failing_job(&f, NAME, 20, na - 3 * TR_DAY - TR_DAY / 5);     /* day 2.8, 3.8, 4.8, 5.4 */
+    after(&f, md, MD_DRIVE_BACKING_OFF, 0);
+    ck_assert_str_eq(tr_calls(&f), "");
+    st = md_reg_state(f.reg, md, NULL, f.p);
+    ck_assert_int_eq(st->deadline, na);
+    ck_assert_int_eq(st->attempts_left, 4);
+    ck_assert(!st->warn);
+    failing_job(&f, NAME, 20, na - 2 * TR_DAY);                  /* day 4.0, 5.0, 5.4 */
+    after(&f, md, MD_DRIVE_BACKING_OFF, 0);
+    ck_assert_str_eq(tr_calls(&f), "H expiring " NAME "\n");
+    st = md_reg_state(f.reg, md, NULL, f.p);
+    ck_assert_int_eq(st->attempts_left, 3);
+    ck_assert(!st->warn);
+    json = md_reg_status(f.reg, st, NULL, f.p);
+    ck_assert_str_eq(md_json_gets(json, "renew-deadline", NULL), md_time_print_http(na, f.p));
+    ck_assert_int_eq(md_json_getl(json, "renew-attempts-left", NULL), 3);
+    after(&f, md, MD_DRIVE_BACKING_OFF, 0);                      /* at most daily */
+    ck_assert_str_eq(tr_calls(&f), "");
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_events_suite(void)
 {
     Suite *s = suite_create("reg_events");
@@ -725,6 +774,7 @@ Suite *md_test_reg_events_suite(void)
     tcase_add_test(tc2, ev_after_notify_counts_as_error);
     tcase_add_test(tc2, ev_after_job_told);
     tcase_add_test(tc2, ev_after_expiring_daily);
+    tcase_add_test(tc2, ev_after_expiring_attempts_low);
     suite_add_tcase(s, tc2);
     return s;
 }

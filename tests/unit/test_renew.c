@@ -279,6 +279,84 @@ START_TEST(retry_after_wins_when_later)
 }
 END_TEST
 
+/* The deadline is the earliest notAfter; the warn window of the first certificate to reach it starts it. */
+START_TEST(deadline_and_warn_at)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = make_md(p);
+
+    add_ec_key(md, p);
+    /* 90 days (warn window 9 days) and 6 days from a day later (0.6 days) */
+    ck_assert_int_eq(md_renew_deadline(md, certs(p, 2, validity(T0, T0 + 90 * DAY, p),
+                                                 validity(T0 + DAY, T0 + 7 * DAY, p))), T0 + 7 * DAY);
+    ck_assert_int_eq(md_renew_warn_at(md, certs(p, 2, validity(T0, T0 + 90 * DAY, p),
+                                                validity(T0 + DAY, T0 + 7 * DAY, p))), T0 + 7 * DAY - DAY * 6 / 10);
+    ck_assert_int_eq(md_renew_warn_at(md, certs(p, 2, validity(T0, T0 + 10 * DAY, p),
+                                                validity(T0, T0 + 11 * DAY, p))), T0 + 9 * DAY);
+    /* a missing one: nothing to expire */
+    ck_assert_int_eq(md_renew_deadline(md, certs(p, 2, validity(T0, T0 + 90 * DAY, p), NULL)), 0);
+    ck_assert_int_eq(md_renew_warn_at(md, certs(p, 1, validity(T0, T0 + 90 * DAY, p), NULL)), 0);
+    set_window(&md->warn_window, "2d", p);
+    ck_assert_int_eq(md_renew_warn_at(md, certs(p, 2, validity(T0, T0 + 90 * DAY, p),
+                                                validity(T0 + DAY, T0 + 7 * DAY, p))), T0 + 5 * DAY);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* Nothing postpones a retry past the start of the warn window (6 days: at 5.4 days) while that is ahead; after it the
+ * retry time stands. */
+START_TEST(retry_capped_at_warn_window)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = make_md(p);
+    apr_array_header_t *v = certs(p, 1, validity(T0, T0 + 6 * DAY, p), NULL);
+    apr_time_t warn_at = T0 + 6 * DAY - DAY * 6 / 10;
+    int capped = -1;
+
+    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 11 * DAY, T0 + 4 * DAY, &capped), warn_at);
+    ck_assert_int_eq(capped, 1);
+    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 5 * DAY, T0 + 4 * DAY, &capped), T0 + 5 * DAY);
+    ck_assert_int_eq(capped, 0);
+    ck_assert_int_eq(md_renew_retry_cap(md, v, warn_at, T0 + 4 * DAY, &capped), warn_at);
+    ck_assert_int_eq(capped, 0);
+    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 12 * DAY, warn_at, &capped), T0 + 12 * DAY);
+    ck_assert_int_eq(capped, 0);
+    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 12 * DAY, T0 + 5 * DAY, NULL), warn_at);
+    ck_assert_int_eq(md_renew_retry_cap(md, certs(p, 1, NULL, NULL), T0 + 12 * DAY, T0, &capped), T0 + 12 * DAY);
+    ck_assert_int_eq(capped, 0);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* The attempts left before the deadline at the back-off. */
+START_TEST(attempts_left)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = make_md(p);
+    apr_array_header_t *v90 = certs(p, 1, validity(T0, T0 + 90 * DAY, p), NULL);
+    apr_array_header_t *v6 = certs(p, 1, validity(T0, T0 + 6 * DAY, p), NULL);
+
+    /* MDRetryDelay 1d: day 60, 61, ..., 89 */
+    ck_assert_int_eq(md_renew_attempts_left(md, v90, 0, NULL, DAY, T0 + 60 * DAY), 30);
+    ck_assert_int_eq(md_renew_attempts_left(md, v90, 7, NULL, DAY, T0 + 89 * DAY + DAY / 2), 1);
+    ck_assert_int_eq(md_renew_attempts_left(md, v90, 7, NULL, DAY, T0 + 90 * DAY), 0);
+    ck_assert_int_eq(md_renew_attempts_left(md, v90, 7, NULL, DAY, T0 + 91 * DAY), 0);
+    ck_assert_int_eq(md_renew_attempts_left(md, certs(p, 1, NULL, NULL), 0, NULL, DAY, T0), -1);
+    /* 5 s doubling: 5, 10, ... 81920 s, then a day: 16 attempts in the first 1.9 days */
+    ck_assert_int_eq(md_renew_attempts_left(md, v90, 0, NULL, SEC(5), T0 + 88 * DAY), 16);
+    ck_assert_int_eq(md_renew_attempts_left(md, v90, 0, NULL, SEC(5), T0 + 87 * DAY), 17);
+    /* after 20 errors it is daily from the start */
+    ck_assert_int_eq(md_renew_attempts_left(md, v90, 20, NULL, SEC(5), T0 + 87 * DAY), 3);
+    /* a problem with the request itself: a day each time */
+    ck_assert_int_eq(md_renew_attempts_left(md, v90, 0, "urn:ietf:params:acme:error:malformed", SEC(5),
+                                            T0 + 80 * DAY), 10);
+    /* 6 days, daily: 4.0, 5.0, then at the warn window's start (5.4) instead of 6.0 */
+    ck_assert_int_eq(md_renew_attempts_left(md, v6, 20, NULL, SEC(5), T0 + 4 * DAY), 3);
+    ck_assert_int_eq(md_renew_attempts_left(md, v6, 20, NULL, SEC(5), T0 + 5 * DAY + DAY / 2), 1);
+    md_test_pool_done(p);
+}
+END_TEST
+
 static md_t *md_with_cas(apr_pool_t *p, int n, int failover)
 {
     static const char *const urls[] = { "https://a.ca/dir", "https://b.ca/dir", "https://c.ca/dir" };
@@ -329,6 +407,36 @@ START_TEST(failover_one_or_no_ca)
 }
 END_TEST
 
+/* No value from the CA postpones a renewal past the warn window's start, nor inside it (issue 15: a Retry-After of
+ * ten years stored the next run in 2036 and the certificate expired). */
+START_TEST(ca_cannot_postpone_past_warn)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = make_md(p);
+    apr_time_t end = T0 + 90 * DAY, warn_at = end - 9 * DAY, ten_years = T0 + 3650 * DAY;
+    apr_array_header_t *v = certs(p, 1, validity(T0, end, p), NULL);
+    int capped = -1;
+
+    /* before the warn window: capped at its start */
+    ck_assert_int_eq(md_renew_retry_next(md, v, T0 + 61 * DAY, ten_years, T0 + 60 * DAY, &capped), warn_at);
+    ck_assert_int_eq(capped, 1);
+    ck_assert_int_eq(md_renew_retry_next(md, v, T0 + 61 * DAY, T0 + 70 * DAY, T0 + 60 * DAY, &capped), T0 + 70 * DAY);
+    ck_assert_int_eq(capped, 0);
+    /* inside it: the CA's value does not count, the own back-off does */
+    ck_assert_int_eq(md_renew_retry_next(md, v, warn_at + DAY, ten_years, warn_at, &capped), warn_at + DAY);
+    ck_assert_int_eq(capped, 1);
+    ck_assert_int_eq(md_renew_retry_next(md, v, end + DAY, ten_years, end + 1, &capped), end + DAY);   /* expired */
+    ck_assert_int_eq(capped, 1);
+    ck_assert_int_eq(md_renew_retry_next(md, v, warn_at + DAY, warn_at + DAY, warn_at, &capped), warn_at + DAY);
+    ck_assert_int_eq(capped, 0);
+    /* no certificate: nothing expires, nothing capped */
+    ck_assert_int_eq(md_renew_retry_next(md, certs(p, 1, NULL, NULL), T0 + DAY, ten_years, T0, &capped), ten_years);
+    ck_assert_int_eq(capped, 0);
+    ck_assert_int_eq(md_renew_retry_next(md, v, warn_at + DAY, ten_years, warn_at, NULL), warn_at + DAY);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_renew_suite(void)
 {
     Suite *s = suite_create("renew");
@@ -348,6 +456,10 @@ Suite *md_test_renew_suite(void)
     tcase_add_test(tc, retry_input_problem_a_day);
     tcase_add_test(tc, retry_cap_one_day);
     tcase_add_test(tc, retry_after_wins_when_later);
+    tcase_add_test(tc, deadline_and_warn_at);
+    tcase_add_test(tc, retry_capped_at_warn_window);
+    tcase_add_test(tc, attempts_left);
+    tcase_add_test(tc, ca_cannot_postpone_past_warn);
     tcase_add_test(tc, failover_three_cas);
     tcase_add_test(tc, failover_one_or_no_ca);
     suite_add_tcase(s, tc);

@@ -63,6 +63,34 @@ int md_renew_should_warn(const md_t *md, const apr_array_header_t *validities, a
     return 0;
 }
 
+apr_time_t md_renew_warn_at(const md_t *md, const apr_array_header_t *validities)
+{
+    const md_timeslice_t *window = md->warn_window ? md->warn_window : &warn_def;
+    const md_cert_validity_t *v;
+    apr_time_t at = 0, t;
+    int i, n = cert_count(md, validities);
+
+    for (i = 0; i < n; ++i) {
+        if (!(v = validity_at(validities, i))) return 0;
+        t = v->not_after - md_timeslice_length(window, v->not_before, v->not_after);
+        if (i == 0 || t < at) at = t;
+    }
+    return at;
+}
+
+apr_time_t md_renew_deadline(const md_t *md, const apr_array_header_t *validities)
+{
+    const md_cert_validity_t *v;
+    apr_time_t at = 0;
+    int i, n = cert_count(md, validities);
+
+    for (i = 0; i < n; ++i) {
+        if (!(v = validity_at(validities, i))) return 0;
+        if (i == 0 || v->not_after < at) at = v->not_after;
+    }
+    return at;
+}
+
 /* base * 2^(errors-1), at most one day, without overflowing. */
 static apr_interval_time_t backoff(int errors, apr_interval_time_t base)
 {
@@ -112,6 +140,50 @@ apr_interval_time_t md_renew_retry_delay(int errors, const char *problem, apr_in
     /* the CA's Retry-After wins when later: asking earlier only earns another refusal */
     if (ready_at > now && ready_at - now > delay) delay = ready_at - now;
     return delay;
+}
+
+apr_time_t md_renew_retry_cap(const md_t *md, const apr_array_header_t *validities, apr_time_t next, apr_time_t now,
+                              int *pcapped)
+{
+    apr_time_t warn_at = md_renew_warn_at(md, validities);
+
+    if (pcapped) *pcapped = 0;
+    if (!warn_at || warn_at <= now || next <= warn_at) return next;
+    if (pcapped) *pcapped = 1;
+    return warn_at;
+}
+
+apr_time_t md_renew_retry_next(const md_t *md, const apr_array_header_t *validities, apr_time_t own, apr_time_t asked,
+                               apr_time_t now, int *pcapped)
+{
+    apr_time_t warn_at = md_renew_warn_at(md, validities);
+    apr_time_t next = md_renew_retry_cap(md, validities, asked, now, pcapped);
+    int capped = pcapped ? *pcapped : 0;
+
+    if (!capped && warn_at && warn_at <= now && next > own) {       /* inside the warn window: no CA delay */
+        next = own;
+        if (pcapped) *pcapped = 1;
+    }
+    return next;
+}
+
+int md_renew_attempts_left(const md_t *md, const apr_array_header_t *validities, int errors, const char *problem,
+                           apr_interval_time_t base, apr_time_t first)
+{
+    apr_time_t deadline = md_renew_deadline(md, validities), t = first;
+    apr_interval_time_t delay;
+    int n = 0;
+
+    if (!deadline) return -1;
+    if (base <= 0) base = apr_time_from_sec(1);
+    if (errors < 0) errors = 0;
+    while (t < deadline && n < MD_RENEW_ATTEMPTS_MAX) {
+        ++n;
+        if (errors < MD_RENEW_ATTEMPTS_MAX) ++errors;
+        delay = md_renew_retry_delay(errors, problem, base, 0.5, 0, t);
+        t = md_renew_retry_cap(md, validities, t + (delay > 0 ? delay : base), t, NULL);
+    }
+    return n;
 }
 
 const char *md_renew_ca_for(const md_t *md, int errors)

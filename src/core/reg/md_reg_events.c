@@ -189,8 +189,9 @@ static apr_time_t job_told(ev_state_t *st, md_store_group_t group)
     return failed ? job->next_run : 0;
 }
 
-/* A certificate of the MD is inside its warn window (one it never had does not count: nothing expires). */
-static int in_warn_window(ev_state_t *st)
+/* A certificate of the MD is inside its warn window, or so few attempts are left before one expires that a failure
+ * is in sight (MD_RENEW_ATTEMPTS_LOW). One it never had does not count: nothing expires. */
+static int expiring(ev_state_t *st)
 {
     md_reg_state_opts_t opts = { st->cert_files, 0, 0 };
     md_reg_state_t *state = md_reg_state(st->reg, st->md, &opts, st->p);
@@ -199,7 +200,7 @@ static int in_warn_window(ev_state_t *st)
     for (i = 0; i < state->certs->nelts; ++i) {
         if (!APR_ARRAY_IDX(state->certs, i, const md_reg_cert_t *)->cert) return 0;
     }
-    return state->warn;
+    return state->warn || (state->attempts_left >= 0 && state->attempts_left <= MD_RENEW_ATTEMPTS_LOW);
 }
 
 apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,
@@ -232,7 +233,7 @@ apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md
     if (outcome == MD_DRIVE_ACTIVATED) new_set(&st, MD_SG_DOMAINS);
     renewed_pending(&st);
     if (outcome == MD_DRIVE_ACTIVATED) raise_ev(&st, "installed", NULL);
-    if (!staged && in_warn_window(&st)) limited(&st, "expiring", EV_EXPIRING_EVERY);
+    if (!staged && expiring(&st)) limited(&st, "expiring", EV_EXPIRING_EVERY);
     state_save(&st);
     return staged ? job_told(&st, group) : 0;
 }

@@ -259,6 +259,10 @@ void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_r
     if (items->nelts == 0) return;
     memset(&run, 0, sizeof(run));
     run.reg = reg;
+    if (!reg->retry_base && rn->drive.retry_base) {      /* the attempts left (expiring) at the runner's back-off */
+        run.reg = apr_pmemdup(p, reg, sizeof(*reg));
+        run.reg->retry_base = rn->drive.retry_base;
+    }
     run.rn = rn;
     run.items = items;
     run.p = p;

@@ -185,6 +185,8 @@ md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_s
     if (opts && opts->watched >= 0) md_json_setb(opts->watched > 0, json, "watched", NULL);
     md_json_setb(st->due, json, "renew", NULL);
     md_json_setb(st->warn, json, "warn", NULL);
+    if (st->deadline) set_time(st->deadline, json, "renew-deadline", NULL, p);
+    if (st->attempts_left >= 0) md_json_setl(st->attempts_left, json, "renew-attempts-left", NULL);
     renewal_json(json, reg, st, p);
     return json;
 }
