@@ -40,6 +40,8 @@ const char *md_cert_get_common_name(const md_cert_t *cert, apr_pool_t *p);   /* 
 const char *md_cert_get_serial_hex(const md_cert_t *cert, apr_pool_t *p);    /* uppercase hex */
 apr_time_t md_cert_get_not_before(const md_cert_t *cert);
 apr_time_t md_cert_get_not_after(const md_cert_t *cert);
+/* An ASN.1 time (UTCTime, GeneralizedTime) as apr_time_t; 0 when it is missing or cannot be read. */
+apr_time_t md_asn1_time_get(const ASN1_TIME *t);
 /* SANs: DNS names and IP addresses (printed as "192.0.2.1" / "2001:db8::1"), as arrays of const char*. A DNS
  * name with a NUL byte in it is left out (and so covers nothing); so are such URLs below. */
 apr_status_t md_cert_get_dns_names(apr_array_header_t **pnames, const md_cert_t *cert, apr_pool_t *p);

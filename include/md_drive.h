@@ -92,7 +92,8 @@ apr_status_t md_drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_
 
 /* The validity of the certificates in GROUP/NAME (array of md_cert_validity_t*, one per key spec of md; NULL for
  * a missing one, for one that does not cover all of the MD's names and for one whose private key is missing or
- * does not match it (a key this process may not read counts as matching): all make the MD due now). */
+ * does not match it (a key this process may not read counts as matching), and for one the store records revoked
+ * (ocsp/NAME/, md_ocsp_is_revoked): all make the MD due now). */
 apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *store, md_store_group_t group,
                                  const md_t *md, apr_pool_t *p);
 

@@ -31,7 +31,7 @@ typedef struct md_event_programs_t {
  *   setup, teardown, poll-setup                 DOMAIN TXT-VALUE         (dns-01; DOMAIN without "*.")
  *   setup-http-01, poll-setup-http-01           DOMAIN TOKEN KEYAUTH
  *   teardown-http-01                            DOMAIN TOKEN
- * Message events: renewing, renewed, installed, expiring, errored, ocsp-renewed, ocsp-errored,
+ * Message events: renewing, renewed, installed, expiring, errored, ocsp-renewed, ocsp-errored, revoked,
  * challenge-setup:TYPE:DOMAIN. MD_EVENT_NOTIFY is the MDNotifyCmd half of "renewed" (tracked on its own). */
 #define MD_EVENT_NOTIFY "notify"
 

@@ -46,6 +46,8 @@ typedef struct md_reg_cert_t {
     int covers;               /* covers every name of the MD */
     int key_ok;               /* present, with its private key (static files: always); with check_keys also matching */
     const char *problem;      /* NULL when usable and covering, else why not, e.g. "certificate(rsa) is missing" */
+    const char *revoked;      /* "ocsp" or "crl" when the store records it revoked (ocsp/NAME/), NULL otherwise: a
+                               * revoked certificate is still served, and its MD is due now */
     const char *file_problem; /* a file of the set that is there but cannot be used, "PATH: what is wrong" (a
                                * certificate that cannot be read, a key that is missing beside its certificate or,
                                * with check_keys, cannot be read or is not the certificate's); NULL when fine */
@@ -64,8 +66,9 @@ typedef struct md_reg_state_t {
     apr_array_header_t *validities;  /* md_cert_validity_t*, NULL for a missing one (md_renew.h) */
     const char *ari_cert_id;     /* ARI id of the first certificate, or NULL */
     apr_time_t ari_start, ari_end, ari_pick;   /* the cached ARI answer for that certificate; 0: none */
-    apr_time_t renew_at;         /* when the MD is due (0: now: a certificate is missing, not covering, or without
-                                  * its private key or, with check_keys, not matching it) */
+    apr_time_t renew_at;         /* when the MD is due (0: now: a certificate is missing, not covering, revoked, or
+                                  * without its private key or, with check_keys, not matching it) */
+    int revoked;                 /* how many of its certificates are recorded revoked */
     int due;                     /* renew_at <= now */
     int warn;                    /* a certificate is inside the warn window, or expired */
     apr_time_t deadline;         /* the last moment a renewal can still succeed before a certificate expires (the
@@ -143,12 +146,14 @@ typedef struct md_reg_status_opts_t {
     const char *require_https;   /* "off", "temporary", "permanent"; NULL: left out */
     int stapling;                /* 0/1; < 0: left out */
     int watched;                 /* 1 when this front-end renews the MD; < 0: left out */
+    const md_timeslice_t *stapling_window;   /* MDStaplingRenewWindow for the responses' renew-at; NULL: 33% */
 } md_reg_status_opts_t;
 
 /* The md-status model of an MD (mod_md's fields): name, domains, contacts, ca {urls, url, account,
  * agreement...}, state, state-descr, renew-mode, renew-window, warn-window, must-staple, cert {KEY: {...},
  * valid {from, until}}, renew-at, renew, warn, renew-deadline, renew-attempts-left, renewal {the staged job, with its
- * certificates}; times as HTTP dates. Secrets (the EAB HMAC) are never in it. */
+ * certificates}; times as HTTP dates. A certificate with a stored OCSP response has "ocsp" (md_reg_ocsp_status), one
+ * with a CRL check "revocation" (md_reg_crl_status). Secrets (the EAB HMAC) are never in it. */
 md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_status_opts_t *opts,
                          apr_pool_t *p);
 /* The model of an MD whose md.json cannot be read: name, domains, state 4 (error) and the reason. */

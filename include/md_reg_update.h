@@ -49,6 +49,7 @@ typedef struct md_reg_change_t {
     const apr_array_header_t *install_cmd;    /* const char*: argv of the program run after installing */
     const char *install_owner;                /* "USER[:GROUP]" of the installed files ("": the writer's) */
     const apr_array_header_t *install_reload; /* const char*: argv of the batch's reload program (empty: none) */
+    const char *install_ocsp;                 /* where the OCSP response is written ("": nowhere) */
 } md_reg_change_t;
 
 /* No change at all (every aspect kept). */

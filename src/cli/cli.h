@@ -49,6 +49,9 @@ typedef struct md_cli_t {
     int profile_mandatory;          /* --profile-mandatory */
     const char *install_chain, *install_key, *install_cmd;
     int install_mode;               /* -1: not given */
+    const char *install_ocsp;       /* --install-ocsp */
+    const char *out;                /* --out (ocsp) */
+    int no_revocation_check;        /* --no-revocation-check (drive) */
     const char *install_owner;      /* --install-owner USER[:GROUP] */
     const char *install_reload;     /* --install-reload PROGRAM: its line */
     int jobs;                       /* drive --jobs N, 0: the registry's default */
@@ -107,6 +110,13 @@ int cli_verb_drive(md_cli_t *cli);
 int cli_verb_revoke(md_cli_t *cli);
 int cli_verb_account(md_cli_t *cli);
 int cli_verb_remove(md_cli_t *cli);
+int cli_verb_ocsp(md_cli_t *cli);
+
+struct md_reg_renew_t;
+/* drive's revocation work (cli_ocsp.c): before renewing, the CRL check of the MDs' certificates without an OCSP
+ * URL (a revoked one makes its MD due); after it, the OCSP responses of MDs with --install-ocsp written when due. */
+void cli_revocation_pass(md_cli_t *cli, const apr_array_header_t *names, const struct md_reg_renew_t *rn);
+void cli_ocsp_install_pass(md_cli_t *cli, const apr_array_header_t *names, const struct md_reg_renew_t *rn);
 int cli_verb_update(md_cli_t *cli);
 int cli_verb_apply(md_cli_t *cli);
 

@@ -213,6 +213,7 @@ static int install_options(md_cli_t *cli, md_reg_change_t *ch)
     }
     ch->install_chain = cli->install_chain;
     ch->install_key = cli->install_key;
+    ch->install_ocsp = cli->install_ocsp;
     if (cli->install_mode >= 0) ch->install_mode = cli->install_mode;
     if (cli->install_cmd) {
         apr_array_header_t *cmd = strs_make(cli);

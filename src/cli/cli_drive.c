@@ -160,7 +160,9 @@ int cli_verb_drive(md_cli_t *cli)
         item->flags.activate = 1;
         APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
     }
+    cli_revocation_pass(cli, names, &rn);
     md_reg_batch(&stats, md_reg_make(cli->store, NULL, cli->p), &rn, items, cli->p);
+    cli_ocsp_install_pass(cli, names, &rn);
     md_json_setl(stats.workers, out, "workers", NULL);
     md_json_setl(stats.max_active, out, "max-active", NULL);
     md_json_setj(md_json_create_array(cli->p), out, "results", NULL);

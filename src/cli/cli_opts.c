@@ -13,6 +13,7 @@ enum {
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
     OPT_CHALLENGE_DELAY, OPT_RENEW_WINDOW, OPT_WARN_WINDOW, OPT_DOMAINS, OPT_ADD_DOMAIN, OPT_REMOVE_DOMAIN,
     OPT_DRY_RUN, OPT_PRUNE, OPT_INSTALL_OWNER, OPT_INSTALL_RELOAD, OPT_JOBS, OPT_HERE, OPT_WAIT,
+    OPT_INSTALL_OCSP, OPT_OUT, OPT_NO_REVOCATION_CHECK,
 };
 
 static const struct option long_opts[] = {
@@ -64,6 +65,9 @@ static const struct option long_opts[] = {
     { "remove-domain", required_argument, NULL, OPT_REMOVE_DOMAIN },
     { "dry-run", no_argument, NULL, OPT_DRY_RUN },
     { "prune", no_argument, NULL, OPT_PRUNE },
+    { "install-ocsp", required_argument, NULL, OPT_INSTALL_OCSP },
+    { "out", required_argument, NULL, OPT_OUT },
+    { "no-revocation-check", no_argument, NULL, OPT_NO_REVOCATION_CHECK },
     { NULL, 0, NULL, 0 },
 };
 
@@ -81,6 +85,7 @@ void cli_usage(FILE *out)
           "  show NAME               one MD in detail\n"
           "  drive [NAME...]         obtain or renew what is due (alias: renew); all MDs when none named\n"
           "  revoke NAME             revoke the MD's certificates\n"
+          "  ocsp NAME               fetch, verify and store the OCSP response of the MD's certificate\n"
           "  remove NAME             forget an MD (its certificates stay in archive/)\n"
           "  account list|show|update|rollover|deactivate|restore [ID]\n"
           "  a2md [a2md options] COMMAND [ARGS]\n"
@@ -107,14 +112,17 @@ void cli_usage(FILE *out)
           "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
           "     --renew-window W, --warn-window W (a duration, default unit days, or a percentage),\n"
           "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-owner USER[:GROUP],\n"
-          "     --install-cmd PROGRAM, --install-reload PROGRAM\n"
+          "     --install-cmd PROGRAM, --install-reload PROGRAM,\n"
+          "     --install-ocsp PATH (where drive and ocsp write the OCSP response, DER)\n"
           "update: the options of add (and -a, --ca-file, -t, -c, --eab: each replaces what the MD has; \"\" clears a\n"
           "     program, file or profile), --domains NAME... (replace the names), --add-domain NAME,\n"
           "     --remove-domain NAME (repeatable)\n"
           "apply: --dry-run (show the changes only), --prune (remove the MDs the file no longer lists)\n"
-          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N;\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N,\n"
+          "       --no-revocation-check (no CRL check of certificates without an OCSP URL);\n"
           "       on the store of a running httpd, --force NAME asks the server to renew NAME and waits\n"
           "       --wait SECONDS (60) for it to pick the request up; --here drives in this process instead\n"
+          "ocsp: --out PATH (write the response there; default: the path the MD was added with)\n"
           "account: restore --key FILE (find the account of this key at the CAs of -a, or of the MDs)\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
@@ -210,6 +218,9 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_INSTALL_CHAIN: cli->install_chain = optarg; break;
     case OPT_INSTALL_KEY: cli->install_key = optarg; break;
     case OPT_INSTALL_CMD: cli->install_cmd = optarg; break;
+    case OPT_INSTALL_OCSP: cli->install_ocsp = optarg; break;
+    case OPT_OUT: cli->out = optarg; break;
+    case OPT_NO_REVOCATION_CHECK: cli->no_revocation_check = 1; break;
     case OPT_INSTALL_OWNER: cli->install_owner = optarg; break;
     case OPT_INSTALL_RELOAD: cli->install_reload = optarg; break;
     case OPT_JOBS:

@@ -26,14 +26,19 @@ md_json_t *cli_md_status(md_cli_t *cli, const char *name, const char **pproblem,
     return md_reg_status(reg, st, NULL, p);
 }
 
-/* An HTTP date of the model as RFC 3339, for people; "?" when missing. */
-static const char *when(const md_json_t *json, const char *k1, const char *k2, apr_pool_t *p)
+/* An HTTP date of the model (at k1.k2.k3; k2 and k3 may be NULL) as RFC 3339, for people; "?" when missing. */
+static const char *when3(const md_json_t *json, const char *k1, const char *k2, const char *k3, apr_pool_t *p)
 {
-    const char *s = md_json_gets(json, k1, k2, NULL);
+    const char *s = md_json_gets(json, k1, k2, k3, NULL);
     apr_time_t t = 0;
 
     if (!s || md_time_parse_http(&t, s) != APR_SUCCESS) return "?";
     return md_time_print_rfc3339(t, p);
+}
+
+static const char *when(const md_json_t *json, const char *k1, const char *k2, apr_pool_t *p)
+{
+    return when3(json, k1, k2, NULL, p);
 }
 
 static int say_cert(void *baton, const char *key, md_json_t *cert)
@@ -43,6 +48,19 @@ static int say_cert(void *baton, const char *key, md_json_t *cert)
     if (!strcmp(key, "valid")) return 1;
     cli_say(cli, "  %-10s valid %s .. %s, serial %s", key, when(cert, "valid", "from", cli->p),
             when(cert, "valid", "until", cli->p), md_json_gets(cert, "serial", NULL));
+    if (md_json_has_key(cert, "ocsp", NULL)) {
+        cli_say(cli, "  %-10s OCSP %s, valid until %s, renew at %s%s%s", "", md_json_gets(cert, "ocsp", "status", NULL)
+                ? md_json_gets(cert, "ocsp", "status", NULL) : "none", when3(cert, "ocsp", "valid", "until", cli->p),
+                when3(cert, "ocsp", "renew-at", NULL, cli->p), md_json_gets(cert, "ocsp", "last-error", NULL)
+                ? ", last error: " : "", md_json_gets(cert, "ocsp", "last-error", NULL)
+                ? md_json_gets(cert, "ocsp", "last-error", NULL) : "");
+    }
+    if (md_json_has_key(cert, "revocation", NULL)) {
+        cli_say(cli, "  %-10s CRL check: %s, checked %s%s%s", "", md_json_gets(cert, "revocation", "status", NULL),
+                when3(cert, "revocation", "checked", NULL, cli->p), md_json_gets(cert, "revocation", "error", NULL)
+                ? ", error: " : "", md_json_gets(cert, "revocation", "error", NULL)
+                ? md_json_gets(cert, "revocation", "error", NULL) : "");
+    }
     return 1;
 }
 

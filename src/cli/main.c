@@ -24,6 +24,7 @@ static const cli_verb_t verbs[] = {
     { "renew", cli_verb_drive, "[NAME...]", "alias of drive" },
     { "revoke", cli_verb_revoke, "NAME", "revoke the certificates of a managed domain" },
     { "remove", cli_verb_remove, "NAME", "forget a managed domain" },
+    { "ocsp", cli_verb_ocsp, "NAME", "fetch and store the OCSP response of a managed domain's certificate" },
     { "a2md", cli_verb_a2md, "[a2md options] COMMAND [ARGS]", "mod_md's a2md command line" },
     { "account", cli_verb_account, "list|show|update|rollover|deactivate|restore [ID]", "ACME accounts" },
 };

@@ -103,6 +103,8 @@ const command_rec md_config_cmds[] = {
     MD_TAKE1("MDStapling", md_config__stapling, "on: staple OCSP responses for managed certificates"),
     MD_TAKE1("MDStapleOthers", md_config__staple_others,
              "on: with MDStapling, also staple for certificates not managed here"),
+    MD_TAKE1("MDRevocationCheck", md_config__revocation_check,
+             "on: check the CRL of managed certificates without an OCSP URL, and renew those found revoked"),
     MD_TAKE1("MDStaplingKeepResponse", md_config__stapling_keep,
              "how long old OCSP responses are kept in the store (default days)"),
     MD_TAKE1("MDStaplingRenewWindow", md_config__stapling_window,
@@ -137,6 +139,7 @@ static md_mod_conf_t *mod_conf_make(apr_pool_t *p)
     mc->server_status = 1;
     mc->certificate_status = 1;
     mc->staple_others = 1;
+    mc->revocation_check = 1;
     mc->stapling_keep = apr_time_from_sec(7 * 86400);
     mc->stapling_renew_window = apr_pcalloc(p, sizeof(*mc->stapling_renew_window));
     mc->stapling_renew_window->percent = 33;

@@ -99,5 +99,6 @@ const char *md_config__stapling(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__staple_others(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__stapling_keep(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__stapling_window(cmd_parms *cmd, void *dc, const char *arg);
+const char *md_config__revocation_check(cmd_parms *cmd, void *dc, const char *arg);
 
 #endif

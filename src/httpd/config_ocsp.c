@@ -1,4 +1,5 @@
-/* OCSP stapling directives: MDStapling (per MD), MDStapleOthers, MDStaplingKeepResponse, MDStaplingRenewWindow. */
+/* OCSP stapling directives: MDStapling (per MD), MDStapleOthers, MDStaplingKeepResponse, MDStaplingRenewWindow;
+ * MDRevocationCheck. */
 #include <string.h>
 
 #include <httpd.h>
@@ -44,4 +45,9 @@ const char *md_config__stapling_keep(cmd_parms *cmd, void *dc, const char *arg)
 const char *md_config__stapling_window(cmd_parms *cmd, void *dc, const char *arg)
 {
     return md_config__window(cmd, arg, &md_config_mod_get(cmd->pool)->stapling_renew_window);
+}
+
+const char *md_config__revocation_check(cmd_parms *cmd, void *dc, const char *arg)
+{
+    return md_config__onoff(cmd, arg, &md_config_mod_get(cmd->pool)->revocation_check);
 }

@@ -304,6 +304,22 @@ static drive_ctx_t *ctx_make(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf
     return ctx;
 }
 
+void md_httpd_drive_poke(md_mod_conf_t *mc, const char *name)
+{
+    drive_ctx_t *ctx = mc->drive;
+    drive_md_t *dm;
+    int i;
+
+    if (!ctx || !ctx->wd || !wd_set_interval) return;
+    for (i = 0; i < ctx->mds->nelts; ++i) {
+        dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
+        if (!strcmp(dm->m->md->name, name)) {
+            dm->next = 0;
+            wd_set_interval(ctx->wd, MIN_INTERVAL, ctx, drive_callback);
+        }
+    }
+}
+
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf)
 {
     drive_ctx_t *ctx = ctx_make(s, mc, pconf);
@@ -312,7 +328,9 @@ apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_
     apr_interval_time_t delay = mc->initial_delay > 0 ? mc->initial_delay : apr_time_from_msec(1);
     apr_status_t rv;
 
-    if (ctx->mds->nelts == 0) return APR_SUCCESS;
+    mc->drive = ctx;
+    mc->watchdog = NULL;
+    if (ctx->mds->nelts == 0 && !mc->ocsp) return APR_SUCCESS;
     wd_get_instance = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_get_instance);
     wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     wd_set_interval = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_set_callback_interval);
@@ -322,11 +340,15 @@ apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_
         return APR_SUCCESS;
     }
     rv = wd_get_instance(&ctx->wd, WD_NAME, 0, 1, pconf);
-    if (rv == APR_SUCCESS) rv = wd_register_callback(ctx->wd, delay, ctx, drive_callback);
+    if (rv == APR_SUCCESS && ctx->mds->nelts) rv = wd_register_callback(ctx->wd, delay, ctx, drive_callback);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot register the renewal watchdog");
         return rv;
     }
+    mc->watchdog = ctx->wd;
+    /* the OCSP task runs in the same watchdog thread, so it can have a revoked MD renewed at once */
+    rv = md_httpd_ocsp_register(s, mc, ctx->mds->nelts, pconf);
+    if (rv != APR_SUCCESS) return rv;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "renewal watchdog for %d MDs, first run in %" APR_TIME_T_FMT
                  " ms", ctx->mds->nelts, apr_time_as_msec(delay));
     return APR_SUCCESS;

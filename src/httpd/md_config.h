@@ -87,6 +87,7 @@ typedef struct md_mod_conf_t {
     int staple_others;                 /* MDStapleOthers (on) */
     apr_interval_time_t stapling_keep; /* MDStaplingKeepResponse (7d) */
     md_timeslice_t *stapling_renew_window; /* MDStaplingRenewWindow (33%) */
+    int revocation_check;              /* MDRevocationCheck (on) */
 
     apr_array_header_t *warnings;      /* const char*: what the directives let pass but will fail later (logged
                                         * at startup) */
@@ -96,6 +97,9 @@ typedef struct md_mod_conf_t {
     md_store_t *store;                 /* opened in post_config (children inherit it, with its key) */
     const char *fallback_key;          /* post_config: the one fallback key file for all MDs */
     struct md_httpd_live_t *live;      /* post_config: what the processes serve live (live.c), NULL: nothing */
+    struct md_reg_ocsp_t *ocsp;        /* post_config: the stapled certificates (ocsp.c), NULL: no stapling */
+    void *watchdog;                    /* post_config: the module's watchdog instance (drive.c), NULL: none */
+    void *drive;                       /* post_config: the renewal task's state (drive.c), NULL: none */
 } md_mod_conf_t;
 
 /* The per-server configuration (one for the base server and one per virtual host). */

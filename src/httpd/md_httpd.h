@@ -87,8 +87,17 @@ void md_httpd_challenges_check(server_rec *s, const md_mod_conf_t *mc, apr_pool_
 void md_httpd_status_hooks(void);
 int md_httpd_status_exempt(const request_rec *r);
 
-/* drive.c: the watchdog task renewing MDs in one child (registered in post_config). */
+/* drive.c: the watchdog task renewing MDs in one child (registered in post_config; also registers the OCSP task
+ * on the same watchdog, mc->watchdog). md_httpd_drive_poke: drive the MD at once (from a task of that watchdog). */
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
+void md_httpd_drive_poke(md_mod_conf_t *mc, const char *name);
+
+/* ocsp.c: OCSP stapling through mod_ssl's hooks (mc->ocsp, made by md_httpd_ocsp_setup in post_config before
+ * mod_ssl primes its certificates) and the watchdog task renewing the responses and checking CRLs (MDRevocationCheck
+ * for the watched MDs, when watched is non-zero). */
+apr_status_t md_httpd_ocsp_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
+apr_status_t md_httpd_ocsp_register(server_rec *s, md_mod_conf_t *mc, int watched, apr_pool_t *pconf);
+void md_httpd_ocsp_hooks(void);
 
 /* events.c: the module's side of the event dispatcher: its labels (directive names), time limits and logging to
  * the error log, the server-wide programs (MDMessageCmd, MDNotifyCmd); the hooks raise "installed" at startup

@@ -14,6 +14,7 @@
 #include "md_job.h"
 #include "md_json.h"
 #include "md_reg.h"
+#include "md_reg_ocsp.h"
 #include "md_store.h"
 #include "md_time.h"
 #include "md_httpd.h"
@@ -26,7 +27,7 @@ APLOG_USE_MODULE(mdomain);
 
 typedef enum {
     F_STATE, F_NOT_BEFORE, F_NOT_AFTER, F_RENEW_AT, F_ARI_START, F_ARI_END, F_ERRORS, F_STAGED, F_LAST_OK,
-    F_DEADLINE, F_ATTEMPTS, F_COUNT
+    F_DEADLINE, F_ATTEMPTS, F_OCSP_EXPIRY, F_REVOKED, F_COUNT
 } family_id_t;
 
 /* The metric families, in output order: name, type, help. Those with a key label are per certificate. */
@@ -51,6 +52,10 @@ static const struct {
       "certificate of the managed domain expires (its earliest notAfter), unix time." },
     { "mdomain_renewal_attempts_left", "gauge", "Automatic renewal attempts left before that deadline at the "
       "current back-off (0: blocked or too late)." },
+    { "mdomain_ocsp_response_expiry_seconds", "gauge", "End of the stored OCSP response's validity (nextUpdate) "
+      "of the active certificate, unix time." },
+    { "mdomain_cert_revoked", "gauge", "1 when the active certificate is known to be revoked (by OCSP or its "
+      "CRL), else 0." },
 };
 
 /* One line of a family: labels and value. */
@@ -95,6 +100,8 @@ static long long last_success(const md_reg_t *reg, const md_reg_state_t *st, apr
 static void collect_md(collect_t *c, const md_mod_conf_t *mc, const md_managed_t *m, apr_pool_t *p)
 {
     const md_reg_cert_t *cert;
+    md_json_t *ocsp;
+    apr_time_t until;
     md_reg_state_t *st;
     md_reg_t *reg;
     const char *err;
@@ -115,6 +122,12 @@ static void collect_md(collect_t *c, const md_mod_conf_t *mc, const md_managed_t
         add(c, F_NOT_AFTER, cert->key, secs(md_cert_get_not_after(cert->cert)));
         if (i == 0 && st->ari_start) add(c, F_ARI_START, cert->key, secs(st->ari_start));
         if (i == 0 && st->ari_end) add(c, F_ARI_END, cert->key, secs(st->ari_end));
+        ocsp = md_reg_ocsp_status(reg, m->md->name, cert->cert, mc->stapling_renew_window, p);
+        if (ocsp && md_json_gets(ocsp, "valid", "until", NULL)
+            && md_time_parse_http(&until, md_json_gets(ocsp, "valid", "until", NULL)) == APR_SUCCESS) {
+            add(c, F_OCSP_EXPIRY, cert->key, secs(until));
+        }
+        add(c, F_REVOKED, cert->key, cert->revoked ? 1 : 0);
     }
     add(c, F_RENEW_AT, NULL, secs(st->renew_at ? st->renew_at : st->now));
     add(c, F_ERRORS, NULL, st->job ? st->job->errors : 0);

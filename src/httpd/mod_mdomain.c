@@ -207,7 +207,8 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
         if (mc->mds->nelts == 0) return OK;
         md_httpd_reach_detect(s, mc, 0, ptemp);
         md_httpd_acme_tls_names(mc);
-        return prepare_store(s, mc, 1, ptemp);
+        if (prepare_store(s, mc, 1, ptemp) != OK) return HTTP_INTERNAL_SERVER_ERROR;
+        return md_httpd_ocsp_setup(s, mc, pconf) == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
     }
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_mdomain (v%s): %d managed domains, store %s", MD_VERSION,
                  mc->mds->nelts, mc->store_dir);
@@ -219,6 +220,7 @@ static int md_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp
     md_httpd_challenges_check(s, mc, ptemp);
     if (mc->mds->nelts == 0) return OK;
     if (prepare_store(s, mc, 0, ptemp) != OK) return HTTP_INTERNAL_SERVER_ERROR;
+    if (md_httpd_ocsp_setup(s, mc, pconf) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
     md_httpd_live_setup(s, mc, pconf);          /* without it, what the start loaded is served (logged) */
     if (md_httpd_drive_register(s, mc, pconf) != APR_SUCCESS) return HTTP_INTERNAL_SERVER_ERROR;
     return OK;
@@ -242,6 +244,7 @@ static void register_hooks(apr_pool_t *p)
     md_httpd_cert_status_hooks();
     md_httpd_metrics_hooks();
     md_httpd_status_hooks();
+    md_httpd_ocsp_hooks();
 }
 
 /* The only symbol the .so exports (LoadModule mdomain_module .../mod_mdomain.so). */

@@ -55,6 +55,7 @@ md_json_t *md_httpd_status_md(const md_mod_conf_t *mc, const md_managed_t *m, ap
     opts.require_https = require_https_str(m->require_https);
     opts.stapling = m->stapling > 0;
     opts.watched = md_reg_is_watched(m->md, m->cert_files->nelts > 0, m->servers->nelts > 0);
+    opts.stapling_window = mc->stapling_renew_window;
     st = md_httpd_status_state(&err, &reg, mc, m, p);
     if (!st) return md_reg_status_error(m->md, err, p);
     return md_reg_status(reg, st, &opts, p);

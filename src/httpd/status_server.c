@@ -116,6 +116,44 @@ static void put_renewal(request_rec *r, const md_json_t *json)
     }
 }
 
+typedef struct {
+    request_rec *r;
+    int n;
+} ocsp_ctx_t;
+
+/* One certificate's revocation view: its OCSP response ("good until DATE", the last error) and its CRL check. */
+static int put_ocsp_cert(void *baton, const char *key, md_json_t *cert)
+{
+    ocsp_ctx_t *ctx = baton;
+    request_rec *r = ctx->r;
+    const char *status = md_json_gets(cert, "ocsp", "status", NULL);
+    const char *until = md_json_gets(cert, "ocsp", "valid", "until", NULL);
+    const char *err = md_json_gets(cert, "ocsp", "last-error", NULL);
+
+    if (!strcmp(key, "valid")) return 1;
+    if (md_json_has_key(cert, "ocsp", NULL)) {
+        ap_rvputs(r, ctx->n++ ? "<br>" : "", esc(r, status ? status : "no response"), NULL);
+        if (until) ap_rvputs(r, " until ", esc(r, until), NULL);
+        if (err) ap_rvputs(r, " (last attempt: ", esc(r, err), ")", NULL);
+    }
+    if (md_json_has_key(cert, "revocation", NULL)) {
+        ap_rvputs(r, ctx->n++ ? "<br>" : "", "CRL: ", esc(r, md_json_gets(cert, "revocation", "status", NULL)),
+                  NULL);
+        if (md_json_gets(cert, "revocation", "error", NULL)) {
+            ap_rvputs(r, " (", esc(r, md_json_gets(cert, "revocation", "error", NULL)), ")", NULL);
+        }
+    }
+    return 1;
+}
+
+static void put_ocsp(request_rec *r, const md_json_t *json)
+{
+    ocsp_ctx_t ctx = { r, 0 };
+
+    md_json_iterkey(put_ocsp_cert, &ctx, json, "cert", NULL);
+    if (!ctx.n) ap_rputs(md_json_getb(json, "stapling", NULL) ? "no response yet" : "-", r);
+}
+
 static void put_row(request_rec *r, const md_mod_conf_t *mc, const md_json_t *json)
 {
     const char *until = md_json_gets(json, "cert", "valid", "until", NULL);
@@ -123,15 +161,16 @@ static void put_row(request_rec *r, const md_mod_conf_t *mc, const md_json_t *js
     ap_rvputs(r, "<tr><td>", esc(r, md_json_gets(json, "name", NULL)), "</td><td>", NULL);
     put_names(r, json);
     ap_rvputs(r, "</td><td>", esc(r, md_json_gets(json, "state-descr", NULL)), "</td><td>",
-              until ? esc(r, until) : "-", "</td><td>", esc(r, md_json_gets(json, "ca", "url", NULL)),
-              "</td><td>", NULL);
+              until ? esc(r, until) : "-", "</td><td>", NULL);
+    put_ocsp(r, json);
+    ap_rvputs(r, "</td><td>", esc(r, md_json_gets(json, "ca", "url", NULL)), "</td><td>", NULL);
     put_renewal(r, json);
     ap_rputs("</td><td>", r);
     put_links(r, mc, json);
     ap_rputs("</td></tr>\n", r);
 }
 
-static const char *const columns[] = { "Domain", "Names", "Status", "Valid until", "CA", "Renewal", "Check",
+static const char *const columns[] = { "Domain", "Names", "Status", "Valid until", "OCSP", "CA", "Renewal", "Check",
                                        NULL };
 
 static void put_table_head(request_rec *r)

@@ -140,9 +140,9 @@ def valid_config(httpd, f, ours=True):
     ]
     if ours:
         # mdomain's own: mod_md has neither the old name MDCertificateMonitor nor the event interface's directives,
-        # nor leases for servers sharing a store
+        # nor leases for servers sharing a store, nor the CRL check
         lines += ["MDCertificateMonitor crt.sh https://crt.sh?q=", "MDEventHandler /bin/true --site main",
-                  "MDChallengeResponseDelay dns-01=2mi http-01=5s", "MDStoreLease 2mi"]
+                  "MDChallengeResponseDelay dns-01=2mi http-01=5s", "MDStoreLease 2mi", "MDRevocationCheck on"]
     vhosts = [
         vhost(httpd, "one.example.org", "ServerAlias www.one.example.org"),
         vhost(httpd, "two.example.org", "ServerAlias www.two.example.org", "MDRenewWindow 20d"),

@@ -42,6 +42,8 @@ Suite *md_test_reg_static_suite(void);
 Suite *md_test_reg_lease_suite(void);
 Suite *md_test_reg_live_suite(void);
 Suite *md_test_reg_request_suite(void);
+Suite *md_test_ocsp_suite(void);
+Suite *md_test_reg_ocsp_suite(void);
 Suite *md_test_reg_update_suite(void);
 Suite *md_test_conf_file_suite(void);
 

@@ -578,7 +578,7 @@ END_TEST
 /* The model of the "staged job" row for example.org and www.example.org, with an EAB key. */
 static md_json_t *status_of_staged(st_fx_t *f)
 {
-    md_reg_status_opts_t sopts = { "temporary", 1, 1 };
+    md_reg_status_opts_t sopts = { "temporary", 1, 1, NULL };
     md_reg_state_opts_t opts;
     const row_t *row = NULL;
     int i;

@@ -266,7 +266,7 @@ const char *md_cert_get_serial_hex(const md_cert_t *cert, apr_pool_t *p)
     return s;
 }
 
-static apr_time_t asn1_time_to_apr(const ASN1_TIME *t)
+apr_time_t md_asn1_time_get(const ASN1_TIME *t)
 {
     struct tm tm;
     apr_time_exp_t exp;
@@ -289,12 +289,12 @@ static apr_time_t asn1_time_to_apr(const ASN1_TIME *t)
 
 apr_time_t md_cert_get_not_before(const md_cert_t *cert)
 {
-    return asn1_time_to_apr(X509_get0_notBefore(cert->x509));
+    return md_asn1_time_get(X509_get0_notBefore(cert->x509));
 }
 
 apr_time_t md_cert_get_not_after(const md_cert_t *cert)
 {
-    return asn1_time_to_apr(X509_get0_notAfter(cert->x509));
+    return md_asn1_time_get(X509_get0_notAfter(cert->x509));
 }
 
 int md_cert_is_valid_at(const md_cert_t *cert, apr_time_t now)

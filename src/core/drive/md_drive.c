@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 
 #include "md_cert.h"
+#include "md_ocsp.h"
 #include "md_time.h"
 #include "md_renew.h"
 #include "md_drive_int.h"
@@ -96,7 +97,7 @@ static void validities(apr_array_header_t **pvalidities, const char **pproblem, 
         v = NULL;
         problem = cert_problem(&cert, store, group, md, i, p);
         if (problem && pproblem && !*pproblem) *pproblem = problem;
-        if (cert && !problem) {
+        if (cert && !problem && !md_ocsp_is_revoked(NULL, store, md->name, cert, p)) {
             v = apr_pcalloc(p, sizeof(*v));
             v->not_before = md_cert_get_not_before(cert);
             v->not_after = md_cert_get_not_after(cert);
@@ -297,6 +298,20 @@ static int under_way(apr_time_t *puntil, md_drive_ctx_t *ctx)
     return s || md_json_has_key(ctx->job->state, "challenges", NULL);
 }
 
+/* Whether the store records an active certificate of the MD revoked (by OCSP or its CRL). */
+static int revoked(md_drive_ctx_t *ctx)
+{
+    md_cert_t *cert = NULL;
+    int i;
+
+    for (i = 0; i < ctx->md->pks->nelts; ++i) {
+        if (md_store_load((void **)&cert, ctx->env->store, MD_SG_DOMAINS, ctx->md->name,
+                          md_cert_aspect(ctx->md, i, ctx->p), MD_SV_CERT, NULL, ctx->p) == APR_SUCCESS
+            && md_ocsp_is_revoked(NULL, ctx->env->store, ctx->md->name, cert, ctx->p)) return 1;
+    }
+    return 0;
+}
+
 /* The decision before any request: back off, activate what is staged, or find nothing due. Only ARI may
  * ask the CA here, and only when its cached answer is stale. */
 static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_t *ctx,
@@ -331,7 +346,10 @@ static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_
         return 0;
     }
     due = md_renew_due(ctx->md, vals, 0);
-    if (due <= now) return 0;
+    if (due <= now) {
+        if (revoked(ctx)) md_drive__progress(ctx, "Renewing now: the certificate is revoked");
+        return 0;
+    }
     md_drive__ari(&pick, &check, ctx, now);
     if (pick && pick <= now) {
         md_drive__progress(ctx, "Renewing now, inside the window the CA suggests");

@@ -44,7 +44,7 @@ static int is_one_of(const char *name, const char *const *names)
 
 static const char *const DNS01_EVENTS[] = { "setup", "teardown", "poll-setup", NULL };
 static const char *const MESSAGE_EVENTS[] = { "renewing", "renewed", "installed", "expiring", "errored",
-                                              "ocsp-renewed", "ocsp-errored", NULL };
+                                              "ocsp-renewed", "ocsp-errored", "revoked", NULL };
 
 static int is_message(const char *name)
 {

@@ -148,6 +148,7 @@ md_t *md_clone(const md_t *md, apr_pool_t *p)
     c->dns01_cmd = dup_or_null(md->dns01_cmd, p);
     c->install_chain = dup_or_null(md->install_chain, p);
     c->install_key = dup_or_null(md->install_key, p);
+    c->install_ocsp = dup_or_null(md->install_ocsp, p);
     c->install_cmd = md_md__strs_copy(md->install_cmd, 0, p);
     c->install_owner = dup_or_null(md->install_owner, p);
     c->install_reload = md_md__strs_copy(md->install_reload, 0, p);

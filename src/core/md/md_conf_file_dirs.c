@@ -334,7 +334,7 @@ static const char *const server_only[] = {
     "MDStoreLocks", "MDCheckInterval", "MDInitialDelay", "MDActivationDelay", "MDRetryDelay", "MDPortMap",
     "MDMessageCmd", "MDNotifyCmd", "MDHttpProxyCACertificateFile", "MDServerStatus", "MDCertificateStatus",
     "MDCertificateCheck", "MDCertificateMonitor", "MDStapling", "MDStapleOthers", "MDStaplingKeepResponse",
-    "MDStaplingRenewWindow", NULL,
+    "MDStaplingRenewWindow", "MDRevocationCheck", NULL,
 };
 
 static const char *arity_problem(const dir_t *d, int argc)

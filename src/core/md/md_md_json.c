@@ -200,6 +200,7 @@ static void put_install(md_json_t *own, const md_t *md, apr_pool_t *p)
 {
     if (md->install_chain) md_json_sets(md->install_chain, own, "install", "chain", NULL);
     if (md->install_key) md_json_sets(md->install_key, own, "install", "key", NULL);
+    if (md->install_ocsp) md_json_sets(md->install_ocsp, own, "install", "ocsp", NULL);
     if (md->install_mode != MD_MD_INSTALL_MODE_DEF) {
         md_json_sets(apr_psprintf(p, "%04o", (unsigned)md->install_mode), own, "install", "mode", NULL);
     }

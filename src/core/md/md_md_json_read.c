@@ -309,6 +309,8 @@ static apr_status_t read_install(md_t *md, const md_json_t *own, md_result_t *re
     if (rv != APR_SUCCESS) goto leave;
     rv = opt_str(&md->install_key, install, "key", MD_MD_KEY_OWN ".install.key", result, p);
     if (rv != APR_SUCCESS) goto leave;
+    rv = opt_str(&md->install_ocsp, install, "ocsp", MD_MD_KEY_OWN ".install.ocsp", result, p);
+    if (rv != APR_SUCCESS) goto leave;
     rv = read_mode(&md->install_mode, install, result);
     if (rv != APR_SUCCESS) goto leave;
     rv = opt_strs(&md->install_cmd, install, "cmd", MD_MD_KEY_OWN ".install.cmd", result, p);

@@ -13,6 +13,7 @@
 #include "md_job.h"
 #include "md_json.h"
 #include "md_reg.h"
+#include "md_reg_ocsp.h"
 #include "md_reg_renew.h"
 #include "md_renew.h"
 #include "md_result.h"
@@ -283,4 +284,34 @@ int md_reg_reload_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p)
 void md_reg_reload_owe(md_reg_t *reg, const md_t *md, int owed, apr_pool_t *p)
 {
     flag_set(reg, md, "reload-owed", owed, p);
+}
+
+int md_reg_event_limited(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md, const char *event,
+                         const char *key, apr_interval_time_t every, apr_table_t *env, apr_pool_t *p)
+{
+    md_event_outcome_t outcome = MD_EVENT_NONE;
+    md_event_t ev = { event, md->name, NULL, env };
+    const char *last;
+    ev_state_t st;
+    apr_time_t t = 0;
+
+    if (!rn || !rn->events) return 0;
+    memset(&st, 0, sizeof(st));
+    st.reg = reg;
+    st.rn = rn;
+    st.md = md;
+    st.p = p;
+    st.now = md_reg_now(reg);
+    md_reg_programs(&st.progs, rn, md, p);
+    if (!taken(&st, event)) return 0;
+    state_load(&st);
+    last = md_json_gets(st.json, "limited", event, key, NULL);
+    if (last && (!every || (md_time_parse_rfc3339(&t, last) == APR_SUCCESS && t <= st.now && st.now - t < every))) {
+        return 0;
+    }
+    md_event_raise(&outcome, rn->events, &st.progs, &ev, md_result_make(p), p);
+    md_json_sets(md_time_print_rfc3339(st.now, p), st.json, "limited", event, key, NULL);
+    st.changed = 1;
+    state_save(&st);
+    return 1;
 }

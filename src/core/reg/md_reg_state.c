@@ -9,6 +9,7 @@
 #include "md_cert.h"
 #include "md_drive.h"
 #include "md_job.h"
+#include "md_ocsp.h"
 #include "md_reg.h"
 #include "md_renew.h"
 #include "md_result.h"
@@ -136,6 +137,7 @@ static md_reg_cert_t *cert_judge(md_reg_t *reg, md_reg_state_t *st, const md_reg
     apr_time_t early = opts->activation_delay < 0 ? st->now - opts->activation_delay : st->now;
 
     cert_load(c, reg, st, opts, i, p);
+    if (c->cert && !md_ocsp_is_revoked(&c->revoked, reg->store, st->md->name, c->cert, p)) c->revoked = NULL;
     c->key_ok = c->cert && !c->problem;
     if (!c->cert) {
         note_problem(st, MD_S_INCOMPLETE, c->problem);
@@ -209,7 +211,8 @@ static void schedule(md_reg_state_t *st)
 
     for (i = 0; i < st->certs->nelts; ++i) {
         c = APR_ARRAY_IDX(st->certs, i, md_reg_cert_t *);
-        if (!c->cert || !c->covers || !c->key_ok) now_due = 1;
+        if (!c->cert || !c->covers || !c->key_ok || c->revoked) now_due = 1;
+        if (c->revoked) st->revoked++;
     }
     st->renew_at = now_due ? 0 : md_renew_due(st->md, st->validities, st->ari_pick);
     st->due = st->renew_at <= st->now;

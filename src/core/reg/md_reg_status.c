@@ -7,6 +7,7 @@
 
 #include "md.h"
 #include "md_cert.h"
+#include "md_reg_ocsp.h"
 #include "md_job.h"
 #include "md_reg.h"
 #include "md_result.h"
@@ -145,6 +146,26 @@ static void renewal_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *s
     md_json_setj(job, json, "renewal", NULL);
 }
 
+/* Each certificate's OCSP response and CRL check, as the store records them. */
+static void revocation_json(md_json_t *json, md_reg_t *reg, const md_reg_state_t *st, const md_timeslice_t *window,
+                            apr_pool_t *p)
+{
+    const md_reg_cert_t *c;
+    md_json_t *j;
+    int i;
+
+    for (i = 0; i < st->certs->nelts; ++i) {
+        c = APR_ARRAY_IDX(st->certs, i, const md_reg_cert_t *);
+        if (!c->cert) continue;
+        if ((j = md_reg_ocsp_status(reg, st->md->name, c->cert, window, p)) != NULL) {
+            md_json_setj(j, json, "cert", c->key, "ocsp", NULL);
+        }
+        if ((j = md_reg_crl_status(reg, st->md->name, c->cert, p)) != NULL) {
+            md_json_setj(j, json, "cert", c->key, "revocation", NULL);
+        }
+    }
+}
+
 md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_status_opts_t *opts,
                          apr_pool_t *p)
 {
@@ -159,6 +180,7 @@ md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_s
     md_json_setl(st->state, json, "state", NULL);
     md_json_sets(st->state_descr, json, "state-descr", NULL);
     md_json_setj(certs_json(st->certs, p), json, "cert", NULL);
+    revocation_json(json, reg, st, opts ? opts->stapling_window : NULL, p);
     set_time(st->renew_at ? st->renew_at : st->now, json, "renew-at", NULL, p);
     if (opts && opts->watched >= 0) md_json_setb(opts->watched > 0, json, "watched", NULL);
     md_json_setb(st->due, json, "renew", NULL);

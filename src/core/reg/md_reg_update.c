@@ -64,6 +64,7 @@ md_reg_change_t *md_reg_change_from_md(const md_t *md, apr_pool_t *p)
     ch->install_cmd = md->install_cmd;
     ch->install_owner = str_or_empty(md->install_owner);
     ch->install_reload = md->install_reload;
+    ch->install_ocsp = str_or_empty(md->install_ocsp);
     return ch;
 }
 
@@ -219,6 +220,7 @@ static void change_settings(md_t *md, const md_reg_change_t *ch, apr_pool_t *p)
     if (ch->install_cmd) md->install_cmd = strs(ch->install_cmd, p);
     set_str(&md->install_owner, ch->install_owner, p);
     if (ch->install_reload) md->install_reload = strs(ch->install_reload, p);
+    set_str(&md->install_ocsp, ch->install_ocsp, p);
 }
 
 /* The checks every MD passes, whatever changed. */
@@ -323,7 +325,8 @@ apr_array_header_t *md_reg_md_diff(const md_t *a, const md_t *b, apr_pool_t *p)
     ASPECT("install", differ(a->install_chain, b->install_chain) || differ(a->install_key, b->install_key)
                       || a->install_mode != b->install_mode || differ(joined(a->install_cmd, p), joined(b->install_cmd, p))
                       || differ(a->install_owner, b->install_owner)
-                      || differ(joined(a->install_reload, p), joined(b->install_reload, p)));
+                      || differ(joined(a->install_reload, p), joined(b->install_reload, p))
+                      || differ(a->install_ocsp, b->install_ocsp));
 #undef ASPECT
     return d;
 }
