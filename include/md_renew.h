@@ -40,8 +40,9 @@ int md_renew_problem_is_input(const char *problem);
 apr_interval_time_t md_renew_retry_delay(int errors, const char *problem, apr_interval_time_t base, double rand01,
                                          apr_time_t ready_at, apr_time_t now);
 /* A retry time (the back-off, a CA's Retry-After) capped so that nothing postpones a renewal past the moment a
- * certificate enters its warn window: the earlier of next and md_renew_warn_at while that is still ahead of now,
- * else next. *pcapped (may be NULL): 1 when next was moved. */
+ * certificate enters its warn window: the earlier of next and md_renew_warn_at while that is still ahead of now;
+ * inside the warn window no later than the longest back-off (a day) from now. *pcapped (may be NULL): 1 when next was
+ * moved to the warn window's start, 2 when moved inside it, else 0. */
 apr_time_t md_renew_retry_cap(const md_t *md, const apr_array_header_t *validities, apr_time_t next, apr_time_t now,
                               int *pcapped);
 /* How many automatic attempts remain before the deadline (md_renew_deadline) at the current back-off: one at first,

@@ -303,8 +303,9 @@ START_TEST(deadline_and_warn_at)
 }
 END_TEST
 
-/* Nothing postpones a retry past the start of the warn window (6 days: at 5.4 days) while that is ahead; after it the
- * retry time stands. */
+/* Nothing postpones a retry past the start of the warn window (6 days: at 5.4 days) while that is ahead; inside it
+ * (and after the expiry) not more than a day, the longest back-off. A 30-day Retry-After that came inside the warn
+ * window stood before: the simulated year (test_reg_fleet.c) saw a 6-day certificate expired for 30 days. */
 START_TEST(retry_capped_at_warn_window)
 {
     apr_pool_t *p = md_test_pool();
@@ -319,8 +320,12 @@ START_TEST(retry_capped_at_warn_window)
     ck_assert_int_eq(capped, 0);
     ck_assert_int_eq(md_renew_retry_cap(md, v, warn_at, T0 + 4 * DAY, &capped), warn_at);
     ck_assert_int_eq(capped, 0);
-    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 12 * DAY, warn_at, &capped), T0 + 12 * DAY);
+    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 12 * DAY, warn_at, &capped), warn_at + DAY);
+    ck_assert_int_eq(capped, 2);
+    ck_assert_int_eq(md_renew_retry_cap(md, v, warn_at + DAY / 2, warn_at, &capped), warn_at + DAY / 2);
     ck_assert_int_eq(capped, 0);
+    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 40 * DAY, T0 + 7 * DAY, &capped), T0 + 8 * DAY);
+    ck_assert_int_eq(capped, 2);
     ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 12 * DAY, T0 + 5 * DAY, NULL), warn_at);
     ck_assert_int_eq(md_renew_retry_cap(md, certs(p, 1, NULL, NULL), T0 + 12 * DAY, T0, &capped), T0 + 12 * DAY);
     ck_assert_int_eq(capped, 0);

@@ -135,19 +135,30 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
 }
 
 /* Neither the back-off nor a CA's Retry-After postpones the next attempt past the moment a certificate enters its
- * warn window: the retry is moved there, and the job's log says so. */
-static void retry_cap(md_drive_ctx_t *ctx, apr_time_t now)
+ * warn window: the retry is moved there, and the job's log says so. Inside the warn window a Retry-After longer than
+ * the back-off (backoff_at) is not waited for (the certificate would expire first), and no retry is more than a day
+ * off. */
+static void retry_cap(md_drive_ctx_t *ctx, apr_time_t now, apr_time_t backoff_at)
 {
     apr_array_header_t *vals;
-    apr_time_t next;
+    apr_time_t next = ctx->job->next_run, warn_at;
     int capped;
 
     md_drive_validities(&vals, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
-    next = md_renew_retry_cap(ctx->md, vals, ctx->job->next_run, now, &capped);
+    warn_at = md_renew_warn_at(ctx->md, vals);
+    if (warn_at && warn_at <= now && next > backoff_at) {
+        md_drive__progress(ctx, "Retrying at %s, not at the CA's Retry-After %s: a certificate is in its warn window, "
+                           "it expires soon", md_time_print_rfc3339(backoff_at, ctx->p),
+                           md_time_print_rfc3339(next, ctx->p));
+        next = ctx->job->next_run = backoff_at;
+    }
+    next = md_renew_retry_cap(ctx->md, vals, next, now, &capped);
     if (!capped) return;
-    md_drive__progress(ctx, "Retrying at %s instead of %s%s: a certificate enters its warn window then",
-                       md_time_print_rfc3339(next, ctx->p), md_time_print_rfc3339(ctx->job->next_run, ctx->p),
-                       ctx->result->ready_at > now ? " (the CA's Retry-After)" : "");
+    md_drive__progress(ctx, "Retrying at %s instead of %s%s: %s", md_time_print_rfc3339(next, ctx->p),
+                       md_time_print_rfc3339(ctx->job->next_run, ctx->p),
+                       ctx->result->ready_at > now ? " (the CA's Retry-After)" : "",
+                       capped == 1 ? "a certificate enters its warn window then"
+                                   : "a certificate is in its warn window, it expires soon");
     ctx->job->next_run = next;
 }
 
@@ -155,6 +166,7 @@ static void retry_cap(md_drive_ctx_t *ctx, apr_time_t now)
 static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
 {
     apr_interval_time_t base = ctx->env->retry_base ? ctx->env->retry_base : apr_time_from_sec(5);
+    double r;
 
     md_json_del(ctx->job->state, "wait-until", NULL);
     if (ctx->result->status == MD_EHUMAN) {
@@ -165,9 +177,10 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     }
     ctx->job->errors++;
     ctx->job->finished = 0;
-    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, rand01(),
-                                                         ctx->result->ready_at, now);
-    retry_cap(ctx, now);
+    r = rand01();
+    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r,
+                                                    ctx->result->ready_at, now);
+    retry_cap(ctx, now, now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r, 0, now));
     if (ctx->result->status == MD_EHUMAN) ctx->job->next_run = 0;     /* no retry comes: blocked */
     md_result_hint_apply(ctx->result, ctx->env->hints);
     md_job_set_last(ctx->job, ctx->result, now);

@@ -146,11 +146,13 @@ apr_time_t md_renew_retry_cap(const md_t *md, const apr_array_header_t *validiti
                               int *pcapped)
 {
     apr_time_t warn_at = md_renew_warn_at(md, validities);
+    /* in the warn window already: not further off than the longest back-off */
+    apr_time_t limit = warn_at > now ? warn_at : now + MD_RENEW_DAY;
 
     if (pcapped) *pcapped = 0;
-    if (!warn_at || warn_at <= now || next <= warn_at) return next;
-    if (pcapped) *pcapped = 1;
-    return warn_at;
+    if (!warn_at || next <= limit) return next;
+    if (pcapped) *pcapped = warn_at > now ? 1 : 2;
+    return limit;
 }
 
 int md_renew_attempts_left(const md_t *md, const apr_array_header_t *validities, int errors, const char *problem,
