@@ -4,6 +4,8 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "md_dns.h"
+#include "md_preflight.h"
 #include "cli.h"
 
 enum {
@@ -11,7 +13,7 @@ enum {
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
-    OPT_CHALLENGE_DELAY,
+    OPT_CHALLENGE_DELAY, OPT_PREFLIGHT, OPT_PREFLIGHT_DNS,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +53,8 @@ static const struct option long_opts[] = {
     { "event-handler", required_argument, NULL, OPT_EVENT_HANDLER },
     { "event-arg", required_argument, NULL, OPT_EVENT_ARG },
     { "challenge-delay", required_argument, NULL, OPT_CHALLENGE_DELAY },
+    { "preflight", required_argument, NULL, OPT_PREFLIGHT },
+    { "preflight-dns", required_argument, NULL, OPT_PREFLIGHT_DNS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -87,7 +91,8 @@ void cli_usage(FILE *out)
           "     --dns-version 1|2, --event-handler PROGRAM [--event-arg ARG]..., --challenge-delay TYPE=DURATION,\n"
           "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
           "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
-          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT,\n"
+          "       --preflight on|off|challenge|caa [--preflight-dns IPv4[:PORT]]\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
@@ -112,6 +117,7 @@ static int parse_port(int *pport, const char *s, const char *opt)
 /* One option; returns 0 on success, an exit code to stop with otherwise. */
 static int take(md_cli_t *cli, int c, int argc, char **argv)
 {
+    const char *err;
     char *end;
 
     switch (c) {
@@ -157,6 +163,19 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_EVENT_HANDLER: cli->event_handler = optarg; break;
     case OPT_EVENT_ARG: APR_ARRAY_PUSH(cli->event_args, const char *) = optarg; break;
     case OPT_CHALLENGE_DELAY: APR_ARRAY_PUSH(cli->challenge_delays, const char *) = optarg; break;
+    case OPT_PREFLIGHT:
+        if (md_preflight_parse(&cli->preflight, optarg) != APR_SUCCESS) {
+            fprintf(stderr, "mdomain: --preflight '%s': give on, off, challenge or caa\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
+    case OPT_PREFLIGHT_DNS:
+        if ((err = md_dns_server_check(optarg, cli->p)) != NULL) {
+            fprintf(stderr, "mdomain: --preflight-dns: %s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        cli->preflight_dns = optarg;
+        break;
     case OPT_PREFERRED_CHAIN: cli->preferred_chain = optarg; break;
     case OPT_FORCE: cli->force = 1; break;
     case OPT_HTTP_PORT: return parse_port(&cli->http_port, optarg, "--http-port") ? 0 : CLI_EXIT_USAGE;
