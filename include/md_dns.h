@@ -19,8 +19,9 @@ typedef struct md_dns_t {
     void *baton;
 } md_dns_t;
 
-/* The system's resolver (res_nquery: /etc/resolv.conf), or the server given ("IPv4" or "IPv4:PORT") instead; each
- * query waits at most 2 seconds twice. APR_EINVAL when server is no such address. */
+/* The system's name servers (the IPv4 ones of /etc/resolv.conf), or the server given ("IPv4" or "IPv4:PORT")
+ * instead, asked over UDP; each query waits at most 2 seconds twice per server. APR_EINVAL when server is no such
+ * address. */
 apr_status_t md_dns_resolver(md_dns_t **pdns, const char *server, apr_pool_t *p);
 /* Check a server value as md_dns_resolver takes it: NULL when fine, else why not. */
 const char *md_dns_server_check(const char *server, apr_pool_t *p);

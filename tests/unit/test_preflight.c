@@ -174,6 +174,7 @@ START_TEST(caa_critical_and_unknown)
     ck_assert_int_eq(caa(dns, "example.org", "ca.test", &r, p), APR_SUCCESS);
     dns_set(&d, "CAA", "example.org", "FAIL", p);
     ck_assert_int_eq(caa(dns, "example.org", "ca.test", &r, p), APR_SUCCESS);
+    tr_assert_has(md_result_text(r, p), "pre-flight: CAA of example.org not checked: SERVFAIL");
     dns_set(&d, "CAA", "example.org", "0 issue other.ca", p);
     ck_assert_int_eq(caa(dns, "example.org", NULL, &r, p), APR_SUCCESS);
     md_test_pool_done(p);
@@ -217,8 +218,10 @@ START_TEST(answer_http01)
                      APR_SUCCESS);
     /* a look-up that fails is left to the CA */
     dns_set(&d, "AAAA", "example.org", "FAIL", p);
+    r = md_result_make(p);
     ck_assert_int_eq(md_preflight_answer(dns, web, 5002, "http-01", "example.org", "X", "X.thumb", r, p),
                      APR_SUCCESS);
+    tr_assert_has(md_result_text(r, p), "pre-flight: the http-01 answer of example.org not checked: SERVFAIL");
     md_test_pool_done(p);
 }
 END_TEST

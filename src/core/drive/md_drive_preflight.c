@@ -1,4 +1,5 @@
 /* The drive's pre-flight checks: CAA before a new order, each answer's visibility before the CA is told of it. */
+#include <string.h>
 #include <apr_strings.h>
 
 #include "md_preflight.h"
@@ -36,6 +37,7 @@ apr_status_t md_drive__preflight_caa(md_drive_ctx_t *ctx)
         check = md_result_make(ctx->p);
         rv = md_preflight_caa(dns, APR_ARRAY_IDX(ctx->md->domains, i, const char *), ids, check, ctx->p);
         if (rv != APR_SUCCESS) return failed(ctx, rv, check);
+        if (check->detail) md_drive__progress(ctx, "%s", check->detail);
     }
     return APR_SUCCESS;
 }
@@ -52,6 +54,9 @@ apr_status_t md_drive__preflight_answer(md_drive_ctx_t *ctx, const char *type, c
     rv = md_preflight_answer(dns, ctx->env->preflight_http, ctx->env->preflight_http_port, type, domain, token,
                              key_authz, check, ctx->p);
     if (rv != APR_SUCCESS) return failed(ctx, rv, check);
-    md_drive__progress(ctx, "pre-flight: the %s answer for %s is visible", type, domain);
+    if (check->detail) md_drive__progress(ctx, "%s", check->detail);
+    else if (!strcmp(type, "http-01") || !strcmp(type, "dns-01")) {
+        md_drive__progress(ctx, "pre-flight: the %s answer for %s is visible", type, domain);
+    }
     return APR_SUCCESS;
 }

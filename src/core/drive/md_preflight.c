@@ -29,6 +29,15 @@ const char *md_preflight_str(int flags)
     }
 }
 
+/* A look-up failed: nothing is decided (APR_SUCCESS), the result's detail says what was not checked. */
+static apr_status_t unchecked(md_result_t *result, const char *what, const char *domain, md_result_t *lookup,
+                              apr_pool_t *p)
+{
+    md_result_printf(result, APR_SUCCESS, "pre-flight: %s of %s not checked: %s", what, domain,
+                     md_result_text(lookup, p));
+    return APR_SUCCESS;
+}
+
 /* ---- CAA ------------------------------------------------------------------------------------------------- */
 
 typedef struct {
@@ -105,7 +114,9 @@ apr_status_t md_preflight_caa(const md_dns_t *dns, const char *domain, const apr
     if (!ids || ids->nelts == 0) return APR_SUCCESS;
     /* the relevant record set: the name's, else the closest parent's that has one */
     for (;;) {
-        if (md_dns_query(dns, &answers, name, "CAA", lookup, p) != APR_SUCCESS) return APR_SUCCESS;
+        if (md_dns_query(dns, &answers, name, "CAA", lookup, p) != APR_SUCCESS) {
+            return unchecked(result, "CAA", domain, lookup, p);
+        }
         if (answers->nelts > 0 || !strchr(name, '.')) break;
         name = strchr(name, '.') + 1;
     }
@@ -167,7 +178,9 @@ static apr_status_t check_http01(const md_dns_t *dns, const md_http_backend_t *b
     int i, j;
 
     for (i = 0; i < 2; ++i) {
-        if (md_dns_query(dns, &some, domain, types[i], lookup, p) != APR_SUCCESS) return APR_SUCCESS;
+        if (md_dns_query(dns, &some, domain, types[i], lookup, p) != APR_SUCCESS) {
+            return unchecked(result, "the http-01 answer", domain, lookup, p);
+        }
         for (j = 0; j < some->nelts; ++j) APR_ARRAY_PUSH(addrs, const char *) = APR_ARRAY_IDX(some, j, const char *);
     }
     if (addrs->nelts == 0) {
@@ -217,7 +230,9 @@ static apr_status_t check_dns01(const md_dns_t *dns, const char *domain, const c
     md_result_t *lookup = md_result_make(p);
     int i;
 
-    if (md_dns_query(dns, &txts, name, "TXT", lookup, p) != APR_SUCCESS) return APR_SUCCESS;
+    if (md_dns_query(dns, &txts, name, "TXT", lookup, p) != APR_SUCCESS) {
+        return unchecked(result, "the dns-01 answer", domain, lookup, p);
+    }
     for (i = 0; i < txts->nelts; ++i) {
         if (!strcmp(APR_ARRAY_IDX(txts, i, const char *), want)) return APR_SUCCESS;
         have = have ? apr_pstrcat(p, have, ", ", shown(APR_ARRAY_IDX(txts, i, const char *), p), NULL)

@@ -1,8 +1,11 @@
-/* DNS look-ups through the system's resolver (libresolv's res_nquery), optionally asking one given server. */
+/* DNS look-ups over UDP to the system's name servers (resolv.conf, through libresolv) or one given server. */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <netinet/in.h>
 #include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <resolv.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,17 +82,41 @@ static const char *rdata_text(int code, const unsigned char *d, size_t len, apr_
     }
 }
 
+/* One query over UDP to server: the answer's length, 0 when none came (2 s, twice). libresolv's own res_nquery is not
+ * used: it takes an empty answer without "recursion available" (as test servers give) for a referral and fails. */
+static int ask(const struct sockaddr_in *server, const unsigned char *query, int qlen, unsigned char *answer,
+               int size)
+{
+    struct pollfd pfd;
+    int fd, tries, n = 0;
+
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return 0;
+    for (tries = 0; tries < 2 && n <= 0; ++tries) {
+        if (sendto(fd, query, (size_t)qlen, 0, (const struct sockaddr *)server, sizeof(*server)) != qlen) break;
+        pfd.fd = fd;
+        pfd.events = POLLIN;
+        while (poll(&pfd, 1, 2000) == 1) {
+            n = (int)recv(fd, answer, (size_t)size, 0);
+            if (n >= 12 && answer[0] == query[0] && answer[1] == query[1]) break;     /* our id */
+            n = 0;
+        }
+    }
+    close(fd);
+    return n > 0 ? n : 0;
+}
+
 static apr_status_t resolver_query(void *baton, apr_array_header_t **panswers, const char *name, const char *type,
                                    md_result_t *result, apr_pool_t *p)
 {
     resolver_t *r = baton;
     struct __res_state st;
-    unsigned char answer[4096];
+    unsigned char query[512], answer[4096];
     apr_array_header_t *answers = apr_array_make(p, 2, sizeof(const char *));
     const char *text;
     ns_msg msg;
     ns_rr rr;
-    int code = type_code(type), len, i, herr;
+    int code = type_code(type), qlen, len = 0, i, rcode;
 
     *panswers = answers;
     if (code < 0) {
@@ -101,22 +128,23 @@ static apr_status_t resolver_query(void *baton, apr_array_header_t **panswers, c
         md_result_printf(result, APR_EGENERAL, "the resolver could not be set up");
         return APR_EGENERAL;
     }
-    st.retrans = 2;
-    st.retry = 2;
-    if (r->has_server) {
-        st.nscount = 1;
-        st.nsaddr_list[0] = r->server;
+    qlen = res_nmkquery(&st, ns_o_query, name, ns_c_in, code, NULL, 0, NULL, query, sizeof(query));
+    if (qlen > 0 && r->has_server) len = ask(&r->server, query, qlen, answer, sizeof(answer));
+    for (i = 0; qlen > 0 && !r->has_server && !len && i < st.nscount; ++i) {
+        if (st.nsaddr_list[i].sin_family == AF_INET) len = ask(&st.nsaddr_list[i], query, qlen, answer,
+                                                               sizeof(answer));
     }
-    len = res_nquery(&st, name, ns_c_in, code, answer, sizeof(answer));
-    herr = st.res_h_errno;
     res_nclose(&st);
-    if (len < 0) {
-        if (herr == HOST_NOT_FOUND || herr == NO_DATA) return APR_SUCCESS;
-        md_result_printf(result, APR_EGENERAL, "looking up %s %s in DNS failed (%s)", type, name, hstrerror(herr));
+    if (qlen <= 0 || len <= 0 || ns_initparse(answer, len, &msg) != 0) {
+        md_result_printf(result, APR_EGENERAL, "looking up %s %s in DNS failed (%s)", type, name,
+                         qlen <= 0 ? "not a name" : len <= 0 ? "no answer" : "a damaged answer");
         return APR_EGENERAL;
     }
-    if (ns_initparse(answer, len, &msg) != 0) {
-        md_result_printf(result, APR_EGENERAL, "the DNS answer for %s %s is damaged", type, name);
+    rcode = ns_msg_getflag(msg, ns_f_rcode);
+    if (rcode == ns_r_nxdomain) return APR_SUCCESS;
+    if (rcode != ns_r_noerror) {
+        md_result_printf(result, APR_EGENERAL, "looking up %s %s in DNS failed (response code %d)", type, name,
+                         rcode);
         return APR_EGENERAL;
     }
     for (i = 0; i < ns_msg_count(msg, ns_s_an); ++i) {
