@@ -13,18 +13,21 @@
 #include "test_common.h"
 #include "test_reg.h"
 
-/* 50 MDs; under AddressSanitizer (make asan), where each drive costs several times as much, 20: the same year */
+/* 50 MDs, every step of the runner in a forked child; under AddressSanitizer (make asan), where each drive and each
+ * fork costs several times as much, 20, and only the steps to be killed forked: the same year */
 #if defined(__SANITIZE_ADDRESS__)
 #define MDS 20
+#define FORK_ALL 0
 #else
 #define MDS 50
+#define FORK_ALL 1
 #endif
 #define DAYS 400
 #define SHORT_DAYS 6           /* every tenth MD; the others 45 days */
 #define LONG_DAYS 45
 #define SEED 20310301UL        /* FLEET_SEED in the environment picks another (the run prints the one it used) */
-#define KILL_PERCENT 15        /* of the steps whose runner runs in a child process (fork) killed at a random one of
-                                * its first 12 requests; the others run in this process (a fork under ASan is slow) */
+#define KILL_PERCENT 15        /* of the steps whose runner (in a child process) is killed at a random one of its
+                                * first 12 requests */
 #define QUANTUM TR_HOUR        /* the runner wakes at most once an hour, for every MD due by then */
 
 /* What happens to the CA and the dns-01 program on which days. */
@@ -198,7 +201,7 @@ static void step(fleet_t *y, apr_time_t t, apr_pool_t *pstep, apr_pool_t *ptemp)
     y->steps++;
     y->drives += n;
     killed = 0;
-    if (kill_at) {
+    if (kill_at || FORK_ALL) {
         y->forks++;
         killed = tr_run_forked(&y->f, items, kill_at, how,
                                how == TR_KILL_LATER ? (apr_interval_time_t)(rnd01(y) * 2000) : 0);
