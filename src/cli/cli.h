@@ -39,7 +39,7 @@ typedef struct md_cli_t {
     const char *preferred_chain;
     int force;
     int http_port, tls_port;
-    int preflight;                  /* --preflight: MD_PREFLIGHT_* flags (default 0, off) */
+    int preflight;                  /* --preflight: MD_PREFLIGHT_* flags (default MD_PREFLIGHT_CAA) */
     const char *preflight_dns;      /* --preflight-dns, NULL: the system's resolver */
     const char *listen_addr;
     const char *webroot;

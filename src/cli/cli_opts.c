@@ -214,6 +214,7 @@ int cli_parse(md_cli_t *cli, int argc, char **argv)
     cli->args = apr_array_make(cli->p, 4, sizeof(const char *));
     cli->install_mode = -1;
     cli->listen_addr = "127.0.0.1";
+    cli->preflight = MD_PREFLIGHT_CAA;
     opterr = 1;
     while ((c = getopt_long(argc, argv, "d:a:t:c:jvqhV", long_opts, NULL)) != -1) {
         rc = take(cli, c, argc, argv);

@@ -91,7 +91,7 @@ typedef struct md_mod_conf_t {
     apr_interval_time_t initial_delay;     /* MDInitialDelay (0) */
     apr_interval_time_t activation_delay;  /* MDActivationDelay (0, may be negative as in mod_md) */
     apr_interval_time_t retry_delay;       /* MDRetryDelay (5s) */
-    int preflight;                     /* MDPreflight: MD_PREFLIGHT_* flags (default 0, off) */
+    int preflight;                     /* MDPreflight: MD_PREFLIGHT_* flags (default MD_PREFLIGHT_CAA) */
     const char *preflight_dns;         /* MDPreflightDNS: the server asked, NULL: the system's resolver */
     int retry_failover;                /* MDRetryFailover (13) */
     int dns01_version;                 /* MDChallengeDns01Version (1) */

@@ -1,7 +1,7 @@
 """Pre-flight checks of `mdomain drive --preflight` against pebble, with pebble-challtestsrv as the DNS both ask:
 an http-01 answer the name's address does not serve, and a dns-01 answer not in DNS, fail before pebble hears of a
 challenge; a CAA record naming another CA (the directory's caaIdentities, added by a small directory proxy, as
-pebble lists none) stops the drive before the order; turned off, the order and challenge go out."""
+pebble lists none) stops the drive before the order (by default); turned off, the order and challenge go out."""
 import http.server
 import json
 import os
@@ -105,7 +105,7 @@ def test_caa_preflight(md_build, workdir, pebble, listener_ca):
             cli.ok("-a", proxy.url, "--ca-file", pebble.ca_file, "-t", "accepted", "-c", "admin@example.org",
                    "add", name, "--key", "p256")
         mark = pebble.mark()
-        rc, doc, out, err = drive(cli, pebble, "www.caa.example.org", "--preflight", "caa")
+        rc, doc, out, err = drive(cli, pebble, "www.caa.example.org")         # the default: caa
         assert rc == 1
         assert ('CAA of caa.example.org forbids this CA (pebble.example) to issue for www.caa.example.org: '
                 '"0 issue other.ca" names no identity of it') in err
