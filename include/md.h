@@ -46,6 +46,8 @@ typedef struct md_t {
     const char *ca_eab_kid;           /* external account binding */
     const char *ca_eab_hmac;
     const char *ca_file;              /* PEM roots for talking to the CA (CLI) */
+    const char *proxy_url;            /* HTTP proxy for talking to the CA (mdomain apply's MDHttpProxy), NULL: the
+                                       * front-end's */
     apr_array_header_t *ca_challenges;/* const char*: challenge types in order of preference; empty: all */
     apr_array_header_t *pks;          /* md_pkey_spec_t*: at least one (see md_pkey_aspect for file names) */
     int pks_default;                  /* 1: no key type was configured (md_create's RSA 2048): md.json leaves out
@@ -111,7 +113,7 @@ const char *md_challenge_type_known(const char *word);
  * left out when no key type was configured, pks_default, as mod_md does), "state", "state-descr", "renew-mode",
  * "renew-window", "warn-window", "must-staple", "cmd-dns-01", "eab" {"kid","hmac"}, "profile",
  * "profile-mandatory", "ari-renewals") plus mdomain's own under "mdomain" {"ca-file", "dns01-version",
- * "preferred-chain", "retry-failover", "install" {"chain","key","mode","cmd"}}, written only when not
+ * "preferred-chain", "retry-failover", "proxy", "install" {"chain","key","mode","cmd"}}, written only when not
  * default. Reading accepts what mod_md 2.x writes; bad values are APR_EINVAL with the key named in result. */
 md_json_t *md_to_json(const md_t *md, apr_pool_t *p);
 apr_status_t md_from_json(md_t **pmd, const md_json_t *json, struct md_result_t *result, apr_pool_t *p);

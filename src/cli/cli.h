@@ -6,6 +6,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+#include "md.h"
 #include "md_json.h"
 #include "md_result.h"
 #include "md_store.h"
@@ -48,6 +49,11 @@ typedef struct md_cli_t {
     int profile_mandatory;          /* --profile-mandatory */
     const char *install_chain, *install_key, *install_cmd;
     int install_mode;               /* -1: not given */
+    const char *renew_window, *warn_window;     /* --renew-window, --warn-window */
+    int domains_given;              /* update --domains: the arguments after NAME replace its names */
+    apr_array_header_t *add_domains, *remove_domains;   /* update --add-domain, --remove-domain */
+    const md_challenge_delays_t *base_delays;   /* update: the stored MD's, which --challenge-delay amends */
+    int dry_run, prune;             /* apply --dry-run, --prune */
     /* the verb and its arguments */
     const char *verb;
     apr_array_header_t *args;       /* const char* */
@@ -82,6 +88,12 @@ void cli_json_out(md_cli_t *cli, const md_json_t *json);
 /* Print a line for humans (not with --json or --quiet). */
 void cli_say(md_cli_t *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+struct md_reg_change_t;
+/* The options that describe an MD (-a, --ca-file, -t, -c, --eab, --key, --challenge, --profile, the programs, the
+ * windows, the install paths) as the registry's change set (cli_change.c): what add applies to a new MD and update to
+ * a stored one. On a usage error prints why and returns CLI_EXIT_USAGE. */
+int cli_change_from_options(struct md_reg_change_t *ch, md_cli_t *cli);
+
 /* Verbs. */
 int cli_verb_add(md_cli_t *cli);
 int cli_verb_list(md_cli_t *cli);
@@ -90,6 +102,8 @@ int cli_verb_drive(md_cli_t *cli);
 int cli_verb_revoke(md_cli_t *cli);
 int cli_verb_account(md_cli_t *cli);
 int cli_verb_remove(md_cli_t *cli);
+int cli_verb_update(md_cli_t *cli);
+int cli_verb_apply(md_cli_t *cli);
 
 struct md_acme_t;
 /* An ACME client for ca_url trusting ca_file (NULL: the system's roots), directory fetched. */

@@ -13,7 +13,8 @@ enum {
     OPT_HTTP_PORT, OPT_TLS_PORT, OPT_LISTEN, OPT_WEBROOT, OPT_REASON, OPT_INSTALL_CHAIN, OPT_INSTALL_KEY,
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
-    OPT_CHALLENGE_DELAY, OPT_PREFLIGHT, OPT_PREFLIGHT_DNS,
+    OPT_CHALLENGE_DELAY, OPT_RENEW_WINDOW, OPT_WARN_WINDOW, OPT_DOMAINS, OPT_ADD_DOMAIN, OPT_REMOVE_DOMAIN,
+    OPT_DRY_RUN, OPT_PRUNE, OPT_PREFLIGHT, OPT_PREFLIGHT_DNS,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +54,13 @@ static const struct option long_opts[] = {
     { "event-handler", required_argument, NULL, OPT_EVENT_HANDLER },
     { "event-arg", required_argument, NULL, OPT_EVENT_ARG },
     { "challenge-delay", required_argument, NULL, OPT_CHALLENGE_DELAY },
+    { "renew-window", required_argument, NULL, OPT_RENEW_WINDOW },
+    { "warn-window", required_argument, NULL, OPT_WARN_WINDOW },
+    { "domains", no_argument, NULL, OPT_DOMAINS },
+    { "add-domain", required_argument, NULL, OPT_ADD_DOMAIN },
+    { "remove-domain", required_argument, NULL, OPT_REMOVE_DOMAIN },
+    { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+    { "prune", no_argument, NULL, OPT_PRUNE },
     { "preflight", required_argument, NULL, OPT_PREFLIGHT },
     { "preflight-dns", required_argument, NULL, OPT_PREFLIGHT_DNS },
     { NULL, 0, NULL, 0 },
@@ -66,6 +74,8 @@ void cli_usage(FILE *out)
           "\n"
           "verbs:\n"
           "  add NAME [NAME...]      a new managed domain (MD) named after its first NAME\n"
+          "  update NAME [--domains NAME...]  change an MD in place, keeping its certificates and state\n"
+          "  apply FILE              bring the store in line with a domains file (MDomain directives)\n"
           "  list                    all MDs with their state and certificates\n"
           "  show NAME               one MD in detail\n"
           "  drive [NAME...]         obtain or renew what is due (alias: renew); all MDs when none named\n"
@@ -90,7 +100,12 @@ void cli_usage(FILE *out)
           "     dns-01; repeatable, in order of preference), --profile P [--profile-mandatory], --dns-cmd PROGRAM,\n"
           "     --dns-version 1|2, --event-handler PROGRAM [--event-arg ARG]..., --challenge-delay TYPE=DURATION,\n"
           "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
+          "     --renew-window W, --warn-window W (a duration, default unit days, or a percentage),\n"
           "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
+          "update: the options of add (and -a, --ca-file, -t, -c, --eab: each replaces what the MD has; \"\" clears a\n"
+          "     program, file or profile), --domains NAME... (replace the names), --add-domain NAME,\n"
+          "     --remove-domain NAME (repeatable)\n"
+          "apply: --dry-run (show the changes only), --prune (remove the MDs the file no longer lists)\n"
           "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT,\n"
           "       --preflight on|off|challenge|caa [--preflight-dns IPv4[:PORT]]\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
@@ -163,6 +178,13 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_EVENT_HANDLER: cli->event_handler = optarg; break;
     case OPT_EVENT_ARG: APR_ARRAY_PUSH(cli->event_args, const char *) = optarg; break;
     case OPT_CHALLENGE_DELAY: APR_ARRAY_PUSH(cli->challenge_delays, const char *) = optarg; break;
+    case OPT_RENEW_WINDOW: cli->renew_window = optarg; break;
+    case OPT_WARN_WINDOW: cli->warn_window = optarg; break;
+    case OPT_DOMAINS: cli->domains_given = 1; break;
+    case OPT_ADD_DOMAIN: APR_ARRAY_PUSH(cli->add_domains, const char *) = optarg; break;
+    case OPT_REMOVE_DOMAIN: APR_ARRAY_PUSH(cli->remove_domains, const char *) = optarg; break;
+    case OPT_DRY_RUN: cli->dry_run = 1; break;
+    case OPT_PRUNE: cli->prune = 1; break;
     case OPT_PREFLIGHT:
         if (md_preflight_parse(&cli->preflight, optarg) != APR_SUCCESS) {
             fprintf(stderr, "mdomain: --preflight '%s': give on, off, challenge or caa\n", optarg);
@@ -212,6 +234,8 @@ int cli_parse(md_cli_t *cli, int argc, char **argv)
     cli->event_args = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->challenge_delays = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->args = apr_array_make(cli->p, 4, sizeof(const char *));
+    cli->add_domains = apr_array_make(cli->p, 2, sizeof(const char *));
+    cli->remove_domains = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->install_mode = -1;
     cli->listen_addr = "127.0.0.1";
     cli->preflight = MD_PREFLIGHT_CAA;

@@ -6,9 +6,8 @@
 #include "cli.h"
 
 const md_hints_t cli_hints = { {
-    [MD_HINT_TERMS] = "read them, then add the MD again agreeing with '-t accepted' (mdomain remove NAME; "
-                      "mdomain -t accepted add NAME ...)",
-    [MD_HINT_EAB] = "give them when adding the MD: --eab KID HMAC or --eab-file FILE",
+    [MD_HINT_TERMS] = "read them, then agree with '-t accepted' (mdomain update NAME -t accepted)",
+    [MD_HINT_EAB] = "give them to the MD: mdomain update NAME --eab KID HMAC (or --eab-file FILE)",
     [MD_HINT_RESPONDER] = "give drive a way to answer: --http-port PORT or --webroot DIR (http-01), --tls-port PORT "
                           "(tls-alpn-01), or add the MD with --dns-cmd PROGRAM (dns-01) or --event-handler PROGRAM (dns-01, "
                           "and http-01 on another server)",

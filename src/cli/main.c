@@ -7,6 +7,8 @@
 
 static const cli_verb_t verbs[] = {
     { "add", cli_verb_add, "NAME [NAME...]", "a new managed domain" },
+    { "update", cli_verb_update, "NAME [--domains NAME...]", "change a managed domain in place" },
+    { "apply", cli_verb_apply, "FILE", "bring the store in line with a domains file" },
     { "list", cli_verb_list, "", "all managed domains" },
     { "show", cli_verb_show, "NAME", "one managed domain" },
     { "drive", cli_verb_drive, "[NAME...]", "obtain or renew what is due" },

@@ -122,53 +122,6 @@ int md_config__is_own_directive(const char *name)
     return 0;
 }
 
-md_settings_t *md_config__settings_make(apr_pool_t *p)
-{
-    md_settings_t *st = apr_pcalloc(p, sizeof(*st));
-
-    st->renew_mode = MD_CONF_UNSET;
-    st->transitive = MD_CONF_UNSET;
-    st->must_staple = MD_CONF_UNSET;
-    st->require_https = MD_CONF_UNSET;
-    st->stapling = MD_CONF_UNSET;
-    st->profile_mandatory = MD_CONF_UNSET;
-    st->ari_renewals = MD_CONF_UNSET;
-    return st;
-}
-
-#define PICK_PTR(f) (add->f ? add->f : base->f)
-#define PICK_INT(f) (add->f != MD_CONF_UNSET ? add->f : base->f)
-
-md_settings_t *md_config__settings_merge(const md_settings_t *base, const md_settings_t *add, apr_pool_t *p)
-{
-    md_settings_t *st = apr_pcalloc(p, sizeof(*st));
-
-    st->ca_urls = PICK_PTR(ca_urls);
-    st->ca_proto = PICK_PTR(ca_proto);
-    st->ca_agreement = PICK_PTR(ca_agreement);
-    st->ca_challenges = PICK_PTR(ca_challenges);
-    st->ca_file = PICK_PTR(ca_file);
-    st->contact = PICK_PTR(contact);
-    st->eab_set = add->eab_set ? 1 : base->eab_set;
-    st->eab_kid = add->eab_set ? add->eab_kid : base->eab_kid;
-    st->eab_hmac = add->eab_set ? add->eab_hmac : base->eab_hmac;
-    st->pks = PICK_PTR(pks);
-    st->renew_window = PICK_PTR(renew_window);
-    st->warn_window = PICK_PTR(warn_window);
-    st->renew_mode = PICK_INT(renew_mode);
-    st->transitive = PICK_INT(transitive);
-    st->must_staple = PICK_INT(must_staple);
-    st->require_https = PICK_INT(require_https);
-    st->stapling = PICK_INT(stapling);
-    st->profile = PICK_PTR(profile);
-    st->profile_mandatory = PICK_INT(profile_mandatory);
-    st->ari_renewals = PICK_INT(ari_renewals);
-    st->dns01_cmd = PICK_PTR(dns01_cmd);
-    st->event_handler = PICK_PTR(event_handler);
-    st->challenge_delays = PICK_PTR(challenge_delays);
-    return st;
-}
-
 static md_mod_conf_t *mod_conf_make(apr_pool_t *p)
 {
     md_mod_conf_t *mc = apr_pcalloc(p, sizeof(*mc));
@@ -213,7 +166,7 @@ void *md_config_create_srv(apr_pool_t *p, server_rec *s)
 
     sc->s = s;
     sc->mc = md_config_mod_get(p);
-    sc->settings = md_config__settings_make(p);
+    sc->settings = md_settings_make(p);
     sc->mds = apr_array_make(p, 2, sizeof(md_managed_t *));
     return sc;
 }
@@ -225,7 +178,7 @@ void *md_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
 
     sc->s = add->s;
     sc->mc = add->mc;
-    sc->settings = md_config__settings_merge(base->settings, add->settings, p);
+    sc->settings = md_settings_merge(base->settings, add->settings, p);
     sc->mds = apr_array_make(p, 2, sizeof(md_managed_t *));
     return sc;
 }
@@ -275,17 +228,13 @@ static const char *directive_text(cmd_parms *cmd)
 const char *md_config__not_in_section(cmd_parms *cmd)
 {
     if (!md_config_mod_get(cmd->pool)->section) return NULL;
-    return apr_psprintf(cmd->pool, "'%s': %s is not allowed inside an '<MDomainSet' context (<MDomain> or "
-                        "<MDomainSet>): it is a server-wide setting, put it outside the section", directive_text(cmd),
-                        cmd->cmd->name);
+    return md_conf_not_in_section(md_config__ctx(cmd), directive_text(cmd));
 }
 
 const char *md_config__section_only(cmd_parms *cmd)
 {
     if (md_config_mod_get(cmd->pool)->section) return NULL;
-    return apr_psprintf(cmd->pool, "'%s': %s is only valid inside a '<MDomainSet' context, not here: it belongs to "
-                        "one managed domain, put it inside <MDomain name>...</MDomain> (or <MDomainSet>)",
-                        directive_text(cmd), cmd->cmd->name);
+    return md_conf_section_only(md_config__ctx(cmd), directive_text(cmd));
 }
 
 void md_config__warn(cmd_parms *cmd, const char *fmt, ...)
@@ -304,100 +253,58 @@ void md_config__warn(cmd_parms *cmd, const char *fmt, ...)
                                                               text);
 }
 
-const char *md_config__onoff(cmd_parms *cmd, const char *value, int *pv)
+static void ctx_warn(void *baton, const char *text)
 {
-    if (!strcasecmp(value, "on")) *pv = 1;
-    else if (!strcasecmp(value, "off")) *pv = 0;
-    else return md_config__err(cmd, value, "supported parameter values are 'on' and 'off'");
-    return NULL;
+    md_config__warn(baton, "%s", text);
 }
 
-static const char *unit_name(const char *def_unit)
+static const char *ctx_path(void *baton, const char *value)
 {
-    if (!strcmp(def_unit, "d")) return "days";
-    if (!strcmp(def_unit, "h")) return "hours";
-    if (!strcmp(def_unit, "mi")) return "minutes";
-    if (!strcmp(def_unit, "ms")) return "milliseconds";
-    return "seconds";
+    cmd_parms *cmd = baton;
+
+    return ap_server_root_relative(cmd->pool, value);
+}
+
+md_conf_ctx_t *md_config__ctx(cmd_parms *cmd)
+{
+    md_conf_ctx_t *c = apr_pcalloc(cmd->pool, sizeof(*c));
+
+    c->directive = cmd->cmd->name;
+    c->p = cmd->pool;
+    c->warn = ctx_warn;
+    c->path = ctx_path;
+    c->baton = cmd;
+    return c;
+}
+
+const char *md_config__onoff(cmd_parms *cmd, const char *value, int *pv)
+{
+    return md_conf_onoff(md_config__ctx(cmd), value, pv);
 }
 
 const char *md_config__duration(cmd_parms *cmd, const char *value, const char *def_unit,
                                 apr_interval_time_t *pv)
 {
-    if (md_duration_parse_signed(pv, value, def_unit) != APR_SUCCESS) {
-        return md_config__err(cmd, value, "unrecognized duration format: a whole number with a unit d, h, mi, s or "
-                              "ms (e.g. 12h, 30s), without a unit in %s", unit_name(def_unit));
-    }
-    return NULL;
+    return md_conf_duration(md_config__ctx(cmd), value, def_unit, pv);
 }
 
 const char *md_config__window(cmd_parms *cmd, const char *value, md_timeslice_t **pts)
 {
-    const char *err = NULL;
-
-    /* the core's message starts with the value: "MDRenewWindow '3x' has unrecognized format: ..." */
-    if (md_timeslice_parse_window(pts, value, "d", &err, cmd->pool) != APR_SUCCESS) {
-        if (*value && value[strlen(value) - 1] == '%') return apr_psprintf(cmd->pool, "%s %s", cmd->cmd->name, err);
-        return apr_psprintf(cmd->pool, "%s %s (without a unit in days)", cmd->cmd->name, err);
-    }
-    return NULL;
+    return md_conf_window(md_config__ctx(cmd), value, pts);
 }
 
 const char *md_config__path(cmd_parms *cmd, const char *value, const char **ppath)
 {
-    apr_finfo_t finfo;
-    const char *path = ap_server_root_relative(cmd->pool, value);
-
-    if (!path) return md_config__err(cmd, value, "not a valid file path");
-    if (apr_stat(&finfo, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS) {
-        md_config__warn(cmd, "the file %s does not exist: talking to the CA will fail until it does", path);
-    }
-    else if (finfo.filetype != APR_REG) {
-        md_config__warn(cmd, "%s is not a regular file: talking to the CA will fail", path);
-    }
-    *ppath = path;
-    return NULL;
+    return md_conf_path(md_config__ctx(cmd), value, ppath);
 }
 
 const char *md_config__file(cmd_parms *cmd, const char *value, const char **ppath)
 {
-    apr_finfo_t finfo;
-    const char *path = ap_server_root_relative(cmd->pool, value);
-
-    if (!path) return md_config__err(cmd, value, "not a valid file path");
-    if (apr_stat(&finfo, path, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS) {
-        return md_config__err(cmd, value, "the file does not exist (looked for %s)", path);
-    }
-    if (finfo.filetype != APR_REG) {
-        return md_config__err(cmd, value, "%s is not a regular file", path);
-    }
-    *ppath = path;
-    return NULL;
+    return md_conf_file(md_config__ctx(cmd), value, ppath);
 }
 
 const char *md_config__cmdline(cmd_parms *cmd, const char *arg, int allow_empty, const char **pline,
                                apr_array_header_t **pargv)
 {
-    char *line = apr_pstrdup(cmd->pool, arg ? arg : "");
-    apr_size_t len = strlen(line);
-    char **argv = NULL;
-    int i;
-
-    while (len > 0 && apr_isspace(line[len - 1])) line[--len] = '\0';
-    while (apr_isspace(*line)) ++line;
-    if (!*line && allow_empty) {        /* as in mod_md: no program */
-        *pline = line;
-        if (pargv) *pargv = NULL;
-        return NULL;
-    }
-    if (!*line || apr_tokenize_to_argv(line, &argv, cmd->pool) != APR_SUCCESS || !argv || !argv[0]) {
-        return apr_psprintf(cmd->pool, "%s needs the program to call (and its arguments), e.g. "
-                            "%s /usr/local/bin/program", cmd->cmd->name, cmd->cmd->name);
-    }
-    *pline = line;
-    if (pargv) {
-        *pargv = apr_array_make(cmd->pool, 4, sizeof(const char *));
-        for (i = 0; argv[i]; ++i) APR_ARRAY_PUSH(*pargv, const char *) = argv[i];
-    }
-    return NULL;
+    return md_conf_cmdline(md_config__ctx(cmd), arg, allow_empty, pline, pargv);
 }

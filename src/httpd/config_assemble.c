@@ -12,43 +12,6 @@
 #include "md_reg.h"
 #include "config_int.h"
 
-/* CA, account and challenge settings. */
-static void apply_ca(md_t *md, const md_settings_t *st, apr_pool_t *p)
-{
-    if (st->ca_urls) md->ca_urls = apr_array_copy(p, st->ca_urls);
-    else APR_ARRAY_PUSH(md->ca_urls, const char *) = md_acme_ca_url_for("LetsEncrypt");
-    md->ca_agreement = st->ca_agreement;
-    if (st->ca_challenges) md->ca_challenges = apr_array_copy(p, st->ca_challenges);
-    md->ca_file = (st->ca_file && strcmp(st->ca_file, MD_CONF_NONE)) ? st->ca_file : NULL;
-    if (st->contact) APR_ARRAY_PUSH(md->contacts, const char *) = st->contact;
-    if (st->eab_set && st->eab_kid) {
-        md->ca_eab_kid = st->eab_kid;
-        md->ca_eab_hmac = st->eab_hmac;
-    }
-    md->profile = st->profile;
-    md->profile_mandatory = st->profile_mandatory == MD_CONF_UNSET ? 0 : st->profile_mandatory;
-    md->dns01_cmd = (st->dns01_cmd && *st->dns01_cmd) ? st->dns01_cmd : NULL;     /* "": none */
-    if (st->event_handler) md->event_handler = apr_array_copy(p, st->event_handler);
-    if (st->challenge_delays) md->challenge_delays = *st->challenge_delays;
-}
-
-/* Keys, windows, modes. */
-static void apply_renewal(md_t *md, const md_settings_t *st, const md_mod_conf_t *mc, apr_pool_t *p)
-{
-    if (st->pks) {
-        md->pks = apr_array_copy(p, st->pks);
-        md->pks_default = 0;         /* configured: md.json records it, "RSA" too */
-    }
-    if (st->renew_window) md->renew_window = st->renew_window;
-    if (st->warn_window) md->warn_window = st->warn_window;
-    if (st->renew_mode != MD_CONF_UNSET) md->renew_mode = (md_renew_mode_t)st->renew_mode;
-    md->transitive = st->transitive == MD_CONF_UNSET ? 1 : st->transitive;
-    md->must_staple = st->must_staple == MD_CONF_UNSET ? 0 : st->must_staple;
-    md->ari_renewals = st->ari_renewals == MD_CONF_UNSET ? 1 : st->ari_renewals;
-    md->dns01_version = mc->dns01_version;
-    md->retry_failover = mc->retry_failover;
-}
-
 /* The md.json keys mod_md writes for httpd settings the core does not model. */
 static md_json_t *extra_make(const md_managed_t *m, apr_pool_t *p)
 {
@@ -67,14 +30,15 @@ static md_json_t *extra_make(const md_managed_t *m, apr_pool_t *p)
 static md_managed_t *managed_make(const md_conf_md_t *conf, const md_mod_conf_t *mc, apr_pool_t *p)
 {
     const md_srv_conf_t *sc = md_config_get(conf->s);
-    md_settings_t *st = md_config__settings_merge(sc->settings, conf->settings, p);
+    md_settings_t *st = md_settings_merge(sc->settings, conf->settings, p);
     md_managed_t *m = apr_pcalloc(p, sizeof(*m));
 
     m->conf = conf;
     m->md = md_create(conf->domains, p);
     m->servers = apr_array_make(p, 2, sizeof(server_rec *));
-    apply_ca(m->md, st, p);
-    apply_renewal(m->md, st, mc, p);
+    md_settings_apply(m->md, st, p);
+    m->md->dns01_version = mc->dns01_version;
+    m->md->retry_failover = mc->retry_failover;
     m->require_https = st->require_https == MD_CONF_UNSET ? MD_REQUIRE_OFF : st->require_https;
     m->stapling = st->stapling == MD_CONF_UNSET ? 0 : st->stapling;
     m->cert_files = apr_array_copy(p, conf->cert_files);

@@ -19,7 +19,11 @@ const char *md_config__section_only(cmd_parms *cmd);
 /* True when name is one of this module's directives (sections included, ignoring case). */
 int md_config__is_own_directive(const char *name);
 
-/* Value parsers; each returns NULL or the error message for this directive. */
+/* The core's value parsers (md_config_values.h) for this directive: its name in messages, warnings logged at startup
+ * with where the directive stands, paths relative to ServerRoot. */
+md_conf_ctx_t *md_config__ctx(cmd_parms *cmd);
+
+/* Value parsers (the core's, md_conf_*); each returns NULL or the error message for this directive. */
 const char *md_config__onoff(cmd_parms *cmd, const char *value, int *pv);
 const char *md_config__duration(cmd_parms *cmd, const char *value, const char *def_unit,
                                 apr_interval_time_t *pv);
@@ -37,9 +41,6 @@ const char *md_config__path(cmd_parms *cmd, const char *value, const char **ppat
  * make something fail later. */
 void md_config__warn(cmd_parms *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-md_settings_t *md_config__settings_make(apr_pool_t *p);
-md_settings_t *md_config__settings_merge(const md_settings_t *base, const md_settings_t *add,
-                                         apr_pool_t *p);
 
 /* config_md.c: managed domains, members, matching, renew mode, https, static files */
 const char *md_config__mdomain(cmd_parms *cmd, void *dc, int argc, char *const argv[]);

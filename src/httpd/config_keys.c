@@ -9,15 +9,7 @@
 
 const char *md_config__pkeys(cmd_parms *cmd, void *dc, int argc, char *const argv[])
 {
-    apr_array_header_t *pks = NULL;
-    const char *err = NULL, *bad = NULL;
-
-    if (md_pkey_specs_parse(&pks, &bad, argc, (const char *const *)argv, &err, cmd->pool) != APR_SUCCESS) {
-        if (argc == 0) return apr_pstrcat(cmd->pool, "MDPrivateKeys ", err, NULL);
-        return md_config__err(cmd, md_config__join(cmd, argc, argv), "%s", err);
-    }
-    md_config__settings(cmd)->pks = pks;
-    return NULL;
+    return md_conf_pkeys(md_config__ctx(cmd), argc, (const char *const *)argv, &md_config__settings(cmd)->pks);
 }
 
 const char *md_config__must_staple(cmd_parms *cmd, void *dc, const char *arg)

@@ -15,7 +15,7 @@ static md_conf_md_t *conf_md_make(cmd_parms *cmd)
     md_conf_md_t *conf = apr_pcalloc(cmd->pool, sizeof(*conf));
 
     conf->domains = apr_array_make(cmd->pool, 4, sizeof(const char *));
-    conf->settings = md_config__settings_make(cmd->pool);
+    conf->settings = md_settings_make(cmd->pool);
     conf->cert_files = apr_array_make(cmd->pool, 2, sizeof(const char *));
     conf->key_files = apr_array_make(cmd->pool, 2, sizeof(const char *));
     conf->s = cmd->server;
@@ -32,37 +32,12 @@ static int members_mode(const char *word)
     return -1;
 }
 
-/* Add names to conf (lowercased, without duplicates, empty words skipped). A last word auto|manual sets MDMembers
- * (with anywhere: every auto|manual does). As in mod_md, names a CA will refuse are taken (with a warning); only the
- * MD's name must be able to name its directory in the store. */
+/* Add names to conf (md_conf_names: lowercased, without duplicates; a last word auto|manual sets MDMembers, with
+ * anywhere every auto|manual does). */
 static const char *add_names(cmd_parms *cmd, md_conf_md_t *conf, int argc, char *const argv[], int anywhere)
 {
-    const char *problem;
-    char *name;
-    int i, j, mode;
-
-    for (i = 0; i < argc; ++i) {
-        mode = members_mode(argv[i]);
-        if (mode >= 0 && (anywhere || i == argc - 1)) {
-            conf->settings->transitive = mode;
-            continue;
-        }
-        if (!*argv[i]) continue;
-        problem = conf->domains->nelts ? NULL : md_name_problem(argv[i]);
-        if (problem) return md_config__err(cmd, argv[i], "cannot be the name of a managed domain: %s", problem);
-        problem = md_domain_problem(argv[i]);
-        if (problem) {
-            md_config__warn(cmd, "'%s' is not a valid DNS name or IP address (%s): a CA will refuse it", argv[i],
-                            problem);
-        }
-        name = apr_pstrdup(cmd->pool, argv[i]);
-        ap_str_tolower(name);
-        for (j = 0; j < conf->domains->nelts; ++j) {
-            if (!strcmp(APR_ARRAY_IDX(conf->domains, j, const char *), name)) break;
-        }
-        if (j == conf->domains->nelts) APR_ARRAY_PUSH(conf->domains, const char *) = name;
-    }
-    return NULL;
+    return md_conf_names(md_config__ctx(cmd), argc, (const char *const *)argv, anywhere, conf->domains,
+                         &conf->settings->transitive);
 }
 
 const char *md_config__mdomain(cmd_parms *cmd, void *dc, int argc, char *const argv[])
@@ -183,11 +158,7 @@ const char *md_config__member(cmd_parms *cmd, void *dc, int argc, char *const ar
 
 const char *md_config__members(cmd_parms *cmd, void *dc, const char *arg)
 {
-    int mode = members_mode(arg);
-
-    if (mode < 0) return md_config__err(cmd, arg, "unknown value, use \"auto|manual\"");
-    md_config__settings(cmd)->transitive = mode;
-    return NULL;
+    return md_conf_members(md_config__ctx(cmd), arg, &md_config__settings(cmd)->transitive);
 }
 
 const char *md_config__match_names(cmd_parms *cmd, void *dc, const char *arg)
@@ -214,13 +185,7 @@ const char *md_config__base_server(cmd_parms *cmd, void *dc, const char *arg)
 
 const char *md_config__renew_mode(cmd_parms *cmd, void *dc, const char *arg)
 {
-    md_settings_t *st = md_config__settings(cmd);
-
-    if (!strcasecmp(arg, "auto")) st->renew_mode = MD_RENEW_AUTO;
-    else if (!strcasecmp(arg, "always")) st->renew_mode = MD_RENEW_ALWAYS;
-    else if (!strcasecmp(arg, "manual")) st->renew_mode = MD_RENEW_MANUAL;
-    else return md_config__err(cmd, arg, "unknown MDDriveMode %s: allowed are 'auto', 'always' and 'manual'", arg);
-    return NULL;
+    return md_conf_renew_mode(md_config__ctx(cmd), arg, &md_config__settings(cmd)->renew_mode);
 }
 
 /* Where mod_md takes it: server config, <VirtualHost>, <MDomain>, and (AllowOverride AuthConfig) <If>, <Files>, where

@@ -177,17 +177,7 @@ const char *md_config__notify_cmd(cmd_parms *cmd, void *dc, const char *arg)
  * https", ...). */
 const char *md_config__proxy(cmd_parms *cmd, void *dc, const char *arg)
 {
-    const char *problem = md_uri_http_problem(arg, cmd->temp_pool);
-
-    if (problem) {
-        return md_config__err(cmd, arg, "%s: expected the http: or https: URL of the proxy, e.g. "
-                              "http://proxy.example.org:3128", problem);
-    }
-    if (!md_uri_is_http(arg, cmd->temp_pool)) {
-        md_config__warn(cmd, "the proxy URL has no host: talking to the CA will fail");
-    }
-    md_config_mod_get(cmd->pool)->proxy_url = arg;
-    return NULL;
+    return md_conf_proxy(md_config__ctx(cmd), arg, &md_config_mod_get(cmd->pool)->proxy_url);
 }
 
 const char *md_config__proxy_ca_file(cmd_parms *cmd, void *dc, const char *arg)

@@ -9,11 +9,7 @@
 #include <apr_time.h>
 
 #include "md.h"
-
-/* An int or enum setting that was not configured at this level. */
-#define MD_CONF_UNSET (-1)
-/* MDCACertificateFile none / MDHttpProxyCACertificateFile none: explicitly no file. */
-#define MD_CONF_NONE "none"
+#include "md_settings.h"
 
 typedef enum {
     MD_REQUIRE_OFF = 0,         /* MDRequireHttps off (default) */
@@ -21,33 +17,8 @@ typedef enum {
     MD_REQUIRE_PERMANENT = 2,   /* 301 and the Strict-Transport-Security header */
 } md_require_t;
 
-/* The settings an MD takes from its <MDomain> section, else from the server (virtual host merged over the
- * base server) it is defined in, else the defaults. Unset: NULL pointers and MD_CONF_UNSET ints. */
-typedef struct md_settings_t {
-    apr_array_header_t *ca_urls;       /* MDCertificateAuthority: directory URLs (CA names resolved) */
-    const char *ca_proto;              /* MDCertificateProtocol: "ACME" */
-    const char *ca_agreement;          /* MDCertificateAgreement: "accepted" or a terms-of-service URL */
-    apr_array_header_t *ca_challenges; /* MDCAChallenges: "http-01", "tls-alpn-01", "dns-01" in order */
-    const char *ca_file;               /* MDCACertificateFile: absolute path, or MD_CONF_NONE */
-    const char *contact;               /* MDContactEmail: "mailto:..." */
-    int eab_set;                       /* MDExternalAccountBinding given (eab_kid NULL: "none") */
-    const char *eab_kid;
-    const char *eab_hmac;              /* base64url */
-    apr_array_header_t *pks;           /* MDPrivateKeys: md_pkey_spec_t*, one per key type */
-    md_timeslice_t *renew_window;      /* MDRenewWindow */
-    md_timeslice_t *warn_window;       /* MDWarnWindow */
-    int renew_mode;                    /* MDRenewMode/MDDriveMode: md_renew_mode_t */
-    int transitive;                    /* MDMembers: auto (1), manual (0) */
-    int must_staple;                   /* MDMustStaple */
-    int require_https;                 /* MDRequireHttps: md_require_t */
-    int stapling;                      /* MDStapling */
-    const char *profile;               /* MDProfile */
-    int profile_mandatory;             /* MDProfileMandatory */
-    int ari_renewals;                  /* MDRenewViaARI */
-    const char *dns01_cmd;             /* MDChallengeDns01: the program and its arguments, as one line */
-    apr_array_header_t *event_handler; /* MDEventHandler: argv (program, arguments) */
-    md_challenge_delays_t *challenge_delays;   /* MDChallengeResponseDelay */
-} md_settings_t;
+/* The settings an MD takes from its <MDomain> section, else from the server (virtual host merged over the base server)
+ * it is defined in, else the defaults: md_settings_t (md_settings.h, shared with `mdomain apply`'s file). */
 
 /* One MDomain line or <MDomain>/<MDomainSet> section as written. */
 typedef struct md_conf_md_t {

@@ -15,8 +15,9 @@ from rig.httpd import BINARY, Httpd
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DOC_FILES = ["README.md"] + sorted(os.path.relpath(p, REPO) for p in glob.glob(os.path.join(REPO, "docs", "*.md")))
 DEBIAN_CONF = "/etc/apache2"
-# Info strings of blocks that are something else on purpose (commands, JSON, program output), not checked.
-OTHER_LANGUAGES = {"sh", "json", "text"}
+# Info strings of blocks that are something else on purpose (commands, JSON, program output), not checked here;
+# `mdomain-conf` blocks (domains files of `mdomain apply`) are checked by test_cli_apply.py.
+OTHER_LANGUAGES = {"sh", "json", "text", "mdomain-conf"}
 # A line that only Apache configuration starts like this.
 APACHE_LINE = re.compile(r"^\s*(</?(VirtualHost|MDomain|MDomainSet|IfModule|Location|Directory|Files)\b"
                          r"|(LoadModule|Listen|SSLEngine|SSL[A-Z]\w*|ServerName|ServerAlias|Protocols|SetHandler"

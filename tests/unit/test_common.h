@@ -39,6 +39,8 @@ Suite *md_test_preflight_suite(void);
 Suite *md_test_reg_challenges_suite(void);
 Suite *md_test_reg_sync_suite(void);
 Suite *md_test_reg_static_suite(void);
+Suite *md_test_reg_update_suite(void);
+Suite *md_test_conf_file_suite(void);
 
 /* A fresh pool for one test; destroy it with md_test_pool_done. */
 apr_pool_t *md_test_pool(void);

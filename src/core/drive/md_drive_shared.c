@@ -50,6 +50,7 @@ static apr_status_t acme_make(md_acme_t **pacme, md_drive_ctx_t *ctx, const char
     apr_status_t rv;
 
     if (ctx->md->ca_file) opts.ca_file = ctx->md->ca_file;
+    if (ctx->md->proxy_url && !opts.proxy_url) opts.proxy_url = ctx->md->proxy_url;    /* the run's proxy first */
     rv = md_http_create(&http, &opts, ctx->env->http_backend, p);
     if (rv == APR_SUCCESS) rv = md_acme_create(pacme, ca, http, p);
     if (rv == APR_SUCCESS) md_acme_set_clock(*pacme, ctx->env->clock);
@@ -62,6 +63,7 @@ static apr_status_t acme_shared(md_acme_t **pacme, md_drive_ctx_t *ctx, const ch
 {
     md_drive_shared_t *shared = ctx->env->shared;
     const char *key = apr_pstrcat(ctx->p, ca, "|", ctx->md->ca_file ? ctx->md->ca_file : "", "|",
+                                  ctx->md->proxy_url ? ctx->md->proxy_url : "", "|",
                                   ctx->md->ca_eab_kid ? ctx->md->ca_eab_kid : "", NULL);
     md_acme_t *acme;
     apr_status_t rv = APR_SUCCESS;

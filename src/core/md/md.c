@@ -127,6 +127,7 @@ md_t *md_clone(const md_t *md, apr_pool_t *p)
     c->ca_eab_kid = dup_or_null(md->ca_eab_kid, p);
     c->ca_eab_hmac = dup_or_null(md->ca_eab_hmac, p);
     c->ca_file = dup_or_null(md->ca_file, p);
+    c->proxy_url = dup_or_null(md->proxy_url, p);
     c->ca_challenges = md_md__strs_copy(md->ca_challenges, 0, p);
     c->pks = pks_copy(md->pks, p);
     c->renew_window = ts_copy(md->renew_window, p);

@@ -17,7 +17,7 @@ const char *const md_md__ca_keys[] = {
 };
 const char *const md_md__own_keys[] = {
     "ca-file", "dns01-cmd", "dns01-version", "preferred-chain", "retry-failover", "account-key", "install", "event-handler",
-    "challenge-delay", NULL,
+    "challenge-delay", "proxy", NULL,
 };
 
 /* mod_md keys we do not model but write at mod_md's place (from md->extra, some with mod_md's default). */
@@ -220,6 +220,7 @@ static void put_own(md_json_t *json, const md_t *md, apr_pool_t *p)
     md_json_t *own = md_json_create(p);
 
     if (md->ca_file) md_json_sets(md->ca_file, own, "ca-file", NULL);
+    if (md->proxy_url) md_json_sets(md->proxy_url, own, "proxy", NULL);
     if (md->dns01_version != MD_MD_DNS01_VERSION_DEF) md_json_setl(md->dns01_version, own, "dns01-version", NULL);
     if (md->preferred_chain) md_json_sets(md->preferred_chain, own, "preferred-chain", NULL);
     if (md->retry_failover != MD_MD_RETRY_FAILOVER_DEF) {

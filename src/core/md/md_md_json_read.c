@@ -360,6 +360,7 @@ static apr_status_t read_own(md_t *md, const md_json_t *json, md_result_t *resul
     rv = opt_obj(&own, json, MD_MD_KEY_OWN, MD_MD_KEY_OWN, result);
     if (rv != APR_SUCCESS || !own) goto leave;
     rv = opt_str(&md->ca_file, own, "ca-file", MD_MD_KEY_OWN ".ca-file", result, p);
+    if (rv == APR_SUCCESS) rv = opt_str(&md->proxy_url, own, "proxy", MD_MD_KEY_OWN ".proxy", result, p);
     if (rv != APR_SUCCESS) goto leave;
     if (!md->dns01_cmd) {   /* mod_md's "cmd-dns-01" wins */
         rv = opt_str(&md->dns01_cmd, own, "dns01-cmd", MD_MD_KEY_OWN ".dns01-cmd", result, p);

@@ -17,6 +17,10 @@ void md_reg__say(const md_reg_sync_opts_t *opts, int level, const char *name, co
  * renamed to NAME (in that order; domains/ last, so an interrupted take-over is done again at the next sync). */
 void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts, apr_pool_t *p);
 
+/* staging/OLD, then domains/OLD become NAME's (their job.json naming NAME); *pstaged says whether there was a staged
+ * set. domains/ last, so that an interruption leaves OLD in place. */
+apr_status_t md_reg__rename(int *pstaged, md_reg_t *reg, const char *old, const char *name, apr_pool_t *p);
+
 /* The staged set of md: a finished one is activated (when MDActivationDelay allows); one that cannot be used (its
  * job.json or md.json cannot be read, or a finished job whose certificates or keys are missing or do not pass
  * activation's check) is purged, so that the MD is renewed again. Either way challenges/DOMAIN of the MD's names

@@ -88,7 +88,7 @@ static void rename_in(md_reg_t *reg, md_store_group_t group, const char *name, c
 
 /* staging/OLD, then domains/OLD become NAME's: domains/ last, so that an interruption leaves OLD unused and the next
  * sync takes it over again (staging/NAME is then already in place). */
-static apr_status_t take(int *pstaged, md_reg_t *reg, const char *old, const char *name, apr_pool_t *p)
+apr_status_t md_reg__rename(int *pstaged, md_reg_t *reg, const char *old, const char *name, apr_pool_t *p)
 {
     apr_status_t rv;
 
@@ -121,7 +121,7 @@ void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sy
         if (!stored) stored = unused_stored(reg, items, ptemp);
         if ((s = best_match(stored, item->md)) == NULL) continue;
         s->taken = 1;
-        rv = take(&staged, reg, s->name, item->md->name, ptemp);
+        rv = md_reg__rename(&staged, reg, s->name, item->md->name, ptemp);
         if (rv != APR_SUCCESS) {
             md_reg__say(opts, 0, item->md->name, apr_psprintf(ptemp, "cannot take over the stored MD %s (%pm): it "
                                                               "starts without certificates", s->name, &rv));

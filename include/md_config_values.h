@@ -1,0 +1,97 @@
+/* The values of mod_md's directives, parsed once for mod_mdomain and for the domains file of `mdomain apply`: each
+ * parser returns NULL or the error in mod_md's words (mostly "DIRECTIVE 'VALUE': REASON"), and hands warnings (values
+ * mod_md takes that will make something fail later) to its context. */
+#ifndef MD_CONFIG_VALUES_H
+#define MD_CONFIG_VALUES_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+#include "md.h"
+#include "md_time.h"
+
+/* MDCACertificateFile none / MDHttpProxyCACertificateFile none: explicitly no file. */
+#define MD_CONF_NONE "none"
+
+typedef struct md_conf_ctx_t {
+    const char *directive;      /* the directive's name as the table spells it, for messages */
+    apr_pool_t *p;              /* values and messages */
+    /* a value mod_md takes that will make something fail later: text without the directive (the front-end says
+     * where); NULL: dropped */
+    void (*warn)(void *baton, const char *text);
+    /* a path as written made absolute (httpd: against ServerRoot; a domains file: against its directory), NULL when
+     * it is no valid path; NULL: taken as written */
+    const char *(*path)(void *baton, const char *value);
+    void *baton;
+} md_conf_ctx_t;
+
+/* "DIRECTIVE 'VALUE': REASON" in c->p. */
+const char *md_conf_err(const md_conf_ctx_t *c, const char *value, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A warning through c->warn. */
+void md_conf_warn(const md_conf_ctx_t *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The words joined by spaces. */
+const char *md_conf_join(const md_conf_ctx_t *c, int argc, const char *const argv[]);
+
+/* Where a directive stands, in the module's words; text is the directive as written ("MDRetryFailover 3"). */
+const char *md_conf_not_in_section(const md_conf_ctx_t *c, const char *text);
+const char *md_conf_section_only(const md_conf_ctx_t *c, const char *text);
+
+/* on|off (any case). */
+const char *md_conf_onoff(const md_conf_ctx_t *c, const char *value, int *pv);
+/* A duration (md_duration_parse_signed) with def_unit ("d", "h", "mi", "s", "ms") when it has no unit. */
+const char *md_conf_duration(const md_conf_ctx_t *c, const char *value, const char *def_unit,
+                             apr_interval_time_t *pv);
+/* MDRenewWindow, MDWarnWindow, MDStaplingRenewWindow: a duration (days without a unit) or a percentage below 100. */
+const char *md_conf_window(const md_conf_ctx_t *c, const char *value, md_timeslice_t **pts);
+/* A program with arguments (a raw line): *pline the trimmed line, *pargv (when given) its words. With allow_empty, an
+ * empty line is fine too ("" and NULL: no program). */
+const char *md_conf_cmdline(const md_conf_ctx_t *c, const char *arg, int allow_empty, const char **pline,
+                            apr_array_header_t **pargv);
+/* A file read later: when it is missing now, that is a warning (as mod_md takes it). */
+const char *md_conf_path(const md_conf_ctx_t *c, const char *value, const char **ppath);
+/* A file that must exist now as a regular file. */
+const char *md_conf_file(const md_conf_ctx_t *c, const char *value, const char **ppath);
+
+/* Names of a managed domain (MDomain, <MDomain>, MDMember), appended to names lowercased without duplicates, empty
+ * words skipped. A last word auto|manual (with anywhere: every such word) sets *ptransitive (1 auto, 0 manual). The
+ * first name must be able to name a directory; names a CA will refuse are taken with a warning, as mod_md takes
+ * them. */
+const char *md_conf_names(const md_conf_ctx_t *c, int argc, const char *const argv[], int anywhere,
+                          apr_array_header_t *names, int *ptransitive);
+/* auto (1) | manual (0): MDMembers. */
+const char *md_conf_members(const md_conf_ctx_t *c, const char *value, int *pv);
+/* auto|always|manual: MDRenewMode, MDDriveMode (md_renew_mode_t). */
+const char *md_conf_renew_mode(const md_conf_ctx_t *c, const char *value, int *pv);
+/* MDCertificateAuthority: CA names or URLs, without repetitions. */
+const char *md_conf_ca(const md_conf_ctx_t *c, int argc, const char *const argv[], apr_array_header_t **purls);
+/* MDCertificateProtocol: ACME. */
+const char *md_conf_ca_proto(const md_conf_ctx_t *c, const char *value, const char **pproto);
+/* MDCertificateAgreement: anything ("accepted" in any case becomes "accepted"). */
+const char *md_conf_agreement(const md_conf_ctx_t *c, const char *value, const char **pv);
+/* MDContactEmail: "mailto:" + the address (a warning when it is none). */
+const char *md_conf_contact(const md_conf_ctx_t *c, const char *value, const char **pv);
+/* MDExternalAccountBinding KID HMAC | FILE | none: *pkid and *phmac NULL for none. */
+const char *md_conf_eab(const md_conf_ctx_t *c, const char *arg1, const char *arg2, const char **pkid,
+                        const char **phmac);
+/* MDCACertificateFile PATH | none (MD_CONF_NONE). */
+const char *md_conf_ca_file(const md_conf_ctx_t *c, const char *value, const char **ppath);
+/* MDCAChallenges: known types in our spelling; others kept lowercased, with a warning. */
+const char *md_conf_challenges(const md_conf_ctx_t *c, int argc, const char *const argv[],
+                               apr_array_header_t **ptypes);
+/* MDChallengeResponseDelay TYPE=DURATION... */
+const char *md_conf_response_delay(const md_conf_ctx_t *c, int argc, const char *const argv[],
+                                   md_challenge_delays_t **pdelays);
+/* MDChallengeDns01Version 1|2. */
+const char *md_conf_dns01_version(const md_conf_ctx_t *c, const char *value, int *pv);
+/* MDRetryFailover: a whole number from 1. */
+const char *md_conf_retry_failover(const md_conf_ctx_t *c, const char *value, int *pv);
+/* MDPrivateKeys: md_pkey_spec_t* per key type. */
+const char *md_conf_pkeys(const md_conf_ctx_t *c, int argc, const char *const argv[], apr_array_header_t **ppks);
+/* MDHttpProxy: an http: or https: URL. */
+const char *md_conf_proxy(const md_conf_ctx_t *c, const char *value, const char **purl);
+/* An octal file mode 0..0777 (MDInstallMode). */
+const char *md_conf_mode(const md_conf_ctx_t *c, const char *value, int *pv);
+
+#endif
