@@ -234,6 +234,8 @@ install: $(INSTALL_FROM) install-check
 	$(Q)install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(MAN1DIR) \
 	  $(DESTDIR)$(UNITDIR) $(DESTDIR)$(HTTPD_MODDIR)
 	$(call install_file,0755,$(CLI),$(DESTDIR)$(BINDIR)/mdomain)
+	$(call say,LN,$(DESTDIR)$(BINDIR)/a2md)
+	$(Q)ln -sfn mdomain $(DESTDIR)$(BINDIR)/a2md
 	$(call install_file,0644,$(LIB),$(DESTDIR)$(LIBDIR)/libmdomain.a)
 	$(call install_file,0644,$(addprefix include/,$(HEADERS)),$(DESTDIR)$(INCDIR)/)
 	$(call install_file,0644,docs/mdomain.1,$(DESTDIR)$(MAN1DIR)/mdomain.1)
@@ -247,7 +249,7 @@ ifneq ($(APACHE_MODS),)
 endif
 
 # Removes what install put there, and the headers' own directory when it is left empty; nothing else.
-UNINSTALL_FILES := $(BINDIR)/mdomain $(LIBDIR)/libmdomain.a $(addprefix $(INCDIR)/,$(HEADERS)) \
+UNINSTALL_FILES := $(BINDIR)/mdomain $(BINDIR)/a2md $(LIBDIR)/libmdomain.a $(addprefix $(INCDIR)/,$(HEADERS)) \
                    $(MAN1DIR)/mdomain.1 $(UNITDIR)/mdomain.service $(UNITDIR)/mdomain.timer \
                    $(HTTPD_MODDIR)/mod_mdomain.so \
                    $(if $(APACHE_MODS),$(APACHE_MODS)/mdomain.load $(APACHE_MODS)/mdomain.conf)

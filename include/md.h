@@ -70,6 +70,9 @@ typedef struct md_t {
     const char *install_key;          /* its private key */
     int install_mode;                 /* mode of the installed key, default 0600 */
     apr_array_header_t *install_cmd;  /* const char*: argv of the program run after installing, or empty */
+    const char *install_owner;        /* "USER[:GROUP]" the installed files are given, NULL: the writer's */
+    apr_array_header_t *install_reload;   /* const char*: argv of the reload program, run once per batch for all
+                                       * MDs renewed in it (MD_RENEWED), or empty */
     /* The event interface: the program for events no specific program takes, and the wait between a challenge's
      * successful setup and telling the CA to validate it, per challenge type. */
     apr_array_header_t *event_handler;        /* const char*: argv (program, args), empty: none */
@@ -113,8 +116,8 @@ const char *md_challenge_type_known(const char *word);
  * left out when no key type was configured, pks_default, as mod_md does), "state", "state-descr", "renew-mode",
  * "renew-window", "warn-window", "must-staple", "cmd-dns-01", "eab" {"kid","hmac"}, "profile",
  * "profile-mandatory", "ari-renewals") plus mdomain's own under "mdomain" {"ca-file", "dns01-version",
- * "preferred-chain", "retry-failover", "proxy", "install" {"chain","key","mode","cmd"}}, written only when not
- * default. Reading accepts what mod_md 2.x writes; bad values are APR_EINVAL with the key named in result. */
+ * "preferred-chain", "retry-failover", "proxy", "install" {"chain","key","mode","cmd","owner","reload"}}, written
+ * only when not default. Reading accepts what mod_md 2.x writes; bad values are APR_EINVAL with the key named in result. */
 md_json_t *md_to_json(const md_t *md, apr_pool_t *p);
 apr_status_t md_from_json(md_t **pmd, const md_json_t *json, struct md_result_t *result, apr_pool_t *p);
 

@@ -63,6 +63,10 @@ apr_status_t md_acme_acct_update_contacts(md_acme_acct_t *acct, md_acme_t *acme,
 /* keyChange (RFC 8555 7.3.5) to new_key; on success the account's key is new_key (the caller saves it). */
 apr_status_t md_acme_acct_key_change(md_acme_acct_t *acct, md_acme_t *acme, md_pkey_t *new_key,
                                      struct md_result_t *result, apr_pool_t *p);
+/* Agree to the CA's terms of service for an existing account (termsOfServiceAgreed); acct->agreement becomes tos
+ * (NULL: the CA's current terms URL, else "accepted"). */
+apr_status_t md_acme_acct_agree(md_acme_acct_t *acct, md_acme_t *acme, const char *tos,
+                                struct md_result_t *result, apr_pool_t *p);
 apr_status_t md_acme_acct_deactivate(md_acme_acct_t *acct, md_acme_t *acme, struct md_result_t *result,
                                      apr_pool_t *p);
 

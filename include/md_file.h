@@ -4,6 +4,7 @@
 
 #include <apr_pools.h>
 #include <apr_file_info.h>
+#include <sys/types.h>
 
 #define MD_FPERMS_SECRET  0600
 #define MD_FPERMS_PUBLIC  0644
@@ -15,6 +16,12 @@
  * file is DIR/.NAME.tmp.PID.XXXXXX (hidden); a crash may leave one behind, never a partial NAME. */
 apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
                                   apr_fileperms_t perms, apr_pool_t *p);
+/* The same, the file given owner uid and group gid ((uid_t)-1, (gid_t)-1: the writer's) before any byte is in it. */
+apr_status_t md_file_write_atomic_owned(const char *fpath, const void *data, apr_size_t len,
+                                        apr_fileperms_t perms, uid_t uid, gid_t gid, apr_pool_t *p);
+/* "USER", "USER:GROUP" or ":GROUP" (names or numbers) as *puid and *pgid, (uid_t)-1/(gid_t)-1 for the part not
+ * given; an unknown user or group is APR_EINVAL with *perr saying which. */
+apr_status_t md_file_owner_parse(uid_t *puid, gid_t *pgid, const char *owner, const char **perr, apr_pool_t *p);
 /* The same, still never a partial file, but nothing is flushed to disk: for data that is worthless after a
  * crash (challenge responses live seconds; a flush per file costs more than the whole exchange with the CA). */
 apr_status_t md_file_write_atomic_nosync(const char *fpath, const void *data, apr_size_t len,

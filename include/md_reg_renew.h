@@ -37,6 +37,14 @@ typedef struct md_reg_item_t {
     const char *detail;              /* what went wrong, NULL on success */
     const char *problem;             /* the CA's problem type, NULL when none */
     const char *activity;            /* what was being done when it went wrong */
+    /* the registry's verdict */
+    int failed;                      /* failed now (or blocked), or still backing off after a failure (detail: the
+                                      * last failure's) */
+    int renewed;                     /* a new set became active in this run (and was installed, when it is
+                                      * installed for other servers), or one whose install was owed was installed */
+    /* the batch's reload program (md_reg_batch) */
+    int reloaded;                    /* it ran for this MD (MD_RENEWED named it) and exited 0 */
+    const char *reload_detail;       /* it failed: why (the item is failed too); NULL otherwise */
 } md_reg_item_t;
 
 /* What the front-end knows of how the CA reaches this server (httpd: its Listen sockets against MDPortMap). */
@@ -121,8 +129,20 @@ apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md
 int md_reg_install_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p);
 void md_reg_install_owe(md_reg_t *reg, const md_t *md, int owed, apr_pool_t *p);
 
-/* Write the MD's active chain and key (of its first key type) to its install paths, atomically, the key first,
- * then run its install program (PROGRAM MDNAME, with MD_CHAIN_FILE and MD_KEY_FILE). Nothing when it has none. */
+/* Whether the MD's reload program still owes a call for a set installed in an earlier batch; set or clear it. */
+int md_reg_reload_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p);
+void md_reg_reload_owe(md_reg_t *reg, const md_t *md, int owed, apr_pool_t *p);
+
+/* A batch (the command's periodic run): md_reg_renew_many over the items, then each reload program (md->install_reload)
+ * once, for all MDs that have it and were renewed in this run or whose reload was owed from an earlier one, with
+ * their names in MD_RENEWED (space-separated) and MD_EVENT=reload, through the dispatcher (2 minutes at most).
+ * A reload that fails is owed (run again by the next batch) and fails those items (reload_detail). */
+void md_reg_batch(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_renew_t *rn, apr_array_header_t *items,
+                  apr_pool_t *p);
+
+/* Write the MD's active chain and key (of its first key type) to its install paths, atomically, the key first, with
+ * its owner (md->install_owner) and mode, then run its install program (PROGRAM MDNAME, with MD_CHAIN_FILE and
+ * MD_KEY_FILE). Nothing when it has none. */
 apr_status_t md_reg_install(md_reg_t *reg, const md_events_t *events, const md_t *md, struct md_result_t *result,
                             apr_pool_t *p);
 

@@ -47,6 +47,8 @@ typedef struct md_reg_change_t {
     const char *install_chain, *install_key;  /* go together */
     int install_mode;                         /* 0..0777 */
     const apr_array_header_t *install_cmd;    /* const char*: argv of the program run after installing */
+    const char *install_owner;                /* "USER[:GROUP]" of the installed files ("": the writer's) */
+    const apr_array_header_t *install_reload; /* const char*: argv of the batch's reload program (empty: none) */
 } md_reg_change_t;
 
 /* No change at all (every aspect kept). */

@@ -54,6 +54,12 @@ apr_status_t md_store_sync(md_store_t *store);
 apr_status_t md_store_load(void **pvalue, md_store_t *store, md_store_group_t group, const char *name,
                            const char *aspect, md_store_vtype_t vtype, struct md_result_t *result,
                            apr_pool_t *p);
+/* A private key from a file outside the store (a backup of accounts/ID/account.pem, another client's key): plain, or
+ * encrypted with this store's key. A missing file is APR_ENOENT, a file without a usable key APR_EINVAL (result
+ * names the file). */
+struct md_pkey_t;
+apr_status_t md_store_pkey_fload(struct md_pkey_t **ppkey, md_store_t *store, const char *fpath,
+                                 struct md_result_t *result, apr_pool_t *p);
 /* Save atomically; with create_only an existing value is APR_EEXIST and stays as it is. */
 apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char *name,
                            const char *aspect, md_store_vtype_t vtype, const void *value,

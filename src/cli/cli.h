@@ -49,6 +49,9 @@ typedef struct md_cli_t {
     int profile_mandatory;          /* --profile-mandatory */
     const char *install_chain, *install_key, *install_cmd;
     int install_mode;               /* -1: not given */
+    const char *install_owner;      /* --install-owner USER[:GROUP] */
+    const char *install_reload;     /* --install-reload PROGRAM: its line */
+    int jobs;                       /* drive --jobs N, 0: the registry's default */
     const char *renew_window, *warn_window;     /* --renew-window, --warn-window */
     int domains_given;              /* update --domains: the arguments after NAME replace its names */
     apr_array_header_t *add_domains, *remove_domains;   /* update --add-domain, --remove-domain */
@@ -109,6 +112,10 @@ struct md_acme_t;
 /* An ACME client for ca_url trusting ca_file (NULL: the system's roots), directory fetched. */
 apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
                           md_result_t *result);
+
+/* The CA file for talking about a stored account: --ca-file (a2md's -C), else that of an MD using the account, else
+ * that of an MD of the account's CA. */
+const char *cli_account_ca_file(md_cli_t *cli, const char *id);
 
 /* An MD's summary as JSON (md.json plus its certificates and job) for list/show/drive output. */
 md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p);

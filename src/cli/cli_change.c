@@ -13,6 +13,7 @@
 #include "md_encode.h"
 #include "md_event.h"
 #include "md_exec.h"
+#include "md_file.h"
 #include "md_reg_update.h"
 #include "cli.h"
 
@@ -179,15 +180,40 @@ static int window_option(md_cli_t *cli, const char *opt, const char *value, cons
     return CLI_EXIT_OK;
 }
 
+/* Installing for other servers: paths, mode, owner, the install program and the batch's reload program ("": none). */
 static int install_options(md_cli_t *cli, md_reg_change_t *ch)
 {
+    apr_array_header_t *words, *argv;
+    const char *path, *err = NULL;
+    uid_t uid;
+    gid_t gid;
+    int i;
+
+    if (cli->install_owner && *cli->install_owner
+        && md_file_owner_parse(&uid, &gid, cli->install_owner, &err, cli->p) != APR_SUCCESS) {
+        return cli_failf(cli, CLI_EXIT_USAGE, "--install-owner %s", err);
+    }
+    ch->install_owner = cli->install_owner;
+    if (cli->install_reload) {
+        ch->install_reload = argv = strs_make(cli);
+        if (*cli->install_reload) {
+            words = md_event_argv(cli->install_reload, cli->p);
+            path = words ? program_path(cli, APR_ARRAY_IDX(words, 0, const char *), 0) : NULL;
+            if (!path) {
+                return cli_failf(cli, CLI_EXIT_USAGE, "--install-reload '%s': not an executable program",
+                                 cli->install_reload);
+            }
+            APR_ARRAY_PUSH(argv, const char *) = path;
+            for (i = 1; i < words->nelts; ++i) APR_ARRAY_PUSH(argv, const char *) = APR_ARRAY_IDX(words, i, const char *);
+        }
+    }
     ch->install_chain = cli->install_chain;
     ch->install_key = cli->install_key;
     if (cli->install_mode >= 0) ch->install_mode = cli->install_mode;
     if (cli->install_cmd) {
-        apr_array_header_t *argv = strs_make(cli);
-        if (*cli->install_cmd) APR_ARRAY_PUSH(argv, const char *) = cli->install_cmd;
-        ch->install_cmd = argv;
+        apr_array_header_t *cmd = strs_make(cli);
+        if (*cli->install_cmd) APR_ARRAY_PUSH(cmd, const char *) = cli->install_cmd;
+        ch->install_cmd = cmd;
     }
     return CLI_EXIT_OK;
 }

@@ -1,5 +1,5 @@
-/* The drive verb (alias renew): the registry's runner with the command line's responders (built-in http-01 and
- * tls-alpn-01 servers, webroot), activation, and the outcome of every MD as text or JSON. */
+/* The drive verb (alias renew): the registry's batch with the command line's responders (built-in http-01 and
+ * tls-alpn-01 servers, webroot), activation, installation and reload, and what became of every MD as text or JSON. */
 #include <stdlib.h>
 #include <string.h>
 #include <apr_strings.h>
@@ -66,13 +66,17 @@ static md_json_t *entry_json(const md_reg_item_t *item, apr_pool_t *p)
 
     md_json_sets(item->name, entry, "name", NULL);
     md_json_sets(item->rv == APR_SUCCESS ? md_drive_outcome_str(item->outcome) : "failed", entry, "outcome", NULL);
+    md_json_setb(item->renewed, entry, "renewed", NULL);
+    md_json_setb(item->failed, entry, "failed", NULL);
     if (item->next) md_json_sets(md_time_print_http(item->next, p), entry, "next", NULL);
-    if (item->rv != APR_SUCCESS) {
-        if (item->outcome == MD_DRIVE_BLOCKED) md_json_sets("blocked", entry, "outcome", NULL);
+    if (item->failed) {
+        if (item->rv != APR_SUCCESS && item->outcome == MD_DRIVE_BLOCKED) md_json_sets("blocked", entry, "outcome", NULL);
         md_json_sets(item->detail ? item->detail : "failed", entry, "detail", NULL);
         if (item->problem) md_json_sets(item->problem, entry, "problem", NULL);
         if (item->activity) md_json_sets(item->activity, entry, "activity", NULL);
     }
+    if (item->reloaded) md_json_sets("ok", entry, "reload", NULL);
+    else if (item->reload_detail) md_json_sets(item->reload_detail, entry, "reload", NULL);
     return entry;
 }
 
@@ -87,8 +91,10 @@ static void say_item(md_cli_t *cli, const md_reg_item_t *item)
         fprintf(stderr, "mdomain: %s: %s\n", item->name, item->detail ? item->detail : "failed");
         return;
     }
-    cli_say(cli, "%s: %s%s%s", item->name, md_drive_outcome_str(item->outcome), next ? ", next " : "",
-            next ? next : "");
+    cli_say(cli, "%s: %s%s%s%s", item->name, md_drive_outcome_str(item->outcome), next ? ", next " : "",
+            next ? next : "", item->reloaded ? ", reloaded" : "");
+    if (item->reload_detail) fprintf(stderr, "mdomain: %s: %s\n", item->name, item->reload_detail);
+    else if (item->failed) fprintf(stderr, "mdomain: %s: %s\n", item->name, item->detail ? item->detail : "failed");
 }
 
 static void renew_setup(md_reg_renew_t *rn, md_events_t *ev, md_cli_t *cli, apr_array_header_t *shared)
@@ -115,6 +121,7 @@ static void renew_setup(md_reg_renew_t *rn, md_events_t *ev, md_cli_t *cli, apr_
     }
     rn->events = ev;
     rn->wait = 1;
+    rn->workers = cli->jobs;
     rn->local = local_responders;
     rn->local_baton = shared;
 }
@@ -126,6 +133,7 @@ int cli_verb_drive(md_cli_t *cli)
     apr_array_header_t *names = cli->args, *shared, *items;
     md_reg_item_t *item;
     md_reg_renew_t rn;
+    md_reg_run_stats_t stats;
     md_events_t ev;
     int i, rc, failed = 0;
 
@@ -143,11 +151,13 @@ int cli_verb_drive(md_cli_t *cli)
         item->flags.activate = 1;
         APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
     }
-    md_reg_renew_many(NULL, md_reg_make(cli->store, NULL, cli->p), &rn, items, cli->p);
+    md_reg_batch(&stats, md_reg_make(cli->store, NULL, cli->p), &rn, items, cli->p);
+    md_json_setl(stats.workers, out, "workers", NULL);
+    md_json_setl(stats.max_active, out, "max-active", NULL);
     md_json_setj(md_json_create_array(cli->p), out, "results", NULL);
     for (i = 0; i < items->nelts; ++i) {
         item = APR_ARRAY_IDX(items, i, md_reg_item_t *);
-        if (item->rv != APR_SUCCESS) failed = 1;
+        if (item->failed) failed = 1;
         say_item(cli, item);
         md_json_addj(entry_json(item, cli->p), out, "results", NULL);
     }

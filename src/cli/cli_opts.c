@@ -14,7 +14,7 @@ enum {
     OPT_INSTALL_MODE, OPT_INSTALL_CMD, OPT_PREFERRED_CHAIN, OPT_ACCOUNT_KEY, OPT_PROXY, OPT_DNS_VERSION,
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
     OPT_CHALLENGE_DELAY, OPT_RENEW_WINDOW, OPT_WARN_WINDOW, OPT_DOMAINS, OPT_ADD_DOMAIN, OPT_REMOVE_DOMAIN,
-    OPT_DRY_RUN, OPT_PRUNE, OPT_PREFLIGHT, OPT_PREFLIGHT_DNS,
+    OPT_DRY_RUN, OPT_PRUNE, OPT_INSTALL_OWNER, OPT_INSTALL_RELOAD, OPT_JOBS, OPT_PREFLIGHT, OPT_PREFLIGHT_DNS,
 };
 
 static const struct option long_opts[] = {
@@ -45,6 +45,9 @@ static const struct option long_opts[] = {
     { "install-key", required_argument, NULL, OPT_INSTALL_KEY },
     { "install-mode", required_argument, NULL, OPT_INSTALL_MODE },
     { "install-cmd", required_argument, NULL, OPT_INSTALL_CMD },
+    { "install-owner", required_argument, NULL, OPT_INSTALL_OWNER },
+    { "install-reload", required_argument, NULL, OPT_INSTALL_RELOAD },
+    { "jobs", required_argument, NULL, OPT_JOBS },
     { "account-key", required_argument, NULL, OPT_ACCOUNT_KEY },
     { "proxy", required_argument, NULL, OPT_PROXY },
     { "dns-version", required_argument, NULL, OPT_DNS_VERSION },
@@ -81,7 +84,11 @@ void cli_usage(FILE *out)
           "  drive [NAME...]         obtain or renew what is due (alias: renew); all MDs when none named\n"
           "  revoke NAME             revoke the MD's certificates\n"
           "  remove NAME             forget an MD (its certificates stay in archive/)\n"
-          "  account show|update|rollover|deactivate [ID]\n"
+          "  account list|show|update|rollover|deactivate|restore [ID]\n"
+          "  a2md [a2md options] COMMAND [ARGS]\n"
+          "                          mod_md's a2md (as the first argument; also the a2md link): acme newreg|delreg|\n"
+          "                          agree|validate, add, update NAME ASPECT ARGS, drive, list, store add|remove|\n"
+          "                          list|update; a2md -h for its options\n"
           "\n"
           "global options:\n"
           "  -d, --dir STORE         the store directory (default $MDOMAIN_STORE or /var/lib/mdomain)\n"
@@ -101,13 +108,15 @@ void cli_usage(FILE *out)
           "     --dns-version 1|2, --event-handler PROGRAM [--event-arg ARG]..., --challenge-delay TYPE=DURATION,\n"
           "     --preferred-chain ISSUER, --account-key TYPE, --retry-failover N,\n"
           "     --renew-window W, --warn-window W (a duration, default unit days, or a percentage),\n"
-          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-cmd PROGRAM\n"
+          "     --install-chain PATH, --install-key PATH, --install-mode MODE, --install-owner USER[:GROUP],\n"
+          "     --install-cmd PROGRAM, --install-reload PROGRAM\n"
           "update: the options of add (and -a, --ca-file, -t, -c, --eab: each replaces what the MD has; \"\" clears a\n"
           "     program, file or profile), --domains NAME... (replace the names), --add-domain NAME,\n"
           "     --remove-domain NAME (repeatable)\n"
           "apply: --dry-run (show the changes only), --prune (remove the MDs the file no longer lists)\n"
-          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT,\n"
+          "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N,\n"
           "       --preflight on|off|challenge|caa [--preflight-dns IPv4[:PORT]]\n"
+          "account: restore --key FILE (find the account of this key at the CAs of -a, or of the MDs)\n"
           "revoke: --reason unspecified|keyCompromise|superseded|affiliationChanged|cessationOfOperation,\n"
           "        --cert-key (sign with the certificate's own key instead of the account's)\n"
           "\n"
@@ -208,6 +217,15 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_INSTALL_CHAIN: cli->install_chain = optarg; break;
     case OPT_INSTALL_KEY: cli->install_key = optarg; break;
     case OPT_INSTALL_CMD: cli->install_cmd = optarg; break;
+    case OPT_INSTALL_OWNER: cli->install_owner = optarg; break;
+    case OPT_INSTALL_RELOAD: cli->install_reload = optarg; break;
+    case OPT_JOBS:
+        cli->jobs = (int)strtol(optarg, &end, 10);
+        if (!*optarg || *end || cli->jobs < 1 || cli->jobs > 256) {
+            fprintf(stderr, "mdomain: --jobs '%s': give the number of MDs driven at the same time (1..256)\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
     case OPT_INSTALL_MODE:
         cli->install_mode = (int)strtol(optarg, &end, 8);
         if (!*optarg || *end || cli->install_mode < 0 || cli->install_mode > 0777) {

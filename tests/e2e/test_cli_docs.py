@@ -57,7 +57,7 @@ def _md_first_cells(body):
 
 def _verbs_of_heading(heading):
     """"`list`, `show NAME`" -> ["list", "show"]; "`drive [NAME...]` (alias `renew`)" -> ["drive"]."""
-    verbs = re.findall(r"(?<!alias )`([a-z]+)", heading)
+    verbs = re.findall(r"(?<!alias )`([a-z][a-z0-9]*)", heading)
     return [v for i, v in enumerate(verbs) if v not in verbs[:i]]
 
 
@@ -172,7 +172,7 @@ def _descriptions(md_build):
 def test_descriptions_found():
     """The parsers see what is there (a parser that finds nothing would make the comparisons pass)."""
     for d in (cli_md(), man_page()):
-        assert {"add", "list", "show", "drive", "renew", "revoke", "remove", "account"} <= d.verbs, d.name
+        assert {"add", "list", "show", "drive", "renew", "revoke", "remove", "account", "a2md"} <= d.verbs, d.name
         assert {"-d", "--dir", "--acme", "--json", "--help", "--version"} <= d.options[GLOBAL], d.name
         assert {"--key", "--install-cmd"} <= d.options["add"] and "--force" in d.options["drive"], d.name
 

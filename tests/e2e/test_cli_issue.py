@@ -92,8 +92,9 @@ def test_failure_is_explained_and_backs_off(cli, pebble):
     assert "next-run" in shown["renewal"]
     # within the back-off nothing is asked of the CA, unless forced
     mark = pebble.mark()
-    doc = cli.ok("drive", "--http-port", pebble.http_port)
-    assert doc["results"][0]["outcome"] == "backing-off"
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1      # still failing: cron and systemd notice
+    assert doc["results"][0]["outcome"] == "backing-off" and doc["results"][0]["failed"] is True
     assert pebble.requests(since=mark) == []
     doc = cli.drive("--force")
     assert doc["results"][0]["outcome"] == "activated"

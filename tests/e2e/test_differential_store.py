@@ -209,6 +209,8 @@ def _static(mode):
         side.httpd.start()
         if mode == "always":
             wait_until(lambda: finished(side, A), 60, what="the renewal of the static MD")
+            # the renewed message follows the finished job: wait for it, not for a race with it
+            wait_until(lambda: "renewed %s" % A in read(calls), 30, what="the renewed message")
         wait_until(lambda: "expiring" in read(calls) or mode == "always", 30, what="the expiring message")
         status = side.md_status(A)
         out = {"status": status, "md.json": side.store_json("domains", A, "md.json"),

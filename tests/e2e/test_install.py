@@ -60,6 +60,7 @@ def expected_files(prefix="/usr/local"):
     p = prefix.strip("/")
     files = {
         p + "/bin/mdomain": 0o755,
+        p + "/bin/a2md": 0o777,         # a symbolic link to mdomain
         p + "/lib/libmdomain.a": 0o644,
         p + "/share/man/man1/mdomain.1": 0o644,
         p + "/lib/systemd/system/mdomain.service": 0o644,
@@ -160,6 +161,10 @@ def test_install_files_and_modes(installed, md_build):
     assert "\nExecStart=/usr/local/bin/mdomain drive $MDOMAIN_DRIVE_ARGS\n" in service
     res = subprocess.run([installed.path("/usr/local/bin/mdomain"), "--version"], stdout=subprocess.PIPE, text=True)
     assert res.returncode == 0 and res.stdout.startswith("mdomain ")
+    # a2md: mod_md's command line, the same program called by another name
+    assert os.readlink(installed.path("/usr/local/bin/a2md")) == "mdomain"
+    res = subprocess.run([installed.path("/usr/local/bin/a2md"), "--version"], stdout=subprocess.PIPE, text=True)
+    assert res.returncode == 0 and res.stdout.startswith("a2md (mdomain) ")
 
 
 def test_install_other_prefix(workdir, md_build):

@@ -31,6 +31,7 @@ Suite *md_test_event_suite(void);
 Suite *md_test_fake_ca_suite(void);
 Suite *md_test_reg_state_suite(void);
 Suite *md_test_reg_renew_suite(void);
+Suite *md_test_reg_batch_suite(void);
 Suite *md_test_reg_events_suite(void);
 Suite *md_test_reg_year_suite(void);
 Suite *md_test_reg_crash_suite(void);

@@ -166,8 +166,10 @@ START_TEST(file_sections)
         "    MDInstallChain b/chain.pem\n"
         "    MDInstallKey /etc/ssl/b.key\n"
         "    MDInstallMode 0640\n"
+        "    MDInstallOwner root:0\n"
         "</MDomain>\n"
-        "MDInstallCmd /bin/systemctl reload postfix\n");
+        "MDInstallCmd /bin/systemctl reload postfix\n"
+        "MDInstallReload /usr/sbin/postfix reload\n");
     const md_t *a, *b;
 
     ck_assert_msg(cf->errors->nelts == 0, "%s", apr_array_pstrcat(p, cf->errors, '\n'));
@@ -194,6 +196,10 @@ START_TEST(file_sections)
     ck_assert_int_eq(b->install_mode, 0640);
     ck_assert_int_eq(b->install_cmd->nelts, 3);
     ck_assert_str_eq(APR_ARRAY_IDX(a->install_cmd, 2, const char *), "postfix");
+    ck_assert_str_eq(b->install_owner, "root:0");          /* the section's */
+    ck_assert_ptr_null(a->install_owner);
+    ck_assert_int_eq(a->install_reload->nelts, 2);          /* the global one, for both */
+    ck_assert_str_eq(APR_ARRAY_IDX(b->install_reload, 1, const char *), "reload");
     md_test_pool_done(p);
 }
 END_TEST
@@ -220,7 +226,8 @@ START_TEST(file_errors)
         "  <MDomain z.example.org>\n"               /* 15 */
         "<MDomain w.example.org>\n"                 /* 16 */
         "  MDInstallChain /tmp/w\n"                 /* 17 */
-        "</MDomain>\n");                            /* 18 */
+        "</MDomain>\n"                              /* 18 */
+        "MDInstallOwner nobody-at-all:root\n");      /* 19 */
     const char *all = apr_array_pstrcat(p, cf->errors, '\n'), *warnings = apr_array_pstrcat(p, cf->warnings, '\n');
 
     assert_has(all, "d.conf:1: MDRenewWindow '3x' has unrecognized format");
@@ -234,6 +241,7 @@ START_TEST(file_errors)
     assert_has(all, "d.conf:16: '<MDomain w.example.org>': <MDomain is not allowed inside");
     assert_has(all, "d.conf:12: the name 'ok.example.org' is in two managed domains: MD ok.example.org (defined at "
                "d.conf:2) and MD ok.example.org (defined at d.conf:12)");
+    assert_has(all, "d.conf:19: MDInstallOwner 'nobody-at-all:root': no such user 'nobody-at-all'");
     assert_has(all, "d.conf:14: MD y.example.org has MDInstallChain without MDInstallKey: the two go together");
     assert_has(warnings, "d.conf:7: 'MDStapling on': MDStapling is a setting of the Apache module: it has no effect");
     assert_has(warnings, "d.conf:8: 'MDContactEmail nobody': 'nobody' is not an email address");

@@ -189,6 +189,35 @@ START_TEST(join_paths)
 }
 END_TEST
 
+/* Owners of files written for other servers: names, numbers, a group alone; unknown ones named. */
+START_TEST(owner_parse)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *err = NULL;
+    uid_t uid;
+    gid_t gid;
+
+    ck_assert_int_eq(md_file_owner_parse(&uid, &gid, "root", &err, p), APR_SUCCESS);
+    ck_assert_int_eq(uid, 0);
+    ck_assert_int_eq(gid, (gid_t)-1);
+    ck_assert_int_eq(md_file_owner_parse(&uid, &gid, "root:root", &err, p), APR_SUCCESS);
+    ck_assert_int_eq(uid, 0);
+    ck_assert_int_eq(gid, 0);
+    ck_assert_int_eq(md_file_owner_parse(&uid, &gid, "1234:5678", &err, p), APR_SUCCESS);
+    ck_assert_int_eq(uid, 1234);
+    ck_assert_int_eq(gid, 5678);
+    ck_assert_int_eq(md_file_owner_parse(&uid, &gid, ":0", &err, p), APR_SUCCESS);
+    ck_assert_int_eq(uid, (uid_t)-1);
+    ck_assert_int_eq(gid, 0);
+    ck_assert_int_eq(md_file_owner_parse(&uid, &gid, "no-such-user-x", &err, p), APR_EINVAL);
+    ck_assert_str_eq(err, "'no-such-user-x': no such user 'no-such-user-x'");
+    ck_assert_int_eq(md_file_owner_parse(&uid, &gid, "root:no-such-group-x", &err, p), APR_EINVAL);
+    ck_assert_str_eq(err, "'root:no-such-group-x': no such group 'no-such-group-x'");
+    ck_assert_int_eq(md_file_owner_parse(&uid, &gid, ":", &err, p), APR_EINVAL);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_file_suite(void)
 {
     Suite *s = suite_create("file");
@@ -201,6 +230,7 @@ Suite *md_test_file_suite(void)
     tcase_add_test(tc, read_missing_and_empty);
     tcase_add_test(tc, mkdirs_and_rm_rf);
     tcase_add_test(tc, join_paths);
+    tcase_add_test(tc, owner_parse);
     suite_add_tcase(s, tc);
     return s;
 }

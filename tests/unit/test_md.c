@@ -133,6 +133,8 @@ static md_t *full_md(apr_pool_t *p)
     md->install_key = "/etc/nginx/key.pem";
     md->install_mode = 0640;
     md->install_cmd = strs(p, "systemctl", "reload", "nginx");
+    md->install_owner = "root:ssl-cert";
+    md->install_reload = strs(p, "/bin/systemctl", "reload", "postfix");
     md->state = MD_S_COMPLETE;
     md->state_descr = "all fine";
     md->extra = parse("{\"stapling\":true,\"future\":[1,2],\"ca\":{\"proto\":\"ACME\",\"x\":1}}", p);
@@ -154,6 +156,8 @@ START_TEST(clone_is_deep)
     ck_assert_str_eq(copy->ca_file, "/etc/ssl/roots.pem");
     ck_assert_str_eq(copy->preferred_chain, "ISRG Root X1");
     ck_assert_str_eq(str_at(copy->install_cmd, 2), "nginx");
+    ck_assert_str_eq(copy->install_owner, "root:ssl-cert");
+    ck_assert_str_eq(str_at(copy->install_reload, 0), "/bin/systemctl");
     ck_assert_str_eq(pk_at(copy, 1)->curve, "P-384");
     ck_assert_ptr_null(md_clone(NULL, p));
     md_test_pool_done(p);
@@ -454,7 +458,8 @@ START_TEST(own_settings_round_trip)
     ck_assert_str_eq(md_json_writep(md_json_getj(json, "mdomain", NULL), MD_JSON_FMT_COMPACT, p),
                      "{\"ca-file\":\"/etc/ssl/roots.pem\",\"dns01-version\":2,\"preferred-chain\":\"ISRG Root X1\","
                      "\"retry-failover\":3,\"install\":{\"chain\":\"/etc/nginx/chain.pem\","
-                     "\"key\":\"/etc/nginx/key.pem\",\"mode\":\"0640\",\"cmd\":[\"systemctl\",\"reload\",\"nginx\"]}}");
+                     "\"key\":\"/etc/nginx/key.pem\",\"mode\":\"0640\",\"cmd\":[\"systemctl\",\"reload\",\"nginx\"],"
+                     "\"owner\":\"root:ssl-cert\",\"reload\":[\"/bin/systemctl\",\"reload\",\"postfix\"]}}");
     ck_assert_str_eq(md_json_gets(json, "cmd-dns-01", NULL), "/usr/bin/dns-hook");   /* mod_md's key */
     back = read_md(md_json_writep(json, MD_JSON_FMT_INDENT, p), p);
     ck_assert(md_json_equal(md_to_json(back, p), json));
@@ -463,6 +468,8 @@ START_TEST(own_settings_round_trip)
     ck_assert_int_eq(back->retry_failover, 3);
     ck_assert_int_eq(back->install_mode, 0640);
     ck_assert_str_eq(str_at(back->install_cmd, 0), "systemctl");
+    ck_assert_str_eq(back->install_owner, "root:ssl-cert");
+    ck_assert_str_eq(str_at(back->install_reload, 2), "postfix");
     ck_assert(!md_json_has_key(md_to_json(md_create(strs(p, "x.example", NULL, NULL), p), p), "mdomain", NULL));
     md_test_pool_done(p);
 }

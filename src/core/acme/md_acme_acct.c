@@ -226,6 +226,24 @@ apr_status_t md_acme_acct_update_contacts(md_acme_acct_t *acct, md_acme_t *acme,
     return acct_post(acct, acme, payload, result, p);
 }
 
+apr_status_t md_acme_acct_agree(md_acme_acct_t *acct, md_acme_t *acme, const char *tos, md_result_t *result,
+                                apr_pool_t *p)
+{
+    md_json_t *payload = md_json_create(p);
+    apr_status_t rv;
+
+    md_result_activity_set(result, "agreeing to the CA's terms of service");
+    rv = md_acme_setup(acme, result);
+    if (rv != APR_SUCCESS) return rv;
+    if (!tos) tos = md_acme_tos(acme);
+    md_json_setb(1, payload, "termsOfServiceAgreed", NULL);
+    /* with the contacts it has: some CAs (pebble) refuse an update that changes nothing else as empty */
+    if (acct->contacts && acct->contacts->nelts) md_json_setsa(acct->contacts, payload, "contact", NULL);
+    rv = acct_post(acct, acme, payload, result, p);
+    if (rv == APR_SUCCESS) acct->agreement = tos ? apr_pstrdup(p, tos) : "accepted";
+    return rv;
+}
+
 apr_status_t md_acme_acct_deactivate(md_acme_acct_t *acct, md_acme_t *acme, md_result_t *result,
                                      apr_pool_t *p)
 {

@@ -78,6 +78,7 @@ md_t *md_create(const apr_array_header_t *domains, apr_pool_t *p)
     md->retry_failover = MD_MD_RETRY_FAILOVER_DEF;
     md->install_mode = MD_MD_INSTALL_MODE_DEF;
     md->install_cmd = apr_array_make(p, 2, sizeof(const char *));
+    md->install_reload = apr_array_make(p, 2, sizeof(const char *));
     md->event_handler = apr_array_make(p, 2, sizeof(const char *));
     md->acme_tls_1 = apr_array_make(p, 2, sizeof(const char *));
     md->state = MD_S_UNKNOWN;
@@ -139,6 +140,8 @@ md_t *md_clone(const md_t *md, apr_pool_t *p)
     c->install_chain = dup_or_null(md->install_chain, p);
     c->install_key = dup_or_null(md->install_key, p);
     c->install_cmd = md_md__strs_copy(md->install_cmd, 0, p);
+    c->install_owner = dup_or_null(md->install_owner, p);
+    c->install_reload = md_md__strs_copy(md->install_reload, 0, p);
     c->event_handler = md_md__strs_copy(md->event_handler, 0, p);
     c->acme_tls_1 = md_md__strs_copy(md->acme_tls_1, 0, p);
     c->state_descr = dup_or_null(md->state_descr, p);

@@ -237,6 +237,10 @@ static md_conf_file_md_t *resolve(md_conf_file_parser_t *ps, const md_conf_file_
     if (l->install_mode != MD_CONF_UNSET) md->install_mode = l->install_mode;
     else if (g->install_mode != MD_CONF_UNSET) md->install_mode = g->install_mode;
     if (l->install_cmd || g->install_cmd) md->install_cmd = apr_array_copy(ps->p, l->install_cmd ? l->install_cmd : g->install_cmd);
+    md->install_owner = l->install_owner ? l->install_owner : g->install_owner;
+    if (l->install_reload || g->install_reload) {
+        md->install_reload = apr_array_copy(ps->p, l->install_reload ? l->install_reload : g->install_reload);
+    }
     m->md = md;
     m->file = ps->cf->path;
     m->line = def->line;

@@ -6,6 +6,7 @@
 #include <apr_strings.h>
 
 #include "md_conf_file_int.h"
+#include "md_file.h"
 
 typedef enum { TAKE1, TAKE12, ARGV, RAW } arity_t;
 typedef enum { ANYWHERE, GLOBAL_ONLY, SECTION_ONLY } place_t;
@@ -265,6 +266,30 @@ static const char *d_install_cmd(md_conf_file_parser_t *ps, md_conf_ctx_t *c, in
     return md_conf_cmdline(c, raw, 0, &line, &md_conf_file__level(ps)->install_cmd);
 }
 
+static const char *d_install_owner(md_conf_file_parser_t *ps, md_conf_ctx_t *c, int argc, const char *const argv[],
+                                   const char *raw)
+{
+    const char *err = NULL;
+    uid_t uid;
+    gid_t gid;
+
+    (void)argc; (void)raw;
+    if (md_file_owner_parse(&uid, &gid, argv[0], &err, ps->p) != APR_SUCCESS) {
+        return md_conf_err(c, argv[0], "%s", strstr(err, "': ") ? strstr(err, "': ") + 3 : err);   /* no value twice */
+    }
+    md_conf_file__level(ps)->install_owner = argv[0];
+    return NULL;
+}
+
+static const char *d_install_reload(md_conf_file_parser_t *ps, md_conf_ctx_t *c, int argc, const char *const argv[],
+                                    const char *raw)
+{
+    const char *line = NULL;
+
+    (void)argc; (void)argv;
+    return md_conf_cmdline(c, raw, 0, &line, &md_conf_file__level(ps)->install_reload);
+}
+
 static const dir_t dirs[] = {
     { "MDomain", d_mdomain, ARGV, GLOBAL_ONLY, "" },
     { "MDMember", d_member, ARGV, ANYWHERE, "" },
@@ -295,6 +320,8 @@ static const dir_t dirs[] = {
     { "MDInstallKey", d_install_key, TAKE1, SECTION_ONLY, "where the private key is written after a renewal" },
     { "MDInstallMode", d_install_mode, TAKE1, ANYWHERE, "the octal mode of the installed key, e.g. 0640" },
     { "MDInstallCmd", d_install_cmd, RAW, ANYWHERE, "" },
+    { "MDInstallOwner", d_install_owner, TAKE1, ANYWHERE, "USER[:GROUP] of the installed chain and key" },
+    { "MDInstallReload", d_install_reload, RAW, ANYWHERE, "" },
 };
 
 /* The module's directives about the server, not an MD: the file takes them (a file shared with httpd), without

@@ -16,6 +16,8 @@ typedef struct md_conf_file_level_t {
     const char *install_chain, *install_key;    /* MDInstallChain, MDInstallKey (sections only) */
     int install_mode;                           /* MDInstallMode, MD_CONF_UNSET */
     apr_array_header_t *install_cmd;            /* MDInstallCmd: argv */
+    const char *install_owner;                  /* MDInstallOwner USER[:GROUP] */
+    apr_array_header_t *install_reload;         /* MDInstallReload: argv of the batch's reload program */
 } md_conf_file_level_t;
 
 /* One MDomain line or <MDomain> section. */

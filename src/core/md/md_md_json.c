@@ -204,6 +204,8 @@ static void put_install(md_json_t *own, const md_t *md, apr_pool_t *p)
         md_json_sets(apr_psprintf(p, "%04o", (unsigned)md->install_mode), own, "install", "mode", NULL);
     }
     if (md->install_cmd && md->install_cmd->nelts) put_strs(own, md->install_cmd, "install", "cmd");
+    if (md->install_owner) md_json_sets(md->install_owner, own, "install", "owner", NULL);
+    if (md->install_reload && md->install_reload->nelts) put_strs(own, md->install_reload, "install", "reload");
 }
 
 /* "challenge-delay": {"dns-01": "2mi", ...} for the types that have one. */

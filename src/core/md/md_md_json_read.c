@@ -312,6 +312,10 @@ static apr_status_t read_install(md_t *md, const md_json_t *own, md_result_t *re
     rv = read_mode(&md->install_mode, install, result);
     if (rv != APR_SUCCESS) goto leave;
     rv = opt_strs(&md->install_cmd, install, "cmd", MD_MD_KEY_OWN ".install.cmd", result, p);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = opt_str(&md->install_owner, install, "owner", MD_MD_KEY_OWN ".install.owner", result, p);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = opt_strs(&md->install_reload, install, "reload", MD_MD_KEY_OWN ".install.reload", result, p);
 leave:
     return rv;
 }

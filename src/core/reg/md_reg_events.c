@@ -237,7 +237,8 @@ apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md
     return staged ? job_told(&st, group) : 0;
 }
 
-int md_reg_install_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p)
+/* A flag of the MD's event state (install-owed, reload-owed). */
+static int flag_get(md_reg_t *reg, const md_t *md, const char *key, apr_pool_t *p)
 {
     ev_state_t st;
 
@@ -246,20 +247,40 @@ int md_reg_install_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p)
     st.md = md;
     st.p = p;
     state_load(&st);
-    return md_json_getb(st.json, "install-owed", NULL);
+    return md_json_getb(st.json, key, NULL);
+}
+
+static void flag_set(md_reg_t *reg, const md_t *md, const char *key, int on, apr_pool_t *p)
+{
+    ev_state_t st;
+
+    memset(&st, 0, sizeof(st));
+    st.reg = reg;
+    st.md = md;
+    st.p = p;
+    state_load(&st);
+    if (md_json_getb(st.json, key, NULL) == (on != 0)) return;
+    md_json_setb(on, st.json, key, NULL);
+    st.changed = 1;
+    state_save(&st);
+}
+
+int md_reg_install_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p)
+{
+    return flag_get(reg, md, "install-owed", p);
 }
 
 void md_reg_install_owe(md_reg_t *reg, const md_t *md, int owed, apr_pool_t *p)
 {
-    ev_state_t st;
+    flag_set(reg, md, "install-owed", owed, p);
+}
 
-    memset(&st, 0, sizeof(st));
-    st.reg = reg;
-    st.md = md;
-    st.p = p;
-    state_load(&st);
-    if (md_json_getb(st.json, "install-owed", NULL) == (owed != 0)) return;
-    md_json_setb(owed, st.json, "install-owed", NULL);
-    st.changed = 1;
-    state_save(&st);
+int md_reg_reload_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p)
+{
+    return flag_get(reg, md, "reload-owed", p);
+}
+
+void md_reg_reload_owe(md_reg_t *reg, const md_t *md, int owed, apr_pool_t *p)
+{
+    flag_set(reg, md, "reload-owed", owed, p);
 }

@@ -67,20 +67,40 @@ static int installs(const md_t *md)
 }
 
 /* Install the active set for another server after an activation, or again when an earlier install failed (it is
- * owed until it works); the failure is the item's. */
-static apr_status_t install_item(run_t *run, md_reg_item_t *item, const md_t *md, md_result_t *result,
-                                 apr_pool_t *p)
+ * owed until it works; *powed_done: such an owed install was done now); the failure is the item's. */
+static apr_status_t install_item(int *powed_done, run_t *run, md_reg_item_t *item, const md_t *md,
+                                 md_result_t *result, apr_pool_t *p)
 {
     apr_status_t rv;
+    int owed;
 
+    *powed_done = 0;
     if (!installs(md)) return APR_SUCCESS;
-    if (item->outcome != MD_DRIVE_ACTIVATED && !md_reg_install_owed(run->reg, md, p)) return APR_SUCCESS;
+    owed = md_reg_install_owed(run->reg, md, p);
+    if (item->outcome != MD_DRIVE_ACTIVATED && !owed) return APR_SUCCESS;
     rv = md_reg_install(run->reg, run->rn->events, md, result, p);
     md_reg_install_owe(run->reg, md, rv != APR_SUCCESS, p);
+    *powed_done = owed && rv == APR_SUCCESS;
     if (rv == APR_SUCCESS && md->install_chain) {
         say(run->rn, item->name, apr_psprintf(p, "installed %s and %s", md->install_chain, md->install_key));
     }
     return rv;
+}
+
+/* Backing off: the failure it backs off from, from its job's last attempt, into result. */
+static void last_failure(run_t *run, md_reg_item_t *item, md_result_t *result, apr_pool_t *p)
+{
+    md_job_t *job = NULL;
+    const char *detail;
+
+    if (md_job_load(&job, run->rn->drive.store, MD_SG_STAGING, item->name, NULL, p) != APR_SUCCESS || !job->last) {
+        return;
+    }
+    detail = md_json_gets(job->last, "detail", NULL);
+    md_result_printf(result, APR_SUCCESS, "backing off after %d failed attempt%s: %s", job->errors,
+                     job->errors == 1 ? "" : "s", detail ? detail : "(no detail recorded)");
+    result->problem = md_json_gets(job->last, "problem", NULL);
+    result->activity = md_json_gets(job->last, "activity", NULL);
 }
 
 /* An MD with static certificate files: their certificates decide. Not renewed (outcome NOT_DUE, next its due time)
@@ -108,6 +128,7 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
     md_t *md = NULL;
     apr_time_t retry;
     apr_status_t rv;
+    int owed_done = 0;
 
     item->outcome = MD_DRIVE_FAILED;
     item->next = 0;
@@ -128,8 +149,10 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
         rv = md_drive(&item->outcome, &item->next, &env, item->name, &item->flags, result, p);
     }
     if (rv == APR_SUCCESS && item->outcome == MD_DRIVE_BLOCKED) rv = MD_EHUMAN;
-    if (rv == APR_SUCCESS && item->outcome != MD_DRIVE_FAILED) rv = install_item(run, item, md, result, p);
+    if (rv == APR_SUCCESS && item->outcome != MD_DRIVE_FAILED) rv = install_item(&owed_done, run, item, md, result, p);
     item->rv = rv;
+    item->renewed = rv == APR_SUCCESS && (item->outcome == MD_DRIVE_ACTIVATED || owed_done);
+    if (rv == APR_SUCCESS && item->outcome == MD_DRIVE_BACKING_OFF) last_failure(run, item, result, p);
     /* the run is over (its answers torn down), unless it waits with them in place */
     if (md && item->outcome != MD_DRIVE_WAITING) md_reg__purge_challenges(run->reg, md, p);
     if (md) {
@@ -140,11 +163,20 @@ static void drive_item(run_t *run, md_reg_item_t *item, md_result_t *result, apr
     }
 }
 
-/* The item's result, kept in the run's pool (under the lock). */
+/* The item's result, kept in the run's pool (under the lock). Failed: the attempt failed, or the MD is blocked, or it
+ * is still backing off after an earlier failure (whose detail it keeps). */
 static void keep_result(run_t *run, md_reg_item_t *item, const md_result_t *result)
 {
+    item->failed = item->rv != APR_SUCCESS || item->outcome == MD_DRIVE_FAILED
+                   || item->outcome == MD_DRIVE_BACKING_OFF;
     if (item->rv == APR_SUCCESS && item->outcome == MD_DRIVE_POSTPONED) {
         item->detail = apr_pstrdup(run->p, md_result_text(result, run->p));
+        return;
+    }
+    if (item->rv == APR_SUCCESS && item->outcome == MD_DRIVE_BACKING_OFF) {
+        item->detail = result->detail ? apr_pstrdup(run->p, md_result_text(result, run->p)) : NULL;
+        item->problem = result->problem ? apr_pstrdup(run->p, result->problem) : NULL;
+        item->activity = result->activity ? apr_pstrdup(run->p, result->activity) : NULL;
         return;
     }
     if (item->rv == APR_SUCCESS && item->outcome != MD_DRIVE_FAILED) {

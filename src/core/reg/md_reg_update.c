@@ -62,6 +62,8 @@ md_reg_change_t *md_reg_change_from_md(const md_t *md, apr_pool_t *p)
     ch->install_key = str_or_empty(md->install_key);
     ch->install_mode = md->install_mode;
     ch->install_cmd = md->install_cmd;
+    ch->install_owner = str_or_empty(md->install_owner);
+    ch->install_reload = md->install_reload;
     return ch;
 }
 
@@ -215,6 +217,8 @@ static void change_settings(md_t *md, const md_reg_change_t *ch, apr_pool_t *p)
     set_str(&md->install_key, ch->install_key, p);
     if (ch->install_mode != MD_REG_KEEP) md->install_mode = ch->install_mode;
     if (ch->install_cmd) md->install_cmd = strs(ch->install_cmd, p);
+    set_str(&md->install_owner, ch->install_owner, p);
+    if (ch->install_reload) md->install_reload = strs(ch->install_reload, p);
 }
 
 /* The checks every MD passes, whatever changed. */
@@ -317,7 +321,9 @@ apr_array_header_t *md_reg_md_diff(const md_t *a, const md_t *b, apr_pool_t *p)
     ASPECT("ari", a->ari_renewals != b->ari_renewals);
     ASPECT("retry-failover", a->retry_failover != b->retry_failover);
     ASPECT("install", differ(a->install_chain, b->install_chain) || differ(a->install_key, b->install_key)
-                      || a->install_mode != b->install_mode || differ(joined(a->install_cmd, p), joined(b->install_cmd, p)));
+                      || a->install_mode != b->install_mode || differ(joined(a->install_cmd, p), joined(b->install_cmd, p))
+                      || differ(a->install_owner, b->install_owner)
+                      || differ(joined(a->install_reload, p), joined(b->install_reload, p)));
 #undef ASPECT
     return d;
 }

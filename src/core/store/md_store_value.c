@@ -49,6 +49,15 @@ leave:
     return rv;
 }
 
+apr_status_t md_store_pkey_fload(md_pkey_t **ppkey, md_store_t *store, const char *fpath, md_result_t *result,
+                                 apr_pool_t *p)
+{
+    apr_status_t rv = md_store_fs__load_pkey(ppkey, store, fpath, result, p);
+
+    if (rv == APR_ENOENT) md_result_printf(result, rv, "%s: no such file", fpath);
+    return rv;
+}
+
 apr_status_t md_store_fs__load_chain(apr_array_header_t **pchain, const char *fpath, md_result_t *result,
                                      apr_pool_t *p)
 {

@@ -52,7 +52,7 @@ static apr_status_t write_all(int fd, const void *data, apr_size_t len)
 }
 
 static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t len, apr_fileperms_t perms,
-                                 int durable, apr_pool_t *p)
+                                 uid_t uid, gid_t gid, int durable, apr_pool_t *p)
 {
     /* hidden, in the same directory (so the rename is atomic), with the writer's pid (so that a leftover of a
      * writer that died can be told from one being written): DIR/.NAME.tmp.PID.XXXXXX */
@@ -68,6 +68,9 @@ static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t
     if (fd < 0) return APR_FROM_OS_ERROR(errno);
     /* mkstemp makes 0600; set the wanted mode before any byte lands in the file */
     rv = (fchmod(fd, (mode_t)perms) == 0) ? APR_SUCCESS : APR_FROM_OS_ERROR(errno);
+    if (rv == APR_SUCCESS && (uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) != 0) {
+        rv = APR_FROM_OS_ERROR(errno);
+    }
     if (rv == APR_SUCCESS) rv = write_all(fd, data, len);
     if (rv == APR_SUCCESS && durable && fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
     if (close(fd) != 0 && rv == APR_SUCCESS) rv = APR_FROM_OS_ERROR(errno);
@@ -82,13 +85,19 @@ static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t
 apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,
                                   apr_fileperms_t perms, apr_pool_t *p)
 {
-    return write_atomic(fpath, data, len, perms, 1, p);
+    return write_atomic(fpath, data, len, perms, (uid_t)-1, (gid_t)-1, 1, p);
+}
+
+apr_status_t md_file_write_atomic_owned(const char *fpath, const void *data, apr_size_t len,
+                                        apr_fileperms_t perms, uid_t uid, gid_t gid, apr_pool_t *p)
+{
+    return write_atomic(fpath, data, len, perms, uid, gid, 1, p);
 }
 
 apr_status_t md_file_write_atomic_nosync(const char *fpath, const void *data, apr_size_t len,
                                          apr_fileperms_t perms, apr_pool_t *p)
 {
-    return write_atomic(fpath, data, len, perms, 0, p);
+    return write_atomic(fpath, data, len, perms, (uid_t)-1, (gid_t)-1, 0, p);
 }
 
 apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr_pool_t *p)
