@@ -27,7 +27,8 @@ NEEDED_MOD_MD = ["/usr/sbin/apache2", measure.MOD_MD]
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", default="1,10,100", help="numbers of MDs, comma-separated (default 1,10,100)")
+    ap.add_argument("--sizes", default="1,10,100", help="numbers of MDs, comma-separated (default 1,10,100; "
+                    "make bench-full: 1,10,100,1000)")
     ap.add_argument("--repeat", type=int, default=1, help="measurements per client and size; the table "
                     "shows medians (default 1)")
     ap.add_argument("--timeout", type=float, default=300, help="seconds per measurement (default 300)")
@@ -91,11 +92,12 @@ def one_attempt(client, n, run, args, work, listener_ca, binary, attempt):
     return m
 
 
-def drive_workers(source=os.path.join("src", "cli", "cli_drive.c")):
-    """The parallel drive workers, read from the source (for the notes), or None."""
+def drive_workers(source=os.path.join("include", "md_reg_renew.h")):
+    """The parallel drive workers (the registry's runner, for the CLI and the module), read from the source (for
+    the notes), or None."""
     try:
         with open(os.path.join(REPO, source)) as f:
-            found = re.search(r"#define\s+DRIVE_WORKERS_MAX\s+(\d+)", f.read())
+            found = re.search(r"#define\s+MD_REG_WORKERS_DEF\s+(\d+)", f.read())
         return int(found.group(1)) if found else None
     except OSError:
         return None
@@ -162,15 +164,20 @@ def render(args, facts, results, skipped, elapsed, started):
             report.fmt_s(elapsed)),
         report.main_table(args.sizes, results),
         "Time: mdomain = its `drive` (with the `add`s in parentheses); mod_mdomain and mod_md = httpd start"
-        " until all certificates are staged. Ratios: mod_md's time over the other's (above 1: faster than"
-        " mod_md), and the other's time as a share of mod_md's."
+        " until all certificates are staged. CPU: user + sys of the client (the drive process from wait4;"
+        " httpd's parent, its reaped and its live children from /proc), with its share per MD. Peak RSS: the"
+        " drive's; httpd's processes' summed. Shares: the other's time and CPU as a part of mod_md's."
         + (" Medians of %d runs." % args.repeat if args.repeat > 1 else ""),
+        "## The limit: pebble's own work\n\nThe CA's CPU during each measurement (from /proc/PID/stat before and"
+        " after) and the floor it sets, its CPU spread over all %d cores: the wall time no client can beat, since"
+        " the client and pebble share the machine.\n\n" % (os.cpu_count() or 1)
+        + report.limit_table(args.sizes, results, os.cpu_count() or 1),
         "## Machine\n\n" + "\n".join("- %s: %s" % kv for kv in facts.items()),
         "## Every measurement\n\n" + report.details_table(args.sizes, results, args.repeat),
-        "## ACME requests by kind\n\nAs pebble logs them (ids cut off), first run of each cell.\n\n"
+        "## ACME requests by kind\n\nAs pebble logs them (ids cut off), per MD (the count for one MD), first run of"
+        " each cell.\n\n"
         + report.requests_table(args.sizes, results),
-        "## Notes\n\n" + notes(args, results, skipped, drive_workers(),
-                                 drive_workers(os.path.join("src", "httpd", "drive.c"))),
+        "## Notes\n\n" + notes(args, results, skipped, drive_workers(), drive_workers()),
     ]
     deadlocks = ["- %s, %d MD%s, run %d: pebble deadlocked %d time(s) and the measurement was repeated (%s)"
                  % (c, n, "" if n == 1 else "s", i, len(r.pebble_deadlocks), r.pebble_deadlocks[0])
@@ -227,7 +234,9 @@ def main():
 
     text = render(args, facts, results, skipped, elapsed, started)
     sys.stdout.write(text)
-    out = args.out or os.path.join(HERE, "results", "issuance-%s.md" % started.strftime("%Y-%m-%d"))
+    upto = max(args.sizes) if args.sizes else 0     # make bench-full's report beside make bench's
+    out = args.out or os.path.join(HERE, "results", "issuance-%s%s.md" % (
+        "upto%d-" % upto if upto > 100 else "", started.strftime("%Y-%m-%d")))
     if out != "-":
         os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
         with open(out, "w") as f:

@@ -97,6 +97,10 @@ md_t *md_clone(const md_t *md, apr_pool_t *p);
 int md_contains(const md_t *md, const char *name);
 /* The first name two MDs have in common, or NULL. */
 const char *md_common_name(const md_t *a, const md_t *b);
+/* The first of md's names that another MD in the store's domains/ holds (NULL: none), *pholder that MD. The names
+ * of all stored MDs are cached in tmp/ with each md.json's inode, size and time: only changed files are read. */
+struct md_store_t;
+const char *md_names_holder(const char **pholder, struct md_store_t *store, const md_t *md, apr_pool_t *p);
 /* True when a DNS name pattern matches name: equal (ignoring case), or pattern "*.rest" and name one
  * non-empty label followed by ".rest". */
 int md_dns_matches(const char *pattern, const char *name);
@@ -105,8 +109,13 @@ int md_covers(const md_t *md, const char *name);
 /* NULL when name can be a domain of an MD (a DNS name, a "*." wildcard DNS name, an IPv4/IPv6 address),
  * else a short reason ("only letters, digits, '-' and '.' are allowed", ...). */
 const char *md_domain_problem(const char *name);
-/* NULL when name can be the name of an MD (its directory in the store), else why not: empty, "." or "..", or with a
- * '/'. Other names a CA will refuse are fine here (mod_md takes them, the CA's answer shows in the status). */
+/* The part of md_domain_problem that no CA and no setup can ever take, which the module refuses at apache2 -t while it
+ * only warns about the rest (as mod_md takes them): a name ending in a number that is no IP address ("300.1.1.1",
+ * "1.2.3"), a wildcard of a top-level domain ("*.org"). NULL when name is none of these. */
+const char *md_domain_impossible(const char *name);
+/* NULL when name can be the name of an MD (its directory in the store), else why not: empty, "." or "..", with a
+ * '/', or longer than 253 characters. Other names a CA will refuse are fine here (mod_md takes them, the CA's
+ * answer shows in the status). */
 const char *md_name_problem(const char *name);
 /* The challenge type for word when it is one we answer ("http-01", "tls-alpn-01", "dns-01", any case), else NULL. */
 const char *md_challenge_type_known(const char *word);
@@ -122,7 +131,8 @@ md_json_t *md_to_json(const md_t *md, apr_pool_t *p);
 apr_status_t md_from_json(md_t **pmd, const md_json_t *json, struct md_result_t *result, apr_pool_t *p);
 
 /* GROUP/NAME/md.json from the store. A missing MD is APR_ENOENT with "no managed domain 'NAME' in STORE"
- * in result; a damaged one APR_EINVAL naming the file and the key. */
+ * in result; a damaged one (not JSON, a bad value, a "name" that cannot name a directory or is not NAME, a domain
+ * with a control character) APR_EINVAL with "PATH: what is wrong" (the key named) in result. */
 apr_status_t md_load(md_t **pmd, md_store_t *store, md_store_group_t group, const char *name,
                      struct md_result_t *result, apr_pool_t *p);
 apr_status_t md_save(const md_t *md, md_store_t *store, md_store_group_t group, int create_only,

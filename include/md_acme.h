@@ -32,6 +32,11 @@ typedef struct md_acme_t md_acme_t;
 apr_status_t md_acme_create(md_acme_t **pacme, const char *url, md_http_t *http, apr_pool_t *p);
 const char *md_acme_url(const md_acme_t *acme);
 md_http_t *md_acme_http(const md_acme_t *acme);
+/* url (what: "the account URL", ...) when it is on the CA's origin, the scheme, host and port of its directory URL,
+ * made absolute when it is a path ("/acme/acct/1"); NULL, with result set, when it is elsewhere or no http(s) URL:
+ * a CA's answer cannot send the account's key or orders to another host. */
+const char *md_acme_on_origin(md_acme_t *acme, const char *what, const char *url, struct md_result_t *result,
+                              apr_pool_t *p);
 
 /* Fetch the directory (once; later calls return at once). A directory without newNonce, newAccount or
  * newOrder, or not JSON, is APR_EINVAL with a detail that says so. */

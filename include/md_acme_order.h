@@ -39,6 +39,16 @@ apr_status_t md_acme_order_from_json(md_acme_order_t **porder, const char *url, 
  * honouring Retry-After; "invalid" ends it with the order's error in the result; timeout: APR_TIMEUP. */
 apr_status_t md_acme_order_await(md_acme_order_t *order, md_acme_t *acme, const char *states,
                                  apr_interval_time_t timeout, struct md_result_t *result, apr_pool_t *p);
+/* After the order's challenges were answered: poll the order itself (no authorization polls) until it is
+ * ready or valid, the first look after the time this client's CA took to validate lately. An invalid order
+ * (or one still pending at the third look) has its authorizations looked at: a failed one is the result
+ * (APR_EINVAL with its challenge's problem, as md_acme_authz_await). Timeout: APR_TIMEUP. */
+apr_status_t md_acme_order_await_authorized(md_acme_order_t *order, md_acme_t *acme, apr_interval_time_t timeout,
+                                            struct md_result_t *result, apr_pool_t *p);
+/* After finalize: poll until the order is valid (at once done when it is already), the first look after the
+ * time this client's CA took to issue lately. */
+apr_status_t md_acme_order_await_issued(md_acme_order_t *order, md_acme_t *acme, apr_interval_time_t timeout,
+                                        struct md_result_t *result, apr_pool_t *p);
 /* Send the CSR (DER) to the finalize URL. */
 apr_status_t md_acme_order_finalize(md_acme_order_t *order, md_acme_t *acme, const md_data_t *csr_der,
                                     struct md_result_t *result, apr_pool_t *p);

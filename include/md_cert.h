@@ -46,6 +46,10 @@ apr_status_t md_cert_get_dns_names(apr_array_header_t **pnames, const md_cert_t 
 apr_status_t md_cert_get_ip_addresses(apr_array_header_t **paddrs, const md_cert_t *cert, apr_pool_t *p);
 /* True when the cert's SANs cover name: exact, or one-label wildcard ("*.example.org" covers "a.example.org"). */
 int md_cert_covers(const md_cert_t *cert, const char *name, apr_pool_t *p);
+/* True when the cert covers every name of names (const char*), as md_cert_covers says; in time linear in the
+ * number of names and SANs (an MD may have 100 000 names). *pmissing (may be NULL) gets the first name it does not
+ * cover, NULL when it covers all. */
+int md_cert_covers_all(const md_cert_t *cert, const apr_array_header_t *names, const char **pmissing, apr_pool_t *p);
 /* OCSP responder URL from the AIA extension, or NULL. */
 const char *md_cert_get_ocsp_url(const md_cert_t *cert, apr_pool_t *p);
 /* The CA issuers URL from AIA (where to fetch the issuer), or NULL. */

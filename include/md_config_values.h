@@ -26,7 +26,11 @@ typedef struct md_conf_ctx_t {
     void *baton;
 } md_conf_ctx_t;
 
-/* "DIRECTIVE 'VALUE': REASON" in c->p. */
+/* value as messages show it: at most MD_CONF_SHOWN_MAX characters, a longer one cut with its length told (httpd cuts
+ * a long message, and a 10 000-character name hid the reason). */
+#define MD_CONF_SHOWN_MAX 200
+const char *md_conf_shown(apr_pool_t *p, const char *value);
+/* "DIRECTIVE 'VALUE': REASON" in c->p (the value md_conf_shown). */
 const char *md_conf_err(const md_conf_ctx_t *c, const char *value, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* A warning through c->warn. */
@@ -46,7 +50,7 @@ const char *md_conf_duration(const md_conf_ctx_t *c, const char *value, const ch
 /* MDRenewWindow, MDWarnWindow, MDStaplingRenewWindow: a duration (days without a unit) or a percentage below 100. */
 const char *md_conf_window(const md_conf_ctx_t *c, const char *value, md_timeslice_t **pts);
 /* A program with arguments (a raw line): *pline the trimmed line, *pargv (when given) its words. With allow_empty, an
- * empty line is fine too ("" and NULL: no program). */
+ * empty line is fine too (NULL and nothing: no program); a program whose name is empty ('""') is not. */
 const char *md_conf_cmdline(const md_conf_ctx_t *c, const char *arg, int allow_empty, const char **pline,
                             apr_array_header_t **pargv);
 /* A file read later: when it is missing now, that is a warning (as mod_md takes it). */
@@ -55,11 +59,12 @@ const char *md_conf_path(const md_conf_ctx_t *c, const char *value, const char *
 const char *md_conf_file(const md_conf_ctx_t *c, const char *value, const char **ppath);
 
 /* Names of a managed domain (MDomain, <MDomain>, MDMember), appended to names lowercased without duplicates, empty
- * words skipped. A last word auto|manual (with anywhere: every such word) sets *ptransitive (1 auto, 0 manual). The
- * first name must be able to name a directory; names a CA will refuse are taken with a warning, as mod_md takes
- * them. */
+ * words skipped; written (when given) gets each as written, at the same index. A last word auto|manual (with
+ * anywhere: every such word) sets *ptransitive (1 auto, 0 manual). The first name must be able to name a directory;
+ * names a CA will refuse are taken with a warning, as mod_md takes them, except those no CA can ever take
+ * (md_domain_impossible) and, with written, one given twice in different case. */
 const char *md_conf_names(const md_conf_ctx_t *c, int argc, const char *const argv[], int anywhere,
-                          apr_array_header_t *names, int *ptransitive);
+                          apr_array_header_t *names, apr_array_header_t *written, int *ptransitive);
 /* auto (1) | manual (0): MDMembers. */
 const char *md_conf_members(const md_conf_ctx_t *c, const char *value, int *pv);
 /* auto|always|manual: MDRenewMode, MDDriveMode (md_renew_mode_t). */

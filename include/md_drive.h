@@ -35,6 +35,8 @@ typedef struct md_drive_env_t {
                                          * saying why (challenge_dropped) */
     const char *challenge_dropped;
     md_http_options_t http_opts;        /* proxy, timeouts; the CA file comes from the MD when set */
+    const char *ca_file;                /* the CA file for every MD, before the MD's own (mdomain --ca-file) */
+    int agree_tos;                      /* agree to the CA's terms for every MD (mdomain -t accepted) */
     const md_http_backend_t *http_backend;  /* NULL: libcurl; tests inject a fake */
     apr_interval_time_t poll_min, poll_max;   /* 0: the ACME client's defaults */
     apr_interval_time_t authz_timeout;  /* 0: 5 minutes */
@@ -79,6 +81,8 @@ const char *md_drive_outcome_str(md_drive_outcome_t outcome);
 typedef struct md_drive_flags_t {
     int force;       /* renew now, whatever the windows say */
     int activate;    /* activate the staged set at the end (the CLI); httpd activates at restart */
+    int unusable;    /* the caller found domains/NAME unusable (httpd's parent reads the keys its children may not):
+                      * due now, as with a missing certificate; a back-off or a block still holds */
 } md_drive_flags_t;
 
 /* Drive the MD stored in domains/NAME. Resumes a job found in staging/NAME. On failure the job records the

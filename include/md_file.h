@@ -26,6 +26,10 @@ apr_status_t md_file_owner_parse(uid_t *puid, gid_t *pgid, const char *owner, co
  * crash (challenge responses live seconds; a flush per file costs more than the whole exchange with the CA). */
 apr_status_t md_file_write_atomic_nosync(const char *fpath, const void *data, apr_size_t len,
                                          apr_fileperms_t perms, apr_pool_t *p);
+/* Tests: cb is called with the path after each atomic write, once the file is in place (NULL: none). The crash
+ * tests kill the writer there, between one write and the next. Process-wide; set it while no write runs. */
+typedef void md_file_written_cb(const char *fpath, void *baton);
+void md_file_on_written(md_file_written_cb *cb, void *baton);
 /* Remove the temporary files in dir whose writer process is gone (killed while writing); returns how many.
  * A writer that is alive, or whose liveness cannot be told (another user's process), keeps its file. */
 int md_file_sweep_dead_temps(const char *dir);
@@ -35,6 +39,9 @@ apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr
 apr_status_t md_file_mkdirs(const char *path, apr_fileperms_t perms, apr_pool_t *p);
 /* Flush a directory's entries (after a rename or unlink in it). */
 apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p);
+/* Flush every regular file directly in dir, then dir itself: what md_file_write_atomic_nosync wrote there is
+ * durable afterwards (a batch of writes shares one directory flush). */
+apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p);
 /* Remove a file or a directory tree; a missing path is success. */
 apr_status_t md_file_rm_rf(const char *path, apr_pool_t *p);
 /* APR_SUCCESS when path exists and is of the type (APR_REG, APR_DIR), APR_ENOENT otherwise. */

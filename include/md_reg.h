@@ -46,6 +46,9 @@ typedef struct md_reg_cert_t {
     int covers;               /* covers every name of the MD */
     int key_ok;               /* present, with its private key (static files: always); with check_keys also matching */
     const char *problem;      /* NULL when usable and covering, else why not, e.g. "certificate(rsa) is missing" */
+    const char *file_problem; /* a file of the set that is there but cannot be used, "PATH: what is wrong" (a
+                               * certificate that cannot be read, a key that is missing beside its certificate or,
+                               * with check_keys, cannot be read or is not the certificate's); NULL when fine */
 } md_reg_cert_t;
 
 /* What the registry knows about an MD at one moment. */
@@ -73,6 +76,9 @@ typedef struct md_reg_state_t {
     md_job_t *job;               /* staging/NAME/job.json, NULL when there is none */
     const char *job_problem;     /* why job.json could not be read, NULL when fine */
     int staged;                  /* the job finished: a renewed set waits in staging/NAME */
+    const char *file_problem;    /* the first file of the MD's in the store that is there but cannot be used (a
+                                  * certificate's file_problem, job.json that cannot be read): "PATH: what is wrong";
+                                  * NULL when every file there is fine. The front-ends report it as an error. */
 } md_reg_state_t;
 
 typedef struct md_reg_state_opts_t {

@@ -40,9 +40,8 @@ int md_renew_problem_is_input(const char *problem);
 apr_interval_time_t md_renew_retry_delay(int errors, const char *problem, apr_interval_time_t base, double rand01,
                                          apr_time_t ready_at, apr_time_t now);
 /* A retry time (the back-off, a CA's Retry-After) capped so that nothing postpones a renewal past the moment a
- * certificate enters its warn window: the earlier of next and md_renew_warn_at while that is still ahead of now;
- * inside the warn window no later than the longest back-off (a day) from now. *pcapped (may be NULL): 1 when next was
- * moved to the warn window's start, 2 when moved inside it, else 0. */
+ * certificate enters its warn window: the earlier of next and md_renew_warn_at while that is still ahead of now,
+ * else next. *pcapped (may be NULL): 1 when next was moved. */
 apr_time_t md_renew_retry_cap(const md_t *md, const apr_array_header_t *validities, apr_time_t next, apr_time_t now,
                               int *pcapped);
 /* How many automatic attempts remain before the deadline (md_renew_deadline) at the current back-off: one at first,
@@ -54,6 +53,11 @@ int md_renew_attempts_left(const md_t *md, const apr_array_header_t *validities,
 #define MD_RENEW_ATTEMPTS_MAX 999
 /* So few attempts left that the operator should hear of it (the expiring event), even outside the warn window. */
 #define MD_RENEW_ATTEMPTS_LOW 3
+/* The next attempt after a failure: asked (the back-off with the CA's Retry-After) capped by md_renew_retry_cap;
+ * inside the warn window, where that no longer caps, the CA's value counts for nothing: own (the back-off without
+ * it) when asked is later. *pcapped (may be NULL): 1 when asked was moved. */
+apr_time_t md_renew_retry_next(const md_t *md, const apr_array_header_t *validities, apr_time_t own, apr_time_t asked,
+                               apr_time_t now, int *pcapped);
 /* The CA to use after 'errors' failed attempts: ca_urls[(errors / retry_failover) % n]; the first when
  * retry_failover <= 0 or there is only one. */
 const char *md_renew_ca_for(const md_t *md, int errors);

@@ -49,11 +49,23 @@ typedef struct md_result_t {
     md_hint_t hint;             /* what the operator can do, not yet worded into detail; MD_HINT_NONE */
 } md_result_t;
 
+/* Text from outside (a CA's problem detail, its URLs and terms, a program's output) is cut to this many bytes
+ * before it is printed, logged or stored (a 1.5 MB detail made job.json 3 MB). */
+#define MD_RESULT_TEXT_MAX 2048
+/* At most this many subproblems are kept, each with its type, detail and identifier (cleaned as text). */
+#define MD_RESULT_SUBPROBLEMS_MAX 32
+
+/* text made safe to print, log and store: at most max bytes (cut on a UTF-8 character boundary, "..." added when
+ * cut), control characters (C0, DEL, C1, the Unicode line and paragraph separators and bidirectional overrides:
+ * terminal escapes, forged log lines) replaced by a space, bytes that are no UTF-8 by '?'. NULL stays NULL. */
+const char *md_result_clean_text(const char *text, apr_size_t max, apr_pool_t *p);
+
 md_result_t *md_result_make(apr_pool_t *p);
 void md_result_reset(md_result_t *result);
 
-/* Set status and detail (copied into the result's pool); this clears the problem, subproblems and hint.
- * A NULL result is allowed and ignored. */
+/* Set status and detail (copied into the result's pool, md_result_clean_text'ed: details often quote a CA); this
+ * clears the problem, subproblems and hint. A NULL result is allowed and ignored. Every setter below cleans the
+ * texts it takes (detail, problem, the subproblems' strings) the same way. */
 void md_result_set(md_result_t *result, apr_status_t status, const char *detail);
 /* Set status and a formatted detail. */
 void md_result_printf(md_result_t *result, apr_status_t status, const char *fmt, ...)

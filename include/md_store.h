@@ -45,6 +45,10 @@ const char *md_store_base_dir(const md_store_t *store);
  * rename is still atomic); md_store_sync then flushes the store's file system once (syncfs) and ends the mode. */
 void md_store_defer_sync(md_store_t *store, int defer);
 apr_status_t md_store_sync(md_store_t *store);
+/* Writes into staging/ (the drive's job, keys and chains as they come) and the caches in ocsp/ are not flushed one
+ * by one: md_store_flush makes one GROUP/NAME durable at once (its files, then the directory), as the drive does
+ * when a staged chain is complete. */
+apr_status_t md_store_flush(md_store_t *store, md_store_group_t group, const char *name, apr_pool_t *p);
 
 /* Values are files: GROUP/NAME/ASPECT (NAME may be NULL for files directly in the group, GROUP may be
  * MD_SG_NONE for files at the top). NAME and ASPECT must not contain '/' or be "." / "..": APR_EINVAL.

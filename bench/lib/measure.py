@@ -42,6 +42,9 @@ class Measurement:
         self.add_requests = 0         # mdomain: requests made by the adds (expected 0)
         self.detail = ""              # why it failed or timed out
         self.client_version = None
+        self.cpu = None               # the client's CPU seconds (user + sys): the drive, or httpd's processes
+        self.rss = None               # the client's peak RSS in MiB (the drive; httpd: its processes' summed)
+        self.pebble_cpu = None        # pebble's CPU seconds during the measurement (from /proc)
 
     @property
     def per_issuance(self):
@@ -69,6 +72,74 @@ class FirstRequestWatch(threading.Thread):
         self.stopping.set()
         self.join(timeout=2)
         return self.seconds
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid, children=False):
+    """CPU seconds (user + sys) of a process from /proc/PID/stat (with children: also its reaped children's),
+    None when it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / TICK
+
+
+def proc_hwm(pid):
+    """Peak RSS (VmHWM) of a process in KiB, 0 when unknown."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            found = re.search(r"VmHWM:\s+(\d+)", f.read())
+        return int(found.group(1)) if found else 0
+    except OSError:
+        return 0
+
+
+def proc_children(pid):
+    """The PIDs whose parent is pid."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+class TreeWatch(threading.Thread):
+    """Samples a process tree (httpd's parent and children) every 0.1 s: the peak RSS of each process, and at
+    finish() the CPU of the parent (with its reaped children) and of its live children."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.hwm = {}
+        self.stopping = threading.Event()
+
+    def sample(self):
+        for pid in [self.pid] + proc_children(self.pid):
+            self.hwm[pid] = max(self.hwm.get(pid, 0), proc_hwm(pid))
+
+    def run(self):
+        while not self.stopping.wait(0.1):
+            self.sample()
+
+    def finish(self):
+        """(cpu seconds, peak RSS MiB summed over the processes) now; stops the sampling."""
+        self.stopping.set()
+        self.join(timeout=2)
+        self.sample()
+        cpu = proc_cpu(self.pid, children=True) or 0.0
+        cpu += sum(proc_cpu(c) or 0.0 for c in proc_children(self.pid))
+        return cpu, sum(self.hwm.values()) / 1024.0
 
 
 def start_ca(work, listener_ca, http_port=None):
@@ -114,14 +185,17 @@ def _verify(m, names, group_dir):
         m.detail = "; ".join(problems[:3])
 
 
-def _run_timed(proc, deadline):
+def _run_timed(proc, deadline, usage=None):
     """Start proc and wait for it (in a thread, so its exit is seen at once) until deadline.
-    Returns (exit code or None on timeout, end time)."""
+    Returns (exit code or None on timeout, end time). usage (a dict) gets its rusage ("rusage")."""
     ended = {}
 
     def waiter():
-        proc.popen.wait()
+        _, status, rusage = os.wait4(proc.popen.pid, 0)
         ended["at"] = time.monotonic()
+        proc.popen.returncode = os.waitstatus_to_exitcode(status)
+        if usage is not None:
+            usage["rusage"] = rusage
 
     proc.start()
     thread = threading.Thread(target=waiter, daemon=True)
@@ -163,11 +237,19 @@ def measure_mdomain(binary, work, listener_ca, n, timeout):
             return m
         m.add_requests = len(pebble.requests())
         drive = Process("mdomain-drive", [binary, "-d", store, "drive", "--http-port", pebble.http_port], work)
+        usage = {}
+        pebble0 = proc_cpu(pebble.process.pid)
         t1 = time.monotonic()
         watch = FirstRequestWatch(pebble, t1)
         watch.start()
-        rc, end = _run_timed(drive, deadline)
+        rc, end = _run_timed(drive, deadline, usage)
         m.first_request = watch.stop()
+        pebble1 = proc_cpu(pebble.process.pid)
+        if pebble0 is not None and pebble1 is not None:
+            m.pebble_cpu = pebble1 - pebble0
+        if "rusage" in usage:
+            m.cpu = usage["rusage"].ru_utime + usage["rusage"].ru_stime
+            m.rss = usage["rusage"].ru_maxrss / 1024.0
         if rc is None:
             m.status, m.detail = "timeout", "mdomain drive ran longer than the %ds budget" % timeout
         elif rc != 0:
@@ -298,14 +380,23 @@ def measure_modmd(work, listener_ca, n, timeout, client="mod_md", module=("md", 
         if not ok:
             m.detail = "apache2 -t rejects the configuration: " + out.strip()[-800:]
             return m
+        pebble0 = proc_cpu(pebble.process.pid)
         t0 = time.monotonic()
         watch = FirstRequestWatch(pebble, t0)
         watch.start()
+        tree = None
         try:
             httpd.start(timeout=min(30.0, timeout))
+            tree = TreeWatch(httpd.process.pid)
+            tree.start()
             pending, end = _poll_staged(m, httpd, store, names, t0 + timeout, pebble)
         finally:
             m.first_request = watch.stop()
+            if tree is not None:
+                m.cpu, m.rss = tree.finish()
+            pebble1 = proc_cpu(pebble.process.pid)
+            if pebble0 is not None and pebble1 is not None:
+                m.pebble_cpu = pebble1 - pebble0
         if not pending:
             m.status, m.seconds = "ok", end - t0
         elif m.status == "timeout":

@@ -74,7 +74,7 @@ def _median(values):
 
 
 class Cell:
-    """The runs of one client for one size, summarised: median time and requests/issuance of the ok runs."""
+    """The runs of one client for one size, summarised: medians of the ok runs."""
 
     def __init__(self, runs):
         self.runs = runs
@@ -83,6 +83,9 @@ class Cell:
         self.seconds = _median([r.seconds for r in ok])
         self.total = _median([r.total_seconds for r in ok if r.total_seconds is not None])
         self.per_issuance = _median([r.per_issuance for r in ok if r.per_issuance is not None])
+        self.cpu = _median([r.cpu for r in ok if getattr(r, "cpu", None) is not None])
+        self.rss = _median([r.rss for r in ok if getattr(r, "rss", None) is not None])
+        self.pebble_cpu = _median([r.pebble_cpu for r in ok if getattr(r, "pebble_cpu", None) is not None])
 
     def time_text(self, with_total=False):
         if not self.runs:
@@ -98,62 +101,99 @@ class Cell:
     def requests_text(self):
         return "%.2f" % self.per_issuance if self.ok and self.per_issuance is not None else "-"
 
+    def cpu_text(self, n):
+        if not self.ok or self.cpu is None:
+            return "-"
+        return "%s (%.1f ms/MD)" % (fmt_s(self.cpu), 1000.0 * self.cpu / n)
+
+    def rss_text(self):
+        return "%.0f MiB" % self.rss if self.ok and self.rss is not None else "-"
+
 
 CLIENTS = ("mdomain", "mod_mdomain", "mod_md")
 
 
+def _ratio(mine, theirs):
+    if mine and theirs:
+        return "%.0f%%" % (100.0 * mine / theirs)
+    return "-"
+
+
 def main_table(sizes, results):
-    """One row per size: each client's time and requests/issuance, then the ratios against mod_md."""
+    """One row per size: each client's time, CPU, peak RSS and requests per MD, then the shares of mod_md's."""
     clients = [c for c in CLIENTS if any((c, n) in results for n in sizes)]
-    head = "| MDs | " + " | ".join("%s time | %s requests/issuance" % (c, c) for c in clients)
-    align = "|---:|" + "---|---:|" * len(clients)
+    head = "| MDs | " + " | ".join("%s time | %s CPU | %s peak RSS | %s requests/MD" % (c, c, c, c) for c in clients)
+    align = "|---:|" + "---|---:|---:|---:|" * len(clients)
     ratios = [c for c in clients if c != "mod_md" and "mod_md" in clients]
-    head += "".join(" | mod_md time / %s time | %s time as %% of mod_md's" % (c, c) for c in ratios) + " |"
+    head += "".join(" | %s time as %% of mod_md's | %s CPU as %% of mod_md's" % (c, c) for c in ratios) + " |"
     align += "---:|---:|" * len(ratios)
     lines = [head, align]
     for n in sizes:
         cells = {c: Cell(results.get((c, n), [])) for c in clients}
-        row = "| %d | " % n + " | ".join("%s | %s" % (cells[c].time_text(c == "mdomain"), cells[c].requests_text())
+        row = "| %d | " % n + " | ".join("%s | %s | %s | %s" % (cells[c].time_text(c == "mdomain"), cells[c].cpu_text(n),
+                                                              cells[c].rss_text(), cells[c].requests_text())
                                          for c in clients)
         mm = cells.get("mod_md")
         for c in ratios:
             md = cells[c]
-            if md.ok and mm.ok and md.seconds and mm.seconds:
-                row += " | %.1fx | %.0f%%" % (mm.seconds / md.seconds, 100.0 * md.seconds / mm.seconds)
-            else:
-                row += " | - | -"
+            ok = md.ok and mm.ok
+            row += " | %s | %s" % (_ratio(md.seconds, mm.seconds) if ok else "-",
+                                   _ratio(md.cpu, mm.cpu) if ok else "-")
         lines.append(row + " |")
+    return "\n".join(lines)
+
+
+def limit_table(sizes, results, cores):
+    """The CA's own cost beside each client's: pebble's CPU during the measurement, the floor "pebble's CPU /
+    cores" (no client can be faster than the CA's work spread over all cores), and the wall time against it."""
+    lines = ["| client | MDs | time | client CPU | pebble CPU | floor (pebble CPU / %d cores) | time / floor |" % cores,
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for n in sizes:
+        for client in CLIENTS:
+            cell = Cell(results.get((client, n), []))
+            if not cell.ok:
+                continue
+            floor = cell.pebble_cpu / cores if cell.pebble_cpu else None
+            lines.append("| %s | %d | %s | %s | %s | %s | %s |" % (
+                client, n, fmt_s(cell.seconds), fmt_s(cell.cpu), fmt_s(cell.pebble_cpu), fmt_s(floor),
+                "%.1fx" % (cell.seconds / floor) if floor and cell.seconds else "-"))
     return "\n".join(lines)
 
 
 def details_table(sizes, results, repeat):
     lines = ["| client | MDs | run | status | time to certificate | incl. `add`s | first ACME request after "
-             "| ACME requests | per issuance |",
-             "|---|---:|---:|---|---:|---:|---:|---:|---:|"]
+             "| client CPU | peak RSS | pebble CPU | ACME requests | per issuance |",
+             "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n in sizes:
         for client in CLIENTS:
             for i, r in enumerate(results.get((client, n), []), 1):
-                lines.append("| %s | %d | %d/%d | %s | %s | %s | %s | %d | %s |" % (
+                lines.append("| %s | %d | %d/%d | %s | %s | %s | %s | %s | %s | %s | %d | %s |" % (
                     client, n, i, repeat, r.status if r.status == "ok" else "**%s**" % r.status,
-                    fmt_s(r.seconds), fmt_s(r.total_seconds), fmt_s(r.first_request), len(r.requests),
+                    fmt_s(r.seconds), fmt_s(r.total_seconds), fmt_s(r.first_request), fmt_s(r.cpu),
+                    "%.0f MiB" % r.rss if r.rss is not None else "-", fmt_s(r.pebble_cpu), len(r.requests),
                     "%.2f" % r.per_issuance if r.per_issuance is not None else "-"))
     return "\n".join(lines)
 
 
 def requests_table(sizes, results):
-    """ACME requests by kind (method and path as pebble logs them), from the first run of each cell."""
-    columns, counters = [], []
+    """ACME requests by kind (method and path as pebble logs them) per MD, from the first run of each cell."""
+    columns, counters, ns = [], [], []
     for n in sizes:
         for client in CLIENTS:
             runs = results.get((client, n), [])
             if runs:
                 columns.append("%s, %d MD%s" % (client, n, "" if n == 1 else "s"))
                 counters.append(collections.Counter("%s %s" % req for req in runs[0].requests))
-    kinds = sorted(set().union(*counters), key=lambda k: -sum(c[k] for c in counters)) if counters else []
-    lines = ["| request | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
+                ns.append(n)
+    kinds = sorted(set().union(*counters), key=lambda k: -sum(c[k] / n for c, n in zip(counters, ns))) if counters else []
+
+    def per_md(count, n):
+        return "%d" % count if n == 1 else "%.2f" % (count / n)
+
+    lines = ["| request (per MD) | " + " | ".join(columns) + " |", "|---|" + "---:|" * len(columns)]
     for kind in kinds:
-        lines.append("| `%s` | " % kind + " | ".join(str(c[kind]) for c in counters) + " |")
-    lines.append("| **total** | " + " | ".join(str(sum(c.values())) for c in counters) + " |")
+        lines.append("| `%s` | " % kind + " | ".join(per_md(c[kind], n) for c, n in zip(counters, ns)) + " |")
+    lines.append("| **total** | " + " | ".join(per_md(sum(c.values()), n) for c, n in zip(counters, ns)) + " |")
     return "\n".join(lines)
 
 

@@ -117,7 +117,8 @@ apr_status_t cli_acme_for(struct md_acme_t **pacme, md_cli_t *cli, const char *c
  * that of an MD of the account's CA. */
 const char *cli_account_ca_file(md_cli_t *cli, const char *id);
 
-/* An MD's summary as JSON (md.json plus its certificates and job) for list/show/drive output. */
-md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p);
+/* An MD's summary as JSON (md.json plus its certificates and job) for list/show/add/drive output; *pproblem (may be
+ * NULL) gets why the MD or one of its files cannot be read ("PATH: what is wrong"), NULL when all is fine. */
+md_json_t *cli_md_status(md_cli_t *cli, const char *name, const char **pproblem, apr_pool_t *p);
 
 #endif

@@ -1,5 +1,6 @@
 /* The account verb: list the stored ACME accounts with their users, update contacts, roll the key over, deactivate,
  * restore an account from its key. */
+#include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
 
@@ -7,6 +8,7 @@
 #include "md_acme.h"
 #include "md_acme_acct.h"
 #include "md_reg_account.h"
+#include "md_result.h"
 #include "cli.h"
 
 apr_status_t cli_acme_for(md_acme_t **pacme, md_cli_t *cli, const char *ca_url, const char *ca_file,
@@ -71,29 +73,43 @@ static void account_say(md_cli_t *cli, md_reg_t *reg, const md_acme_acct_t *acct
             users->nelts ? apr_array_pstrcat(cli->p, users, ' ') : "no MD");
 }
 
+/* Every stored account (or those matching the pattern); one that cannot be read (its key does not open with the
+ * store key, a broken account.json) is named on stderr and in --json's "errors", and the exit is 1. */
 static int account_show(md_cli_t *cli)
 {
     md_reg_t *reg = md_reg_make(cli->store, NULL, cli->p);
-    md_json_t *out = md_json_create(cli->p);
+    md_json_t *out = md_json_create(cli->p), *errors = md_json_create_array(cli->p), *j;
+    md_result_t *result = md_result_make(cli->p);
     apr_array_header_t *ids;
     md_acme_acct_t *acct;
     md_pkey_t *key;
-    int i;
+    const char *id;
+    int i, failed = 0;
 
-    if (md_store_list(&ids, cli->store, MD_SG_ACCOUNTS, cli->args->nelts > 1 ? APR_ARRAY_IDX(cli->args, 1, const char *) : "*",
-                      cli->p) != APR_SUCCESS) {
+    if (md_store_list(&ids, cli->store, MD_SG_ACCOUNTS,
+                      cli->args->nelts > 1 ? APR_ARRAY_IDX(cli->args, 1, const char *) : "*", cli->p) != APR_SUCCESS) {
         return cli_failf(cli, CLI_EXIT_ERROR, "cannot list %s/accounts", cli->store_dir);
     }
     md_json_setj(md_json_create_array(cli->p), out, "accounts", NULL);
     for (i = 0; i < ids->nelts; ++i) {
-        const char *id = APR_ARRAY_IDX(ids, i, const char *);
-        if (md_acme_acct_load(&acct, &key, cli->store, id, NULL, cli->p) != APR_SUCCESS) continue;
+        id = APR_ARRAY_IDX(ids, i, const char *);
+        md_result_reset(result);
+        if (md_acme_acct_load(&acct, &key, cli->store, id, result, cli->p) != APR_SUCCESS) {
+            fprintf(stderr, "mdomain: account %s: %s\n", id, md_result_text(result, cli->p));
+            j = md_json_create(cli->p);
+            md_json_sets(id, j, "id", NULL);
+            md_json_sets(md_result_text(result, cli->p), j, "detail", NULL);
+            md_json_addj(j, errors, NULL);
+            failed = 1;
+            continue;
+        }
         acct->id = id;
         md_json_addj(account_json(cli, reg, acct), out, "accounts", NULL);
         account_say(cli, reg, acct);
     }
+    if (failed) md_json_setj(errors, out, "errors", NULL);
     if (cli->json) cli_json_out(cli, out);
-    return CLI_EXIT_OK;
+    return failed ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
 /* update, rollover, deactivate: one account, talking to its CA. */

@@ -15,6 +15,7 @@
 #include "md_exec.h"
 #include "md_file.h"
 #include "md_reg_update.h"
+#include "md_uri.h"
 #include "cli.h"
 
 /* The absolute path of an executable program (NULL when it is none), quoted for a program line when it has to be. */
@@ -49,9 +50,12 @@ static int account_options(md_cli_t *cli, md_reg_change_t *ch)
         ch->ca_urls = urls = strs_make(cli);
         for (i = 0; i < cli->cas->nelts; ++i) {
             const char *url = md_acme_ca_url_for(APR_ARRAY_IDX(cli->cas, i, const char *));
-            if (strncasecmp(url, "https://", 8) && strncasecmp(url, "http://", 7)) {
+            const char *why = md_uri_http_problem(url, cli->p);     /* the module's check: a host that is one */
+
+            if (why || !md_uri_is_http(url, cli->p)) {
                 return cli_failf(cli, CLI_EXIT_USAGE, "-a '%s': not a CA name (letsencrypt, letsencrypt-test, "
-                                 "buypass, buypass-test) nor an http(s) URL", url);
+                                 "buypass, buypass-test) nor an http(s) URL%s%s%s", url, why ? " (" : "",
+                                 why ? why : "", why ? ")" : "");
             }
             APR_ARRAY_PUSH(urls, const char *) = url;
         }

@@ -1,7 +1,9 @@
 /* The drive verb (alias renew): the registry's batch with the command line's responders (built-in http-01 and
  * tls-alpn-01 servers, webroot), activation, installation and reload, and what became of every MD as text or JSON. */
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <strings.h>
 #include <apr_strings.h>
 
 #include "md.h"
@@ -135,14 +137,23 @@ int cli_verb_drive(md_cli_t *cli)
     md_reg_renew_t rn;
     md_reg_run_stats_t stats;
     md_events_t ev;
+    char real[PATH_MAX];
     int i, rc, failed = 0;
 
+    if (cli->terms && strcasecmp(cli->terms, "accepted")) {
+        return cli_failf(cli, CLI_EXIT_USAGE, "-t/--terms '%s': the only value is 'accepted'", cli->terms);
+    }
+    if (cli->ca_file && !realpath(cli->ca_file, real)) {
+        return cli_failf(cli, CLI_EXIT_USAGE, "--ca-file %s: not found", cli->ca_file);
+    }
     if ((rc = cli_store_open(cli)) != CLI_EXIT_OK) return rc;
     if (names->nelts == 0 && md_store_list(&names, cli->store, MD_SG_DOMAINS, "*", cli->p) != APR_SUCCESS) {
         return cli_failf(cli, CLI_EXIT_ERROR, "cannot list %s/domains", cli->store_dir);
     }
     if (shared_responders(&shared, cli, result) != APR_SUCCESS) return cli_fail(cli, CLI_EXIT_ERROR, result);
     renew_setup(&rn, &ev, cli, shared);
+    rn.drive.ca_file = cli->ca_file ? apr_pstrdup(cli->p, real) : NULL;     /* for this run, before the MD's */
+    rn.drive.agree_tos = cli->terms != NULL;
     items = apr_array_make(cli->p, names->nelts, sizeof(md_reg_item_t *));
     for (i = 0; i < names->nelts; ++i) {
         item = apr_pcalloc(cli->p, sizeof(*item));

@@ -19,24 +19,7 @@
 /* The MD in the store that already holds one of names, and that name. */
 static const char *name_taken(const char **pmd, md_cli_t *cli, const md_t *md)
 {
-    apr_array_header_t *names;
-    md_t *other;
-    const char *common;
-    int i;
-
-    if (md_store_list(&names, cli->store, MD_SG_DOMAINS, "*", cli->p) != APR_SUCCESS) return NULL;
-    for (i = 0; i < names->nelts; ++i) {
-        if (md_load(&other, cli->store, MD_SG_DOMAINS, APR_ARRAY_IDX(names, i, const char *), NULL, cli->p)
-            != APR_SUCCESS) {
-            continue;
-        }
-        common = md_common_name(md, other);
-        if (common) {
-            *pmd = other->name;
-            return common;
-        }
-    }
-    return NULL;
+    return md_names_holder(pmd, cli->store, md, cli->p);
 }
 
 int cli_verb_add(md_cli_t *cli)
@@ -77,7 +60,7 @@ int cli_verb_add(md_cli_t *cli)
     if (md_save(md, cli->store, MD_SG_DOMAINS, 1, NULL, cli->p) != APR_SUCCESS) {
         return cli_failf(cli, CLI_EXIT_ERROR, "add: cannot save %s in %s", md->name, cli->store_dir);
     }
-    if (cli->json) cli_json_out(cli, cli_md_status(cli, md->name, cli->p));
+    if (cli->json) cli_json_out(cli, cli_md_status(cli, md->name, NULL, cli->p));
     cli_say(cli, "added %s with %d name(s), CA %s", md->name, md->domains->nelts,
             APR_ARRAY_IDX(md->ca_urls, 0, const char *));
     return CLI_EXIT_OK;

@@ -23,7 +23,9 @@ static apr_status_t revoke_all(md_cli_t *cli, const md_t *md, int reason, md_jso
         return APR_ENOENT;
     }
     rv = md_acme_acct_load(&acct, &key, cli->store, md->ca_account, result, cli->p);
-    if (rv == APR_SUCCESS) rv = cli_acme_for(&acme, cli, acct->ca_url, md->ca_file, result);
+    if (rv == APR_SUCCESS) {
+        rv = cli_acme_for(&acme, cli, acct->ca_url, cli->ca_file ? cli->ca_file : md->ca_file, result);
+    }
     if (rv != APR_SUCCESS) return rv;
     md_acme_set_account(acme, acct->url, key);
     for (i = 0; i < md->pks->nelts && rv == APR_SUCCESS; ++i) {

@@ -8,7 +8,7 @@
 #include "md_time.h"
 #include "cli.h"
 
-md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p)
+md_json_t *cli_md_status(md_cli_t *cli, const char *name, const char **pproblem, apr_pool_t *p)
 {
     md_reg_state_opts_t opts = { NULL, 0, 1 };
     md_result_t *result = md_result_make(p);
@@ -19,8 +19,10 @@ md_json_t *cli_md_status(md_cli_t *cli, const char *name, apr_pool_t *p)
     if (md_reg_load_state(&st, reg, name, &opts, result, p) != APR_SUCCESS) {
         names = apr_array_make(p, 1, sizeof(const char *));
         APR_ARRAY_PUSH(names, const char *) = name;
+        if (pproblem) *pproblem = md_result_text(result, p);
         return md_reg_status_error(md_create(names, p), md_result_text(result, p), p);
     }
+    if (pproblem) *pproblem = st->file_problem;
     return md_reg_status(reg, st, NULL, p);
 }
 
@@ -51,12 +53,17 @@ static void say_status(md_cli_t *cli, const md_json_t *st, int detailed)
     md_json_t *certs = md_json_getj(st, "cert", NULL);
     const char *due = md_json_getb(st, "renew", NULL) ? "now" : when(st, "renew-at", NULL, cli->p);
 
+    if (md_json_getl(st, "state", NULL) == MD_S_ERROR) {      /* md.json cannot be read: nothing else is known */
+        cli_say(cli, "%-32s error: %s", md_json_gets(st, "name", NULL), md_json_gets(st, "state-descr", NULL));
+        return;
+    }
     cli_say(cli, "%-32s %-10s renewal due %s%s", md_json_gets(st, "name", NULL), md_json_gets(st, "state-descr", NULL),
-            md_json_getl(st, "state", NULL) == MD_S_ERROR ? "-" : due,
-            md_json_getb(st, "warn", NULL) ? "  WARNING: expires soon" : "");
+            due, md_json_getb(st, "warn", NULL) ? "  WARNING: expires soon" : "");
     if (detailed) {
+        const char *ca = md_json_gets(st, "ca", "url", NULL);
+        if (!ca) ca = md_json_gets(st, "ca", "urls", "0", NULL);
         cli_say(cli, "  names: %s", md_json_writep(md_json_getj(st, "domains", NULL), MD_JSON_FMT_COMPACT, cli->p));
-        cli_say(cli, "  CA:    %s", md_json_gets(st, "ca", "url", NULL));
+        cli_say(cli, "  CA:    %s", ca ? ca : "(none)");
     }
     if (md_json_has_key(st, "renew-attempts-left", NULL)
         && (detailed || md_json_getl(st, "renew-attempts-left", NULL) <= MD_RENEW_ATTEMPTS_LOW)) {
@@ -72,11 +79,24 @@ static void say_status(md_cli_t *cli, const md_json_t *st, int detailed)
     }
 }
 
+/* An MD that cannot be read, or has a file that cannot be used: named on stderr (and in --json's "errors"). */
+static void md_error(md_cli_t *cli, md_json_t *errors, const char *name, const char *problem)
+{
+    md_json_t *e = md_json_create(cli->p);
+
+    fprintf(stderr, "mdomain: %s: %s\n", name, problem);
+    if (!errors) return;
+    md_json_sets(name, e, "name", NULL);
+    md_json_sets(problem, e, "detail", NULL);
+    md_json_addj(e, errors, NULL);
+}
+
 int cli_verb_list(md_cli_t *cli)
 {
-    md_json_t *out = md_json_create(cli->p), *st;
+    md_json_t *out = md_json_create(cli->p), *st, *errors = md_json_create_array(cli->p);
     apr_array_header_t *names;
-    int i, rc;
+    const char *name, *problem;
+    int i, rc, failed = 0;
 
     if ((rc = cli_store_open(cli)) != CLI_EXIT_OK) return rc;
     if (md_store_list(&names, cli->store, MD_SG_DOMAINS, "*", cli->p) != APR_SUCCESS) {
@@ -86,31 +106,39 @@ int cli_verb_list(md_cli_t *cli)
     md_json_setl(names->nelts, out, "managed-domains", NULL);
     md_json_setj(md_json_create_array(cli->p), out, "domains", NULL);
     for (i = 0; i < names->nelts; ++i) {
-        st = cli_md_status(cli, APR_ARRAY_IDX(names, i, const char *), cli->p);
+        name = APR_ARRAY_IDX(names, i, const char *);
+        problem = NULL;
+        st = cli_md_status(cli, name, &problem, cli->p);
         md_json_addj(st, out, "domains", NULL);
         say_status(cli, st, 0);
+        if (problem) {
+            md_error(cli, errors, name, problem);
+            failed = 1;
+        }
     }
+    if (failed) md_json_setj(errors, out, "errors", NULL);
     if (cli->json) cli_json_out(cli, out);
     else if (names->nelts == 0) cli_say(cli, "no managed domains in %s", cli->store_dir);
-    return CLI_EXIT_OK;
+    return failed ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
 int cli_verb_show(md_cli_t *cli)
 {
-    const char *name;
+    const char *name, *problem = NULL;
     md_json_t *st;
     int rc;
 
     if (cli->args->nelts != 1) return cli_failf(cli, CLI_EXIT_USAGE, "show: give one NAME");
     name = APR_ARRAY_IDX(cli->args, 0, const char *);
     if ((rc = cli_store_open(cli)) != CLI_EXIT_OK) return rc;
-    if (!md_store_exists(cli->store, MD_SG_DOMAINS, name, "md.json", cli->p)) {
+    if (md_name_problem(name) || !md_store_exists(cli->store, MD_SG_DOMAINS, name, NULL, cli->p)) {
         return cli_failf(cli, CLI_EXIT_ERROR, "show: no managed domain '%s' in %s", name, cli->store_dir);
     }
-    st = cli_md_status(cli, name, cli->p);
+    st = cli_md_status(cli, name, &problem, cli->p);
     if (cli->json) cli_json_out(cli, st);
     else say_status(cli, st, 1);
-    return CLI_EXIT_OK;
+    if (problem) md_error(cli, NULL, name, problem);
+    return problem ? CLI_EXIT_ERROR : CLI_EXIT_OK;
 }
 
 int cli_verb_remove(md_cli_t *cli)

@@ -16,7 +16,7 @@ static void report(md_cli_t *cli, const md_reg_update_t *upd)
     int i;
 
     if (cli->json) {
-        json = cli_md_status(cli, upd->md->name, cli->p);
+        json = cli_md_status(cli, upd->md->name, NULL, cli->p);
         md_json_setsa(upd->changed, json, "changed", NULL);
         cli_json_out(cli, json);
         return;

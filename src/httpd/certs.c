@@ -46,16 +46,12 @@ static int fallback_cert_ok(const char *path, const md_t *md, const md_pkey_t *k
 {
     apr_array_header_t *chain;
     const md_cert_t *cert;
-    int i;
 
     if (md_cert_chain_fload(&chain, path, NULL, p) != APR_SUCCESS || chain->nelts < 1) return 0;
     cert = APR_ARRAY_IDX(chain, 0, const md_cert_t *);
     if (!md_cert_matches_key(cert, key)) return 0;
     if (md_cert_get_not_after(cert) < apr_time_now() + apr_time_from_sec(24 * 3600)) return 0;
-    for (i = 0; i < md->domains->nelts; ++i) {
-        if (!md_cert_covers(cert, APR_ARRAY_IDX(md->domains, i, const char *), p)) return 0;
-    }
-    return 1;
+    return md_cert_covers_all(cert, md->domains, NULL, p);
 }
 
 /* Write a fallback certificate through a temporary file and a rename, without fsync: it is remade from the key

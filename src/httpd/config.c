@@ -198,7 +198,7 @@ const char *md_config__err(cmd_parms *cmd, const char *value, const char *fmt, .
     va_start(ap, fmt);
     reason = apr_pvsprintf(cmd->pool, fmt, ap);
     va_end(ap);
-    return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->cmd->name, value ? value : "", reason);
+    return apr_psprintf(cmd->pool, "%s '%s': %s", cmd->cmd->name, md_conf_shown(cmd->pool, value), reason);
 }
 
 const char *md_config__join(cmd_parms *cmd, int argc, char *const argv[])
@@ -222,7 +222,8 @@ md_settings_t *md_config__settings(cmd_parms *cmd)
 static const char *directive_text(cmd_parms *cmd)
 {
     if (!cmd->directive || !cmd->directive->args || !*cmd->directive->args) return cmd->cmd->name;
-    return apr_pstrcat(cmd->pool, cmd->directive->directive, " ", cmd->directive->args, NULL);
+    return apr_pstrcat(cmd->pool, cmd->directive->directive, " ", md_conf_shown(cmd->pool, cmd->directive->args),
+                       NULL);
 }
 
 const char *md_config__not_in_section(cmd_parms *cmd)

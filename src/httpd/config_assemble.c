@@ -1,5 +1,6 @@
 /* Assembling the MDs at check_config: each definition's settings resolved into an md_t, no name in two MDs. */
 #include <string.h>
+#include <strings.h>
 
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -81,6 +82,34 @@ static const char *check_overlaps(const md_mod_conf_t *mc, apr_pool_t *p)
     return NULL;
 }
 
+/* A wildcard name can only be validated with dns-01: an MD with one whose MDCAChallenges leaves dns-01 out would
+ * fail every renewal (mod_md finds out at the CA). */
+static const char *check_wildcards(const md_mod_conf_t *mc, apr_pool_t *p)
+{
+    const md_managed_t *m;
+    const char *name;
+    int i, j, k;
+
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
+        if (!m->md->ca_challenges || m->md->ca_challenges->nelts == 0) continue;
+        for (k = 0; k < m->md->ca_challenges->nelts; ++k) {
+            if (!strcasecmp(APR_ARRAY_IDX(m->md->ca_challenges, k, const char *), "dns-01")) break;
+        }
+        if (k < m->md->ca_challenges->nelts) continue;
+        for (j = 0; j < m->md->domains->nelts; ++j) {
+            name = APR_ARRAY_IDX(m->md->domains, j, const char *);
+            if (strncmp(name, "*.", 2)) continue;
+            return apr_psprintf(p, "MD %s (defined at %s) has the wildcard name '%s', which a CA validates only "
+                                "with dns-01, but its MDCAChallenges allows only %s: add dns-01 to MDCAChallenges "
+                                "(with MDChallengeDns01 or an MDMessageCmd that answers it), or leave the wildcard out",
+                                m->md->name, where(m->conf, p), name,
+                                apr_array_pstrcat(p, m->md->ca_challenges, ' '));
+        }
+    }
+    return NULL;
+}
+
 apr_status_t md_config_assemble(const char **perr, server_rec *base, apr_pool_t *p)
 {
     md_mod_conf_t *mc = md_config_get(base)->mc;
@@ -95,6 +124,7 @@ apr_status_t md_config_assemble(const char **perr, server_rec *base, apr_pool_t 
         APR_ARRAY_PUSH(mc->mds, md_managed_t *) = managed_make(conf, mc, p);
     }
     *perr = check_overlaps(mc, p);
+    if (!*perr) *perr = check_wildcards(mc, p);
     if (*perr) return APR_EINVAL;
     return md_config_match(perr, mc, base, p);
 }

@@ -4,7 +4,7 @@
 
 #include "md_config.h"
 
-/* "<directive> '<value>': <reason>" in cmd->pool. */
+/* "<directive> '<value>': <reason>" in cmd->pool (the value cut as md_conf_shown cuts it). */
 const char *md_config__err(cmd_parms *cmd, const char *value, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The arguments joined by spaces (for messages and command lines). */

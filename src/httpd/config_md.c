@@ -15,6 +15,7 @@ static md_conf_md_t *conf_md_make(cmd_parms *cmd)
     md_conf_md_t *conf = apr_pcalloc(cmd->pool, sizeof(*conf));
 
     conf->domains = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    conf->written = apr_array_make(cmd->pool, 4, sizeof(const char *));
     conf->settings = md_settings_make(cmd->pool);
     conf->cert_files = apr_array_make(cmd->pool, 2, sizeof(const char *));
     conf->key_files = apr_array_make(cmd->pool, 2, sizeof(const char *));
@@ -36,7 +37,7 @@ static int members_mode(const char *word)
  * anywhere every auto|manual does). */
 static const char *add_names(cmd_parms *cmd, md_conf_md_t *conf, int argc, char *const argv[], int anywhere)
 {
-    return md_conf_names(md_config__ctx(cmd), argc, (const char *const *)argv, anywhere, conf->domains,
+    return md_conf_names(md_config__ctx(cmd), argc, (const char *const *)argv, anywhere, conf->domains, conf->written,
                          &conf->settings->transitive);
 }
 

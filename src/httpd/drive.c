@@ -1,6 +1,7 @@
 /* Background renewal: a singleton mod_watchdog task in one child hands the watched MDs (md_reg_is_watched) to the
  * registry's runner (staging only, up to 16 at once, the module's http-01/tls-alpn-01 answerers), after MDInitialDelay,
  * then looks at each MD again at its due, retry or wait time, or after MDCheckInterval +-50%. */
+#include <malloc.h>
 #include <string.h>
 
 #include <apr_optional.h>
@@ -124,17 +125,37 @@ static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *it
     }
 }
 
-static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp)
+/* A pool with an allocator of its own (NULL when none can be made): what a run over 1000 MDs allocated goes back
+ * to the system when it is destroyed (with malloc_trim for the workers' malloc arenas), instead of staying in the
+ * watchdog's free lists for the child's lifetime. */
+static apr_pool_t *run_pool(apr_pool_t *parent)
+{
+    apr_allocator_t *allocator = NULL;
+    apr_pool_t *p = NULL;
+
+    if (apr_allocator_create(&allocator) != APR_SUCCESS) return NULL;
+    if (apr_pool_create_ex(&p, parent, NULL, allocator) != APR_SUCCESS) {
+        apr_allocator_destroy(allocator);
+        return NULL;
+    }
+    apr_allocator_owner_set(allocator, p);
+    return p;
+}
+
+static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
 {
     drive_ctx_t *ctx = baton;
     apr_array_header_t *items;
     md_reg_run_stats_t stats;
     md_reg_item_t *item;
     apr_time_t now, wake = 0;
+    apr_pool_t *ptemp, *own;
     drive_md_t *dm;
     int i;
 
     if (state != AP_WATCHDOG_STATE_RUNNING) return APR_SUCCESS;
+    own = run_pool(ptemp_wd);
+    ptemp = own ? own : ptemp_wd;
     items = apr_array_make(ptemp, ctx->mds->nelts + 1, sizeof(md_reg_item_t *));
     now = apr_time_now();
     for (i = 0; i < ctx->mds->nelts; ++i) {
@@ -143,6 +164,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp)
         item = apr_pcalloc(ptemp, sizeof(*item));
         item->name = dm->m->md->name;
         item->cert_files = dm->m->cert_files;
+        item->flags.unusable = dm->m->set_problem != NULL;     /* the parent found it: the child cannot read keys */
         item->baton = dm;
         APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
     }
@@ -163,6 +185,10 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp)
     wake = wake ? wake - now : ctx->mc->check_interval;
     if (wake < MIN_INTERVAL) wake = MIN_INTERVAL;
     wd_set_interval(ctx->wd, wake, ctx, drive_callback);
+    if (own) {
+        apr_pool_destroy(own);
+        malloc_trim(0);
+    }
     return APR_SUCCESS;
 }
 

@@ -23,6 +23,7 @@ typedef enum {
 /* One MDomain line or <MDomain>/<MDomainSet> section as written. */
 typedef struct md_conf_md_t {
     apr_array_header_t *domains;       /* const char*: its names (and MDMember names), in order */
+    apr_array_header_t *written;       /* const char*: the same as written in the configuration (messages) */
     md_settings_t *settings;           /* the section's own settings (all unset for an MDomain line) */
     apr_array_header_t *cert_files;    /* MDCertificateFile: absolute paths, in order */
     apr_array_header_t *key_files;     /* MDCertificateKeyFile: absolute paths, in order */
@@ -46,6 +47,9 @@ typedef struct md_managed_t {
                                         * key) for key type i: mod_ssl gets those, also while a renewal adds a
                                         * name or a key type; 0: none, the fallback is served */
     int activated;                     /* post_config: its staged set was activated at this start */
+    const char *set_problem;           /* post_config: a file of domains/NAME that cannot be used ("PATH: why", e.g.
+                                        * a key that is not its certificate's, which the children may not read):
+                                        * the watchdog renews the MD at once; NULL when the set is sound */
     const char *fallback_cert;         /* post_config: its self-signed fallback certificate file, or NULL */
 } md_managed_t;
 

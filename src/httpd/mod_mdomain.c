@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include <apr_file_info.h>
+#include <malloc.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -161,13 +162,27 @@ static void log_mds(server_rec *s, const md_mod_conf_t *mc, apr_pool_t *p)
 
 /* The store (sync, activation) and the fallbacks for mod_ssl, under MDStoreLocks' lock; the second pass at startup
  * takes what the first one did (store_memo.c). A debug line says how long it took. */
-static int prepare_store(server_rec *s, md_mod_conf_t *mc, int first_pass, apr_pool_t *ptemp)
+static int prepare_store(server_rec *s, md_mod_conf_t *mc, int first_pass, apr_pool_t *ptemp_httpd)
 {
     apr_time_t start = apr_time_now();
+    apr_allocator_t *allocator = NULL;
+    apr_pool_t *ptemp = NULL;
     apr_status_t rv;
     int lock;
 
-    if (!first_pass && md_httpd_startup_recall(s, mc, ptemp)) return OK;
+    if (!first_pass && md_httpd_startup_recall(s, mc, ptemp_httpd)) return OK;
+    /* the work with 1000 MDs (every md.json, certificate and key read) in a pool of its own allocator: its memory
+     * goes back to malloc, and from there to the system, before httpd forks its children, instead of staying in
+     * the free lists of httpd's allocator, where every child would inherit it */
+    if (apr_allocator_create(&allocator) != APR_SUCCESS
+        || apr_pool_create_ex(&ptemp, ptemp_httpd, NULL, allocator) != APR_SUCCESS) {
+        if (allocator) apr_allocator_destroy(allocator);
+        allocator = NULL;
+        ptemp = ptemp_httpd;
+    }
+    else {
+        apr_allocator_owner_set(allocator, ptemp);
+    }
     lock = md_httpd_store_lock(s, mc, ptemp);
     rv = md_httpd_store_setup(s, mc, ptemp);
     if (rv == APR_SUCCESS) rv = md_httpd_fallbacks_setup(s, mc, ptemp);
@@ -175,6 +190,10 @@ static int prepare_store(server_rec *s, md_mod_conf_t *mc, int first_pass, apr_p
     if (rv == APR_SUCCESS && first_pass) md_httpd_startup_remember(s, mc, ptemp);
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "store and fallbacks for %d MDs: %ld ms", mc->mds->nelts,
                  (long)apr_time_as_msec(apr_time_now() - start));
+    if (allocator) {
+        apr_pool_destroy(ptemp);        /* and its allocator with it */
+        malloc_trim(0);
+    }
     return rv == APR_SUCCESS ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 

@@ -55,11 +55,13 @@ static unsigned usable_bits(const md_reg_state_t *st)
 static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
 {
     apr_array_header_t *items = apr_array_make(ptemp, mc->mds->nelts, sizeof(md_reg_sync_item_t *));
-    md_reg_state_opts_t state_opts = { NULL, mc->activation_delay, 0 };
+    md_reg_state_opts_t state_opts = { NULL, mc->activation_delay, 1 };     /* root reads the keys: mod_ssl
+                                                                               * is never handed one that fails */
     md_reg_sync_opts_t opts = { mc->activation_delay, 1, sync_log, s };
     md_result_t *result = md_result_make(ptemp);
     md_reg_t *reg = md_reg_make(mc->store, NULL, ptemp);
     md_reg_sync_item_t *item;
+    md_reg_state_t *st;
     md_managed_t *m;
     apr_status_t rv;
     int i;
@@ -81,7 +83,13 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
         if (m->cert_files->nelts) continue;
         m->activated = 0;
-        m->usable = usable_bits(md_reg_state(reg, m->md, &state_opts, ptemp));
+        st = md_reg_state(reg, m->md, &state_opts, ptemp);
+        m->usable = usable_bits(st);
+        m->set_problem = st->file_problem ? apr_pstrdup(s->process->pconf, st->file_problem) : NULL;
+        if (st->file_problem) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s: %s: the set is not used, the MD is renewed", m->md->name,
+                         st->file_problem);
+        }
     }
     for (i = 0; i < items->nelts; ++i) {
         item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);

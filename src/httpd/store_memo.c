@@ -32,6 +32,7 @@ typedef struct {
     unsigned *usable;                  /* per MD, in the configuration's order */
     char *activated;                   /* per MD: its staged set was activated by the first pass */
     const char **fallback_certs;       /* per MD, or NULL */
+    const char **set_problems;         /* per MD, or NULL */
     const char *fallback_key;
 } startup_memo_t;
 
@@ -94,12 +95,14 @@ void md_httpd_startup_remember(server_rec *s, const md_mod_conf_t *mc, apr_pool_
     memo->usable = apr_pcalloc(pool, sizeof(unsigned) * ((apr_size_t)memo->nmds + 1));
     memo->activated = apr_pcalloc(pool, (apr_size_t)memo->nmds + 1);
     memo->fallback_certs = apr_pcalloc(pool, sizeof(const char *) * ((apr_size_t)memo->nmds + 1));
+    memo->set_problems = apr_pcalloc(pool, sizeof(const char *) * ((apr_size_t)memo->nmds + 1));
     memo->fallback_key = mc->fallback_key ? apr_pstrdup(pool, mc->fallback_key) : NULL;
     for (i = 0; i < memo->nmds; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
         memo->usable[i] = m->usable;
         memo->activated[i] = (char)(m->activated != 0);
         memo->fallback_certs[i] = m->fallback_cert ? apr_pstrdup(pool, m->fallback_cert) : NULL;
+        memo->set_problems[i] = m->set_problem ? apr_pstrdup(pool, m->set_problem) : NULL;
     }
     if (memo->digest_len) apr_pool_userdata_set(memo, MEMO_KEY, NULL, s->process->pool);
     else apr_pool_destroy(pool);
@@ -128,6 +131,7 @@ static void memo_apply(const startup_memo_t *memo, md_mod_conf_t *mc, apr_pool_t
         m->usable = memo->usable[i];
         m->activated = memo->activated[i];
         m->fallback_cert = memo->fallback_certs[i] ? apr_pstrdup(pconf, memo->fallback_certs[i]) : NULL;
+        m->set_problem = memo->set_problems[i] ? apr_pstrdup(pconf, memo->set_problems[i]) : NULL;
     }
 }
 

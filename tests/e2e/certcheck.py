@@ -61,11 +61,13 @@ def check_md(cli, pebble, workdir, name, names, key_files):
 
 
 def stray_files(store):
-    """Files left where a finished store has none: staging/, tmp/ and temp files anywhere."""
+    """Files left where a finished store has none: staging/, tmp/ (but the names cache of `mdomain add`) and temp
+    files anywhere."""
     out = []
     for group in ("staging", "tmp"):
         for root, dirs, files in os.walk(os.path.join(store, group)):
-            out += [os.path.join(root, f) for f in files] + [os.path.join(root, d) for d in dirs]
+            out += [os.path.join(root, f) for f in files if (group, f) != ("tmp", "md-names.cache")]
+            out += [os.path.join(root, d) for d in dirs]
     for root, dirs, files in os.walk(store):
         out += [os.path.join(root, f) for f in files if ".tmp." in f]
     return out

@@ -65,7 +65,9 @@ def test_account_life_with_bad_nonces(run_tool, pebble_factory, key_type):
         kv = account_life(run_tool, pebble, key_type)
         assert_full_life(kv, pebble)
         bad += int(kv["bad_nonces"])
-        # the nonce of a badNonce answer is used for the retry: no extra newNonce requests
+        # the product's request code (md_acme, seen on the wire by the tool's HTTP backend) retried each badNonce
+        # answer at once, to the same URL with the nonce that answer carried: no extra newNonce requests
+        assert kv["retried_with_its_nonce"] == kv["bad_nonces"] and kv["retried_otherwise"] == "0", kv
         assert kv["heads"] == "1"
         if bad:
             break

@@ -1,4 +1,6 @@
 """mdomain against pebble: obtaining, renewing and checking certificates end to end."""
+import datetime
+import email.utils
 import os
 import subprocess
 
@@ -90,14 +92,28 @@ def test_failure_is_explained_and_backs_off(cli, pebble):
     shown = cli.ok("show", "fail.example.org")
     assert shown["renewal"]["errors"] == 1
     assert "next-run" in shown["renewal"]
-    # within the back-off nothing is asked of the CA, unless forced
+    doc = cli.drive("--force")
+    assert doc["results"][0]["outcome"] == "activated"
+
+
+def test_backing_off_asks_the_ca_nothing(cli, pebble):
+    """Within the back-off nothing is asked of the CA, unless forced. The CA refuses the contact (invalidContact,
+    the request itself is wrong): the back-off is a day (12 to 36 hours), so the second drive surely falls into
+    it, however slow the machine (issue 15: a 5 s back-off, jittered down to 2.5 s, made this a race)."""
+    cli.ok("-a", pebble.directory_url, "--ca-file", pebble.ca_file, "-t", "accepted", "-c", "not an address",
+           "add", "contact.example.org", "--key", "p256")
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1 and doc["results"][0]["problem"] == "urn:ietf:params:acme:error:invalidContact", doc
+    next_run = email.utils.parsedate_to_datetime(cli.ok("show", "contact.example.org")["renewal"]["next-run"])
+    assert next_run - datetime.datetime.now(datetime.timezone.utc) > datetime.timedelta(hours=11)
     mark = pebble.mark()
     rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
     assert rc == 1      # still failing: cron and systemd notice
     assert doc["results"][0]["outcome"] == "backing-off" and doc["results"][0]["failed"] is True
     assert pebble.requests(since=mark) == []
-    doc = cli.drive("--force")
-    assert doc["results"][0]["outcome"] == "activated"
+    rc, doc, out, err = cli.run("drive", "--force", "--http-port", pebble.http_port)
+    assert rc == 1 and doc["results"][0]["problem"] == "urn:ietf:params:acme:error:invalidContact"
+    assert pebble.count_requests("POST", since=mark) >= 1          # forced: the CA was asked again
 
 
 def test_revoke(cli, pebble, workdir):
@@ -159,6 +175,24 @@ def test_terms_not_agreed_names_the_option(cli, pebble):
     assert "requires agreement to its terms of service" in detail
     assert "-t accepted" in detail and "MDCertificateAgreement" not in detail and "--agree-tos" not in detail
     assert "-t accepted" in err
+
+
+def test_drive_takes_ca_file_and_terms(cli, pebble):
+    """issue 15: drive's --ca-file and -t accepted were ignored (only add's counted); they apply to the run."""
+    cli.ok("-a", pebble.directory_url, "add", "late.example.org", "--key", "p256")
+    rc, doc, out, err = cli.run("drive", "--http-port", pebble.http_port)
+    assert rc == 1 and "mdomain --ca-file PEM drive NAME" in doc["results"][0]["detail"]
+    rc, doc, out, err = cli.run("--ca-file", pebble.ca_file, "drive", "--force", "--http-port", pebble.http_port)
+    assert rc == 1
+    detail = doc["results"][0]["detail"]
+    assert "requires agreement to its terms of service" in detail
+    assert "mdomain -t accepted drive NAME" in detail and "--agree-tos" not in detail
+    doc = cli.ok("--ca-file", pebble.ca_file, "-t", "accepted", "drive", "--force", "--http-port", pebble.http_port)
+    assert doc["results"][0]["outcome"] == "activated"
+    rc, doc, out, err = cli.run("--ca-file", "/nonexistent.pem", "drive")
+    assert rc == 2 and "--ca-file /nonexistent.pem: not found" in err
+    rc, doc, out, err = cli.run("-t", "yes", "drive")
+    assert rc == 2 and "the only value is 'accepted'" in err
 
 
 def test_ca_not_trusted_names_ca_file(cli, pebble):

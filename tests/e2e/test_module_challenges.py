@@ -1,11 +1,11 @@
 """mod_mdomain: tls-alpn-01 answered through mod_ssl's challenge hook (http mapped off with MDPortMap); a store
 filled by Debian's mod_md taken over without a new order; a renewal interrupted by a hard stop of httpd and
 finished after the next start."""
+import json
 import os
 import signal
 import socket
 import threading
-import time
 
 import pytest
 from cryptography import x509
@@ -70,10 +70,19 @@ def test_tls_alpn_01_only(httpd, pebble_factory, mod_path, workdir, monkeypatch,
     _served_serial(https_port, pebble)
 
 
+def _job_finished(store):
+    """The staged renewal's job says it finished (mod_md's and our job.json): its set is complete, nothing more is
+    written into staging/NAME."""
+    try:
+        with open(os.path.join(store, "staging", NAME, "job.json")) as f:
+            return json.load(f).get("finished") is True
+    except (OSError, ValueError):
+        return False
+
+
 def _staged_then_active(httpd, store, what):
     staged = os.path.join(store, "staging", NAME, "pubcert.secp256r1.pem")
-    wait_until(lambda: os.path.exists(staged), 90, what=what)
-    time.sleep(0.5)
+    wait_until(lambda: os.path.exists(staged) and _job_finished(store), 90, what=what)
     files = sorted(os.listdir(os.path.dirname(staged)))
     httpd.graceful_restart()
     wait_until(lambda: os.path.exists(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem"))
@@ -106,7 +115,7 @@ def test_mod_md_store_taken_over(httpd, pebble_factory, mod_path, workdir, monke
     mark = pebble.mark()
     httpd.start()
     assert _served_serial(https_port, pebble) == serial
-    time.sleep(5)
+    httpd.wait_watchdog_runs(log_mark)                   # it looked at the MD: not due
     assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0
     # only what ARI needs (reading the directory for its renewalInfo endpoint): no account or order request
     assert all(m == "GET" for m, _ in pebble.requests(since=mark)), pebble.requests(since=mark)
@@ -136,13 +145,14 @@ def _alive(pid):
         return False
 
 
-class DelayingProxy:
-    """A TCP forwarder on a free port to 127.0.0.1:target; while `delay` is set, each new connection waits that
-    long before it is forwarded (pebble's VA then validates only that much later)."""
+class HoldingProxy:
+    """A TCP forwarder on a free port to 127.0.0.1:target; while held, each new connection waits until release()
+    before it is forwarded (pebble's VA then validates only when the test says so)."""
 
     def __init__(self, target):
         self.target = target
-        self.delay = 0.0
+        self.gate = threading.Event()
+        self.gate.set()
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -150,16 +160,22 @@ class DelayingProxy:
         self.closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
+    def hold(self):
+        self.gate.clear()
+
+    def release(self):
+        self.gate.set()
+
     def _accept(self):
         while not self.closed:
             try:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(conn, self.delay), daemon=True).start()
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
-    def _serve(self, conn, delay):
-        time.sleep(delay)
+    def _serve(self, conn):
+        self.gate.wait(120)
         try:
             up = socket.create_connection(("127.0.0.1", self.target), timeout=10)
         except OSError:
@@ -193,7 +209,7 @@ def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workd
     """A renewal killed (SIGKILL) right after its order exists is finished after the next start."""
     # pebble validates through a proxy that can hold its connections: the renewal is surely in the middle
     # when it is killed
-    proxy = DelayingProxy(httpd.port)
+    proxy = HoldingProxy(httpd.port)
     pebble = pebble_factory(http_port=proxy.port)
     https_port = httpd.new_port("https")
     store = os.path.join(workdir, "md")
@@ -209,7 +225,7 @@ def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workd
     # a renewal window longer than the lifetime (pebble: 5 years): the certificate is due at once
     httpd.add_config("MDRenewWindow 3650d")
     mark = pebble.mark()
-    proxy.delay = 4.0
+    proxy.hold()
     httpd.graceful_restart()
     # the order exists and its challenge is set up (pebble's VA not yet done): kill now
     challenge = os.path.join(store, "challenges", NAME, "acme-http-01.txt")
@@ -222,10 +238,10 @@ def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workd
     job_files = {"job.json", "md.json", "privkey.secp256r1.pem"}
     assert set(os.listdir(staging)) <= job_files
     assert os.listdir(os.path.join(store, "tmp")) == []
-    proxy.delay = 0.0
 
     mark = pebble.mark()
     httpd.start()
+    proxy.release()                                    # pebble's held validation goes on, to the new server
     httpd.extra_config.remove("MDRenewWindow 3650d")   # read at the graceful restart: no further renewal
     files = _staged_then_active(httpd, store, "the renewed certificate")
     assert set(files) <= job_files | {"pubcert.secp256r1.pem"}, files

@@ -339,6 +339,25 @@ ERRORS = [
     ("mdomain-mode-only", ["MDomain manual"], ["MDomain", "auto|manual"], "needs at least one domain name"),
     # the MD's name is its directory in the store (mod_md makes domains/a/ of it)
     ("md-name-slash", ["MDomain a/b.example.org"], ["MDomain", "a/b.example.org", "store"], MD_PASSES),
+    # issue 15: what no CA takes, refused at -t (mod_md passes all of them; the CA refuses them later)
+    ("wildcard-of-a-tld", ["MDomain *.org"], ["MDomain", "'*.org'", "at least two labels after '*.'"], MD_PASSES),
+    ("name-300-1-1-1", ["MDomain a.example.org 300.1.1.1"], ["MDomain", "'300.1.1.1'", "not an IPv4 address"],
+     MD_PASSES),
+    ("member-ends-in-number", ["<MDomain a.example.org>", "MDMember www.example.123", "</MDomain>"],
+     ["MDMember", "'www.example.123'", "cannot end in a number"], MD_PASSES),
+    ("message-cmd-empty", ['MDMessageCmd ""'], ["MDMessageCmd", "the program's name is empty"], MD_PASSES),
+    ("notify-cmd-empty", ["MDNotifyCmd ''"], ["MDNotifyCmd", "the program's name is empty"], MD_PASSES),
+    ("wildcard-http-01-only", ["MDCAChallenges http-01", "MDomain *.example.org"],
+     ["MD *.example.org", "'*.example.org'", "only with dns-01", "allows only http-01"], MD_PASSES),
+    ("wildcard-in-section-tls-alpn-only", ["<MDomain example.org *.example.org>",
+                                           "MDCAChallenges tls-alpn-01 http-01", "</MDomain>"],
+     ["'*.example.org'", "allows only tls-alpn-01 http-01"], MD_PASSES),
+    ("same-name-other-case", ["MDomain a.example.org www.example.org WWW.Example.org"],
+     ["MDomain", "'WWW.Example.org'", "written 'www.example.org'", "not case-sensitive"], MD_PASSES),
+    ("member-name-other-case", ["<MDomain a.example.org>", "MDMember A.example.org", "</MDomain>"],
+     ["MDMember", "'A.example.org'", "written 'a.example.org'"], MD_PASSES),
+    ("md-name-10000-characters", ["MDomain %s.example.org" % ("a" * 10000)],
+     ["MDomain", "...(10012 characters)", "longer than 253 characters"], MD_PASSES),
     # mod_md passes -t and does not start: "init fs store at ...: Not a directory"
     ("store-dir-is-file", ["MDStoreDir {cert}"], ["MDStoreDir", "{cert}", "not a directory"], MD_PASSES),
     # httpd's own checks (argument count, context) name the directive; the value is not theirs to repeat
@@ -390,6 +409,14 @@ def test_config_error(mdhttpd, httpd_factory, files, lines, texts, md_phrase):
         assert rc == 0, "mod_md refuses it now: " + out
     else:
         assert rc == 1 and md_phrase.format(**files) in out, out
+
+
+def test_long_value_cut_so_the_reason_shows(mdhttpd):
+    """issue 15: a 10 000-character name was echoed in full and httpd cut the message before the reason."""
+    mdhttpd.add_config("MDomain %s/x.example.org" % ("a" * 10000))
+    rc, out = apache_t(mdhttpd)
+    assert rc == 1 and "a '/' cannot be in the name of a directory in the store" in out, out[-500:]
+    assert "...(10014 characters)" in out and len(out) < 2000
 
 
 # What mod_md passes at -t (and runs with) that we refused before: both pass now. What fails later does so when it

@@ -4,7 +4,6 @@ own name, dns-01 through the handler, needs-poll and poll-setup-http-01, a retry
 run, a hard failure that stops retries until a restart, and MDChallengeResponseDelay holding only its own MD."""
 import os
 import re
-import time
 
 import pytest
 
@@ -111,8 +110,8 @@ def test_hard_failure_stops_until_restart(rig):
     httpd.start()
     wait_until(lambda: "renewal stopped until the configuration changes or the server restarts" in
                httpd.error_log_text(), 30, what="the blocked renewal")
-    mark = pebble.mark()
-    time.sleep(4)                                         # several watchdog runs, past MDRetryDelay
+    mark, log_mark = pebble.mark(), httpd.error_log_mark()
+    httpd.wait_watchdog_runs(log_mark, 3)                 # several watchdog runs, past MDRetryDelay
     assert len(handler.calls("setup-http-01")) == 1
     assert pebble.requests(since=mark) == []
     # a restart: tried again, and this time the handler succeeds

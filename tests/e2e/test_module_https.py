@@ -4,7 +4,6 @@ certificate is served, verified against pebble's root, and the page answers 200.
 import os
 import pwd
 import stat
-import time
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -27,7 +26,8 @@ def tls_get(port, ca_pem=None, host=NAME, path="/"):
 def test_new_https_host(httpd, pebble_factory, mod_path, workdir, monkeypatch):
     pebble = pebble_factory(http_port=httpd.port)
     # the module tests' common configuration; the first run of the watchdog comes late enough to see the fallback
-    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDInitialDelay 2s", "MDomain %s" % NAME)
+    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDInitialDelay 2s", "MDomain %s" % NAME,
+                                  "LogLevel md:debug")
     httpd.add_vhost(ssl_vhost(https_port, NAME))
     mark = pebble.mark()
     httpd.start()
@@ -51,6 +51,7 @@ def test_new_https_host(httpd, pebble_factory, mod_path, workdir, monkeypatch):
     assert pebble.count_requests(path_prefix="/order-plz") >= 1
 
     httpd.graceful_restart()
+    log_mark, mark = httpd.error_log_mark(), pebble.mark()
     assert os.path.exists(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem"))
     assert not os.path.exists(os.path.join(store, "staging", NAME))
 
@@ -62,8 +63,7 @@ def test_new_https_host(httpd, pebble_factory, mod_path, workdir, monkeypatch):
     assert ext.get_values_for_type(x509.DNSName) == [NAME]
 
     # the new generation's watchdog finds the certificate valid: no new order
-    mark = pebble.mark()
-    time.sleep(3)
+    httpd.wait_watchdog_runs(log_mark)
     assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0
 
     # the children (www-data) own challenges/ and staging/; private keys in domains/ stay root's 0600

@@ -4,7 +4,6 @@ as Debian's mod_md writes them for the same configuration; a store of the CLI's 
 import json
 import os
 import shutil
-import time
 
 import pytest
 from cryptography import x509
@@ -130,12 +129,12 @@ def test_cli_p256_store_taken_over_by_mod_md(httpd, pebble_factory, md_build, wo
 
     with open(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem")) as f:
         cli_cert = f.read()
-    https_port = configure(httpd, pebble, store, "secp256r1", ("md", MOD_MD))
-    mark = pebble.mark()
+    https_port = configure(httpd, pebble, store, "secp256r1", ("md", MOD_MD), "LogLevel md:debug")
+    mark, log_mark = pebble.mark(), httpd.error_log_mark()
     httpd.start()
     served = tls.request(https_port, NAME, path="/", ca_pem=pebble.root_pem())
     assert served.cert.serial_number == x509.load_pem_x509_certificate(cli_cert.encode()).serial_number
-    time.sleep(3)
+    httpd.wait_watchdog_runs(log_mark)                   # mod_md's watchdog looked: nothing due
     assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0
 
 
@@ -158,12 +157,12 @@ def test_older_p256_store_kept(httpd, pebble_factory, md_build, mod_path, workdi
     with open(os.path.join(domain, "pubcert.p256.pem")) as f:
         serial = x509.load_pem_x509_certificate(f.read().encode()).serial_number
 
-    https_port = configure(httpd, pebble, store, "p256", ("mdomain", mod_path))
-    mark = pebble.mark()
+    https_port = configure(httpd, pebble, store, "p256", ("mdomain", mod_path), "LogLevel md:debug")
+    mark, log_mark = pebble.mark(), httpd.error_log_mark()
     httpd.start()
     assert tls.request(https_port, NAME, path="/", ca_pem=pebble.root_pem()).cert.serial_number == serial
     assert md_json(store, "domains")["privkey"] == {"type": "EC", "curve": "p256"}
     md = net.get_json(httpd.url("/md-status/" + NAME))
     assert md["state"] == 2 and sorted(k for k in md["cert"] if k != "valid") == ["secp256r1"]
-    time.sleep(3)
+    httpd.wait_watchdog_runs(log_mark)                   # the watchdog looked: nothing due
     assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0

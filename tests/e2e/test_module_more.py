@@ -4,7 +4,6 @@ and a wildcard through MDChallengeDns01 with pebble-challtestsrv."""
 import datetime
 import http.client
 import os
-import time
 
 import pytest
 
@@ -169,7 +168,7 @@ def test_static_certificate(httpd, pebble_factory, mod_path, workdir):
                                   "</MDomain>")
     httpd.add_vhost(http_vhost(httpd.port, NAME))
     httpd.add_vhost(ssl_vhost(https_port, NAME))
-    mark = pebble.mark()
+    mark, log_mark = pebble.mark(), httpd.error_log_mark()
     httpd.start()
 
     # served right away: exactly our certificate, no 503
@@ -181,7 +180,7 @@ def test_static_certificate(httpd, pebble_factory, mod_path, workdir):
     assert status == 302 and headers["location"] == "https://%s/x" % NAME
 
     # the watchdog had its chance (initial delay 1s): the CA was never contacted, nothing staged
-    time.sleep(4)
+    httpd.wait_watchdog_runs(log_mark)
     assert pebble.count_requests(since=mark) == 0
     assert pebble.count_requests(path_prefix="/order-plz") == 0
     assert not os.path.exists(os.path.join(store, "staging", NAME))

@@ -2,7 +2,9 @@
 staged set is activated only once it is old enough), and the tls-alpn-01 startup warning."""
 import datetime
 import fcntl
+import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -12,7 +14,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from rig.dnshook import write_dns_hook
 from rig.httpd import BINARY
+from rig.mdcli import MdCli
 from rig.proc import Process, wait_until
 from test_module_https import tls_get
 
@@ -216,3 +220,75 @@ def test_store_lock_released_after_start(httpd, mod_path, workdir):
     httpd.start(timeout=30)
     assert os.path.exists(os.path.join(store, "store.lock"))
     HeldLock(store).release()   # LOCK_NB: raises when httpd still held it
+
+
+def _waits_for_a_lock(pid):
+    """True when a thread of process pid sleeps in the kernel waiting for a file lock (flock/fcntl)."""
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return False
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/wchan" % (pid, tid)) as f:
+                if "lock_inode_wait" in f.read():
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+GATED_DNS_HOOK = """#!/bin/sh
+# dns-01 for the CLI: held at its first setup until the test opens the gate
+if [ "$1" = setup ] && [ ! -e %(gate)s ]; then
+    : > %(held)s
+    while [ ! -e %(gate)s ]; do sleep 0.05; done
+fi
+exec %(hook)s "$@"
+"""
+
+
+def test_httpd_and_cli_never_activate_at_once(httpd, mod_path, workdir, md_build, pebble):
+    """httpd (activating at its start) and `mdomain drive` (activating what it renewed) on the same store: both take
+    the store directory's lock to activate, so neither activates while another process holds it, and both go on
+    when it is released (issue 15: nothing tested that they never activate at the same time)."""
+    store = os.path.join(workdir, "md")
+    other = "cli.example.org"
+    staged_store(store, datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1))
+    cli = MdCli(os.path.join(md_build, "mdomain"), store, pebble)
+    hook, _ = write_dns_hook(workdir, pebble.challtestsrv.management_url)
+    gated, gate, held = (os.path.join(workdir, n) for n in ("gated.sh", "gate", "held"))
+    with open(gated, "w") as f:
+        f.write(GATED_DNS_HOOK % {"gate": gate, "held": held, "hook": hook})
+    os.chmod(gated, 0o755)
+    cli.add(other, "--key", "p256", "--dns-cmd", gated)
+    https_port = configure(httpd, mod_path, store)
+
+    drive = subprocess.Popen([cli.binary, "-d", store, "drive", other], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    lock = os.open(store, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        wait_until(lambda: os.path.exists(held), 60, what="the CLI's dns-01 setup")
+        fcntl.flock(lock, fcntl.LOCK_EX)                 # another process holds the store: nobody may activate
+        open(gate, "w").close()
+        job = os.path.join(store, "staging", other, "job.json")
+        wait_until(lambda: os.path.exists(job) and json.load(open(job)).get("finished") is True, 60,
+                   what="the CLI's renewal to finish")
+        wait_until(lambda: _waits_for_a_lock(drive.pid), 30, what="the CLI to wait for the store's lock")
+        spawn(httpd)
+        wait_until(lambda: _waits_for_a_lock(httpd.process.pid), 30, what="httpd to wait for the store's lock")
+        # neither has activated anything
+        assert drive.poll() is None and not answers(httpd)
+        assert not os.path.exists(os.path.join(store, "domains", other, CERT_ASPECT))
+        assert os.path.exists(os.path.join(store, "staging", NAME, CERT_ASPECT))
+    finally:
+        os.close(lock)                                   # released: both go on, one after the other
+    out, err = drive.communicate(timeout=120)
+    assert drive.returncode == 0, err
+    assert "%s: activated" % other in out
+    wait_until(lambda: answers(httpd), 60, what="httpd to answer")
+    assert tls_get(https_port, host=NAME)[1].serial_number == 2
+    assert not os.path.exists(os.path.join(store, "staging", NAME))
+    assert not os.path.exists(os.path.join(store, "staging", other))
+    assert os.path.exists(os.path.join(store, "domains", other, CERT_ASPECT))
+    assert os.listdir(os.path.join(store, "tmp")) == []

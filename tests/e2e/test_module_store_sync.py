@@ -5,7 +5,6 @@ renewed once, not again at every restart."""
 import email.utils
 import os
 import re
-import time
 
 import pytest
 
@@ -60,14 +59,16 @@ def test_static_always_renewed_once(httpd, pebble_factory, mod_path, workdir):
     cert_file, key_file = ds.aged_cert(workdir, A, 80, 10)
     side.configure("<MDomain %s>" % A, "  MDCertificateFile %s" % cert_file, "  MDCertificateKeyFile %s" % key_file,
                    "  MDRenewMode always", "  MDRenewWindow 15d", "</MDomain>", "MDCheckInterval 1s",
+                   "LogLevel md:debug",
                    "<Location /metrics>", "  SetHandler md-metrics", "</Location>")
     side.ssl_vhost(A)
     side.httpd.start()
     wait_until(lambda: ds.finished(side, A), 60, what="the renewal of the static MD")
     side.httpd.graceful_restart()
+    log_mark = side.httpd.error_log_mark()
     assert ds.entries(side, "domains", A).count(ds.CERT) == 1
     orders = side.pebble.count_requests(path_prefix="/order-plz")
-    time.sleep(4)          # MDInitialDelay 1s, MDCheckInterval 1s: the watchdog looks at it a few times
+    side.httpd.wait_watchdog_runs(log_mark, 3)           # MDCheckInterval 1s: the watchdog looks at it a few times
     assert side.pebble.count_requests(path_prefix="/order-plz") == orders
     status = side.md_status(A)
     assert status["renew"] is True and "renewal" not in status      # the file is served and due; the store's set not

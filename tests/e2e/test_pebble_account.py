@@ -53,19 +53,5 @@ def test_register_two_keys_two_accounts(run_tool, pebble):
     assert a["new_url"] != b["new_url"]
     assert a["thumbprint"] != b["thumbprint"]
 
-
-@pytest.mark.parametrize("key_type", ["p256", "rsa2048"])
-def test_register_with_bad_nonces(run_tool, pebble_factory, key_type):
-    pebble = pebble_factory(nonce_reject=50)
-    retries = runs = 0
-    for _ in range(6):   # 3 signed requests per run; at 50% rejects, 6 runs without a retry: ~4e-6
-        kv = register(run_tool, pebble, key_type)
-        runs += 1
-        assert kv["new_status"] == "valid" and kv["kid_status"] == "valid"
-        assert kv["existing_url"] == kv["new_url"]
-        retries += int(kv["bad_nonce_retries"])
-        if retries:
-            break
-    assert retries > 0
-    # each retry used the nonce that came with the badNonce error: one newNonce request per run
-    assert pebble.count_requests("HEAD", "/nonce-plz") == runs
+# badNonce handling is the product's (md_acme): test_acme_account.py's test_account_life_with_bad_nonces sees its
+# retries on the wire; this tool has a loop of its own only to get through a run with MD_E2E_PEBBLE_NONCEREJECT.

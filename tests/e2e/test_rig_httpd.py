@@ -1,8 +1,11 @@
 """Smoke test of the httpd fixture: start, serve a static page, graceful restart, stop."""
 import os
+import socket
+import threading
 import urllib.request
 
 from rig.httpd import pid_alive
+from rig.proc import wait_until
 
 
 def _get(url):
@@ -44,3 +47,24 @@ def test_httpd_rejected_config_keeps_running(httpd):
     except RuntimeError as err:
         assert "NoSuchDirective" in str(err)
     assert _get(httpd.url("/"))[0] == 200
+
+
+def test_httpd_start_retries_when_its_port_is_taken(httpd):
+    """Another process has httpd's port when it starts: httpd fails with "Address already in use", the rig waits
+    until the port is free and starts it again (issue 15: free ports were lost to other processes)."""
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", httpd.port))
+    squatter.listen(1)
+
+    def release_after_the_failure():
+        wait_until(lambda: httpd.process and "Address already in use" in httpd.startup_output(), 30,
+                   what="httpd's first start to fail")
+        squatter.close()
+    t = threading.Thread(target=release_after_the_failure, daemon=True)
+    t.start()
+    httpd.start()
+    t.join(5)
+    assert "Address already in use" in httpd.startup_output()
+    with urllib.request.urlopen(httpd.url("/"), timeout=10) as resp:
+        assert resp.status == 200

@@ -9,6 +9,8 @@
 
 #include "md_acme.h"
 #include "md_acme_acct.h"
+#include "md_encode.h"
+#include "md_json.h"
 #include "md_http.h"
 #include "md_jws.h"
 #include "md_pkey.h"
@@ -22,13 +24,32 @@
  * over, checks that only the new key finds it, optionally saves it in a store and finds it there, and
  * deactivates it. Output: alg, account_url, register_status, find_url, refresh_status, contacts,
  * keychange, find_new_url, find_old, stored_id, stored_found, deactivate_status, after_deactivate,
- * requests, heads, bad_nonces, result=ok|error and error=<detail> on failure (exit code 1).
+ * requests, heads, bad_nonces, retried_with_its_nonce, retried_otherwise (what followed each badNonce answer:
+ * a POST to the same URL with the answer's Replay-Nonce, or anything else), result=ok|error and error=<detail> on
+ * failure (exit code 1).
  */
 
 typedef struct {
     const md_http_backend_t *real;
     int requests, heads, bad_nonces;
+    int retried_same, retried_other;  /* after a badNonce answer: the next POST to the same URL with the nonce that
+                                       * answer carried, or anything else (the product's retry, as seen on the wire) */
+    char *bad_url, *bad_nonce;        /* of the last badNonce answer, until the next POST */
 } counter_t;
+
+/* The nonce in the protected header of a JWS (flattened JSON) body, NULL when there is none. */
+static const char *jws_nonce(const md_data_t *body, apr_pool_t *p)
+{
+    md_json_t *jws = NULL, *prot = NULL;
+    unsigned char *raw = NULL;
+    apr_size_t len = 0;
+    const char *b64;
+
+    if (!body || md_json_readd(&jws, body->data, body->len, "request", NULL, p) != APR_SUCCESS) return NULL;
+    if (!(b64 = md_json_gets(jws, "protected", NULL)) || md_b64url_decode(&raw, &len, b64, p) != APR_SUCCESS
+        || md_json_readd(&prot, (const char *)raw, len, "protected", NULL, p) != APR_SUCCESS) return NULL;
+    return md_json_gets(prot, "nonce", NULL);
+}
 
 typedef struct {
     const char *dir_url, *ca_file, *key_type, *contact, *eab_kid, *eab_hmac, *store_dir;
@@ -38,13 +59,28 @@ static apr_status_t count_perform(void *baton, md_http_response_t **presp, const
                                   const md_http_options_t *opts, md_result_t *result, apr_pool_t *p)
 {
     counter_t *c = baton;
-    apr_status_t rv = c->real->perform(c->real->baton, presp, req, opts, result, p);
+    apr_status_t rv;
+    const char *nonce;
 
+    if (c->bad_url && !strcmp(req->method, "POST")) {
+        nonce = jws_nonce(req->body, p);
+        if (!strcmp(req->url, c->bad_url) && nonce && c->bad_nonce && !strcmp(nonce, c->bad_nonce)) {
+            c->retried_same++;
+        }
+        else c->retried_other++;
+        free(c->bad_url);
+        free(c->bad_nonce);
+        c->bad_url = c->bad_nonce = NULL;
+    }
+    rv = c->real->perform(c->real->baton, presp, req, opts, result, p);
     c->requests++;
     if (!strcmp(req->method, "HEAD")) c->heads++;
     if (rv == APR_SUCCESS && (*presp)->status == 400 && (*presp)->body.data
         && strstr((*presp)->body.data, MD_ACME_PROBLEM_PREFIX "badNonce")) {
         c->bad_nonces++;
+        c->bad_url = strdup(req->url);
+        nonce = md_http_header(*presp, "Replay-Nonce");
+        c->bad_nonce = nonce ? strdup(nonce) : NULL;
     }
     return rv;
 }
@@ -217,7 +253,8 @@ int main(int argc, const char *const *argv)
     rv = md_http_create(&http, &opts, &backend, p);
     if (rv == APR_SUCCESS) rv = md_acme_create(&acme, md_acme_ca_url_for(a.dir_url), http, p);
     if (rv == APR_SUCCESS) rv = life(acme, &a, result, p);
-    printf("requests=%d\nheads=%d\nbad_nonces=%d\n", counter.requests, counter.heads, counter.bad_nonces);
+    printf("requests=%d\nheads=%d\nbad_nonces=%d\nretried_with_its_nonce=%d\nretried_otherwise=%d\n",
+           counter.requests, counter.heads, counter.bad_nonces, counter.retried_same, counter.retried_other);
     kv("result", rv == APR_SUCCESS ? "ok" : "error");
     if (rv != APR_SUCCESS) kv("error", md_result_text(result, p));
     apr_pool_destroy(p);

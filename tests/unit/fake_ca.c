@@ -672,11 +672,16 @@ static void h_new_order(fca_req_t *r)
 static void h_order(fca_req_t *r)
 {
     fca_order_t *o = owned(r, r->ca->orders, "order");
+    int i;
 
     if (!o) return;
     if (!strcmp(o->status, "processing")) {
         if (o->polls_left > 0) o->polls_left--;
         else o->status = "valid";
+    }
+    for (i = 0; !strcmp(o->status, "pending") && i < o->authzs->nelts; ++i) {
+        /* time passes for its validations too: a look at the order is one at each authorization */
+        authz_poll(APR_ARRAY_IDX(r->ca->authzs, APR_ARRAY_IDX(o->authzs, i, int) - 1, fca_authz_t *), r->now);
     }
     order_refresh(r->ca, o, r->now);
     order_answer(r, o, r->n, 200);

@@ -35,7 +35,8 @@
  *   with "wildcard": true and the base name "x" as identifier value.
  * - POST {} to a challenge validates it: the validate callback (none: valid) and fake_ca_fail_validation().
  *   The challenge (and then the authorization) becomes valid or invalid with the problem; with
- *   FAKE_CA_SET_AUTHZ_POLLS = K it stays "processing" (authorization "pending") for K more polls first.
+ *   FAKE_CA_SET_AUTHZ_POLLS = K it stays "processing" (authorization "pending") for K more polls first (of the
+ *   authorization, or of a pending order holding it: time passes for the CA either way).
  * - An order is "ready" when all its authorizations are valid, "invalid" when one is invalid or it expired.
  *   Finalize needs "ready" (else 403 orderNotReady) and a CSR whose SANs are exactly the identifiers (else
  *   400 badCSR). It issues a leaf signed by the CA's own P-256 key: the CSR's public key, SANs (and TLS
@@ -126,7 +127,8 @@ typedef enum {
     FAKE_CA_SET_ARI,           /* 1: offer and answer renewalInfo (default 0) */
     FAKE_CA_SET_ARI_URGENT,    /* 1: every ARI window lies in the past, "renew now" (default 0) */
     FAKE_CA_SET_AUTHZ_REUSE,   /* 1: newOrder reuses a still valid authorization of the account (default 1) */
-    FAKE_CA_SET_AUTHZ_POLLS,   /* a challenge stays "processing" for this many authorization polls (default 0) */
+    FAKE_CA_SET_AUTHZ_POLLS,   /* a challenge stays "processing" for this many polls of its authorization or of
+                                * a pending order that holds it (default 0) */
     FAKE_CA_SET_ORDER_POLLS,   /* a finalized order stays "processing" for this many order polls (default 0) */
     FAKE_CA_SET_REJECT_NONCES, /* N > 0: reject every Nth good nonce with badNonce (default 0: none) */
     FAKE_CA_SET_DOWN,          /* 1: every request fails with APR_ECONNREFUSED, a detail saying so (default 0) */

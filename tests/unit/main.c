@@ -17,9 +17,9 @@ static Suite *(*const suites[])(void) = {
     md_test_renew_suite, md_test_exec_suite, md_test_responder_suite, md_test_drive_suite,
     md_test_drive_ari_suite, md_test_drive_events_suite, md_test_event_suite, md_test_fake_ca_suite,
     md_test_reg_state_suite, md_test_reg_renew_suite, md_test_reg_batch_suite, md_test_reg_events_suite,
-    md_test_reg_year_suite, md_test_reg_challenges_suite, md_test_reg_sync_suite, md_test_reg_static_suite,
-    md_test_reg_update_suite, md_test_conf_file_suite,
-    md_test_reg_crash_suite, md_test_reg_fleet_suite, md_test_preflight_suite,
+    md_test_reg_year_suite, md_test_reg_crash_suite, md_test_reg_writes_suite, md_test_reg_challenges_suite,
+    md_test_reg_sync_suite, md_test_reg_static_suite, md_test_reg_update_suite, md_test_conf_file_suite,
+    md_test_reg_fleet_suite, md_test_preflight_suite,
 };
 
 #define EXPECTED_COUNT_FILE "tests/unit/expected-count"

@@ -175,6 +175,36 @@ START_TEST(register_refused_before_asking)
 }
 END_TEST
 
+/* issue 15: an account URL (Location) on another host than the CA was stored and used: now refused. */
+START_TEST(register_account_url_elsewhere)
+{
+    ta_env_t env;
+    md_acme_acct_t *acct = NULL;
+    md_pkey_t *key;
+
+    ta_env_init(&env, "directory.json");
+    key = ta_ec_key(env.p);
+    fake_http_expect_json(env.fake, "POST", TA_NEW_ACCT, 201, "Location: https://evil.test/my-account/1\n",
+                          fake_http_data("account.json", env.p));
+    ck_assert_int_eq(md_acme_acct_register(&acct, env.acme, key, NULL, 1, NULL, env.result, env.p), APR_EINVAL);
+    ck_assert_str_eq(env.result->detail, "the CA at " TA_DIR " gave the account URL https://evil.test/my-account/1, "
+                     "which is not on its origin https://ca.test:443: refused");
+    ck_assert_ptr_null(acct);
+    ck_assert_ptr_null(md_acme_account_url(env.acme));
+    fake_http_expect_json(env.fake, "POST", TA_NEW_ACCT, 201, "Location: ftp://ca.test/my-account/1\n",
+                          fake_http_data("account.json", env.p));
+    ck_assert_int_eq(md_acme_acct_register(&acct, env.acme, key, NULL, 1, NULL, env.result, env.p), APR_EINVAL);
+    fake_http_expect_json(env.fake, "POST", TA_NEW_ACCT, 201, "Location: https://ca.test:444/my-account/1\n",
+                          fake_http_data("account.json", env.p));
+    ck_assert_int_eq(md_acme_acct_register(&acct, env.acme, key, NULL, 1, NULL, env.result, env.p), APR_EINVAL);
+    fake_http_expect_json(env.fake, "POST", TA_NEW_ACCT, 201, LOCATION, fake_http_data("account.json", env.p));
+    ck_assert_int_eq(md_acme_acct_register(&acct, env.acme, key, NULL, 1, NULL, env.result, env.p), APR_SUCCESS);
+    ck_assert_str_eq(acct->url, TA_ACCT);
+    fake_http_verify(env.fake);
+    ta_env_done(&env);
+}
+END_TEST
+
 START_TEST(register_bad_answers)
 {
     ta_env_t env;
@@ -587,6 +617,7 @@ Suite *md_test_acme_acct_suite(void)
     tcase_add_test(tc, register_eab);
     tcase_add_test(tc, register_refused_before_asking);
     tcase_add_test(tc, register_bad_answers);
+    tcase_add_test(tc, register_account_url_elsewhere);
     tcase_add_test(tc, find_by_key);
     tcase_add_test(tc, contacts_and_refresh);
     tcase_add_test(tc, key_change);

@@ -2,12 +2,14 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "md_clock.h"
 #include "md_csr.h"
 #include "md_encode.h"
 #include "md_jws.h"
 #include "test_common.h"
 #include "test_acme_order.h"
 #include "../../src/core/acme/md_acme_order_int.h"
+#include "../../src/core/acme/md_acme_int.h"
 
 /* ---- fixtures ------------------------------------------------------------------------------------ */
 
@@ -247,6 +249,54 @@ START_TEST(test_order_new_rejected)
 }
 END_TEST
 
+/* issue 15: an order (its URL, authorizations, finalize, certificate) on another host than the CA is refused, not
+ * followed with the account's signature; a path is taken as on the CA's origin. */
+START_TEST(test_order_urls_on_ca_origin)
+{
+    order_env_t env;
+    md_acme_order_t *order = NULL;
+    apr_array_header_t *names;
+    const char *pending;
+
+    order_env_init(&env, "le");
+    names = names_of(env.p, "example.org", NULL, NULL, NULL);
+    pending = order_data("le-order-pending.json", env.p);
+    fake_http_expect_json(env.fake, "POST", LE_NEWORDER, 201, "Location: https://evil.test/acme/order/1\n", pending);
+    ck_assert_int_eq(md_acme_order_new(&order, env.acme, names, NULL, 0, NULL, env.result, env.p), APR_EINVAL);
+    ck_assert_str_eq(env.result->detail, "the CA at " LE_DIR " gave the order URL https://evil.test/acme/order/1, "
+                     "which is not on its origin https://acme.test:443: refused");
+    ck_assert_ptr_null(order);
+    fake_http_expect_json(env.fake, "POST", LE_NEWORDER, 201, "Location: https://acme.test:8443/acme/order/1\n",
+                          pending);
+    ck_assert_int_eq(md_acme_order_new(&order, env.acme, names, NULL, 0, NULL, env.result, env.p), APR_EINVAL);
+    fake_http_expect_json(env.fake, "POST", LE_NEWORDER, 201, "Location: http://acme.test/acme/order/1\n", pending);
+    ck_assert_int_eq(md_acme_order_new(&order, env.acme, names, NULL, 0, NULL, env.result, env.p), APR_EINVAL);
+    fake_http_expect_json(env.fake, "POST", LE_NEWORDER, 201, "Location: " LE_ORDER "\n",
+                          apr_pstrcat(env.p, "{\"status\": \"pending\", \"authorizations\": [\"" LE_AUTHZ "\", "
+                                      "\"https://acme.test.evil.test/authz/2\"], \"finalize\": \"" LE_FINALIZE "\"}",
+                                      NULL));
+    ck_assert_int_eq(md_acme_order_new(&order, env.acme, names, NULL, 0, NULL, env.result, env.p), APR_EINVAL);
+    order_assert_contains(env.result->detail, "the authorization URL https://acme.test.evil.test/authz/2, which is "
+                          "not on its origin");
+    fake_http_expect_json(env.fake, "POST", LE_NEWORDER, 201, "Location: " LE_ORDER "\n",
+                          "{\"status\": \"valid\", \"authorizations\": [], \"finalize\": \"" LE_FINALIZE "\", "
+                          "\"certificate\": \"https://user@acme.test/cert/1\"}");
+    ck_assert_int_eq(md_acme_order_new(&order, env.acme, names, NULL, 0, NULL, env.result, env.p), APR_EINVAL);
+    order_assert_contains(env.result->detail, "the certificate URL https://user@acme.test/cert/1");
+    /* same origin, another case and the default port given; a path */
+    fake_http_expect_json(env.fake, "POST", LE_NEWORDER, 201, "Location: HTTPS://ACME.test:443/acme/order/1\n", pending);
+    ck_assert_int_eq(md_acme_order_new(&order, env.acme, names, NULL, 0, NULL, env.result, env.p), APR_SUCCESS);
+    fake_http_expect_json(env.fake, "POST", LE_NEWORDER, 201, "Location: /acme/order/2\n", pending);
+    ck_assert_int_eq(md_acme_order_new(&order, env.acme, names, NULL, 0, NULL, env.result, env.p), APR_SUCCESS);
+    ck_assert_str_eq(order->url, "https://acme.test:443/acme/order/2");
+    /* an order URL from a damaged job.json is not polled */
+    order->url = "https://evil.test/acme/order/1";
+    ck_assert_int_eq(md_acme_order_refresh(order, env.acme, env.result, env.p), APR_EINVAL);
+    fake_http_verify(env.fake);
+    order_env_done(&env);
+}
+END_TEST
+
 START_TEST(test_order_new_bad_answers)
 {
     order_env_t env;
@@ -321,6 +371,32 @@ START_TEST(test_poll_next_wait)
 }
 END_TEST
 
+/* The first look's wait is learned per client and kind: twice poll_min at first, 1/32 shorter after a hit,
+ * doubled (at most poll_max) after a miss, never below 1 ms; the kinds do not mix. */
+START_TEST(test_poll_pace_learned)
+{
+    order_env_t env;
+    apr_interval_time_t w;
+    int i;
+
+    order_env_init(&env, "le");
+    md_acme_set_polling(env.acme, apr_time_from_msec(50), apr_time_from_sec(1));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), apr_time_from_msec(100));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_NONE), 0);
+    md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), 100000 - 100000 / 32);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(100));
+    md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(200));
+    for (i = 0; i < 10; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_sec(1));
+    for (i = 0; i < 1000; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1);
+    w = md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION);
+    ck_assert_int_eq(w, apr_time_from_msec(1));
+    order_env_done(&env);
+}
+END_TEST
+
 static md_acme_order_t *pending_order(order_env_t *env, const char *data)
 {
     md_acme_order_t *order = NULL;
@@ -336,20 +412,22 @@ START_TEST(test_order_await_retry_after)
 {
     order_env_t env;
     md_acme_order_t *order;
+    md_clock_sim_t *sim;
     apr_time_t start;
 
     order_env_init(&env, "le");
+    sim = md_clock_sim_make(apr_time_from_sec(1900000000), env.p);     /* the waits on a simulated clock */
+    md_acme_set_clock(env.acme, md_clock_sim_clock(sim));
     md_acme_set_polling(env.acme, apr_time_from_msec(1), apr_time_from_msec(200));
     order = pending_order(&env, "le-order-pending.json");
     fake_http_expect_json(env.fake, "POST", LE_ORDER, 200, "Retry-After: 1\n",
                           order_data("le-order-pending.json", env.p));
     fake_http_expect_json(env.fake, "POST", LE_ORDER, 200, NULL, order_data("le-order-ready.json", env.p));
-    start = apr_time_now();
+    start = md_clock_now(md_clock_sim_clock(sim));
     ck_assert_int_eq(md_acme_order_await(order, env.acme, "ready|valid", apr_time_from_sec(5), env.result,
                                          env.p), APR_SUCCESS);
-    /* Retry-After: 1 was honoured, but only up to poll_max (200ms) */
-    ck_assert_int_ge(apr_time_now() - start, apr_time_from_msec(190));
-    ck_assert_int_lt(apr_time_now() - start, apr_time_from_msec(900));
+    /* Retry-After: 1 was honoured, but only up to poll_max (200ms): one wait of exactly that */
+    ck_assert_int_eq(md_clock_now(md_clock_sim_clock(sim)) - start, apr_time_from_msec(200));
     fake_http_verify(env.fake);
     ck_assert_str_eq(order->status, "ready");
     ck_assert_ptr_null(fake_http_jws_payload(env.fake, order_last_post(env.fake), env.p));
@@ -472,8 +550,10 @@ Suite *md_test_acme_order_suite(void)
     tcase_add_test(tc, test_order_new_replaces);
     tcase_add_test(tc, test_order_new_rejected);
     tcase_add_test(tc, test_order_new_bad_answers);
+    tcase_add_test(tc, test_order_urls_on_ca_origin);
     tcase_add_test(tc, test_order_from_json);
     tcase_add_test(tc, test_poll_next_wait);
+    tcase_add_test(tc, test_poll_pace_learned);
     tcase_add_test(tc, test_order_await_retry_after);
     tcase_add_test(tc, test_order_await_invalid);
     tcase_add_test(tc, test_order_await_timeout);

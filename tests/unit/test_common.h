@@ -37,6 +37,7 @@ Suite *md_test_reg_year_suite(void);
 Suite *md_test_reg_crash_suite(void);
 Suite *md_test_reg_fleet_suite(void);
 Suite *md_test_preflight_suite(void);
+Suite *md_test_reg_writes_suite(void);
 Suite *md_test_reg_challenges_suite(void);
 Suite *md_test_reg_sync_suite(void);
 Suite *md_test_reg_static_suite(void);

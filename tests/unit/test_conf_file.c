@@ -89,12 +89,12 @@ START_TEST(values_md)
     int transitive = -1;
     warn_t w;
 
-    ck_assert_ptr_null(md_conf_names(ctx(p, "MDomain", &w), 4, argv, 0, names, &transitive));
+    ck_assert_ptr_null(md_conf_names(ctx(p, "MDomain", &w), 4, argv, 0, names, NULL, &transitive));
     ck_assert_int_eq(names->nelts, 2);
     ck_assert_str_eq(APR_ARRAY_IDX(names, 0, const char *), "example.org");
     ck_assert_int_eq(transitive, 0);
     ck_assert_ptr_null(md_conf_names(ctx(p, "MDMember", &w), 1, (const char *[]){ "bad_name.org" }, 1, names,
-                                     &transitive));
+                                     NULL, &transitive));
     assert_has(w.warnings, "'bad_name.org' is not a valid DNS name or IP address");
     ck_assert_ptr_null(md_conf_ca(ctx(p, "MDCertificateAuthority", &w), 3, cas, &a));
     ck_assert_int_eq(a->nelts, 2);

@@ -8,6 +8,7 @@
 
 #include "md.h"
 #include "md_cert.h"
+#include "md_clock.h"
 #include "md_drive.h"
 #include "md_job.h"
 #include "md_result.h"
@@ -55,8 +56,7 @@ typedef enum {
     TD_S_NEWORDER,
     TD_S_AUTHZ,         /* POST-as-GET the authorization */
     TD_S_CHALLENGE,     /* POST {} to the http-01 challenge */
-    TD_S_AUTHZ_POLL,    /* the authorization is valid */
-    TD_S_ORDER_READY,
+    TD_S_ORDER_READY,   /* the order poll after the challenge: ready (no authorization poll) */
     TD_S_FINALIZE,
     TD_S_ORDER_VALID,
     TD_S_CERT,          /* the chain download */
@@ -79,7 +79,7 @@ const char *td_token(td_drive_t *d, int n);
 /* The order object of order n with a status ("certificate" when valid). */
 const char *td_order_json(td_drive_t *d, int n, const char *status);
 /* Script the good answers for order n, steps [from, until); the authorization is valid from the start
- * with authz_valid (then TD_S_CHALLENGE and TD_S_AUTHZ_POLL send nothing). */
+ * with authz_valid (then TD_S_CHALLENGE sends nothing). */
 void td_script(td_drive_t *d, int n, td_step_t from, td_step_t until, int authz_valid);
 /* The (method URL) list of the recorded requests from index 'from' on, "|"-joined. */
 const char *td_requests(td_drive_t *d, int from);

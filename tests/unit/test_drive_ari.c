@@ -81,7 +81,7 @@ static void teardown(ari_fixture_t *f)
 
 static md_drive_outcome_t drive(ari_fixture_t *f, apr_time_t *pnext)
 {
-    md_drive_flags_t flags = { 0, 1 };
+    md_drive_flags_t flags = { 0, 1, 0 };
     md_drive_outcome_t outcome = MD_DRIVE_FAILED;
     md_result_t *result = md_result_make(f->p);
 

@@ -151,7 +151,7 @@ static apr_status_t finalize_cb(void *baton, md_http_response_t *resp, const fak
     BIO_free(bio);
     sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
     X509_REQ_free(csr);
-    if (o->delay) apr_sleep(o->delay);
+    if (o->delay) md_clock_sleep(o->d->env.clock, o->delay);     /* a simulated clock advances at once */
     resp->status = 200;
     apr_table_set(resp->headers, "Content-Type", "application/json");
     apr_table_set(resp->headers, "Location", td_url(o->d, "order", o->n));
@@ -267,10 +267,6 @@ static void script_step(td_drive_t *d, int n, td_step_t step, int authz_valid)
         fake_http_expect_json(d->fake, "POST", apr_pstrcat(d->p, td_url(d, "chall", n), "/http-01", NULL), 200,
                               NULL, md_json_writep(challenge_json(d, n, "http-01", "processing"),
                                                    MD_JSON_FMT_COMPACT, d->p));
-        break;
-    case TD_S_AUTHZ_POLL:
-        if (authz_valid) break;
-        fake_http_expect_json(d->fake, "POST", td_url(d, "authz", n), 200, NULL, authz_json(d, n, "valid"));
         break;
     case TD_S_ORDER_READY:
         fake_http_expect_json(d->fake, "POST", td_url(d, "order", n), 200, NULL, td_order_json(d, n, "ready"));
@@ -390,6 +386,7 @@ apr_status_t td_run(td_drive_t *d, int force, int activate, md_drive_outcome_t *
 {
     md_drive_flags_t flags;
 
+    memset(&flags, 0, sizeof(flags));
     flags.force = force;
     flags.activate = activate;
     d->result = md_result_make(d->p);

@@ -177,21 +177,26 @@ START_TEST(drive_backoff_from_failure_time)
 {
     td_drive_t d;
     md_drive_outcome_t outcome;
-    apr_time_t next, returned;
+    apr_time_t next, start, failed;
+    md_clock_sim_t *sim;
     md_job_t *job;
 
     td_init(&d, 0);
+    sim = md_clock_sim_make(apr_time_now(), d.p);       /* simulated: the drive's times are exact, load or not */
+    d.env.clock = md_clock_sim_clock(sim);
     d.env.retry_base = apr_time_from_msec(200);         /* first retry after 100..300ms */
-    d.orders[1].delay = apr_time_from_msec(600);       /* the CA takes its time to finalize */
+    d.orders[1].delay = apr_time_from_sec(600);        /* the CA takes its time to finalize: 10 minutes */
     td_script(&d, 1, TD_S_DIRECTORY, TD_S_ORDER_VALID, 0);
     fake_http_expect_problem(d.fake, "POST", "https://ca.test/order/1", 500, NULL, "serverInternal", "lost it");
+    start = md_clock_now(d.env.clock);
     ck_assert_int_ne(td_run(&d, 0, 0, &outcome, &next), APR_SUCCESS);
-    returned = apr_time_now();
+    failed = md_clock_now(d.env.clock);
     fake_http_verify(d.fake);
     ck_assert_int_eq(outcome, MD_DRIVE_FAILED);
-    ck_assert_msg(next > returned, "the retry time lies %" APR_TIME_T_FMT "us before the failure",
-                  returned - next);
-    ck_assert_int_le(next, returned + apr_time_from_msec(300));
+    ck_assert_int_ge(failed, start + apr_time_from_sec(600));
+    ck_assert_msg(next >= failed + apr_time_from_msec(100), "the retry time lies %" APR_TIME_T_FMT "us before the "
+                  "failure", failed - next);
+    ck_assert_int_le(next, failed + apr_time_from_msec(300));
     job = td_job(&d);
     ck_assert_int_eq(job->errors, 1);
     td_done(&d);

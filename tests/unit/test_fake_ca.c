@@ -1,5 +1,6 @@
 /* Unit tests of the stateful fake ACME CA: real MDs driven through md_drive() against it, on a simulated clock. */
 #include <string.h>
+#include <apr_file_info.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
@@ -10,6 +11,7 @@
 #include "md_cert.h"
 #include "md_clock.h"
 #include "md_drive.h"
+#include "md_file.h"
 #include "md_job.h"
 #include "md_json.h"
 #include "md_jws.h"
@@ -177,7 +179,7 @@ static void fx_done(fx_t *f)
 /* Drive an MD (activating) with a fresh result; the outcome, f->rv and f->next tell the rest. */
 static md_drive_outcome_t fx_drive_md(fx_t *f, const char *name, int force)
 {
-    md_drive_flags_t flags = { force, 1 };
+    md_drive_flags_t flags = { force, 1, 0 };
     md_drive_outcome_t outcome = MD_DRIVE_FAILED;
 
     f->result = md_result_make(f->p);
@@ -247,17 +249,18 @@ START_TEST(fca_first_issuance)
     fx_init(&f, NAME, 0, apr_time_now());
     now = md_clock_now(md_clock_sim_clock(f.sim));
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
-    /* what one first issuance of a P-256 MD asks of the CA, account registration included */
+    /* what one first issuance of a P-256 MD asks of the CA, account registration included: the order, not the
+     * authorization, is polled after the challenge, and this CA's finalize answers "valid" at once */
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_DIRECTORY), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NONCE), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ACCOUNT), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), 1);
-    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_AUTHZ), 2);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_AUTHZ), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CHALLENGE), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ORDER), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_FINALIZE), 1);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CERT), 1);
-    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 10);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 9);
     ck_assert_int_eq(fake_ca_bad_nonces(f.ca), 0);
     /* the CA checked the responder's answer, which was torn down afterwards */
     ck_assert_int_eq(f.validated->nelts, 1);
@@ -414,6 +417,61 @@ START_TEST(fca_new_order_retry_after)
 }
 END_TEST
 
+/* issue 15: a 429 with "Retry-After: 315360000" (ten years) postponed the renewal by 30 days, past the time the
+ * certificate enters its warn window, and "drive" then reported backing-off while it expired; its detail of 1.5 MB
+ * with terminal escapes and newlines was stored twice in job.json and printed as it came. The next attempt is now
+ * before the warn window (and says so), the detail is cut and without control characters. */
+START_TEST(fca_ca_cannot_postpone_past_warn)
+{
+    apr_size_t big = 1536 * 1024, i;
+    char *detail;
+    apr_time_t na, warn_at, now;
+    apr_finfo_t info;
+    const char *path, *stored, *said = "";
+    md_job_t *job = NULL;
+    fx_t f;
+
+    fx_init(&f, NAME, 0, apr_time_now());
+    detail = apr_palloc(f.p, big + 64);
+    for (i = 0; i < big; ++i) detail[i] = (char)('a' + i % 26);
+    strcpy(detail + 100, "\n\x1b[32mexample.org: activated\x1b[0m\r\n");
+    detail[100 + strlen(detail + 100)] = 'x';
+    detail[big] = '\0';
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    na = md_cert_get_not_after(fx_leaf(&f, 0));
+    f.env.clock = md_clock_sim_clock(f.sim);
+    md_clock_sim_set(f.sim, na - 20 * DAY);       /* due (33%), warn window (10%) in 11 days */
+    now = md_clock_now(md_clock_sim_clock(f.sim));
+    warn_at = na - 9 * DAY;
+    fake_ca_fail_next(f.ca, FAKE_CA_NEW_ORDER, 1, 429, "rateLimited", detail, 315360000);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_FAILED);
+    ck_assert_msg(f.next > now && f.next <= warn_at, "next attempt %s, the warn window begins %s",
+                  md_time_print_rfc3339(f.next, f.p), md_time_print_rfc3339(warn_at, f.p));
+    /* the stored job: small, the detail cut and clean, the cap logged */
+    ck_assert_int_eq(md_store_get_fname(&path, f.store, MD_SG_STAGING, NAME, "job.json", f.p), APR_SUCCESS);
+    ck_assert_int_eq(apr_stat(&info, path, APR_FINFO_SIZE, f.p), APR_SUCCESS);
+    ck_assert_msg(info.size < 32 * 1024, "job.json has %ld bytes", (long)info.size);
+    ck_assert_int_eq(md_job_load(&job, f.store, MD_SG_STAGING, NAME, NULL, f.p), APR_SUCCESS);
+    stored = md_json_gets(job->last, "detail", NULL);
+    ck_assert_ptr_nonnull(stored);
+    ck_assert_int_le(strlen(stored), MD_RESULT_TEXT_MAX + 3);
+    ck_assert_int_le(strlen(f.result->detail), MD_RESULT_TEXT_MAX + 3);
+    for (i = 0; stored[i]; ++i) ck_assert_msg((unsigned char)stored[i] >= 0x20, "control character in '%s'", stored);
+    for (i = 0; f.result->detail[i]; ++i) ck_assert((unsigned char)f.result->detail[i] >= 0x20);
+    ck_assert_ptr_nonnull(strstr(stored, " [32mexample.org: activated [0m  x"));
+    for (i = 0; i < md_json_count(job->log, NULL); ++i) {
+        said = apr_pstrcat(f.p, said, md_json_gets(md_json_at(job->log, i, NULL), "detail", NULL), "\n", NULL);
+    }
+    ck_assert_msg(strstr(said, "(the CA's Retry-After): a certificate enters its warn window then"), "%s", said);
+    /* until then: backing off; at the capped time it goes on and renews */
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_BACKING_OFF);
+    ck_assert_int_eq(f.next, job->next_run);
+    md_clock_sim_set(f.sim, job->next_run);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    fx_done(&f);
+}
+END_TEST
+
 START_TEST(fca_down_then_up)
 {
     fx_t f;
@@ -440,7 +498,7 @@ START_TEST(fca_bad_nonce_recovery)
     fake_ca_set(f.ca, FAKE_CA_SET_REJECT_NONCES, 3);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
     ck_assert_int_ge(fake_ca_bad_nonces(f.ca), 2);
-    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 10 + fake_ca_bad_nonces(f.ca));
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ANY), 9 + fake_ca_bad_nonces(f.ca));
     ck_assert_int_eq(fake_ca_issued_count(f.ca), 1);
     fx_done(&f);
 }
@@ -522,12 +580,22 @@ START_TEST(fca_polling)
     fake_ca_set(f.ca, FAKE_CA_SET_AUTHZ_POLLS, 3);
     fake_ca_set(f.ca, FAKE_CA_SET_ORDER_POLLS, 2);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
-    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_AUTHZ), 2 + 3);
-    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ORDER), 1 + 3);
+    /* the order is polled until ready (a look at the order is one at its authorization too); at the third look
+     * that still finds it pending, the authorization is asked whether it failed (it is valid by then) */
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_AUTHZ), 1 + 1);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ORDER), 4 + 3);
     ck_assert_int_eq(fake_ca_issued_count(f.ca), 1);
     fx_done(&f);
 }
 END_TEST
+
+static void fx_log(void *baton, const char *md_name, const char *message)
+{
+    apr_array_header_t *lines = baton;
+
+    (void)md_name;
+    APR_ARRAY_PUSH(lines, const char *) = apr_pstrdup(lines->pool, message);
+}
 
 /* ---- ARI --------------------------------------------------------------------------------------------- */
 
@@ -586,6 +654,44 @@ START_TEST(fca_ari_urgent_renews)
 }
 END_TEST
 
+/* A CA's Retry-After on renewalInfo of ten years is taken as a day (RFC 9773 allows that cap; issue 15: every
+ * Retry-After from a CA is capped, and it is logged), one of a second as a minute. */
+START_TEST(fca_ari_retry_after_capped)
+{
+    apr_array_header_t *lines;
+    apr_time_t now, t = 0;
+    const char *said = "";
+    int i;
+    fx_t f;
+
+    fx_init(&f, NAME, 0, sim_start());
+    f.env.clock = md_clock_sim_clock(f.sim);
+    lines = apr_array_make(f.p, 10, sizeof(const char *));
+    f.env.log = fx_log;
+    f.env.log_baton = lines;
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI, 1);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_RETRY_AFTER, 315360000);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(md_store_remove(f.store, MD_DRIVE_ARI_GROUP, NAME, MD_DRIVE_ARI_FILE, 1, f.p), APR_SUCCESS);
+    now = md_clock_now(md_clock_sim_clock(f.sim));
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ARI), 1);
+    ck_assert_int_eq(f.next, now + DAY);
+    ck_assert_int_eq(md_time_parse_rfc3339(&t, md_json_gets(ari_cache(&f), "next-check", NULL)), APR_SUCCESS);
+    ck_assert_int_eq(apr_time_sec(t), apr_time_sec(now + DAY));
+    for (i = 0; i < lines->nelts; ++i) said = apr_pstrcat(f.p, said, APR_ARRAY_IDX(lines, i, const char *), "\n", NULL);
+    ck_assert_msg(strstr(said, "The CA asked to check its renewal information again at ")
+                  && strstr(said, "(at most a day later)"), "%s", said);
+    /* a day later it asks again; a Retry-After of one second is a minute */
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_RETRY_AFTER, 1);
+    md_clock_sim_set(f.sim, now + DAY);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ARI), 2);
+    ck_assert_int_eq(f.next, now + DAY + apr_time_from_sec(60));
+    fx_done(&f);
+}
+END_TEST
+
 /* ---- threads ----------------------------------------------------------------------------------------- */
 
 #define PARALLEL 4
@@ -600,7 +706,7 @@ typedef struct {
 static void *APR_THREAD_FUNC par_drive(apr_thread_t *thread, void *baton)
 {
     par_t *d = baton;
-    md_drive_flags_t flags = { 0, 1 };
+    md_drive_flags_t flags = { 0, 1, 0 };
     apr_pool_t *p = NULL;
     apr_time_t next;
 
@@ -711,11 +817,11 @@ START_TEST(fca_lifetime_for_and_moving_ari)
     fake_ca_ari_window(f.ca, cert, &start, &end);
     ck_assert_int_gt(end, md_clock_now(md_clock_sim_clock(f.sim)));
     /* the CA's Retry-After for renewalInfo decides when the drive asks again */
-    fake_ca_set(f.ca, FAKE_CA_SET_ARI_RETRY_AFTER, 3 * 86400);
+    fake_ca_set(f.ca, FAKE_CA_SET_ARI_RETRY_AFTER, 20 * 3600);      /* at most a day: fca_ari_retry_after_capped */
     md_clock_sim_advance(f.sim, 7 * HOUR);
     assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_NOT_DUE);
     ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_ARI), 1);
-    ck_assert_int_eq(f.next, md_clock_now(md_clock_sim_clock(f.sim)) + 3 * DAY);
+    ck_assert_int_eq(f.next, md_clock_now(md_clock_sim_clock(f.sim)) + 20 * HOUR);
     fake_ca_set_lifetime_for(f.ca, "www.other.org", 0);
     assert_outcome(&f, fx_drive_md(&f, "other.org", 1), MD_DRIVE_ACTIVATED);
     cert = issued(&f, "other.org,www.other.org", 1);
@@ -762,6 +868,58 @@ START_TEST(fca_sim_30_days)
 }
 END_TEST
 
+
+/* An active set whose private key is junk or another key's (issue 15: "not-due", nothing named) is due now, and
+ * the drive says which file; httpd's parent tells its child through flags.unusable what the child cannot read. */
+START_TEST(fca_unusable_key_renews)
+{
+    apr_array_header_t *lines;
+    md_drive_flags_t flags = { 0, 1, 1 };
+    md_drive_outcome_t outcome = MD_DRIVE_FAILED;
+    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
+    const char *path, *said;
+    md_pkey_t *other;
+    md_t *md = NULL;
+    fx_t f;
+    int orders;
+
+    fx_init(&f, NAME, 0, apr_time_now());
+    lines = apr_array_make(f.p, 10, sizeof(const char *));
+    f.env.log = fx_log;
+    f.env.log_baton = lines;
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(md_load(&md, f.store, MD_SG_DOMAINS, NAME, NULL, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_get_fname(&path, f.store, MD_SG_DOMAINS, NAME, md_pkey_aspect(md, 0, f.p), f.p),
+                     APR_SUCCESS);
+    /* junk */
+    ck_assert_int_eq(md_file_write_atomic(path, "junk\n", 5, 0600, f.p), APR_SUCCESS);
+    orders = fake_ca_count(f.ca, FAKE_CA_NEW_ORDER);
+    apr_array_clear(lines);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), orders + 1);
+    said = apr_array_pstrcat(f.p, lines, '\n');
+    ck_assert_msg(strstr(said, "Renewing now: ") && strstr(said, path) && strstr(said, "not a usable private key"),
+                  "%s", said);
+    /* another key */
+    ck_assert_int_eq(md_pkey_gen(&other, &spec, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_DOMAINS, NAME, md_pkey_aspect(md, 0, f.p), MD_SV_PKEY, other, 0,
+                                   NULL, f.p), APR_SUCCESS);
+    apr_array_clear(lines);
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), orders + 2);
+    said = apr_array_pstrcat(f.p, lines, '\n');
+    ck_assert_msg(strstr(said, path) && strstr(said, "is not the key of the certificate"), "%s", said);
+    /* sound again: not due; with flags.unusable (the server could not use it) due now */
+    assert_outcome(&f, fx_drive(&f, 0), MD_DRIVE_NOT_DUE);
+    f.result = md_result_make(f.p);
+    f.rv = md_drive(&outcome, &f.next, &f.env, NAME, &flags, f.result, f.p);
+    assert_outcome(&f, outcome, MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_NEW_ORDER), orders + 3);
+    fx_done(&f);
+}
+END_TEST
+
 Suite *md_test_fake_ca_suite(void)
 {
     Suite *s = suite_create("fake_ca");
@@ -784,7 +942,10 @@ Suite *md_test_fake_ca_suite(void)
     tcase_add_test(tc, fca_parallel_drives);
     tcase_add_test(tc, fca_sim_clock_validity);
     tcase_add_test(tc, fca_sim_30_days);
+    tcase_add_test(tc, fca_unusable_key_renews);
     tcase_add_test(tc, fca_lifetime_for_and_moving_ari);
+    tcase_add_test(tc, fca_ca_cannot_postpone_past_warn);
+    tcase_add_test(tc, fca_ari_retry_after_capped);
     suite_add_tcase(s, tc);
     return s;
 }

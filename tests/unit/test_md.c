@@ -7,6 +7,7 @@
 #include "md_file.h"
 #include "md_json.h"
 #include "md_result.h"
+#include "md_store.h"
 #include "test_common.h"
 
 #define DAY apr_time_from_sec(86400)
@@ -186,6 +187,50 @@ START_TEST(names_contained_and_common)
 }
 END_TEST
 
+static void save_md(md_store_t *store, const char *n1, const char *n2, apr_pool_t *p)
+{
+    ck_assert_int_eq(md_save(md_create(strs(p, n1, n2, NULL), p), store, MD_SG_DOMAINS, 0, NULL, p), APR_SUCCESS);
+}
+
+/* Which stored MD holds a name: found through the cache in tmp/, which follows changed and removed md.json files
+ * (also when another program rewrote one) and is rebuilt when unreadable. */
+START_TEST(names_holder_cached)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *holder = NULL, *cache;
+    md_result_t *result = md_result_make(p);
+    md_store_t *store = NULL;
+    md_t *md = md_create(strs(p, "new.example", "www.b.example", NULL), p);
+    char *text = NULL;
+    apr_size_t len;
+
+    ck_assert_int_eq(md_store_fs_open(&store, dir, result, p), APR_SUCCESS);
+    ck_assert_ptr_null(md_names_holder(&holder, store, md, p));
+    ck_assert_ptr_null(holder);
+    save_md(store, "a.example", "www.a.example", p);
+    save_md(store, "b.example", NULL, p);
+    ck_assert_ptr_null(md_names_holder(&holder, store, md, p));
+    cache = md_file_join(p, dir, "tmp", "md-names.cache", NULL);
+    ck_assert_int_eq(md_file_read(&text, &len, cache, p), APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(text, "b.example "));
+    /* b.example gains www.b.example: its md.json changed, the cache notices */
+    save_md(store, "b.example", "www.b.example", p);
+    ck_assert_str_eq(md_names_holder(&holder, store, md, p), "www.b.example");
+    ck_assert_str_eq(holder, "b.example");
+    /* a garbled cache is read past; the MD itself does not count */
+    ck_assert_int_eq(md_file_write_atomic(cache, "garbage\n\n1 2", strlen("garbage\n\n1 2"), 0600, p), APR_SUCCESS);
+    ck_assert_str_eq(md_names_holder(&holder, store, md_create(strs(p, "www.a.example", NULL, NULL), p), p),
+                     "www.a.example");
+    ck_assert_str_eq(holder, "a.example");
+    ck_assert_ptr_null(md_names_holder(&holder, store, md_create(strs(p, "a.example", "x.example", NULL), p), p));
+    /* removed: its names are free again */
+    ck_assert_int_eq(md_store_purge(store, MD_SG_DOMAINS, "b.example", p), APR_SUCCESS);
+    ck_assert_ptr_null(md_names_holder(&holder, store, md, p));
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(wildcards_cover_one_label)
 {
     apr_pool_t *p = md_test_pool();
@@ -225,6 +270,34 @@ START_TEST(domain_names_checked)
         ck_assert_msg(md_domain_problem(bad[i]) != NULL, "'%s' accepted", bad[i]);
     }
     ck_assert_ptr_nonnull(md_domain_problem(NULL));
+}
+END_TEST
+
+/* issue 15: names no CA can ever take are refused at apache2 -t (and by mdomain add), not warned about. */
+START_TEST(domain_names_impossible)
+{
+    static const char *const never[] = { "*.org", "*.com", "300.1.1.1", "1.2.3", "1.2.3.4.5", "a.b.123", "42" };
+    static const char *const fine[] = { "*.example.org", "*.co.uk", "1.2.3.4", "::1", "123.example.org", "a1.org1",
+                                        "localhost", "bad_name.example.org" };
+    char long_name[300];
+    size_t i;
+
+    for (i = 0; i < sizeof(never) / sizeof(never[0]); ++i) {
+        ck_assert_msg(md_domain_impossible(never[i]) != NULL, "'%s' taken", never[i]);
+        ck_assert_str_eq(md_domain_problem(never[i]), md_domain_impossible(never[i]));
+    }
+    for (i = 0; i < sizeof(fine) / sizeof(fine[0]); ++i) {
+        ck_assert_msg(md_domain_impossible(fine[i]) == NULL, "'%s': %s", fine[i], md_domain_impossible(fine[i]));
+    }
+    ck_assert_ptr_null(md_domain_impossible(NULL));
+    ck_assert_ptr_null(md_domain_impossible(""));
+    ck_assert_str_eq(md_domain_impossible("300.1.1.1"), "not an IPv4 address (four numbers 0 to 255), and a DNS name "
+                     "cannot end in a number");
+    memset(long_name, 'a', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    ck_assert_str_eq(md_name_problem(long_name), "longer than 253 characters (no DNS name is)");
+    long_name[253] = '\0';
+    ck_assert_ptr_null(md_name_problem(long_name));
 }
 END_TEST
 
@@ -652,8 +725,10 @@ Suite *md_test_md_suite(void)
     tcase_add_test(tc, create_defaults);
     tcase_add_test(tc, clone_is_deep);
     tcase_add_test(tc, names_contained_and_common);
+    tcase_add_test(tc, names_holder_cached);
     tcase_add_test(tc, wildcards_cover_one_label);
     tcase_add_test(tc, domain_names_checked);
+    tcase_add_test(tc, domain_names_impossible);
     tcase_add_test(tc, aspects_like_mod_md);
     tcase_add_test(tc, state_names);
     suite_add_tcase(s, tc);

@@ -728,6 +728,7 @@ int tr_run_forked(tr_t *f, apr_array_header_t *items, int kill_at, tr_kill_t how
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     if (killed && WIFSIGNALED(status)) return 1;
     f->killed_url = NULL;
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) return 1;      /* by a hook of the test, in the child */
     ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the forked runner ended with %d", status);
     return 0;
 }

@@ -1,5 +1,7 @@
 /* Unit tests of the registry's state (md_reg_state) against one table of store situations, and its md-status model. */
 #include <string.h>
+#include <apr_file_info.h>
+#include <apr_file_io.h>
 #include <apr_strings.h>
 #include <openssl/x509v3.h>
 
@@ -397,6 +399,180 @@ START_TEST(reg_state_load)
 }
 END_TEST
 
+/* Every file of the set that is there but cannot be used is named with its path and what is wrong (issue 15: a junk,
+ * empty or foreign privkey, a truncated pubcert were reported as "complete" or without the file): never complete,
+ * due now, and st->file_problem says which file. */
+START_TEST(reg_state_names_bad_files)
+{
+    static const struct { const char *label; const char *key_text; int other_key, drop_key, cut_cert;
+                          const char *file, *why; } cases[] = {
+        { "junk key", "junk\n", 0, 0, 0, "privkey.secp256r1.pem", "not a usable private key" },
+        { "empty key", "", 0, 0, 0, "privkey.secp256r1.pem", "not a usable private key" },
+        { "another key", NULL, 1, 0, 0, "privkey.secp256r1.pem", "is not the key of the certificate" },
+        { "key missing", NULL, 0, 1, 0, "privkey.secp256r1.pem", "is missing, but pubcert.secp256r1.pem is there" },
+        { "truncated certificate", NULL, 0, 0, 1, "pubcert.secp256r1.pem", "not a certificate chain" },
+    };
+    const cert_spec_t valid = VALID(-10 * DAY, 80 * DAY);
+    md_reg_state_opts_t opts = { NULL, 0, 1 };
+    md_reg_state_t *st;
+    md_pkey_t *other;
+    const char *path, *text;
+    size_t i;
+    st_fx_t f;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        fx_init(&f, NAME, 0);
+        fx_cert(&f, &valid, 0, 0, NULL);
+        ck_assert_int_eq(md_store_get_fname(&path, f.store, MD_SG_DOMAINS, NAME, cases[i].file, f.p), APR_SUCCESS);
+        if (cases[i].key_text) {
+            ck_assert_int_eq(md_file_write_atomic(path, cases[i].key_text, strlen(cases[i].key_text), 0600, f.p),
+                             APR_SUCCESS);
+        }
+        if (cases[i].other_key) {
+            ck_assert_int_eq(md_pkey_gen(&other, APR_ARRAY_IDX(f.md->pks, 0, md_pkey_spec_t *), f.p), APR_SUCCESS);
+            ck_assert_int_eq(md_store_save(f.store, MD_SG_DOMAINS, NAME, cases[i].file, MD_SV_PKEY, other, 0, NULL,
+                                           f.p), APR_SUCCESS);
+        }
+        if (cases[i].drop_key) ck_assert_int_eq(md_store_remove(f.store, MD_SG_DOMAINS, NAME, cases[i].file, 0, f.p),
+                                                APR_SUCCESS);
+        if (cases[i].cut_cert) {
+            char *data;
+            apr_size_t len;
+            ck_assert_int_eq(md_file_read(&data, &len, path, f.p), APR_SUCCESS);
+            ck_assert_int_eq(md_file_write_atomic(path, data, len / 2, 0644, f.p), APR_SUCCESS);
+        }
+        st = md_reg_state(f.reg, f.md, &opts, f.p);
+        ck_assert_msg(st->file_problem != NULL, "%s: no file problem", cases[i].label);
+        ck_assert_msg(strstr(st->file_problem, path) && strstr(st->file_problem, cases[i].why),
+                      "%s: '%s' does not name %s and '%s'", cases[i].label, st->file_problem, path, cases[i].why);
+        ck_assert_msg(!st->complete && st->state != MD_S_COMPLETE && st->due && st->renew_at == 0,
+                      "%s: complete %d, state %s, due %d", cases[i].label, st->complete, st->state_descr, st->due);
+        text = APR_ARRAY_IDX(st->certs, 0, md_reg_cert_t *)->file_problem;
+        ck_assert_str_eq(text, st->file_problem);
+        fx_done(&f);
+    }
+    /* a sound set has none */
+    fx_init(&f, NAME, 0);
+    fx_cert(&f, &valid, 0, 0, NULL);
+    st = md_reg_state(f.reg, f.md, &opts, f.p);
+    ck_assert_ptr_null(st->file_problem);
+    ck_assert_int_eq(st->state, MD_S_COMPLETE);
+    fx_done(&f);
+}
+END_TEST
+
+/* A damaged md.json is an error that names the file and what is wrong, never a crash (issue 15: empty, truncated, with
+ * a NUL, "name": 5, a directory, a name that is no directory name or another MD's). */
+START_TEST(reg_state_bad_md_json)
+{
+    static const struct { const char *label; const char *text; apr_size_t len; const char *why; } cases[] = {
+        { "empty", "", 0, "invalid JSON" },
+        { "truncated", "{\"name\": \"example.org\", \"doma", 30, "invalid JSON" },
+        { "a NUL", "{\"name\": \"example.org\"\0, \"domains\": [\"example.org\"]}", 52, "invalid JSON" },
+        { "name 5", "{\"name\": 5, \"domains\": [\"example.org\"]}", 0, "\"name\" is not a string" },
+        { "no domains", "{\"name\": \"example.org\"}", 0, "\"domains\" is missing" },
+        { "name ../../etc", "{\"name\": \"../../etc\", \"domains\": [\"example.org\"]}", 0,
+          "\"name\" '../../etc' cannot be an MD's name" },
+        { "another MD's name", "{\"name\": \"other.example.org\", \"domains\": [\"other.example.org\"]}", 0,
+          "\"name\" is 'other.example.org', but the file is in the directory of 'example.org'" },
+        { "control character", "{\"name\": \"example.org\", \"domains\": [\"example.org\", \"a\\u001b[31m.org\"]}", 0,
+          "control character" },
+    };
+    md_result_t *result;
+    md_reg_state_t *st;
+    const char *path;
+    size_t i;
+    st_fx_t f;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); ++i) {
+        fx_init(&f, NAME, 0);
+        result = md_result_make(f.p);
+        ck_assert_int_eq(md_store_get_fname(&path, f.store, MD_SG_DOMAINS, NAME, "md.json", f.p), APR_SUCCESS);
+        ck_assert_int_eq(md_file_write_atomic(path, cases[i].text, cases[i].len ? cases[i].len : strlen(cases[i].text),
+                                              0600, f.p), APR_SUCCESS);
+        ck_assert_int_ne(md_reg_load_state(&st, f.reg, NAME, NULL, result, f.p), APR_SUCCESS);
+        ck_assert_ptr_null(st);
+        ck_assert_msg(strstr(md_result_text(result, f.p), path) && strstr(md_result_text(result, f.p), cases[i].why),
+                      "%s: '%s' does not name %s and '%s'", cases[i].label, md_result_text(result, f.p), path,
+                      cases[i].why);
+        fx_done(&f);
+    }
+    /* a directory where md.json should be; a directory without md.json */
+    fx_init(&f, NAME, 0);
+    result = md_result_make(f.p);
+    ck_assert_int_eq(md_store_get_fname(&path, f.store, MD_SG_DOMAINS, NAME, "md.json", f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_remove(f.store, MD_SG_DOMAINS, NAME, "md.json", 0, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_reg_load_state(&st, f.reg, NAME, NULL, result, f.p), APR_ENOENT);
+    ck_assert_str_eq(md_result_text(result, f.p), apr_pstrcat(f.p, path, " is missing", NULL));
+    ck_assert_int_eq(apr_dir_make(path, APR_FPROT_OS_DEFAULT, f.p), APR_SUCCESS);
+    ck_assert_int_ne(md_reg_load_state(&st, f.reg, NAME, NULL, result, f.p), APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(md_result_text(result, f.p), path));
+    fx_done(&f);
+}
+END_TEST
+
+/* 200 000 names (issue 15: list/show/drive ran for minutes, the time growing with the square of the count): md.json
+ * read, the certificate's coverage, the state, all in time linear in the names (a square would take hours here;
+ * the test case's time limit is 120 s). */
+START_TEST(reg_state_200000_names)
+{
+    enum { N = 200000 };
+    apr_array_header_t *names, *chain;
+    md_reg_state_opts_t opts = { NULL, 0, 1 };
+    GENERAL_NAMES *gens = GENERAL_NAMES_new();
+    md_result_t *result;
+    md_reg_state_t *st;
+    md_pkey_t *key;
+    md_t *md;
+    X509 *x;
+    st_fx_t f;
+    int i;
+
+    fx_init(&f, NAME, 0);
+    result = md_result_make(f.p);
+    names = apr_array_make(f.p, N + 1, sizeof(const char *));
+    APR_ARRAY_PUSH(names, const char *) = NAME;
+    for (i = 1; i < N; ++i) APR_ARRAY_PUSH(names, const char *) = apr_psprintf(f.p, "n%d." NAME, i);
+    APR_ARRAY_PUSH(names, const char *) = "N1.Example.ORG";     /* a duplicate in other case: dropped */
+    md = md_create(names, f.p);
+    ck_assert_int_eq(md->domains->nelts, N);
+    md->pks = f.md->pks;
+    APR_ARRAY_PUSH(md->ca_urls, const char *) = "https://ca.test/dir";
+    ck_assert_int_eq(md_save(md, f.store, MD_SG_DOMAINS, 0, result, f.p), APR_SUCCESS);
+    /* a certificate with the names as SANs, in reverse order */
+    ck_assert_int_eq(md_pkey_gen(&key, APR_ARRAY_IDX(md->pks, 0, md_pkey_spec_t *), f.p), APR_SUCCESS);
+    x = md_cert_get_X509(make_cert(NAME, key, f.t0 - apr_time_from_sec(DAY), f.t0 + apr_time_from_sec(80 * DAY), f.p));
+    for (i = N - 1; i >= 0; --i) {
+        GENERAL_NAME *gen = GENERAL_NAME_new();
+        ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+        ck_assert_int_eq(ASN1_STRING_set(s, APR_ARRAY_IDX(md->domains, i, const char *), -1), 1);
+        GENERAL_NAME_set0_value(gen, GEN_DNS, s);
+        ck_assert_int_gt(sk_GENERAL_NAME_push(gens, gen), 0);
+    }
+    ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_REPLACE), 1);
+    GENERAL_NAMES_free(gens);
+    ck_assert_int_gt(X509_sign(x, md_pkey_get_EVP_PKEY(key), EVP_sha256()), 0);
+    chain = apr_array_make(f.p, 1, sizeof(md_cert_t *));
+    APR_ARRAY_PUSH(chain, md_cert_t *) = md_cert_wrap(X509_dup(x), f.p);
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_DOMAINS, NAME, md_cert_aspect(md, 0, f.p), MD_SV_CHAIN, chain, 0,
+                                   NULL, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_DOMAINS, NAME, md_pkey_aspect(md, 0, f.p), MD_SV_PKEY, key, 0,
+                                   NULL, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_reg_load_state(&st, f.reg, NAME, &opts, result, f.p), APR_SUCCESS);
+    ck_assert_int_eq(st->md->domains->nelts, N);
+    ck_assert_msg(st->complete && st->state == MD_S_COMPLETE, "%s", st->state_descr);
+    ck_assert_ptr_nonnull(md_reg_status(f.reg, st, NULL, f.p));
+    /* one name more that the certificate does not have: not covering, and named */
+    APR_ARRAY_PUSH(st->md->domains, const char *) = "extra." NAME;
+    {
+        const char *missing = NULL;
+        ck_assert(!md_cert_covers_all(md_cert_wrap(x, f.p), st->md->domains, &missing, f.p));
+        ck_assert_str_eq(missing, "extra." NAME);
+    }
+    fx_done(&f);
+}
+END_TEST
+
 /* ---- the md-status model ------------------------------------------------------------------------------ */
 
 /* The model of the "staged job" row for example.org and www.example.org, with an EAB key. */
@@ -504,6 +680,12 @@ Suite *md_test_reg_state_suite(void)
     tcase_add_test(tc, reg_state_load);
     tcase_add_test(tc, reg_status_fields);
     tcase_add_test(tc, reg_find_by_name_or_domain);
+    tcase_add_test(tc, reg_state_names_bad_files);
+    tcase_add_test(tc, reg_state_bad_md_json);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("scale");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, reg_state_200000_names);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -303,9 +303,8 @@ START_TEST(deadline_and_warn_at)
 }
 END_TEST
 
-/* Nothing postpones a retry past the start of the warn window (6 days: at 5.4 days) while that is ahead; inside it
- * (and after the expiry) not more than a day, the longest back-off. A 30-day Retry-After that came inside the warn
- * window stood before: the simulated year (test_reg_fleet.c) saw a 6-day certificate expired for 30 days. */
+/* Nothing postpones a retry past the start of the warn window (6 days: at 5.4 days) while that is ahead; after it the
+ * retry time stands. */
 START_TEST(retry_capped_at_warn_window)
 {
     apr_pool_t *p = md_test_pool();
@@ -320,12 +319,8 @@ START_TEST(retry_capped_at_warn_window)
     ck_assert_int_eq(capped, 0);
     ck_assert_int_eq(md_renew_retry_cap(md, v, warn_at, T0 + 4 * DAY, &capped), warn_at);
     ck_assert_int_eq(capped, 0);
-    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 12 * DAY, warn_at, &capped), warn_at + DAY);
-    ck_assert_int_eq(capped, 2);
-    ck_assert_int_eq(md_renew_retry_cap(md, v, warn_at + DAY / 2, warn_at, &capped), warn_at + DAY / 2);
+    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 12 * DAY, warn_at, &capped), T0 + 12 * DAY);
     ck_assert_int_eq(capped, 0);
-    ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 40 * DAY, T0 + 7 * DAY, &capped), T0 + 8 * DAY);
-    ck_assert_int_eq(capped, 2);
     ck_assert_int_eq(md_renew_retry_cap(md, v, T0 + 12 * DAY, T0 + 5 * DAY, NULL), warn_at);
     ck_assert_int_eq(md_renew_retry_cap(md, certs(p, 1, NULL, NULL), T0 + 12 * DAY, T0, &capped), T0 + 12 * DAY);
     ck_assert_int_eq(capped, 0);
@@ -412,6 +407,36 @@ START_TEST(failover_one_or_no_ca)
 }
 END_TEST
 
+/* No value from the CA postpones a renewal past the warn window's start, nor inside it (issue 15: a Retry-After of
+ * ten years stored the next run in 2036 and the certificate expired). */
+START_TEST(ca_cannot_postpone_past_warn)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = make_md(p);
+    apr_time_t end = T0 + 90 * DAY, warn_at = end - 9 * DAY, ten_years = T0 + 3650 * DAY;
+    apr_array_header_t *v = certs(p, 1, validity(T0, end, p), NULL);
+    int capped = -1;
+
+    /* before the warn window: capped at its start */
+    ck_assert_int_eq(md_renew_retry_next(md, v, T0 + 61 * DAY, ten_years, T0 + 60 * DAY, &capped), warn_at);
+    ck_assert_int_eq(capped, 1);
+    ck_assert_int_eq(md_renew_retry_next(md, v, T0 + 61 * DAY, T0 + 70 * DAY, T0 + 60 * DAY, &capped), T0 + 70 * DAY);
+    ck_assert_int_eq(capped, 0);
+    /* inside it: the CA's value does not count, the own back-off does */
+    ck_assert_int_eq(md_renew_retry_next(md, v, warn_at + DAY, ten_years, warn_at, &capped), warn_at + DAY);
+    ck_assert_int_eq(capped, 1);
+    ck_assert_int_eq(md_renew_retry_next(md, v, end + DAY, ten_years, end + 1, &capped), end + DAY);   /* expired */
+    ck_assert_int_eq(capped, 1);
+    ck_assert_int_eq(md_renew_retry_next(md, v, warn_at + DAY, warn_at + DAY, warn_at, &capped), warn_at + DAY);
+    ck_assert_int_eq(capped, 0);
+    /* no certificate: nothing expires, nothing capped */
+    ck_assert_int_eq(md_renew_retry_next(md, certs(p, 1, NULL, NULL), T0 + DAY, ten_years, T0, &capped), ten_years);
+    ck_assert_int_eq(capped, 0);
+    ck_assert_int_eq(md_renew_retry_next(md, v, warn_at + DAY, ten_years, warn_at, NULL), warn_at + DAY);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_renew_suite(void)
 {
     Suite *s = suite_create("renew");
@@ -434,6 +459,7 @@ Suite *md_test_renew_suite(void)
     tcase_add_test(tc, deadline_and_warn_at);
     tcase_add_test(tc, retry_capped_at_warn_window);
     tcase_add_test(tc, attempts_left);
+    tcase_add_test(tc, ca_cannot_postpone_past_warn);
     tcase_add_test(tc, failover_three_cas);
     tcase_add_test(tc, failover_one_or_no_ca);
     suite_add_tcase(s, tc);

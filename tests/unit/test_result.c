@@ -109,6 +109,64 @@ START_TEST(result_hints)
 }
 END_TEST
 
+/* Text from a CA is cut and stripped of control characters before it is printed, logged or stored (issue 15:
+ * terminal escapes and newlines forged an "activated" line, a 1.5 MB detail went into job.json twice). */
+START_TEST(result_text_cleaned)
+{
+    apr_pool_t *p = md_test_pool();
+    md_result_t *r = md_result_make(p);
+    md_json_t *subs = NULL, *sub;
+    char big[5000];
+    const char *s;
+    int i;
+
+    ck_assert_ptr_null(md_result_clean_text(NULL, 10, p));
+    ck_assert_str_eq(md_result_clean_text("plain text, \xc3\xa9t\xc3\xa9 \xe2\x82\xac", 100, p),
+                     "plain text, \xc3\xa9t\xc3\xa9 \xe2\x82\xac");
+    ck_assert_str_eq(md_result_clean_text("a\nb\r\x1b[31mc\x7f\td", 100, p), "a b  [31mc  d");
+    ck_assert_str_eq(md_result_clean_text("C1 \xc2\x9b" "31m, RLO \xe2\x80\xae, LS \xe2\x80\xa8.", 100, p),
+                     "C1  31m, RLO  , LS  .");
+    ck_assert_str_eq(md_result_clean_text("bad \xff\xc3 utf-8 \xed\xa0\x80", 100, p), "bad ?? utf-8 ???");
+    /* cut on a character boundary, "..." marks it */
+    ck_assert_str_eq(md_result_clean_text("abcdef", 6, p), "abcdef");
+    ck_assert_str_eq(md_result_clean_text("abcdefg", 6, p), "abcdef...");
+    ck_assert_str_eq(md_result_clean_text("abcde\xc3\xa9", 6, p), "abcde...");
+    /* every setter cleans */
+    memset(big, 'x', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    big[10] = '\n';
+    md_result_set(r, APR_EGENERAL, big);
+    ck_assert_int_eq(strlen(r->detail), MD_RESULT_TEXT_MAX + 3);
+    ck_assert_ptr_null(strchr(r->detail, '\n'));
+    md_result_printf(r, APR_EGENERAL, "the CA says: %s", "line\nbreak");
+    ck_assert_str_eq(r->detail, "the CA says: line break");
+    subs = md_json_create_array(p);
+    for (i = 0; i < 100; ++i) {
+        sub = md_json_create(p);
+        md_json_sets("urn:ietf:params:acme:error:rejected\x1bIdentifier", sub, "type", NULL);
+        md_json_sets(big, sub, "detail", NULL);
+        md_json_sets("dns", sub, "identifier", "type", NULL);
+        md_json_sets("a\n.example", sub, "identifier", "value", NULL);
+        md_json_sets(big, sub, "junk", NULL);
+        md_json_addj(sub, subs, NULL);
+    }
+    md_result_problem_set(r, APR_EGENERAL, "urn:ietf:params:acme:error:malformed\x1b[2J", "x\ry", subs);
+    ck_assert_str_eq(r->problem, "urn:ietf:params:acme:error:malformed [2J");
+    ck_assert_str_eq(r->detail, "x y");
+    ck_assert_int_eq(md_json_count(r->subproblems, NULL), MD_RESULT_SUBPROBLEMS_MAX);
+    sub = md_json_at(r->subproblems, 0, NULL);
+    ck_assert_str_eq(md_json_gets(sub, "type", NULL), "urn:ietf:params:acme:error:rejected Identifier");
+    ck_assert_int_eq(strlen(md_json_gets(sub, "detail", NULL)), MD_RESULT_TEXT_MAX + 3);
+    ck_assert_str_eq(md_json_gets(sub, "identifier", "value", NULL), "a .example");
+    ck_assert_ptr_null(md_json_getj(sub, "junk", NULL));
+    s = md_result_text(r, p);
+    ck_assert_str_eq(s, "x y (urn:ietf:params:acme:error:malformed [2J)");
+    md_result_problem_type(r, "a\nb");
+    ck_assert_str_eq(r->problem, "a b");
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_result_suite(void)
 {
     Suite *s = suite_create("result");
@@ -117,6 +175,7 @@ Suite *md_test_result_suite(void)
     tcase_add_test(tc, result_set_and_text);
     tcase_add_test(tc, result_text_without_detail);
     tcase_add_test(tc, result_hints);
+    tcase_add_test(tc, result_text_cleaned);
     suite_add_tcase(s, tc);
     return s;
 }

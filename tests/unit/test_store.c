@@ -211,6 +211,46 @@ START_TEST(reopen_keeps_key)
 }
 END_TEST
 
+/* issue 15: after md_store.json was lost, a new key was made silently and the accounts could no longer be read
+ * ("account show" said [] with exit 0). With encrypted keys in the store, opening it is an error that says how to
+ * recover; without any (keys in domains/ are plain) a new md_store.json is made as before. */
+START_TEST(lost_store_key_refused)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *fpath = md_file_join(p, dir, "md_store.json", NULL), *before;
+    md_store_t *store = test_store_open(dir, p);
+    md_pkey_t *pkey = test_store_gen_key(p);
+    md_result_t *result = md_result_make(p);
+
+    ck_assert_int_eq(md_store_save(store, MD_SG_DOMAINS, "example.org", "privkey.pem", MD_SV_PKEY, pkey, 0, NULL, p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(store, MD_SG_ACCOUNTS, "ACME-x-0000", "account.pem", MD_SV_PKEY, pkey, 0, NULL,
+                                   p), APR_SUCCESS);
+    before = read_text(fpath, p);
+    ck_assert_int_eq(unlink(fpath), 0);
+    store = NULL;
+    ck_assert_int_eq(md_store_fs_open(&store, dir, result, p), APR_ENOENT);
+    ck_assert_ptr_null(store);
+    ck_assert_msg(strstr(result->detail, apr_pstrcat(p, fpath, " is missing, but the store holds keys encrypted with "
+                                                     "the key it had (", dir, "/accounts/ACME-x-0000/account.pem): "
+                                                     "restore md_store.json from a backup", NULL))
+                  && strstr(result->detail, "docs/store.md"), "%s", result->detail);
+    ck_assert_int_ne(access(fpath, F_OK), 0);           /* no new key */
+    /* restored: opens, the account's key is read */
+    ck_assert_int_eq(md_file_write_atomic(fpath, before, strlen(before), 0600, p), APR_SUCCESS);
+    store = test_store_open(dir, p);
+    /* given up: accounts/ moved away, a new key, domains/ as it was */
+    ck_assert_int_eq(unlink(fpath), 0);
+    ck_assert_int_eq(rename(md_file_join(p, dir, "accounts", NULL), md_file_join(p, dir, "accounts.old", NULL)), 0);
+    store = test_store_open(dir, p);
+    ck_assert_str_ne(read_text(fpath, p), before);
+    ck_assert_int_eq(md_store_load((void **)&pkey, store, MD_SG_DOMAINS, "example.org", "privkey.pem", MD_SV_PKEY,
+                                   NULL, p), APR_SUCCESS);
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(open_corrupt_store_json)
 {
     static const char *const bad[] = {
@@ -555,6 +595,7 @@ Suite *md_test_store_suite(void)
     tcase_add_test(tc, open_sweeps_dead_temps);
     tcase_add_test(tc, reopen_keeps_key);
     tcase_add_test(tc, open_corrupt_store_json);
+    tcase_add_test(tc, lost_store_key_refused);
     tcase_add_test(tc, save_load_every_group);
     tcase_add_test(tc, keys_encrypted_by_group);
     tcase_add_test(tc, load_corrupt_and_missing);

@@ -294,6 +294,51 @@ START_TEST(activate_twice_archives_in_order)
 }
 END_TEST
 
+typedef struct {
+    md_store_t *store;
+    apr_pool_t *p;
+    apr_status_t rv;
+    int done;
+} nested_t;
+
+/* In the middle of one activation (its locks held), another MD's. */
+static void nested_cb(void *baton, int step, const char *what)
+{
+    nested_t *n = baton;
+
+    (void)step;
+    if (n->done || strcmp(what, "ready")) return;
+    n->done = 1;
+    n->rv = md_store_activate(n->store, "other.org", NULL, NULL, md_result_make(n->p), n->p);
+}
+
+/* Activations of different MDs do not wait for each other (a drive of 1000 MDs activates them side by side): one
+ * runs to its end while another holds its locks (with the store's lock held exclusively it would never start). */
+START_TEST(activate_other_names_meanwhile)
+{
+    apr_pool_t *p = md_test_pool();
+    test_set_t *s1 = test_set_make("CN=one", p), *s2 = test_set_make("CN=two", p);
+    md_result_t *result = md_result_make(p);
+    nested_t n;
+    scene_t sc;
+
+    scene_setup(&sc, NULL, s1, p);
+    test_set_save(sc.store, MD_SG_STAGING, "other.org", s2, p);
+    memset(&n, 0, sizeof(n));
+    n.store = sc.store;
+    n.p = p;
+    ck_assert_int_eq(md_store_activate(sc.store, NAME, nested_cb, &n, result, p), APR_SUCCESS);
+    ck_assert(n.done);
+    ck_assert_int_eq(n.rv, APR_SUCCESS);
+    ck_assert(in(&sc, MD_SG_DOMAINS, NAME, s1, p));
+    ck_assert(in(&sc, MD_SG_DOMAINS, "other.org", s2, p));
+    ck_assert_int_eq(test_dir_count(gpath(&sc, MD_SG_TMP, NULL, p)), 0);
+    ck_assert_int_eq(test_dir_count(gpath(&sc, MD_SG_STAGING, NULL, p)), 0);
+    md_test_rmdir(sc.dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(activate_several_keys)
 {
     apr_pool_t *p = md_test_pool();
@@ -493,6 +538,7 @@ void test_store_add_activate_tcases(Suite *s)
     tcase_set_timeout(tc, ACTIVATE_TIMEOUT);
     tcase_add_test(tc, activate_twice_archives_in_order);
     tcase_add_test(tc, activate_several_keys);
+    tcase_add_test(tc, activate_other_names_meanwhile);
     tcase_add_test(tc, activate_invalid_changes_nothing);
     tcase_add_test(tc, open_clears_leftovers);
     tcase_add_test(tc, mod_md_store_compat);

@@ -56,6 +56,7 @@ static apr_status_t acct_from_answer(md_acme_acct_t **pacct, md_acme_t *acme, co
                          "(the account URL)", resp->url, resp->status);
         return APR_EINVAL;
     }
+    if (!(location = md_acme_on_origin(acme, "the account URL", location, result, p))) return APR_EINVAL;
     if (md_json_type(json) != MD_JSON_TYPE_OBJECT) {
         md_result_printf(result, APR_EINVAL, "newAccount %s answered with JSON that is not an account object",
                          resp->url);
@@ -198,6 +199,7 @@ static apr_status_t acct_post(md_acme_acct_t *acct, md_acme_t *acme, const md_js
 
     rv = check_account_set(acct, acme, result);
     if (rv != APR_SUCCESS) return rv;
+    if (!md_acme_on_origin(acme, "the account URL", acct->url, result, p)) return APR_EINVAL;   /* from the store */
     rv = md_acme_post_json(&json, NULL, acme, acct->url, payload, NULL, result, p);
     if (rv != APR_SUCCESS) return rv;
     if (md_json_type(json) != MD_JSON_TYPE_OBJECT) {

@@ -200,7 +200,7 @@ apr_status_t md_acme_authz_await(md_acme_authz_t **pauthz, md_acme_t *acme, cons
     ctx.acme = acme;
     ctx.url = url;
     ctx.p = p;
-    rv = md_acme_order__poll(authz_poll, &ctx, acme, timeout,
+    rv = md_acme_order__poll(authz_poll, &ctx, acme, MD_ACME_PACE_NONE, timeout,
                              apr_psprintf(p, "the authorization %s to become valid", url), result, p);
     if (pauthz) *pauthz = ctx.authz;
     return rv;

@@ -16,6 +16,14 @@ struct md_result_t;
 #define MD_ACME_NONCE_POOL 16     /* nonces kept, the oldest dropped first */
 #define MD_ACME_NONCE_MAXLEN 256  /* longer Replay-Nonce values are ignored */
 
+/* What the CA takes time for, learned per client (md_acme_order__poll's first wait). */
+typedef enum {
+    MD_ACME_PACE_NONE = -1,       /* no learning: look at once */
+    MD_ACME_PACE_VALIDATION,      /* from answering the challenges until the order is ready */
+    MD_ACME_PACE_ISSUANCE,        /* from finalize until the order is valid */
+    MD_ACME_PACE_KINDS
+} md_acme_pace_t;
+
 struct md_acme_t {
     apr_pool_t *p;
     const char *url;
@@ -28,6 +36,7 @@ struct md_acme_t {
     apr_interval_time_t poll_min;
     apr_interval_time_t poll_max;
     const md_clock_t *clock;      /* NULL: the real clock */
+    apr_interval_time_t pace[MD_ACME_PACE_KINDS];  /* the wait before the first look (0: not yet set), under mutex */
     /* The nonce pool lives in fixed buffers, so that threads never allocate from acme->p. */
     char nonces[MD_ACME_NONCE_POOL][MD_ACME_NONCE_MAXLEN];
     int nonce_count;
@@ -38,6 +47,11 @@ void md_acme__nonce_put(md_acme_t *acme, const md_http_response_t *resp);
 /* A nonce for the next request: the newest in the pool, else a fresh one from HEAD newNonce. */
 apr_status_t md_acme__nonce_get(const char **pnonce, md_acme_t *acme, struct md_result_t *result,
                                 apr_pool_t *p);
+/* The wait before the first look at a resource the CA works on (kind: md_acme_pace_t), and what that look
+ * told: hit (the work was done) shortens the next wait by 1/32, a miss doubles it (at most poll_max). So the
+ * waits settle where about one first look in twenty misses. It starts at twice poll_min. */
+apr_interval_time_t md_acme__pace_get(md_acme_t *acme, int kind);
+void md_acme__pace_learn(md_acme_t *acme, int kind, int hit);
 /* The number of nonces at hand (tests). */
 int md_acme__nonce_count(md_acme_t *acme);
 

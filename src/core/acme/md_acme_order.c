@@ -5,6 +5,7 @@
 
 #include "md_acme_order.h"
 #include "md_acme_order_int.h"
+#include "md_acme_int.h"
 #include "md_encode.h"
 #include "md_result.h"
 
@@ -113,17 +114,32 @@ apr_status_t md_acme_order_from_json(md_acme_order_t **porder, const char *url, 
     return APR_SUCCESS;
 }
 
-/* Take over an order object the CA sent for url. */
-static apr_status_t order_update(md_acme_order_t *order, const char *url, const md_json_t *json,
+/* Take over an order object the CA sent for url; its authorization, finalize and certificate URLs must be on the
+ * CA's origin (md_acme_on_origin, made absolute there). */
+static apr_status_t order_update(md_acme_order_t *order, md_acme_t *acme, const char *url, const md_json_t *json,
                                  md_result_t *result, apr_pool_t *p)
 {
     md_acme_order_t *fresh;
     apr_status_t rv;
+    const char **pu;
+    int i;
 
     rv = md_acme_order_from_json(&fresh, url, json, p);
     if (rv != APR_SUCCESS) {
         md_result_printf(result, rv, "the order at %s is not an order object (no status)", url);
         return rv;
+    }
+    if (fresh->finalize && !(fresh->finalize = md_acme_on_origin(acme, "the finalize URL", fresh->finalize, result,
+                                                                   p))) {
+        return APR_EINVAL;
+    }
+    if (fresh->certificate && !(fresh->certificate = md_acme_on_origin(acme, "the certificate URL",
+                                                                         fresh->certificate, result, p))) {
+        return APR_EINVAL;
+    }
+    for (i = 0; i < fresh->authz_urls->nelts; ++i) {
+        pu = &APR_ARRAY_IDX(fresh->authz_urls, i, const char *);
+        if (!(*pu = md_acme_on_origin(acme, "the authorization URL", *pu, result, p))) return APR_EINVAL;
     }
     *order = *fresh;
     return APR_SUCCESS;
@@ -153,8 +169,12 @@ apr_status_t md_acme_order_new(md_acme_order_t **porder, md_acme_t *acme, const 
         md_result_printf(result, rv, "the new order from %s has no Location header", url);
         goto leave;
     }
+    if (!(location = md_acme_on_origin(acme, "the order URL", location, result, p))) {
+        rv = APR_EINVAL;
+        goto leave;
+    }
     order = apr_pcalloc(p, sizeof(*order));
-    rv = order_update(order, location, json, result, p);
+    rv = order_update(order, acme, location, json, result, p);
     if (rv == APR_SUCCESS) *porder = order;
 leave:
     return rv;
@@ -171,17 +191,40 @@ apr_status_t md_acme_order_refresh(md_acme_order_t *order, md_acme_t *acme, md_r
         md_result_set(result, APR_EINVAL, "the order has no URL to look at");
         return APR_EINVAL;
     }
+    if (!md_acme_on_origin(acme, "the order URL", order->url, result, p)) return APR_EINVAL;   /* from job.json */
     rv = md_acme_post_json(&json, &resp, acme, order->url, NULL, NULL, result, p);
     if (rv != APR_SUCCESS) return rv;
-    return order_update(order, order->url, json, result, p);
+    return order_update(order, acme, order->url, json, result, p);
 }
 
 typedef struct {
     md_acme_order_t *order;
     md_acme_t *acme;
     const char *states;
+    int authorized;          /* after the challenges were answered: the authorizations tell why it failed */
+    int looks;
     apr_pool_t *p;
 } order_poll_t;
+
+/* Why an order whose challenges were answered failed: the first authorization that failed, with its
+ * challenge's problem (one request per authorization looked at; one still pending is passed over). APR_SUCCESS
+ * when none failed. */
+static apr_status_t authz_failure(order_poll_t *ctx, md_result_t *result, apr_pool_t *ptmp)
+{
+    md_result_t *one = md_result_make(ptmp);
+    apr_status_t rv;
+    int i;
+
+    for (i = 0; i < ctx->order->authz_urls->nelts; ++i) {
+        rv = md_acme_authz_await(NULL, ctx->acme, APR_ARRAY_IDX(ctx->order->authz_urls, i, const char *), 0,
+                                 one, ptmp);
+        if (rv == APR_EINVAL || (rv != APR_SUCCESS && rv != APR_TIMEUP)) {
+            md_result_assign(result, one);
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
 
 /* Where the order's status leaves the wait: done, failed (invalid), or on. */
 static apr_status_t order_check(const md_acme_order_t *order, const char *states, md_result_t *result,
@@ -207,19 +250,27 @@ static apr_status_t order_poll(void *baton, const md_http_response_t **presp, co
     rv = md_acme_post_json(&json, &resp, ctx->acme, ctx->order->url, NULL, NULL, result, ptmp);
     if (rv != APR_SUCCESS) return rv;
     *presp = resp;
-    rv = order_update(ctx->order, ctx->order->url, json, result, ctx->p);
+    rv = order_update(ctx->order, ctx->acme, ctx->order->url, json, result, ctx->p);
     if (rv != APR_SUCCESS) return rv;
     *pstate = ctx->order->status;
-    return order_check(ctx->order, ctx->states, result, ctx->p);
+    rv = order_check(ctx->order, ctx->states, result, ctx->p);
+    ctx->looks++;
+    if (ctx->authorized && (rv == APR_EINVAL || (rv == APR_EAGAIN && !strcmp(ctx->order->status, "pending")
+                                                  && ctx->looks >= 3))) {
+        /* a failed authorization says why; a CA that keeps a failed order pending is found out, too */
+        apr_status_t arv = authz_failure(ctx, result, ptmp);
+        if (arv != APR_SUCCESS) return arv;
+    }
+    return rv;
 }
 
-apr_status_t md_acme_order_await(md_acme_order_t *order, md_acme_t *acme, const char *states,
-                                 apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
+static apr_status_t order_await(md_acme_order_t *order, md_acme_t *acme, const char *states, int authorized,
+                                int pace, apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
 {
     order_poll_t ctx;
     apr_status_t rv;
 
-    if (order->status) {
+    if (order->status && !authorized) {
         rv = order_check(order, states, result, p);
         if (rv != APR_EAGAIN) return rv;
     }
@@ -230,9 +281,35 @@ apr_status_t md_acme_order_await(md_acme_order_t *order, md_acme_t *acme, const 
     ctx.order = order;
     ctx.acme = acme;
     ctx.states = states;
+    ctx.authorized = authorized;
+    ctx.looks = 0;
     ctx.p = p;
-    return md_acme_order__poll(order_poll, &ctx, acme, timeout,
+    return md_acme_order__poll(order_poll, &ctx, acme, pace, timeout,
                                apr_psprintf(p, "the order %s to become %s", order->url, states), result, p);
+}
+
+apr_status_t md_acme_order_await(md_acme_order_t *order, md_acme_t *acme, const char *states,
+                                 apr_interval_time_t timeout, md_result_t *result, apr_pool_t *p)
+{
+    return order_await(order, acme, states, 0, MD_ACME_PACE_NONE, timeout, result, p);
+}
+
+apr_status_t md_acme_order_await_authorized(md_acme_order_t *order, md_acme_t *acme, apr_interval_time_t timeout,
+                                            md_result_t *result, apr_pool_t *p)
+{
+    return order_await(order, acme, "ready|valid", 1, MD_ACME_PACE_VALIDATION, timeout, result, p);
+}
+
+apr_status_t md_acme_order_await_issued(md_acme_order_t *order, md_acme_t *acme, apr_interval_time_t timeout,
+                                        md_result_t *result, apr_pool_t *p)
+{
+    apr_status_t rv;
+
+    if (order->status) {
+        rv = order_check(order, "valid", result, p);
+        if (rv != APR_EAGAIN) return rv;
+    }
+    return order_await(order, acme, "valid", 0, MD_ACME_PACE_ISSUANCE, timeout, result, p);
 }
 
 apr_status_t md_acme_order_finalize(md_acme_order_t *order, md_acme_t *acme, const md_data_t *csr_der,
@@ -251,7 +328,7 @@ apr_status_t md_acme_order_finalize(md_acme_order_t *order, md_acme_t *acme, con
     if (rv != APR_SUCCESS) goto leave;
     rv = md_acme_post_json(&json, &resp, acme, order->finalize, payload, NULL, result, p);
     if (rv != APR_SUCCESS) goto leave;
-    rv = order_update(order, order->url, json, result, p);
+    rv = order_update(order, acme, order->url, json, result, p);
 leave:
     return rv;
 }

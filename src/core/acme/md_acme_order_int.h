@@ -6,6 +6,7 @@
 #include <apr_time.h>
 
 #include "md_acme.h"
+#include "md_acme_int.h"
 #include "md_http.h"
 #include "md_json.h"
 
@@ -18,11 +19,13 @@ struct md_result_t;
 typedef apr_status_t md_acme_poll_fn(void *baton, const md_http_response_t **presp, const char **pstate,
                                      struct md_result_t *result, apr_pool_t *ptmp);
 
-/* Call fn at once and then again after waits that start at md_acme_poll_min(), double each round up to
- * md_acme_poll_max(), and stretch to a longer Retry-After (also capped). After timeout: APR_TIMEUP with a
- * detail "timed out after <duration> waiting for <what>; last status: <state>". */
-apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *acme, apr_interval_time_t timeout,
-                                 const char *what, struct md_result_t *result, apr_pool_t *p);
+/* Call fn (at once, or with a pace kind after the wait learned for it, see md_acme__pace_get) and then again
+ * after waits that start at md_acme_poll_min(), double each round up to md_acme_poll_max(), and stretch to a
+ * longer Retry-After (also capped). After timeout: APR_TIMEUP with a detail "timed out after <duration>
+ * waiting for <what>; last status: <state>". pace: MD_ACME_PACE_NONE or an md_acme_pace_t. */
+apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *acme, int pace,
+                                 apr_interval_time_t timeout, const char *what, struct md_result_t *result,
+                                 apr_pool_t *p);
 
 /* The wait before the next look: max(*pwait, Retry-After - now) capped at poll_max; *pwait doubles
  * (capped) for the round after. */

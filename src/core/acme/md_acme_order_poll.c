@@ -1,4 +1,5 @@
-/* Polling of ACME resources (orders, authorizations) with Retry-After and timeouts; embedded problems. */
+/* Polling of ACME resources (orders, authorizations) with Retry-After, timeouts and a first wait learned from
+ * the CA's earlier answers; embedded problems. */
 #include <string.h>
 #include <apr_strings.h>
 
@@ -22,24 +23,60 @@ apr_interval_time_t md_acme_order__next_wait(apr_interval_time_t *pwait, const m
     return wait;
 }
 
-apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *acme, apr_interval_time_t timeout,
-                                 const char *what, md_result_t *result, apr_pool_t *p)
+static int pace_valid(int kind)
+{
+    return kind >= 0 && kind < MD_ACME_PACE_KINDS;
+}
+
+apr_interval_time_t md_acme__pace_get(md_acme_t *acme, int kind)
+{
+    apr_interval_time_t wait;
+
+    if (!pace_valid(kind)) return 0;
+    apr_thread_mutex_lock(acme->mutex);
+    if (!acme->pace[kind]) acme->pace[kind] = 2 * acme->poll_min;
+    wait = acme->pace[kind];
+    apr_thread_mutex_unlock(acme->mutex);
+    return wait;
+}
+
+void md_acme__pace_learn(md_acme_t *acme, int kind, int hit)
+{
+    apr_interval_time_t w;
+
+    if (!pace_valid(kind)) return;
+    apr_thread_mutex_lock(acme->mutex);
+    w = acme->pace[kind] ? acme->pace[kind] : 2 * acme->poll_min;
+    w = hit ? w - w / 32 : w * 2;
+    if (w > acme->poll_max) w = acme->poll_max;
+    if (w < apr_time_from_msec(1)) w = apr_time_from_msec(1);
+    acme->pace[kind] = w;
+    apr_thread_mutex_unlock(acme->mutex);
+}
+
+apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *acme, int pace,
+                                 apr_interval_time_t timeout, const char *what, md_result_t *result,
+                                 apr_pool_t *p)
 {
     apr_pool_t *ptmp = NULL;
     apr_time_t start = md_clock_now(acme->clock), deadline = start + timeout, now;
-    apr_interval_time_t wait = md_acme_poll_min(acme), delay;
+    apr_interval_time_t wait = md_acme_poll_min(acme), delay = md_acme__pace_get(acme, pace);
     const md_http_response_t *resp;
     const char *state, *last = NULL;
     apr_status_t rv;
+    int looks = 0;
 
     rv = apr_pool_create(&ptmp, p);
     if (rv != APR_SUCCESS) goto leave;
+    if (delay > timeout) delay = timeout;
+    if (delay > 0) md_clock_sleep(acme->clock, delay);
     for (;;) {
         resp = NULL;
         state = NULL;
         apr_pool_clear(ptmp);
         rv = fn(baton, &resp, &state, result, ptmp);
         if (state) last = apr_pstrdup(p, state);
+        if (looks++ == 0 && (rv == APR_SUCCESS || rv == APR_EAGAIN)) md_acme__pace_learn(acme, pace, rv == APR_SUCCESS);
         if (rv != APR_EAGAIN) goto leave;
         now = md_clock_now(acme->clock);
         if (now >= deadline) break;

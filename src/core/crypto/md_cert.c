@@ -3,6 +3,7 @@
 #include <string.h>
 #include <strings.h>
 #include <arpa/inet.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -378,6 +379,55 @@ int md_cert_covers(const md_cert_t *cert, const char *name, apr_pool_t *p)
         if (md_dns_matches(APR_ARRAY_IDX(sans, i, const char *), name)) return 1;
     }
     return 0;
+}
+
+/* A lowercase copy. */
+static const char *lower(const char *s, apr_pool_t *p)
+{
+    char *c = apr_pstrdup(p, s), *t;
+
+    for (t = c; *t; ++t) {
+        if (*t >= 'A' && *t <= 'Z') *t = (char)(*t - 'A' + 'a');
+    }
+    return c;
+}
+
+int md_cert_covers_all(const md_cert_t *cert, const apr_array_header_t *names, const char **pmissing, apr_pool_t *p)
+{
+    apr_array_header_t *dns, *ips;
+    apr_hash_t *set = apr_hash_make(p);
+    const char *name, *key, *dot;
+    int i;
+
+    if (pmissing) *pmissing = NULL;
+    get_sans(&dns, cert, GEN_DNS, p);
+    get_sans(&ips, cert, GEN_IPADD, p);
+    for (i = 0; i < dns->nelts; ++i) {
+        key = lower(APR_ARRAY_IDX(dns, i, const char *), p);
+        apr_hash_set(set, key, APR_HASH_KEY_STRING, key);
+    }
+    for (i = 0; i < ips->nelts; ++i) {
+        key = apr_pstrcat(p, "ip:", APR_ARRAY_IDX(ips, i, const char *), NULL);
+        apr_hash_set(set, key, APR_HASH_KEY_STRING, key);
+    }
+    for (i = 0; names && i < names->nelts; ++i) {
+        name = APR_ARRAY_IDX(names, i, const char *);
+        if (!name) continue;
+        if ((key = ip_canonical(name, p)) != NULL) {
+            if (apr_hash_get(set, apr_pstrcat(p, "ip:", key, NULL), APR_HASH_KEY_STRING)) continue;
+        }
+        else {
+            key = lower(name, p);
+            if (apr_hash_get(set, key, APR_HASH_KEY_STRING)) continue;
+            /* "*.rest" covers one label in front of ".rest" (md_dns_matches), not a wildcard name */
+            dot = strchr(key, '.');
+            if (key[0] != '*' && dot && dot != key
+                && apr_hash_get(set, apr_pstrcat(p, "*", dot, NULL), APR_HASH_KEY_STRING)) continue;
+        }
+        if (pmissing) *pmissing = name;
+        return 0;
+    }
+    return 1;
 }
 
 const char *md_cert_get_sha256_fingerprint(const md_cert_t *cert, apr_pool_t *p)

@@ -30,7 +30,7 @@ void md_drive__progress(md_drive_ctx_t *ctx, const char *fmt, ...)
     const char *msg;
 
     va_start(ap, fmt);
-    msg = apr_pvsprintf(ctx->p, fmt, ap);
+    msg = md_result_clean_text(apr_pvsprintf(ctx->p, fmt, ap), MD_RESULT_TEXT_MAX, ctx->p);     /* CA texts */
     va_end(ap);
     md_job_log(ctx->job, "progress", msg, md_clock_now(ctx->env->clock));
     if (ctx->env->log) ctx->env->log(ctx->env->log_baton, ctx->md->name, msg);
@@ -49,46 +49,53 @@ static double rand01(void)
     return (double)r / (double)0xffffffffu;
 }
 
-/* True when the certificate covers every name of the MD (one that does not is due now, as a missing one). */
-static int covers_all(const md_cert_t *cert, const md_t *md, apr_pool_t *p)
+/* Why certificate i of GROUP/NAME cannot be used ("PATH: what is wrong"), NULL when it can: present, covering the
+ * MD's names, with its private key that fits it. A key that cannot be read here (httpd's children may not read
+ * domains/ keys) counts as fitting: only the server's own check can tell. *pcert: the certificate, NULL when
+ * missing or unreadable. A certificate that is simply not there yet is no problem (*pcert NULL, NULL returned). */
+static const char *cert_problem(md_cert_t **pcert, md_store_t *store, md_store_group_t group, const md_t *md, int i,
+                                apr_pool_t *p)
 {
-    int i;
-
-    for (i = 0; i < md->domains->nelts; ++i) {
-        if (!md_cert_covers(cert, APR_ARRAY_IDX(md->domains, i, const char *), p)) return 0;
-    }
-    return 1;
-}
-
-/* Certificate i has its private key in GROUP/NAME, and the key fits it. A key that cannot be read here (httpd's
- * children may not read domains/ keys) counts as fitting: only the server's own check can tell. */
-static int key_fits(md_store_t *store, md_store_group_t group, const md_t *md, int i, const md_cert_t *cert,
-                    apr_pool_t *p)
-{
-    void *key = NULL;
+    md_result_t *result = md_result_make(p);
+    const char *missing = NULL, *path = NULL;
+    void *chain = NULL, *key = NULL;
     apr_status_t rv;
 
-    rv = md_store_load(&key, store, group, md->name, md_pkey_aspect(md, i, p), MD_SV_PKEY, NULL, p);
-    if (APR_STATUS_IS_EACCES(rv)) return 1;
-    return rv == APR_SUCCESS && md_cert_matches_key(cert, key);
+    *pcert = NULL;
+    rv = md_store_load(&chain, store, group, md->name, md_cert_aspect(md, i, p), MD_SV_CHAIN, result, p);
+    if (APR_STATUS_IS_ENOENT(rv)) return NULL;
+    if (rv != APR_SUCCESS) return md_result_text(result, p);
+    *pcert = APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
+    if (!md_cert_covers_all(*pcert, md->domains, &missing, p)) {
+        return apr_psprintf(p, "%s does not cover %s", md_cert_aspect(md, i, p), missing);
+    }
+    rv = md_store_load(&key, store, group, md->name, md_pkey_aspect(md, i, p), MD_SV_PKEY, result, p);
+    if (APR_STATUS_IS_EACCES(rv)) return NULL;
+    md_store_get_fname(&path, store, group, md->name, md_pkey_aspect(md, i, p), p);
+    if (APR_STATUS_IS_ENOENT(rv)) return apr_pstrcat(p, path, " is missing", NULL);
+    if (rv != APR_SUCCESS) return md_result_text(result, p);
+    if (!md_cert_matches_key(*pcert, key)) {
+        return apr_pstrcat(p, path, " is not the key of the certificate in ", md_cert_aspect(md, i, p), NULL);
+    }
+    return NULL;
 }
 
-apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *store, md_store_group_t group,
-                                 const md_t *md, apr_pool_t *p)
+/* md_drive_validities, and the first certificate or key that is there but cannot be used (NULL: none). */
+static void validities(apr_array_header_t **pvalidities, const char **pproblem, md_store_t *store,
+                       md_store_group_t group, const md_t *md, apr_pool_t *p)
 {
     apr_array_header_t *vals = apr_array_make(p, md->pks->nelts, sizeof(md_cert_validity_t *));
     md_cert_validity_t *v;
+    const char *problem;
     md_cert_t *cert;
-    void *chain;
     int i;
 
+    if (pproblem) *pproblem = NULL;
     for (i = 0; i < md->pks->nelts; ++i) {
         v = NULL;
-        chain = NULL;
-        if (md_store_load(&chain, store, group, md->name, md_cert_aspect(md, i, p), MD_SV_CHAIN, NULL, p)
-            == APR_SUCCESS && covers_all(APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), md, p)
-            && key_fits(store, group, md, i, APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *), p)) {
-            cert = APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
+        problem = cert_problem(&cert, store, group, md, i, p);
+        if (problem && pproblem && !*pproblem) *pproblem = problem;
+        if (cert && !problem) {
             v = apr_pcalloc(p, sizeof(*v));
             v->not_before = md_cert_get_not_before(cert);
             v->not_after = md_cert_get_not_after(cert);
@@ -96,6 +103,12 @@ apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *s
         APR_ARRAY_PUSH(vals, md_cert_validity_t *) = v;
     }
     *pvalidities = vals;
+}
+
+apr_status_t md_drive_validities(apr_array_header_t **pvalidities, md_store_t *store, md_store_group_t group,
+                                 const md_t *md, apr_pool_t *p)
+{
+    validities(pvalidities, NULL, store, group, md, p);
     return APR_SUCCESS;
 }
 
@@ -135,38 +148,30 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
 }
 
 /* Neither the back-off nor a CA's Retry-After postpones the next attempt past the moment a certificate enters its
- * warn window: the retry is moved there, and the job's log says so. Inside the warn window a Retry-After longer than
- * the back-off (backoff_at) is not waited for (the certificate would expire first), and no retry is more than a day
- * off. */
-static void retry_cap(md_drive_ctx_t *ctx, apr_time_t now, apr_time_t backoff_at)
+ * warn window (a Retry-After of ten years must not let it expire; inside the window the CA's value does not count):
+ * the retry is moved there, and the job's log says so. */
+static void retry_next(md_drive_ctx_t *ctx, apr_time_t now, apr_interval_time_t base)
 {
+    double r = rand01();
+    apr_time_t own = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r, 0, now);
+    apr_time_t asked = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r,
+                                                  ctx->result->ready_at, now);
     apr_array_header_t *vals;
-    apr_time_t next = ctx->job->next_run, warn_at;
     int capped;
 
     md_drive_validities(&vals, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
-    warn_at = md_renew_warn_at(ctx->md, vals);
-    if (warn_at && warn_at <= now && next > backoff_at) {
-        md_drive__progress(ctx, "Retrying at %s, not at the CA's Retry-After %s: a certificate is in its warn window, "
-                           "it expires soon", md_time_print_rfc3339(backoff_at, ctx->p),
-                           md_time_print_rfc3339(next, ctx->p));
-        next = ctx->job->next_run = backoff_at;
-    }
-    next = md_renew_retry_cap(ctx->md, vals, next, now, &capped);
+    ctx->job->next_run = md_renew_retry_next(ctx->md, vals, own, asked, now, &capped);
     if (!capped) return;
-    md_drive__progress(ctx, "Retrying at %s instead of %s%s: %s", md_time_print_rfc3339(next, ctx->p),
-                       md_time_print_rfc3339(ctx->job->next_run, ctx->p),
-                       ctx->result->ready_at > now ? " (the CA's Retry-After)" : "",
-                       capped == 1 ? "a certificate enters its warn window then"
-                                   : "a certificate is in its warn window, it expires soon");
-    ctx->job->next_run = next;
+    md_drive__progress(ctx, "Retrying at %s instead of %s%s: %s", md_time_print_rfc3339(ctx->job->next_run, ctx->p),
+                       md_time_print_rfc3339(asked, ctx->p), asked > own ? " (the CA's Retry-After)" : "",
+                       md_renew_should_warn(ctx->md, vals, now) ? "a certificate is inside its warn window"
+                                                                : "a certificate enters its warn window then");
 }
 
 /* A failure that needs a human (MD_EHUMAN) blocks the MD until its settings change: the job remembers them. */
 static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
 {
     apr_interval_time_t base = ctx->env->retry_base ? ctx->env->retry_base : apr_time_from_sec(5);
-    double r;
 
     md_json_del(ctx->job->state, "wait-until", NULL);
     if (ctx->result->status == MD_EHUMAN) {
@@ -177,10 +182,7 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     }
     ctx->job->errors++;
     ctx->job->finished = 0;
-    r = rand01();
-    ctx->job->next_run = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r,
-                                                    ctx->result->ready_at, now);
-    retry_cap(ctx, now, now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r, 0, now));
+    retry_next(ctx, now, base);
     if (ctx->result->status == MD_EHUMAN) ctx->job->next_run = 0;     /* no retry comes: blocked */
     md_result_hint_apply(ctx->result, ctx->env->hints);
     md_job_set_last(ctx->job, ctx->result, now);
@@ -301,6 +303,7 @@ static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_
 {
     apr_array_header_t *vals;
     apr_time_t due, pick, check, until;
+    const char *problem;
 
     if (ctx->job->finished) return 0;      /* staged and waiting: activation below */
     if (flags->force) {
@@ -320,7 +323,12 @@ static int decide(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_drive_ctx_
         *pnext = ctx->job->next_run;
         return 1;
     }
-    md_drive_validities(&vals, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
+    validities(&vals, &problem, ctx->env->store, MD_SG_DOMAINS, ctx->md, ctx->p);
+    if (!problem && flags->unusable) problem = "the server cannot use the active certificates";
+    if (problem) {
+        md_drive__progress(ctx, "Renewing now: %s", problem);
+        return 0;
+    }
     due = md_renew_due(ctx->md, vals, 0);
     if (due <= now) return 0;
     md_drive__ari(&pick, &check, ctx, now);

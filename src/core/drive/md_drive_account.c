@@ -45,7 +45,7 @@ static apr_status_t account_register(md_drive_ctx_t *ctx)
         return rv;
     }
     rv = md_acme_acct_register(&acct, ctx->acme, key, ctx->md->contacts,
-                               ctx->md->ca_agreement != NULL, eab, ctx->result, ctx->p);
+                               ctx->md->ca_agreement != NULL || ctx->env->agree_tos, eab, ctx->result, ctx->p);
     if (rv != APR_SUCCESS) return rv;
     rv = md_acme_acct_save(acct, key, ctx->env->store, ctx->result, ctx->p);
     if (rv != APR_SUCCESS) return rv;

@@ -7,12 +7,15 @@
 
 #include "md_acme_order.h"
 #include "md_cert.h"
+#include "md_result.h"
 #include "md_time.h"
 #include "md_drive_int.h"
 
 #define ARI_CHECK_DEFAULT apr_time_from_sec(6 * 3600)     /* ask again when the CA gives no Retry-After */
 #define ARI_CHECK_NO_ARI  apr_time_from_sec(24 * 3600)    /* the CA has no renewalInfo */
 #define ARI_CHECK_ERROR   apr_time_from_sec(3600)         /* asking failed */
+#define ARI_CHECK_MIN     apr_time_from_sec(60)           /* RFC 9773: a CA's Retry-After below a minute, and */
+#define ARI_CHECK_MAX     apr_time_from_sec(24 * 3600)    /* above a day, are treated as a minute and a day */
 
 static double rand01(void)
 {
@@ -53,7 +56,10 @@ static void cache_save(md_drive_ctx_t *ctx, const char *cert_id, const md_acme_a
     if (ari) {
         md_json_sets(md_time_print_rfc3339(ari->start, ctx->p), json, "window", "start", NULL);
         md_json_sets(md_time_print_rfc3339(ari->end, ctx->p), json, "window", "end", NULL);
-        if (ari->explanation_url) md_json_sets(ari->explanation_url, json, "explanation", NULL);
+        if (ari->explanation_url) {
+            md_json_sets(md_result_clean_text(ari->explanation_url, MD_RESULT_TEXT_MAX, ctx->p), json, "explanation",
+                         NULL);
+        }
     }
     if (pick) md_json_sets(md_time_print_rfc3339(pick, ctx->p), json, "pick", NULL);
     md_json_sets(md_time_print_rfc3339(check, ctx->p), json, "next-check", NULL);
@@ -79,6 +85,13 @@ static apr_time_t ari_ask(apr_time_t *pcheck, md_drive_ctx_t *ctx, const char *c
     if (rv == APR_SUCCESS) {
         pick = md_acme_ari_pick(ari, now, rand01());
         *pcheck = (ari->retry_after > now) ? ari->retry_after : now + ARI_CHECK_DEFAULT;
+        if (*pcheck < now + ARI_CHECK_MIN) *pcheck = now + ARI_CHECK_MIN;
+        if (*pcheck > now + ARI_CHECK_MAX) {
+            md_drive__progress(ctx, "The CA asked to check its renewal information again at %s; checking at %s "
+                               "(at most a day later)", md_time_print_rfc3339(*pcheck, ctx->p),
+                               md_time_print_rfc3339(now + ARI_CHECK_MAX, ctx->p));
+            *pcheck = now + ARI_CHECK_MAX;
+        }
         md_drive__progress(ctx, "The CA suggests renewing between %s and %s",
                            md_time_print_rfc3339(ari->start, ctx->p), md_time_print_rfc3339(ari->end, ctx->p));
     }

@@ -343,10 +343,11 @@ static apr_time_t wait_until(const apr_array_header_t *pendings, apr_time_t now)
     return until;
 }
 
-static apr_status_t validate_all(md_drive_ctx_t *ctx, apr_array_header_t *pendings)
+/* Tell the CA about every answer, then wait for the order (not each authorization) to become ready: one
+ * look at the order when the CA is as fast as it was lately. */
+static apr_status_t validate_all(md_drive_ctx_t *ctx, md_acme_order_t *order, apr_array_header_t *pendings)
 {
     apr_interval_time_t timeout = ctx->env->authz_timeout ? ctx->env->authz_timeout : apr_time_from_sec(300);
-    md_acme_authz_t *authz;
     pending_t *pd;
     apr_status_t rv = APR_SUCCESS;
     int i;
@@ -361,16 +362,17 @@ static apr_status_t validate_all(md_drive_ctx_t *ctx, apr_array_header_t *pendin
         pd = APR_ARRAY_IDX(pendings, i, pending_t *);
         if (!pd->triggered) rv = md_acme_challenge_respond(ctx->acme, pd->challenge, ctx->result, ctx->p);
     }
+    if (rv == APR_SUCCESS) rv = md_acme_order_await_authorized(order, ctx->acme, timeout, ctx->result, ctx->p);
     for (i = 0; i < pendings->nelts && rv == APR_SUCCESS; ++i) {
         pd = APR_ARRAY_IDX(pendings, i, pending_t *);
-        rv = md_acme_authz_await(&authz, ctx->acme, pd->authz_url, timeout, ctx->result, ctx->p);
-        if (rv == APR_SUCCESS) md_drive__progress(ctx, "%s validated %s", pd->setup.type, pd->setup.domain);
+        md_drive__progress(ctx, "%s validated %s", pd->setup.type, pd->setup.domain);
     }
     return rv;
 }
 
-apr_status_t md_drive__authorize(md_drive_ctx_t *ctx, const apr_array_header_t *authz_urls)
+apr_status_t md_drive__authorize(md_drive_ctx_t *ctx, md_acme_order_t *order)
 {
+    const apr_array_header_t *authz_urls = order->authz_urls;
     apr_array_header_t *pendings = apr_array_make(ctx->p, authz_urls->nelts, sizeof(pending_t *));
     apr_time_t now = md_clock_now(ctx->env->clock), until;
     apr_status_t rv = APR_SUCCESS;
@@ -385,7 +387,7 @@ apr_status_t md_drive__authorize(md_drive_ctx_t *ctx, const apr_array_header_t *
         rv = md_drive__save_job(ctx);
         return rv == APR_SUCCESS ? MD_EWAIT : rv;
     }
-    if (rv == APR_SUCCESS) rv = validate_all(ctx, pendings);
+    if (rv == APR_SUCCESS) rv = validate_all(ctx, order, pendings);
     teardown_all(ctx, pendings);
     md_drive__save_job(ctx);
     return rv;

@@ -111,8 +111,7 @@ static apr_status_t order_complete(md_drive_ctx_t *ctx, md_acme_order_t *order, 
     apr_status_t rv = APR_SUCCESS;
 
     if (!strcmp(order->status, "pending")) {
-        rv = md_drive__authorize(ctx, order->authz_urls);
-        if (rv == APR_SUCCESS) rv = md_acme_order_await(order, ctx->acme, "ready|valid", timeout, ctx->result, ctx->p);
+        rv = md_drive__authorize(ctx, order);     /* the order is ready (or valid) when it succeeds */
     }
     if (rv == APR_SUCCESS && !strcmp(order->status, "ready")) {
         md_result_activity_set(ctx->result, "finalizing");
@@ -122,7 +121,7 @@ static apr_status_t order_complete(md_drive_ctx_t *ctx, md_acme_order_t *order, 
         if (rv == APR_SUCCESS) rv = md_acme_order_finalize(order, ctx->acme, csr, ctx->result, ctx->p);
     }
     if (rv == APR_SUCCESS && strcmp(order->status, "valid")) {
-        rv = md_acme_order_await(order, ctx->acme, "valid", timeout, ctx->result, ctx->p);
+        rv = md_acme_order_await_issued(order, ctx->acme, timeout, ctx->result, ctx->p);
     }
     return rv;
 }
@@ -145,8 +144,12 @@ static apr_status_t chain_store(md_drive_ctx_t *ctx, md_acme_order_t *order, md_
     }
     md_drive__progress(ctx, "Certificate %s valid until %s", md_cert_get_serial_hex(cert, ctx->p),
                        md_time_print_http(md_cert_get_not_after(cert), ctx->p));
-    return md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, cert_aspect, MD_SV_CHAIN, chain, 0,
-                         ctx->result, ctx->p);
+    rv = md_store_save(ctx->env->store, MD_SG_STAGING, ctx->md->name, cert_aspect, MD_SV_CHAIN, chain, 0,
+                       ctx->result, ctx->p);
+    /* the staged key and chain durable at once (staging's writes are not flushed one by one) */
+    if (rv == APR_SUCCESS) rv = md_store_flush(ctx->env->store, MD_SG_STAGING, ctx->md->name, ctx->p);
+    if (rv != APR_SUCCESS) md_result_printf(ctx->result, rv, "cannot flush the staged set of %s", ctx->md->name);
+    return rv;
 }
 
 apr_status_t md_drive__certificate(md_drive_ctx_t *ctx, int i)

@@ -43,8 +43,9 @@ void md_drive__ari_reset(md_drive_ctx_t *ctx, apr_time_t check_at);
 apr_status_t md_drive__account(md_drive_ctx_t *ctx);
 /* Obtain the certificate for key spec number i into staging (resuming an order the job knows). */
 apr_status_t md_drive__certificate(md_drive_ctx_t *ctx, int i);
-/* Answer the authorizations of an order with the responders. */
-apr_status_t md_drive__authorize(md_drive_ctx_t *ctx, const apr_array_header_t *authz_urls);
+struct md_acme_order_t;
+/* Answer the authorizations of an order with the responders; when it succeeds the order is ready (or valid). */
+apr_status_t md_drive__authorize(md_drive_ctx_t *ctx, struct md_acme_order_t *order);
 /* Pre-flight (env->preflight): before a new order, CAA of every name against the CA's identities; before the CA is
  * told of an answer, whether it is visible (md_preflight.h). A miss fails the attempt (problem MD_PROBLEM_PREFLIGHT,
  * the result saying what is wrong). */

@@ -43,13 +43,21 @@ void md_drive__account_lock(md_drive_ctx_t *ctx, int on)
     else apr_thread_mutex_unlock(ctx->env->shared->account_lock);
 }
 
+/* The CA file to trust: the run's (mdomain --ca-file), else the MD's, else the options'. */
+static const char *ca_file_of(const md_drive_ctx_t *ctx)
+{
+    if (ctx->env->ca_file) return ctx->env->ca_file;
+    if (ctx->md->ca_file) return ctx->md->ca_file;
+    return ctx->env->http_opts.ca_file;
+}
+
 static apr_status_t acme_make(md_acme_t **pacme, md_drive_ctx_t *ctx, const char *ca, apr_pool_t *p)
 {
     md_http_options_t opts = ctx->env->http_opts;
     md_http_t *http;
     apr_status_t rv;
 
-    if (ctx->md->ca_file) opts.ca_file = ctx->md->ca_file;
+    opts.ca_file = ca_file_of(ctx);
     if (ctx->md->proxy_url && !opts.proxy_url) opts.proxy_url = ctx->md->proxy_url;    /* the run's proxy first */
     rv = md_http_create(&http, &opts, ctx->env->http_backend, p);
     if (rv == APR_SUCCESS) rv = md_acme_create(pacme, ca, http, p);
@@ -62,7 +70,7 @@ static apr_status_t acme_make(md_acme_t **pacme, md_drive_ctx_t *ctx, const char
 static apr_status_t acme_shared(md_acme_t **pacme, md_drive_ctx_t *ctx, const char *ca)
 {
     md_drive_shared_t *shared = ctx->env->shared;
-    const char *key = apr_pstrcat(ctx->p, ca, "|", ctx->md->ca_file ? ctx->md->ca_file : "", "|",
+    const char *key = apr_pstrcat(ctx->p, ca, "|", ca_file_of(ctx) ? ca_file_of(ctx) : "", "|",
                                   ctx->md->proxy_url ? ctx->md->proxy_url : "", "|",
                                   ctx->md->ca_eab_kid ? ctx->md->ca_eab_kid : "", NULL);
     md_acme_t *acme;

@@ -108,7 +108,7 @@ void md_job_log_status(md_job_t *job, const char *type, const char *status, cons
     md_json_sets(md_time_print_http(when, job->p), entry, "when", NULL);
     md_json_sets(type, entry, "type", NULL);
     if (status) md_json_sets(status, entry, "status", NULL);
-    if (detail) md_json_sets(detail, entry, "detail", NULL);
+    if (detail) md_json_sets(md_result_clean_text(detail, MD_RESULT_TEXT_MAX, job->p), entry, "detail", NULL);
     md_json_addj(entry, log, NULL);
     for (i = 0; i < n && i + 1 < MD_JOB_LOG_MAX; ++i) {
         old = md_json_at(job->log, i, NULL);

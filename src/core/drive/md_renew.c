@@ -146,13 +146,25 @@ apr_time_t md_renew_retry_cap(const md_t *md, const apr_array_header_t *validiti
                               int *pcapped)
 {
     apr_time_t warn_at = md_renew_warn_at(md, validities);
-    /* in the warn window already: not further off than the longest back-off */
-    apr_time_t limit = warn_at > now ? warn_at : now + MD_RENEW_DAY;
 
     if (pcapped) *pcapped = 0;
-    if (!warn_at || next <= limit) return next;
-    if (pcapped) *pcapped = warn_at > now ? 1 : 2;
-    return limit;
+    if (!warn_at || warn_at <= now || next <= warn_at) return next;
+    if (pcapped) *pcapped = 1;
+    return warn_at;
+}
+
+apr_time_t md_renew_retry_next(const md_t *md, const apr_array_header_t *validities, apr_time_t own, apr_time_t asked,
+                               apr_time_t now, int *pcapped)
+{
+    apr_time_t warn_at = md_renew_warn_at(md, validities);
+    apr_time_t next = md_renew_retry_cap(md, validities, asked, now, pcapped);
+    int capped = pcapped ? *pcapped : 0;
+
+    if (!capped && warn_at && warn_at <= now && next > own) {       /* inside the warn window: no CA delay */
+        next = own;
+        if (pcapped) *pcapped = 1;
+    }
+    return next;
 }
 
 int md_renew_attempts_left(const md_t *md, const apr_array_header_t *validities, int errors, const char *problem,

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include <arpa/inet.h>
 
+#include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <openssl/evp.h>
@@ -18,12 +19,20 @@ static const char *const state_names[] = {
 apr_array_header_t *md_md__strs_copy(const apr_array_header_t *src, int dedup, apr_pool_t *p)
 {
     apr_array_header_t *dest = apr_array_make(p, src && src->nelts ? src->nelts : 2, sizeof(const char *));
+    apr_hash_t *seen = dedup ? apr_hash_make(p) : NULL;     /* lowercased: linear for 100 000 names */
     const char *s;
+    char *key, *c;
     int i;
 
     for (i = 0; src && i < src->nelts; ++i) {
         s = APR_ARRAY_IDX(src, i, const char *);
-        if (!s || (dedup && md_md__strs_index(dest, s) >= 0)) continue;
+        if (!s) continue;
+        if (seen) {
+            key = apr_pstrdup(p, s);
+            for (c = key; *c; ++c) *c = (char)apr_tolower(*c);
+            if (apr_hash_get(seen, key, APR_HASH_KEY_STRING)) continue;
+            apr_hash_set(seen, key, APR_HASH_KEY_STRING, key);
+        }
         APR_ARRAY_PUSH(dest, const char *) = apr_pstrdup(p, s);
     }
     return dest;
@@ -189,13 +198,34 @@ int md_covers(const md_t *md, const char *name)
     return 0;
 }
 
+const char *md_domain_impossible(const char *name)
+{
+    unsigned char buf[16];
+    const char *last, *s;
+
+    if (!name || !*name || inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1) return NULL;
+    last = strrchr(name, '.');
+    last = last ? last + 1 : name;
+    for (s = last; *s && isdigit((unsigned char)*s); ++s);
+    if (*last && !*s && strspn(name, "0123456789.") == strlen(name)) {
+        return "not an IPv4 address (four numbers 0 to 255), and a DNS name cannot end in a number";
+    }
+    if (*last && !*s) return "a DNS name cannot end in a number (its top-level domain)";
+    if (!strncmp(name, "*.", 2) && !strchr(name + 2, '.')) {
+        return "a wildcard needs at least two labels after '*.' (*.example.org): no CA issues one for a whole "
+               "top-level domain";
+    }
+    return NULL;
+}
+
 const char *md_domain_problem(const char *name)
 {
     unsigned char buf[16];
-    const char *s = name, *label = name;
+    const char *s = name, *label = name, *why;
 
     if (!name || !*name) return "the name is empty";
     if (inet_pton(AF_INET, name, buf) == 1 || inet_pton(AF_INET6, name, buf) == 1) return NULL;
+    if ((why = md_domain_impossible(name)) != NULL) return why;
     if (!strncmp(s, "*.", 2)) s = label = name + 2;
     if (!*s) return "a wildcard needs a domain after '*.'";
     if (strlen(s) > 253) return "longer than 253 characters";
@@ -219,6 +249,7 @@ const char *md_name_problem(const char *name)
     if (!name || !*name) return "the name is empty";
     if (!strcmp(name, ".") || !strcmp(name, "..")) return "'.' and '..' cannot name a directory in the store";
     if (strchr(name, '/')) return "a '/' cannot be in the name of a directory in the store";
+    if (strlen(name) > 253) return "longer than 253 characters (no DNS name is)";
     return NULL;
 }
 

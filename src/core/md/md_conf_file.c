@@ -114,9 +114,10 @@ static const char *section_open(md_conf_file_parser_t *ps, const char *name, con
     while ((w = md_conf_file__word(&s, ps->p)) != NULL) APR_ARRAY_PUSH(words, const char *) = w;
     def = apr_pcalloc(ps->p, sizeof(*def));
     def->domains = apr_array_make(ps->p, 4, sizeof(const char *));
+    def->written = apr_array_make(ps->p, 4, sizeof(const char *));
     def->level = md_conf_file__level_make(ps->p);
     def->line = ps->line;
-    err = md_conf_names(c, words->nelts, (const char *const *)words->elts, 0, def->domains,
+    err = md_conf_names(c, words->nelts, (const char *const *)words->elts, 0, def->domains, def->written,
                         &def->level->st->transitive);
     if (err) return err;
     if (def->domains->nelts == 0) {

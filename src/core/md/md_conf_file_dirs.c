@@ -33,9 +33,10 @@ static const char *d_mdomain(md_conf_file_parser_t *ps, md_conf_ctx_t *c, int ar
 
     (void)raw;
     def->domains = apr_array_make(ps->p, 4, sizeof(const char *));
+    def->written = apr_array_make(ps->p, 4, sizeof(const char *));
     def->level = md_conf_file__level_make(ps->p);
     def->line = ps->line;
-    if ((err = md_conf_names(c, argc, argv, 0, def->domains, &transitive)) != NULL) return err;
+    if ((err = md_conf_names(c, argc, argv, 0, def->domains, def->written, &transitive)) != NULL) return err;
     if (def->domains->nelts == 0) {
         return "MDomain needs at least one domain name, e.g. MDomain example.org www.example.org (an optional last "
                "word auto|manual sets MDMembers)";
@@ -50,7 +51,9 @@ static const char *d_member(md_conf_file_parser_t *ps, md_conf_ctx_t *c, int arg
     int mode = MD_CONF_UNSET;
 
     (void)raw;
-    if (ps->section) return md_conf_names(c, argc, argv, 1, ps->section->domains, &ST(ps)->transitive);
+    if (ps->section) {
+        return md_conf_names(c, argc, argv, 1, ps->section->domains, ps->section->written, &ST(ps)->transitive);
+    }
     /* as mod_md: MDMember auto|manual outside a section is MDMembers */
     if (argc != 1 || md_conf_members(c, argv[0], &mode) != NULL) {
         return md_conf_err(c, md_conf_join(c, argc, argv), "unknown value, use \"auto|manual\": MDMember adds names "

@@ -23,6 +23,7 @@ typedef struct md_conf_file_level_t {
 /* One MDomain line or <MDomain> section. */
 typedef struct md_conf_file_def_t {
     apr_array_header_t *domains;
+    apr_array_header_t *written;                /* the domains as written (md_conf_names) */
     md_conf_file_level_t *level;                /* its own settings (all unset for an MDomain line) */
     unsigned line;
 } md_conf_file_def_t;

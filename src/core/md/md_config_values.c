@@ -19,6 +19,14 @@
 #include "md_result.h"
 #include "md_uri.h"
 
+const char *md_conf_shown(apr_pool_t *p, const char *value)
+{
+    apr_size_t len = value ? strlen(value) : 0;
+
+    if (len <= MD_CONF_SHOWN_MAX) return value ? value : "";
+    return apr_psprintf(p, "%.*s...(%" APR_SIZE_T_FMT " characters)", MD_CONF_SHOWN_MAX - 20, value, len);
+}
+
 const char *md_conf_err(const md_conf_ctx_t *c, const char *value, const char *fmt, ...)
 {
     va_list ap;
@@ -27,7 +35,7 @@ const char *md_conf_err(const md_conf_ctx_t *c, const char *value, const char *f
     va_start(ap, fmt);
     reason = apr_pvsprintf(c->p, fmt, ap);
     va_end(ap);
-    return apr_psprintf(c->p, "%s '%s': %s", c->directive, value ? value : "", reason);
+    return apr_psprintf(c->p, "%s '%s': %s", c->directive, md_conf_shown(c->p, value), reason);
 }
 
 void md_conf_warn(const md_conf_ctx_t *c, const char *fmt, ...)
@@ -135,6 +143,11 @@ const char *md_conf_cmdline(const md_conf_ctx_t *c, const char *arg, int allow_e
         return apr_psprintf(c->p, "%s needs the program to call (and its arguments), e.g. %s /usr/local/bin/program",
                             c->directive, c->directive);
     }
+    if (!*argv[0]) {       /* MDMessageCmd "": a program without a name, which no exec finds */
+        return apr_psprintf(c->p, "%s '%s': the program's name is empty; give the program to call, e.g. %s "
+                            "/usr/local/bin/program (or leave the directive out)", c->directive,
+                            md_conf_shown(c->p, line), c->directive);
+    }
     *pline = line;
     if (pargv) {
         *pargv = apr_array_make(c->p, 4, sizeof(const char *));
@@ -182,9 +195,9 @@ static int members_mode(const char *word)
 }
 
 const char *md_conf_names(const md_conf_ctx_t *c, int argc, const char *const argv[], int anywhere,
-                          apr_array_header_t *names, int *ptransitive)
+                          apr_array_header_t *names, apr_array_header_t *written, int *ptransitive)
 {
-    const char *problem;
+    const char *problem, *before;
     char *name;
     int i, j, mode;
 
@@ -197,15 +210,28 @@ const char *md_conf_names(const md_conf_ctx_t *c, int argc, const char *const ar
         if (!*argv[i]) continue;
         problem = names->nelts ? NULL : md_name_problem(argv[i]);
         if (problem) return md_conf_err(c, argv[i], "cannot be the name of a managed domain: %s", problem);
+        problem = md_domain_impossible(argv[i]);
+        if (problem) return md_conf_err(c, argv[i], "cannot be a domain name of a managed domain: %s", problem);
         problem = md_domain_problem(argv[i]);
         if (problem) {
-            md_conf_warn(c, "'%s' is not a valid DNS name or IP address (%s): a CA will refuse it", argv[i], problem);
+            md_conf_warn(c, "'%s' is not a valid DNS name or IP address (%s): a CA will refuse it",
+                         md_conf_shown(c->p, argv[i]), problem);
         }
         name = lowered(argv[i], c->p);
         for (j = 0; j < names->nelts; ++j) {
             if (!strcmp(APR_ARRAY_IDX(names, j, const char *), name)) break;
         }
-        if (j == names->nelts) APR_ARRAY_PUSH(names, const char *) = name;
+        if (j == names->nelts) {
+            APR_ARRAY_PUSH(names, const char *) = name;
+            if (written) APR_ARRAY_PUSH(written, const char *) = apr_pstrdup(c->p, argv[i]);
+            continue;
+        }
+        before = (written && j < written->nelts) ? APR_ARRAY_IDX(written, j, const char *) : NULL;
+        if (before && strcmp(before, argv[i])) {      /* which of them is meant? */
+            return md_conf_err(c, argv[i], "the managed domain %s has this name already, written '%s': names are not "
+                               "case-sensitive, give it once", APR_ARRAY_IDX(names, 0, const char *),
+                               md_conf_shown(c->p, before));
+        }
     }
     return NULL;
 }

@@ -31,6 +31,8 @@ static void problem(apply_t *a, const md_conf_file_md_t *def, const char *fmt, c
     APR_ARRAY_PUSH(a->problems, const char *) = def ? apr_psprintf(a->p, "%s:%u: %s", def->file, def->line, msg) : msg;
 }
 
+static const char unreadable[] = "";       /* in a->stored for an MD whose md.json cannot be read */
+
 static void load_stored(apply_t *a)
 {
     md_t *md;
@@ -44,7 +46,7 @@ static void load_stored(apply_t *a)
         const char *name = APR_ARRAY_IDX(a->stored_names, i, const char *);
         md = NULL;
         if (md_load(&md, a->reg->store, MD_SG_DOMAINS, name, NULL, a->p) != APR_SUCCESS) md = NULL;
-        apr_hash_set(a->stored, name, APR_HASH_KEY_STRING, md ? md : (void *)"");
+        apr_hash_set(a->stored, name, APR_HASH_KEY_STRING, md ? (const void *)md : (const void *)unreadable);
     }
 }
 
@@ -52,7 +54,7 @@ static const md_t *stored_md(apply_t *a, const char *name)
 {
     const void *v = apr_hash_get(a->stored, name, APR_HASH_KEY_STRING);
 
-    return (v && *(const char *)v) ? v : NULL;
+    return (v && v != (const void *)unreadable) ? v : NULL;     /* by address: an md_t's first byte says nothing */
 }
 
 static int is_unlisted(apply_t *a, const char *name)

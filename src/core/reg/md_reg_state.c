@@ -57,13 +57,50 @@ static const char *static_key_label(const md_cert_t *cert, int i, apr_pool_t *p)
     return md_pkey_spec_label(md_pkey_get_spec(md_pkey_wrap(pkey, p), p));
 }
 
+/* The path of a file of the MD's in domains/, for messages. */
+static const char *domains_path(md_reg_t *reg, const md_t *md, const char *aspect, apr_pool_t *p)
+{
+    const char *path = NULL;
+
+    if (md_store_get_fname(&path, reg->store, MD_SG_DOMAINS, md->name, aspect, p) != APR_SUCCESS) return aspect;
+    return path;
+}
+
+/* Certificate i's private key in domains/NAME: there, and with check_keys loadable and belonging to it; else
+ * c->problem (the state's words) and c->file_problem (the file's path and what is wrong). */
+static void key_check(md_reg_cert_t *c, md_reg_t *reg, const md_reg_state_t *st, const md_reg_state_opts_t *opts,
+                      int i, apr_pool_t *p)
+{
+    const char *aspect = md_pkey_aspect(st->md, i, p);
+    md_result_t *result = md_result_make(p);
+    md_pkey_t *key = NULL;
+
+    if (!md_store_exists(reg->store, MD_SG_DOMAINS, st->md->name, aspect, p)) {
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") has no private key (", aspect, ")", NULL);
+        c->file_problem = apr_pstrcat(p, domains_path(reg, st->md, aspect, p), " is missing, but ", c->file,
+                                      " is there", NULL);
+        return;
+    }
+    if (!opts->check_keys) return;
+    if (md_store_load((void **)&key, reg->store, MD_SG_DOMAINS, st->md->name, aspect, MD_SV_PKEY, result, p)
+        != APR_SUCCESS) {
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") does not match its private key ", aspect, ": ",
+                                 md_result_text(result, p), NULL);
+        c->file_problem = md_result_text(result, p);
+    }
+    else if (!md_cert_matches_key(c->cert, key)) {
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") does not match its private key ", aspect, NULL);
+        c->file_problem = apr_pstrcat(p, domains_path(reg, st->md, aspect, p), " is not the key of the "
+                                      "certificate in ", c->file, NULL);
+    }
+}
+
 /* Load certificate i: from the static file, or from domains/NAME (with its key's presence). */
 static void cert_load(md_reg_cert_t *c, md_reg_t *reg, const md_reg_state_t *st, const md_reg_state_opts_t *opts,
                       int i, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
     const char *err = NULL;
-    md_pkey_t *key = NULL;
     apr_status_t rv;
 
     if (st->is_static) {
@@ -80,22 +117,15 @@ static void cert_load(md_reg_cert_t *c, md_reg_t *reg, const md_reg_state_t *st,
     if (rv == APR_SUCCESS && c->chain->nelts > 0) c->cert = APR_ARRAY_IDX(c->chain, 0, md_cert_t *);
     if (!c->cert) {
         c->chain = NULL;
-        c->problem = rv == APR_ENOENT ? apr_pstrcat(p, "certificate(", c->key, ") is missing", NULL)
-                                      : apr_pstrcat(p, "certificate(", c->key, ") cannot be read: ",
-                                                    md_result_text(result, p), NULL);
+        if (rv == APR_ENOENT || rv == APR_SUCCESS) {
+            c->problem = apr_pstrcat(p, "certificate(", c->key, ") is missing", NULL);
+            return;
+        }
+        c->problem = apr_pstrcat(p, "certificate(", c->key, ") cannot be read: ", md_result_text(result, p), NULL);
+        c->file_problem = md_result_text(result, p);
         return;
     }
-    if (!md_store_exists(reg->store, MD_SG_DOMAINS, st->md->name, md_pkey_aspect(st->md, i, p), p)) {
-        c->problem = apr_pstrcat(p, "certificate(", c->key, ") has no private key (", md_pkey_aspect(st->md, i, p),
-                                 ")", NULL);
-    }
-    else if (opts->check_keys
-             && (md_store_load((void **)&key, reg->store, MD_SG_DOMAINS, st->md->name, md_pkey_aspect(st->md, i, p),
-                               MD_SV_PKEY, result, p) != APR_SUCCESS || !md_cert_matches_key(c->cert, key))) {
-        c->problem = apr_pstrcat(p, "certificate(", c->key, ") does not match its private key ",
-                                 md_pkey_aspect(st->md, i, p), key ? "" : ": ", key ? "" : md_result_text(result, p),
-                                 NULL);
-    }
+    key_check(c, reg, st, opts, i, p);
 }
 
 /* Judge certificate i: usable (key, validity) and covering (every name). */
@@ -104,7 +134,6 @@ static md_reg_cert_t *cert_judge(md_reg_t *reg, md_reg_state_t *st, const md_reg
 {
     md_reg_cert_t *c = apr_pcalloc(p, sizeof(*c));
     apr_time_t early = opts->activation_delay < 0 ? st->now - opts->activation_delay : st->now;
-    int j;
 
     cert_load(c, reg, st, opts, i, p);
     c->key_ok = c->cert && !c->problem;
@@ -112,10 +141,7 @@ static md_reg_cert_t *cert_judge(md_reg_t *reg, md_reg_state_t *st, const md_reg
         note_problem(st, MD_S_INCOMPLETE, c->problem);
         return c;
     }
-    c->covers = 1;
-    for (j = 0; j < st->md->domains->nelts && c->covers; ++j) {
-        if (!md_cert_covers(c->cert, APR_ARRAY_IDX(st->md->domains, j, const char *), p)) c->covers = 0;
-    }
+    c->covers = md_cert_covers_all(c->cert, st->md->domains, NULL, p);
     c->usable = !c->problem && (md_cert_is_valid_at(c->cert, st->now) || md_cert_is_valid_at(c->cert, early));
     if (c->problem) {
         note_problem(st, MD_S_INCOMPLETE, c->problem);
@@ -168,6 +194,7 @@ static void job_read(md_reg_state_t *st, md_reg_t *reg, apr_pool_t *p)
     if (md_job_load(&st->job, reg->store, MD_SG_STAGING, st->md->name, result, p) != APR_SUCCESS) {
         st->job = NULL;
         st->job_problem = md_result_text(result, p);
+        if (!st->file_problem) st->file_problem = st->job_problem;
         return;
     }
     st->staged = st->job->finished;
@@ -230,6 +257,7 @@ md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_o
     for (i = 0; i < n; ++i) {
         c = cert_judge(reg, st, opts, i, p);
         APR_ARRAY_PUSH(st->certs, md_reg_cert_t *) = c;
+        if (c->file_problem && !st->file_problem) st->file_problem = c->file_problem;
         v = c->cert ? apr_pcalloc(p, sizeof(*v)) : NULL;
         if (v) v->not_before = md_cert_get_not_before(c->cert), v->not_after = md_cert_get_not_after(c->cert);
         APR_ARRAY_PUSH(st->validities, md_cert_validity_t *) = v;

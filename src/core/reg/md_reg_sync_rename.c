@@ -101,7 +101,10 @@ apr_status_t md_reg__rename(int *pstaged, md_reg_t *reg, const char *old, const 
     rename_in(reg, MD_SG_STAGING, name, "job.json", p);     /* the job is saved under the name it holds */
     rename_in(reg, MD_SG_STAGING, name, "md.json", p);
     rv = md_store_rename(reg->store, MD_SG_DOMAINS, old, name, p);
-    if (rv == APR_SUCCESS) rename_in(reg, MD_SG_DOMAINS, name, "job.json", p);
+    if (rv == APR_SUCCESS) {
+        rename_in(reg, MD_SG_DOMAINS, name, "job.json", p);
+        rename_in(reg, MD_SG_DOMAINS, name, "md.json", p);   /* read before the sync writes it: it names NAME */
+    }
     return rv;
 }
 

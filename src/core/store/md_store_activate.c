@@ -25,7 +25,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <apr_strings.h>
 #include <openssl/rand.h>
 
@@ -254,24 +256,57 @@ apr_status_t md_store_fs__recover_name(md_store_t *store, const char *name, md_r
     return run(&a, 0);
 }
 
+/* The locks of one activation. Activations of different names run at the same time: each holds the store
+ * directory's flock shared and its staging/NAME directory's exclusively (checked to still be staging/NAME once
+ * held: an activation that went before may have moved it away). Without a staging/NAME (an interrupted
+ * activation to finish) it holds the store's flock exclusively, as recovery and renames do, which waits for
+ * every running activation. *pnfd: the staging directory's descriptor, -1 when none is held. */
+static apr_status_t lock_name(int *pfd, int *pnfd, md_store_act_t *a)
+{
+    struct stat held, now;
+    int fd, nfd;
+
+    *pfd = *pnfd = -1;
+    for (;;) {
+        nfd = open(a->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (nfd < 0) return md_store_fs__lock(pfd, a->store);
+        fd = open(a->store->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_SH) != 0 || flock(nfd, LOCK_EX) != 0) {
+            /* no flock here (ENOLCK, ...): the exclusive lock, which copes with that */
+            if (fd >= 0) close(fd);
+            close(nfd);
+            return md_store_fs__lock(pfd, a->store);
+        }
+        if (fstat(nfd, &held) == 0 && stat(a->staging, &now) == 0 && held.st_ino == now.st_ino
+            && held.st_dev == now.st_dev) {
+            *pfd = fd;
+            *pnfd = nfd;
+            return APR_SUCCESS;
+        }
+        close(nfd);     /* moved away meanwhile: look again */
+        close(fd);
+    }
+}
+
 apr_status_t md_store_activate(md_store_t *store, const char *name, md_store_step_cb *step_cb,
                                void *baton, md_result_t *result, apr_pool_t *p)
 {
     md_store_act_t a;
     apr_status_t rv;
-    int fd = -1;
+    int fd = -1, nfd = -1;
 
     if (md_store_fs__check_name(name) != APR_SUCCESS) {
         md_result_printf(result, APR_EINVAL, "activate: invalid name '%s'", name ? name : "");
         return APR_EINVAL;
     }
-    rv = md_store_fs__lock(&fd, store);
+    act_init(&a, store, name, step_cb, baton, result, p);
+    rv = lock_name(&fd, &nfd, &a);
     if (rv != APR_SUCCESS) {
         md_result_printf(result, rv, "activating %s: cannot lock %s", name, store->base);
         return rv;
     }
-    act_init(&a, store, name, step_cb, baton, result, p);
     rv = run(&a, 1);
+    if (nfd >= 0) close(nfd);
     md_store_fs__unlock(fd);
     return rv;
 }

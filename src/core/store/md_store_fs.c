@@ -62,6 +62,17 @@ apr_status_t md_store_sync(md_store_t *store)
     return rv;
 }
 
+apr_status_t md_store_flush(md_store_t *store, md_store_group_t group, const char *name, apr_pool_t *p)
+{
+    const char *dir;
+    apr_status_t rv;
+
+    rv = md_store_fs__path(&dir, store, group, name, NULL, p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = md_file_sync_files(dir, p);
+    return APR_STATUS_IS_ENOENT(rv) ? APR_SUCCESS : rv;
+}
+
 apr_fileperms_t md_store_fs__dir_perms(md_store_group_t group)
 {
     if ((int)group < 0 || group >= MD_SG_COUNT) return 0700;
@@ -222,15 +233,25 @@ leave:
 
 static apr_status_t setup_layout(md_store_t *store, md_result_t *result, apr_pool_t *p)
 {
-    const char *fpath = md_file_join(p, store->base, MD_STORE_FNAME, NULL);
+    const char *fpath = md_file_join(p, store->base, MD_STORE_FNAME, NULL), *enc;
     struct stat st;
     apr_status_t rv;
-    int g;
+    int g, err;
 
-    if (lstat(fpath, &st) == 0) rv = read_store_json(store, fpath, result, p);
-    else if (errno == ENOENT) rv = create_store_json(store, fpath, result, p);
+    err = lstat(fpath, &st) == 0 ? 0 : errno;
+    if (!err) rv = read_store_json(store, fpath, result, p);
+    else if (err == ENOENT && (enc = md_store_fs__encrypted_file(store, p)) != NULL) {
+        rv = APR_ENOENT;        /* a new key would leave these unreadable: the accounts silently lost */
+        md_result_printf(result, rv, "%s is missing, but the store holds keys encrypted with the key it had (%s): "
+                         "restore md_store.json from a backup; or, to give up the accounts, move %s and %s out of "
+                         "%s (the certificates and keys in domains/ are not encrypted and stay in use, new accounts "
+                         "are registered); see docs/store.md, \"A lost store key\"", fpath, enc,
+                         md_store_fs__group_dir(store, MD_SG_ACCOUNTS, p),
+                         md_store_fs__group_dir(store, MD_SG_STAGING, p), store->base);
+    }
+    else if (err == ENOENT) rv = create_store_json(store, fpath, result, p);
     else {
-        rv = APR_FROM_OS_ERROR(errno);
+        rv = APR_FROM_OS_ERROR(err);
         md_result_printf(result, rv, "%s: cannot access the store file", fpath);
     }
     if (rv != APR_SUCCESS) goto leave;
@@ -257,6 +278,7 @@ apr_status_t md_store_fs_open(md_store_t **pstore, const char *path, md_result_t
     store->p = p;
     store->base = apr_pstrdup(p, path);
     store->no_exchange = (env && !strcmp(env, "1"));
+    store->cache = md_store_fs__cache_make(p);
     rv = md_file_is(path, APR_DIR, p);
     if (rv != APR_SUCCESS) {
         rv = md_file_mkdirs(path, MD_DPERMS_PUBLIC, p);

@@ -18,6 +18,10 @@ struct md_result_t;
 /* Set to "1" in the environment to force the two-rename fallback instead of RENAME_EXCHANGE. */
 #define MD_STORE_ENV_NO_EXCHANGE "MD_STORE_NO_EXCHANGE"
 
+/* The store's cache of decoded private keys and chains (md_store_cache.c). */
+#define MD_STORE_CACHE_SLOTS 64
+typedef struct md_store_cache_t md_store_cache_t;
+
 struct md_store_t {
     apr_pool_t *p;
     const char *base;             /* the store directory */
@@ -26,7 +30,19 @@ struct md_store_t {
     int no_exchange;              /* activation swaps with two renames (test switch / old kernels) */
     int defer_sync;               /* writes are not flushed one by one: md_store_sync flushes them all */
     int unsynced;                 /* something was written without a flush */
+    md_store_cache_t *cache;      /* decoded private keys and chains by their PEM text (NULL: none kept) */
 };
+
+md_store_cache_t *md_store_fs__cache_make(apr_pool_t *p);
+/* The key whose PEM text is pem (a new reference in p), NULL when not cached. */
+struct md_pkey_t *md_store_fs__cache_get_pkey(md_store_cache_t *c, const char *pem, apr_size_t len, apr_pool_t *p);
+/* Remember pkey as the decoded form of pem (the least recently used entry makes room). */
+void md_store_fs__cache_put_pkey(md_store_cache_t *c, const char *pem, apr_size_t len, const struct md_pkey_t *pkey);
+/* The same for chains (arrays of md_cert_t*, new references in p). */
+apr_array_header_t *md_store_fs__cache_get_chain(md_store_cache_t *c, const char *pem, apr_size_t len,
+                                                 apr_pool_t *p);
+void md_store_fs__cache_put_chain(md_store_cache_t *c, const char *pem, apr_size_t len,
+                                  const apr_array_header_t *chain);
 
 /* APR_EINVAL unless s is a usable file name: non-empty, no '/', not "." or "..". */
 apr_status_t md_store_fs__check_name(const char *s);
@@ -45,6 +61,9 @@ int md_store_fs__is_key_name(const char *aspect);
 /* True for leftovers of an interrupted md_file_write_atomic (".x.tmp.PID.XXXXXX", earlier ".x.tmp.XXXXXX"). */
 int md_store_fs__is_temp_name(const char *fname);
 
+/* The first private key in the store that is encrypted with the store key (accounts/, staging/, ocsp/), NULL when
+ * there is none: without md_store.json, such a store must not get a new key. */
+const char *md_store_fs__encrypted_file(const md_store_t *store, apr_pool_t *p);
 /* Create one directory with exactly the given mode; an existing directory is left as it is. */
 apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, apr_pool_t *p);
 /* Rename without replacing anything (APR_EEXIST when to exists), then flush both parent directories. */
@@ -68,7 +87,7 @@ void md_store_fs__unlock(int fd);
 apr_status_t md_store_fs__load_pkey(struct md_pkey_t **ppkey, const md_store_t *store, const char *fpath,
                                     struct md_result_t *result, apr_pool_t *p);
 /* Load a PEM chain file; failures (also "no certificate") are APR_EINVAL with the path in result. */
-apr_status_t md_store_fs__load_chain(apr_array_header_t **pchain, const char *fpath,
+apr_status_t md_store_fs__load_chain(apr_array_header_t **pchain, const md_store_t *store, const char *fpath,
                                      struct md_result_t *result, apr_pool_t *p);
 
 /* One activation of staging/NAME (see md_store_activate.c for the steps and the recovery rules). */

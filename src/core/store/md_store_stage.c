@@ -56,7 +56,7 @@ static apr_status_t check_pair(md_store_act_t *a, const char *key_name, const ap
                          cpath);
         goto leave;
     }
-    rv = md_store_fs__load_chain(&chain, cpath, a->result, a->p);
+    rv = md_store_fs__load_chain(&chain, a->store, cpath, a->result, a->p);
     if (rv != APR_SUCCESS) goto leave;
     if (!md_cert_matches_key(APR_ARRAY_IDX(chain, 0, md_cert_t *), pkey)) {
         rv = APR_EINVAL;
@@ -141,7 +141,7 @@ static apr_status_t copy_one(md_store_act_t *a, const char *fname)
         md_result_printf(a->result, rv, "activating %s: cannot read %s", a->name, src);
         goto leave;
     }
-    rv = md_file_write_atomic(dest, data, len, MD_FPERMS_SECRET, a->p);
+    rv = md_file_write_atomic_nosync(dest, data, len, MD_FPERMS_SECRET, a->p);   /* flushed together */
     if (rv != APR_SUCCESS) md_result_printf(a->result, rv, "activating %s: cannot write %s", a->name, dest);
 leave:
     return rv;
@@ -166,7 +166,12 @@ apr_status_t md_store_act__build(md_store_act_t *a)
         if (rv != APR_SUCCESS) goto leave;
         md_store_act__step(a, apr_pstrcat(a->p, "copied ", fname, NULL));
     }
-    /* each atomic write flushed the directory: the rename marks the copy complete */
+    /* the copies flushed together, then the rename marks the copy complete */
+    rv = md_file_sync_files(a->t_new, a->p);
+    if (rv != APR_SUCCESS) {
+        md_result_printf(a->result, rv, "activating %s: cannot flush %s", a->name, a->t_new);
+        goto leave;
+    }
     rv = md_store_fs__rename(a->t_new, a->t_ready, a->p);
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot rename %s to %s", a->name, a->t_new,

@@ -39,8 +39,11 @@ apr_status_t md_store_fs__load_pkey(md_pkey_t **ppkey, const md_store_t *store, 
 
     rv = read_file(&data, &len, fpath, result, p);
     if (rv != APR_SUCCESS) goto leave;
+    *ppkey = md_store_fs__cache_get_pkey(store->cache, data, len, p);
+    if (*ppkey) goto leave;
     /* the store key opens encrypted keys; OpenSSL does not ask for it with plain ones */
     rv = md_pkey_from_pem(ppkey, data, len, store->key, store->key_len, &err, p);
+    if (rv == APR_SUCCESS) md_store_fs__cache_put_pkey(store->cache, data, len, *ppkey);
     if (rv != APR_SUCCESS) {
         rv = APR_EINVAL;
         md_result_printf(result, rv, "%s: not a usable private key: %s", fpath, err ? err : "bad data");
@@ -58,8 +61,8 @@ apr_status_t md_store_pkey_fload(md_pkey_t **ppkey, md_store_t *store, const cha
     return rv;
 }
 
-apr_status_t md_store_fs__load_chain(apr_array_header_t **pchain, const char *fpath, md_result_t *result,
-                                     apr_pool_t *p)
+apr_status_t md_store_fs__load_chain(apr_array_header_t **pchain, const md_store_t *store, const char *fpath,
+                                     md_result_t *result, apr_pool_t *p)
 {
     const char *err = NULL;
     char *data;
@@ -68,7 +71,10 @@ apr_status_t md_store_fs__load_chain(apr_array_header_t **pchain, const char *fp
 
     rv = read_file(&data, &len, fpath, result, p);
     if (rv != APR_SUCCESS) goto leave;
+    *pchain = md_store_fs__cache_get_chain(store->cache, data, len, p);
+    if (*pchain) goto leave;
     rv = md_cert_chain_from_pem(pchain, data, len, &err, p);
+    if (rv == APR_SUCCESS) md_store_fs__cache_put_chain(store->cache, data, len, *pchain);
     if (rv == APR_SUCCESS && (*pchain)->nelts == 0) {
         rv = APR_ENOENT;
     }
@@ -103,7 +109,7 @@ static apr_status_t load_as(void **pvalue, md_store_t *store, const char *fpath,
         return rv;
     case MD_SV_CERT:
     case MD_SV_CHAIN:
-        rv = md_store_fs__load_chain(&chain, fpath, result, p);
+        rv = md_store_fs__load_chain(&chain, store, fpath, result, p);
         if (rv == APR_SUCCESS) *pvalue = (vtype == MD_SV_CHAIN) ? (void *)chain
                                          : (void *)APR_ARRAY_IDX(chain, 0, md_cert_t *);
         return rv;
@@ -198,9 +204,13 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
         md_result_printf(result, rv, "%s: cannot serialize the value (type %d)", fpath, (int)vtype);
         goto leave;
     }
+    /* read back soon: keep the decoded value */
+    if (vtype == MD_SV_PKEY) md_store_fs__cache_put_pkey(store->cache, data, len, value);
+    if (vtype == MD_SV_CHAIN) md_store_fs__cache_put_chain(store->cache, data, len, value);
     perms = (vtype == MD_SV_PKEY) ? MD_FPERMS_SECRET : md_store_fs__file_perms(group);
-    /* challenge responses are worthless after a crash: not flushed; with deferred flushes md_store_sync does it */
-    if (group == MD_SG_CHALLENGES || store->defer_sync) {
+    /* challenge responses and the caches in ocsp/ are worthless after a crash: not flushed; staging is flushed
+     * when a set is complete (md_store_flush); with deferred flushes md_store_sync does it */
+    if (group == MD_SG_CHALLENGES || group == MD_SG_OCSP || group == MD_SG_STAGING || store->defer_sync) {
         rv = md_file_write_atomic_nosync(fpath, data, len, perms, p);
         if (store->defer_sync) store->unsynced = 1;
     }

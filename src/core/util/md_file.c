@@ -34,6 +34,31 @@ apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p)
     return rv;
 }
 
+apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
+    apr_status_t rv = APR_SUCCESS;
+    struct dirent *de;
+    struct stat st;
+    DIR *d;
+
+    (void)p;
+    if (dfd < 0) return APR_FROM_OS_ERROR(errno);
+    d = fdopendir(dup(dfd));
+    if (!d) rv = APR_FROM_OS_ERROR(errno);
+    while (d && rv == APR_SUCCESS && (de = readdir(d)) != NULL) {
+        if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+        fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) continue;       /* gone meanwhile */
+        if (fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+        close(fd);
+    }
+    if (d) closedir(d);
+    if (rv == APR_SUCCESS && fsync(dfd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    close(dfd);
+    return rv;
+}
+
 static apr_status_t write_all(int fd, const void *data, apr_size_t len)
 {
     const char *d = data;
@@ -49,6 +74,15 @@ static apr_status_t write_all(int fd, const void *data, apr_size_t len)
         len -= (apr_size_t)n;
     }
     return APR_SUCCESS;
+}
+
+static md_file_written_cb *written_cb;
+static void *written_baton;
+
+void md_file_on_written(md_file_written_cb *cb, void *baton)
+{
+    written_cb = cb;
+    written_baton = baton;
 }
 
 static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t len, apr_fileperms_t perms,
@@ -79,7 +113,9 @@ static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t
         unlink(tmp);
         return rv;
     }
-    return durable ? md_file_sync_dir(parent_dir(fpath, p), p) : APR_SUCCESS;
+    rv = durable ? md_file_sync_dir(parent_dir(fpath, p), p) : APR_SUCCESS;
+    if (written_cb) written_cb(fpath, written_baton);
+    return rv;
 }
 
 apr_status_t md_file_write_atomic(const char *fpath, const void *data, apr_size_t len,

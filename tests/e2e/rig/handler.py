@@ -8,8 +8,6 @@ import os
 import socketserver
 import threading
 
-from rig import ports
-
 # The handler: `handler.py [ARGS...] EVENT MDNAME [INTRINSICS...]` (ARGS: the fixed ones, e.g. a label). It appends
 # one JSON line per call to LOG: argv, uid, the MD_* environment, its exit code. Its exit code is the next number
 # of CTL/EVENT (a file of numbers, one consumed per call, the last one kept), else 0. setup-http-01 writes the key
@@ -156,8 +154,8 @@ class WebFront:
             daemon_threads = True
             allow_reuse_address = True
 
-        self.port = ports.free_port()
-        self._server = Server(("127.0.0.1", self.port), Req)
+        self._server = Server(("127.0.0.1", 0), Req)            # bound here: no port to lose to another process
+        self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 

@@ -207,16 +207,42 @@ class Httpd:
         with open(self.conf_file) as f:
             theirs = "/mod_md.so" in f.read()
         drop = ("APACHE_", "LD_PRELOAD", "ASAN_OPTIONS") if theirs else ("APACHE_",)
-        self.process = Process("httpd", [BINARY, "-d", self.server_root, "-f", self.conf_file,
-                                         "-D", "FOREGROUND"], os.path.join(self.server_root, "logs"),
-                               drop_env_prefixes=drop)
-        self.process.start()
+        for attempt in range(3):
+            log_mark = self.error_log_mark()
+            self.process = Process("httpd", [BINARY, "-d", self.server_root, "-f", self.conf_file,
+                                             "-D", "FOREGROUND"], os.path.join(self.server_root, "logs"),
+                                   drop_env_prefixes=drop)
+            self.process.start()
 
-        def ready():
-            self._check_alive()
-            return ports.is_listening(self.port) and self.generation() is not None
-        wait_until(ready, timeout, what="httpd to answer on port %d" % self.port)
+            def ready():
+                self._check_alive()
+                return ports.is_listening(self.port) and self.generation() is not None
+            try:
+                wait_until(ready, timeout, what="httpd to answer on port %d" % self.port)
+                return self
+            except ProcessExited:
+                # another process had one of our ports (the configuration names them, so they stay): wait until
+                # they are free again and start once more
+                if attempt == 2 or "Address already in use" not in self.startup_output(log_mark):
+                    raise
+                wait_until(lambda: all(ports.bindable(p) for p in self.ports()), 30,
+                           what="httpd's ports to be free again")
         return self
+
+    def startup_output(self, log_mark=0):
+        """What httpd said at its start: stdout, stderr (before the error log is open) and the error log."""
+        err = ""
+        try:
+            with open(self.process.stderr_path, "rb") as f:
+                err = f.read().decode("utf-8", "replace")
+            err += self.error_log_since(log_mark)
+        except OSError:
+            pass
+        return self.process.output() + err
+
+    def ports(self):
+        """Every port this httpd listens on."""
+        return [self.port] + [port for port, _ in self.extra_ports.values()]
 
     def graceful_restart(self, timeout=15.0):
         """Rewrite httpd.conf, apache2 -k graceful with the same -f, and wait until the new generation
@@ -277,6 +303,18 @@ class Httpd:
         with open(self.error_log, "rb") as f:
             f.seek(mark)
             return f.read().decode("utf-8", "replace")
+
+    def watchdog_runs(self, mark):
+        """How many runs of the renewal watchdog looked at MDs since error-log mark (LogLevel md:debug): ours ends
+        each with "renewal watchdog: N MDs looked at", Debian's mod_md with "AH10107: next run in"."""
+        text = self.error_log_since(mark)
+        return len(re.findall(r"renewal watchdog: \d+ MDs looked at", text)) + text.count("AH10107: next run in")
+
+    def wait_watchdog_runs(self, mark, runs=1, timeout=60):
+        """Wait until the renewal watchdog finished `runs` runs after error-log mark: what it would do (a new
+        order, ...) has then been done, without guessing a time (needs LogLevel md:debug)."""
+        wait_until(lambda: self.watchdog_runs(mark) >= runs, timeout,
+                   what="%d run(s) of the renewal watchdog (LogLevel md:debug)" % runs)
 
     def describe(self, lines=40):
         out = self.process.describe(lines) if self.process else "httpd: not started\n"

@@ -23,6 +23,12 @@ class MdCli:
             doc = None
         return res.returncode, doc, res.stdout, res.stderr
 
+    def run_text(self, *args, timeout=180, env=None):
+        """-> CompletedProcess (text) of mdomain -d STORE ARGS without --json: what people read."""
+        argv = [self.binary, "-d", self.store] + [str(a) for a in args]
+        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=timeout,
+                              env=dict(os.environ, **(env or {})))
+
     def ok(self, *args, **kwargs):
         rc, doc, out, err = self.run(*args, **kwargs)
         assert rc == 0, "mdomain %s -> %d\nstdout:\n%s\nstderr:\n%s" % (" ".join(map(str, args)), rc, out, err)

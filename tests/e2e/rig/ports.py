@@ -1,26 +1,62 @@
-"""Free TCP/UDP ports from the OS on 127.0.0.1 (bind to port 0), never fixed numbers."""
+"""Free TCP/UDP ports on 127.0.0.1, never fixed numbers, and outside the kernel's ephemeral range.
+
+A port taken from bind(("127.0.0.1", 0)) lies in the ephemeral range (net.ipv4.ip_local_port_range), which the kernel
+also hands to outgoing connections as their source port: between the probe and the server's own bind, any client on
+the machine (the tests' own requests, other test runs) could take it, and the server then failed with "address
+already in use". Ports below (or above) that range are only ever taken by an explicit bind, so a random free one
+there stays free until the server binds it, unless another run happens to pick the same one at the same moment
+(servers whose port is not written into other configurations retry then: pebble, challtestsrv; the others bind
+port 0 themselves)."""
+import random
 import socket
 import threading
 
 _lock = threading.Lock()
 _handed_out = set()
+_rng = random.SystemRandom()
 
 
-def _probe(kind):
+def _outside_ephemeral():
+    """(low, high) of the ports to pick from: below the ephemeral range, else above it."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(x) for x in f.read().split())
+    except (OSError, ValueError):
+        low, high = 32768, 60999
+    if low > 12000:
+        return 10000, low - 1
+    return high + 1, 65535
+
+
+def _bindable(port, kind):
     with socket.socket(socket.AF_INET, kind) as s:
         if kind == socket.SOCK_STREAM:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _udp_free(port):
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
             return False
     return True
+
+
+def _probe(kind):
+    low, high = _outside_ephemeral()
+    for _ in range(200):
+        port = _rng.randint(low, high)
+        if _bindable(port, kind):
+            return port
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bindable(port):
+    """True when a TCP server could bind port on 127.0.0.1 now."""
+    return _bindable(port, socket.SOCK_STREAM)
+
+
+def _udp_free(port):
+    return _bindable(port, socket.SOCK_DGRAM)
 
 
 def free_port(udp_too=False):
