@@ -1,16 +1,12 @@
 """Pre-flight checks of `mdomain drive --preflight` against pebble, with pebble-challtestsrv as the DNS both ask:
 an http-01 answer the name's address does not serve, and a dns-01 answer not in DNS, fail before pebble hears of a
-challenge; a CAA record naming another CA (the directory's caaIdentities, added by a small directory proxy, as
-pebble lists none) stops the drive before the order (by default); turned off, the order and challenge go out."""
-import http.server
-import json
+challenge; turned off, the challenge goes out. CAA records in challtestsrv refuse a CA they do not name (checked
+with the core's function: pebble's directory lists no caaIdentities)."""
 import os
-import ssl
-import threading
+import subprocess
 
 import pytest
 
-from rig import net
 from rig.mdcli import MdCli
 
 
@@ -59,65 +55,27 @@ def test_http01_and_dns01_preflight(cli, pebble, workdir):
     assert pebble.count_requests("POST", "/chalZ/", since=mark) >= 1
 
 
-class _DirectoryProxy:
-    """pebble's directory with meta.caaIdentities added, over https (the listener CA's certificate); every other
-    URL in it still points at pebble."""
+def test_caa_through_challtestsrv(pebble, tool):
+    """CAA (RFC 8659) looked up in real DNS: pebble lists no caaIdentities in its directory and accounts must be on
+    the CA's origin, so a drive against it never checks CAA; the check itself (the core's md_preflight_caa, which the
+    drive calls before a new order, unit test preflight_drive) runs here against challtestsrv's records."""
+    cts = pebble.challtestsrv
+    caa = tool("preflight_caa")
 
-    def __init__(self, pebble, listener_ca, workdir, identities):
-        directory = net.get_json(pebble.directory_url, pebble.ca_file, timeout=5.0)
-        directory.setdefault("meta", {})["caaIdentities"] = identities
-        body = json.dumps(directory).encode()
+    def check(name, *ids):
+        res = subprocess.run([caa, cts.dns_address, name] + list(ids), stdout=subprocess.PIPE, text=True, timeout=30)
+        return res.returncode, res.stdout.strip()
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                code = 200 if self.path == "/dir" else 404
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body) if code == 200 else 0))
-                self.end_headers()
-                if code == 200:
-                    self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        cert, key = listener_ca.issue_server("dirproxy", workdir)
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)   # port 0: no race
-        self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
-        self.url = "https://localhost:%d/dir" % self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def test_caa_preflight(md_build, workdir, pebble, listener_ca):
-    proxy = _DirectoryProxy(pebble, listener_ca, workdir, ["pebble.example"])
-    try:
-        cli = MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
-        cts = pebble.challtestsrv
-        # the record is on the parent: the closest set counts for both names
-        cts.add_caa("caa.example.org", [("issue", "other.ca")])
-        for name in ("www.caa.example.org", "off.caa.example.org"):
-            cli.ok("-a", proxy.url, "--ca-file", pebble.ca_file, "-t", "accepted", "-c", "admin@example.org",
-                   "add", name, "--key", "p256")
-        mark = pebble.mark()
-        rc, doc, out, err = drive(cli, pebble, "www.caa.example.org")         # the default: caa
-        assert rc == 1
-        assert ('CAA of caa.example.org forbids this CA (pebble.example) to issue for www.caa.example.org: '
-                '"0 issue other.ca" names no identity of it') in err
-        assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0
-        # turned off the order goes out (pebble checks no CAA and issues)
-        rc, doc, out, err = drive(cli, pebble, "off.caa.example.org", "--preflight", "off")
-        assert rc == 0, err
-        assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 1
-        # a record naming this CA lets it through
-        cts.clear_caa("caa.example.org")
-        cts.add_caa("caa.example.org", [("issue", "pebble.example; accounturi=x")])
-        rc, doc, out, err = drive(cli, pebble, "www.caa.example.org", "--preflight", "on", "--force")
-        assert rc == 0, err
-    finally:
-        proxy.close()
+    assert check("www.caa.example.org", "pebble.example") == (0, "allowed")          # no records anywhere
+    # the record is on the parent: the closest set counts for both names
+    cts.add_caa("caa.example.org", [("issue", "other.ca")])
+    rc, out = check("www.caa.example.org", "pebble.example")
+    assert rc == 1
+    assert out == ('CAA of caa.example.org forbids this CA (pebble.example) to issue for www.caa.example.org: '
+                   '"0 issue other.ca" names no identity of it (RFC 8659)')
+    assert check("caa.example.org", "other.ca") == (0, "allowed")
+    cts.clear_caa("caa.example.org")
+    cts.add_caa("caa.example.org", [("issue", "pebble.example; accounturi=x"), ("issuewild", ";")])
+    assert check("www.caa.example.org", "pebble.example") == (0, "allowed")
+    rc, out = check("*.caa.example.org", "pebble.example")
+    assert rc == 1 and '"0 issuewild ;"' in out
