@@ -49,6 +49,8 @@ const char *md_acme_resource(const md_acme_t *acme, const char *name);
 const char *md_acme_tos(const md_acme_t *acme);
 int md_acme_eab_required(const md_acme_t *acme);
 md_json_t *md_acme_profiles(const md_acme_t *acme);
+/* meta.caaIdentities: the domain names CAA records must name for this CA (const char*), empty when it gives none. */
+apr_array_header_t *md_acme_caa_identities(const md_acme_t *acme, apr_pool_t *p);
 
 /* The account requests are signed with: kid (account URL) and its key. Until set, md_acme_post signs
  * with the JWK. */

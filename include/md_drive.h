@@ -51,6 +51,10 @@ typedef struct md_drive_env_t {
     const md_hints_t *hints;            /* the front-end's words for what the operator can do about a failure
                                          * (its directives or options), worded into the result's detail and the
                                          * job; NULL: none */
+    int preflight;                      /* MD_PREFLIGHT_* checks before the CA is asked (md_preflight.h); 0: none */
+    const struct md_dns_t *dns;         /* where they look names up; NULL: the system's resolver */
+    const md_http_backend_t *preflight_http;  /* how the http-01 check fetches; NULL: libcurl */
+    int preflight_http_port;            /* the port public port 80 reaches (MDPortMap); 0: 80 */
 } md_drive_env_t;
 
 /* What parallel drives share: one ACME client per CA (and EAB key id) with its directory, nonce pool and

@@ -16,6 +16,7 @@ struct md_json_t;
 /* Problem types of failures that are not the CA's, as mod_md names them (renewal.last.problem). */
 #define MD_PROBLEM_CHALLENGE_MISMATCH "challenge-mismatch"         /* no offered challenge type can be used */
 #define MD_PROBLEM_CHALLENGE_SETUP    "challenge-setup-failure"    /* an answer could not be set up */
+#define MD_PROBLEM_PREFLIGHT          "mdomain:preflight"          /* a pre-flight check failed: CA not asked */
 #define MD_PROBLEM_EAB_HMAC           "apache:eab-hmac-invalid"    /* the EAB HMAC key is not base64url */
 #define MD_PROBLEM_MESSAGE_CMD        "urn:org:apache:httpd:log:AH10109:"   /* MDMessageCmd failed */
 #define MD_PROBLEM_NOTIFY_CMD         "urn:org:apache:httpd:log:AH10108:"   /* MDNotifyCmd failed */

@@ -42,6 +42,8 @@ typedef struct md_cli_t {
     int here;                       /* --here: drive in this process also on a running server's store */
     int wait_secs;                  /* --wait: how long a server has to pick up a request, 0: 60 s */
     int http_port, tls_port;
+    int preflight;                  /* --preflight: MD_PREFLIGHT_* flags (default MD_PREFLIGHT_CAA) */
+    const char *preflight_dns;      /* --preflight-dns, NULL: the system's resolver */
     const char *listen_addr;
     const char *webroot;
     const char *reason;

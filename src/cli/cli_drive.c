@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "md.h"
+#include "md_dns.h"
 #include "md_event.h"
 #include "md_reg_renew.h"
 #include "md_reg_request.h"
@@ -102,6 +103,8 @@ static void say_item(md_cli_t *cli, const md_reg_item_t *item)
 
 static void renew_setup(md_reg_renew_t *rn, md_events_t *ev, md_cli_t *cli, apr_array_header_t *shared)
 {
+    md_dns_t *dns = NULL;
+
     memset(ev, 0, sizeof(*ev));
     ev->store_dir = md_store_base_dir(cli->store);
     ev->labels[MD_EVENT_PROG_HANDLER] = "event handler";
@@ -114,6 +117,12 @@ static void renew_setup(md_reg_renew_t *rn, md_events_t *ev, md_cli_t *cli, apr_
     rn->drive.log = on_progress;
     rn->drive.log_baton = cli;
     rn->drive.hints = &cli_hints;
+    rn->drive.preflight = cli->preflight;
+    rn->drive.preflight_http_port = cli->http_port ? cli->http_port : 80;
+    if (cli->preflight && cli->preflight_dns) {
+        md_dns_resolver(&dns, cli->preflight_dns, cli->p);
+        rn->drive.dns = dns;
+    }
     rn->events = ev;
     rn->wait = 1;
     rn->workers = cli->jobs;

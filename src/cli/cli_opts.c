@@ -4,6 +4,8 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "md_dns.h"
+#include "md_preflight.h"
 #include "cli.h"
 
 enum {
@@ -13,7 +15,7 @@ enum {
     OPT_RETRY_FAILOVER, OPT_CERT_KEY, OPT_PROFILE_MANDATORY, OPT_EVENT_HANDLER, OPT_EVENT_ARG,
     OPT_CHALLENGE_DELAY, OPT_RENEW_WINDOW, OPT_WARN_WINDOW, OPT_DOMAINS, OPT_ADD_DOMAIN, OPT_REMOVE_DOMAIN,
     OPT_DRY_RUN, OPT_PRUNE, OPT_INSTALL_OWNER, OPT_INSTALL_RELOAD, OPT_JOBS, OPT_HERE, OPT_WAIT,
-    OPT_INSTALL_OCSP, OPT_OUT, OPT_NO_REVOCATION_CHECK,
+    OPT_INSTALL_OCSP, OPT_OUT, OPT_NO_REVOCATION_CHECK, OPT_PREFLIGHT, OPT_PREFLIGHT_DNS,
 };
 
 static const struct option long_opts[] = {
@@ -68,6 +70,8 @@ static const struct option long_opts[] = {
     { "install-ocsp", required_argument, NULL, OPT_INSTALL_OCSP },
     { "out", required_argument, NULL, OPT_OUT },
     { "no-revocation-check", no_argument, NULL, OPT_NO_REVOCATION_CHECK },
+    { "preflight", required_argument, NULL, OPT_PREFLIGHT },
+    { "preflight-dns", required_argument, NULL, OPT_PREFLIGHT_DNS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -119,7 +123,8 @@ void cli_usage(FILE *out)
           "     --remove-domain NAME (repeatable)\n"
           "apply: --dry-run (show the changes only), --prune (remove the MDs the file no longer lists)\n"
           "drive: --force, --http-port PORT [--listen ADDR], --webroot DIR, --tls-port PORT, --jobs N,\n"
-          "       --no-revocation-check (no CRL check of certificates without an OCSP URL);\n"
+          "       --no-revocation-check (no CRL check of certificates without an OCSP URL),\n"
+          "       --preflight on|off|challenge|caa [--preflight-dns IPv4[:PORT]];\n"
           "       on the store of a running httpd, --force NAME asks the server to renew NAME and waits\n"
           "       --wait SECONDS (60) for it to pick the request up; --here drives in this process instead\n"
           "ocsp: --out PATH (write the response there; default: the path the MD was added with)\n"
@@ -148,6 +153,7 @@ static int parse_port(int *pport, const char *s, const char *opt)
 /* One option; returns 0 on success, an exit code to stop with otherwise. */
 static int take(md_cli_t *cli, int c, int argc, char **argv)
 {
+    const char *err;
     char *end;
 
     switch (c) {
@@ -200,6 +206,19 @@ static int take(md_cli_t *cli, int c, int argc, char **argv)
     case OPT_REMOVE_DOMAIN: APR_ARRAY_PUSH(cli->remove_domains, const char *) = optarg; break;
     case OPT_DRY_RUN: cli->dry_run = 1; break;
     case OPT_PRUNE: cli->prune = 1; break;
+    case OPT_PREFLIGHT:
+        if (md_preflight_parse(&cli->preflight, optarg) != APR_SUCCESS) {
+            fprintf(stderr, "mdomain: --preflight '%s': give on, off, challenge or caa\n", optarg);
+            return CLI_EXIT_USAGE;
+        }
+        break;
+    case OPT_PREFLIGHT_DNS:
+        if ((err = md_dns_server_check(optarg, cli->p)) != NULL) {
+            fprintf(stderr, "mdomain: --preflight-dns: %s\n", err);
+            return CLI_EXIT_USAGE;
+        }
+        cli->preflight_dns = optarg;
+        break;
     case OPT_PREFERRED_CHAIN: cli->preferred_chain = optarg; break;
     case OPT_FORCE: cli->force = 1; break;
     case OPT_HERE: cli->here = 1; break;
@@ -260,6 +279,7 @@ int cli_parse(md_cli_t *cli, int argc, char **argv)
     cli->remove_domains = apr_array_make(cli->p, 2, sizeof(const char *));
     cli->install_mode = -1;
     cli->listen_addr = "127.0.0.1";
+    cli->preflight = MD_PREFLIGHT_CAA;
     opterr = 1;
     while ((c = getopt_long(argc, argv, "d:a:t:c:jvqhV", long_opts, NULL)) != -1) {
         rc = take(cli, c, argc, argv);

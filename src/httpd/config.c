@@ -10,6 +10,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include "md_preflight.h"
 #include "md_time.h"
 #include "config_int.h"
 
@@ -85,6 +86,9 @@ const command_rec md_config_cmds[] = {
     MD_TAKE1("MDActivationDelay", md_config__activation_delay,
              "how long after their start of validity new certificates are activated"),
     MD_TAKE1("MDRetryDelay", md_config__retry_delay, "the first delay after a failed renewal (doubles)"),
+    MD_TAKE1("MDPreflight", md_config__preflight,
+             "on|off|challenge|caa: check answers and/or CAA before asking the CA (default caa)"),
+    MD_TAKE1("MDPreflightDNS", md_config__preflight_dns, "the DNS server pre-flight checks ask (IPv4[:PORT])"),
     AP_INIT_TAKE12("MDPortMap", md_config__port_map, NULL, RSRC_CONF,
                    "where public ports arrive locally: http:PORT https:PORT ('-': not reachable)"),
     MD_RAW("MDMessageCmd", md_config__message_cmd,
@@ -131,6 +135,7 @@ static md_mod_conf_t *mod_conf_make(apr_pool_t *p)
     mc->retry_delay = apr_time_from_sec(5);
     mc->store_lease = apr_time_from_sec(60);
     mc->retry_failover = 13;
+    mc->preflight = MD_PREFLIGHT_CAA;
     mc->dns01_version = 1;
     mc->port_http = 80;
     mc->port_https = 443;

@@ -85,6 +85,8 @@ const char *md_config__initial_delay(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__activation_delay(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__retry_delay(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__store_lease(cmd_parms *cmd, void *dc, const char *arg);
+const char *md_config__preflight(cmd_parms *cmd, void *dc, const char *arg);
+const char *md_config__preflight_dns(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__port_map(cmd_parms *cmd, void *dc, const char *arg1, const char *arg2);
 const char *md_config__message_cmd(cmd_parms *cmd, void *dc, const char *arg);
 const char *md_config__notify_cmd(cmd_parms *cmd, void *dc, const char *arg);

@@ -9,6 +9,8 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include "md_dns.h"
+#include "md_preflight.h"
 #include "md_time.h"
 #include "md_uri.h"
 #include "config_int.h"
@@ -76,6 +78,29 @@ const char *md_config__retry_delay(cmd_parms *cmd, void *dc, const char *arg)
 {
     return global_duration(cmd, arg, "s", 1, "minimum delay must be greater than 0",
                            &md_config_mod_get(cmd->pool)->retry_delay);
+}
+
+const char *md_config__preflight(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = md_config__not_in_section(cmd);
+
+    (void)dc;
+    if (err) return err;
+    if (md_preflight_parse(&md_config_mod_get(cmd->pool)->preflight, arg) != APR_SUCCESS) {
+        return md_config__err(cmd, arg, "is none of on, off, challenge, caa");
+    }
+    return NULL;
+}
+
+const char *md_config__preflight_dns(cmd_parms *cmd, void *dc, const char *arg)
+{
+    const char *err = md_config__not_in_section(cmd);
+
+    (void)dc;
+    if (err) return err;
+    if ((err = md_dns_server_check(arg, cmd->pool)) != NULL) return md_config__err(cmd, arg, "%s", err);
+    md_config_mod_get(cmd->pool)->preflight_dns = arg;
+    return NULL;
 }
 
 /* As in mod_md, a negative delay is accepted: certificates are activated before they become valid. */

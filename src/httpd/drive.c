@@ -16,6 +16,7 @@
 #include <mod_watchdog.h>
 
 #include "md.h"
+#include "md_dns.h"
 #include "md_drive.h"
 #include "md_reg_live.h"
 #include "md_reg_renew.h"
@@ -47,6 +48,7 @@ typedef struct {
     md_events_t events;
     md_reg_reach_t reach;
     md_reg_renew_t rn;
+    md_dns_t *dns;             /* MDPreflightDNS's server, NULL: the system's resolver */
 } drive_ctx_t;
 
 /* The operator's remedies in this module's terms: its directives. */
@@ -263,7 +265,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     return APR_SUCCESS;
 }
 
-static void renew_setup(drive_ctx_t *ctx)
+static void renew_setup(drive_ctx_t *ctx, apr_pool_t *pconf)
 {
     md_reg_renew_t *rn = &ctx->rn;
 
@@ -272,6 +274,12 @@ static void renew_setup(drive_ctx_t *ctx)
     rn->drive.http_opts.proxy_url = ctx->mc->proxy_url;
     rn->drive.http_opts.proxy_ca_file = ctx->mc->proxy_ca_file;
     rn->drive.retry_base = ctx->mc->retry_delay;
+    rn->drive.preflight = ctx->mc->preflight;
+    rn->drive.preflight_http_port = ctx->mc->port_http > 0 ? ctx->mc->port_http : 80;
+    if (ctx->mc->preflight && ctx->mc->preflight_dns) {
+        md_dns_resolver(&ctx->dns, ctx->mc->preflight_dns, pconf);
+        rn->drive.dns = ctx->dns;
+    }
     rn->drive.log = drive_log;
     rn->drive.log_baton = ctx->s;
     rn->drive.hints = &httpd_hints;
@@ -300,7 +308,7 @@ static drive_ctx_t *ctx_make(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf
         dm->m = m;
         dm->next = 0;
     }
-    renew_setup(ctx);
+    renew_setup(ctx, pconf);
     return ctx;
 }
 

@@ -70,6 +70,8 @@ typedef struct md_mod_conf_t {
     apr_interval_time_t activation_delay;  /* MDActivationDelay (0, may be negative as in mod_md) */
     apr_interval_time_t retry_delay;       /* MDRetryDelay (5s) */
     apr_interval_time_t store_lease;       /* MDStoreLease (60s): the leases on MDs (md_reg_lease.h) */
+    int preflight;                     /* MDPreflight: MD_PREFLIGHT_* flags (default MD_PREFLIGHT_CAA) */
+    const char *preflight_dns;         /* MDPreflightDNS: the server asked, NULL: the system's resolver */
     int retry_failover;                /* MDRetryFailover (13) */
     int dns01_version;                 /* MDChallengeDns01Version (1) */
     apr_array_header_t *message_cmd;   /* MDMessageCmd: const char* argv (program, args), NULL: none */

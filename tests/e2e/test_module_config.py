@@ -142,7 +142,8 @@ def valid_config(httpd, f, ours=True):
         # mdomain's own: mod_md has neither the old name MDCertificateMonitor nor the event interface's directives,
         # nor leases for servers sharing a store, nor the CRL check
         lines += ["MDCertificateMonitor crt.sh https://crt.sh?q=", "MDEventHandler /bin/true --site main",
-                  "MDChallengeResponseDelay dns-01=2mi http-01=5s", "MDStoreLease 2mi", "MDRevocationCheck on"]
+                  "MDChallengeResponseDelay dns-01=2mi http-01=5s", "MDStoreLease 2mi", "MDRevocationCheck on",
+                  "MDPreflight on", "MDPreflightDNS 127.0.0.1:53"]
     vhosts = [
         vhost(httpd, "one.example.org", "ServerAlias www.one.example.org"),
         vhost(httpd, "two.example.org", "ServerAlias www.two.example.org", "MDRenewWindow 20d"),
@@ -376,6 +377,20 @@ def _md_httpd(httpd_factory):
     h = httpd_factory()
     h.add_modules(("md", MOD_MD))
     return h
+
+
+@pytest.mark.parametrize("line,texts", [
+    ("MDPreflight yes", ["MDPreflight 'yes'", "none of on, off, challenge, caa"]),
+    ("MDPreflightDNS dns.example", ["MDPreflightDNS 'dns.example'", "IPv4 or IPv4:PORT"]),
+    ("MDPreflightDNS 127.0.0.1:0", ["MDPreflightDNS '127.0.0.1:0'", "IPv4 or IPv4:PORT"]),
+])
+def test_preflight_values_refused(mdhttpd, line, texts):
+    """mdomain's own directives (mod_md knows neither): a bad value is refused, named with what is allowed."""
+    mdhttpd.add_config(line)
+    rc, out = apache_t(mdhttpd)
+    assert rc == 1, out
+    for text in texts:
+        assert text in out, out
 
 
 @pytest.mark.parametrize("lines,texts,md_phrase", [pytest.param(e[1], e[2], e[3], id=e[0]) for e in ERRORS])

@@ -331,7 +331,8 @@ static void *owned(fca_req_t *r, apr_array_header_t *objs, const char *what)
 static void h_directory(fca_req_t *r)
 {
     md_json_t *dir = md_json_create(r->p);
-    const char *base = r->ca->base;
+    const char *base = r->ca->base, *host = strstr(base, "://") ? strstr(base, "://") + 3 : base;
+    apr_array_header_t *ids;
 
     md_json_sets(apr_pstrcat(r->p, base, "/nonce", NULL), dir, "newNonce", NULL);
     md_json_sets(apr_pstrcat(r->p, base, "/new-acct", NULL), dir, "newAccount", NULL);
@@ -340,6 +341,9 @@ static void h_directory(fca_req_t *r)
     md_json_sets(apr_pstrcat(r->p, base, "/key-change", NULL), dir, "keyChange", NULL);
     if (r->ca->set[FAKE_CA_SET_ARI]) md_json_sets(apr_pstrcat(r->p, base, "/ari", NULL), dir, "renewalInfo", NULL);
     md_json_sets(apr_pstrcat(r->p, base, "/terms", NULL), dir, "meta", "termsOfService", NULL);
+    ids = apr_array_make(r->p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(ids, const char *) = host;
+    md_json_setsa(ids, dir, "meta", "caaIdentities", NULL);
     answer_json(r, 200, dir);
 }
 

@@ -15,8 +15,8 @@
  *   apr_array_header_t *certs = fake_ca_issued(ca, "example.org,*.example.org", p);
  *
  * The CA behaves by itself, for any number of accounts and orders; nothing is scripted. It answers, below its
- * base URL: GET /dir (newNonce, newAccount, newOrder, revokeCert, keyChange, meta.termsOfService, and
- * renewalInfo when ARI is on), HEAD/GET /nonce, POST /new-acct, /new-order, /order/N, /authz/N, /chall/N/TYPE,
+ * base URL: GET /dir (newNonce, newAccount, newOrder, revokeCert, keyChange, meta.termsOfService,
+ * meta.caaIdentities [the base URL's host, "ca.test"], and renewalInfo when ARI is on), HEAD/GET /nonce, POST /new-acct, /new-order, /order/N, /authz/N, /chall/N/TYPE,
  * /finalize/N, /cert/N, /revoke-cert, and GET /ari/CERT-ID. Anything else is 404 malformed: keyChange is listed
  * but not implemented, nor are account URLs (/acct/N: refresh, contact update, deactivation) or EAB.
  *

@@ -20,7 +20,8 @@ static Suite *(*const suites[])(void) = {
     md_test_reg_year_suite, md_test_reg_crash_suite, md_test_reg_writes_suite, md_test_reg_challenges_suite,
     md_test_reg_sync_suite, md_test_reg_static_suite, md_test_reg_update_suite, md_test_conf_file_suite,
     md_test_reg_lease_suite, md_test_reg_live_suite, md_test_reg_request_suite, md_test_ocsp_suite,
-    md_test_reg_ocsp_suite,
+    md_test_reg_ocsp_suite, md_test_reg_fleet_suite,
+    md_test_preflight_suite,
 };
 
 #define EXPECTED_COUNT_FILE "tests/unit/expected-count"

@@ -35,6 +35,8 @@ Suite *md_test_reg_batch_suite(void);
 Suite *md_test_reg_events_suite(void);
 Suite *md_test_reg_year_suite(void);
 Suite *md_test_reg_crash_suite(void);
+Suite *md_test_reg_fleet_suite(void);
+Suite *md_test_preflight_suite(void);
 Suite *md_test_reg_writes_suite(void);
 Suite *md_test_reg_challenges_suite(void);
 Suite *md_test_reg_sync_suite(void);

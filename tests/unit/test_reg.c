@@ -611,6 +611,42 @@ static apr_status_t proxy_perform(void *baton, md_http_response_t **presp, const
     return APR_SUCCESS;
 }
 
+#define RESULTS "RESULTS"    /* the child's last message: its items' outcomes, no answer expected */
+
+/* Each item's outcome, next and detail as a line "OUTCOME NEXT DETAIL" (the detail's line breaks made spaces). */
+static void send_results(int fd, apr_array_header_t *items, apr_pool_t *p)
+{
+    const char *text = "";
+    md_reg_item_t *item;
+    char *detail, *c;
+    int i;
+
+    for (i = 0; i < items->nelts; ++i) {
+        item = APR_ARRAY_IDX(items, i, md_reg_item_t *);
+        detail = apr_pstrdup(p, item->detail ? item->detail : "");
+        for (c = detail; *c; ++c) if (*c == '\n' || *c == '\r') *c = ' ';
+        text = apr_psprintf(p, "%s%d %" APR_TIME_T_FMT " %s\n", text, (int)item->outcome, item->next, detail);
+    }
+    if (put_str(fd, RESULTS) && put_str(fd, NULL) && put_str(fd, NULL) && put_str(fd, text)) put_table(fd, NULL);
+}
+
+/* The child's results into the parent's items. */
+static void take_results(apr_array_header_t *items, const char *text, apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, text), *line, *state = NULL, *end;
+    md_reg_item_t *item;
+    int i = 0;
+
+    for (line = apr_strtok(copy, "\n", &state); line && i < items->nelts; line = apr_strtok(NULL, "\n", &state)) {
+        item = APR_ARRAY_IDX(items, i++, md_reg_item_t *);
+        item->outcome = (md_drive_outcome_t)strtol(line, &end, 10);
+        item->next = (apr_time_t)apr_strtoi64(end, &end, 10);
+        if (*end == ' ') ++end;
+        item->detail = *end ? apr_pstrdup(p, end) : NULL;
+    }
+    ck_assert_int_eq(i, items->nelts);
+}
+
 static void child_run(tr_t *f, apr_array_header_t *items, int fd)
 {
     md_http_backend_t backend = { "proxy", proxy_perform, NULL };
@@ -621,11 +657,13 @@ static void child_run(tr_t *f, apr_array_header_t *items, int fd)
     backend.baton = &px;
     f->rn.drive.http_backend = &backend;
     md_reg_renew_many(NULL, f->reg, &f->rn, items, f->p);
+    send_results(fd, items, f->p);
     _exit(0);
 }
 
-/* One request of the child, answered by the CA here; 0 at the child's end (EOF). *pkilled when the plan hit. */
-static int serve_one(tr_t *f, int fd, pid_t pid, int n, int kill_at, tr_kill_t how, apr_interval_time_t later,
+/* One request of the child, answered by the CA here; 0 at the child's end (its results, or EOF). *pkilled when the
+ * plan hit. */
+static int serve_one(tr_t *f, apr_array_header_t *items, int fd, pid_t pid, int n, int kill_at, tr_kill_t how, apr_interval_time_t later,
                      int *pkilled)
 {
     md_http_request_t req;
@@ -642,6 +680,11 @@ static int serve_one(tr_t *f, int fd, pid_t pid, int n, int kill_at, tr_kill_t h
     memset(&req, 0, sizeof(req));
     ok = get_mem(fd, &req.method, NULL, p) && get_mem(fd, &req.url, NULL, p) && get_mem(fd, &req.content_type, NULL, p)
          && get_mem(fd, &body.data, &body.len, p) && get_table(fd, &req.headers, p);
+    if (ok && req.method && !strcmp(req.method, RESULTS)) {
+        take_results(items, body.data ? body.data : "", f->p);
+        apr_pool_destroy(p);
+        return 0;
+    }
     if (ok && n == kill_at && how == TR_KILL_BEFORE) *pkilled = 1;
     if (ok && !*pkilled) {
         req.body = body.data ? &body : NULL;
@@ -680,7 +723,7 @@ int tr_run_forked(tr_t *f, apr_array_header_t *items, int kill_at, tr_kill_t how
         child_run(f, items, sv[1]);
     }
     close(sv[1]);
-    while (serve_one(f, sv[0], pid, ++n, kill_at, how, later, &killed)) ;
+    while (serve_one(f, items, sv[0], pid, ++n, kill_at, how, later, &killed)) ;
     close(sv[0]);
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     if (killed && WIFSIGNALED(status)) return 1;

@@ -90,8 +90,9 @@ void tr_assert_outcome(const md_reg_item_t *item, md_drive_outcome_t want);
 typedef enum { TR_KILL_BEFORE, TR_KILL_AFTER, TR_KILL_LATER } tr_kill_t;
 /* md_reg_renew_many over the items in a forked child whose requests go to the fake CA in this process over a socket
  * pair, so the CA outlives the runner; the child is killed at its request number kill_at as how says (0: never),
- * later the delay of TR_KILL_LATER. The items' results stay in the child: only the store tells what it did (set
- * f->local_files, so the CA finds the child's answers). Returns 1 when the child was killed (also when it killed
+ * later the delay of TR_KILL_LATER. When the child finishes, its items' outcome, next and detail are copied into
+ * the items given; when it was killed, only the store tells what it did (set f->local_files, so the CA finds the
+ * child's answers). Returns 1 when the child was killed (also when it killed
  * itself with SIGKILL, e.g. in an md_file_on_written hook), 0 when it finished. */
 int tr_run_forked(tr_t *f, apr_array_header_t *items, int kill_at, tr_kill_t how, apr_interval_time_t later);
 /* After a killed runner, as a restart: the store opened anew, which finishes interrupted activations. */

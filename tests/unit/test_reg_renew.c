@@ -285,7 +285,8 @@ END_TEST
 
 /* A CA's long Retry-After (a rate limit for 30 days) does not postpone the renewal of a 6-day certificate past the
  * start of its warn window (the last 14.4 hours): the retry comes then, the job's log says so, and it renews in time;
- * the status model counts the attempts from that retry. A short one is kept. */
+ * the status model counts the attempts from that retry; inside the warn window the back-off counts, not the CA's
+ * Retry-After. A short one is kept. */
 START_TEST(renew_retry_after_capped)
 {
     apr_time_t na, warn_at;
@@ -314,7 +315,16 @@ START_TEST(renew_retry_after_capped)
     ck_assert_int_gt(st->attempts_left, MD_RENEW_ATTEMPTS_LOW);    /* from 5.4 days on at 2, 4, 8... minutes */
     md_clock_sim_set(f.sim, warn_at - TR_HOUR);
     tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_BACKING_OFF);
+    /* refused again inside the warn window: the retry comes after the back-off (2 minutes, jittered), not in 30
+     * days (before, it did: the simulated year saw such a certificate expired for days) */
     md_clock_sim_set(f.sim, warn_at);
+    fake_ca_fail_next(f.ca, FAKE_CA_NEW_ORDER, 1, 429, "rateLimited", "too many certificates", 30 * 86400);
+    item = tr_run1(&f, "example.org", 0);
+    tr_assert_outcome(item, MD_DRIVE_FAILED);
+    ck_assert_int_le(item->next, tr_now(&f) + apr_time_from_sec(180));
+    job = tr_job(&f, "example.org");
+    tr_assert_has(md_json_writep(job->log, MD_JSON_FMT_COMPACT, f.p), "a certificate is inside its warn window");
+    md_clock_sim_set(f.sim, item->next);
     tr_assert_outcome(tr_run1(&f, "example.org", 0), MD_DRIVE_ACTIVATED);
     ck_assert_int_gt(md_cert_get_not_after(tr_leaf(&f, "example.org")), na);
     /* an hour's Retry-After stands */

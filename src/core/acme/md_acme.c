@@ -189,6 +189,17 @@ md_json_t *md_acme_profiles(const md_acme_t *acme)
     return md_json_getj(dir, "meta", "profiles", NULL);
 }
 
+apr_array_header_t *md_acme_caa_identities(const md_acme_t *acme, apr_pool_t *p)
+{
+    md_json_t *dir = md_acme_directory(acme);
+    apr_array_header_t *ids = apr_array_make(p, 2, sizeof(const char *));
+
+    if (dir && md_json_is(MD_JSON_TYPE_ARRAY, dir, "meta", "caaIdentities", NULL)) {
+        md_json_getsa(ids, dir, "meta", "caaIdentities", NULL);
+    }
+    return ids;
+}
+
 void md_acme_set_account(md_acme_t *acme, const char *kid, md_pkey_t *key)
 {
     apr_thread_mutex_lock(acme->mutex);

@@ -352,6 +352,12 @@ static apr_status_t validate_all(md_drive_ctx_t *ctx, md_acme_order_t *order, ap
     apr_status_t rv = APR_SUCCESS;
     int i;
 
+    /* every answer checked before the CA hears of any: a miss costs no validation at all */
+    for (i = 0; i < pendings->nelts && rv == APR_SUCCESS; ++i) {
+        pd = APR_ARRAY_IDX(pendings, i, pending_t *);
+        if (!pd->triggered) rv = md_drive__preflight_answer(ctx, pd->setup.type, pd->setup.domain, pd->setup.token,
+                                                            pd->setup.key_authz);
+    }
     for (i = 0; i < pendings->nelts && rv == APR_SUCCESS; ++i) {
         pd = APR_ARRAY_IDX(pendings, i, pending_t *);
         if (!pd->triggered) rv = md_acme_challenge_respond(ctx->acme, pd->challenge, ctx->result, ctx->p);

@@ -93,6 +93,8 @@ static apr_status_t order_get(md_acme_order_t **porder, md_drive_ctx_t *ctx, con
     replaces = ctx->md->ari_renewals ? replaces_id(ctx, cert_aspect) : NULL;
     activity = order_activity(spec, ctx->md->profile, replaces, ctx->p);
     md_result_activity_set(ctx->result, activity);
+    rv = md_drive__preflight_caa(ctx);
+    if (rv != APR_SUCCESS) return rv;
     md_drive__progress(ctx, "%s", activity);
     rv = md_acme_order_new(&order, ctx->acme, ctx->md->domains, ctx->md->profile, ctx->md->profile_mandatory,
                            replaces, ctx->result, ctx->p);

@@ -46,5 +46,11 @@ apr_status_t md_drive__certificate(md_drive_ctx_t *ctx, int i);
 struct md_acme_order_t;
 /* Answer the authorizations of an order with the responders; when it succeeds the order is ready (or valid). */
 apr_status_t md_drive__authorize(md_drive_ctx_t *ctx, struct md_acme_order_t *order);
+/* Pre-flight (env->preflight): before a new order, CAA of every name against the CA's identities; before the CA is
+ * told of an answer, whether it is visible (md_preflight.h). A miss fails the attempt (problem MD_PROBLEM_PREFLIGHT,
+ * the result saying what is wrong). */
+apr_status_t md_drive__preflight_caa(md_drive_ctx_t *ctx);
+apr_status_t md_drive__preflight_answer(md_drive_ctx_t *ctx, const char *type, const char *domain, const char *token,
+                                        const char *key_authz);
 
 #endif

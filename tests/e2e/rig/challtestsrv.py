@@ -91,6 +91,13 @@ class ChallTestSrv:
     def clear_a(self, host):
         self._post("/clear-a", {"host": _fqdn(host)})
 
+    def add_caa(self, host, policies):
+        """CAA records of host: policies is [(tag, value)], e.g. [("issue", "other.ca")] (flags 0)."""
+        self._post("/add-caa", {"host": _fqdn(host), "policies": [{"tag": t, "value": v} for t, v in policies]})
+
+    def clear_caa(self, host):
+        self._post("/clear-caa", {"host": _fqdn(host)})
+
     def set_default_ipv4(self, ip):
         self._post("/set-default-ipv4", {"ip": ip})
 
