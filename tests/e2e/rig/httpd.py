@@ -202,8 +202,7 @@ class Httpd:
     def start(self, timeout=15.0):
         """Write httpd.conf and start httpd in the foreground (-D FOREGROUND); wait until it answers."""
         self.write_config()
-        # libasan is preloaded (make e2e-asan) for our sanitized module only: Debian's mod_md is not built for
-        # it, and under its interceptors mod_md's post_config has crashed (a SEGV in fopen), which is not ours.
+        # libasan is preloaded (make e2e-asan) for our sanitized module only: Debian's mod_md is not built for it.
         with open(self.conf_file) as f:
             theirs = "/mod_md.so" in f.read()
         drop = ("APACHE_", "LD_PRELOAD", "ASAN_OPTIONS") if theirs else ("APACHE_",)
@@ -222,7 +221,10 @@ class Httpd:
                 return self
             except ProcessExited:
                 # another process had one of our ports (the configuration names them, so they stay): wait until
-                # they are free again and start once more
+                # they are free again and start once more. Debian's mod_md 2.6.10 itself crashes now and then in
+                # its post_config (SIGSEGV in fopen, seen with and without ASan): not ours, it is started again.
+                if theirs and attempt < 2 and self.process.returncode() == -11:
+                    continue
                 if attempt == 2 or "Address already in use" not in self.startup_output(log_mark):
                     raise
                 wait_until(lambda: all(ports.bindable(p) for p in self.ports()), 30,
