@@ -125,16 +125,20 @@ apr_status_t md_httpd_ocsp_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *p
     return APR_SUCCESS;
 }
 
-/* The CRL checks of the watched MDs (MDRevocationCheck); an MD found revoked is renewed now. */
-static void crl_pass(ocsp_ctx_t *ctx, apr_pool_t *ptemp)
+/* The CRL checks of the watched MDs (MDRevocationCheck); an MD found revoked is renewed now. Each MD's state (its
+ * certificates loaded) lives in a pool cleared after it, not all 1000 at once in the watchdog's pool. */
+static void crl_pass(ocsp_ctx_t *ctx, apr_pool_t *pwd)
 {
     md_result_t *result;
     const md_managed_t *m;
+    apr_pool_t *ptemp;
     int i, revoked, checked;
 
+    if (apr_pool_create(&ptemp, pwd) != APR_SUCCESS) return;
     for (i = 0; i < ctx->mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(ctx->mc->mds, i, const md_managed_t *);
         if (!md_reg_is_watched(m->md, m->cert_files->nelts > 0, m->servers->nelts > 0)) continue;
+        apr_pool_clear(ptemp);
         result = md_result_make(ptemp);
         revoked = checked = 0;
         if (md_reg_crl_check(&revoked, &checked, ctx->reg, m->md, m->cert_files, &ctx->opts, 0, result, ptemp)
@@ -152,6 +156,7 @@ static void crl_pass(ocsp_ctx_t *ctx, apr_pool_t *ptemp)
             md_httpd_drive_poke(ctx->mc, m->md->name);
         }
     }
+    apr_pool_destroy(ptemp);
 }
 
 static apr_status_t ocsp_callback(int state, void *baton, apr_pool_t *ptemp)
