@@ -272,6 +272,10 @@ static md_reg_item_t *take(run_t *run, int *pidx, apr_time_t *pwake)
     md_reg_item_t *item;
     int i;
 
+    if (run->rn->stop && __atomic_load_n(run->rn->stop, __ATOMIC_ACQUIRE)) {     /* the front-end is ending */
+        *pwake = 0;
+        return NULL;
+    }
     for (i = 0; i < run->items->nelts; ++i) {
         item = APR_ARRAY_IDX(run->items, i, md_reg_item_t *);
         if (run->states[i] == ITEM_WAITING && item->next <= now) run->states[i] = ITEM_READY;
