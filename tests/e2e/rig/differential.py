@@ -7,6 +7,7 @@ import os
 import re
 
 from rig import net
+from rig.httpd import ModMdCrashed
 
 MOD_MD = "/usr/lib/apache2/modules/mod_md.so"
 SIDES = ("mod_md", "mod_mdomain")
@@ -78,18 +79,27 @@ def run_both(httpd_factory, pebble_factory, mod_path, workdir, scenario, pebble_
     assert os.path.exists(MOD_MD), "Debian's mod_md is missing: scripts/install-deps installs apache2, which has it"
     out = {}
     for name, module in (("mod_md", ("md", MOD_MD)), ("mod_mdomain", ("mdomain", mod_path))):
-        httpd = httpd_factory()
-        https_port = httpd.new_port("https")
-        kwargs = {"http_port": httpd.port, "tls_port": https_port}
-        kwargs.update(pebble_kwargs or {})
-        pebble = pebble_factory(**kwargs)
-        side = Side(name, module, httpd, pebble, workdir)
-        side.https_port = https_port
-        try:
-            out[name] = scenario(side)
-        finally:
-            if httpd.process and httpd.process.running():
-                httpd.stop()
+        for attempt in range(3):
+            httpd = httpd_factory()
+            https_port = httpd.new_port("https")
+            kwargs = {"http_port": httpd.port, "tls_port": https_port}
+            kwargs.update(pebble_kwargs or {})
+            pebble = pebble_factory(**kwargs)
+            # mod_md's crash depends on the paths: a scenario it crashed in runs again in a directory of its own
+            side_dir = workdir if attempt == 0 else os.path.join(workdir, "again-%d" % attempt)
+            os.makedirs(side_dir, mode=0o755, exist_ok=True)
+            side = Side(name, module, httpd, pebble, side_dir)
+            side.https_port = https_port
+            try:
+                out[name] = scenario(side)
+                break
+            except ModMdCrashed:
+                if attempt == 2:
+                    raise
+                pebble.stop()
+            finally:
+                if httpd.process and httpd.process.running():
+                    httpd.stop()
     return out
 
 

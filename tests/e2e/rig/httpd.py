@@ -39,6 +39,12 @@ def _children_of(pid):
     return kids
 
 
+class ModMdCrashed(ProcessExited):
+    """Debian's mod_md 2.6.10 died with SIGSEGV at every start of one configuration: it crashes in its post_config
+    for some store paths again and again (the same files under another directory start), so the caller may run its
+    scenario again elsewhere (rig.differential does)."""
+
+
 def pid_alive(pid):
     """True when pid exists and is not a zombie."""
     try:
@@ -223,8 +229,10 @@ class Httpd:
                 # another process had one of our ports (the configuration names them, so they stay): wait until
                 # they are free again and start once more. Debian's mod_md 2.6.10 itself crashes now and then in
                 # its post_config (SIGSEGV in fopen, seen with and without ASan): not ours, it is started again.
-                if theirs and attempt < 2 and self.process.returncode() == -11:
-                    continue
+                if theirs and self.process.returncode() == -11:
+                    if attempt < 2:
+                        continue
+                    raise ModMdCrashed("Debian's mod_md crashed (SIGSEGV) at each of 3 starts\n" + self.describe())
                 if attempt == 2 or "Address already in use" not in self.startup_output(log_mark):
                     raise
                 wait_until(lambda: all(ports.bindable(p) for p in self.ports()), 30,
