@@ -271,8 +271,7 @@ def test_live_sni_alpn_stapling(httpd, pebble_factory, mod_path, workdir, md_bui
     httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
     httpd.add_config(
         "LogLevel md:debug", "MDStoreDir %s" % store, "MDPortMap http:- https:%d" % https_port,
-        "MDCertificateAuthority %s" % pebble.directory_url, "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted", "MDContactEmail admin@example.org", "MDPrivateKeys RSA secp256r1",
+        *pebble.md_directives(), "MDPrivateKeys RSA secp256r1",
         "MDCAChallenges tls-alpn-01", "MDInitialDelay 1s", "MDRetryDelay 1s",
         "SSLStaplingCache shmcb:logs/stapling(32768)",
         "MDomain %s" % SNI_A, "MDomain %s" % SNI_B, *children_config())
