@@ -1,6 +1,6 @@
 /* The values of mod_md's directives, parsed once for mod_mdomain and for the domains file of `mdomain apply`: each
  * parser returns NULL or the error in mod_md's words (mostly "DIRECTIVE 'VALUE': REASON"), and hands warnings (values
- * mod_md takes that will make something fail later) to its context. */
+ * mod_md takes that will make something fail later) to its context; and the check that no name is in two MDs. */
 #ifndef MD_CONFIG_VALUES_H
 #define MD_CONFIG_VALUES_H
 

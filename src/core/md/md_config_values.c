@@ -1,5 +1,5 @@
 /* The values of mod_md's directives, one parser per value type, shared by mod_mdomain and `mdomain apply`'s file:
- * mod_md's words in the errors, warnings for what mod_md takes but will fail later. */
+ * mod_md's words in the errors, warnings for what mod_md takes but will fail later; names in two MDs. */
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
