@@ -5,17 +5,9 @@ import json
 import os
 import subprocess
 
-import pytest
-
 from certcheck import check_md, load_chain, serial_hex
-from rig.mdcli import MdCli
 
 NAMES = ["one", "two", "three", "four", "five"]
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
 
 
 def domains_file(workdir, pebble, mds, extra="", contact="admin@example.org"):

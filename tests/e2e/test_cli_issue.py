@@ -7,12 +7,6 @@ import subprocess
 import pytest
 
 from certcheck import check_md, load_chain, serial_hex, stray_files
-from rig.mdcli import MdCli
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
 
 
 def test_one_name(cli, pebble, workdir):
