@@ -4,7 +4,6 @@ challenges/, and both serve every certificate live; a node killed (kill -9) whil
 middle of its renewal is taken over by the other after the lease, which finishes the same order."""
 import os
 import signal
-import stat
 import time
 
 from rig import tls
