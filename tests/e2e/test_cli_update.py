@@ -4,6 +4,7 @@ import hashlib
 import os
 
 from certcheck import check_md, load_chain, sans, serial_hex
+from rig.proc import write_program
 
 
 def digests(directory):
@@ -13,11 +14,7 @@ def digests(directory):
 
 
 def program(workdir, name):
-    path = os.path.join(workdir, name)
-    with open(path, "w") as fh:
-        fh.write("#!/bin/sh\nexit 0\n")
-    os.chmod(path, 0o755)
-    return path
+    return write_program(os.path.join(workdir, name), "#!/bin/sh\nexit 0\n")
 
 
 def test_every_aspect(cli, pebble, workdir):

@@ -7,7 +7,7 @@ import signal
 import time
 
 from rig import tls
-from rig.proc import wait_until
+from rig.proc import wait_until, write_program
 
 from test_module_more import ssl_vhost, http_vhost
 
@@ -93,10 +93,7 @@ def test_cluster_takeover(httpd_factory, pebble_factory, mod_path, workdir):
     os.makedirs(tmp)
     os.chmod(tmp, 0o777)
     marker = os.path.join(tmp, "pid")
-    script = os.path.join(workdir, "hold.sh")
-    with open(script, "w") as f:
-        f.write(HOLD_SCRIPT % {"md": SLOW, "marker": marker})
-    os.chmod(script, 0o755)
+    script = write_program(os.path.join(workdir, "hold.sh"), HOLD_SCRIPT % {"md": SLOW, "marker": marker})
     node(a, pebble, mod_path, store, names[:1], "MDStoreLease 10s", "MDMessageCmd %s" % script)
     b_https = node(b, pebble, mod_path, store, names, "MDStoreLease 10s")
     a.start()

@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from rig import ports, tls
-from rig.proc import wait_until
+from rig.proc import wait_until, write_program
 
 from test_module_more import configure, ssl_vhost, http_vhost
 
@@ -220,10 +220,7 @@ def test_live_activation_delay(httpd, pebble_factory, mod_path, workdir):
     os.makedirs(events_dir)
     os.chmod(events_dir, 0o777)
     events = os.path.join(events_dir, "calls")
-    script = os.path.join(workdir, "events.sh")
-    with open(script, "w") as f:
-        f.write(EVENTS_SCRIPT % events)
-    os.chmod(script, 0o755)
+    script = write_program(os.path.join(workdir, "events.sh"), EVENTS_SCRIPT % events)
     https_port, store = configure(httpd, pebble, mod_path, workdir, "MDActivationDelay 20s",
                                   "MDMessageCmd %s" % script, "MDomain %s" % NAME)
     httpd.add_vhost(ssl_vhost(https_port, NAME))
