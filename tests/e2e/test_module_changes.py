@@ -44,8 +44,9 @@ def test_md_gains_a_name_and_a_key_type(httpd, pebble_factory, mod_path, workdir
 
     # the renewal runs (at once after the delay is gone) and the next restart serves both names and both keys
     httpd.extra_config.remove("MDInitialDelay 30s")
+    mark = httpd.error_log_mark()
     httpd.graceful_restart()
-    more.wait_staged(httpd, store, [ONE], aspects=("pubcert.pem", "pubcert.secp256r1.pem"), timeout=90)
+    more.wait_staged(httpd, store, [ONE], aspects=("pubcert.pem", "pubcert.secp256r1.pem"), timeout=90, since=mark)
     httpd.graceful_restart()
     for host in (ONE, WWW):
         status, _, cert = more.tls_request(https_port, host, ca_pem=root)
