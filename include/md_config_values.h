@@ -1,6 +1,6 @@
 /* The values of mod_md's directives, parsed once for mod_mdomain and for the domains file of `mdomain apply`: each
  * parser returns NULL or the error in mod_md's words (mostly "DIRECTIVE 'VALUE': REASON"), and hands warnings (values
- * mod_md takes that will make something fail later) to its context. */
+ * mod_md takes that will make something fail later) to its context; and the check that no name is in two MDs. */
 #ifndef MD_CONFIG_VALUES_H
 #define MD_CONFIG_VALUES_H
 
@@ -65,6 +65,18 @@ const char *md_conf_file(const md_conf_ctx_t *c, const char *value, const char *
  * (md_domain_impossible) and, with written, one given twice in different case. */
 const char *md_conf_names(const md_conf_ctx_t *c, int argc, const char *const argv[], int anywhere,
                           apr_array_header_t *names, apr_array_header_t *written, int *ptransitive);
+/* A name listed by two MDs (md_conf_name_clashes): the MD that lists it first and the one that lists it again. */
+typedef struct md_conf_clash_t {
+    const char *name;
+    int first, again;           /* indices into the MDs */
+} md_conf_clash_t;
+/* Each name of the MDs (md_t *, names lowercase as md_conf_names makes them) that an earlier MD lists already, in
+ * order: a name belongs to one MD only, as mod_md checks it at its start (a wildcard that covers another MD's name is
+ * fine). */
+apr_array_header_t *md_conf_name_clashes(const apr_array_header_t *mds, apr_pool_t *p);
+/* The clash in mod_md's words, each MD with where it is defined (e.g. "FILE:LINE"). */
+const char *md_conf_clash_msg(const md_conf_clash_t *clash, const apr_array_header_t *mds, const char *first_at,
+                              const char *again_at, apr_pool_t *p);
 /* auto (1) | manual (0): MDMembers. */
 const char *md_conf_members(const md_conf_ctx_t *c, const char *value, int *pv);
 /* auto|always|manual: MDRenewMode, MDDriveMode (md_renew_mode_t). */

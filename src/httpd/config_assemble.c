@@ -2,7 +2,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -56,32 +55,19 @@ static const char *where(const md_conf_md_t *conf, apr_pool_t *p)
     return apr_psprintf(p, "%s:%u", conf->file ? conf->file : "?", conf->line);
 }
 
-/* A name may belong to one MD only (as written; wildcards covering names of other MDs are fine). Names are
- * lowercase (config_md.c), so a hash of them finds every repetition. */
+/* A name may belong to one MD only (md_conf_name_clashes): the first clash. */
 static const char *check_overlaps(const md_mod_conf_t *mc, apr_pool_t *p)
 {
-    apr_hash_t *owners = apr_hash_make(p);
-    const md_managed_t *m, *other;
-    const char *name;
-    int i, j;
+    apr_array_header_t *mds = apr_array_make(p, mc->mds->nelts + 1, sizeof(md_t *)), *clashes;
+    const md_conf_clash_t *c;
+    int i;
 
-    for (i = 0; i < mc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        for (j = 0; j < m->md->domains->nelts; ++j) {
-            name = APR_ARRAY_IDX(m->md->domains, j, const char *);
-            other = apr_hash_get(owners, name, APR_HASH_KEY_STRING);
-            if (!other) {
-                apr_hash_set(owners, name, APR_HASH_KEY_STRING, m);
-                continue;
-            }
-            /* mod_md stops at startup with "two Managed Domains have an overlap in domain 'NAME'" */
-            return apr_psprintf(p, "the name '%s' is in two managed domains: MD %s (defined at %s) and MD %s "
-                                "(defined at %s); a name can belong to one MD only (two Managed Domains have an "
-                                "overlap in domain '%s')", name, other->md->name, where(other->conf, p), m->md->name,
-                                where(m->conf, p), name);
-        }
-    }
-    return NULL;
+    for (i = 0; i < mc->mds->nelts; ++i) APR_ARRAY_PUSH(mds, md_t *) = APR_ARRAY_IDX(mc->mds, i, md_managed_t *)->md;
+    clashes = md_conf_name_clashes(mds, p);
+    if (!clashes->nelts) return NULL;
+    c = &APR_ARRAY_IDX(clashes, 0, md_conf_clash_t);
+    return md_conf_clash_msg(c, mds, where(APR_ARRAY_IDX(mc->mds, c->first, md_managed_t *)->conf, p),
+                             where(APR_ARRAY_IDX(mc->mds, c->again, md_managed_t *)->conf, p), p);
 }
 
 /* A wildcard name can only be validated with dns-01: an MD with one whose MDCAChallenges leaves dns-01 out would

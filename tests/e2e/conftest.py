@@ -14,6 +14,7 @@ import pytest
 from rig import certs
 from rig.challtestsrv import ChallTestSrv
 from rig.httpd import Httpd
+from rig.mdcli import MdCli
 from rig.module import asan_env
 from rig.pebble import Pebble
 
@@ -161,6 +162,12 @@ def pebble_factory(request, workdir, listener_ca, challtestsrv_factory):
 def pebble(pebble_factory):
     """A started pebble with defaults (no nonce rejects, no authz reuse, no EAB); .challtestsrv is its DNS."""
     return pebble_factory()
+
+
+@pytest.fixture
+def cli(md_build, workdir, pebble):
+    """The mdomain command on a store in this test's directory, with the started pebble as its CA."""
+    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
 
 
 @pytest.fixture

@@ -5,20 +5,6 @@ import os
 import shutil
 import subprocess
 
-import pytest
-
-from rig.mdcli import MdCli
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
-
-
-def md_json(cli, name):
-    with open(os.path.join(cli.md_dir(name), "md.json")) as f:
-        return json.load(f)
-
 
 def test_restore_after_accounts_lost(cli, pebble, workdir):
     cli.add("a.example.org", "--key", "p256")
@@ -47,7 +33,7 @@ def test_restore_after_accounts_lost(cli, pebble, workdir):
     # asked with onlyReturnExisting: nothing registered
     assert ("POST", "/sign-me-up") in pebble.requests(since=mark), pebble.requests(since=mark)
     for name in ("a.example.org", "b.example.org"):
-        assert md_json(cli, name)["ca"]["account"] == restored["id"]
+        assert cli.md_json(name)["ca"]["account"] == restored["id"]
     listed = cli.ok("account", "list")["accounts"]
     assert [(a["id"], a["url"], a["mds"], a["contact"]) for a in listed] == \
         [(restored["id"], old_url, ["a.example.org", "b.example.org"], ["mailto:admin@example.org"])]

@@ -5,24 +5,14 @@ import json
 import os
 import subprocess
 
-import pytest
-
 from certcheck import check_md, load_chain, serial_hex
-from rig.mdcli import MdCli
 
 NAMES = ["one", "two", "three", "four", "five"]
 
 
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
-
-
 def domains_file(workdir, pebble, mds, extra="", contact="admin@example.org"):
     """The file: the CA and account globally, one MD per entry of mds ({name: [more names]}), sections for some."""
-    lines = ["# the MDs of this test", "MDCertificateAuthority %s" % pebble.directory_url,
-             "MDCACertificateFile %s" % pebble.ca_file, "MDCertificateAgreement accepted",
-             "MDContactEmail %s" % contact, "MDPrivateKeys P-256", ""]
+    lines = ["# the MDs of this test", *pebble.md_directives(contact), "MDPrivateKeys P-256", ""]
     for i, (name, more) in enumerate(mds.items()):
         if i % 2:
             lines += ["<MDomain %s.example.org %s>" % (name, " ".join(more)), "    MDRenewWindow 30%", "</MDomain>"]

@@ -6,15 +6,6 @@ import os
 import pwd
 import stat
 
-import pytest
-
-from rig.mdcli import MdCli
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
-
 
 def recorder(workdir, name, fail_first=False):
     """A reload program that appends one JSON line per call ({"renewed", "event", "args"}) to NAME.log; with

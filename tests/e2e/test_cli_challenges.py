@@ -7,7 +7,6 @@ import json
 import os
 import threading
 
-import pytest
 from cryptography.hazmat.primitives import serialization
 
 from certcheck import check_md
@@ -16,11 +15,6 @@ from rig.mdcli import MdCli
 
 def make_hook(workdir, pebble):
     return write_dns_hook(workdir, pebble.challtestsrv.management_url)
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
 
 
 def test_wildcard_through_dns01(cli, pebble, workdir):

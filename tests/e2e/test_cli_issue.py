@@ -7,12 +7,7 @@ import subprocess
 import pytest
 
 from certcheck import check_md, load_chain, serial_hex, stray_files
-from rig.mdcli import MdCli
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
+from rig.proc import write_program
 
 
 def test_one_name(cli, pebble, workdir):
@@ -133,10 +128,7 @@ def test_install_for_other_servers(cli, pebble, workdir):
     chain = os.path.join(workdir, "mail-chain.pem")
     key = os.path.join(workdir, "mail-key.pem")
     marker = os.path.join(workdir, "reloaded")
-    hook = os.path.join(workdir, "reload.sh")
-    with open(hook, "w") as f:
-        f.write("#!/bin/sh\necho \"$1 $MD_CHAIN_FILE\" > %s\n" % marker)
-    os.chmod(hook, 0o755)
+    hook = write_program(os.path.join(workdir, "reload.sh"), "#!/bin/sh\necho \"$1 $MD_CHAIN_FILE\" > %s\n" % marker)
     cli.add("mail.example.org", "--key", "p256", "--install-chain", chain, "--install-key", key,
             "--install-mode", "0640", "--install-cmd", hook)
     cli.drive()

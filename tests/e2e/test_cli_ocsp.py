@@ -6,15 +6,7 @@ import os
 import subprocess
 import time
 
-import pytest
-
-from rig.mdcli import MdCli
 from rig.ocspca import OcspCA
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
 
 
 def plant(cli, name, issued):

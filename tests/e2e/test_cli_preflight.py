@@ -2,17 +2,7 @@
 an http-01 answer the name's address does not serve, and a dns-01 answer not in DNS, fail before pebble hears of a
 challenge; turned off, the challenge goes out. CAA records in challtestsrv refuse a CA they do not name (checked
 with the core's function: pebble's directory lists no caaIdentities)."""
-import os
 import subprocess
-
-import pytest
-
-from rig.mdcli import MdCli
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
 
 
 def drive(cli, pebble, name, *opts):

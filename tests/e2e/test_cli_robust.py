@@ -10,7 +10,7 @@ import pytest
 from certcheck import check_md, stray_files
 from rig.dnshook import write_dns_hook
 from rig.mdcli import MdCli
-from rig.proc import wait_until
+from rig.proc import wait_until, write_program
 
 
 @pytest.mark.timeout(600)
@@ -51,11 +51,9 @@ def test_kill_9_then_resume(md_build, workdir, pebble):
     name = "kill9.example.org"
     cli = MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
     hook, log = write_dns_hook(workdir, pebble.challtestsrv.management_url)
-    gated = os.path.join(workdir, "gated-hook.sh")
     gate, held = os.path.join(workdir, "gate"), os.path.join(workdir, "held")
-    with open(gated, "w") as f:
-        f.write(GATED_HOOK % {"log": log, "gate": gate, "held": held, "hook": hook})
-    os.chmod(gated, 0o755)
+    gated = write_program(os.path.join(workdir, "gated-hook.sh"),
+                          GATED_HOOK % {"log": log, "gate": gate, "held": held, "hook": hook})
     cli.add(name, "www." + name, "--key", "p256", "--key", "rsa2048", "--dns-cmd", gated)
     mark = pebble.mark()
     proc = subprocess.Popen([cli.binary, "-d", cli.store, "drive"], stdout=subprocess.DEVNULL,

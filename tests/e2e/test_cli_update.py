@@ -1,23 +1,10 @@
 """mdomain update: every aspect of an MD changed in place (md.json field by field, certificates and state kept), then
 drives against pebble that renew only when the certificates no longer cover the MD (names or key types)."""
 import hashlib
-import json
 import os
 
-import pytest
-
 from certcheck import check_md, load_chain, sans, serial_hex
-from rig.mdcli import MdCli
-
-
-@pytest.fixture
-def cli(md_build, workdir, pebble):
-    return MdCli(os.path.join(md_build, "mdomain"), os.path.join(workdir, "store"), pebble)
-
-
-def md_json(cli, name):
-    with open(os.path.join(cli.md_dir(name), "md.json")) as fh:
-        return json.load(fh)
+from rig.proc import write_program
 
 
 def digests(directory):
@@ -27,11 +14,7 @@ def digests(directory):
 
 
 def program(workdir, name):
-    path = os.path.join(workdir, name)
-    with open(path, "w") as fh:
-        fh.write("#!/bin/sh\nexit 0\n")
-    os.chmod(path, 0o755)
-    return path
+    return write_program(os.path.join(workdir, name), "#!/bin/sh\nexit 0\n")
 
 
 def test_every_aspect(cli, pebble, workdir):
@@ -39,7 +22,7 @@ def test_every_aspect(cli, pebble, workdir):
     cli.add("up.example.org", "www.up.example.org", "--key", "p256")
     cli.drive()
     kept = digests(cli.md_dir("up.example.org"))
-    account = md_json(cli, "up.example.org")["ca"]["account"]
+    account = cli.md_json("up.example.org")["ca"]["account"]
     assert kept and account
     dns, handler = program(workdir, "dns.sh"), program(workdir, "events.sh")
 
@@ -48,63 +31,63 @@ def test_every_aspect(cli, pebble, workdir):
 
     doc = update("--add-domain", "Extra.up.example.org")
     assert doc["changed"] == ["domains"] and doc["renew"] is True
-    assert md_json(cli, "up.example.org")["domains"] == ["up.example.org", "www.up.example.org", "extra.up.example.org"]
+    assert cli.md_json("up.example.org")["domains"] == ["up.example.org", "www.up.example.org", "extra.up.example.org"]
     assert update("--remove-domain", "extra.up.example.org")["changed"] == ["domains"]
-    assert md_json(cli, "up.example.org")["domains"] == ["up.example.org", "www.up.example.org"]
+    assert cli.md_json("up.example.org")["domains"] == ["up.example.org", "www.up.example.org"]
     assert update("--domains", "up.example.org", "api.up.example.org")["changed"] == ["domains"]
-    assert md_json(cli, "up.example.org")["domains"] == ["up.example.org", "api.up.example.org"]
+    assert cli.md_json("up.example.org")["domains"] == ["up.example.org", "api.up.example.org"]
     update("--domains", "up.example.org", "www.up.example.org")
     assert update("-a", "https://ca1.example.net/dir", "-a", pebble.directory_url)["changed"] == ["ca"]
-    assert md_json(cli, "up.example.org")["ca"]["urls"] == ["https://ca1.example.net/dir", pebble.directory_url]
+    assert cli.md_json("up.example.org")["ca"]["urls"] == ["https://ca1.example.net/dir", pebble.directory_url]
     assert update("-c", "one@example.org", "-c", "two@example.org")["changed"] == ["contacts"]
-    assert md_json(cli, "up.example.org")["contacts"] == ["mailto:one@example.org", "mailto:two@example.org"]
+    assert cli.md_json("up.example.org")["contacts"] == ["mailto:one@example.org", "mailto:two@example.org"]
     assert update("-t", "accepted")["changed"] == []           # agreed at add already
     cli.ok("-a", pebble.directory_url, "add", "terms.example.org")
     assert cli.ok("update", "terms.example.org", "-t", "accepted")["changed"] == ["agreement"]
-    assert md_json(cli, "terms.example.org")["ca"]["agreement"] == "accepted"
+    assert cli.md_json("terms.example.org")["ca"]["agreement"] == "accepted"
     assert update("--key", "p256", "--key", "rsa3072")["changed"] == ["keys"]
-    assert md_json(cli, "up.example.org")["privkey"] == [{"type": "EC", "curve": "secp256r1"},
+    assert cli.md_json("up.example.org")["privkey"] == [{"type": "EC", "curve": "secp256r1"},
                                                         {"type": "RSA", "bits": 3072}]
     assert update("--challenge", "dns-01", "--challenge", "http-01")["changed"] == ["challenges"]
-    assert md_json(cli, "up.example.org")["ca"]["challenges"] == ["dns-01", "http-01"]
+    assert cli.md_json("up.example.org")["ca"]["challenges"] == ["dns-01", "http-01"]
     assert update("--profile", "shortlived")["changed"] == ["profile"]
-    assert md_json(cli, "up.example.org")["profile"] == "shortlived"
+    assert cli.md_json("up.example.org")["profile"] == "shortlived"
     assert update("--dns-cmd", dns + " --zone up")["changed"] == ["dns"]
-    assert md_json(cli, "up.example.org")["cmd-dns-01"] == dns + " '--zone' 'up'"
+    assert cli.md_json("up.example.org")["cmd-dns-01"] == dns + " '--zone' 'up'"
     assert update("--event-handler", handler, "--event-arg", "x")["changed"] == ["event-handler"]
     assert update("--challenge-delay", "dns-01=2m")["changed"] == ["challenge-delays"]
     assert update("--challenge-delay", "http-01=5s")["changed"] == ["challenge-delays"]
     assert update("--renew-window", "20d", "--warn-window", "5%")["changed"] == ["renew-window", "warn-window"]
-    md = md_json(cli, "up.example.org")
+    md = cli.md_json("up.example.org")
     assert md["renew-window"] == "20d" and md["warn-window"] == "5%"
     own = md["mdomain"]
     assert own["event-handler"] == [handler, "x"]
     assert own["challenge-delay"] == {"http-01": "5s", "dns-01": "2mi"}
     chain, key = os.path.join(workdir, "c.pem"), os.path.join(workdir, "k.pem")
     assert update("--install-chain", chain, "--install-key", key, "--install-mode", "0640")["changed"] == ["install"]
-    assert md_json(cli, "up.example.org")["mdomain"]["install"]["chain"] == chain
+    assert cli.md_json("up.example.org")["mdomain"]["install"]["chain"] == chain
     assert update("--retry-failover", "3", "--preferred-chain", "Root X", "--account-key", "rsa3072")["changed"] == \
         ["preferred-chain", "account-key", "retry-failover"]
     ca_copy = os.path.join(workdir, "ca-copy.pem")
     with open(pebble.ca_file, "rb") as src, open(ca_copy, "wb") as dst:
         dst.write(src.read())
     assert update("--ca-file", ca_copy)["changed"] == ["ca-file"]
-    assert md_json(cli, "up.example.org")["mdomain"]["ca-file"] == os.path.realpath(ca_copy)
+    assert cli.md_json("up.example.org")["mdomain"]["ca-file"] == os.path.realpath(ca_copy)
     assert update("--eab", "kid-1", "zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W")["changed"] == ["eab"]
-    assert md_json(cli, "up.example.org")["eab"]["kid"] == "kid-1"
+    assert cli.md_json("up.example.org")["eab"]["kid"] == "kid-1"
     assert update("--dns-version", "2")["changed"] == ["dns"]
     assert update("--profile-mandatory")["changed"] == ["profile"]
-    assert md_json(cli, "up.example.org")["profile-mandatory"] is True
+    assert cli.md_json("up.example.org")["profile-mandatory"] is True
     # clearing: "" is none
     assert update("--dns-cmd", "", "--event-handler", "", "--profile", "")["changed"] == \
         ["profile", "dns", "event-handler"]     # the profile and its "mandatory" go together
-    md = md_json(cli, "up.example.org")
+    md = cli.md_json("up.example.org")
     assert "cmd-dns-01" not in md and "profile" not in md
     # certificates, keys, account: untouched by all of it
     assert digests(cli.md_dir("up.example.org")) == kept
     assert md["ca"]["account"] == account
     # refused changes leave md.json as it was
-    before = md_json(cli, "up.example.org")
+    before = cli.md_json("up.example.org")
     for args, message in [
         (["--remove-domain", "nope.example.org"], "'nope.example.org' is not a name of the MD"),
         (["--add-domain", "bad name"], "'bad name'"),
@@ -115,7 +98,7 @@ def test_every_aspect(cli, pebble, workdir):
     ]:
         rc, doc, out, err = cli.run("update", "up.example.org", *args)
         assert rc == 2 and message in err, (args, err)
-    assert md_json(cli, "up.example.org") == before
+    assert cli.md_json("up.example.org") == before
     cli.add("other.example.org", "--key", "p256")
     rc, doc, out, err = cli.run("update", "other.example.org", "--add-domain", "www.up.example.org")
     assert rc == 2 and "'www.up.example.org' belongs to the MD 'up.example.org' already" in err

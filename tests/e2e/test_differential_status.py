@@ -9,7 +9,7 @@ import pytest
 
 from rig import differential as diff
 from rig import net
-from rig.proc import wait_until
+from rig.proc import wait_until, write_program
 
 NAME = "diff.example.org"
 
@@ -84,9 +84,7 @@ PROG = "prog.sh"
 def _program(side, body):
     """workdir/prog.sh (the same path on both sides, so that messages naming it compare), logging its calls."""
     path = os.path.join(side.workdir, PROG)
-    with open(path, "w") as f:
-        f.write('#!/bin/sh\necho "$*" >> "%s.calls"\n%s\n' % (path, body))
-    os.chmod(path, 0o755)
+    write_program(path, '#!/bin/sh\necho "$*" >> "%s.calls"\n%s\n' % (path, body))
     with open(path + ".calls", "w"):
         pass
     os.chmod(path + ".calls", 0o666)

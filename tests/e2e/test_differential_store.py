@@ -15,7 +15,7 @@ from cryptography.x509.oid import NameOID
 from rig import differential as diff
 from rig import tls
 from rig.httpd import RUN_USER
-from rig.proc import wait_until
+from rig.proc import wait_until, write_program
 
 A, WWW = "a.example.org", "www.a.example.org"
 CERT = "pubcert.secp256r1.pem"
@@ -182,10 +182,7 @@ def message_log(side):
     logs = os.path.join(side.workdir, "messages-" + side.name)
     os.makedirs(logs, exist_ok=True)
     os.chmod(logs, 0o777)
-    prog = os.path.join(logs, "message.sh")
-    with open(prog, "w") as f:
-        f.write("#!/bin/sh\necho \"$@\" >> %s/calls\n" % logs)
-    os.chmod(prog, 0o755)
+    prog = write_program(os.path.join(logs, "message.sh"), "#!/bin/sh\necho \"$@\" >> %s/calls\n" % logs)
     return prog, os.path.join(logs, "calls")
 
 

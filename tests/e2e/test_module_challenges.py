@@ -22,10 +22,7 @@ def _configure(httpd, pebble, store, https_port, module, extra=()):
     httpd.add_config(
         "LogLevel md:debug",
         "MDStoreDir %s" % store,
-        "MDCertificateAuthority %s" % pebble.directory_url,
-        "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted",
-        "MDContactEmail admin@example.org",
+        *pebble.md_directives(),
         "MDPrivateKeys secp256r1",
         "MDRetryDelay 1s",
         *extra,

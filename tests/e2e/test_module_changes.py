@@ -4,7 +4,6 @@ while the certificate that exists goes on being served (no fallback, no 503) unt
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from rig import net
-from rig.proc import wait_until
 
 import test_module_more as more
 

@@ -4,11 +4,10 @@ challenges/, and both serve every certificate live; a node killed (kill -9) whil
 middle of its renewal is taken over by the other after the lease, which finishes the same order."""
 import os
 import signal
-import stat
 import time
 
 from rig import tls
-from rig.proc import wait_until
+from rig.proc import wait_until, write_program
 
 from test_module_more import ssl_vhost, http_vhost
 
@@ -24,10 +23,7 @@ def node(h, pebble, mod_path, store, names, *lines):
         "MDStoreDir %s" % store,
         "MDStoreLocks on",
         "MDPortMap http:%d https:%d" % (h.port, https_port),
-        "MDCertificateAuthority %s" % pebble.directory_url,
-        "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted",
-        "MDContactEmail admin@example.org",
+        *pebble.md_directives(),
         "MDPrivateKeys secp256r1",
         "MDCAChallenges http-01",
         "MDInitialDelay 1s",
@@ -101,10 +97,7 @@ def test_cluster_takeover(httpd_factory, pebble_factory, mod_path, workdir):
     os.makedirs(tmp)
     os.chmod(tmp, 0o777)
     marker = os.path.join(tmp, "pid")
-    script = os.path.join(workdir, "hold.sh")
-    with open(script, "w") as f:
-        f.write(HOLD_SCRIPT % {"md": SLOW, "marker": marker})
-    os.chmod(script, 0o755)
+    script = write_program(os.path.join(workdir, "hold.sh"), HOLD_SCRIPT % {"md": SLOW, "marker": marker})
     node(a, pebble, mod_path, store, names[:1], "MDStoreLease 10s", "MDMessageCmd %s" % script)
     b_https = node(b, pebble, mod_path, store, names, "MDStoreLease 10s")
     a.start()

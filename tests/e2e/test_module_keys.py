@@ -24,10 +24,7 @@ def configure(httpd, pebble, store, keys, module, *extra):
     httpd.add_config(
         "MDStoreDir %s" % store,
         "MDPortMap http:%d https:%d" % (httpd.port, https_port),
-        "MDCertificateAuthority %s" % pebble.directory_url,
-        "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted",
-        "MDContactEmail admin@example.org",
+        *pebble.md_directives(),
         "MDPrivateKeys %s" % keys,
         "MDCAChallenges http-01",
         "MDInitialDelay 1s",

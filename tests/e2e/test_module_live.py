@@ -17,7 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from rig import ports, tls
-from rig.proc import wait_until
+from rig.proc import wait_until, write_program
 
 from test_module_more import configure, ssl_vhost, http_vhost
 
@@ -220,10 +220,7 @@ def test_live_activation_delay(httpd, pebble_factory, mod_path, workdir):
     os.makedirs(events_dir)
     os.chmod(events_dir, 0o777)
     events = os.path.join(events_dir, "calls")
-    script = os.path.join(workdir, "events.sh")
-    with open(script, "w") as f:
-        f.write(EVENTS_SCRIPT % events)
-    os.chmod(script, 0o755)
+    script = write_program(os.path.join(workdir, "events.sh"), EVENTS_SCRIPT % events)
     https_port, store = configure(httpd, pebble, mod_path, workdir, "MDActivationDelay 20s",
                                   "MDMessageCmd %s" % script, "MDomain %s" % NAME)
     httpd.add_vhost(ssl_vhost(https_port, NAME))
@@ -271,8 +268,7 @@ def test_live_sni_alpn_stapling(httpd, pebble_factory, mod_path, workdir, md_bui
     httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
     httpd.add_config(
         "LogLevel md:debug", "MDStoreDir %s" % store, "MDPortMap http:- https:%d" % https_port,
-        "MDCertificateAuthority %s" % pebble.directory_url, "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted", "MDContactEmail admin@example.org", "MDPrivateKeys RSA secp256r1",
+        *pebble.md_directives(), "MDPrivateKeys RSA secp256r1",
         "MDCAChallenges tls-alpn-01", "MDInitialDelay 1s", "MDRetryDelay 1s",
         "SSLStaplingCache shmcb:logs/stapling(32768)",
         "MDomain %s" % SNI_A, "MDomain %s" % SNI_B, *children_config())

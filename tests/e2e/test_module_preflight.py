@@ -16,10 +16,7 @@ def test_preflight_in_the_module(httpd, pebble_factory, mod_path, workdir):
     httpd.add_config(
         "LogLevel md:debug",
         "MDStoreDir %s" % store,
-        "MDCertificateAuthority %s" % pebble.directory_url,
-        "MDCACertificateFile %s" % pebble.ca_file,
-        "MDCertificateAgreement accepted",
-        "MDContactEmail admin@example.org",
+        *pebble.md_directives(),
         "MDPrivateKeys secp256r1",
         "MDPortMap http:%d https:-" % httpd.port,
         "MDPreflight on",

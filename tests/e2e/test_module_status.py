@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import hashes
 from rig import net
 from rig.dnshook import write_dns_hook
 from rig import tls
-from rig.proc import wait_until
+from rig.proc import wait_until, write_program
 
 from test_module_more import configure as module_configure
 
@@ -61,10 +61,7 @@ def gated_hook(workdir, pebble):
     os.chmod(hooks, 0o777)          # the children (www-data) run the hook and write its log here
     hook, _ = write_dns_hook(hooks, pebble.challtestsrv.management_url)
     release = os.path.join(hooks, "release")
-    gated = os.path.join(hooks, "gated-hook.py")
-    with open(gated, "w") as f:
-        f.write(GATED_HOOK % {"release": release, "hook": hook})
-    os.chmod(gated, 0o755)
+    gated = write_program(os.path.join(hooks, "gated-hook.py"), GATED_HOOK % {"release": release, "hook": hook})
     return gated, release
 
 

@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 from rig.dnshook import write_dns_hook
 from rig.httpd import BINARY
 from rig.mdcli import MdCli
-from rig.proc import Process, wait_until
+from rig.proc import Process, wait_until, write_program
 from test_module_https import tls_get
 
 NAME = "store.example.org"
@@ -257,10 +257,9 @@ def test_httpd_and_cli_never_activate_at_once(httpd, mod_path, workdir, md_build
     staged_store(store, datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1))
     cli = MdCli(os.path.join(md_build, "mdomain"), store, pebble)
     hook, _ = write_dns_hook(workdir, pebble.challtestsrv.management_url)
-    gated, gate, held = (os.path.join(workdir, n) for n in ("gated.sh", "gate", "held"))
-    with open(gated, "w") as f:
-        f.write(GATED_DNS_HOOK % {"gate": gate, "held": held, "hook": hook})
-    os.chmod(gated, 0o755)
+    gate, held = os.path.join(workdir, "gate"), os.path.join(workdir, "held")
+    gated = write_program(os.path.join(workdir, "gated.sh"),
+                          GATED_DNS_HOOK % {"gate": gate, "held": held, "hook": hook})
     cli.add(other, "--key", "p256", "--dns-cmd", gated)
     https_port = configure(httpd, mod_path, store)
 

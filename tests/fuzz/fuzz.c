@@ -1,4 +1,4 @@
-/* The fuzz targets' shared part: APR initialised once, per-input pools and input cutting (see fuzz.h). */
+/* The fuzz targets' shared part: APR initialised once, per-input pools, input cutting and reading (see fuzz.h). */
 #include <string.h>
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -90,4 +90,17 @@ const char *fz_part(fz_input_t *in, size_t *plen, apr_pool_t *p)
     in->data += skip;
     in->len -= skip;
     return s;
+}
+
+int fz_cert_and_issuer(fz_input_t *in, const md_cert_t **pcert, const md_cert_t **pissuer, apr_pool_t *p)
+{
+    apr_array_header_t *chain = NULL;
+    const char *pem, *err = NULL;
+    size_t len = 0;
+
+    pem = fz_part(in, &len, p);
+    if (!pem || md_cert_chain_from_pem(&chain, pem, len, &err, p) != APR_SUCCESS || chain->nelts < 2) return 0;
+    *pcert = APR_ARRAY_IDX(chain, 0, const md_cert_t *);
+    *pissuer = APR_ARRAY_IDX(chain, 1, const md_cert_t *);
+    return 1;
 }

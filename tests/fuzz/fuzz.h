@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <apr_pools.h>
 
+#include "md_cert.h"
+
 /* libFuzzer's entry points. Each target defines LLVMFuzzerTestOneInput; fuzz.c defines LLVMFuzzerInitialize. */
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,6 +33,9 @@ const char *fz_line(fz_input_t *in, apr_pool_t *p);
 /* The text up to the next separator line "\n--\n" (not included), the rest when there is none; NULL when the
  * input is used up. Seeds use it to hand a target several parts, e.g. headers and a body. */
 const char *fz_part(fz_input_t *in, size_t *plen, apr_pool_t *p);
+/* The next part read as a PEM chain: 1 with its first certificate and that one's issuer (the second), 0 when the
+ * part is missing or holds fewer than two certificates. */
+int fz_cert_and_issuer(fz_input_t *in, const md_cert_t **pcert, const md_cert_t **pissuer, apr_pool_t *p);
 
 /* A property of the code under test that must hold: when it does not, say which and abort (a crash for
  * libFuzzer, with the input saved). */

@@ -18,26 +18,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p = fz_pool();
     fz_input_t in = fz_input(data, size);
     unsigned int mode = fz_byte(&in);
-    apr_array_header_t *chain = NULL;
     md_result_t *result = md_result_make(p);
     md_ocsp_resp_t *resp = NULL;
     md_ocsp_record_t *rec = NULL;
     md_ocsp_crl_record_t *crec = NULL;
     md_json_t *json = NULL;
     const md_cert_t *cert, *issuer;
-    const char *pem, *body, *err = NULL;
-    size_t pemlen = 0, len = 0;
+    const char *body;
+    size_t len = 0;
     md_data_t der;
     apr_time_t now;
     apr_status_t rv;
 
-    pem = fz_part(&in, &pemlen, p);
-    body = fz_part(&in, &len, p);
-    if (!pem || !body || md_cert_chain_from_pem(&chain, pem, pemlen, &err, p) != APR_SUCCESS || chain->nelts < 2) {
-        goto leave;
-    }
-    cert = APR_ARRAY_IDX(chain, 0, const md_cert_t *);
-    issuer = APR_ARRAY_IDX(chain, 1, const md_cert_t *);
+    if (!fz_cert_and_issuer(&in, &cert, &issuer, p) || !(body = fz_part(&in, &len, p))) goto leave;
     now = md_cert_get_not_before(cert) + (apr_time_t)((mode >> 1) & 7) * HOUR;
     if (mode & 1) {
         if (md_json_readd(&json, body, len, "fuzz", NULL, p) != APR_SUCCESS) goto leave;

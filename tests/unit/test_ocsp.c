@@ -20,6 +20,21 @@
 /* 2026-11-23T12:00:00Z: tests decide on this time, never the clock's */
 #define NOW apr_time_from_sec(1795435200)
 
+/* A response about the leaf signed by the CA itself, without a nonce: what most checks start from. */
+static md_data_t *by_ca(fx_pki_t *pki, int status, apr_time_t this_update, apr_time_t next_update, apr_pool_t *p)
+{
+    return fx_ocsp_response(pki, FX_SIGN_CA, NULL, status, this_update, next_update, NULL, 0, p);
+}
+
+/* The certificate's OCSP id in hex, as the store names its records. */
+static const char *id_of(const md_cert_t *cert, apr_pool_t *p)
+{
+    const char *hex = NULL;
+
+    ck_assert_int_eq(md_ocsp_cert_id(NULL, &hex, cert, p), APR_SUCCESS);
+    return hex;
+}
+
 static md_ocsp_resp_t *verify_ok(fx_pki_t *pki, const md_data_t *der, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
@@ -100,8 +115,7 @@ START_TEST(verify_good_by_issuer)
 {
     apr_pool_t *p = md_test_pool();
     fx_pki_t *pki = fx_pki_make(NOW, p);
-    md_data_t *der = fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + 7 * DAY,
-                                      NULL, 0, p);
+    md_data_t *der = by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + 7 * DAY, p);
     md_ocsp_resp_t *resp = verify_ok(pki, der, p);
 
     ck_assert_int_eq(resp->status, MD_OCSP_GOOD);
@@ -158,13 +172,11 @@ START_TEST(verify_revoked_and_unknown)
     fx_pki_t *pki = fx_pki_make(NOW, p);
     md_ocsp_resp_t *resp;
 
-    resp = verify_ok(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_REVOKED, NOW - HOUR,
-                                           NOW + DAY, NULL, 0, p), p);
+    resp = verify_ok(pki, by_ca(pki, V_OCSP_CERTSTATUS_REVOKED, NOW - HOUR, NOW + DAY, p), p);
     ck_assert_int_eq(resp->status, MD_OCSP_REVOKED);
     ck_assert_int_eq(resp->reason, OCSP_REVOKED_STATUS_KEYCOMPROMISE);
     ck_assert(resp->revoked_at == NOW - 2 * HOUR);
-    resp = verify_ok(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_UNKNOWN, NOW - HOUR,
-                                           NOW + DAY, NULL, 0, p), p);
+    resp = verify_ok(pki, by_ca(pki, V_OCSP_CERTSTATUS_UNKNOWN, NOW - HOUR, NOW + DAY, p), p);
     ck_assert_int_eq(resp->status, MD_OCSP_UNKNOWN);
     ck_assert_str_eq(md_ocsp_status_str(resp->status), "unknown");
     md_test_pool_done(p);
@@ -196,9 +208,8 @@ START_TEST(verify_nonce)
     ck_assert_int_eq(md_ocsp_resp_verify(&resp, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD,
                                          NOW - HOUR, NOW + DAY, req, 0, p), pki->mleaf, pki->mca, req, NOW, result,
                                          p), APR_SUCCESS);
-    ck_assert_int_eq(md_ocsp_resp_verify(&resp, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD,
-                                         NOW - HOUR, NOW + DAY, NULL, 0, p), pki->mleaf, pki->mca, req, NOW, result,
-                                         p), APR_SUCCESS);
+    ck_assert_int_eq(md_ocsp_resp_verify(&resp, by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + DAY, p),
+                                         pki->mleaf, pki->mca, req, NOW, result, p), APR_SUCCESS);
     verify_fails(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + DAY, NULL,
                                        1, p), req, APR_EINVAL, "nonce", p);
     md_test_pool_done(p);
@@ -212,21 +223,18 @@ START_TEST(verify_times)
     md_ocsp_resp_t *resp;
 
     /* past its nextUpdate: stale, never stored or stapled */
-    verify_fails(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW - 2 * DAY, NOW - SEC(1),
-                                       NULL, 0, p), NULL, APR_EINVAL, "expired at", p);
+    verify_fails(pki, by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW - 2 * DAY, NOW - SEC(1), p), NULL, APR_EINVAL,
+                 "expired at", p);
     /* from the future, beyond the clock skew allowed */
-    verify_fails(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW + HOUR, NOW + DAY,
-                                       NULL, 0, p), NULL, APR_EINVAL, "not valid before", p);
+    verify_fails(pki, by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW + HOUR, NOW + DAY, p), NULL, APR_EINVAL,
+                 "not valid before", p);
     /* a minute ahead is clock skew */
-    verify_ok(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW + SEC(60), NOW + DAY, NULL,
-                                    0, p), p);
+    verify_ok(pki, by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW + SEC(60), NOW + DAY, p), p);
     /* without nextUpdate: a day from thisUpdate, as mod_md counts it */
-    resp = verify_ok(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, 0, NULL, 0,
-                                           p), p);
+    resp = verify_ok(pki, by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, 0, p), p);
     ck_assert_int_eq(resp->next_update, 0);
     ck_assert(resp->valid_until == NOW - HOUR + DAY);
-    verify_fails(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW - 2 * DAY, 0, NULL, 0,
-                                       p), NULL, APR_EINVAL, "expired at", p);
+    verify_fails(pki, by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW - 2 * DAY, 0, p), NULL, APR_EINVAL, "expired at", p);
     md_test_pool_done(p);
 }
 END_TEST
@@ -235,8 +243,7 @@ START_TEST(verify_refuses_garbage_and_errors)
 {
     apr_pool_t *p = md_test_pool();
     fx_pki_t *pki = fx_pki_make(NOW, p);
-    md_data_t *good = fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + DAY, NULL, 0,
-                                       p);
+    md_data_t *good = by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + DAY, p);
     md_data_t cut = { good->data, good->len - 1 }, longer;
     char *buf = apr_palloc(p, good->len + 1);
 
@@ -380,8 +387,7 @@ static apr_status_t answer_ocsp(void *baton, md_http_response_t *resp, const fak
                                 md_result_t *result, apr_pool_t *p)
 {
     answer_t *a = baton;
-    md_data_t *der = fx_ocsp_response(a->pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + DAY, NULL,
-                                      0, p);
+    md_data_t *der = by_ca(a->pki, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + DAY, p);
 
     (void)req; (void)result;
     resp->status = 200;
@@ -467,13 +473,11 @@ START_TEST(record_in_mod_md_format)
     const char *dir = md_test_mkdtemp(p);
     md_store_t *store = test_store_open(dir, p);
     fx_pki_t *pki = fx_pki_make(NOW, p);
-    md_ocsp_resp_t *resp = verify_ok(pki, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD,
-                                                           NOW - HOUR, NOW + DAY, NULL, 0, p), p);
+    md_ocsp_resp_t *resp = verify_ok(pki, by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + DAY, p), p);
     md_ocsp_record_t *rec = NULL;
     md_json_t *json = NULL;
-    const char *hex = NULL;
+    const char *hex = id_of(pki->mleaf, p);
 
-    md_ocsp_cert_id(NULL, &hex, pki->mleaf, p);
     ck_assert_int_eq(md_ocsp_record_save(store, "a.example.org", hex, resp, NULL, p), APR_SUCCESS);
     ck_assert_int_eq(md_store_load((void **)&json, store, MD_SG_OCSP, "a.example.org",
                                    apr_pstrcat(p, "ocsp-", hex, ".json", NULL), MD_SV_JSON, NULL, p), APR_SUCCESS);
@@ -498,16 +502,12 @@ START_TEST(revoked_by_ocsp_or_crl_record)
     const char *dir = md_test_mkdtemp(p);
     md_store_t *store = test_store_open(dir, p);
     fx_pki_t *pki = fx_pki_make(NOW, p);
-    md_ocsp_crl_record_t crec, *back = NULL;
-    const char *hex = NULL, *via = NULL;
     md_cert_t *other = fx_leaf(pki, 0x3003, p);
-    const char *ohex = NULL;
+    const char *hex = id_of(pki->mleaf, p), *ohex = id_of(other, p), *via = NULL;
+    md_ocsp_crl_record_t crec, *back = NULL;
 
-    md_ocsp_cert_id(NULL, &hex, pki->mleaf, p);
-    md_ocsp_cert_id(NULL, &ohex, other, p);
-    ck_assert_int_eq(md_ocsp_record_save(store, "a.example.org", hex, verify_ok(pki, fx_ocsp_response(pki,
-                     FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_REVOKED, NOW - HOUR, NOW + DAY, NULL, 0, p), p), NULL, p),
-                     APR_SUCCESS);
+    ck_assert_int_eq(md_ocsp_record_save(store, "a.example.org", hex, verify_ok(pki, by_ca(pki,
+                     V_OCSP_CERTSTATUS_REVOKED, NOW - HOUR, NOW + DAY, p), p), NULL, p), APR_SUCCESS);
     ck_assert(md_ocsp_is_revoked(&via, store, "a.example.org", pki->mleaf, p));
     ck_assert_str_eq(via, "ocsp");
     memset(&crec, 0, sizeof(crec));
@@ -540,17 +540,14 @@ START_TEST(cleanup_drops_what_is_not_kept)
     md_store_t *store = test_store_open(dir, p);
     fx_pki_t *pki = fx_pki_make(NOW - 20 * DAY, p);
     md_cert_t *other = fx_leaf(pki, 0x3003, p);
+    const char *hex = id_of(pki->mleaf, p), *ohex = id_of(other, p);
     md_ocsp_crl_record_t crec;
-    const char *hex = NULL, *ohex = NULL;
     md_result_t *result = md_result_make(p);
     md_ocsp_resp_t *resp = NULL;
 
-    md_ocsp_cert_id(NULL, &hex, pki->mleaf, p);
-    md_ocsp_cert_id(NULL, &ohex, other, p);
     /* a response that ended 10 days ago */
-    ck_assert_int_eq(md_ocsp_resp_verify(&resp, fx_ocsp_response(pki, FX_SIGN_CA, NULL, V_OCSP_CERTSTATUS_GOOD,
-                                         NOW - 17 * DAY, NOW - 10 * DAY, NULL, 0, p), pki->mleaf, pki->mca, NULL,
-                                         NOW - 12 * DAY, result, p), APR_SUCCESS);
+    ck_assert_int_eq(md_ocsp_resp_verify(&resp, by_ca(pki, V_OCSP_CERTSTATUS_GOOD, NOW - 17 * DAY, NOW - 10 * DAY, p),
+                                         pki->mleaf, pki->mca, NULL, NOW - 12 * DAY, result, p), APR_SUCCESS);
     ck_assert_int_eq(md_ocsp_record_save(store, "a.example.org", hex, resp, NULL, p), APR_SUCCESS);
     ck_assert_int_eq(md_ocsp_record_save(store, MD_OCSP_OTHER, hex, resp, NULL, p), APR_SUCCESS);
     memset(&crec, 0, sizeof(crec));

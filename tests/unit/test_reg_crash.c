@@ -110,16 +110,22 @@ static void crash_every_request(int renewal, tr_kill_t how, crash_stats_t *cs)
     ck_assert_int_gt(k, 6);      /* directory, nonce, (account,) order, authorizations, challenges, ... */
 }
 
-/* The first issuance: killed before each request reaches the CA, after the CA answered, just after the runner got
- * the answer. */
+/* Each kill point in turn: before each request reaches the CA, after the CA answered, just after the runner got the
+ * answer. */
+static void crash_every_way(int renewal, crash_stats_t *cs)
+{
+    memset(cs, 0, sizeof(*cs));
+    crash_every_request(renewal, TR_KILL_BEFORE, cs);
+    crash_every_request(renewal, TR_KILL_AFTER, cs);
+    crash_every_request(renewal, TR_KILL_LATER, cs);
+}
+
+/* The first issuance, killed at every request in every way. */
 START_TEST(crash_first_issuance)
 {
     crash_stats_t cs;
 
-    memset(&cs, 0, sizeof(cs));
-    crash_every_request(0, TR_KILL_BEFORE, &cs);
-    crash_every_request(0, TR_KILL_AFTER, &cs);
-    crash_every_request(0, TR_KILL_LATER, &cs);
+    crash_every_way(0, &cs);
     ck_assert_int_gt(cs.killed, 20);
     ck_assert_int_ge(cs.second_orders, 1);        /* killed after the CA made the order: the protocol needs one */
 }
@@ -130,10 +136,7 @@ START_TEST(crash_renewal)
 {
     crash_stats_t cs;
 
-    memset(&cs, 0, sizeof(cs));
-    crash_every_request(1, TR_KILL_BEFORE, &cs);
-    crash_every_request(1, TR_KILL_AFTER, &cs);
-    crash_every_request(1, TR_KILL_LATER, &cs);
+    crash_every_way(1, &cs);
     ck_assert_int_gt(cs.killed, 20);
     ck_assert_int_eq(cs.second_accounts, 0);      /* the account exists already */
 }

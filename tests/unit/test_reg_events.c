@@ -664,6 +664,16 @@ START_TEST(ev_after_job_told)
 }
 END_TEST
 
+/* NAME with the event handler, issued for 6 days and activated, the handler's calls so far read: its notAfter. */
+static apr_time_t activated(tr_t *f, md_t **pmd)
+{
+    tr_init(f, 6);
+    *pmd = handler_md(f, NAME, "");
+    tr_assert_outcome(tr_run1(f, NAME, 0), MD_DRIVE_ACTIVATED);
+    tr_calls(f);
+    return md_cert_get_not_after(tr_leaf(f, NAME));
+}
+
 /* expiring: while a certificate is in the warn window (10% of 6 days: the last 14.4 hours), at most daily; not
  * after a drive that made a new set. */
 START_TEST(ev_after_expiring_daily)
@@ -672,11 +682,7 @@ START_TEST(ev_after_expiring_daily)
     md_t *md;
     tr_t f;
 
-    tr_init(&f, 6);
-    md = handler_md(&f, NAME, "");
-    tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_ACTIVATED);
-    tr_calls(&f);
-    na = md_cert_get_not_after(tr_leaf(&f, NAME));
+    na = activated(&f, &md);
     after(&f, md, MD_DRIVE_NOT_DUE, 0);
     md_clock_sim_set(f.sim, na - 15 * TR_HOUR);
     after(&f, md, MD_DRIVE_NOT_DUE, 0);
@@ -721,11 +727,7 @@ START_TEST(ev_after_expiring_attempts_low)
     md_t *md;
     tr_t f;
 
-    tr_init(&f, 6);
-    md = handler_md(&f, NAME, "");
-    tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_ACTIVATED);
-    tr_calls(&f);
-    na = md_cert_get_not_after(tr_leaf(&f, NAME));
+    na = activated(&f, &md);
     md_clock_sim_set(f.sim, na - 3 * TR_DAY - TR_DAY / 2);
     failing_job(&f, NAME, 20, na - 3 * TR_DAY - TR_DAY / 5);     /* day 2.8, 3.8, 4.8, 5.4 */
     after(&f, md, MD_DRIVE_BACKING_OFF, 0);

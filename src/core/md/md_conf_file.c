@@ -5,7 +5,6 @@
 
 #include <apr_file_io.h>
 #include <apr_file_info.h>
-#include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 
@@ -248,15 +247,24 @@ static md_conf_file_md_t *resolve(md_conf_file_parser_t *ps, const md_conf_file_
     return m;
 }
 
+static const char *where(const md_conf_file_md_t *m, apr_pool_t *p)
+{
+    return apr_psprintf(p, "%s:%u", m->file, m->line);
+}
+
 /* As the module: a name belongs to one MD only; MDInstallChain and MDInstallKey go together. */
 static void check_mds(md_conf_file_parser_t *ps)
 {
-    apr_hash_t *owners = apr_hash_make(ps->p);
+    apr_array_header_t *mds = apr_array_make(ps->p, ps->cf->mds->nelts + 1, sizeof(md_t *)), *clashes;
     const md_conf_file_md_t *m, *other;
-    const char *name;
-    int i, j;
+    const md_conf_clash_t *c;
+    int i, k;
 
     for (i = 0; i < ps->cf->mds->nelts; ++i) {
+        APR_ARRAY_PUSH(mds, md_t *) = APR_ARRAY_IDX(ps->cf->mds, i, const md_conf_file_md_t *)->md;
+    }
+    clashes = md_conf_name_clashes(mds, ps->p);
+    for (i = 0, k = 0; i < ps->cf->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(ps->cf->mds, i, const md_conf_file_md_t *);
         if (!!m->md->install_chain != !!m->md->install_key) {
             add_msg(ps, ps->cf->errors, m->line, apr_psprintf(ps->p, "MD %s has %s without %s: the two go together",
@@ -264,19 +272,9 @@ static void check_mds(md_conf_file_parser_t *ps)
                                                               m->md->install_chain ? "MDInstallChain" : "MDInstallKey",
                                                               m->md->install_chain ? "MDInstallKey" : "MDInstallChain"));
         }
-        for (j = 0; j < m->md->domains->nelts; ++j) {
-            name = APR_ARRAY_IDX(m->md->domains, j, const char *);
-            other = apr_hash_get(owners, name, APR_HASH_KEY_STRING);
-            if (!other) {
-                apr_hash_set(owners, name, APR_HASH_KEY_STRING, m);
-                continue;
-            }
-            add_msg(ps, ps->cf->errors, m->line, apr_psprintf(ps->p, "the name '%s' is in two managed domains: MD %s "
-                                                              "(defined at %s:%u) and MD %s (defined at %s:%u); a "
-                                                              "name can belong to one MD only (two Managed Domains "
-                                                              "have an overlap in domain '%s')", name,
-                                                              other->md->name, other->file, other->line, m->md->name,
-                                                              m->file, m->line, name));
+        for (; k < clashes->nelts && (c = &APR_ARRAY_IDX(clashes, k, md_conf_clash_t))->again == i; ++k) {
+            other = APR_ARRAY_IDX(ps->cf->mds, c->first, const md_conf_file_md_t *);
+            add_msg(ps, ps->cf->errors, m->line, md_conf_clash_msg(c, mds, where(other, ps->p), where(m, ps->p), ps->p));
         }
     }
 }

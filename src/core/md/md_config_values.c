@@ -1,5 +1,5 @@
 /* The values of mod_md's directives, one parser per value type, shared by mod_mdomain and `mdomain apply`'s file:
- * mod_md's words in the errors, warnings for what mod_md takes but will fail later. */
+ * mod_md's words in the errors, warnings for what mod_md takes but will fail later; names in two MDs. */
 #include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include <apr_file_info.h>
+#include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 
@@ -234,6 +235,44 @@ const char *md_conf_names(const md_conf_ctx_t *c, int argc, const char *const ar
         }
     }
     return NULL;
+}
+
+apr_array_header_t *md_conf_name_clashes(const apr_array_header_t *mds, apr_pool_t *p)
+{
+    apr_array_header_t *clashes = apr_array_make(p, 1, sizeof(md_conf_clash_t));
+    apr_hash_t *owners = apr_hash_make(p);
+    const md_t *md;
+    md_conf_clash_t *c;
+    const char *name;
+    int i, j, *owner;
+
+    for (i = 0; i < mds->nelts; ++i) {
+        md = APR_ARRAY_IDX(mds, i, const md_t *);
+        for (j = 0; j < md->domains->nelts; ++j) {
+            name = APR_ARRAY_IDX(md->domains, j, const char *);
+            if ((owner = apr_hash_get(owners, name, APR_HASH_KEY_STRING)) != NULL) {
+                c = &APR_ARRAY_PUSH(clashes, md_conf_clash_t);
+                c->name = name;
+                c->first = *owner;
+                c->again = i;
+                continue;
+            }
+            owner = apr_palloc(p, sizeof(*owner));
+            *owner = i;
+            apr_hash_set(owners, name, APR_HASH_KEY_STRING, owner);
+        }
+    }
+    return clashes;
+}
+
+const char *md_conf_clash_msg(const md_conf_clash_t *clash, const apr_array_header_t *mds, const char *first_at,
+                              const char *again_at, apr_pool_t *p)
+{
+    /* mod_md stops at its start with "two Managed Domains have an overlap in domain 'NAME'" */
+    return apr_psprintf(p, "the name '%s' is in two managed domains: MD %s (defined at %s) and MD %s (defined at "
+                        "%s); a name can belong to one MD only (two Managed Domains have an overlap in domain '%s')",
+                        clash->name, APR_ARRAY_IDX(mds, clash->first, const md_t *)->name, first_at,
+                        APR_ARRAY_IDX(mds, clash->again, const md_t *)->name, again_at, clash->name);
 }
 
 const char *md_conf_members(const md_conf_ctx_t *c, const char *value, int *pv)

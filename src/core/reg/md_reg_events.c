@@ -38,6 +38,17 @@ typedef struct {
     apr_pool_t *p;
 } ev_state_t;
 
+/* The MD's event state, not read yet (state_load reads it). */
+static void state_init(ev_state_t *st, md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md, apr_pool_t *p)
+{
+    memset(st, 0, sizeof(*st));
+    st->reg = reg;
+    st->rn = rn;
+    st->md = md;
+    st->p = p;
+    st->now = md_reg_now(reg);
+}
+
 static void state_load(ev_state_t *st)
 {
     const char *dir = md_file_join(st->p, md_store_base_dir(st->reg->store), MD_REG_EVENTS_DIR, NULL);
@@ -211,12 +222,7 @@ apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md
     int failed = failure != NULL, staged = outcome == MD_DRIVE_STAGED || outcome == MD_DRIVE_ACTIVATED;
     ev_state_t st;
 
-    memset(&st, 0, sizeof(st));
-    st.reg = reg;
-    st.rn = rn;
-    st.md = md;
-    st.p = p;
-    st.now = md_reg_now(reg);
+    state_init(&st, reg, rn, md, p);
     st.failure = failure;
     st.cert_files = cert_files;
     st.told = md_result_make(p);
@@ -243,10 +249,7 @@ static int flag_get(md_reg_t *reg, const md_t *md, const char *key, apr_pool_t *
 {
     ev_state_t st;
 
-    memset(&st, 0, sizeof(st));
-    st.reg = reg;
-    st.md = md;
-    st.p = p;
+    state_init(&st, reg, NULL, md, p);
     state_load(&st);
     return md_json_getb(st.json, key, NULL);
 }
@@ -255,10 +258,7 @@ static void flag_set(md_reg_t *reg, const md_t *md, const char *key, int on, apr
 {
     ev_state_t st;
 
-    memset(&st, 0, sizeof(st));
-    st.reg = reg;
-    st.md = md;
-    st.p = p;
+    state_init(&st, reg, NULL, md, p);
     state_load(&st);
     if (md_json_getb(st.json, key, NULL) == (on != 0)) return;
     md_json_setb(on, st.json, key, NULL);
@@ -296,12 +296,7 @@ int md_reg_event_limited(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md
     apr_time_t t = 0;
 
     if (!rn || !rn->events) return 0;
-    memset(&st, 0, sizeof(st));
-    st.reg = reg;
-    st.rn = rn;
-    st.md = md;
-    st.p = p;
-    st.now = md_reg_now(reg);
+    state_init(&st, reg, rn, md, p);
     md_reg_programs(&st.progs, rn, md, p);
     if (!taken(&st, event)) return 0;
     state_load(&st);

@@ -36,10 +36,7 @@ class Side:
         self.httpd.add_config(
             "MDStoreDir %s" % self.store,
             "MDPortMap %s" % (portmap or "http:%d https:%d" % (self.httpd.port, self.https_port)),
-            "MDCertificateAuthority %s" % self.pebble.directory_url,
-            "MDCACertificateFile %s" % self.pebble.ca_file,
-            "MDCertificateAgreement accepted",
-            "MDContactEmail admin@example.org",
+            *self.pebble.md_directives(),
             "MDPrivateKeys %s" % keys,
             *(["MDCAChallenges %s" % challenges] if challenges else []),
             "MDInitialDelay %s" % initial_delay,

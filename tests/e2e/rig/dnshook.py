@@ -2,6 +2,8 @@
 logs its arguments, one call per line."""
 import os
 
+from .proc import write_program
+
 HOOK = """#!/usr/bin/python3
 # dns-01 hook for the tests: sets/clears the TXT record through pebble-challtestsrv's management API
 import json, sys, urllib.request
@@ -23,9 +25,5 @@ else:
 
 def write_dns_hook(directory, management_url):
     """Write the hook into directory (mode 0755); returns (its path, the path of its call log)."""
-    path = os.path.join(directory, "dns-hook.py")
     log = os.path.join(directory, "dns-hook.log")
-    with open(path, "w") as f:
-        f.write(HOOK % {"mgmt": management_url, "log": log})
-    os.chmod(path, 0o755)
-    return path, log
+    return write_program(os.path.join(directory, "dns-hook.py"), HOOK % {"mgmt": management_url, "log": log}), log

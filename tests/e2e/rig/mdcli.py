@@ -45,3 +45,8 @@ class MdCli:
 
     def md_dir(self, name, group="domains"):
         return os.path.join(self.store, group, name)
+
+    def md_json(self, name, group="domains"):
+        """The MD's md.json in the store, parsed."""
+        with open(os.path.join(self.md_dir(name, group), "md.json")) as f:
+            return json.load(f)

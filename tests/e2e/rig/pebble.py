@@ -61,6 +61,12 @@ class Pebble:
     def management_url(self):
         return "https://127.0.0.1:%d" % self.mgmt_port
 
+    def md_directives(self, contact="admin@example.org"):
+        """The directives that make mod_md or mod_mdomain use this CA: its directory, the root its listener's
+        certificate chains to, its terms accepted, a contact."""
+        return ["MDCertificateAuthority %s" % self.directory_url, "MDCACertificateFile %s" % self.ca_file,
+                "MDCertificateAgreement accepted", "MDContactEmail %s" % contact]
+
     @property
     def log_path(self):
         """pebble's stdout: one line per request it serves (and its other messages)."""

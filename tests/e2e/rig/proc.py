@@ -1,4 +1,5 @@
-"""A child process with its output in log files, stopped by its own PID only (terminate, wait, kill)."""
+"""A child process with its output in log files, stopped by its own PID only (terminate, wait, kill); waiting for a
+condition; the programs a test writes for the server or the command to run."""
 import ctypes
 import os
 import signal
@@ -127,3 +128,11 @@ def wait_until(predicate, timeout, interval=0.05, what="condition"):
             raise TimeoutError("timed out after %.1fs waiting for %s%s"
                                % (timeout, what, (": %r" % last_exc) if last_exc else ""))
         time.sleep(interval)
+
+
+def write_program(path, text):
+    """text written to path as an executable program (mode 0755); returns path."""
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o755)
+    return path
