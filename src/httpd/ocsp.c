@@ -195,6 +195,7 @@ apr_status_t md_httpd_ocsp_register(server_rec *s, md_mod_conf_t *mc, int watche
     ocsp_ctx_t *ctx;
     apr_status_t rv;
 
+    task = NULL;                      /* the last generation's is gone with its pool */
     if (!mc->watchdog || (!mc->ocsp && !(mc->revocation_check && watched))) return APR_SUCCESS;
     wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     wd_set_interval = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_set_callback_interval);
@@ -211,7 +212,6 @@ apr_status_t md_httpd_ocsp_register(server_rec *s, md_mod_conf_t *mc, int watche
     ctx->opts.http.proxy_url = mc->proxy_url;
     ctx->opts.http.proxy_ca_file = mc->proxy_ca_file;
     ctx->opts.rn = &ctx->rn;
-    task = NULL;
     rv = wd_register_callback(ctx->wd, apr_time_from_msec(1), ctx, ocsp_callback);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot register the OCSP watchdog");

@@ -344,9 +344,11 @@ def every_child_staples(httpd, port, name, serial, timeout=30.0):
     kids, ok, n = set(httpd.children()), set(), 0
     start = time.time()
     while time.time() - start < timeout:
+        mark = len(served_log(httpd))
         served, stapled, _ = s_client(port, name)
         n += 1
-        pid = served_log(httpd)[-1][0]
+        wait_until(lambda: len(served_log(httpd)) > mark, 5, what="the request in the access log")
+        pid = served_log(httpd)[mark][0]
         if served == serial and stapled == [serial]:
             ok.add(pid)
         if kids <= ok:
