@@ -6,6 +6,7 @@ serving the same certificate from its files. Prints a Markdown report and writes
 It measures; it asserts nothing. See bench/README.md."""
 import argparse
 import datetime
+import hashlib
 import os
 import pwd
 import re
@@ -71,14 +72,17 @@ def log_times(httpd, text):
     return [log_time(line) for line in httpd.error_log_text().splitlines() if text in line]
 
 
-def served_serial(port):
-    """The serial of the certificate a new handshake gets (and a HEAD request, so the access log shows it)."""
+def served_serial(port, der=None):
+    """The serial of the certificate a new handshake gets (and a HEAD request, so the access log shows it); its DER
+    appended to der when given."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
         with ctx.wrap_socket(raw, server_hostname=NAME) as s:
             serial = x509.load_der_x509_certificate(s.getpeercert(binary_form=True)).serial_number
+            if der is not None:
+                der.append(s.getpeercert(binary_form=True))
             s.sendall(("HEAD / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % NAME).encode())
             while s.recv(4096):
                 pass
@@ -137,12 +141,14 @@ def one_switch(httpd, cli, store, https_port, k):
     before = served_serial(https_port)
     renewed0, activated0 = len(log_times(httpd, RENEWED)), len(log_times(httpd, ACTIVATED))
     proc = force_renewal(cli, store)
-    first, deadline = None, time.time() + 120
+    first, deadline, der = None, time.time() + 120, []
     while first is None and time.time() < deadline:
-        if served_serial(https_port) != before:
+        if served_serial(https_port, der) != before:
             first = time.time()
     if first is None:
         raise RuntimeError("the forced renewal %d was not served within 120 s" % k)
+    # with --stapling: when the new certificate's OCSP response was stored (the module's task, after the switch)
+    record = os.path.join(store, "ocsp", NAME, "ocsp-%s.json" % hashlib.sha1(der[-1]).hexdigest())
     kids = set(httpd.children())
     deadline = time.time() + 30
     seen = set()
@@ -154,8 +160,11 @@ def one_switch(httpd, cli, store, https_port, k):
     wait_until(lambda: len(log_times(httpd, ACTIVATED)) > activated0, 30, what="the activation")
     finished = log_times(httpd, RENEWED)[renewed0]
     activated = log_times(httpd, ACTIVATED)[activated0]
+    if STAPLING:
+        wait_until(lambda: os.path.exists(record), 60, what="the new certificate's OCSP response")
     return {"first": first - finished, "all": all_children - finished if all_children else None,
-            "activated": activated - finished, "run": k}
+            "activated": activated - finished, "run": k,
+            "ocsp": os.stat(record).st_mtime - finished if STAPLING else None}
 
 
 def served_rows(httpd):
@@ -418,8 +427,10 @@ def render(args, facts, switches, cost, started, elapsed, ir=None):
                "access log's `%%P %%{SSL_SERVER_M_SERIAL}x %%{msec}t`); its activation in the store by the parent "
                "(error log).\n" % len(switches))
     out.append("| | median | max | min |\n| --- | --- | --- | --- |")
+    ocsps = [s["ocsp"] for s in switches if s.get("ocsp") is not None]
     for label, vals in (("first handshake with the new certificate", firsts),
-                        ("every child serving it", alls), ("activated in domains/ (parent)", acts)):
+                        ("every child serving it", alls), ("activated in domains/ (parent)", acts),
+                        ("its OCSP response fetched and stored (--stapling; ocsp/NAME/ocsp-ID.json's mtime)", ocsps)):
         if vals:
             out.append("| %s | %s | %s | %s |" % (label, fmt(statistics.median(vals)), fmt(max(vals)),
                                                   fmt(min(vals))))
