@@ -139,10 +139,6 @@ class Pebble:
     def intermediate_pem(self, index=0):
         return self._mgmt_get("/intermediates/%d" % index)
 
-    def intermediate_key_pem(self, index=0):
-        """The intermediate's private key (PEM): it signs the certificates (and, in tests, OCSP responses)."""
-        return self._mgmt_get("/intermediate-keys/%d" % index)
-
     def root_key_pem(self, index=0):
         return self._mgmt_get("/root-keys/%d" % index)
 
