@@ -25,7 +25,6 @@
 #include <apr_thread_mutex.h>
 #include <apr_thread_rwlock.h>
 #include <openssl/evp.h>
-#include <openssl/ocsp.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -298,21 +297,22 @@ static void staple_prime(md_httpd_live_t *lv, const md_managed_t *m, live_certs_
     }
 }
 
-/* Reload the MD's set after the table changed (one thread at a time; the others go on with what there is). */
-static live_certs_t *reload(md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m, unsigned staged,
-                            unsigned seq)
+/* Reload the MD's set after the table changed (one thread at a time; the others go on with what there is). Returns
+ * -1 when it loaded nothing, else how many of the loaded set's stapled certificates have no OCSP response yet. */
+static int reload(md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m, unsigned staged, unsigned seq)
 {
     md_reg_live_set_t *rs;
     live_certs_t *set = NULL, *old = NULL;
     apr_pool_t *p;
-    int done;
+    int done, loaded = -1;
 
-    if (apr_thread_mutex_trylock(e->loading) != APR_SUCCESS) return NULL;
+    if (apr_thread_mutex_trylock(e->loading) != APR_SUCCESS) return -1;
     apr_pool_create(&p, NULL);
     rs = reload_read(&done, lv, e, m, staged, seq, p);
     if (rs && (!e->set || strcmp(rs->id, e->set->id))) set = certs_make(rs);
     if (set) {
         staple_prime(lv, m, set, rs);
+        loaded = set->unstapled;         /* set may be freed by another reload once the lock is released */
         apr_thread_rwlock_wrlock(e->lock);
         old = e->set;
         e->set = set;
@@ -325,7 +325,7 @@ static live_certs_t *reload(md_httpd_live_t *lv, live_entry_t *e, const md_manag
     if (done) __atomic_store_n(&e->seen_seq, seq, __ATOMIC_RELAXED);
     apr_pool_destroy(p);
     apr_thread_mutex_unlock(e->loading);
-    return set;
+    return loaded;
 }
 
 /* The MD of a handshake: the virtual host's only one, or the one covering the name the client asked for. */
@@ -476,11 +476,10 @@ int md_httpd_live_sync(md_mod_conf_t *mc)
 {
     md_httpd_live_t *lv = mc->live;
     const md_managed_t *m;
-    live_certs_t *set;
     live_entry_t *e;
     live_md_t *lm;
     unsigned staged, seq;
-    int i, n = 0;
+    int i, unstapled, n = 0;
 
     if (!lv || !lv->entries) return 0;
     for (i = 0; i < mc->mds->nelts; ++i) {
@@ -494,9 +493,9 @@ int md_httpd_live_sync(md_mod_conf_t *mc)
             && seq == __atomic_load_n(&e->seen_seq, __ATOMIC_RELAXED)) {
             continue;
         }
-        if (!(set = reload(lv, e, m, staged, seq))) continue;
+        if ((unstapled = reload(lv, e, m, staged, seq)) < 0) continue;
         ++n;
-        if (set->unstapled) {
+        if (unstapled) {
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, lv->s, "%s: its new certificates are served without a "
                          "stapled OCSP response until it is fetched (now, in the background)", m->md->name);
         }
