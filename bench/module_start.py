@@ -45,6 +45,9 @@ def parse_args():
                     "(default 1)")
     ap.add_argument("--out", help="report file (default bench/results/module-start-<date>.md; '-' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (stores, logs)")
+    ap.add_argument("--settle", type=float, default=8.0,
+                    help="seconds after the first answer for the second memory sample, when the renewal "
+                         "watchdog's first run is over (default 8; 0: none)")
     args = ap.parse_args()
     args.clients = [c.strip() for c in args.clients.split(",") if c.strip()]
     args.cases = [c.strip() for c in args.cases.split(",") if c.strip()]
@@ -150,6 +153,16 @@ def rss_kib(pids):
     return total
 
 
+def cpu_seconds(pid):
+    """user + system CPU of the process (httpd's parent: it does all of the start), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
+
+
 class Start:
     """One start of httpd: seconds to the first https answer (or a timeout), RSS, what was served."""
     def __init__(self, client, case):
@@ -158,6 +171,8 @@ class Start:
         self.status = "error"
         self.detail = ""
         self.rss = None
+        self.rss_settled = None
+        self.cpu = None
         self.served = ""
         self.ca_requests = None
         self.ca_kinds = {}
@@ -196,6 +211,7 @@ def start_one(client, case, work, mds, args, pebble=None):
             st.status, st.seconds = "timeout", args.timeout
             return st
         st.status, st.seconds = "ok", time.monotonic() - t0
+        st.cpu = cpu_seconds(httpd.pid)
         status, cert = answer
         st.served = "%d, %s" % (status, "store certificate" if (case != "empty" or client == "mod_ssl")
                                 and cert.issuer == cert.subject
@@ -203,6 +219,9 @@ def start_one(client, case, work, mds, args, pebble=None):
                                 > datetime.timedelta(days=30) else "fallback")
         time.sleep(1.0)
         st.rss = rss_kib([httpd.pid] + httpd.children())
+        if args.settle > 1.0 and not pebble:
+            time.sleep(args.settle - 1.0)
+            st.rss_settled = rss_kib([httpd.pid] + httpd.children())
         if pebble:
             time.sleep(max(0.0, args.watch - 1.0))
             reqs = pebble.requests(since=mark)
@@ -231,7 +250,9 @@ def measure_once(client, case, sub, mds, args, listener_ca):
             pebble.stop()
         if dns:
             dns.stop()
-    log("  %s: %s, %s, CA requests %s %s" % (client, fmt_time(st), fmt_rss(st), st.ca_requests, st.detail[:200]))
+    log("  %s: %s, CPU %s, %s, settled %s, CA requests %s %s" % (client, fmt_time(st), fmt_cpu(st), fmt_rss(st),
+                                                                  fmt_rss_settled(st), st.ca_requests,
+                                                                  st.detail[:200]))
     return st
 
 
@@ -240,6 +261,9 @@ def median_run(runs):
     key = [(r.seconds if r.status == "ok" else float("inf"), i) for i, r in enumerate(runs)]
     st = runs[sorted(key)[len(runs) // 2][1]]
     st.all_seconds = [r.seconds for r in runs if r.status == "ok"]
+    st.all_cpu = [r.cpu for r in runs if r.status == "ok" and r.cpu is not None]
+    st.all_rss = [r.rss for r in runs if r.rss]
+    st.all_rss_settled = [r.rss_settled for r in runs if r.rss_settled]
     return st
 
 
@@ -255,8 +279,23 @@ def fmt_time(st):
     return report.fmt_s(st.seconds)
 
 
-def fmt_rss(st):
-    return "%.0f MiB" % (st.rss / 1024.0) if st and st.rss else "-"
+def fmt_cpu(st):
+    """The median of the parent's CPU times (all of them in brackets)."""
+    cpus = sorted(getattr(st, "all_cpu", []) or ([st.cpu] if st and st.cpu is not None else []))
+    if not cpus:
+        return "-"
+    text = "%.2f s" % cpus[len(cpus) // 2]
+    return text + (" (%s)" % ", ".join("%.2f s" % c for c in st.all_cpu) if len(cpus) > 1 else "")
+
+
+def fmt_rss(st, attr="rss"):
+    """The median of the runs' memory."""
+    values = sorted(getattr(st, "all_" + attr, []) or ([getattr(st, attr)] if st and getattr(st, attr) else []))
+    return "%.0f MiB" % (values[len(values) // 2] / 1024.0) if values else "-"
+
+
+def fmt_rss_settled(st):
+    return fmt_rss(st, "rss_settled")
 
 
 def render(args, facts, results, clients, skipped, elapsed, started):
@@ -266,9 +305,13 @@ def render(args, facts, results, clients, skipped, elapsed, started):
     head = "| | " + " | ".join(titles.get(c, c) for c in clients) + " |\n|---|" + "---|" * len(clients) + "\n"
     rows = [
         ("start to first https answer, empty store", "empty", fmt_time),
+        ("parent's CPU until then (user + sys), empty store", "empty", fmt_cpu),
         ("memory (RSS, parent + children), empty store", "empty", fmt_rss),
+        ("memory %g s after the answer, empty store" % args.settle, "empty", fmt_rss_settled),
         ("start to first https answer, full store", "full", fmt_time),
+        ("parent's CPU until then (user + sys), full store", "full", fmt_cpu),
         ("memory (RSS, parent + children), full store", "full", fmt_rss),
+        ("memory %g s after the answer, full store" % args.settle, "full", fmt_rss_settled),
         ("served at the first answer, full store", "full", lambda s: s.served if s and s.served else "-"),
         ("start to first https answer, full store, CA = pebble", "ca", fmt_time),
         ("requests to the CA in %d s after the start (valid certificates)" % args.watch, "ca",
@@ -289,7 +332,9 @@ def render(args, facts, results, clients, skipped, elapsed, started):
            "nothing in MDStoreDir, CA a dead URL (%s). Full store: domains/NAME/privkey.pem + pubcert.pem "
            "(self-signed, valid 60 days, one shared P-256 key). \"start\" is from spawning `apache2 -D "
            "FOREGROUND` until an https request with SNI for md-%d.example.org gets an HTTP answer; memory is "
-           "VmRSS summed over the parent and its children 1 s later. CA requests: full store, CA = a fresh "
+           "VmRSS summed over the parent and its children 1 s later (median of the starts), and again when the "
+           "renewal watchdog's first run is over; the parent's CPU time (it does all of the start, both "
+           "configuration passes) varies much less with the machine's load than the wall time. CA requests: full store, CA = a fresh "
            "pebble, everything else default; counted from pebble's log for %d s after spawning. Each start is "
            "capped at %d s. mod_ssl alone: no md module, each virtual host names the full store's files with "
            "SSLCertificateFile/SSLCertificateKeyFile (the floor; its empty and full rows are the same setup). "

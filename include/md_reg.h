@@ -112,6 +112,7 @@ typedef struct md_reg_sync_opts_t {
     void *log_baton;
     apr_interval_time_t lease;              /* a staged set is activated or removed under the MD's lease
                                              * (md_reg_lease.h): 0 MD_REG_LEASE_DEF, < 0 none */
+    const struct md_reg_state_opts_t *state_opts;   /* non-NULL: each item without cert_files gets its state */
 } md_reg_sync_opts_t;
 
 typedef struct md_reg_sync_item_t {
@@ -120,6 +121,8 @@ typedef struct md_reg_sync_item_t {
     void *baton;                            /* the front-end's */
     int activated;                          /* out: its staged set became the active one */
     const char *renamed_from;               /* out: the stored MD it took over (renamed), NULL when none */
+    md_reg_state_t *state;                  /* out (opts->state_opts): md_reg_state after its md.json was written,
+                                             * in the sync's pool; its certificates are read once for both */
 } md_reg_sync_item_t;
 
 /* For the items (md_reg_sync_item_t*, every configured MD):

@@ -93,6 +93,9 @@ typedef struct md_reg_renew_t {
     void *done_baton;
     apr_interval_time_t lease;       /* each MD is driven under its lease (md_reg_lease.h), renewed every third of
                                       * this while the drive runs; 0: MD_REG_LEASE_DEF; < 0: no leases */
+    const int *stop;                 /* non-NULL: once it is non-zero (set by another thread, read atomically) no
+                                      * further MD is started (the drives under way end as usual); the items not
+                                      * started are left as they were given */
 } md_reg_renew_t;
 
 /* How a run went: the worker threads it started, and the most MDs driven at the same time. */

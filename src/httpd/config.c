@@ -184,7 +184,9 @@ void *md_config_merge_srv(apr_pool_t *p, void *basev, void *addv)
 
     sc->s = add->s;
     sc->mc = add->mc;
-    sc->settings = md_settings_merge(base->settings, add->settings, p);
+    /* a virtual host without MD settings of its own shares the base server's (1000 merged copies otherwise) */
+    sc->own_settings = add->own_settings;
+    sc->settings = add->own_settings ? md_settings_merge(base->settings, add->settings, p) : base->settings;
     sc->mds = apr_array_make(p, 2, sizeof(md_managed_t *));
     return sc;
 }
@@ -219,9 +221,12 @@ const char *md_config__join(cmd_parms *cmd, int argc, char *const argv[])
 md_settings_t *md_config__settings(cmd_parms *cmd)
 {
     md_mod_conf_t *mc = md_config_mod_get(cmd->pool);
+    md_srv_conf_t *sc;
 
     if (mc->section) return mc->section->settings;
-    return md_config_get(cmd->server)->settings;
+    sc = md_config_get(cmd->server);
+    sc->own_settings = 1;
+    return sc->settings;
 }
 
 /* The directive as written, for messages: "MDCheckInterval 1h". */

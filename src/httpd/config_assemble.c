@@ -28,10 +28,12 @@ static md_json_t *extra_make(const md_managed_t *m, apr_pool_t *p)
     return json;
 }
 
-static md_managed_t *managed_make(const md_conf_md_t *conf, const md_mod_conf_t *mc, apr_pool_t *p)
+/* The merged settings are needed while the md_t is made only (scratch, cleared by the caller). */
+static md_managed_t *managed_make(const md_conf_md_t *conf, const md_mod_conf_t *mc, apr_pool_t *p,
+                                  apr_pool_t *scratch)
 {
     const md_srv_conf_t *sc = md_config_get(conf->s);
-    md_settings_t *st = md_settings_merge(sc->settings, conf->settings, p);
+    md_settings_t *st = md_settings_merge(sc->settings, conf->settings, scratch);
     md_managed_t *m = apr_pcalloc(p, sizeof(*m));
 
     m->conf = conf;
@@ -114,18 +116,22 @@ apr_status_t md_config_assemble(const char **perr, server_rec *base, apr_pool_t 
 {
     md_mod_conf_t *mc = md_config_get(base)->mc;
     const md_conf_md_t *conf;
+    apr_pool_t *scratch;
     md_managed_t *m;
     int i;
 
     *perr = NULL;
     if (!mc->store_dir) mc->store_dir = ap_server_root_relative(p, "md");
+    if (apr_pool_create(&scratch, p) != APR_SUCCESS) return APR_ENOMEM;
     apr_array_clear(mc->mds);
     for (i = 0; i < mc->conf_mds->nelts; ++i) {
         conf = APR_ARRAY_IDX(mc->conf_mds, i, const md_conf_md_t *);
-        m = managed_make(conf, mc, p);
+        apr_pool_clear(scratch);
+        m = managed_make(conf, mc, p, scratch);
         m->idx = mc->mds->nelts;
         APR_ARRAY_PUSH(mc->mds, md_managed_t *) = m;
     }
+    apr_pool_destroy(scratch);
     *perr = check_overlaps(mc, p);
     if (!*perr) *perr = check_wildcards(mc, p);
     if (*perr) return APR_EINVAL;

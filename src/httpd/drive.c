@@ -15,6 +15,8 @@
 #include <http_config.h>
 #include <http_log.h>
 #include <mod_watchdog.h>
+#include <http_main.h>
+#include <mpm_common.h>
 
 #include "md.h"
 #include "md_dns.h"
@@ -50,6 +52,8 @@ typedef struct {
     md_reg_reach_t reach;
     md_reg_renew_t rn;
     md_dns_t *dns;             /* MDPreflightDNS's server, NULL: the system's resolver */
+    int stop;                  /* the child is ending: no further run, no further MD (atomic) */
+    int busy;                  /* watchdog tasks under way (atomic) */
 } drive_ctx_t;
 
 /* The operator's remedies in this module's terms: its directives. */
@@ -231,7 +235,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     drive_md_t *dm;
     int i;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING) return APR_SUCCESS;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_drive_enter(ctx->mc)) return APR_SUCCESS;
     own = run_pool(ptemp_wd);
     ptemp = own ? own : ptemp_wd;
     items = items_due(ctx, ptemp);
@@ -240,7 +244,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ctx->s, "renewal watchdog: %d MDs looked at by %d workers, at most "
                      "%d at the same time", items->nelts, stats.workers, stats.max_active);
     }
-    for (i = 0; i < items->nelts; ++i) {
+    for (i = 0; i < items->nelts && !__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE); ++i) {
         item = APR_ARRAY_IDX(items, i, md_reg_item_t *);
         drive_done(ctx, item->baton, item, ptemp);
     }
@@ -260,7 +264,81 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
         apr_pool_destroy(own);
         malloc_trim(0);
     }
+    md_httpd_drive_leave(ctx->mc);
     return APR_SUCCESS;
+}
+
+/* The child ends by exit() once its pool is gone, with the watchdog's thread and the renewal workers still running
+ * unless they were told: OpenSSL's exit handler then frees its locks under a worker (SIGSEGV at every stop during a
+ * run over many MDs). So no further run or MD starts, and the child waits for those under way, up to STOP_WAIT. */
+#define STOP_WAIT apr_time_from_sec(5)
+
+int md_httpd_drive_enter(md_mod_conf_t *mc)
+{
+    drive_ctx_t *ctx = mc->drive;
+
+    if (!ctx) return 1;
+    __atomic_add_fetch(&ctx->busy, 1, __ATOMIC_ACQ_REL);
+    if (!__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE)) return 1;
+    __atomic_sub_fetch(&ctx->busy, 1, __ATOMIC_ACQ_REL);
+    return 0;
+}
+
+void md_httpd_drive_leave(md_mod_conf_t *mc)
+{
+    drive_ctx_t *ctx = mc->drive;
+
+    if (ctx) __atomic_sub_fetch(&ctx->busy, 1, __ATOMIC_ACQ_REL);
+}
+
+int md_httpd_drive_stopping(const md_mod_conf_t *mc)
+{
+    const drive_ctx_t *ctx = mc->drive;
+
+    return ctx && __atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE);
+}
+
+static void stop_set(server_rec *s)
+{
+    drive_ctx_t *ctx = md_config_get(s)->mc->drive;
+
+    if (ctx) __atomic_store_n(&ctx->stop, 1, __ATOMIC_RELEASE);
+}
+
+static void child_stopping(apr_pool_t *pchild, int graceful)
+{
+    (void)graceful;
+    stop_set(ap_server_conf);
+}
+
+/* A pre-cleanup of the child's pool: it runs before the pool's subpools (the watchdog's among them) are destroyed. */
+static apr_status_t child_wait(void *baton)
+{
+    server_rec *s = baton;
+    drive_ctx_t *ctx = md_config_get(s)->mc->drive;
+    apr_time_t deadline = apr_time_now() + STOP_WAIT;
+
+    if (!ctx) return APR_SUCCESS;
+    stop_set(s);
+    while (__atomic_load_n(&ctx->busy, __ATOMIC_ACQUIRE) > 0 && apr_time_now() < deadline) {
+        apr_sleep(apr_time_from_msec(10));
+    }
+    if (__atomic_load_n(&ctx->busy, __ATOMIC_ACQUIRE) > 0) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "the renewal watchdog was still at work when the child "
+                     "ended");
+    }
+    return APR_SUCCESS;
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    if (md_config_get(s)->mc->drive) apr_pool_pre_cleanup_register(pchild, s, child_wait);
+}
+
+void md_httpd_drive_hooks(void)
+{
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 static void renew_setup(drive_ctx_t *ctx, apr_pool_t *pconf)
@@ -285,6 +363,7 @@ static void renew_setup(drive_ctx_t *ctx, apr_pool_t *pconf)
     rn->local = local_responders;
     rn->local_baton = ctx;
     rn->lease = ctx->mc->store_lease;
+    rn->stop = &ctx->stop;
     md_httpd_reach_get(&ctx->reach, ctx->mc);
     rn->reach = &ctx->reach;
 }

@@ -124,6 +124,7 @@ apr_status_t md_httpd_live_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *p
 {
     md_httpd_live_t *lv = apr_pcalloc(pconf, sizeof(*lv));
     md_reg_t *reg = md_reg_make(mc->store, NULL, pconf);
+    apr_pool_t *ptemp = NULL;
     apr_size_t size, off;
     md_managed_t *m;
     apr_status_t rv;
@@ -135,6 +136,7 @@ apr_status_t md_httpd_live_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *p
         size += APR_ALIGN_DEFAULT(slot_size(APR_ARRAY_IDX(mc->mds, i, md_managed_t *)->md));
     }
     rv = apr_shm_create(&lv->shm, size, NULL, pconf);       /* anonymous: the children inherit it */
+    if (rv == APR_SUCCESS) rv = apr_pool_create(&ptemp, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, "cannot make %lu bytes of shared memory: renewed certificates "
                      "are served after the next restart only", (unsigned long)size);
@@ -151,8 +153,10 @@ apr_status_t md_httpd_live_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *p
         lv->table->md[i].off = off;
         lv->table->md[i].size = (unsigned)slot_size(m->md);
         off += APR_ALIGN_DEFAULT(slot_size(m->md));
-        m->live_id = md_reg_live_active_id(reg, m->md, pconf);
+        apr_pool_clear(ptemp);      /* the file names and stats of 1000 MDs: only the ids are kept */
+        m->live_id = apr_pstrdup(pconf, md_reg_live_active_id(reg, m->md, ptemp));
     }
+    apr_pool_destroy(ptemp);
     mc->live = lv;
     return APR_SUCCESS;
 }

@@ -109,6 +109,7 @@ typedef struct md_srv_conf_t {
     server_rec *s;
     md_mod_conf_t *mc;                 /* the module-wide settings */
     md_settings_t *settings;           /* MD settings written at this level (vhosts: merged over base) */
+    int own_settings;                  /* a directive wrote settings at this level (else a vhost shares base's) */
     apr_array_header_t *mds;           /* md_managed_t*: the MDs covering this server's names
                                         * (after check_config) */
 } md_srv_conf_t;

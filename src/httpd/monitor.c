@@ -32,7 +32,7 @@ static void monitor_log(void *baton, int level, const char *md_name, const char 
 static void activate_staged(server_rec *s, md_mod_conf_t *mc, md_reg_t *reg, apr_pool_t *p)
 {
     apr_array_header_t *items = apr_array_make(p, 4, sizeof(md_reg_sync_item_t *));
-    md_reg_sync_opts_t opts = { mc->activation_delay, 0, monitor_log, s, mc->store_lease };
+    md_reg_sync_opts_t opts = { mc->activation_delay, 0, monitor_log, s, mc->store_lease, NULL };
     md_reg_sync_item_t *item;
     md_managed_t *m;
     int i;

@@ -130,16 +130,20 @@ apr_status_t md_httpd_ocsp_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *p
     return APR_SUCCESS;
 }
 
-/* The CRL checks of the watched MDs (MDRevocationCheck); an MD found revoked is renewed now. */
-static void crl_pass(ocsp_ctx_t *ctx, apr_pool_t *ptemp)
+/* The CRL checks of the watched MDs (MDRevocationCheck); an MD found revoked is renewed now. Each MD's state (its
+ * certificates loaded) lives in a pool cleared after it, not all 1000 at once in the watchdog's pool. */
+static void crl_pass(ocsp_ctx_t *ctx, apr_pool_t *pwd)
 {
     md_result_t *result;
     const md_managed_t *m;
+    apr_pool_t *ptemp;
     int i, revoked, checked;
 
-    for (i = 0; i < ctx->mc->mds->nelts; ++i) {
+    if (apr_pool_create(&ptemp, pwd) != APR_SUCCESS) return;
+    for (i = 0; i < ctx->mc->mds->nelts && !md_httpd_drive_stopping(ctx->mc); ++i) {
         m = APR_ARRAY_IDX(ctx->mc->mds, i, const md_managed_t *);
         if (!md_reg_is_watched(m->md, m->cert_files->nelts > 0, m->servers->nelts > 0)) continue;
+        apr_pool_clear(ptemp);
         result = md_result_make(ptemp);
         revoked = checked = 0;
         if (md_reg_crl_check(&revoked, &checked, ctx->reg, m->md, m->cert_files, &ctx->opts, 0, result, ptemp)
@@ -157,6 +161,7 @@ static void crl_pass(ocsp_ctx_t *ctx, apr_pool_t *ptemp)
             md_httpd_drive_poke(ctx->mc, m->md->name);
         }
     }
+    apr_pool_destroy(ptemp);
 }
 
 static apr_status_t ocsp_callback(int state, void *baton, apr_pool_t *ptemp)
@@ -168,7 +173,7 @@ static apr_status_t ocsp_callback(int state, void *baton, apr_pool_t *ptemp)
     const char *name;
     int i;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING) return APR_SUCCESS;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_drive_enter(ctx->mc)) return APR_SUCCESS;
     if (ctx->mc->ocsp) {
         ctx->primed = md_reg_ocsp_count(ctx->mc->ocsp);
         next = md_reg_ocsp_renew(ctx->mc->ocsp, revoked, ptemp);
@@ -187,6 +192,7 @@ static apr_status_t ocsp_callback(int state, void *baton, apr_pool_t *ptemp)
     ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ctx->s, "OCSP watchdog: next run in %" APR_TIME_T_FMT " ms",
                  apr_time_as_msec(wake));
     wd_set_interval(ctx->wd, wake, ctx, ocsp_callback);
+    md_httpd_drive_leave(ctx->mc);
     return APR_SUCCESS;
 }
 

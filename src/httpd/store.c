@@ -59,7 +59,7 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
     apr_array_header_t *items = apr_array_make(ptemp, mc->mds->nelts, sizeof(md_reg_sync_item_t *));
     md_reg_state_opts_t state_opts = { NULL, mc->activation_delay, 1 };     /* root reads the keys: mod_ssl
                                                                                * is never handed one that fails */
-    md_reg_sync_opts_t opts = { mc->activation_delay, 1, sync_log, s, mc->store_lease };
+    md_reg_sync_opts_t opts = { mc->activation_delay, 1, sync_log, s, mc->store_lease, &state_opts };
     md_result_t *result = md_result_make(ptemp);
     md_reg_t *reg = md_reg_make(mc->store, NULL, ptemp);
     md_reg_sync_item_t *item;
@@ -85,7 +85,8 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
         if (m->cert_files->nelts) continue;
         m->activated = 0;
-        st = md_reg_state(reg, m->md, &state_opts, ptemp);
+        item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
+        st = item->state ? item->state : md_reg_state(reg, m->md, &state_opts, ptemp);
         m->usable = usable_bits(st);
         m->set_problem = st->file_problem ? apr_pstrdup(s->process->pconf, st->file_problem) : NULL;
         if (st->file_problem) {

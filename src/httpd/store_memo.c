@@ -59,23 +59,29 @@ static int digest_add(EVP_MD_CTX *ctx, const char *text)
     return text && EVP_DigestUpdate(ctx, text, strlen(text) + 1) == 1;
 }
 
-/* SHA-256 over everything of the configuration that the store setup depends on; 0 when it cannot be made. */
+/* SHA-256 over everything of the configuration that the store setup depends on; 0 when it cannot be made. Each MD's
+ * JSON lives in a pool cleared after it: 1000 of them at once (about 5 MB of jansson's malloc) would stay as holes
+ * in the heap that httpd's processes keep, since mod_ssl allocates above them in the same pass. */
 static unsigned int config_digest(unsigned char *out, const md_mod_conf_t *mc, apr_pool_t *p)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     const md_managed_t *m;
+    apr_pool_t *one = NULL;
     unsigned int len = 0;
     int i, ok;
 
-    ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 && digest_add(ctx, mc->store_dir)
-         && digest_add(ctx, apr_psprintf(p, "%" APR_TIME_T_FMT " %d", mc->activation_delay, mc->mds->nelts));
+    ok = ctx && apr_pool_create(&one, p) == APR_SUCCESS && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1
+         && digest_add(ctx, mc->store_dir)
+         && digest_add(ctx, apr_psprintf(one, "%" APR_TIME_T_FMT " %d", mc->activation_delay, mc->mds->nelts));
     for (i = 0; ok && i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        ok = digest_add(ctx, apr_psprintf(p, "%d", m->cert_files->nelts))
-             && digest_add(ctx, md_json_writep(md_to_json(m->md, p), MD_JSON_FMT_COMPACT, p));
+        apr_pool_clear(one);
+        ok = digest_add(ctx, apr_psprintf(one, "%d", m->cert_files->nelts))
+             && digest_add(ctx, md_json_writep(md_to_json(m->md, one), MD_JSON_FMT_COMPACT, one));
     }
     if (ok && EVP_DigestFinal_ex(ctx, out, &len) != 1) len = 0;
     EVP_MD_CTX_free(ctx);
+    if (one) apr_pool_destroy(one);
     return ok ? len : 0;
 }
 

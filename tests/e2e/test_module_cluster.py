@@ -59,8 +59,8 @@ def test_cluster_renews_once(httpd_factory, pebble_factory, mod_path, workdir):
     a, b = httpd_factory(), httpd_factory()
     # pebble validates http-01 at node a only: the tokens node b sets up are answered by a from challenges/
     pebble = pebble_factory(http_port=a.port)
-    a_https = node(a, pebble, mod_path, store, MDS)
-    b_https = node(b, pebble, mod_path, store, MDS)
+    a_https = node(a, pebble, mod_path, store, MDS, "MDCheckInterval 1s")
+    b_https = node(b, pebble, mod_path, store, MDS, "MDCheckInterval 1s")
     a.start()
     b.start()
     root = pebble.root_pem()
@@ -70,10 +70,14 @@ def test_cluster_renews_once(httpd_factory, pebble_factory, mod_path, workdir):
     # each MD renewed by one node: the other one found its lease (or its renewed set) and left it
     renewed = [h.error_log_text().count("have been renewed and are served from now on") for h in (a, b)]
     assert renewed[0] + renewed[1] >= len(MDS)
-    # no restart, nothing left behind
-    assert not os.listdir(os.path.join(store, "leases"))
-    assert not os.listdir(os.path.join(store, "staging"))
-    time.sleep(3)
+    # no restart, nothing left behind once the parents activated the sets (served live first, activated within
+    # seconds: under load a check right after serving found them still staged)
+    wait_until(lambda: not os.listdir(os.path.join(store, "staging")) and not os.listdir(os.path.join(store, "leases")),
+               60, what="every set activated and every lease given back")
+    # and nothing ordered again: both watchdogs looked at every MD twice more
+    marks = [h.error_log_mark() for h in (a, b)]
+    for h, mark in zip((a, b), marks):
+        h.wait_watchdog_runs(mark, 2)
     assert orders(pebble) == len(MDS)
 
 

@@ -1,13 +1,16 @@
 """mod_mdomain with 1000 MDs (MD_SCALE_COUNT) and an empty store: httpd starts and answers http and https, each
 MD with its own self-signed fallback and one shared fallback key, no per-MD key generation although the MDs want
 RSA 2048 keys. One https vhost per MD. No timing assertion: bench/module_start.py measures the start."""
+import datetime
 import glob
 import os
 
 import pytest
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from rig import net
 from test_module_https import tls_get
@@ -19,15 +22,16 @@ def names(n=COUNT):
     return ["md-%d.example.org" % i for i in range(n)]
 
 
-def scale_config(httpd, store, https_port, mds):
-    """MDs with RSA 2048 keys, a dead CA and a long initial delay (nothing renewed), one https vhost per MD."""
+def scale_config(httpd, store, https_port, mds, initial_delay=True):
+    """MDs with RSA 2048 keys, a dead CA and (initial_delay) a long initial delay (nothing renewed), one https vhost
+    per MD."""
     httpd.add_config(
         "MDStoreDir %s" % store,
         "MDPortMap http:%d https:%d" % (httpd.port, https_port),
         "MDCertificateAuthority https://127.0.0.1:1/dir",
         "MDCertificateAgreement accepted",
         "MDPrivateKeys RSA 2048",
-        "MDInitialDelay 1d",
+        *(["MDInitialDelay 1d"] if initial_delay else []),
         *["MDomain %s" % name for name in mds])
     httpd.add_vhost("\n".join(
         "<VirtualHost 127.0.0.1:%d>\n  ServerName %s\n  SSLEngine on\n</VirtualHost>" % (https_port, name)
@@ -59,3 +63,47 @@ def test_thousand_mds_empty_store(httpd, mod_path, workdir, monkeypatch):  # noq
     assert glob.glob(os.path.join(store, "domains", "*", "privkey*.pem")) == []
     assert len(os.listdir(os.path.join(store, "domains"))) == COUNT
     assert "[mdomain:emerg]" not in httpd.error_log_text()
+
+
+def fill_store(store, mds):
+    """domains/NAME/privkey.pem + pubcert.pem for each MD (mod_md's layout): self-signed, valid 60 days (not due),
+    one shared P-256 key."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    for name in mds:
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=60))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+                .sign(key, hashes.SHA256()))
+        d = os.path.join(store, "domains", name)
+        os.makedirs(d)
+        with open(os.path.join(d, "privkey.pem"), "wb") as f:
+            f.write(key_pem)
+        with open(os.path.join(d, "pubcert.pem"), "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+
+
+@pytest.mark.timeout(240)
+def test_thousand_mds_stop_during_first_run(httpd, mod_path, workdir):  # noqa: F811
+    """Stopped while the renewal watchdog's first run looks at 1000 MDs (no MDInitialDelay): the child tells the
+    renewal workers to stop and waits for them before it exits. It used to exit under them, and OpenSSL's exit
+    handler freed its locks while a worker used them: 'exit signal Segmentation fault' at most such stops."""
+    mds = names()
+    https_port = httpd.new_port("https")
+    store = os.path.join(workdir, "md")
+    fill_store(store, mds)
+    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
+    scale_config(httpd, store, https_port, mds, initial_delay=False)
+    httpd.add_config("LogLevel md:debug")
+    httpd.start(timeout=180)
+    status, cert = tls_get(https_port, host=mds[COUNT // 2])
+    assert status == 200 and cert.subject == cert.issuer
+    httpd.stop(timeout=30)
+
+    log = httpd.error_log_text()
+    assert "exit signal" not in log
+    assert "renewal watchdog for %d MDs" % COUNT in log

@@ -337,6 +337,62 @@ START_TEST(renew_removes_challenges)
 }
 END_TEST
 
+/* With state_opts the sync hands each item without static files its state after md.json was written (what
+ * md_reg_state says then, with the same options): httpd's start reads every MD's certificates once, not twice. */
+START_TEST(sync_gives_states)
+{
+    md_reg_state_opts_t sopts = { NULL, 0, 1 };
+    md_reg_sync_opts_t opts;
+    md_reg_sync_item_t *a, *b, *c;
+    md_result_t *result;
+    apr_array_header_t *items, *files;
+    md_reg_state_t *st;
+    tr_t f;
+
+    tr_init(&f, 6);
+    tr_add(&f, A);
+    tr_assert_outcome(tr_run1(&f, A, 0), MD_DRIVE_ACTIVATED);
+    result = md_result_make(f.p);
+    items = apr_array_make(f.p, 3, sizeof(md_reg_sync_item_t *));
+    files = apr_array_make(f.p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(files, const char *) = "/nonexistent/cert.pem";
+    a = apr_pcalloc(f.p, sizeof(*a));
+    a->md = tr_md(&f, A);
+    b = apr_pcalloc(f.p, sizeof(*b));
+    b->md = tr_md(&f, "b.example.org");
+    c = apr_pcalloc(f.p, sizeof(*c));
+    c->md = tr_md(&f, "c.example.org");
+    c->cert_files = files;
+    APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = a;
+    APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = b;
+    APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = c;
+    memset(&opts, 0, sizeof(opts));
+    opts.restart = 1;
+    opts.state_opts = &sopts;
+    ck_assert_msg(md_reg_sync(f.reg, items, &opts, result, f.p) == APR_SUCCESS, "sync: %s",
+                  md_result_text(result, f.p));
+    ck_assert_ptr_nonnull(a->state);
+    st = md_reg_state(f.reg, a->md, &sopts, f.p);
+    ck_assert_int_eq(a->state->state, MD_S_COMPLETE);
+    ck_assert_int_eq(a->state->state, st->state);
+    ck_assert_int_eq(a->state->servable, 1);
+    ck_assert_int_eq(a->state->certs->nelts, 1);
+    ck_assert_int_eq(APR_ARRAY_IDX(a->state->certs, 0, md_reg_cert_t *)->usable, 1);
+    ck_assert_int_eq(APR_ARRAY_IDX(a->state->certs, 0, md_reg_cert_t *)->key_ok, 1);
+    ck_assert_ptr_nonnull(b->state);
+    ck_assert_int_eq(b->state->servable, 0);
+    ck_assert_int_eq(b->state->state, md_reg_state(f.reg, b->md, &sopts, f.p)->state);
+    ck_assert_ptr_null(c->state);
+    /* without state_opts: none */
+    a->state = b->state = NULL;
+    opts.state_opts = NULL;
+    ck_assert(md_reg_sync(f.reg, items, &opts, result, f.p) == APR_SUCCESS);
+    ck_assert_ptr_null(a->state);
+    ck_assert_ptr_null(b->state);
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_sync_suite(void)
 {
     Suite *s = suite_create("reg_sync");
@@ -352,6 +408,7 @@ Suite *md_test_reg_sync_suite(void)
     tcase_add_test(tc, sync_staged_under_way);
     tcase_add_test(tc, sync_unused_challenges);
     tcase_add_test(tc, renew_removes_challenges);
+    tcase_add_test(tc, sync_gives_states);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -272,6 +272,10 @@ static md_reg_item_t *take(run_t *run, int *pidx, apr_time_t *pwake)
     md_reg_item_t *item;
     int i;
 
+    if (run->rn->stop && __atomic_load_n(run->rn->stop, __ATOMIC_ACQUIRE)) {     /* the front-end is ending */
+        *pwake = 0;
+        return NULL;
+    }
     for (i = 0; i < run->items->nelts; ++i) {
         item = APR_ARRAY_IDX(run->items, i, md_reg_item_t *);
         if (run->states[i] == ITEM_WAITING && item->next <= now) run->states[i] = ITEM_READY;
@@ -285,6 +289,24 @@ static md_reg_item_t *take(run_t *run, int *pidx, apr_time_t *pwake)
     }
     *pwake = wake;
     return NULL;
+}
+
+/* A root pool with an allocator of its own: drives never share an allocator, and what a drive allocated goes back
+ * to the system when its pool is destroyed. A child of APR's global pool would keep it in the global allocator's
+ * free list for the life of the process (in httpd's children: what up to 16 drives of MDs held at once). */
+static apr_pool_t *item_pool(void)
+{
+    apr_allocator_t *allocator = NULL;
+    apr_pool_t *p = NULL;
+
+    if (apr_allocator_create(&allocator) == APR_SUCCESS
+        && apr_pool_create_ex(&p, NULL, NULL, allocator) == APR_SUCCESS) {
+        apr_allocator_owner_set(allocator, p);
+        return p;
+    }
+    if (allocator) apr_allocator_destroy(allocator);
+    apr_pool_create(&p, NULL);
+    return p;
 }
 
 static void *APR_THREAD_FUNC worker(apr_thread_t *thread, void *baton)
@@ -307,7 +329,7 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *thread, void *baton)
             md_clock_sleep(run->rn->drive.clock, wake - now < IDLE_LOOK ? wake - now : IDLE_LOOK);
             continue;
         }
-        apr_pool_create(&p, NULL);     /* a root pool of its own: drives never share an allocator */
+        p = item_pool();
         result = md_result_make(p);
         drive_item(run, item, i, result, p);
         if (run->rn->done) run->rn->done(run->rn->done_baton, item, p);

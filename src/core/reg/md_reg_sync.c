@@ -81,6 +81,9 @@ apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_
         apr_pool_clear(ptemp);
         rv = sync_md(reg, item->md, item->cert_files, opts, ptemp);
         if (rv != APR_SUCCESS) md_result_printf(result, rv, "%s: cannot save its md.json", item->md->name);
+        /* right after md.json's state: the certificates just decoded are still in the store's cache (a second pass
+         * over 1000 MDs would decode every one of them again) */
+        else if (opts->state_opts && !item->cert_files) item->state = md_reg_state(reg, item->md, opts->state_opts, p);
     }
     if (md_store_sync(reg->store) != APR_SUCCESS && rv == APR_SUCCESS) {
         rv = APR_EGENERAL;
