@@ -6,6 +6,7 @@ serving the same certificate from its files. Prints a Markdown report and writes
 It measures; it asserts nothing. See bench/README.md."""
 import argparse
 import datetime
+import hashlib
 import os
 import pwd
 import re
@@ -27,6 +28,7 @@ from cryptography import x509                                      # noqa: E402
 
 from rig import certs                                              # noqa: E402
 from rig.httpd import BINARY, Httpd                                # noqa: E402
+from rig.ocspca import PebbleResponder                            # noqa: E402
 from rig.proc import wait_until                                    # noqa: E402
 from lib import measure, report                                    # noqa: E402
 
@@ -47,6 +49,9 @@ def parse_args():
                     "(0: none; default 200)")
     ap.add_argument("--keys", default="secp256r1", help="MDPrivateKeys of the MD (default secp256r1; e.g. "
                     "'RSA secp256r1' for two key types, each switched per handshake)")
+    ap.add_argument("--stapling", action="store_true", help="OCSP stapling on (pebble's certificates with the URL "
+                    "of a local responder; MDStapling on for the module, SSLUseStapling for mod_ssl alone): the "
+                    "callgrind setups with and without status_request, files against the live set")
     ap.add_argument("--out", help="report file (default bench/results/live-<date>.md; '-' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     return ap.parse_args()
@@ -67,14 +72,17 @@ def log_times(httpd, text):
     return [log_time(line) for line in httpd.error_log_text().splitlines() if text in line]
 
 
-def served_serial(port):
-    """The serial of the certificate a new handshake gets (and a HEAD request, so the access log shows it)."""
+def served_serial(port, der=None):
+    """The serial of the certificate a new handshake gets (and a HEAD request, so the access log shows it); its DER
+    appended to der when given."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
         with ctx.wrap_socket(raw, server_hostname=NAME) as s:
             serial = x509.load_der_x509_certificate(s.getpeercert(binary_form=True)).serial_number
+            if der is not None:
+                der.append(s.getpeercert(binary_form=True))
             s.sendall(("HEAD / HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % NAME).encode())
             while s.recv(4096):
                 pass
@@ -82,6 +90,7 @@ def served_serial(port):
 
 
 KEYS = ["secp256r1"]
+STAPLING = []         # [True] with --stapling
 
 
 def key_files(d):
@@ -109,11 +118,14 @@ def configure(httpd, pebble, mod_path, store, https_port, children, module=True)
             "MDCertificateAuthority %s" % pebble.directory_url, "MDCACertificateFile %s" % pebble.ca_file,
             "MDCertificateAgreement accepted", "MDContactEmail admin@bench.test", "MDPrivateKeys %s" % " ".join(KEYS),
             "MDCAChallenges http-01", "MDInitialDelay 1s", "MDomain %s" % NAME,
-        ]
+        ] + (["MDStapling on"] if STAPLING else [])
     else:
         d = os.path.join(store, "domains", NAME)
         for cert, key in key_files(d):
             lines += ["  SSLCertificateFile %s" % cert, "  SSLCertificateKeyFile %s" % key]
+        if STAPLING:
+            lines += ["  SSLUseStapling on"]
+            httpd.extra_config += ["SSLStaplingCache shmcb:%s(65536)" % os.path.join(store, "..", "stapling")]
     httpd.vhosts = ["<VirtualHost 127.0.0.1:%d>" % https_port, *lines, "</VirtualHost>",
                     "<VirtualHost 127.0.0.1:%d>" % httpd.port, "  ServerName %s" % NAME, "</VirtualHost>"]
 
@@ -129,12 +141,14 @@ def one_switch(httpd, cli, store, https_port, k):
     before = served_serial(https_port)
     renewed0, activated0 = len(log_times(httpd, RENEWED)), len(log_times(httpd, ACTIVATED))
     proc = force_renewal(cli, store)
-    first, deadline = None, time.time() + 120
+    first, deadline, der = None, time.time() + 120, []
     while first is None and time.time() < deadline:
-        if served_serial(https_port) != before:
+        if served_serial(https_port, der) != before:
             first = time.time()
     if first is None:
         raise RuntimeError("the forced renewal %d was not served within 120 s" % k)
+    # with --stapling: when the new certificate's OCSP response was stored (the module's task, after the switch)
+    record = os.path.join(store, "ocsp", NAME, "ocsp-%s.json" % hashlib.sha1(der[-1]).hexdigest())
     kids = set(httpd.children())
     deadline = time.time() + 30
     seen = set()
@@ -146,8 +160,11 @@ def one_switch(httpd, cli, store, https_port, k):
     wait_until(lambda: len(log_times(httpd, ACTIVATED)) > activated0, 30, what="the activation")
     finished = log_times(httpd, RENEWED)[renewed0]
     activated = log_times(httpd, ACTIVATED)[activated0]
+    if STAPLING:
+        wait_until(lambda: os.path.exists(record), 60, what="the new certificate's OCSP response")
     return {"first": first - finished, "all": all_children - finished if all_children else None,
-            "activated": activated - finished, "run": k}
+            "activated": activated - finished, "run": k,
+            "ocsp": os.stat(record).st_mtime - finished if STAPLING else None}
 
 
 def served_rows(httpd):
@@ -231,8 +248,13 @@ def cost_rounds(args, httpd, pebble, mod_path, store, https_port, cli):
     return results
 
 
-def handshake_only(port):
-    """One full TLS handshake with SNI, nothing else."""
+def handshake_only(port, status=False):
+    """One full TLS handshake with SNI, nothing else; with status, by openssl s_client -status (status_request,
+    which Python's ssl cannot send); returns whether an OCSP response was stapled then."""
+    if status:
+        res = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", NAME,
+                              "-status"], input=b"", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        return b"OCSP Response Status: successful" in res.stdout
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -258,7 +280,7 @@ def callgrind_total(path):
     raise RuntimeError("no total in %s" % path)
 
 
-def callgrind_cost(httpd, https_port, n, cli, store, live):
+def callgrind_cost(httpd, https_port, n, cli, store, live, status=False, name=None):
     """The instructions the server executes per TLS handshake (callgrind's Ir): apache2 -X (one process) under
     callgrind, counting only inside OpenSSL's SSL_accept (which runs the certificate callback), a dump before each
     SSL_new (mod_ssl makes one per connection), so that each dump holds one connection's handshake; 10 handshakes with
@@ -268,7 +290,8 @@ def callgrind_cost(httpd, https_port, n, cli, store, live):
     outdir = os.path.join(os.path.dirname(httpd.server_root), "callgrind")
     os.makedirs(outdir, exist_ok=True)
     os.chmod(outdir, 0o777)                       # apache2 -X runs as www-data after its start
-    out = os.path.join(outdir, "%s.out" % ("live" if live else "start" if "mdomain" in str(httpd.modules) else "files"))
+    out = os.path.join(outdir, "%s.out" % (name or ("live" if live else "start" if "mdomain" in str(httpd.modules)
+                                                                          else "files")))
     err = open(os.path.join(outdir, os.path.basename(out) + ".err"), "w")
     proc = subprocess.Popen(["valgrind", "--tool=callgrind", "--vgdb=no", "--collect-atstart=no",
                              "--toggle-collect=SSL_accept", "--dump-before=SSL_new", "--callgrind-out-file=" + out,
@@ -288,10 +311,12 @@ def callgrind_cost(httpd, https_port, n, cli, store, live):
             asker.terminate()
             asker.wait()
         for _ in range(10):
-            handshake_only(https_port)
+            handshake_only(https_port, status)
+        if status:                                # the response fetched (the module's task, or mod_ssl at once)
+            wait_until(lambda: handshake_only(https_port, True), 120, what="a stapled response")
         first = len(dumps(out))
         for _ in range(n):
-            handshake_only(https_port)
+            handshake_only(https_port, status)
         handshake_only(https_port)                # its SSL_new dumps the last counted handshake
     finally:
         proc.terminate()
@@ -302,8 +327,9 @@ def callgrind_cost(httpd, https_port, n, cli, store, live):
     if len(counts) < n:
         raise RuntimeError("%d dumps of %d handshakes in %s" % (len(counts), n, outdir))
     cb = sum(inclusive(f, "cert_cb") for f in files) / n if "mdomain" in str(httpd.modules) else 0
+    scb = sum(inclusive(f, "status_cb") for f in files) / n if "mdomain" in str(httpd.modules) else 0
     return {"median": statistics.median(counts), "mean": statistics.mean(counts), "min": min(counts),
-            "max": max(counts), "cert_cb": cb}
+            "max": max(counts), "cert_cb": cb, "status_cb": scb}
 
 
 def inclusive(path, function):
@@ -330,9 +356,13 @@ def dumps(out):
 def callgrind_rounds(args, httpd, pebble, mod_path, store, https_port, cli):
     out = {}
     httpd.stop()
-    for key, module, live in (("files", False, False), ("start", True, False), ("live", True, True)):
+    setups = [("files", False, False, False), ("start", True, False, False), ("live", True, True, False)]
+    if STAPLING:
+        setups = [("files", False, False, False), ("files-status", False, False, True),
+                  ("live", True, True, False), ("live-status", True, True, True)]
+    for key, module, live, status in setups:
         configure(httpd, pebble, mod_path, store, https_port, 1, module=module)
-        out[key] = callgrind_cost(httpd, https_port, args.callgrind, cli, store, live)
+        out[key] = callgrind_cost(httpd, https_port, args.callgrind, cli, store, live, status, key)
         log("callgrind %s: %.0f instructions per handshake (median)" % (key, out[key]["median"]))
     return out
 
@@ -353,14 +383,28 @@ def render_callgrind(args, ir):
            "| setup | SSL_accept: instructions per handshake (median) | mean | min / max | against files (medians) "
            "| in the certificate callback (mean, inclusive) | the callback's share of the median |\n"
            "| --- | --- | --- | --- | --- | --- | --- |"]
-    base = ir["files"]["median"]
-    for key, label in (("files", "files (mod_ssl alone)"), ("start", "mod_mdomain, start set"),
-                       ("live", "mod_mdomain, live set")):
+    labels = (("files", "files (mod_ssl alone)"), ("start", "mod_mdomain, start set"),
+              ("live", "mod_mdomain, live set"))
+    if STAPLING:
+        out[1] += ("\nWith `--stapling`: pebble's certificates carry the URL of a local OCSP responder; mod_ssl "
+                   "alone has `SSLUseStapling on` (its own stapling, responses in its shmcb cache), mod_mdomain "
+                   "`MDStapling on`. Each setup without and with `status_request` (then the client is `openssl "
+                   "s_client -status`, each handshake counted after a stapled response was there); the last column "
+                   "adds the status callback's instructions (`status_cb`, inclusive: the live certificate's "
+                   "response from the module's set) to the certificate callback's.\n")
+        labels = (("files", "files (mod_ssl alone), no status_request"),
+                  ("files-status", "files (mod_ssl alone, SSLUseStapling), status_request"),
+                  ("live", "mod_mdomain, live set, MDStapling, no status_request"),
+                  ("live-status", "mod_mdomain, live set, MDStapling, status_request"))
+    for key, label in labels:
         r = ir[key]
+        base = ir["files-status" if key.endswith("-status") else "files"]["median"]
+        cb = r["cert_cb"] + r.get("status_cb", 0)
+        mine = key.startswith("files")
         out.append("| %s | %.0f | %.0f | %.0f / %.0f | %+.2f %% (%+.0f) | %s | %s |"
                    % (label, r["median"], r["mean"], r["min"], r["max"], (r["median"] - base) * 100 / base,
-                      r["median"] - base, "%.0f" % r["cert_cb"] if key != "files" else "-",
-                      "%.2f %%" % (r["cert_cb"] * 100 / r["median"]) if key != "files" else "-"))
+                      r["median"] - base, "%.0f" % cb if not mine else "-",
+                      "%.2f %%" % (cb * 100 / r["median"]) if not mine else "-"))
     out.append("\nThe handshakes' own instruction counts spread widely (the client's key share, session tickets, "
                "how the reads fall), so the medians of the three setups differ by chance too; the callback's "
                "instructions (callgrind_annotate, inclusive) are the mechanism's exact cost.\n")
@@ -369,9 +413,10 @@ def render_callgrind(args, ir):
 
 def render(args, facts, switches, cost, started, elapsed, ir=None):
     out = ["# Live activation: switch time and handshake cost (%s)\n" % started.strftime("%Y-%m-%d %H:%M"),
-           "`bench/live.py --runs %d --rounds %d --seconds %d`, %.0f s. One httpd (event MPM, root parent, "
+           "`bench/live.py --runs %d --rounds %d --seconds %d%s`, %.0f s. One httpd (event MPM, root parent, "
            "www-data children), one MD (`%s`, MDPrivateKeys %s), pebble on this machine.\n"
-           % (args.runs, args.rounds, args.seconds, elapsed, NAME, " ".join(KEYS))]
+           % (args.runs, args.rounds, args.seconds, " --stapling" if STAPLING else "", elapsed, NAME,
+              " ".join(KEYS))]
     firsts = [s["first"] for s in switches]
     alls = [s["all"] for s in switches if s["all"] is not None]
     acts = [s["activated"] for s in switches]
@@ -382,8 +427,10 @@ def render(args, facts, switches, cost, started, elapsed, ir=None):
                "access log's `%%P %%{SSL_SERVER_M_SERIAL}x %%{msec}t`); its activation in the store by the parent "
                "(error log).\n" % len(switches))
     out.append("| | median | max | min |\n| --- | --- | --- | --- |")
+    ocsps = [s["ocsp"] for s in switches if s.get("ocsp") is not None]
     for label, vals in (("first handshake with the new certificate", firsts),
-                        ("every child serving it", alls), ("activated in domains/ (parent)", acts)):
+                        ("every child serving it", alls), ("activated in domains/ (parent)", acts),
+                        ("its OCSP response fetched and stored (--stapling; ocsp/NAME/ocsp-ID.json's mtime)", ocsps)):
         if vals:
             out.append("| %s | %s | %s | %s |" % (label, fmt(statistics.median(vals)), fmt(max(vals)),
                                                   fmt(min(vals))))
@@ -428,7 +475,11 @@ def run(args, work):
     httpd = Httpd(os.path.join(work, "httpd"))
     https_port = httpd.new_port("https")
     store = os.path.join(work, "md")
-    dns, pebble = measure.start_ca(work, listener_ca, http_port=httpd.port)
+    responder = PebbleResponder(os.path.join(work, "responder")) if STAPLING else None
+    dns, pebble = measure.start_ca(work, listener_ca, http_port=httpd.port,
+                                   ocsp_responder_url=responder.url if responder else "")
+    if responder:
+        responder.use(pebble)
     try:
         configure(httpd, pebble, mod_path, store, https_port, 4)
         start_pinned(httpd)
@@ -451,12 +502,15 @@ def run(args, work):
         httpd.stop()
         pebble.stop()
         dns.stop()
+        if responder:
+            responder.stop()
     return switches, cost, ir
 
 
 def main():
     args = parse_args()
     KEYS[:] = args.keys.split()
+    STAPLING[:] = [True] if args.stapling else []
     if os.geteuid() != 0 or not os.path.exists(BINARY) or (os.cpu_count() or 1) < 2:
         sys.exit("bench: needs root, apache2 and two CPUs")
     started = datetime.datetime.now().astimezone()

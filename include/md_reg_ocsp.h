@@ -52,6 +52,15 @@ int md_reg_ocsp_count(md_reg_ocsp_t *ocsp);
 apr_status_t md_reg_ocsp_prime(const char **pwhy, md_reg_ocsp_t *ocsp, const md_t *md, const char *id,
                                apr_size_t id_len, const char *pem, apr_pool_t *p);
 
+/* The same for a certificate that is first in chain (md_cert_t*, its issuer second), e.g. one switched in at run
+ * time; the set keeps copies of what it needs. Priming an id again also ends its retirement. */
+apr_status_t md_reg_ocsp_prime_chain(const char **pwhy, md_reg_ocsp_t *ocsp, const md_t *md, const char *id,
+                                     apr_size_t id_len, const apr_array_header_t *chain);
+
+/* The certificates of the MD primed so far are no longer served (a renewed set replaced them): their responses are
+ * still served when asked for, but the background pass stops renewing them (nor raises their events). */
+void md_reg_ocsp_retire(md_reg_ocsp_t *ocsp, const char *md_name);
+
 /* In a handshake: the response for id when one that verified is valid now (read again from the store when its
  * record changed: another process renewed it). Never asks a responder. Returns 1 when cb was called. */
 typedef void md_reg_ocsp_copy_cb(const unsigned char *der, apr_size_t len, void *baton);

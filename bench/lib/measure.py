@@ -142,13 +142,14 @@ class TreeWatch(threading.Thread):
         return cpu, sum(self.hwm.values()) / 1024.0
 
 
-def start_ca(work, listener_ca, http_port=None):
+def start_ca(work, listener_ca, http_port=None, ocsp_responder_url=""):
     """A fresh pebble-challtestsrv (DNS: every name is 127.0.0.1) and pebble: PEBBLE_VA_NOSLEEP=1 (set by
-    the rig), no nonce rejects, no authorization reuse. http_port: where pebble validates http-01."""
+    the rig), no nonce rejects, no authorization reuse. http_port: where pebble validates http-01;
+    ocsp_responder_url: the OCSP URL pebble writes into its certificates."""
     dns = ChallTestSrv(os.path.join(work, "challtestsrv")).start()
     try:
         pebble = Pebble(os.path.join(work, "pebble"), listener_ca, dns.dns_address, http_port=http_port,
-                        nonce_reject=0, authz_reuse=0).start()
+                        nonce_reject=0, authz_reuse=0, ocsp_responder_url=ocsp_responder_url).start()
     except Exception:
         dns.stop()
         raise

@@ -2,7 +2,8 @@
  * registry's runner (staging only, up to 16 at once, under each MD's lease, the module's http-01/tls-alpn-01
  * answerers), after MDInitialDelay, then looks at each MD again at its due, retry or wait time, or after
  * MDCheckInterval +-50%; every few seconds it picks up requests (mdomain renew --force on this store). A renewed set
- * is announced to the children (live.c) as soon as the registry says it may be served. */
+ * is announced to the children (live.c) as soon as the registry says it may be served, and its OCSP responses are
+ * fetched at once where it is stapled. */
 #include <malloc.h>
 #include <string.h>
 
@@ -115,12 +116,6 @@ static void staged_done(drive_ctx_t *ctx, drive_md_t *dm, apr_pool_t *p)
         return;
     }
     dm->live_at = at;
-    if (md_httpd_live_kept(dm->m)) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed; the server "
-                     "activates them in the store within seconds and serves them from its next start or graceful "
-                     "restart (MDMustStaple: mod_ssl staples only the certificates it loads at a start)", name);
-        return;
-    }
     md_httpd_live_staged(ctx->mc, dm->m);
     ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, ctx->s, "%s: the certificates have been renewed and are served from "
                  "now on; the server activates them in the store within seconds, no restart is needed", name);
@@ -253,6 +248,9 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
         item = APR_ARRAY_IDX(items, i, md_reg_item_t *);
         drive_done(ctx, item->baton, item, ptemp);
     }
+    /* sets announced now, or published by the parent, get their OCSP responses fetched at once */
+    md_httpd_live_sync(ctx->mc);
+    md_httpd_ocsp_poke(ctx->mc);
     for (i = 0; i < ctx->mds->nelts; ++i) {
         dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
         if (!wake || dm->next < wake) wake = dm->next;

@@ -11,7 +11,11 @@
  *    sequence lock (odd while it writes). Children that did not read the staged set in time, or were started later,
  *    or serve a set another server renewed, load it from there: no child ever reads a key in domains/.
  * A handshake looks at the two counters (two atomic loads) and, when they are what it saw last, serves what it has:
- * nothing (mod_ssl's certificates of the start) or the cached set (SSL_use_cert_and_key per key type). */
+ * nothing (mod_ssl's certificates of the start) or the cached set (SSL_use_cert_and_key per key type).
+ * OCSP stapling: where the host staples (MDStapling, or mod_ssl's SSLUseStapling), a process that loads a set primes
+ * its certificates in the module's stapling set (mc->ocsp, ocsp.c), whose watchdog task fetches their responses, and
+ * a status callback on the SSL_CTX, in front of mod_ssl's, staples them; mod_ssl knows only the certificates it
+ * loaded at the start. Handshakes without status_request never reach it. */
 #include <string.h>
 
 #include <apu.h>
@@ -20,6 +24,8 @@
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <apr_thread_rwlock.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -31,6 +37,7 @@
 #include "md_cert.h"
 #include "md_json.h"
 #include "md_reg_live.h"
+#include "md_reg_ocsp.h"
 #include "md_result.h"
 #include "md_httpd.h"
 
@@ -64,11 +71,13 @@ typedef struct {
     X509 *x509;
     EVP_PKEY *pkey;
     STACK_OF(X509) *chain;    /* the issuers */
+    unsigned char id[SHA_DIGEST_LENGTH];   /* its SHA-1, the id it has in the OCSP stapling set (as mod_ssl's) */
 } live_cert_t;
 
 typedef struct {
     char *id;                 /* md_reg_live_set_t's id */
     int staged;               /* read from staging/ */
+    int unstapled;            /* certificates stapled here that had no OCSP response yet when it was loaded */
     int n;
     live_cert_t certs[];
 } live_certs_t;
@@ -87,7 +96,16 @@ struct md_httpd_live_t {
     apr_shm_t *shm;
     live_table_t *table;
     live_entry_t *entries;              /* a child's, per MD (child_init) */
+    char *stapled;                      /* per MD: its virtual host staples (MDStapling or SSLUseStapling), so its
+                                         * live sets are stapled by this module (init_server, before the fork) */
 };
+
+/* A managed host's SSL_CTX with the status callback of this module, and the one mod_ssl had set (NULL: none). */
+typedef struct {
+    server_rec *s;
+    int (*prev)(SSL *, void *);
+    void *prev_arg;
+} live_status_t;
 
 static apr_size_t slot_size(const md_t *md)
 {
@@ -129,6 +147,7 @@ apr_status_t md_httpd_live_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *p
     lv->table = apr_shm_baseaddr_get(lv->shm);
     memset(lv->table, 0, off);
     lv->table->nmds = (unsigned)mc->mds->nelts;
+    lv->stapled = apr_pcalloc(pconf, (apr_size_t)mc->mds->nelts + 1);
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
         lv->table->md[i].off = off;
@@ -218,6 +237,7 @@ static live_certs_t *certs_make(const md_reg_live_set_t *rs)
         c = APR_ARRAY_IDX(rs->certs, i, const md_reg_live_cert_t *);
         set->certs[i].x509 = md_cert_get_X509(APR_ARRAY_IDX(c->chain, 0, md_cert_t *));
         X509_up_ref(set->certs[i].x509);
+        X509_digest(set->certs[i].x509, EVP_sha1(), set->certs[i].id, NULL);
         set->certs[i].pkey = md_pkey_get_EVP_PKEY(c->pkey);
         EVP_PKEY_up_ref(set->certs[i].pkey);
         set->certs[i].chain = sk_X509_new_null();
@@ -249,19 +269,54 @@ static md_reg_live_set_t *reload_read(int *pdone, md_httpd_live_t *lv, live_entr
     return set;
 }
 
-/* Reload the MD's set after the table changed (one thread at a time; the others go on with what there is). */
-static void reload(md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m, unsigned staged, unsigned seq)
+static void nothing_copied(const unsigned char *der, apr_size_t len, void *baton)
+{
+    (void)der;
+    (void)len;
+    (void)baton;
+}
+
+/* A set about to be served, stapled by this module when the MD's virtual host staples: the MD's earlier certificates
+ * are no longer renewed, the new ones are (by the watchdog's OCSP task), their stored responses served when there. */
+static void staple_prime(md_httpd_live_t *lv, const md_managed_t *m, live_certs_t *set,
+                         const md_reg_live_set_t *rs)
+{
+    md_reg_ocsp_t *ocsp = lv->mc->ocsp;
+    const md_reg_live_cert_t *c;
+    const char *why = NULL;
+    int i;
+
+    if (!ocsp || !lv->stapled[m->idx]) return;
+    md_reg_ocsp_retire(ocsp, m->md->name);
+    for (i = 0; i < set->n; ++i) {
+        c = APR_ARRAY_IDX(rs->certs, i, const md_reg_live_cert_t *);
+        if (md_reg_ocsp_prime_chain(&why, ocsp, m->md, (const char *)set->certs[i].id, SHA_DIGEST_LENGTH, c->chain)
+            != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, lv->s, "%s: no OCSP stapling for its new certificate: %s",
+                         m->md->name, why ? why : "?");
+        }
+        else if (!md_reg_ocsp_get(ocsp, (const char *)set->certs[i].id, SHA_DIGEST_LENGTH, nothing_copied, NULL)) {
+            set->unstapled++;
+        }
+    }
+}
+
+/* Reload the MD's set after the table changed (one thread at a time; the others go on with what there is). Returns
+ * -1 when it loaded nothing, else how many of the loaded set's stapled certificates have no OCSP response yet. */
+static int reload(md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m, unsigned staged, unsigned seq)
 {
     md_reg_live_set_t *rs;
     live_certs_t *set = NULL, *old = NULL;
     apr_pool_t *p;
-    int done;
+    int done, loaded = -1;
 
-    if (apr_thread_mutex_trylock(e->loading) != APR_SUCCESS) return;
+    if (apr_thread_mutex_trylock(e->loading) != APR_SUCCESS) return -1;
     apr_pool_create(&p, NULL);
     rs = reload_read(&done, lv, e, m, staged, seq, p);
     if (rs && (!e->set || strcmp(rs->id, e->set->id))) set = certs_make(rs);
     if (set) {
+        staple_prime(lv, m, set, rs);
+        loaded = set->unstapled;         /* set may be freed by another reload once the lock is released */
         apr_thread_rwlock_wrlock(e->lock);
         old = e->set;
         e->set = set;
@@ -274,6 +329,7 @@ static void reload(md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m, 
     if (done) __atomic_store_n(&e->seen_seq, seq, __ATOMIC_RELAXED);
     apr_pool_destroy(p);
     apr_thread_mutex_unlock(e->loading);
+    return loaded;
 }
 
 /* The MD of a handshake: the virtual host's only one, or the one covering the name the client asked for. */
@@ -308,8 +364,7 @@ static int cert_cb(SSL *ssl, void *arg)
     unsigned staged, seq;
     int i;
 
-    if (!lv || !lv->entries || !(m = handshake_md(s, ssl)) || m->cert_files->nelts || is_acme_tls_1(ssl)
-        || md_httpd_live_kept(m)) {
+    if (!lv || !lv->entries || !(m = handshake_md(s, ssl)) || m->cert_files->nelts || is_acme_tls_1(ssl)) {
         return 1;
     }
     e = &lv->entries[m->idx];
@@ -326,19 +381,52 @@ static int cert_cb(SSL *ssl, void *arg)
     for (i = 0; i < e->set->n; ++i) {
         SSL_use_cert_and_key(ssl, e->set->certs[i].x509, e->set->certs[i].pkey, e->set->certs[i].chain, 1);
     }
-    /* OCSP stapling of a live set belongs here (the issue after this one): mod_ssl staples only the certificates
-     * it loaded at the start, so a live set is served without a stapled response until then. */
     apr_thread_rwlock_unlock(e->lock);
     return 1;
 }
 
-/* An MD whose renewed sets are not switched live: one with MDMustStaple that has a certificate of the start. mod_ssl
- * staples OCSP responses only for the certificates it loaded, and a must-staple certificate served without its
- * response is refused by the clients that honour the flag: the start's set (stapled) is served until the next start
- * loads the activated one. A must-staple MD that started with its fallback gets its first set live all the same. */
-int md_httpd_live_kept(const md_managed_t *m)
+/* Whether x is a certificate of the live set this process serves for the handshake's MD. */
+static int is_live_cert(md_httpd_live_t *lv, server_rec *s, SSL *ssl, X509 *x)
 {
-    return m->md->must_staple && m->usable;
+    const md_managed_t *m = handshake_md(s, ssl);
+    live_entry_t *e;
+    int i, found = 0;
+
+    if (!m || !lv->entries) return 0;
+    e = &lv->entries[m->idx];
+    if (!__atomic_load_n(&e->set, __ATOMIC_RELAXED)) return 0;
+    apr_thread_rwlock_rdlock(e->lock);
+    for (i = 0; e->set && i < e->set->n && !found; ++i) found = e->set->certs[i].x509 == x;
+    apr_thread_rwlock_unlock(e->lock);
+    return found;
+}
+
+static void set_resp(const unsigned char *der, apr_size_t len, void *baton)
+{
+    unsigned char *copy = OPENSSL_malloc(len);
+
+    if (!copy) return;
+    memcpy(copy, der, len);
+    SSL_set_tlsext_status_ocsp_resp((SSL *)baton, copy, (long)len);     /* OpenSSL frees it */
+}
+
+/* OpenSSL calls this in a full handshake whose client asked for the certificate's status (status_request), after the
+ * certificate was chosen; never otherwise. The response this module keeps for the certificate served (one of the
+ * start it staples, or one switched live by cert_cb) is stapled; a live certificate without one yet gets none; any
+ * other goes to mod_ssl's own callback as before (SSLUseStapling, and its hooks). */
+static int status_cb(SSL *ssl, void *arg)
+{
+    live_status_t *st = arg;
+    md_mod_conf_t *mc = md_config_get(st->s)->mc;
+    unsigned char id[SHA_DIGEST_LENGTH];
+    X509 *x = SSL_get_certificate(ssl);
+
+    if (x && mc->ocsp && X509_digest(x, EVP_sha1(), id, NULL) == 1
+        && md_reg_ocsp_get(mc->ocsp, (const char *)id, sizeof(id), set_resp, ssl)) {
+        return SSL_TLSEXT_ERR_OK;
+    }
+    if (x && mc->live && is_live_cert(mc->live, st->s, ssl, x)) return SSL_TLSEXT_ERR_NOACK;
+    return st->prev ? st->prev(ssl, st->prev_arg) : SSL_TLSEXT_ERR_NOACK;
 }
 
 int md_httpd_live_announced(const md_mod_conf_t *mc, const md_managed_t *m)
@@ -355,14 +443,68 @@ int md_httpd_live_serves(const md_mod_conf_t *mc, const md_managed_t *m)
     return mc->live && mc->live->entries && __atomic_load_n(&mc->live->entries[m->idx].set, __ATOMIC_RELAXED);
 }
 
-/* mod_ssl, at startup, for each server with its SSL_CTX: managed hosts get the certificate callback. */
+/* mod_ssl, at startup, for each server with its SSL_CTX (after it loaded the certificates and set up its stapling):
+ * managed hosts get the certificate callback, and when they staple (an MD with MDStapling, or mod_ssl's status
+ * callback there: SSLUseStapling, or its hooks) the status callback that staples live sets too. */
 static int live_init_server(server_rec *s, apr_pool_t *p, int is_proxy, SSL_CTX *ctx)
 {
     md_srv_conf_t *sc = md_config_get(s);
+    md_httpd_live_t *lv = sc->mc->live;
+    int (*prev)(SSL *, void *) = NULL;
+    live_status_t *st;
+    const md_managed_t *m;
+    int i, stapled = 0;
 
-    if (is_proxy || !ctx || !sc->mc->live || !sc->mds || sc->mds->nelts == 0) return DECLINED;
+    if (is_proxy || !ctx || !lv || !sc->mds || sc->mds->nelts == 0) return DECLINED;
     SSL_CTX_set_cert_cb(ctx, cert_cb, s);
+    SSL_CTX_get_tlsext_status_cb(ctx, &prev);
+    for (i = 0; i < sc->mds->nelts; ++i) stapled |= APR_ARRAY_IDX(sc->mds, i, const md_managed_t *)->stapling > 0;
+    if (!sc->mc->ocsp || !(stapled || prev)) return DECLINED;
+    for (i = 0; i < sc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(sc->mds, i, const md_managed_t *);
+        if (m->idx >= 0 && (unsigned)m->idx < lv->table->nmds) lv->stapled[m->idx] = 1;
+    }
+    if (prev == status_cb) return DECLINED;
+    st = apr_pcalloc(p, sizeof(*st));
+    st->s = s;
+    st->prev = prev;
+    SSL_CTX_get_tlsext_status_arg(ctx, &st->prev_arg);
+    SSL_CTX_set_tlsext_status_cb(ctx, status_cb);
+    SSL_CTX_set_tlsext_status_arg(ctx, st);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "OCSP stapling of live certificates for %s (%s)",
+                 s->server_hostname, prev ? "before mod_ssl's" : "mod_ssl has none");
     return DECLINED;
+}
+
+int md_httpd_live_sync(md_mod_conf_t *mc)
+{
+    md_httpd_live_t *lv = mc->live;
+    const md_managed_t *m;
+    live_entry_t *e;
+    live_md_t *lm;
+    unsigned staged, seq;
+    int i, unstapled, n = 0;
+
+    if (!lv || !lv->entries) return 0;
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
+        if (!lv->stapled[m->idx] || m->cert_files->nelts) continue;
+        e = &lv->entries[m->idx];
+        lm = &lv->table->md[m->idx];
+        staged = __atomic_load_n(&lm->staged, __ATOMIC_ACQUIRE);
+        seq = __atomic_load_n(&lm->seq, __ATOMIC_ACQUIRE);
+        if (staged == __atomic_load_n(&e->seen_staged, __ATOMIC_RELAXED)
+            && seq == __atomic_load_n(&e->seen_seq, __ATOMIC_RELAXED)) {
+            continue;
+        }
+        if ((unstapled = reload(lv, e, m, staged, seq)) < 0) continue;
+        ++n;
+        if (unstapled) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, lv->s, "%s: its new certificates are served without a "
+                         "stapled OCSP response until it is fetched (now, in the background)", m->md->name);
+        }
+    }
+    return n;
 }
 
 static apr_status_t entries_free(void *baton)

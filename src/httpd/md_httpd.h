@@ -38,8 +38,11 @@ void md_httpd_certs_hooks(void);
  * announces a renewed set that may be served (md_httpd_live_staged), the parent publishes an MD's active set after
  * an activation (md_httpd_live_publish; APR_ENOSPC when it does not fit its slot); md_httpd_live_serves: this child
  * serves a set of its own for the MD (the 503 gate lets it pass); md_httpd_live_announced: a set was announced or
- * published for it since the start (MDRequireHttps redirects to it); md_httpd_live_kept: its renewed sets are not
- * switched live (MDMustStaple with a certificate of the start: mod_ssl staples only what it loaded). */
+ * published for it since the start (MDRequireHttps redirects to it). Where a managed host staples (MDStapling, or
+ * mod_ssl's SSLUseStapling) a status callback staples the live sets from this module's OCSP set (mc->ocsp): each
+ * process primes a set's certificates when it loads it; md_httpd_live_sync, in the watchdog, loads what was
+ * announced or published for MDs that staple (so the OCSP task fetches their responses at once, after
+ * md_httpd_ocsp_poke) and returns how many sets it loaded. */
 typedef struct md_httpd_live_t md_httpd_live_t;
 apr_status_t md_httpd_live_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 void md_httpd_live_staged(const md_mod_conf_t *mc, const md_managed_t *m);
@@ -47,7 +50,7 @@ apr_status_t md_httpd_live_publish(const md_mod_conf_t *mc, const md_managed_t *
                                    apr_pool_t *p);
 int md_httpd_live_serves(const md_mod_conf_t *mc, const md_managed_t *m);
 int md_httpd_live_announced(const md_mod_conf_t *mc, const md_managed_t *m);
-int md_httpd_live_kept(const md_managed_t *m);
+int md_httpd_live_sync(md_mod_conf_t *mc);
 void md_httpd_live_hooks(void);
 
 /* gate.c: 503 for requests to MDs without a usable certificate (challenge paths excepted). */
@@ -105,6 +108,9 @@ void md_httpd_drive_hooks(void);
 apr_status_t md_httpd_ocsp_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 apr_status_t md_httpd_ocsp_register(server_rec *s, md_mod_conf_t *mc, int watched, apr_pool_t *pconf);
 void md_httpd_ocsp_hooks(void);
+/* ocsp.c: from a task of the module's watchdog: when certificates were primed since the OCSP task's last pass (a set
+ * switched live, live.c), the task runs at once and fetches their responses. */
+void md_httpd_ocsp_poke(md_mod_conf_t *mc);
 
 /* events.c: the module's side of the event dispatcher: its labels (directive names), time limits and logging to
  * the error log, the server-wide programs (MDMessageCmd, MDNotifyCmd); the hooks raise "installed" at startup

@@ -29,9 +29,11 @@ typedef struct {
     md_reg_renew_t rn;
     md_reg_ocsp_opts_t opts;
     ap_watchdog_t *wd;
+    int primed;                      /* certificates in the set at the last pass */
 } ocsp_ctx_t;
 
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) *wd_register_callback;
+static ocsp_ctx_t *task;              /* this generation's watchdog task (md_httpd_ocsp_poke) */
 static APR_OPTIONAL_FN_TYPE(ap_watchdog_set_callback_interval) *wd_set_interval;
 
 /* Whether certificates of server s are stapled, and as whose: *pmd the server's one MD with MDStapling on, else
@@ -102,12 +104,15 @@ static int stapling_wanted(server_rec *base, const md_mod_conf_t *mc)
     return 0;
 }
 
+/* The set is made whenever there are MDs, even without MDStapling: a certificate switched live (live.c) is stapled
+ * by this module when its virtual host staples, also through mod_ssl's SSLUseStapling, which can staple only the
+ * certificates it loaded at the start. */
 apr_status_t md_httpd_ocsp_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf)
 {
     ocsp_ctx_t *ctx;
 
     mc->ocsp = NULL;
-    if (!mc->store || !stapling_wanted(s, mc)) return APR_SUCCESS;
+    if (!mc->store || (!stapling_wanted(s, mc) && mc->mds->nelts == 0)) return APR_SUCCESS;
     ctx = apr_pcalloc(pconf, sizeof(*ctx));
     ctx->s = s;
     ctx->mc = mc;
@@ -169,7 +174,10 @@ static apr_status_t ocsp_callback(int state, void *baton, apr_pool_t *ptemp)
     int i;
 
     if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_drive_enter(ctx->mc)) return APR_SUCCESS;
-    if (ctx->mc->ocsp) next = md_reg_ocsp_renew(ctx->mc->ocsp, revoked, ptemp);
+    if (ctx->mc->ocsp) {
+        ctx->primed = md_reg_ocsp_count(ctx->mc->ocsp);
+        next = md_reg_ocsp_renew(ctx->mc->ocsp, revoked, ptemp);
+    }
     for (i = 0; i < revoked->nelts; ++i) {
         name = APR_ARRAY_IDX(revoked, i, const char *);
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ctx->s, "%s: its certificate is revoked (OCSP): renewing it now",
@@ -193,6 +201,7 @@ apr_status_t md_httpd_ocsp_register(server_rec *s, md_mod_conf_t *mc, int watche
     ocsp_ctx_t *ctx;
     apr_status_t rv;
 
+    task = NULL;                      /* the last generation's is gone with its pool */
     if (!mc->watchdog || (!mc->ocsp && !(mc->revocation_check && watched))) return APR_SUCCESS;
     wd_register_callback = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_register_callback);
     wd_set_interval = APR_RETRIEVE_OPTIONAL_FN(ap_watchdog_set_callback_interval);
@@ -214,9 +223,16 @@ apr_status_t md_httpd_ocsp_register(server_rec *s, md_mod_conf_t *mc, int watche
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s, "cannot register the OCSP watchdog");
         return rv;
     }
+    task = ctx;
     ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, "OCSP watchdog: stapling %s, CRL checks %s",
                  mc->ocsp ? "on" : "off", mc->revocation_check ? "on" : "off");
     return APR_SUCCESS;
+}
+
+void md_httpd_ocsp_poke(md_mod_conf_t *mc)
+{
+    if (!task || task->mc != mc || !mc->ocsp || !wd_set_interval) return;
+    if (md_reg_ocsp_count(mc->ocsp) != task->primed) wd_set_interval(task->wd, MIN_INTERVAL, task, ocsp_callback);
 }
 
 void md_httpd_ocsp_hooks(void)

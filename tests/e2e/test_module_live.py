@@ -3,7 +3,8 @@ children), a new MD goes from the fallback and 503 to its certificate and 200 by
 (mdomain renew --force on the module's store) is served by every child within 10 s, RSA and EC alike; the store's
 domains/ and archive/ as expected, keys' modes and owners unchanged; the parent's pid and generation unchanged; a
 failing renewal changes nothing served. Also: no server to pick a request up, MDActivationDelay held by the live
-switch, mod_ssl's features (SNI, RSA+EC, tls-alpn-01, SSLUseStapling) and MDMustStaple."""
+switch, mod_ssl's features (SNI, RSA+EC, tls-alpn-01, SSLUseStapling) and OCSP stapling of live certificates
+(MDStapling, SSLUseStapling, MDMustStaple)."""
 import datetime
 import json
 import os
@@ -17,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from rig import ports, tls
+from rig.ocspca import PebbleResponder
 from rig.proc import wait_until, write_program
 
 from test_module_more import configure, ssl_vhost, http_vhost
@@ -260,8 +262,8 @@ def test_live_sni_alpn_stapling(httpd, pebble_factory, mod_path, workdir, md_bui
     """mod_ssl's features with certificates switched live: one virtual host with two MDs told apart by SNI (the
     callback serves the MD of the name asked for), RSA and EC each, obtained and renewed through tls-alpn-01 (the
     challenge's handshakes get the challenge certificate, not the MD's live set), SSLUseStapling on (handshakes
-    with the switched certificates go through; mod_ssl staples only what it loaded at its start, see
-    docs/store.md). A forced renewal of one MD switches that MD only."""
+    with the switched certificates go through; their stapling is test_live_stapling's). A forced renewal of one MD
+    switches that MD only."""
     https_port = httpd.new_port("https")
     pebble = pebble_factory(http_port=ports.free_port(), tls_port=https_port)
     store = os.path.join(workdir, "md")
@@ -314,31 +316,85 @@ def test_live_sni_alpn_stapling(httpd, pebble_factory, mod_path, workdir, md_bui
     assert httpd.pid == parent and httpd.generation() == generation
 
 
-def test_live_must_staple(httpd, pebble_factory, mod_path, workdir, md_build):
-    """MDMustStaple: the first certificate is served live (the fallback is no better), a renewal of an MD that has a
-    certificate of the start is activated in the store but served from the next start only (mod_ssl staples just
-    what it loaded; a must-staple certificate without its response is refused by clients that honour the flag)."""
-    pebble = pebble_factory(http_port=httpd.port)
-    https_port, store = configure(httpd, pebble, mod_path, workdir, "MDMustStaple on", "MDomain %s" % NAME)
-    httpd.add_vhost(http_vhost(httpd.port, NAME))
-    httpd.add_vhost(ssl_vhost(https_port, NAME))
+STAPLED, MUST, BY_SSL = "stapled.live.example.org", "must.live.example.org", "ssl.live.example.org"
+
+
+def s_client(port, name):
+    """openssl s_client -status with SNI name and one request: (serial of the certificate served, serials in the
+    stapled OCSP response, the certificate)."""
+    res = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port, "-servername", name, "-status",
+                          "-ign_eof"], input=("GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % name).encode(),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+    out = res.stdout.decode("utf-8", "replace")
+    pem = re.search(r"Server certificate\s+(-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----)", out,
+                    re.S).group(1)     # the response before it may hold its signer's certificate
+    cert = x509.load_pem_x509_certificate(pem.encode())
+    # the responses' "Serial Number: HEX" (the signer's certificate in it prints its own as "DEC (0xHEX)")
+    stapled = re.findall(r"^\s*Serial Number: ([0-9A-F]+)\s*$", out, re.M) \
+        if "OCSP Response Status: successful" in out else []
+    return serial_of(cert), [x.lstrip("0") for x in stapled], cert
+
+
+def every_child_staples(httpd, port, name, serial, timeout=30.0):
+    """s_client handshakes until each child has served serial with a response for serial stapled."""
+    kids, ok, n = set(httpd.children()), set(), 0
+    start = time.time()
+    while time.time() - start < timeout:
+        mark = len(served_log(httpd))
+        served, stapled, _ = s_client(port, name)
+        n += 1
+        wait_until(lambda: len(served_log(httpd)) > mark, 5, what="the request in the access log")
+        pid = served_log(httpd)[mark][0]
+        if served == serial and stapled == [serial]:
+            ok.add(pid)
+        if kids <= ok:
+            return n
+    raise AssertionError("%s: children %s stapled %s only in %s after %d handshakes" % (name, kids, serial, ok, n))
+
+
+def test_live_stapling(httpd, pebble_factory, mod_path, workdir, md_build):
+    """OCSP stapling follows the certificates switched live (issue 13, point 5): pebble's certificates carry the URL
+    of the test's responder (rig/ocspca.py PebbleResponder); MDStapling on for one MD, MDMustStaple with MDStapling
+    for another, mod_ssl's SSLUseStapling alone for a third. The first certificates (switched live from the
+    fallbacks) and those of a forced renewal are served by every child with their own response stapled, fetched
+    in the background right after the switch; no restart."""
+    responder = PebbleResponder(os.path.join(workdir, "responder"))
+    pebble = pebble_factory(http_port=httpd.port, ocsp_responder_url=responder.url)
+    responder.use(pebble)
+    names = (STAPLED, MUST, BY_SSL)
+    https_port, store = configure(httpd, pebble, mod_path, workdir, "SSLStaplingCache shmcb:logs/stapling(32768)",
+                                  "<MDomain %s>" % STAPLED, "  MDStapling on", "</MDomain>",
+                                  "<MDomain %s>" % MUST, "  MDStapling on", "  MDMustStaple on", "</MDomain>",
+                                  "MDomain %s" % BY_SSL, *children_config())
+    for name in names:
+        httpd.add_vhost(http_vhost(httpd.port, name))
+        httpd.add_vhost(ssl_vhost(https_port, name, *(["SSLUseStapling on"] if name == BY_SSL else [])))
     httpd.start()
+    parent, generation = httpd.pid, httpd.generation()
+    wait_until(lambda: len(httpd.children()) == CHILDREN, 10, what="%d children" % CHILDREN)
     root = pebble.root_pem()
-    wait_until(lambda: get(https_port)[0] == 200, 90, what="the first certificate served live")
-    first = serial_of(get(https_port, ca_pem=root)[1])
-    wait_until(lambda: not os.path.exists(os.path.join(store, "staging", NAME)), 30, what="its activation")
-    httpd.graceful_restart()
-    assert serial_of(get(https_port, ca_pem=root)[1]) == first
-    res = subprocess.run([os.path.join(md_build, "mdomain"), "-d", store, "renew", "--force", NAME, "--json"],
+    wait_until(lambda: all(get(https_port, name=n)[0] == 200 for n in names), 90, what="the first certificates")
+    first = {n: serial_of(get(https_port, ca_pem=root, name=n)[1]) for n in names}
+    for n in names:
+        every_child_staples(httpd, https_port, n, first[n])
+    # (pebble leaves the must-staple extension the module asks for out of its certificates: the MD says it)
+    with open(os.path.join(store, "domains", MUST, "md.json")) as f:
+        assert json.load(f)["must-staple"] is True
+
+    # a forced renewal of the running server: the new certificates, with responses for them, no restart
+    wait_until(lambda: not os.listdir(os.path.join(store, "staging")), 30, what="the activations")
+    res = subprocess.run([os.path.join(md_build, "mdomain"), "-d", store, "renew", "--force", *names, "--json"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    result = json.loads(res.stdout)["results"][0]
-    assert result["outcome"] == "activated", result
-    assert "serves them from its next start or graceful restart (MDMustStaple" in httpd.error_log_text()
-    with open(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem"), "rb") as f:
-        renewed = serial_of(x509.load_pem_x509_certificate(f.read()))
-    assert renewed != first
-    for _ in range(10):
-        assert serial_of(get(https_port, ca_pem=root)[1]) == first
-    httpd.graceful_restart()
-    assert serial_of(get(https_port, ca_pem=root)[1]) == renewed
+    assert [r["outcome"] for r in json.loads(res.stdout)["results"]] == ["activated"] * 3, res.stdout
+    for n in names:
+        served, stapled, cert = s_client(https_port, n)
+        assert served != first[n] and stapled in ([], [served]), (n, served, stapled)
+        every_child_staples(httpd, https_port, n, served)
+        assert served in responder.serials
+    log = httpd.error_log_text()
+    assert "AH01926" not in log          # mod_ssl's "stapling not supported for certificate"
+    for n in names:
+        assert log.count("%s: its new certificates are served without a stapled OCSP response" % n) <= 2
+    assert httpd.pid == parent and httpd.generation() == generation
+    responder.stop()

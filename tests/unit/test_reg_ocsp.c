@@ -1,5 +1,5 @@
 /* Unit tests of the registry's OCSP stapling set and CRL checks (md_reg_ocsp.h) on a simulated clock and a fake CA:
- * priming, serving, the renew window, back-off, wrong signers never served, revoked MDs due, the CRL cycle with
+ * priming, serving, the renew window, retiring certificates replaced live, back-off, wrong signers never served, revoked MDs due, the CRL cycle with
  * If-Modified-Since. */
 #include <string.h>
 #include <apr_strings.h>
@@ -146,6 +146,64 @@ START_TEST(stapling_prime_serve_renew)
     /* past its end it is not served (the responder is down: nothing better) */
     md_clock_sim_set(e.sim, next + DAY + SEC(1));
     ck_assert_int_eq(md_reg_ocsp_get(ocsp, "ID1", 3, copy_cb, &got), 0);
+    fake_http_verify(e.fake);
+    env_done(&e);
+}
+END_TEST
+
+/* A certificate switched in at run time (live.c): primed from its chain, the MD's earlier ones retired: their stored
+ * responses are still served, but only the new one is fetched and renewed; primed again, a retired one is renewed. */
+START_TEST(stapling_live_switch_retires)
+{
+    env_t e;
+    md_reg_ocsp_t *ocsp;
+    answer_t a;
+    copied_t got = { { NULL, 0 }, 0 };
+    apr_array_header_t *chain = NULL;
+    md_cert_t *old;
+    const char *err = NULL, *pem;
+    md_t *md;
+    apr_time_t next;
+
+    env_make(&e, OCSP_URL, NULL);
+    md = md_named("a.example.org", e.p);
+    ocsp = md_reg_ocsp_make(e.reg, &e.opts, e.p);
+    old = e.leaf;
+    ck_assert_int_eq(md_reg_ocsp_prime(NULL, ocsp, md, "OLD", 3, fx_chain_pem(e.pki, old, e.p), e.p), APR_SUCCESS);
+    a = (answer_t){ &e, FX_SIGN_CA, V_OCSP_CERTSTATUS_GOOD, NOW - HOUR, NOW + DAY };
+    fake_http_expect_cb(e.fake, "POST", OCSP_URL, answer, &a);
+    next = md_reg_ocsp_renew(ocsp, NULL, e.p);
+    ck_assert_int_eq(fake_http_count_method(e.fake, "POST"), 1);
+    /* the renewed set: the old one retired, the new one primed from its chain, fetched at the next pass */
+    e.leaf = fx_leaf_with(e.pki, 0x2004, OCSP_URL, NULL, e.p);
+    pem = fx_chain_pem(e.pki, e.leaf, e.p);
+    ck_assert_int_eq(md_cert_chain_from_pem(&chain, pem, strlen(pem), &err, e.p), APR_SUCCESS);
+    md_reg_ocsp_retire(ocsp, "a.example.org");
+    ck_assert_int_eq(md_reg_ocsp_prime_chain(NULL, ocsp, md, "NEW", 3, chain), APR_SUCCESS);
+    ck_assert_int_eq(md_reg_ocsp_count(ocsp), 2);
+    ck_assert_int_eq(md_reg_ocsp_get(ocsp, "NEW", 3, copy_cb, &got), 0);
+    fake_http_expect_cb(e.fake, "POST", OCSP_URL, answer, &a);
+    md_reg_ocsp_renew(ocsp, NULL, e.p);
+    ck_assert_int_eq(fake_http_count_method(e.fake, "POST"), 2);
+    ck_assert_int_eq(md_reg_ocsp_get(ocsp, "NEW", 3, copy_cb, &got), 1);
+    ck_assert_int_eq(md_reg_ocsp_get(ocsp, "OLD", 3, copy_cb, &got), 1);     /* still served while valid */
+    /* in the old one's renew window only the new one is asked for (its response is as old) */
+    md_clock_sim_set(e.sim, next);
+    fake_http_expect_cb(e.fake, "POST", OCSP_URL, answer, &a);
+    a.from = next - HOUR;
+    a.until = next + DAY;
+    md_reg_ocsp_renew(ocsp, NULL, e.p);
+    ck_assert_int_eq(fake_http_count_method(e.fake, "POST"), 3);
+    /* primed again (switched back), the old one is renewed again */
+    chain = NULL;
+    pem = fx_chain_pem(e.pki, old, e.p);
+    ck_assert_int_eq(md_cert_chain_from_pem(&chain, pem, strlen(pem), &err, e.p), APR_SUCCESS);
+    ck_assert_int_eq(md_reg_ocsp_prime_chain(NULL, ocsp, md, "OLD", 3, chain), APR_SUCCESS);
+    ck_assert_int_eq(md_reg_ocsp_count(ocsp), 2);
+    e.leaf = old;
+    fake_http_expect_cb(e.fake, "POST", OCSP_URL, answer, &a);
+    md_reg_ocsp_renew(ocsp, NULL, e.p);
+    ck_assert_int_eq(fake_http_count_method(e.fake, "POST"), 4);
     fake_http_verify(e.fake);
     env_done(&e);
 }
@@ -406,6 +464,7 @@ Suite *md_test_reg_ocsp_suite(void)
     TCase *tc = tcase_create("stapling");
 
     tcase_add_test(tc, stapling_prime_serve_renew);
+    tcase_add_test(tc, stapling_live_switch_retires);
     tcase_add_test(tc, stapling_backs_off_and_keeps_serving);
     tcase_add_test(tc, stapling_never_serves_a_wrong_signer);
     tcase_add_test(tc, stapling_revoked_makes_md_due);

@@ -50,6 +50,7 @@ typedef struct ocsp_entry_t {
     apr_time_t valid_from, valid_until;
     apr_time_t mtime;                  /* of the record it was read from, 0: none read */
     /* the background pass's own */
+    int retired;                       /* no longer served (a certificate switched live replaced it): not renewed */
     int errors;
     apr_time_t next_try;
 } ocsp_entry_t;
@@ -182,16 +183,42 @@ apr_status_t md_reg_ocsp_prime(const char **pwhy, md_reg_ocsp_t *ocsp, const md_
                                apr_size_t id_len, const char *pem, apr_pool_t *p)
 {
     apr_array_header_t *chain = NULL;
-    ocsp_entry_t *e;
-    const char *err = NULL, *why = NULL;
-    apr_status_t rv = APR_SUCCESS;
+    const char *err = NULL;
 
     if (md_cert_chain_from_pem(&chain, pem, strlen(pem), &err, p) != APR_SUCCESS || chain->nelts < 1) {
         if (pwhy) *pwhy = apr_pstrcat(p, "cannot read the certificate: ", err ? err : "no certificate", NULL);
         return APR_EINVAL;
     }
+    return md_reg_ocsp_prime_chain(pwhy, ocsp, md, id, id_len, chain);
+}
+
+void md_reg_ocsp_retire(md_reg_ocsp_t *ocsp, const char *md_name)
+{
+    ocsp_entry_t *e;
+    int i;
+
+    apr_thread_mutex_lock(ocsp->lock);
+    for (i = 0; i < ocsp->entries->nelts; ++i) {
+        e = APR_ARRAY_IDX(ocsp->entries, i, ocsp_entry_t *);
+        if (e->md && !strcmp(e->md->name, md_name)) e->retired = 1;
+    }
+    apr_thread_mutex_unlock(ocsp->lock);
+}
+
+apr_status_t md_reg_ocsp_prime_chain(const char **pwhy, md_reg_ocsp_t *ocsp, const md_t *md, const char *id,
+                                     apr_size_t id_len, const apr_array_header_t *chain)
+{
+    ocsp_entry_t *e;
+    const char *why = NULL;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (!chain || chain->nelts < 1) {
+        if (pwhy) *pwhy = "no certificate";
+        return APR_EINVAL;
+    }
     apr_thread_mutex_lock(ocsp->lock);
     if ((e = apr_hash_get(ocsp->by_id, id, (apr_ssize_t)id_len)) != NULL) {
+        e->retired = 0;
         if (md && !e->md) {          /* an MD's certificate also loaded elsewhere: it is the MD's */
             e->md = md;
             e->md_name = md->name;
@@ -330,6 +357,10 @@ apr_time_t md_reg_ocsp_renew(md_reg_ocsp_t *ocsp, apr_array_header_t *revoked, a
         apr_pool_clear(ptemp);
         apr_thread_mutex_lock(ocsp->lock);
         e = APR_ARRAY_IDX(ocsp->entries, i, ocsp_entry_t *);
+        if (e->retired) {
+            apr_thread_mutex_unlock(ocsp->lock);
+            continue;
+        }
         entry_refresh(ocsp, e, now);
         due = entry_due(ocsp, e, now);
         apr_thread_mutex_unlock(ocsp->lock);

@@ -1,6 +1,7 @@
 """A test CA made with `openssl` (root, intermediate, EC P-256) whose certificates carry an OCSP URL and a CRL URL on
 127.0.0.1, `openssl ocsp` as its responder (index file, signed by the intermediate, a delegated responder or a wrong
-key) and the CRL served by a small HTTP server (python's http.server, which answers If-Modified-Since)."""
+key) and the CRL served by a small HTTP server (python's http.server, which answers If-Modified-Since); and an OCSP
+responder for pebble's certificates (PebbleResponder)."""
 import datetime
 import os
 import subprocess
@@ -345,6 +346,74 @@ class HttpProxy:
         self.port = self.server.server_address[1]
         self.url = "http://127.0.0.1:%d" % self.port
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class PebbleResponder:
+    """An OCSP responder for the certificates pebble issues (pebble 2.4 has none of its own; started with
+    ocsp_responder_url=responder.url it writes that URL into them): an HTTP server on a free port of 127.0.0.1, in a
+    thread of the test, answering each POSTed request with one run of `openssl ocsp` signed by pebble's intermediate
+    (its key from pebble's management API, use()), "good" for the serial asked for. `serials` lists the serials
+    asked for (upper-case hex, no leading zeros), in order; until use() it answers 503."""
+
+    def __init__(self, directory):
+        import http.server
+        import threading
+        from cryptography.x509 import ocsp as x509_ocsp
+        self.dir = directory
+        os.makedirs(self.dir, exist_ok=True)
+        self.serials = []
+        self.inter_file = self.key_file = None
+        lock = threading.Lock()
+        responder = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with lock:
+                    data = responder._answer(body, x509_ocsp) if responder.key_file else None
+                if data is None:
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ocsp-response")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = "http://127.0.0.1:%d/" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def use(self, pebble):
+        """Sign with the intermediate of the started pebble."""
+        inter, key = os.path.join(self.dir, "intermediate.pem"), os.path.join(self.dir, "intermediate.key")
+        _write(inter, pebble.intermediate_pem())
+        _write(key, pebble.intermediate_key_pem(), 0o600)
+        self.inter_file, self.key_file = inter, key
+        return self
+
+    def _answer(self, body, x509_ocsp):
+        serial = x509_ocsp.load_der_ocsp_request(body).serial_number
+        hexs = "%X" % serial
+        self.serials.append(hexs)
+        until = (datetime.datetime.utcnow() + datetime.timedelta(days=90)).strftime("%y%m%d%H%M%SZ")
+        index, req, resp = (os.path.join(self.dir, n) for n in ("index.txt", "req.der", "resp.der"))
+        _write(index, "V\t%s\t\t%s\tunknown\t/CN=pebble\n" % (until, hexs if len(hexs) % 2 == 0 else "0" + hexs))
+        with open(req, "wb") as f:
+            f.write(body)
+        _run(OPENSSL, "ocsp", "-index", index, "-CA", self.inter_file, "-rsigner", self.inter_file, "-rkey",
+             self.key_file, "-reqin", req, "-respout", resp, "-ndays", "1")
+        with open(resp, "rb") as f:
+            return f.read()
 
     def stop(self):
         self.server.shutdown()
