@@ -123,9 +123,16 @@ unit-suites:
 unit: boundary unit-suites $(UNIT)
 	$(UNIT) tests/unit/expected-count
 
-# End-to-end tests: pebble, pebble-challtestsrv, apache2 and the built binaries.
+# End-to-end tests: pebble, pebble-challtestsrv, apache2 and the built binaries. E2E_JOBS test files run side by side
+# (pytest-xdist; each test starts its own processes on free ports): the tests wait on servers far more than they
+# compute. E2E_JOBS=0 runs them in pytest's own process (for -s, pdb). E2E_ARGS adds pytest options.
+E2E_JOBS  ?= 4
+E2E_ARGS  ?=
+PYTEST_E2E = $(PYTHON) -m pytest -q $(if $(filter 0,$(E2E_JOBS)),,-n $(E2E_JOBS) --dist loadfile) $(E2E_ARGS) tests/e2e
+BUILD_JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 e2e: all
-	MD_BUILD=$(abspath $(BUILD)) $(PYTHON) -m pytest -q tests/e2e
+	MD_BUILD=$(abspath $(BUILD)) $(PYTEST_E2E)
 
 # Everything built with AddressSanitizer + UndefinedBehaviorSanitizer, in a build tree of its own.
 ASAN_MAKE  := $(MAKE) -f build.mk BUILD=build-asan CFLAGS="-O1 -g -fno-omit-frame-pointer" \
@@ -140,9 +147,13 @@ asan: unit-suites
 # End-to-end tests against the sanitized binaries (a leak or a memory error fails the test that saw it).
 e2e-asan:
 	$(ASAN_MAKE) all
-	$(ASAN_ENV) MD_BUILD=$(abspath build-asan) $(PYTHON) -m pytest -q tests/e2e
+	$(ASAN_ENV) MD_BUILD=$(abspath build-asan) $(PYTEST_E2E)
 
+# Everything: the three build trees first (BUILD_JOBS compilers at a time), then each test phase.
 check:
+	$(MAKE) -f build.mk -j$(BUILD_JOBS) all $(UNIT)
+	$(ASAN_MAKE) -j$(BUILD_JOBS) all build-asan/tests/unit/unit-tests
+	$(FUZZ_MAKE) -j$(BUILD_JOBS) fuzz-targets
 	$(MAKE) -f build.mk unit
 	$(MAKE) -f build.mk asan
 	$(MAKE) -f build.mk fuzz-check

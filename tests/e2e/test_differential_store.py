@@ -249,8 +249,10 @@ def test_static_always(httpd_factory, pebble_factory, mod_path, workdir):
     ours = observed["mod_mdomain"]
     assert ours["status"]["renewal"]["cert"]["secp256r1"]["serial"]
     assert ours["activated"] == [KEY, CERT] and ours["served-static-after"]
+    # mod_md's renewal.last.detail tells for a moment after the renewal that a restart is recommended (a listed
+    # difference: ours serves the set live); read under load, it was there in one run out of several
     diff.assert_same(observed, ignore=STATIC_OWN + ("status.renewal.log", "status.renewal.notified",
-                                                    "status.renewal.notified-renewed",
+                                                    "status.renewal.notified-renewed", "status.renewal.last.detail",
                                                     "status.renewal.last.valid-from", "status.ca.account",
                                                     "status.ca.url"))
 

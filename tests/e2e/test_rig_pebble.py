@@ -6,7 +6,7 @@ import urllib.error
 
 import pytest
 
-from rig import net
+from rig import net, ports
 
 
 def test_pebble_directory(pebble):
@@ -76,3 +76,36 @@ def test_challtestsrv_http01(pebble_factory):
     cts.del_http01("tok-123")
     _, _, body = net.fetch("http://127.0.0.1:%d/.well-known/acme-challenge/tok-123" % cts.http01_port)
     assert body != b"tok-123.thumb"   # challtestsrv answers 200 with an empty body for unknown tokens
+
+
+def _first_port_taken(monkeypatch):
+    """Makes the rig's next free_port() hand out a port another socket listens on (as when another run took it
+    between the probe and the server's bind); later calls are as usual. Returns the squatting socket."""
+    squatter = socket.socket()
+    squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    squatter.bind(("127.0.0.1", ports.free_port()))
+    squatter.listen(1)
+    real, taken = ports.free_port, [squatter.getsockname()[1]]
+    monkeypatch.setattr(ports, "free_port", lambda **kw: taken.pop() if taken else real(**kw))
+    return squatter
+
+
+def test_pebble_start_retries_when_its_port_is_taken(monkeypatch, pebble_factory, challtestsrv_factory):
+    """pebble says "address already in use" on stderr: the rig starts it again on other ports (it read only
+    stdout, and the e2e run failed in pebble's setup when another process had its port)."""
+    dns, http_port, tls_port = challtestsrv_factory(), ports.free_port(), ports.free_port()
+    squatter = _first_port_taken(monkeypatch)
+    taken = squatter.getsockname()[1]
+    with squatter:
+        p = pebble_factory(challtestsrv=dns, http_port=http_port, tls_port=tls_port)
+    assert p.port != taken
+    assert "newNonce" in p.directory()
+
+
+def test_challtestsrv_start_retries_when_its_port_is_taken(monkeypatch, challtestsrv_factory):
+    squatter = _first_port_taken(monkeypatch)
+    taken = squatter.getsockname()[1]
+    with squatter:
+        srv = challtestsrv_factory()
+    assert srv.mgmt_port != taken
+    assert srv.process.running()

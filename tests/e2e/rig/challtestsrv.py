@@ -45,9 +45,18 @@ class ChallTestSrv:
     def _ready(self):
         if not self.process.running():
             raise ProcessExited("pebble-challtestsrv exited\n" + self.process.describe())
+        # challtestsrv keeps running when one of its servers cannot bind, and then another process listens there
+        if "address already in use" in self.process.errors():
+            raise ProcessExited("pebble-challtestsrv: a port was taken\n" + self.process.describe())
         needed = [self.mgmt_port, self.dns_port] + [p for p in (self.http01_port, self.https01_port,
                                                                  self.tlsalpn01_port) if p]
-        return all(ports.is_listening(p) for p in needed)
+        if not all(ports.is_listening(p) for p in needed):
+            return False
+        try:  # the management port answers as challtestsrv does, not merely accepts
+            return isinstance(json.loads(net.post_json(self.management_url + "/dns-request-history",
+                                                       {"host": "ready.invalid."}, timeout=1.0) or b"[]"), list)
+        except (OSError, ValueError, RuntimeError):
+            return False
 
     def start(self, attempts=3, timeout=10.0):
         """Start on fresh free ports; retried with other ports when a port was taken meanwhile."""
@@ -63,7 +72,7 @@ class ChallTestSrv:
                 return self
             except RuntimeError:
                 self.process.stop()
-                if attempt + 1 == attempts or "address already in use" not in self.process.output():
+                if attempt + 1 == attempts or "address already in use" not in self.process.errors():
                     raise
         return self
 

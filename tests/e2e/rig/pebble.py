@@ -109,7 +109,7 @@ class Pebble:
                 break
             except RuntimeError:
                 self.process.stop()
-                if attempt + 1 == attempts or "address already in use" not in self.process.output():
+                if attempt + 1 == attempts or "address already in use" not in self.process.errors():
                     raise
         self.start_seconds = time.monotonic() - t0
         return self

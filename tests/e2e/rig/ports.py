@@ -6,7 +6,8 @@ the machine (the tests' own requests, other test runs) could take it, and the se
 already in use". Ports below (or above) that range are only ever taken by an explicit bind, so a random free one
 there stays free until the server binds it, unless another run happens to pick the same one at the same moment
 (servers whose port is not written into other configurations retry then: pebble, challtestsrv; the others bind
-port 0 themselves)."""
+port 0 themselves). Test processes of one run side by side (pytest-xdist workers) pick from slices of their own."""
+import os
 import random
 import socket
 import threading
@@ -24,8 +25,23 @@ def _outside_ephemeral():
     except (OSError, ValueError):
         low, high = 32768, 60999
     if low > 12000:
-        return 10000, low - 1
-    return high + 1, 65535
+        low, high = 10000, low - 1
+    else:
+        low, high = high + 1, 65535
+    return _worker_slice(low, high)
+
+
+def _worker_slice(low, high):
+    """This xdist worker's share of [low, high] (gwK of N gets the K-th of N slices); all of it outside xdist."""
+    try:
+        k = int(os.environ.get("PYTEST_XDIST_WORKER", "")[2:])
+        n = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", ""))
+    except ValueError:
+        return low, high
+    if n < 2 or not 0 <= k < n:
+        return low, high
+    width = (high - low + 1) // n
+    return low + k * width, low + (k + 1) * width - 1
 
 
 def _bindable(port, kind):

@@ -54,6 +54,7 @@ class Process:
         if self.env:
             env.update({k: str(v) for k, v in self.env.items()})
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
+            self.log_offsets = (out.tell(), err.tell())
             self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                           env=env, cwd=self.cwd, close_fds=True,
                                           preexec_fn=_die_with_parent)
@@ -85,6 +86,19 @@ class Process:
         except OSError:
             return ""
 
+    def errors(self):
+        """stdout and stderr of this start (the logs are appended to at every start) together: where a server said
+        why it stopped (Go servers write to stderr)."""
+        text = ""
+        for path, offset in zip((self.stdout_path, self.stderr_path), getattr(self, "log_offsets", (0, 0))):
+            try:
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    text += f.read().decode("utf-8", "replace")
+            except OSError:
+                pass
+        return text
+
     def describe(self, lines=30):
         """The command and the tails of both logs, for failure reports."""
         return ("--- %s (pid %s, rc %s): %s\n--- stdout tail (%s):\n%s\n--- stderr tail (%s):\n%s\n"
@@ -93,7 +107,7 @@ class Process:
 
 
 class ProcessExited(RuntimeError):
-    """A process the rig waits for has exited; wait_until stops polling at once."""
+    """A process the rig waits for has exited (or cannot serve: a port was taken); wait_until stops polling at once."""
 
 
 def wait_until(predicate, timeout, interval=0.05, what="condition"):
