@@ -51,7 +51,7 @@ static char *marker_path(const char *base, pid_t pid)
 }
 
 /* At exit: this process's markers (not those its parent made before a fork). */
-static void unmark_all(void)
+void md_store_writers_done(void)
 {
     pid_t pid = getpid();
     char *path;
@@ -123,7 +123,7 @@ void md_store_fs__writers_watch(const md_store_t *store)
     if (!hooked) {
         hooked = 1;
         md_file_on_temp(on_temp);
-        atexit(unmark_all);
+        atexit(md_store_writers_done);
     }
 leave:
     pthread_mutex_unlock(&mutex);
