@@ -28,6 +28,7 @@ def test_demo(md_build, keep):
         # Apache: the fallback with 503 first, then pebble's certificate, verified, and 200
         assert "before: HTTP/1.1 503" in out
         assert "after:  HTTP/1.1 200 OK" in out and "verified against pebble's root" in out
+        assert "without a restart" in out and "both unchanged: True" in out
         # the mdomain command
         assert "demo.mdomain.test: activated" in out
         assert "subject=CN = demo.mdomain.test" in out

@@ -75,13 +75,22 @@ def san_names(cert):
     return sorted(ext.get_values_for_type(x509.DNSName))
 
 
-def wait_staged(httpd, store, names, aspects=("pubcert.secp256r1.pem",), timeout=90):
+RENEWED = "the certificates have been renewed"
+
+
+def renewals_logged(httpd):
+    """How many renewals the error log has told of so far (pass it to wait_staged before the next renewal)."""
+    return httpd.error_log_text().count(RENEWED)
+
+
+def wait_staged(httpd, store, names, aspects=("pubcert.secp256r1.pem",), timeout=90, logged_before=0):
     """Until the renewed sets of names are there (in staging/, or already activated in domains/ by the parent) and
-    the watchdog said they were renewed (served from now on, or later under MDActivationDelay)."""
+    the watchdog said they were renewed (served from now on, or later under MDActivationDelay): len(names) renewals
+    more than logged_before (renewals_logged() before this renewal; a set already in domains/ is not a new one)."""
     def there(n, a):
         return any(os.path.exists(os.path.join(store, group, n, a)) for group in ("staging", "domains"))
     wait_until(lambda: all(there(n, a) for n in names for a in aspects)
-               and httpd.error_log_text().count("the certificates have been renewed") >= len(names),
+               and renewals_logged(httpd) >= logged_before + len(names),
                timeout, what="renewed certificates for %s" % ", ".join(names))
 
 
