@@ -112,12 +112,17 @@ def notes(args, results, skipped, workers, module_workers):
         " \"with adds\" adds the N preceding `mdomain ... add NAME --key p256` processes (run one after"
         " another; they send no ACME requests).",
         "- **mod_md time** runs from spawning `apache2 -D FOREGROUND` (configuration, post_config, child start,"
-        " watchdog) until every MD has `staging/NAME/pubcert*.pem` and `job.json` with `\"finished\": true`,"
-        " looked at every %d ms. mod_md activates staged certificates only at the next (graceful) restart;"
-        " that restart is not included, while mdomain's time includes its activation." % (measure.POLL * 1000),
+        " watchdog) until every MD is staged: its line `AH10059: The Managed Domain NAME has been setup` in the"
+        " error log (what the log got since the last look, read every %d ms; the store itself, `staging/NAME/"
+        "pubcert*.pem` with `job.json` `\"finished\": true`, is looked at every %g s for what the log does not say)."
+        " mod_md activates staged certificates only at the next (graceful) restart;"
+        " that restart is not included, while mdomain's time includes its activation." % (measure.POLL * 1000,
+                                                                                           measure.SCAN),
         "- **mod_mdomain time** is measured exactly like mod_md's: the same private httpd, the same directives"
         " (with `LoadModule mdomain_module` instead of mod_md's line), from spawning `apache2 -D FOREGROUND`"
-        " until every MD is staged. mod_mdomain's watchdog drives due MDs %s in parallel, sharing one ACME"
+        " until every MD is staged (its line `NAME: the certificates have been renewed`, logged as its set is"
+        " staged; its parent activates staged sets while the run goes on, so `domains/NAME` counts too)."
+        " mod_mdomain's watchdog drives due MDs %s in parallel, sharing one ACME"
         " client per CA." % ("in up to %d worker threads" % module_workers if module_workers else "in worker threads"),
         "- **requests/issuance**: every ACME request pebble logged for the client during the measurement"
         " (directory, nonces, account, orders, authorizations, challenges, finalize, certificate), divided by"

@@ -30,6 +30,10 @@ apr_status_t md_file_write_atomic_nosync(const char *fpath, const void *data, ap
  * tests kill the writer there, between one write and the next. Process-wide; set it while no write runs. */
 typedef void md_file_written_cb(const char *fpath, void *baton);
 void md_file_on_written(md_file_written_cb *cb, void *baton);
+/* cb is called with the path before each temporary file of an atomic write is created: the store's writer
+ * markers (md_store_sweep.c). Process-wide, set once; cb must be thread-safe. */
+typedef void md_file_temp_cb(const char *fpath);
+void md_file_on_temp(md_file_temp_cb *cb);
 /* Remove the temporary files in dir whose writer process is gone (killed while writing); returns how many.
  * A writer that is alive, or whose liveness cannot be told (another user's process), keeps its file. */
 int md_file_sweep_dead_temps(const char *dir);

@@ -74,7 +74,8 @@ void md_reg_challenges(md_reg_challenges_t *ch, const md_t *md, const md_reg_rea
 
 /* The front-end's own responders for md (in-server http-01/tls-alpn-01, the CLI's servers or webroot): added to rs. */
 typedef apr_status_t md_reg_local_cb(void *baton, md_responders_t *rs, const md_t *md, apr_pool_t *p);
-/* After an item was driven and its events raised (in its worker thread; p lives during the call). */
+/* After an item was driven, its events raised and its result kept (in its worker thread, as soon as its drive ends;
+ * p lives during the call). */
 typedef void md_reg_done_cb(void *baton, md_reg_item_t *item, apr_pool_t *p);
 
 typedef struct md_reg_renew_t {

@@ -116,7 +116,14 @@ apr_time_t md_store_get_modified(md_store_t *store, md_store_group_t group, cons
 typedef void md_store_step_cb(void *baton, int step, const char *what);
 apr_status_t md_store_activate(md_store_t *store, const char *name, md_store_step_cb *step_cb,
                                void *baton, struct md_result_t *result, apr_pool_t *p);
-/* Finish interrupted activations of all names (called by md_store_fs_open). */
+/* The directory of the store's writer markers (STORE/writers/PID, md_store_sweep.c): every process that writes
+ * into the store must be able to create files there (httpd's children too). */
+#define MD_STORE_WRITERS_DIR "writers"
+/* Remove this process's markers (STORE/writers/PID of every store it wrote into): an exit does it (atexit); a
+ * process that ends otherwise (_exit) and wrote nothing half may call it before. */
+void md_store_writers_done(void);
+/* Finish interrupted activations of all names and remove the temporary files of writers that died mid-write
+ * (called by md_store_fs_open). */
 apr_status_t md_store_recover(md_store_t *store, struct md_result_t *result, apr_pool_t *p);
 
 #endif

@@ -121,7 +121,8 @@ static void staged_done(drive_ctx_t *ctx, drive_md_t *dm, apr_pool_t *p)
                  "now on; the server activates them in the store within seconds, no restart is needed", name);
 }
 
-/* After a drive: when to look at the MD again, and the log. */
+/* After a drive, in its worker thread as soon as it ends (a renewed set is announced then, not after the whole run):
+ * when to look at the MD again, and the log. Only this item's drive_md_t is touched. */
 static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *item, apr_pool_t *p)
 {
     apr_time_t now = apr_time_now(), next = item->next;
@@ -160,6 +161,14 @@ static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *it
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ctx->s, "%s: %s, next check in %" APR_TIME_T_FMT " s", name,
                      item->outcome == MD_DRIVE_BACKING_OFF ? "backing off" : "not due", apr_time_sec(dm->next - now));
     }
+}
+
+static void item_done(void *baton, md_reg_item_t *item, apr_pool_t *p)
+{
+    drive_ctx_t *ctx = baton;
+
+    if (__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE)) return;     /* the child is stopping: nothing to announce */
+    drive_done(ctx, item->baton, item, p);
 }
 
 /* A pool with an allocator of its own (NULL when none can be made): what a run over 1000 MDs allocated goes back
@@ -229,7 +238,6 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     drive_ctx_t *ctx = baton;
     apr_array_header_t *items;
     md_reg_run_stats_t stats;
-    md_reg_item_t *item;
     apr_time_t now, wake = 0;
     apr_pool_t *ptemp, *own;
     drive_md_t *dm;
@@ -244,11 +252,8 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ctx->s, "renewal watchdog: %d MDs looked at by %d workers, at most "
                      "%d at the same time", items->nelts, stats.workers, stats.max_active);
     }
-    for (i = 0; i < items->nelts && !__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE); ++i) {
-        item = APR_ARRAY_IDX(items, i, md_reg_item_t *);
-        drive_done(ctx, item->baton, item, ptemp);
-    }
-    /* sets announced now, or published by the parent, get their OCSP responses fetched at once */
+    /* sets announced during the run (item_done), or published by the parent, get their OCSP responses fetched at
+     * once */
     md_httpd_live_sync(ctx->mc);
     md_httpd_ocsp_poke(ctx->mc);
     for (i = 0; i < ctx->mds->nelts; ++i) {
@@ -362,6 +367,8 @@ static void renew_setup(drive_ctx_t *ctx, apr_pool_t *pconf)
     rn->events = &ctx->events;
     rn->local = local_responders;
     rn->local_baton = ctx;
+    rn->done = item_done;
+    rn->done_baton = ctx;
     rn->lease = ctx->mc->store_lease;
     rn->stop = &ctx->stop;
     md_httpd_reach_get(&ctx->reach, ctx->mc);

@@ -139,7 +139,7 @@ static apr_status_t set_ownership(md_store_t *store, apr_pool_t *p)
     const char *dir;
     size_t i;
 
-    static const char *const child_dirs[] = { MD_REG_LEASES_DIR, MD_REG_REQUESTS_DIR };
+    static const char *const child_dirs[] = { MD_REG_LEASES_DIR, MD_REG_REQUESTS_DIR, MD_STORE_WRITERS_DIR };
 
     if (geteuid() != 0) return APR_SUCCESS;
     owner_uid = ap_unixd_config.user_id;

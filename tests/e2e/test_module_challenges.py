@@ -3,15 +3,16 @@ filled by Debian's mod_md taken over without a new order; a renewal interrupted 
 finished after the next start."""
 import json
 import os
+import re
 import signal
 import socket
 import threading
-import time
 
 import pytest
 from cryptography import x509
 
 from rig import ports
+from rig.httpd import pid_alive
 from rig.proc import wait_until
 from test_module_https import NAME, tls_get
 
@@ -78,6 +79,12 @@ def _job_finished(store):
         return False
 
 
+def _written_now(fname):
+    """True for the temporary file of an atomic write whose writer is alive (.NAME.tmp.PID.XXXXXX)."""
+    found = re.match(r"\..+\.tmp\.(\d+)\.[A-Za-z0-9]{6}$", fname)
+    return bool(found) and pid_alive(int(found.group(1)))
+
+
 def _staged_then_active(httpd, store, what, since=0):
     """Until the renewed set is staged and its job finished (mod_md: until a restart) or mod_mdomain announced it
     served (it activates it itself within seconds); then a graceful restart (mod_md's activation) and the set
@@ -86,13 +93,9 @@ def _staged_then_active(httpd, store, what, since=0):
     wait_until(lambda: (os.path.exists(staged) and _job_finished(store))
                or "have been renewed and are served from now on" in httpd.error_log_since(since), 90, what=what)
     where = os.path.dirname(staged) if os.path.exists(staged) else os.path.join(store, "domains", NAME)
-    # the staged set can show up (and its job say finished) just before the registry's last write of job.json (its
-    # events): an atomic write in flight has a temporary file, gone when it is done; one left by a killed process
-    # stays, and the caller sees it
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and os.path.isdir(where) and [f for f in os.listdir(where) if ".tmp." in f]:
-        time.sleep(0.05)
-    files = sorted(f for f in os.listdir(where) if f != ".activation")
+    # a write still under way (the job's last save after the staged set is complete) is not a leftover: a temporary
+    # file of a live process is left out, one of a dead process (the killed server's) is not
+    files = sorted(f for f in os.listdir(where) if f != ".activation" and not _written_now(f))
     httpd.graceful_restart()
     wait_until(lambda: os.path.exists(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem"))
                and not os.path.exists(os.path.join(store, "staging", NAME)), 15, what="the activated set")

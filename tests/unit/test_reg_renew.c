@@ -119,18 +119,33 @@ START_TEST(renew_many_shared)
 }
 END_TEST
 
+/* rn->done: once per item as its drive ends, the item's result complete (a failure's detail there). */
+static void count_done(void *baton, md_reg_item_t *item, apr_pool_t *p)
+{
+    int *counts = baton;
+
+    (void)p;
+    __atomic_add_fetch(&counts[0], 1, __ATOMIC_RELAXED);
+    if (item->outcome == MD_DRIVE_FAILED && (!item->detail || !*item->detail)) {
+        __atomic_add_fetch(&counts[1], 1, __ATOMIC_RELAXED);
+    }
+}
+
 /* One MD's validation fails: it ends FAILED with the CA's reason and a retry time, the others are renewed; an MD
- * the store does not know fails with the reason. */
+ * the store does not know fails with the reason. The front-end's done callback sees each item once, its result
+ * complete. */
 START_TEST(renew_many_one_fails)
 {
     apr_array_header_t *items;
     md_reg_item_t *item;
     md_job_t *job;
     tr_t f;
-    int i;
+    int i, counts[2] = { 0, 0 };
 
     tr_init(&f, 6);
     f.rn.workers = 4;
+    f.rn.done = count_done;
+    f.rn.done_baton = counts;
     for (i = 0; i < 5; ++i) tr_add(&f, site(&f, i));
     fake_ca_fail_validation(f.ca, site(&f, 2), "nobody home");
     items = sites(&f, 5);
@@ -158,6 +173,8 @@ START_TEST(renew_many_one_fails)
         ck_assert_ptr_null(tr_leaf(&f, item->name));
     }
     ck_assert_int_eq(fake_ca_issued_count(f.ca), 4);
+    ck_assert_int_eq(counts[0], 6);
+    ck_assert_int_eq(counts[1], 0);
     tr_done(&f);
 }
 END_TEST

@@ -4,6 +4,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 
 #include <apr_strings.h>
 
@@ -134,21 +138,85 @@ static const char *read_text(const char *path, apr_pool_t *p)
 
 /* ---- open ---- */
 
-/* opening the store removes what writers killed mid-write left behind (here: in ocsp/NAME, the ARI cache) */
+/* A file as a writer killed mid-write leaves it: DIR/.NAME.tmp.PID.XXXXXX. */
+static const char *leave_temp(const char *dir, pid_t pid, apr_pool_t *p)
+{
+    const char *path = md_file_join(p, dir, apr_psprintf(p, ".ari.json.tmp.%ld.AbC123", (long)pid), NULL);
+    FILE *f = fopen(path, "w");
+
+    ck_assert_ptr_nonnull(f);
+    fputs("{", f);
+    fclose(f);
+    return path;
+}
+
+/* opening the store removes what writers killed mid-write left behind (here: in ocsp/NAME, the ARI cache): a
+ * writer marks itself in writers/ before its first temporary file, and a marker whose process is gone makes the
+ * next open sweep the store */
 START_TEST(open_sweeps_dead_temps)
 {
     apr_pool_t *p = md_test_pool();
-    const char *dir = md_test_mkdtemp(p), *leftover;
+    const char *dir = md_test_mkdtemp(p), *leftover, *odir = md_file_join(p, dir, "ocsp", "example.org", NULL);
     md_store_t *store = test_store_open(dir, p);
-    pid_t pid = fork();
+    pid_t pid;
+    int status = -1;
 
-    if (pid == 0) _exit(0);
-    ck_assert_int_eq(waitpid(pid, NULL, 0), pid);
-    ck_assert_int_eq(md_file_mkdirs(md_file_join(p, dir, "ocsp", "example.org", NULL), 0700, p), APR_SUCCESS);
-    leftover = md_file_join(p, dir, "ocsp", "example.org", apr_psprintf(p, ".ari.json.tmp.%ld.AbC123", (long)pid),
-                            NULL);
-    ck_assert_int_eq(md_file_write_atomic(leftover, "{", 1, MD_FPERMS_PUBLIC, p), APR_SUCCESS);
     (void)store;
+    ck_assert_int_eq(md_file_mkdirs(odir, 0700, p), APR_SUCCESS);
+    pid = fork();
+    if (pid == 0) {
+        /* a writer: its first write marks it; then it dies mid-write (no exit handlers) */
+        if (md_file_write_atomic(md_file_join(p, odir, "ari.json", NULL), "{}", 2, MD_FPERMS_PUBLIC, p) != APR_SUCCESS
+            || !md_file_is(md_file_join(p, dir, "writers", apr_psprintf(p, "%ld", (long)getpid()), NULL), APR_REG, p)
+                == APR_SUCCESS) {
+            _exit(1);
+        }
+        leave_temp(odir, getpid(), p);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(status, 0);
+    leftover = md_file_join(p, odir, apr_psprintf(p, ".ari.json.tmp.%ld.AbC123", (long)pid), NULL);
+    ck_assert_int_eq(md_file_is(leftover, APR_REG, p), APR_SUCCESS);
+    store = test_store_open(dir, p);
+    ck_assert_int_eq(md_file_is(leftover, APR_REG, p), APR_ENOENT);
+    ck_assert_int_eq(md_file_is(md_file_join(p, dir, "writers", apr_psprintf(p, "%ld", (long)pid), NULL), APR_REG, p),
+                     APR_ENOENT);
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* a writer that ends removes its marker; with no marked writer dead, an open does not look into every directory
+ * (a leftover of an unmarked process stays), until the last sweep is a day old: then it goes */
+START_TEST(open_sweeps_daily_without_dead_writer)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *leftover, *odir = md_file_join(p, dir, "ocsp", "example.org", NULL);
+    const char *stamp = md_file_join(p, dir, "writers", ".swept", NULL);
+    md_store_t *store = test_store_open(dir, p);
+    struct timeval old[2];
+    pid_t pid;
+    int status = -1;
+
+    (void)store;
+    ck_assert_int_eq(md_file_mkdirs(odir, 0700, p), APR_SUCCESS);
+    pid = fork();
+    if (pid == 0) {
+        md_file_write_atomic(md_file_join(p, odir, "ari.json", NULL), "{}", 2, MD_FPERMS_PUBLIC, p);
+        md_store_writers_done();    /* what exit() does (atexit); no exit() here: the sanitizers' leak check */
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(status, 0);
+    ck_assert_int_eq(md_file_is(md_file_join(p, dir, "writers", apr_psprintf(p, "%ld", (long)pid), NULL), APR_REG, p),
+                     APR_ENOENT);
+    leftover = leave_temp(odir, pid, p);
+    store = test_store_open(dir, p);
+    ck_assert_int_eq(md_file_is(leftover, APR_REG, p), APR_SUCCESS);
+    memset(old, 0, sizeof(old));
+    old[0].tv_sec = old[1].tv_sec = time(NULL) - 25 * 3600;
+    ck_assert_int_eq(utimes(stamp, old), 0);
     store = test_store_open(dir, p);
     ck_assert_int_eq(md_file_is(leftover, APR_REG, p), APR_ENOENT);
     md_test_rmdir(dir, p);
@@ -184,7 +252,8 @@ START_TEST(open_creates_layout)
     ck_assert(md_json_getn(json, "store", "version", NULL) == 3.0);
     ck_assert_int_eq(md_b64url_decode(&key, &key_len, md_json_gets(json, "key", NULL), p), APR_SUCCESS);
     ck_assert_int_eq(key_len, 48);
-    ck_assert_int_eq(test_dir_count(dir), 8);
+    ck_assert_int_eq(test_file_mode(md_file_join(p, dir, "writers", NULL)), 0755);
+    ck_assert_int_eq(test_dir_count(dir), 9);
     md_test_rmdir(top, p);
     md_test_pool_done(p);
 }
@@ -593,6 +662,7 @@ Suite *md_test_store_suite(void)
     tcase_set_timeout(tc, STORE_TIMEOUT);
     tcase_add_test(tc, open_creates_layout);
     tcase_add_test(tc, open_sweeps_dead_temps);
+    tcase_add_test(tc, open_sweeps_daily_without_dead_writer);
     tcase_add_test(tc, reopen_keeps_key);
     tcase_add_test(tc, open_corrupt_store_json);
     tcase_add_test(tc, lost_store_key_refused);

@@ -99,7 +99,7 @@ apr_status_t md_drive__account(md_drive_ctx_t *ctx)
     md_drive__account_lock(ctx, 0);
     if (rv != APR_SUCCESS) return rv;
     md_json_sets(ctx->md->ca_account, ctx->job->state, "account", NULL);
-    rv = md_jwk_thumbprint(&ctx->thumbprint, ctx->acct_key, ctx->p);
-    if (rv != APR_SUCCESS) return rv;
-    return md_drive__save_job(ctx);
+    /* not saved on its own: the job is saved with the order it makes next, or by the end of the attempt (a
+     * failure, a wait); a drive killed before that finds the account again */
+    return md_jwk_thumbprint(&ctx->thumbprint, ctx->acct_key, ctx->p);
 }

@@ -1,10 +1,12 @@
 /* Which stored MD holds a name: the names of every domains/NAME/md.json, cached in tmp/md-names.cache beside each
  * file's inode, size and modification time, so that a look-up in a store of 1000 MDs stats their md.json instead
  * of reading and parsing each of them. A file that changed (by anyone, mod_md too) is read again. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
 
@@ -48,17 +50,15 @@ static int names_ok(const char *names)
 
 /* The entry for domains/NAME/md.json now: the cached one when the file is unchanged, else read anew (*pchanged);
  * NULL when it cannot be read. */
-static entry_t *entry_get(int *pchanged, apr_hash_t *cache, md_store_t *store, const char *name, apr_pool_t *p)
+static entry_t *entry_get(int *pchanged, apr_hash_t *cache, md_store_t *store, int dfd, const char *name,
+                          apr_pool_t *p)
 {
     entry_t *e = apr_hash_get(cache, name, APR_HASH_KEY_STRING);
-    const char *path = NULL;
     md_t *md = NULL;
     struct stat st;
 
-    if (md_store_get_fname(&path, store, MD_SG_DOMAINS, name, "md.json", p) != APR_SUCCESS
-        || stat(path, &st) != 0) {
-        return NULL;
-    }
+    /* relative to domains/: the path walk of one directory, not of the whole store path, per MD */
+    if (dfd < 0 || fstatat(dfd, apr_pstrcat(p, name, "/md.json", NULL), &st, 0) != 0) return NULL;
     if (e && e->ino == (unsigned long long)st.st_ino && e->size == (unsigned long long)st.st_size
         && e->mtime == (unsigned long long)st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec) {
         return e;
@@ -95,23 +95,27 @@ const char *md_names_holder(const char **pholder, md_store_t *store, const md_t 
 {
     apr_array_header_t *mds = NULL, *lines;
     const char *path = NULL, *found = NULL, *name;
+    const char *dir = NULL;
     apr_hash_t *cache;
     entry_t *e;
-    int i, changed = 0;
+    int i, changed = 0, dfd;
 
     *pholder = NULL;
     if (md_store_list(&mds, store, MD_SG_DOMAINS, "*", p) != APR_SUCCESS) return NULL;
     if (md_store_get_fname(&path, store, MD_SG_TMP, NULL, CACHE_FILE, p) != APR_SUCCESS) return NULL;
+    if (md_store_get_fname(&dir, store, MD_SG_DOMAINS, NULL, NULL, p) != APR_SUCCESS) return NULL;
     cache = cache_read(path, p);
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     lines = apr_array_make(p, mds->nelts, sizeof(const char *));
     for (i = 0; i < mds->nelts; ++i) {
         name = APR_ARRAY_IDX(mds, i, const char *);
-        if (!(e = entry_get(&changed, cache, store, name, p))) continue;
+        if (!(e = entry_get(&changed, cache, store, dfd, name, p))) continue;
         if (e->line) APR_ARRAY_PUSH(lines, const char *) = e->line;
         if (!found && md->name && strcmp(name, md->name) && (found = common(md, e->names, p)) != NULL) {
             *pholder = name;
         }
     }
+    if (dfd >= 0) close(dfd);
     if (changed || (int)apr_hash_count(cache) != lines->nelts) {
         const char *text = lines->nelts ? apr_pstrcat(p, apr_array_pstrcat(p, lines, '\n'), "\n", NULL) : "";
         md_file_write_atomic_nosync(path, text, strlen(text), MD_FPERMS_SECRET, p);   /* a cache: no flush */

@@ -332,9 +332,12 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *thread, void *baton)
         p = item_pool();
         result = md_result_make(p);
         drive_item(run, item, i, result, p);
-        if (run->rn->done) run->rn->done(run->rn->done_baton, item, p);
         apr_thread_mutex_lock(run->lock);
         keep_result(run, item, result);
+        apr_thread_mutex_unlock(run->lock);
+        /* the item is this thread's until it is handed back: the front-end takes it (its detail kept) */
+        if (run->rn->done) run->rn->done(run->rn->done_baton, item, p);
+        apr_thread_mutex_lock(run->lock);
         run->active--;
         run->states[i] = (run->rn->wait && item->outcome == MD_DRIVE_WAITING && item->rv == APR_SUCCESS)
                          ? ITEM_WAITING : ITEM_DONE;

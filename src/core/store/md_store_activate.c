@@ -3,8 +3,9 @@
 /* Steps (each reported to the step callback; every rename is a step of its own):
  *  1. validate staging/NAME (read only, not reported: a failure changes nothing, not even the id)
  *  2. "id": write a random activation id to staging/NAME/.activation (a resumed activation reuses its id)
- *  3. "copied X": copy each file into tmp/NAME.new (keys - privkey*.pem, account.pem - decrypted; all files
- *     0600; .activation included), "ready": rename it to tmp/NAME.ready, the mark of a complete copy
+ *  3. "copied X": copy each file into tmp/NAME.new (keys - privkey*.pem, account.pem - decrypted; the other files
+ *     linked where possible; all files 0600; .activation included), "ready": rename it to tmp/NAME.ready, the mark of
+ *     a complete copy
  *  4. "exchanged": renameat2(RENAME_EXCHANGE) tmp/NAME.ready <-> domains/NAME, the old set lands in
  *     tmp/NAME.ready; or "new set in place" when there was no domains/NAME; or, where the exchange is not
  *     supported, "old set aside" (domains/NAME -> tmp/NAME.old) then "new set in place"

@@ -302,6 +302,7 @@ apr_status_t md_store_fs_open(md_store_t **pstore, const char *path, md_result_t
     rv = setup_layout(store, result, p);
     md_store_fs__unlock(fd);
     if (rv != APR_SUCCESS) goto leave;
+    md_store_fs__writers_watch(store);
     rv = md_store_recover(store, result, p);
     /* an invalid staged set stays where it is and is reported again when activated */
     if (rv == APR_EINVAL) {

@@ -45,6 +45,13 @@ apr_array_header_t *md_store_fs__cache_get_chain(md_store_cache_t *c, const char
 void md_store_fs__cache_put_chain(md_store_cache_t *c, const char *pem, apr_size_t len,
                                   const apr_array_header_t *chain);
 
+/* Writer markers (md_store_sweep.c): the store's processes mark themselves in STORE/writers/ before their first
+ * temporary file there; watch registers the store for that (once per path and process). */
+void md_store_fs__writers_watch(const md_store_t *store);
+/* Remove the temporary files of dead writers everywhere in the store when a marked writer died, or when the last
+ * such sweep was a day ago or in another boot; returns 1 when it swept. Called with the store lock held. */
+int md_store_fs__sweep(md_store_t *store, apr_pool_t *p);
+
 /* APR_EINVAL unless s is a usable file name: non-empty, no '/', not "." or "..". */
 apr_status_t md_store_fs__check_name(const char *s);
 /* The directory of a group (the store directory for MD_SG_NONE). */

@@ -1,5 +1,5 @@
 /* Recovery of the file store: finish interrupted activations, clear leftovers in tmp/ for all names, and remove
- * the temporary files of writers that were killed mid-write. */
+ * the temporary files of writers that were killed mid-write (md_store_sweep.c). */
 #include <string.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -83,26 +83,6 @@ static apr_status_t recover_all(md_store_t *store, md_result_t *result, apr_pool
     return rv;
 }
 
-/* Temporary files of dead writers at the top and in GROUP/NAME of the groups that hold files per name. */
-static void sweep_temps(md_store_t *store, apr_pool_t *p)
-{
-    static const md_store_group_t groups[] = { MD_SG_ACCOUNTS, MD_SG_CHALLENGES, MD_SG_DOMAINS, MD_SG_STAGING,
-                                               MD_SG_ARCHIVE, MD_SG_OCSP };
-    apr_array_header_t *names;
-    const char *dir;
-    size_t g;
-    int i;
-
-    md_file_sweep_dead_temps(store->base);
-    for (g = 0; g < sizeof(groups) / sizeof(groups[0]); ++g) {
-        dir = md_store_fs__group_dir(store, groups[g], p);
-        if (md_store_fs__list_dir(&names, dir, NULL, 0, p) != APR_SUCCESS) continue;
-        for (i = 0; i < names->nelts; ++i) {
-            md_file_sweep_dead_temps(md_file_join(p, dir, APR_ARRAY_IDX(names, i, const char *), NULL));
-        }
-    }
-}
-
 apr_status_t md_store_recover(md_store_t *store, md_result_t *result, apr_pool_t *p)
 {
     apr_status_t rv;
@@ -114,7 +94,7 @@ apr_status_t md_store_recover(md_store_t *store, md_result_t *result, apr_pool_t
         return rv;
     }
     rv = recover_all(store, result, p);
-    sweep_temps(store, p);
+    md_store_fs__sweep(store, p);
     md_store_fs__unlock(fd);
     return rv;
 }

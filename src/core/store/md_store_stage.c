@@ -1,5 +1,6 @@
 /* Activation, first half: validate the staged set and build its decrypted copy in tmp/NAME.ready. */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -128,8 +129,49 @@ static apr_status_t for_readers(md_store_act_t *a, const char *path, int is_dir)
     return APR_SUCCESS;
 }
 
+/* A new file in tmp/NAME.new: the directory is private until its rename marks the copy complete (and a leftover
+ * of an interrupted copy is removed before), so no temporary file and rename per file; flushed together. */
+static apr_status_t write_new(const char *dest, const char *data, apr_size_t len)
+{
+    apr_status_t rv = APR_SUCCESS;
+    apr_size_t done = 0;
+    ssize_t n;
+    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, MD_FPERMS_SECRET);
+
+    if (fd < 0) return APR_FROM_OS_ERROR(errno);
+    while (rv == APR_SUCCESS && done < len) {
+        n = write(fd, data + done, len - done);
+        if (n >= 0) done += (apr_size_t)n;
+        else if (errno != EINTR) rv = APR_FROM_OS_ERROR(errno);
+    }
+    /* the mode we mean, not the umask's */
+    if (rv == APR_SUCCESS && fchmod(fd, MD_FPERMS_SECRET) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (close(fd) != 0 && rv == APR_SUCCESS) rv = APR_FROM_OS_ERROR(errno);
+    if (rv != APR_SUCCESS) unlink(dest);
+    return rv;
+}
+
+/* A file other than a key into tmp/NAME.new as a second name of the staged file: no new inode, no copy of the
+ * bytes (creating inodes is what the file system charges most for). It becomes this process's, mode 0600: the
+ * staged name goes away with staging/NAME when the activation ends. 0 when that is not possible here (another
+ * file system, or a user who may not take the file over): the caller copies. */
+static int link_one(const char *src, const char *dest)
+{
+    struct stat st;
+
+    if (link(src, dest) != 0) return 0;
+    if (lstat(dest, &st) == 0 && S_ISREG(st.st_mode)
+        && (st.st_uid == geteuid() || lchown(dest, geteuid(), (gid_t)-1) == 0)
+        && (st.st_gid == getegid() || lchown(dest, (uid_t)-1, getegid()) == 0)
+        && chmod(dest, MD_FPERMS_SECRET) == 0) {
+        return 1;
+    }
+    unlink(dest);
+    return 0;
+}
+
 /* One file into tmp/NAME.new, mode 0600 (0640 for the reader group, keys never): keys decrypted, everything else
- * byte for byte. */
+ * byte for byte (linked, or copied). */
 static apr_status_t copy_one(md_store_act_t *a, const char *fname)
 {
     const char *src = md_file_join(a->p, a->staging, fname, NULL);
@@ -141,6 +183,11 @@ static apr_status_t copy_one(md_store_act_t *a, const char *fname)
     apr_status_t rv;
     int is_key = md_store_fs__is_key_name(fname) || !strcmp(fname, ACCOUNT_KEY);
 
+    if (!is_key && link_one(src, dest)) {
+        rv = for_readers(a, dest, 0);
+        if (rv != APR_SUCCESS) md_result_printf(a->result, rv, "activating %s: cannot write %s", a->name, dest);
+        return rv;
+    }
     if (is_key) {
         rv = md_store_fs__load_pkey(&pkey, a->store, src, a->result, a->p);
         if (rv == APR_SUCCESS) rv = md_pkey_to_pem(&data, &len, pkey, NULL, 0, a->p);
@@ -153,7 +200,7 @@ static apr_status_t copy_one(md_store_act_t *a, const char *fname)
         md_result_printf(a->result, rv, "activating %s: cannot read %s", a->name, src);
         goto leave;
     }
-    rv = md_file_write_atomic_nosync(dest, data, len, MD_FPERMS_SECRET, a->p);   /* flushed together */
+    rv = write_new(dest, data, len);
     if (rv == APR_SUCCESS && !is_key) rv = for_readers(a, dest, 0);
     if (rv != APR_SUCCESS) md_result_printf(a->result, rv, "activating %s: cannot write %s", a->name, dest);
 leave:

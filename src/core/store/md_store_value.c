@@ -1,5 +1,6 @@
 /* The file store's values: load and save text, JSON, certificates and keys; remove; list names and aspects. */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,24 @@ static apr_status_t serialize(const char **pdata, apr_size_t *plen, md_store_t *
     return APR_EINVAL;
 }
 
+/* True when fpath holds exactly data already, as a regular file of this process's user with mode perms: writing
+ * it again would only cost a new inode and the old one's removal. durable: it is flushed (cheap when it is). */
+static int unchanged(const char *fpath, const char *data, apr_size_t len, apr_fileperms_t perms, int durable)
+{
+    char buf[4096];
+    struct stat st;
+    ssize_t n;
+    int fd = open(fpath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), same;
+
+    if (fd < 0) return 0;
+    same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (apr_size_t)st.st_size == len
+           && (st.st_mode & 07777) == (mode_t)perms && st.st_uid == geteuid() && len <= sizeof(buf)
+           && (n = read(fd, buf, sizeof(buf))) >= 0 && (apr_size_t)n == len && !memcmp(buf, data, len)
+           && (!durable || fsync(fd) == 0);
+    close(fd);
+    return same;
+}
+
 apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char *name,
                            const char *aspect, md_store_vtype_t vtype, const void *value,
                            int create_only, md_result_t *result, apr_pool_t *p)
@@ -178,6 +197,7 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
     apr_fileperms_t perms;
     struct stat st;
     apr_status_t rv;
+    int nosync;
 
     rv = md_store_fs__path(&fpath, store, group, name, aspect, p);
     if (rv != APR_SUCCESS || !aspect || !value) {
@@ -210,7 +230,10 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
     perms = (vtype == MD_SV_PKEY) ? MD_FPERMS_SECRET : md_store_fs__file_perms(group);
     /* challenge responses and the caches in ocsp/ are worthless after a crash: not flushed; staging is flushed
      * when a set is complete (md_store_flush); with deferred flushes md_store_sync does it */
-    if (group == MD_SG_CHALLENGES || group == MD_SG_OCSP || group == MD_SG_STAGING || store->defer_sync) {
+    nosync = group == MD_SG_CHALLENGES || group == MD_SG_OCSP || group == MD_SG_STAGING || store->defer_sync;
+    /* the same bytes again (md.json at the end of a drive, a job or cache unchanged): nothing to write */
+    if (vtype != MD_SV_PKEY && unchanged(fpath, data, len, perms, !nosync)) goto leave;
+    if (nosync) {
         rv = md_file_write_atomic_nosync(fpath, data, len, perms, p);
         if (store->defer_sync) store->unsynced = 1;
     }

@@ -78,6 +78,12 @@ static apr_status_t write_all(int fd, const void *data, apr_size_t len)
 
 static md_file_written_cb *written_cb;
 static void *written_baton;
+static md_file_temp_cb *temp_cb;
+
+void md_file_on_temp(md_file_temp_cb *cb)
+{
+    temp_cb = cb;
+}
 
 void md_file_on_written(md_file_written_cb *cb, void *baton)
 {
@@ -98,6 +104,7 @@ static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t
     apr_status_t rv;
     int fd;
 
+    if (temp_cb) temp_cb(fpath);
     fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) return APR_FROM_OS_ERROR(errno);
     /* mkstemp makes 0600; set the wanted mode before any byte lands in the file */

@@ -1,0 +1,48 @@
+build2/src/core/reg/md_reg_apply.o: src/core/reg/md_reg_apply.c \
+ /usr/include/apr-1.0/apr_hash.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr.h /usr/include/apr-1.0/apr_errno.h \
+ /usr/include/apr-1.0/apr_general.h /usr/include/apr-1.0/apr_want.h \
+ /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ /usr/include/apr-1.0/apr_strings.h include/md.h \
+ /usr/include/apr-1.0/apr_pools.h /usr/include/apr-1.0/apr_tables.h \
+ include/md_json.h /usr/include/apr-1.0/apr_file_info.h \
+ /usr/include/apr-1.0/apr_user.h /usr/include/apr-1.0/apr_tables.h \
+ include/md_pkey.h include/md_store.h /usr/include/apr-1.0/apr_time.h \
+ include/md_time.h include/md_conf_file.h include/md.h include/md_reg.h \
+ include/md_cert.h include/md_data.h include/md_clock.h include/md_job.h \
+ include/md_reg_update.h include/md_reg.h include/md_result.h \
+ /usr/include/apr-1.0/apr_errno.h src/core/reg/md_reg_int.h
+/usr/include/apr-1.0/apr_hash.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+/usr/include/apr-1.0/apr_strings.h:
+include/md.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_json.h:
+/usr/include/apr-1.0/apr_file_info.h:
+/usr/include/apr-1.0/apr_user.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_pkey.h:
+include/md_store.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_time.h:
+include/md_conf_file.h:
+include/md.h:
+include/md_reg.h:
+include/md_cert.h:
+include/md_data.h:
+include/md_clock.h:
+include/md_job.h:
+include/md_reg_update.h:
+include/md_reg.h:
+include/md_result.h:
+/usr/include/apr-1.0/apr_errno.h:
+src/core/reg/md_reg_int.h:

@@ -1,0 +1,23 @@
+build2/src/core/responder/md_responders.o: \
+ src/core/responder/md_responders.c /usr/include/apr-1.0/apr_strings.h \
+ /usr/include/apr-1.0/apr.h /usr/include/apr-1.0/apr_errno.h \
+ /usr/include/apr-1.0/apr_pools.h /usr/include/apr-1.0/apr_general.h \
+ /usr/include/apr-1.0/apr_want.h /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ include/md_responder.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_tables.h /usr/include/apr-1.0/apr_time.h \
+ src/core/responder/md_responder_int.h
+/usr/include/apr-1.0/apr_strings.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_responder.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_tables.h:
+/usr/include/apr-1.0/apr_time.h:
+src/core/responder/md_responder_int.h:

@@ -1,0 +1,29 @@
+build2/src/core/store/md_store_sweep.o: src/core/store/md_store_sweep.c \
+ /usr/include/apr-1.0/apr_strings.h /usr/include/apr-1.0/apr.h \
+ /usr/include/apr-1.0/apr_errno.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_general.h /usr/include/apr-1.0/apr_want.h \
+ /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ /usr/include/apr-1.0/apr_time.h include/md_file.h \
+ /usr/include/apr-1.0/apr_pools.h /usr/include/apr-1.0/apr_file_info.h \
+ /usr/include/apr-1.0/apr_user.h /usr/include/apr-1.0/apr_tables.h \
+ include/md_store.h /usr/include/apr-1.0/apr_tables.h \
+ src/core/store/md_store_fs_int.h
+/usr/include/apr-1.0/apr_strings.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_file.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_file_info.h:
+/usr/include/apr-1.0/apr_user.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_store.h:
+/usr/include/apr-1.0/apr_tables.h:
+src/core/store/md_store_fs_int.h:

@@ -1,0 +1,20 @@
+build2/src/core/util/md_clock.o: src/core/util/md_clock.c \
+ /usr/include/apr-1.0/apr_pools.h /usr/include/apr-1.0/apr.h \
+ /usr/include/apr-1.0/apr_errno.h /usr/include/apr-1.0/apr_general.h \
+ /usr/include/apr-1.0/apr_pools.h /usr/include/apr-1.0/apr_want.h \
+ /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h include/md_clock.h \
+ /usr/include/apr-1.0/apr_time.h
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+include/md_clock.h:
+/usr/include/apr-1.0/apr_time.h:

@@ -1,0 +1,44 @@
+build3/src/core/acme/md_acme_order_poll.o: \
+ src/core/acme/md_acme_order_poll.c /usr/include/apr-1.0/apr_strings.h \
+ /usr/include/apr-1.0/apr.h /usr/include/apr-1.0/apr_errno.h \
+ /usr/include/apr-1.0/apr_pools.h /usr/include/apr-1.0/apr_general.h \
+ /usr/include/apr-1.0/apr_want.h /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ src/core/acme/md_acme_order_int.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_time.h include/md_acme.h include/md_http.h \
+ /usr/include/apr-1.0/apr_tables.h include/md_data.h include/md_json.h \
+ /usr/include/apr-1.0/apr_file_info.h /usr/include/apr-1.0/apr_user.h \
+ /usr/include/apr-1.0/apr_tables.h include/md_pkey.h \
+ src/core/acme/md_acme_int.h /usr/include/apr-1.0/apr_thread_mutex.h \
+ include/md_clock.h include/md_http.h include/md_json.h include/md_pkey.h \
+ include/md_result.h /usr/include/apr-1.0/apr_errno.h include/md_time.h
+/usr/include/apr-1.0/apr_strings.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+src/core/acme/md_acme_order_int.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_acme.h:
+include/md_http.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_data.h:
+include/md_json.h:
+/usr/include/apr-1.0/apr_file_info.h:
+/usr/include/apr-1.0/apr_user.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_pkey.h:
+src/core/acme/md_acme_int.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+include/md_clock.h:
+include/md_http.h:
+include/md_json.h:
+include/md_pkey.h:
+include/md_result.h:
+/usr/include/apr-1.0/apr_errno.h:
+include/md_time.h:

@@ -1,0 +1,37 @@
+build3/src/core/drive/md_preflight.o: src/core/drive/md_preflight.c \
+ /usr/include/apr-1.0/apr_strings.h /usr/include/apr-1.0/apr.h \
+ /usr/include/apr-1.0/apr_errno.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_general.h /usr/include/apr-1.0/apr_want.h \
+ /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ include/md_jws.h /usr/include/apr-1.0/apr_pools.h include/md_data.h \
+ include/md_json.h /usr/include/apr-1.0/apr_tables.h \
+ /usr/include/apr-1.0/apr_file_info.h /usr/include/apr-1.0/apr_user.h \
+ /usr/include/apr-1.0/apr_tables.h include/md_pkey.h \
+ include/md_preflight.h include/md_dns.h include/md_http.h \
+ /usr/include/apr-1.0/apr_time.h include/md_result.h \
+ /usr/include/apr-1.0/apr_errno.h
+/usr/include/apr-1.0/apr_strings.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_jws.h:
+/usr/include/apr-1.0/apr_pools.h:
+include/md_data.h:
+include/md_json.h:
+/usr/include/apr-1.0/apr_tables.h:
+/usr/include/apr-1.0/apr_file_info.h:
+/usr/include/apr-1.0/apr_user.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_pkey.h:
+include/md_preflight.h:
+include/md_dns.h:
+include/md_http.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_result.h:
+/usr/include/apr-1.0/apr_errno.h:

@@ -1,0 +1,23 @@
+build3/src/core/http/md_http_link.o: src/core/http/md_http_link.c \
+ /usr/include/apr-1.0/apr_strings.h /usr/include/apr-1.0/apr.h \
+ /usr/include/apr-1.0/apr_errno.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_general.h /usr/include/apr-1.0/apr_want.h \
+ /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ include/md_http.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_tables.h /usr/include/apr-1.0/apr_time.h \
+ include/md_data.h
+/usr/include/apr-1.0/apr_strings.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_http.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_tables.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_data.h:

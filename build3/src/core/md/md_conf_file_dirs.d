@@ -1,0 +1,39 @@
+build3/src/core/md/md_conf_file_dirs.o: src/core/md/md_conf_file_dirs.c \
+ /usr/include/apr-1.0/apr_strings.h /usr/include/apr-1.0/apr.h \
+ /usr/include/apr-1.0/apr_errno.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_general.h /usr/include/apr-1.0/apr_want.h \
+ /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ src/core/md/md_conf_file_int.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_tables.h include/md_conf_file.h include/md.h \
+ include/md_json.h /usr/include/apr-1.0/apr_file_info.h \
+ /usr/include/apr-1.0/apr_user.h /usr/include/apr-1.0/apr_tables.h \
+ include/md_pkey.h include/md_store.h /usr/include/apr-1.0/apr_time.h \
+ include/md_time.h include/md_config_values.h include/md_settings.h \
+ include/md_config_values.h include/md_file.h
+/usr/include/apr-1.0/apr_strings.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+src/core/md/md_conf_file_int.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_conf_file.h:
+include/md.h:
+include/md_json.h:
+/usr/include/apr-1.0/apr_file_info.h:
+/usr/include/apr-1.0/apr_user.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_pkey.h:
+include/md_store.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_time.h:
+include/md_config_values.h:
+include/md_settings.h:
+include/md_config_values.h:
+include/md_file.h:

@@ -1,0 +1,29 @@
+build3/tests/unit/test_common.o: tests/unit/test_common.c \
+ /usr/include/apr-1.0/apr_strings.h /usr/include/apr-1.0/apr.h \
+ /usr/include/apr-1.0/apr_errno.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_general.h /usr/include/apr-1.0/apr_want.h \
+ /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ /usr/include/apr-1.0/apr_file_io.h /usr/include/apr-1.0/apr_file_info.h \
+ /usr/include/apr-1.0/apr_user.h /usr/include/apr-1.0/apr_tables.h \
+ /usr/include/apr-1.0/apr_inherit.h include/md_file.h \
+ /usr/include/apr-1.0/apr_pools.h /usr/include/apr-1.0/apr_file_info.h \
+ tests/unit/test_common.h
+/usr/include/apr-1.0/apr_strings.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+/usr/include/apr-1.0/apr_file_io.h:
+/usr/include/apr-1.0/apr_file_info.h:
+/usr/include/apr-1.0/apr_user.h:
+/usr/include/apr-1.0/apr_tables.h:
+/usr/include/apr-1.0/apr_inherit.h:
+include/md_file.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_file_info.h:
+tests/unit/test_common.h:

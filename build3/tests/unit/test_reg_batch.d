@@ -1,0 +1,71 @@
+build3/tests/unit/test_reg_batch.o: tests/unit/test_reg_batch.c \
+ /usr/include/apr-1.0/apr_strings.h /usr/include/apr-1.0/apr.h \
+ /usr/include/apr-1.0/apr_errno.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_general.h /usr/include/apr-1.0/apr_want.h \
+ /usr/include/apr-1.0/apr_allocator.h \
+ /usr/include/apr-1.0/apr_thread_mutex.h /usr/include/apr-1.0/apr_time.h \
+ include/md_acme_acct.h /usr/include/apr-1.0/apr_pools.h \
+ /usr/include/apr-1.0/apr_tables.h include/md_acme.h \
+ /usr/include/apr-1.0/apr_time.h include/md_http.h include/md_data.h \
+ include/md_json.h /usr/include/apr-1.0/apr_file_info.h \
+ /usr/include/apr-1.0/apr_user.h /usr/include/apr-1.0/apr_tables.h \
+ include/md_pkey.h include/md_store.h include/md_file.h include/md_pkey.h \
+ include/md_reg_account.h include/md_acme_acct.h include/md_reg.h \
+ include/md.h include/md_time.h include/md_cert.h include/md_clock.h \
+ include/md_job.h tests/unit/test_common.h tests/unit/test_reg.h \
+ /usr/include/apr-1.0/apr_hash.h /usr/include/apr-1.0/apr_thread_mutex.h \
+ include/md.h include/md_clock.h include/md_reg.h include/md_reg_renew.h \
+ include/md_drive.h include/md_responder.h include/md_result.h \
+ /usr/include/apr-1.0/apr_errno.h include/md_event.h include/md_result.h \
+ include/md_store.h tests/unit/fake_ca.h include/md_cert.h \
+ include/md_http.h
+/usr/include/apr-1.0/apr_strings.h:
+/usr/include/apr-1.0/apr.h:
+/usr/include/apr-1.0/apr_errno.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_general.h:
+/usr/include/apr-1.0/apr_want.h:
+/usr/include/apr-1.0/apr_allocator.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_acme_acct.h:
+/usr/include/apr-1.0/apr_pools.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_acme.h:
+/usr/include/apr-1.0/apr_time.h:
+include/md_http.h:
+include/md_data.h:
+include/md_json.h:
+/usr/include/apr-1.0/apr_file_info.h:
+/usr/include/apr-1.0/apr_user.h:
+/usr/include/apr-1.0/apr_tables.h:
+include/md_pkey.h:
+include/md_store.h:
+include/md_file.h:
+include/md_pkey.h:
+include/md_reg_account.h:
+include/md_acme_acct.h:
+include/md_reg.h:
+include/md.h:
+include/md_time.h:
+include/md_cert.h:
+include/md_clock.h:
+include/md_job.h:
+tests/unit/test_common.h:
+tests/unit/test_reg.h:
+/usr/include/apr-1.0/apr_hash.h:
+/usr/include/apr-1.0/apr_thread_mutex.h:
+include/md.h:
+include/md_clock.h:
+include/md_reg.h:
+include/md_reg_renew.h:
+include/md_drive.h:
+include/md_responder.h:
+include/md_result.h:
+/usr/include/apr-1.0/apr_errno.h:
+include/md_event.h:
+include/md_result.h:
+include/md_store.h:
+tests/unit/fake_ca.h:
+include/md_cert.h:
+include/md_http.h:
