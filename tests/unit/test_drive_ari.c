@@ -114,6 +114,27 @@ START_TEST(future_window_is_cached)
 }
 END_TEST
 
+/* The pick and the next look go into the cache in whole seconds: the drive that asked must use the same times as the
+ * drives answered from the cache (the first one's microseconds put its next look up to a second after the cache's;
+ * a look in between saw the cache expired, or the pick due, and the simulated year failed now and then). */
+START_TEST(asked_and_cached_times_agree)
+{
+    ari_fixture_t f;
+    apr_time_t now = apr_time_now(), first = 0, again = 0, start = now + apr_time_from_sec(86400 * 300);
+
+    setup(&f, 1);
+    fake_http_expect(f.fake, "GET", CA_DIR, 200, "Content-Type: application/json\n", directory(1, f.p));
+    fake_http_expect(f.fake, "GET", ARI_URL, 200, "Content-Type: application/json\nRetry-After: 3600\n",
+                     window(start, start + apr_time_from_sec(86400 * 2), f.p));
+    ck_assert_int_eq(drive(&f, &first), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(drive(&f, &again), MD_DRIVE_NOT_DUE);
+    ck_assert_int_eq(fake_http_count(f.fake), 2);
+    ck_assert_int_eq(first, again);
+    ck_assert_int_eq(apr_time_usec(first), 0);
+    teardown(&f);
+}
+END_TEST
+
 START_TEST(stale_cache_asks_again)
 {
     ari_fixture_t f;
@@ -196,6 +217,7 @@ Suite *md_test_drive_ari_suite(void)
 
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, future_window_is_cached);
+    tcase_add_test(tc, asked_and_cached_times_agree);
     tcase_add_test(tc, stale_cache_asks_again);
     tcase_add_test(tc, past_window_renews_now);
     tcase_add_test(tc, ca_without_ari_is_remembered);

@@ -39,6 +39,11 @@ static const char *active_cert_id(md_drive_ctx_t *ctx)
     return id;
 }
 
+static apr_time_t whole_seconds(apr_time_t t)
+{
+    return apr_time_from_sec(apr_time_sec(t));
+}
+
 static apr_time_t json_time(const md_json_t *json, const char *key)
 {
     const char *s = md_json_gets(json, key, NULL);
@@ -98,6 +103,9 @@ static apr_time_t ari_ask(apr_time_t *pcheck, md_drive_ctx_t *ctx, const char *c
     else {
         *pcheck = now + (APR_STATUS_IS_ENOTIMPL(rv) ? ARI_CHECK_NO_ARI : ARI_CHECK_ERROR);
     }
+    /* in whole seconds, as the cache keeps them: this drive and those answered from the cache decide alike */
+    pick = whole_seconds(pick);
+    *pcheck = whole_seconds(*pcheck);
     cache_save(ctx, cert_id, rv == APR_SUCCESS ? ari : NULL, pick, *pcheck);
     return pick;
 }
