@@ -28,6 +28,7 @@
 #define NAME "example.org"
 #define HOUR apr_time_from_sec(3600)
 #define DAY apr_time_from_sec(86400)
+#define WHOLE_SECONDS(t) apr_time_from_sec(apr_time_sec(t))   /* times the ARI cache keeps */
 #define SIM_START "2031-03-01T00:00:00Z"     /* far from the real time: what the CA issues follows its clock */
 
 typedef struct {
