@@ -32,6 +32,8 @@ typedef struct md_reg_item_t {
     void *baton;                     /* the front-end's */
     int request;                     /* asked through STORE/requests/NAME.json (md_reg_request.h): picked up once
                                       * the MD's lease is taken, answered after the drive */
+    int again;                       /* set by the runner before its done callback: the MD waits in the run and is
+                                      * driven again at next (rn->wait); 0: the run is done with it */
     /* the result (the strings live as long as the pool given to md_reg_renew_many) */
     md_drive_outcome_t outcome;
     apr_status_t rv;                 /* APR_SUCCESS unless the drive (or the install) failed */
@@ -86,7 +88,10 @@ typedef struct md_reg_renew_t {
                                       * dns-01 program are taken from the MD */
     int workers;                     /* MDs driven at once, 0: MD_REG_WORKERS_DEF */
     int wait;                        /* 1: an MD that waits (response delay, poll) is driven again at its time in
-                                      * this run (the CLI); 0: it is handed back WAITING with its time (httpd) */
+                                      * this run (the CLI, httpd's renewal runs); 0: it is handed back WAITING
+                                      * with its time */
+    apr_interval_time_t wait_max;    /* with wait: only waits up to this long stay in the run, a longer one is
+                                      * handed back WAITING (httpd: a request for it is not held up); 0: any */
     md_reg_local_cb *local;
     void *local_baton;
     const md_reg_reach_t *reach;     /* how the CA reaches the server (md_reg_challenges); NULL: not known */

@@ -253,7 +253,7 @@ static void on_done(void *baton, md_reg_item_t *item, apr_pool_t *p)
     (void)p;
     apr_thread_mutex_lock(f->lock);
     APR_ARRAY_PUSH(f->done, const char *) = apr_pstrcat(f->p, item->name, " ", md_drive_outcome_str(item->outcome),
-                                                        NULL);
+                                                        item->again ? " again" : "", NULL);
     apr_thread_mutex_unlock(f->lock);
 }
 

@@ -236,8 +236,8 @@ START_TEST(ev_needs_poll_in_run)
     item = tr_run1(&f, NAME, 0);
     tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
     ck_assert_int_eq(f.done->nelts, 3);
-    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 0, const char *), NAME " waiting");
-    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 1, const char *), NAME " waiting");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 0, const char *), NAME " waiting again");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 1, const char *), NAME " waiting again");
     ck_assert_str_eq(APR_ARRAY_IDX(f.done, 2, const char *), NAME " activated");
     ck_assert_str_eq(plain(&f, tr_calls(&f)), "H renewing " NAME "\nH setup " NAME " " NAME " X\n"
                      "H poll-setup " NAME " " NAME " X\nH poll-setup " NAME " " NAME " X\n"

@@ -1,5 +1,6 @@
 /* Unit tests of the registry's renewal runner (md_reg_renew_many) against the fake CA: the worker pool, shared ACME
- * clients, failures of one MD among many, MDs that wait for a response delay, with and without rn->wait. */
+ * clients, failures of one MD among many, MDs that wait for a response delay, with and without rn->wait (and its
+ * wait_max). */
 #include <string.h>
 #include <apr_strings.h>
 
@@ -201,7 +202,7 @@ START_TEST(renew_many_wait_in_run)
     tr_assert_outcome(tr_item(items, 0), MD_DRIVE_ACTIVATED);
     tr_assert_outcome(tr_item(items, 1), MD_DRIVE_ACTIVATED);
     ck_assert_int_eq(f.done->nelts, 3);
-    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 0, const char *), "slow.example.org waiting");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 0, const char *), "slow.example.org waiting again");
     ck_assert_str_eq(APR_ARRAY_IDX(f.done, 1, const char *), "quick.example.org activated");
     ck_assert_str_eq(APR_ARRAY_IDX(f.done, 2, const char *), "slow.example.org activated");
     setup = tr_time_of(&f, f.setup_at, "http-01 slow.example.org");
@@ -216,7 +217,48 @@ START_TEST(renew_many_wait_in_run)
 }
 END_TEST
 
-/* Without rn->wait (httpd): the delayed MD comes back WAITING with its time; asked earlier it still waits, asking
+/* rn->wait with rn->wait_max (httpd's runs): a wait up to wait_max stays in the run (again, driven at its time), a
+ * longer one is handed back WAITING with its time (not again), so the run ends without it and the MD is free for a
+ * request; the short one's drive did not wait for the long one's time. */
+START_TEST(renew_many_wait_max)
+{
+    apr_array_header_t *items;
+    md_reg_item_t *item;
+    apr_time_t setup;
+    md_t *md;
+    tr_t f;
+
+    tr_init(&f, 6);
+    f.rn.wait = 1;
+    f.rn.wait_max = apr_time_from_sec(2);
+    md = tr_md(&f, "long.example.org");
+    md->challenge_delays.http01 = apr_time_from_sec(30);
+    tr_save(&f, md);
+    md = tr_md(&f, "short.example.org");
+    md->challenge_delays.http01 = apr_time_from_sec(1);
+    tr_save(&f, md);
+    items = tr_items(&f, "long.example.org short.example.org");
+    activate_all(items);
+    tr_run(&f, items, NULL);
+    item = tr_item(items, 0);
+    tr_assert_outcome(item, MD_DRIVE_WAITING);
+    ck_assert_int_eq(item->again, 0);
+    setup = tr_time_of(&f, f.setup_at, "http-01 long.example.org");
+    ck_assert_int_eq(item->next, setup + apr_time_from_sec(30));
+    ck_assert_int_lt(tr_now(&f), item->next);                /* the run did not wait for it */
+    item = tr_item(items, 1);
+    tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
+    ck_assert_int_eq(item->again, 0);
+    ck_assert_int_eq(f.done->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 0, const char *), "long.example.org waiting");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 1, const char *), "short.example.org waiting again");
+    ck_assert_str_eq(APR_ARRAY_IDX(f.done, 2, const char *), "short.example.org activated");
+    ck_assert_int_eq(fake_ca_count(f.ca, FAKE_CA_CHALLENGE), 1);
+    tr_done(&f);
+}
+END_TEST
+
+/* Without rn->wait: the delayed MD comes back WAITING with its time; asked earlier it still waits, asking
  * the CA nothing; asked at its time it is finished, and the CA was told only then. */
 START_TEST(renew_many_wait_handed_back)
 {
@@ -450,6 +492,7 @@ Suite *md_test_reg_renew_suite(void)
     tcase_add_test(tc, renew_many_shared);
     tcase_add_test(tc, renew_many_one_fails);
     tcase_add_test(tc, renew_many_wait_in_run);
+    tcase_add_test(tc, renew_many_wait_max);
     tcase_add_test(tc, renew_many_wait_handed_back);
     tcase_add_test(tc, renew_key_lost);
     tcase_add_test(tc, renew_retry_after_capped);

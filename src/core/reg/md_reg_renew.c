@@ -1,6 +1,7 @@
 /* The renewal runner: worker threads take the MDs of a run one at a time, drive each with its responders and
  * programs, install what was activated, raise the events after the drive; an MD that waits (response delay, poll)
- * goes back into the run until its time when the caller wants to wait for it, so no thread ever sleeps on one. */
+ * goes back into the run until its time when the caller wants to wait for it (up to rn->wait_max), so no thread
+ * ever sleeps on one. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -309,6 +310,16 @@ static apr_pool_t *item_pool(void)
     return p;
 }
 
+/* Whether the item, driven just now, waits in this run for its time: when the caller wants to wait, the drive went
+ * well and said WAITING, and (with rn->wait_max) its time comes soon enough. */
+static int waits_here(run_t *run, const md_reg_item_t *item)
+{
+    const md_reg_renew_t *rn = run->rn;
+
+    if (!rn->wait || item->outcome != MD_DRIVE_WAITING || item->rv != APR_SUCCESS) return 0;
+    return !rn->wait_max || item->next - md_reg_now(run->reg) <= rn->wait_max;
+}
+
 static void *APR_THREAD_FUNC worker(apr_thread_t *thread, void *baton)
 {
     run_t *run = baton;
@@ -335,12 +346,12 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *thread, void *baton)
         apr_thread_mutex_lock(run->lock);
         keep_result(run, item, result);
         apr_thread_mutex_unlock(run->lock);
+        item->again = waits_here(run, item);
         /* the item is this thread's until it is handed back: the front-end takes it (its detail kept) */
         if (run->rn->done) run->rn->done(run->rn->done_baton, item, p);
         apr_thread_mutex_lock(run->lock);
         run->active--;
-        run->states[i] = (run->rn->wait && item->outcome == MD_DRIVE_WAITING && item->rv == APR_SUCCESS)
-                         ? ITEM_WAITING : ITEM_DONE;
+        run->states[i] = item->again ? ITEM_WAITING : ITEM_DONE;
         apr_thread_mutex_unlock(run->lock);
         apr_pool_destroy(p);
     }
