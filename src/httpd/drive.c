@@ -1,9 +1,11 @@
 /* Background renewal: a singleton mod_watchdog task in one child hands the watched MDs (md_reg_is_watched) to the
  * registry's runner (staging only, up to 16 at once, under each MD's lease, the module's http-01/tls-alpn-01
  * answerers), after MDInitialDelay, then looks at each MD again at its due, retry or wait time, or after
- * MDCheckInterval +-50%; every few seconds it picks up requests (mdomain renew --force on this store). A renewed set
- * is announced to the children (live.c) as soon as the registry says it may be served, and its OCSP responses are
- * fetched at once where it is stapled. */
+ * MDCheckInterval +-50%; every few seconds it picks up requests (mdomain renew --force on this store). Each run goes
+ * on in a thread of its own (up to MAX_RUNS at once), where an MD that waits for the CA up to RUN_WAIT_MAX is driven
+ * again at its time, so the watchdog's thread (OCSP, requests) is never held up by a run. A renewed set is announced
+ * to the children (live.c) as soon as the registry says it may be served, and its OCSP responses are fetched at
+ * once where it is stapled. */
 #include <malloc.h>
 #include <string.h>
 
@@ -33,17 +35,43 @@ APLOG_USE_MODULE(mdomain);
 
 #define WD_NAME "_mdomain_renew_"
 #define MIN_INTERVAL apr_time_from_msec(200)
-/* How often the watchdog looks for requests (STORE/requests) at least. */
+/* How often the watchdog looks for requests (STORE/requests) at least; and while runs are under way (their renewed
+ * sets' OCSP responses, runs that ended). */
 #define REQUEST_LOOK apr_time_from_sec(5)
+#define RUN_LOOK apr_time_from_sec(1)
+/* Runs going on at the same time, each in its thread with up to 16 workers; and the longest wait for the CA kept in
+ * a run (a longer one hands the MD back to the watchdog, free for a request meanwhile). */
+#define MAX_RUNS 4
+#define RUN_WAIT_MAX apr_time_from_sec(10)
 
+/* One watched MD. While in_run, the run's workers own next, live_at and request; else the watchdog's thread. */
 typedef struct {
     const md_managed_t *m;
     apr_time_t next;       /* when to look at it next */
     apr_time_t live_at;    /* the renewed set announced to the children: when it could be served */
     int request;           /* a request picked up for it is answered when a drive of it ends */
+    int in_run;            /* a run has it (atomic) */
+    int poked;             /* to be driven at once when its run is done with it (atomic) */
 } drive_md_t;
 
+typedef struct drive_ctx_t drive_ctx_t;
+
+/* A run in its thread: its pool (an allocator of its own) holds the items; the watchdog joins it once over. */
 typedef struct {
+    drive_ctx_t *ctx;
+    apr_pool_t *p;             /* NULL: the slot is free */
+    apr_thread_t *thread;
+    apr_array_header_t *items; /* md_reg_item_t*, each baton a run_item_t */
+    int over;                  /* the thread is done (atomic) */
+} run_slot_t;
+
+/* An item's baton: its MD, and whether the run is done with it (released to the watchdog). */
+typedef struct {
+    drive_md_t *dm;
+    int released;
+} run_item_t;
+
+struct drive_ctx_t {
     server_rec *s;
     md_mod_conf_t *mc;
     apr_array_header_t *mds;   /* drive_md_t */
@@ -52,9 +80,10 @@ typedef struct {
     md_reg_reach_t reach;
     md_reg_renew_t rn;
     md_dns_t *dns;             /* MDPreflightDNS's server, NULL: the system's resolver */
+    run_slot_t runs[MAX_RUNS]; /* the watchdog's thread's */
     int stop;                  /* the child is ending: no further run, no further MD (atomic) */
-    int busy;                  /* watchdog tasks under way (atomic) */
-} drive_ctx_t;
+    int busy;                  /* watchdog tasks and runs under way (atomic) */
+};
 
 /* The operator's remedies in this module's terms: its directives. */
 static const md_hints_t httpd_hints = { {
@@ -163,24 +192,29 @@ static void drive_done(drive_ctx_t *ctx, drive_md_t *dm, const md_reg_item_t *it
     }
 }
 
+/* In the worker thread, after each drive: the MD goes back to the watchdog unless it waits in the run (again). */
 static void item_done(void *baton, md_reg_item_t *item, apr_pool_t *p)
 {
     drive_ctx_t *ctx = baton;
+    run_item_t *ri = item->baton;
 
-    if (__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE)) return;     /* the child is stopping: nothing to announce */
-    drive_done(ctx, item->baton, item, p);
+    /* the child is stopping: nothing to announce */
+    if (!__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE)) drive_done(ctx, ri->dm, item, p);
+    if (item->again) return;
+    ri->released = 1;
+    __atomic_store_n(&ri->dm->in_run, 0, __ATOMIC_RELEASE);
 }
 
-/* A pool with an allocator of its own (NULL when none can be made): what a run over 1000 MDs allocated goes back
- * to the system when it is destroyed (with malloc_trim for the workers' malloc arenas), instead of staying in the
- * watchdog's free lists for the child's lifetime. */
-static apr_pool_t *run_pool(apr_pool_t *parent)
+/* A pool with an allocator of its own under APR's global pool (NULL when none can be made): what a run over 1000
+ * MDs allocated goes back to the system when it is destroyed (with malloc_trim for the workers' malloc arenas),
+ * instead of staying in the watchdog's free lists for the child's lifetime. */
+static apr_pool_t *run_pool(void)
 {
     apr_allocator_t *allocator = NULL;
     apr_pool_t *p = NULL;
 
     if (apr_allocator_create(&allocator) != APR_SUCCESS) return NULL;
-    if (apr_pool_create_ex(&p, parent, NULL, allocator) != APR_SUCCESS) {
+    if (apr_pool_create_ex(&p, NULL, NULL, allocator) != APR_SUCCESS) {
         apr_allocator_destroy(allocator);
         return NULL;
     }
@@ -199,7 +233,8 @@ static int requested(const apr_array_header_t *names, const char *name)
     return 0;
 }
 
-/* The MDs to drive now: those whose time has come, and those with a request (forced when asked so). */
+/* The MDs to drive now, none a run has: those whose time has come (or poked), and those with a request (forced
+ * when asked so); each is the new run's from now on. */
 static apr_array_header_t *items_due(drive_ctx_t *ctx, apr_pool_t *p)
 {
     apr_array_header_t *items = apr_array_make(p, ctx->mds->nelts + 1, sizeof(md_reg_item_t *)), *asked = NULL;
@@ -208,18 +243,23 @@ static apr_array_header_t *items_due(drive_ctx_t *ctx, apr_pool_t *p)
     md_reg_item_t *item;
     apr_time_t now = apr_time_now();
     drive_md_t *dm;
+    run_item_t *ri;
     int i, ask;
 
     md_reg_requests_new(&asked, reg, p);
     for (i = 0; i < ctx->mds->nelts; ++i) {
         dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
+        if (__atomic_load_n(&dm->in_run, __ATOMIC_ACQUIRE)) continue;     /* a request waits until it is back */
+        if (__atomic_exchange_n(&dm->poked, 0, __ATOMIC_ACQ_REL)) dm->next = 0;
         ask = requested(asked, dm->m->md->name);
         if (dm->next > now && !ask) continue;
         item = apr_pcalloc(p, sizeof(*item));
+        ri = apr_pcalloc(p, sizeof(*ri));
+        ri->dm = dm;
         item->name = dm->m->md->name;
         item->cert_files = dm->m->cert_files;
         item->flags.unusable = dm->m->set_problem != NULL;     /* the parent found it: the child cannot read keys */
-        item->baton = dm;
+        item->baton = ri;
         item->request = dm->request;
         if (ask && md_reg_request_get(&req, reg, item->name, p) == APR_SUCCESS) {
             item->request = 1;
@@ -229,46 +269,123 @@ static apr_array_header_t *items_due(drive_ctx_t *ctx, apr_pool_t *p)
                          req->force ? " (forced)" : "", req->by ? req->by : "?");
         }
         APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
+        __atomic_store_n(&dm->in_run, 1, __ATOMIC_RELEASE);
     }
     return items;
+}
+
+/* The MDs a run did not finish (the child stops) handed back to the watchdog. */
+static void run_items_release(apr_array_header_t *items)
+{
+    run_item_t *ri;
+    int i;
+
+    for (i = 0; i < items->nelts; ++i) {
+        ri = APR_ARRAY_IDX(items, i, md_reg_item_t *)->baton;
+        if (!ri->released) __atomic_store_n(&ri->dm->in_run, 0, __ATOMIC_RELEASE);
+    }
+}
+
+/* The run: the items driven (waits up to RUN_WAIT_MAX in it). */
+static void run_items(drive_ctx_t *ctx, apr_array_header_t *items, apr_pool_t *p)
+{
+    md_reg_run_stats_t stats;
+
+    md_reg_renew_many(&stats, md_reg_make(ctx->mc->store, NULL, p), &ctx->rn, items, p);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ctx->s, "renewal watchdog: %d MDs looked at by %d workers, at most %d "
+                 "at the same time", items->nelts, stats.workers, stats.max_active);
+    run_items_release(items);
+}
+
+static void *APR_THREAD_FUNC run_main(apr_thread_t *thread, void *baton)
+{
+    run_slot_t *slot = baton;
+
+    (void)thread;
+    run_items(slot->ctx, slot->items, slot->p);
+    __atomic_store_n(&slot->over, 1, __ATOMIC_RELEASE);
+    md_httpd_drive_leave(slot->ctx->mc);      /* the child may end from now on */
+    return NULL;
+}
+
+/* Runs that are over: their threads joined, their pools given back. Returns how many are still under way. */
+static int runs_reap(drive_ctx_t *ctx)
+{
+    run_slot_t *slot;
+    apr_status_t trv;
+    int i, going = 0, freed = 0;
+
+    for (i = 0; i < MAX_RUNS; ++i) {
+        slot = &ctx->runs[i];
+        if (!slot->p) continue;
+        if (!__atomic_load_n(&slot->over, __ATOMIC_ACQUIRE)) {
+            ++going;
+            continue;
+        }
+        apr_thread_join(&trv, slot->thread);
+        apr_pool_destroy(slot->p);
+        memset(slot, 0, sizeof(*slot));
+        freed = 1;
+    }
+    if (freed) malloc_trim(0);
+    return going;
+}
+
+/* A run of the MDs due now in a thread of its own, when a slot is free (else they wait for the next look); without
+ * a thread it runs here. Returns whether one started. */
+static int run_start(drive_ctx_t *ctx)
+{
+    run_slot_t *slot = NULL;
+    int i;
+
+    for (i = 0; i < MAX_RUNS && !slot; ++i) {
+        if (!ctx->runs[i].p) slot = &ctx->runs[i];
+    }
+    if (!slot || !(slot->p = run_pool())) return 0;
+    slot->ctx = ctx;
+    slot->items = items_due(ctx, slot->p);
+    if (slot->items->nelts && md_httpd_drive_enter(ctx->mc)) {
+        if (apr_thread_create(&slot->thread, NULL, run_main, slot, slot->p) == APR_SUCCESS) return 1;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ctx->s, "cannot start a renewal thread: the run goes on in the "
+                     "watchdog's");
+        run_items(ctx, slot->items, slot->p);
+        md_httpd_drive_leave(ctx->mc);
+    }
+    else if (slot->items->nelts) {      /* the child is stopping */
+        run_items_release(slot->items);
+    }
+    apr_pool_destroy(slot->p);
+    memset(slot, 0, sizeof(*slot));
+    return 0;
 }
 
 static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
 {
     drive_ctx_t *ctx = baton;
-    apr_array_header_t *items;
-    md_reg_run_stats_t stats;
     apr_time_t now, wake = 0;
-    apr_pool_t *ptemp, *own;
     drive_md_t *dm;
-    int i;
+    int i, going;
 
+    (void)ptemp_wd;
     if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_drive_enter(ctx->mc)) return APR_SUCCESS;
-    own = run_pool(ptemp_wd);
-    ptemp = own ? own : ptemp_wd;
-    items = items_due(ctx, ptemp);
-    md_reg_renew_many(&stats, md_reg_make(ctx->mc->store, NULL, ptemp), &ctx->rn, items, ptemp);
-    if (items->nelts) {
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, ctx->s, "renewal watchdog: %d MDs looked at by %d workers, at most "
-                     "%d at the same time", items->nelts, stats.workers, stats.max_active);
-    }
-    /* sets announced during the run (item_done), or published by the parent, get their OCSP responses fetched at
+    runs_reap(ctx);
+    run_start(ctx);
+    going = runs_reap(ctx);
+    /* sets announced by the runs (item_done), or published by the parent, get their OCSP responses fetched at
      * once */
     md_httpd_live_sync(ctx->mc);
     md_httpd_ocsp_poke(ctx->mc);
     for (i = 0; i < ctx->mds->nelts; ++i) {
         dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
+        if (__atomic_load_n(&dm->in_run, __ATOMIC_ACQUIRE)) continue;
         if (!wake || dm->next < wake) wake = dm->next;
     }
     now = apr_time_now();
     wake = wake ? wake - now : ctx->mc->check_interval;
     if (wake > REQUEST_LOOK) wake = REQUEST_LOOK;      /* a request is picked up within seconds */
+    if (going && wake > RUN_LOOK) wake = RUN_LOOK;
     if (wake < MIN_INTERVAL) wake = MIN_INTERVAL;
     wd_set_interval(ctx->wd, wake, ctx, drive_callback);
-    if (own) {
-        apr_pool_destroy(own);
-        malloc_trim(0);
-    }
     md_httpd_drive_leave(ctx->mc);
     return APR_SUCCESS;
 }
@@ -371,6 +488,8 @@ static void renew_setup(drive_ctx_t *ctx, apr_pool_t *pconf)
     rn->done_baton = ctx;
     rn->lease = ctx->mc->store_lease;
     rn->stop = &ctx->stop;
+    rn->wait = 1;
+    rn->wait_max = RUN_WAIT_MAX;
     md_httpd_reach_get(&ctx->reach, ctx->mc);
     rn->reach = &ctx->reach;
 }
@@ -406,7 +525,7 @@ void md_httpd_drive_poke(md_mod_conf_t *mc, const char *name)
     for (i = 0; i < ctx->mds->nelts; ++i) {
         dm = &APR_ARRAY_IDX(ctx->mds, i, drive_md_t);
         if (!strcmp(dm->m->md->name, name)) {
-            dm->next = 0;
+            __atomic_store_n(&dm->poked, 1, __ATOMIC_RELEASE);     /* when its run, if any, is done with it */
             wd_set_interval(ctx->wd, MIN_INTERVAL, ctx, drive_callback);
         }
     }
