@@ -367,6 +367,8 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     int i, going;
 
     (void)ptemp_wd;
+    /* without MDInitialDelay the first run starts with the watchdog's thread, not at its first 100 ms slice */
+    if (state == AP_WATCHDOG_STATE_STARTING && ctx->mc->initial_delay <= 0) state = AP_WATCHDOG_STATE_RUNNING;
     if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_drive_enter(ctx->mc)) return APR_SUCCESS;
     runs_reap(ctx);
     run_start(ctx);
@@ -535,7 +537,7 @@ apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_
 {
     drive_ctx_t *ctx = ctx_make(s, mc, pconf);
     /* mod_watchdog runs a callback whose interval has passed at its next 100 ms slice: without MDInitialDelay
-     * the first drive starts right after the watchdog thread does */
+     * the first run starts as the watchdog's thread does (drive_callback's STARTING) */
     apr_interval_time_t delay = mc->initial_delay > 0 ? mc->initial_delay : apr_time_from_msec(1);
     apr_status_t rv;
 
