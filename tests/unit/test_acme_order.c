@@ -371,7 +371,7 @@ START_TEST(test_poll_next_wait)
 }
 END_TEST
 
-/* The first look's wait is learned per client and kind: twice poll_min at first, 1/32 shorter after a hit,
+/* The first look's wait is learned per client and kind: half poll_min at first, 1/32 shorter after a hit,
  * doubled (at most poll_max) after a miss, never below 1 ms; the kinds do not mix. */
 START_TEST(test_poll_pace_learned)
 {
@@ -381,13 +381,13 @@ START_TEST(test_poll_pace_learned)
 
     order_env_init(&env, "le");
     md_acme_set_polling(env.acme, apr_time_from_msec(50), apr_time_from_sec(1));
-    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), apr_time_from_msec(100));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), apr_time_from_msec(25));
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_NONE), 0);
     md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1);
-    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), 100000 - 100000 / 32);
-    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(100));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), 25000 - 25000 / 32);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(25));
     md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0);
-    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(200));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(50));
     for (i = 0; i < 10; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0);
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_sec(1));
     for (i = 0; i < 1000; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1);

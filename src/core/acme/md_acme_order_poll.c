@@ -34,7 +34,7 @@ apr_interval_time_t md_acme__pace_get(md_acme_t *acme, int kind)
 
     if (!pace_valid(kind)) return 0;
     apr_thread_mutex_lock(acme->mutex);
-    if (!acme->pace[kind]) acme->pace[kind] = 2 * acme->poll_min;
+    if (!acme->pace[kind]) acme->pace[kind] = acme->poll_min / 2;
     wait = acme->pace[kind];
     apr_thread_mutex_unlock(acme->mutex);
     return wait;
@@ -46,7 +46,7 @@ void md_acme__pace_learn(md_acme_t *acme, int kind, int hit)
 
     if (!pace_valid(kind)) return;
     apr_thread_mutex_lock(acme->mutex);
-    w = acme->pace[kind] ? acme->pace[kind] : 2 * acme->poll_min;
+    w = acme->pace[kind] ? acme->pace[kind] : acme->poll_min / 2;
     w = hit ? w - w / 32 : w * 2;
     if (w > acme->poll_max) w = acme->poll_max;
     if (w < apr_time_from_msec(1)) w = apr_time_from_msec(1);
