@@ -40,14 +40,17 @@ apr_interval_time_t md_acme__pace_get(md_acme_t *acme, int kind)
     return wait;
 }
 
-void md_acme__pace_learn(md_acme_t *acme, int kind, int hit)
+void md_acme__pace_learn(md_acme_t *acme, int kind, int hit, apr_interval_time_t waited)
 {
     apr_interval_time_t w;
 
     if (!pace_valid(kind)) return;
     apr_thread_mutex_lock(acme->mutex);
     w = acme->pace[kind] ? acme->pace[kind] : acme->poll_min / 2;
-    w = hit ? w - w / 32 : w * 2;
+    /* a miss: twice what that look waited; the misses of drives that waited the same at the same time (a stall
+     * of the CA or of this machine) count once, instead of doubling the wait each, up to poll_max */
+    if (hit) w -= w / 32;
+    else if (w < 2 * waited) w = 2 * waited;
     if (w > acme->poll_max) w = acme->poll_max;
     if (w < apr_time_from_msec(1)) w = apr_time_from_msec(1);
     acme->pace[kind] = w;
@@ -60,7 +63,7 @@ apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *ac
 {
     apr_pool_t *ptmp = NULL;
     apr_time_t start = md_clock_now(acme->clock), deadline = start + timeout, now;
-    apr_interval_time_t wait = md_acme_poll_min(acme), delay = md_acme__pace_get(acme, pace);
+    apr_interval_time_t wait = md_acme_poll_min(acme), delay = md_acme__pace_get(acme, pace), paced;
     const md_http_response_t *resp;
     const char *state, *last = NULL;
     apr_status_t rv;
@@ -69,6 +72,7 @@ apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *ac
     rv = apr_pool_create(&ptmp, p);
     if (rv != APR_SUCCESS) goto leave;
     if (delay > timeout) delay = timeout;
+    paced = delay;
     if (delay > 0) md_clock_sleep(acme->clock, delay);
     for (;;) {
         resp = NULL;
@@ -76,7 +80,9 @@ apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *ac
         apr_pool_clear(ptmp);
         rv = fn(baton, &resp, &state, result, ptmp);
         if (state) last = apr_pstrdup(p, state);
-        if (looks++ == 0 && (rv == APR_SUCCESS || rv == APR_EAGAIN)) md_acme__pace_learn(acme, pace, rv == APR_SUCCESS);
+        if (looks++ == 0 && (rv == APR_SUCCESS || rv == APR_EAGAIN)) {
+            md_acme__pace_learn(acme, pace, rv == APR_SUCCESS, paced);
+        }
         if (rv != APR_EAGAIN) goto leave;
         now = md_clock_now(acme->clock);
         if (now >= deadline) break;
