@@ -372,8 +372,8 @@ START_TEST(test_poll_next_wait)
 END_TEST
 
 /* The first look's wait is learned per client and kind: half poll_min at first, 1/32 shorter after a hit, after
- * a miss twice what that look waited (at most poll_max; concurrent misses after the same wait count once), never
- * below 1 ms; the kinds do not mix. */
+ * a miss at least what the CA took (at most poll_max; concurrent misses in a stall do not add up), never below
+ * 1 ms; the kinds do not mix. */
 START_TEST(test_poll_pace_learned)
 {
     order_env_t env;
@@ -387,15 +387,14 @@ START_TEST(test_poll_pace_learned)
     md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1, 0);
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), 25000 - 25000 / 32);
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(25));
-    md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_msec(25));
-    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(50));
-    /* 16 drives that all waited 25 ms and missed (a stall): 50 ms, not 50 ms * 2^15 (poll_max) */
-    for (i = 0; i < 15; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_msec(25));
-    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(50));
-    /* misses one after another double it, up to poll_max */
-    for (i = 0; i < 10; ++i) {
-        md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE));
-    }
+    md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_msec(75));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(75));
+    /* 16 drives that missed in the same stall, the CA done after 75 ms: 75 ms, not doubled 16 times (poll_max) */
+    for (i = 0; i < 15; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_msec(75));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(75));
+    md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_msec(40));       /* never shorter */
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(75));
+    md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_sec(5));
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_sec(1));
     for (i = 0; i < 1000; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1, 0);
     w = md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION);

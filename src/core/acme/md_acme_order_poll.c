@@ -40,17 +40,17 @@ apr_interval_time_t md_acme__pace_get(md_acme_t *acme, int kind)
     return wait;
 }
 
-void md_acme__pace_learn(md_acme_t *acme, int kind, int hit, apr_interval_time_t waited)
+void md_acme__pace_learn(md_acme_t *acme, int kind, int hit, apr_interval_time_t took)
 {
     apr_interval_time_t w;
 
     if (!pace_valid(kind)) return;
     apr_thread_mutex_lock(acme->mutex);
     w = acme->pace[kind] ? acme->pace[kind] : acme->poll_min / 2;
-    /* a miss: twice what that look waited; the misses of drives that waited the same at the same time (a stall
-     * of the CA or of this machine) count once, instead of doubling the wait each, up to poll_max */
+    /* a miss: at least as long as the CA took this time; the misses of drives in the same stall (of the CA or of
+     * this machine) do not add up, as they did when each doubled the wait (to poll_max after 16 of them) */
     if (hit) w -= w / 32;
-    else if (w < 2 * waited) w = 2 * waited;
+    else if (w < took) w = took;
     if (w > acme->poll_max) w = acme->poll_max;
     if (w < apr_time_from_msec(1)) w = apr_time_from_msec(1);
     acme->pace[kind] = w;
@@ -80,9 +80,8 @@ apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *ac
         apr_pool_clear(ptmp);
         rv = fn(baton, &resp, &state, result, ptmp);
         if (state) last = apr_pstrdup(p, state);
-        if (looks++ == 0 && (rv == APR_SUCCESS || rv == APR_EAGAIN)) {
-            md_acme__pace_learn(acme, pace, rv == APR_SUCCESS, paced);
-        }
+        if (looks++ == 0 && rv == APR_SUCCESS) md_acme__pace_learn(acme, pace, 1, paced);
+        if (looks > 1 && rv != APR_EAGAIN) md_acme__pace_learn(acme, pace, 0, md_clock_now(acme->clock) - start);
         if (rv != APR_EAGAIN) goto leave;
         now = md_clock_now(acme->clock);
         if (now >= deadline) break;
@@ -90,6 +89,7 @@ apr_status_t md_acme_order__poll(md_acme_poll_fn *fn, void *baton, md_acme_t *ac
         if (delay > deadline - now) delay = deadline - now;
         md_clock_sleep(acme->clock, delay);
     }
+    if (looks > 1) md_acme__pace_learn(acme, pace, 0, md_clock_now(acme->clock) - start);
     rv = APR_TIMEUP;
     md_result_printf(result, rv, "timed out after %s waiting for %s; last status: %s",
                      md_duration_print(md_clock_now(acme->clock) - start, p), what, last ? last : "unknown");
