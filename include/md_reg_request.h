@@ -50,7 +50,8 @@ apr_status_t md_reg_request_put(md_reg_t *reg, const char *name, int force, cons
 apr_status_t md_reg_request_get(md_reg_request_t **preq, md_reg_t *reg, const char *name, apr_pool_t *p);
 /* Remove the request for name (the asker's last step, or when it gives up). */
 void md_reg_request_remove(md_reg_t *reg, const char *name, apr_pool_t *p);
-/* True when the renewed certificates of a done request are the active ones in domains/NAME. */
+/* True when the renewed certificates of a done request are the active ones in domains/NAME and their activation is
+ * complete (staging/NAME gone: the activation's last step, after the old set went to archive/). */
 int md_reg_request_active(md_reg_t *reg, const md_reg_request_t *req, apr_pool_t *p);
 
 /* The server's side: the names with a new request (const char*); requests no server picked up within

@@ -1,6 +1,7 @@
 /* Unit tests of requests to the servers on a store (STORE/requests/NAME.json): asked, picked up and answered by the
  * runner under the MD's lease, the renewed set's serials and whether it is active, failures, stale requests. */
 #include <string.h>
+#include <apr_file_io.h>
 #include <apr_strings.h>
 
 #include "md_cert.h"
@@ -46,7 +47,7 @@ START_TEST(request_renewed)
     md_reg_sync_item_t *sitem;
     md_reg_sync_opts_t opts;
     md_reg_request_t *req;
-    const char *before;
+    const char *before, *dir;
     md_t *md;
     tr_t f;
 
@@ -74,6 +75,13 @@ START_TEST(request_renewed)
     APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = sitem;
     memset(&opts, 0, sizeof(opts));
     md_reg_activate(f.reg, items, &opts, f.p);
+    ck_assert_int_eq(md_reg_request_active(f.reg, req, f.p), 1);
+    /* the new set in domains/ but staging/NAME still there: the activation is not done (the old set may not be in
+     * archive/ yet), so not yet active (test_live_first_and_forced found no archive/NAME.2 after the answer) */
+    dir = apr_pstrcat(f.p, md_store_base_dir(f.reg->store), "/staging/" NAME, NULL);
+    ck_assert_int_eq(apr_dir_make(dir, APR_OS_DEFAULT, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_reg_request_active(f.reg, req, f.p), 0);
+    ck_assert_int_eq(apr_dir_remove(dir, f.p), APR_SUCCESS);
     ck_assert_int_eq(md_reg_request_active(f.reg, req, f.p), 1);
     md_reg_request_remove(f.reg, NAME, f.p);
     ck_assert_int_eq(md_reg_request_get(&req, f.reg, NAME, f.p), APR_ENOENT);

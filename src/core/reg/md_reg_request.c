@@ -153,6 +153,8 @@ int md_reg_request_active(md_reg_t *reg, const md_reg_request_t *req, apr_pool_t
     int i, j, found;
 
     if (req->state != MD_REG_REQ_DONE || !req->serials || req->serials->nelts == 0) return 0;
+    /* the new set is in domains/ before the old one is archived: the activation ends with staging/NAME's removal */
+    if (md_store_exists(reg->store, MD_SG_STAGING, req->name, NULL, p)) return 0;
     active = serials_in(reg, MD_SG_DOMAINS, req->name, p);
     for (i = 0; i < req->serials->nelts; ++i) {
         for (j = 0, found = 0; j < active->nelts && !found; ++j) {
