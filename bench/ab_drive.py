@@ -1,0 +1,123 @@
+#!/usr/bin/python3
+"""A/B of `mdomain drive`'s CPU per certificate between builds, interleaved on one machine: per round and size, a
+fresh pebble, one store of N MDs made by `apply` (P-256 keys), copied for each build, then one drive per build in
+alternating order (A B, then B A). Reports medians of CPU per certificate (user + sys of the drive / N), wall time,
+ACME requests per MD and the load. Measures, never asserts. Usage: bench/ab_drive.py --builds build1,build
+[--sizes 300,1000] [--rounds 3] [--out FILE]"""
+import argparse
+import datetime
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+sys.path.insert(0, HERE)
+
+from rig import certs                            # noqa: E402
+from rig.proc import Process, tail               # noqa: E402
+from lib import measure                          # noqa: E402
+
+
+def log(msg):
+    sys.stderr.write("ab: %s\n" % msg)
+    sys.stderr.flush()
+
+
+def make_store(binary, store, pebble, n):
+    conf = store + ".conf"
+    with open(conf, "w") as f:
+        f.write("MDCertificateAuthority %s\nMDCACertificateFile %s\nMDCertificateAgreement accepted\n"
+                "MDPrivateKeys P-256\n" % (pebble.directory_url, pebble.ca_file))
+        for name in measure.md_names(n):
+            f.write("MDomain %s\n" % name)
+    subprocess.run([binary, "-d", store, "-q", "apply", conf], check=True)
+
+
+def drive(binary, store, pebble, work, tag, wrap=""):
+    wrapper = [w.replace("{tag}", tag) for w in wrap.split()]
+    proc = Process("drive-" + tag, wrapper + [binary, "-d", store, "drive", "--http-port", pebble.http_port], work)
+    before = len(pebble.requests())
+    load = os.getloadavg()[0]
+    t0 = time.monotonic()
+    proc.start()
+    _, status, ru = os.wait4(proc.popen.pid, 0)
+    wall = time.monotonic() - t0
+    proc.popen.returncode = os.waitstatus_to_exitcode(status)
+    if proc.popen.returncode != 0:
+        raise RuntimeError("drive %s exited %d: %s" % (tag, proc.popen.returncode, tail(proc.stderr_path, 5)))
+    return {"cpu": ru.ru_utime + ru.ru_stime, "user": ru.ru_utime, "sys": ru.ru_stime, "wall": wall,
+            "requests": len(pebble.requests()) - before, "load": load}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builds", required=True, help="two build directories, comma-separated: before,after")
+    ap.add_argument("--sizes", default="300,1000")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--out", help="Markdown report file (default: printed only)")
+    ap.add_argument("--wrap", default="", help="a command before each drive's, {tag} replaced by the build's "
+                    "index, e.g. 'strace -f -c -o /tmp/st-{tag}.txt' (its CPU then counts too)")
+    args = ap.parse_args()
+    builds = [b.strip() for b in args.builds.split(",")]
+    sizes = [int(s) for s in args.sizes.split(",")]
+    bins = [os.path.join(os.path.abspath(b), "mdomain") for b in builds]
+    work = tempfile.mkdtemp(prefix="mdomain-ab-")
+    os.chmod(work, 0o755)
+    res = {}
+    started = datetime.datetime.now().astimezone()
+    try:
+        listener_ca = certs.CA(os.path.join(work, "listener-ca"))
+        for rnd in range(args.rounds):
+            for n in sizes:
+                sub = os.path.join(work, "r%d-%d" % (rnd, n))
+                os.makedirs(sub)
+                dns, pebble = measure.start_ca(sub, listener_ca)
+                try:
+                    template = os.path.join(sub, "template")
+                    make_store(bins[0], template, pebble, n)
+                    order = [0, 1] if rnd % 2 == 0 else [1, 0]
+                    for i in order:
+                        store = os.path.join(sub, "store-%d" % i)
+                        shutil.copytree(template, store, symlinks=True)
+                        r = drive(bins[i], store, pebble, sub, "%d" % i, args.wrap)
+                        res.setdefault((n, i), []).append(r)
+                        log("round %d, %d MDs, %s: %.2f ms CPU/cert (user %.2f s, sys %.2f s), wall %.2f s, "
+                            "%.2f requests/MD, load %.1f" % (rnd + 1, n, builds[i], 1000 * r["cpu"] / n, r["user"],
+                                                             r["sys"], r["wall"], r["requests"] / n, r["load"]))
+                        shutil.rmtree(store, ignore_errors=True)
+                finally:
+                    pebble.stop()
+                    dns.stop()
+                shutil.rmtree(sub, ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    lines = ["# A/B of `mdomain drive`: %s (A) against %s (B)" % tuple(builds), "",
+             "%s, %d rounds, order alternating (A B, B A, ...), a fresh pebble and store per round and size; "
+             "CPU per certificate = user + sys of the drive / MDs." % (started.strftime("%Y-%m-%d %H:%M %Z"),
+                                                                    args.rounds), "",
+             "| MDs | build | CPU ms/cert (median) | each round | user s | sys s | wall s | requests/MD | load |",
+             "|---:|---|---:|---|---:|---:|---:|---:|---|"]
+    for n in sizes:
+        for i, b in enumerate(builds):
+            rs = res.get((n, i), [])
+            if not rs:
+                continue
+            med = lambda k: statistics.median(r[k] for r in rs)  # noqa: E731
+            lines.append("| %d | %s | %.2f | %s | %.2f | %.2f | %.2f | %.2f | %s |" % (
+                n, b, 1000 * med("cpu") / n, " ".join("%.2f" % (1000 * r["cpu"] / n) for r in rs), med("user"),
+                med("sys"), med("wall"), med("requests") / n, " ".join("%.1f" % r["load"] for r in rs)))
+    text = "\n".join(lines) + "\n"
+    sys.stdout.write(text)
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+
+
+if __name__ == "__main__":
+    main()
