@@ -65,6 +65,8 @@ def main():
     ap.add_argument("--sizes", default="300,1000")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--out", help="Markdown report file (default: printed only)")
+    ap.add_argument("--fresh-fs", action="store_true", help="each drive's store on a new ext4 file system (with "
+                    "its journal, on a loop device; needs root): no drive pays for the inodes another deleted")
     ap.add_argument("--wrap", default="", help="a command before each drive's, {tag} replaced by the build's "
                     "index, e.g. 'strace -f -c -o /tmp/st-{tag}.txt' (its CPU then counts too)")
     args = ap.parse_args()
@@ -80,7 +82,7 @@ def main():
         for rnd in range(args.rounds):
             for n in sizes:
                 for attempt in range(RETRIES + 1):
-                    pair = one_round(bins, builds, rnd, n, work, listener_ca, args.wrap, attempt)
+                    pair = one_round(bins, builds, rnd, n, work, listener_ca, args, attempt)
                     if pair:
                         break
                 for i, r in (pair or {}).items():
@@ -94,7 +96,26 @@ def main():
 RETRIES = 2
 
 
-def one_round(bins, builds, rnd, n, work, listener_ca, wrap, attempt):
+def fresh_fs(sub, tag):
+    """A new ext4 file system (journal and all, as mkfs.ext4 makes it) mounted on a loop device: its mount point."""
+    img, mnt = os.path.join(sub, "fs-%s.img" % tag), os.path.join(sub, "mnt-%s" % tag)
+    with open(img, "wb") as f:
+        f.truncate(FRESH_FS_BYTES)
+    subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True)
+    os.makedirs(mnt)
+    subprocess.run(["mount", "-o", "loop", img, mnt], check=True)
+    return mnt
+
+
+def fresh_fs_done(mnt):
+    subprocess.run(["umount", mnt], check=True)
+    os.unlink(os.path.join(os.path.dirname(mnt), "fs-%s.img" % os.path.basename(mnt)[len("mnt-"):]))
+
+
+FRESH_FS_BYTES = 1 << 30
+
+
+def one_round(bins, builds, rnd, n, work, listener_ca, args, attempt):
     """Both builds' drives of n MDs against one fresh pebble, in this round's order; {build index: result}, or None
     when a drive failed (Debian's pebble deadlocks now and then under parallel drives: the round is measured again)."""
     sub = os.path.join(work, "r%d-%d-%d" % (rnd, n, attempt))
@@ -105,13 +126,18 @@ def one_round(bins, builds, rnd, n, work, listener_ca, wrap, attempt):
         template = os.path.join(sub, "template")
         make_store(bins[0], template, pebble, n)
         for i in ([0, 1] if rnd % 2 == 0 else [1, 0]):
-            store = os.path.join(sub, "store-%d" % i)
+            mnt = fresh_fs(sub, "%d" % i) if args.fresh_fs else None
+            store = os.path.join(mnt or sub, "store-%d" % i)
             shutil.copytree(template, store, symlinks=True)
             try:
-                r = drive(bins[i], store, pebble, sub, "%d" % i, wrap)
+                r = drive(bins[i], store, pebble, sub, "%d" % i, args.wrap)
             except RuntimeError as e:
                 log("round %d, %d MDs, %s failed (measured again): %s" % (rnd + 1, n, builds[i], str(e)[:300]))
                 return None
+            finally:
+                if mnt:
+                    shutil.rmtree(store, ignore_errors=True)
+                    fresh_fs_done(mnt)
             pair[i] = r
             log("round %d, %d MDs, %s: %.2f ms CPU/cert (user %.2f s, sys %.2f s), wall %.2f s, "
                 "%.2f requests/MD, load %.1f" % (rnd + 1, n, builds[i], 1000 * r["cpu"] / n, r["user"],
@@ -126,9 +152,11 @@ def one_round(bins, builds, rnd, n, work, listener_ca, wrap, attempt):
 
 def write_report(args, builds, sizes, res, started, final=True):
     lines = ["# A/B of `mdomain drive`: %s (A) against %s (B)" % tuple(builds), "",
-             "%s, %d rounds, order alternating (A B, B A, ...), a fresh pebble and store per round and size; "
-             "CPU per certificate = user + sys of the drive / MDs." % (started.strftime("%Y-%m-%d %H:%M %Z"),
-                                                                    args.rounds), "",
+             "%s, %d rounds, order alternating (A B, B A, ...), a fresh pebble and store per round and size%s; "
+             "CPU per certificate = user + sys of the drive / MDs." % (
+                 started.strftime("%Y-%m-%d %H:%M %Z"), args.rounds,
+                 ", each drive's store on a new ext4 file system (journal, loop device)" if args.fresh_fs else
+                 ", the stores in $TMPDIR's file system"), "",
              "| MDs | build | CPU ms/cert (median) | each round | user s | sys s | wall s | requests/MD | load |",
              "|---:|---|---:|---|---:|---:|---:|---:|---|"]
     for n in sizes:
