@@ -8,10 +8,12 @@ import argparse
 import datetime
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,6 +42,7 @@ def make_store(binary, store, pebble, n):
 
 
 DRIVE_TIMEOUT = 300     # seconds; a drive stuck on a deadlocked pebble is measured again
+STALL = 30              # seconds without a request to pebble: it deadlocked
 
 
 def drive(binary, store, pebble, work, tag, wrap=""):
@@ -47,9 +50,28 @@ def drive(binary, store, pebble, work, tag, wrap=""):
     proc = Process("drive-" + tag, wrapper + [binary, "-d", store, "drive", "--http-port", pebble.http_port], work)
     before = len(pebble.requests())
     load = os.getloadavg()[0]
-    usage = {}
+    usage, ended = {}, {}
+
+    def waiter():
+        _, status, usage["rusage"] = os.wait4(proc.popen.pid, 0)
+        ended["at"] = time.monotonic()
+        proc.popen.returncode = os.waitstatus_to_exitcode(status)
+
     t0 = time.monotonic()
-    rc, end = measure._run_timed(proc, t0 + DRIVE_TIMEOUT, usage)
+    proc.start()
+    thread = threading.Thread(target=waiter, daemon=True)
+    thread.start()
+    seen, seen_at = before, t0
+    while thread.is_alive():
+        thread.join(timeout=2.0)
+        now, count = time.monotonic(), len(pebble.requests())
+        if count != seen:
+            seen, seen_at = count, now
+        if thread.is_alive() and (now - seen_at > STALL or now - t0 > DRIVE_TIMEOUT):
+            proc.stop()         # pebble deadlocked (no request for STALL seconds), or far too slow
+            thread.join(timeout=5)
+            raise RuntimeError("drive %s stalled: no request to pebble for %d s" % (tag, now - seen_at))
+    rc, end = proc.returncode(), ended["at"]
     wall = end - t0
     if rc != 0:
         raise RuntimeError("drive %s %s: %s" % (tag, "timed out" if rc is None else "exited %d" % rc,
@@ -70,6 +92,7 @@ def main():
     ap.add_argument("--wrap", default="", help="a command before each drive's, {tag} replaced by the build's "
                     "index, e.g. 'strace -f -c -o /tmp/st-{tag}.txt' (its CPU then counts too)")
     args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))     # the cleanup (mounts, pebble) runs on kill too
     builds = [b.strip() for b in args.builds.split(",")]
     sizes = [int(s) for s in args.sizes.split(",")]
     bins = [os.path.join(os.path.abspath(b), "mdomain") for b in builds]
