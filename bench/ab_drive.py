@@ -53,7 +53,10 @@ def drive(binary, store, pebble, work, tag, wrap=""):
     usage, ended = {}, {}
 
     def waiter():
-        _, status, usage["rusage"] = os.wait4(proc.popen.pid, 0)
+        try:
+            _, status, usage["rusage"] = os.wait4(proc.popen.pid, 0)
+        except ChildProcessError:       # reaped by proc.stop() after a stall
+            return
         ended["at"] = time.monotonic()
         proc.popen.returncode = os.waitstatus_to_exitcode(status)
 
