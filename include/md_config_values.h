@@ -77,6 +77,10 @@ apr_array_header_t *md_conf_name_clashes(const apr_array_header_t *mds, apr_pool
 /* The clash in mod_md's words, each MD with where it is defined (e.g. "FILE:LINE"). */
 const char *md_conf_clash_msg(const md_conf_clash_t *clash, const apr_array_header_t *mds, const char *first_at,
                               const char *again_at, apr_pool_t *p);
+/* A wildcard name is validated only with dns-01: when the MD's MDCAChallenges leaves dns-01 out, every renewal would
+ * fail (mod_md finds out at the CA). Then the first such name in a message naming the MD (defined at 'at', e.g.
+ * "FILE:LINE") and what to change; NULL when the MD has none or may use dns-01. */
+const char *md_conf_wildcard_problem(const md_t *md, const char *at, apr_pool_t *p);
 /* auto (1) | manual (0): MDMembers. */
 const char *md_conf_members(const md_conf_ctx_t *c, const char *value, int *pv);
 /* auto|always|manual: MDRenewMode, MDDriveMode (md_renew_mode_t). */

@@ -76,6 +76,7 @@ typedef struct md_reg_state_t {
     int attempts_left;           /* automatic attempts left before the deadline at the current back-off (the job's
                                   * errors, next-run and problem, retry_base): 0 when blocked or past the deadline;
                                   * -1 when not counted (no deadline, static files, a renewed set is staged) */
+    int attempts_low;            /* 0 <= attempts_left <= MD_RENEW_ATTEMPTS_LOW: a failure is in sight */
     md_job_t *job;               /* staging/NAME/job.json, NULL when there is none */
     const char *job_problem;     /* why job.json could not be read, NULL when fine */
     int staged;                  /* the job finished: a renewed set waits in staging/NAME */

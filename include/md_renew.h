@@ -55,7 +55,10 @@ int md_renew_attempts_left(const md_t *md, const apr_array_header_t *validities,
 #define MD_RENEW_ATTEMPTS_LOW 3
 /* The next attempt after a failure: asked (the back-off with the CA's Retry-After) capped by md_renew_retry_cap;
  * inside the warn window, where that no longer caps, the CA's value counts for nothing: own (the back-off without
- * it) when asked is later. *pcapped (may be NULL): 1 when asked was moved. */
+ * it) when asked is later, and before the deadline no retry is further away than half the remaining life (at least
+ * MD_RENEW_RETRY_FLOOR), so a back-off grown to a day cannot let the certificate expire. *pcapped (may be NULL): 1
+ * when asked was moved. md_renew_attempts_left counts the back-off's attempts only, not these last-hour ones. */
+#define MD_RENEW_RETRY_FLOOR APR_INT64_C(60000000)   /* one minute */
 apr_time_t md_renew_retry_next(const md_t *md, const apr_array_header_t *validities, apr_time_t own, apr_time_t asked,
                                apr_time_t now, int *pcapped);
 /* The CA to use after 'errors' failed attempts: ca_urls[(errors / retry_failover) % n]; the first when

@@ -70,6 +70,7 @@ static void say_status(md_cli_t *cli, const md_json_t *st, int detailed)
     long long errors = md_json_getl(st, "renewal", "errors", NULL);
     md_json_t *certs = md_json_getj(st, "cert", NULL);
     const char *due = md_json_getb(st, "renew", NULL) ? "now" : when(st, "renew-at", NULL, cli->p);
+    int low;
 
     if (md_json_getl(st, "state", NULL) == MD_S_ERROR) {      /* md.json cannot be read: nothing else is known */
         cli_say(cli, "%-32s error: %s", md_json_gets(st, "name", NULL), md_json_gets(st, "state-descr", NULL));
@@ -83,11 +84,10 @@ static void say_status(md_cli_t *cli, const md_json_t *st, int detailed)
         cli_say(cli, "  names: %s", md_json_writep(md_json_getj(st, "domains", NULL), MD_JSON_FMT_COMPACT, cli->p));
         cli_say(cli, "  CA:    %s", ca ? ca : "(none)");
     }
-    if (md_json_has_key(st, "renew-attempts-left", NULL)
-        && (detailed || md_json_getl(st, "renew-attempts-left", NULL) <= MD_RENEW_ATTEMPTS_LOW)) {
+    low = md_json_getb(st, "renew-attempts-low", NULL);
+    if (md_json_has_key(st, "renew-attempts-left", NULL) && (detailed || low)) {
         cli_say(cli, "  renew before %s: %lld attempt(s) left%s", when(st, "renew-deadline", NULL, cli->p),
-                md_json_getl(st, "renew-attempts-left", NULL),
-                md_json_getl(st, "renew-attempts-left", NULL) <= MD_RENEW_ATTEMPTS_LOW ? "  WARNING: few left" : "");
+                md_json_getl(st, "renew-attempts-left", NULL), low ? "  WARNING: few left" : "");
     }
     if (certs) md_json_iterkey(say_cert, cli, certs, NULL);
     if (md_json_getb(st, "renewal", "finished", NULL)) cli_say(cli, "  renewed certificates are staged");

@@ -70,30 +70,16 @@ static const char *check_overlaps(const md_mod_conf_t *mc, apr_pool_t *p)
                              where(APR_ARRAY_IDX(mc->mds, c->again, md_managed_t *)->conf, p), p);
 }
 
-/* A wildcard name can only be validated with dns-01: an MD with one whose MDCAChallenges leaves dns-01 out would
- * fail every renewal (mod_md finds out at the CA). */
+/* The first MD with a wildcard that its MDCAChallenges cannot validate (md_conf_wildcard_problem). */
 static const char *check_wildcards(const md_mod_conf_t *mc, apr_pool_t *p)
 {
     const md_managed_t *m;
-    const char *name;
-    int i, j, k;
+    const char *err;
+    int i;
 
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
-        if (!m->md->ca_challenges || m->md->ca_challenges->nelts == 0) continue;
-        for (k = 0; k < m->md->ca_challenges->nelts; ++k) {
-            if (!strcasecmp(APR_ARRAY_IDX(m->md->ca_challenges, k, const char *), "dns-01")) break;
-        }
-        if (k < m->md->ca_challenges->nelts) continue;
-        for (j = 0; j < m->md->domains->nelts; ++j) {
-            name = APR_ARRAY_IDX(m->md->domains, j, const char *);
-            if (strncmp(name, "*.", 2)) continue;
-            return apr_psprintf(p, "MD %s (defined at %s) has the wildcard name '%s', which a CA validates only "
-                                "with dns-01, but its MDCAChallenges allows only %s: add dns-01 to MDCAChallenges "
-                                "(with MDChallengeDns01 or an MDMessageCmd that answers it), or leave the wildcard out",
-                                m->md->name, where(m->conf, p), name,
-                                apr_array_pstrcat(p, m->md->ca_challenges, ' '));
-        }
+        if ((err = md_conf_wildcard_problem(m->md, where(m->conf, p), p))) return err;
     }
     return NULL;
 }

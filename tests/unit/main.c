@@ -107,6 +107,8 @@ static void run_one(size_t i, int fd)
     r.failed = srunner_ntests_failed(sr);
     srunner_free(sr);
     fflush(stdout);
+    /* a suite a CK_RUN_SUITE limit left out ran nothing: its empty "Running suite(s):" lines are not shown */
+    if (r.ran == 0 && r.failed == 0 && ftruncate(STDOUT_FILENO, 0) != 0) _exit(2);
     if (write(fd, &r, sizeof(r)) != (ssize_t)sizeof(r)) _exit(2);
     _exit(0);
 }

@@ -249,6 +249,28 @@ START_TEST(file_errors)
 }
 END_TEST
 
+/* A wildcard needs dns-01 among its challenges, as the module says at its start (the domains file took it before and
+ * every renewal would have failed at the CA). */
+START_TEST(file_wildcard_needs_dns01)
+{
+    apr_pool_t *p = md_test_pool();
+    const md_conf_file_t *cf = parse(p,
+        "<MDomain *.w.example.org>\n"               /* 1 */
+        "  MDCAChallenges http-01 tls-alpn-01\n"    /* 2 */
+        "</MDomain>\n"                              /* 3 */
+        "<MDomain *.v.example.org>\n"               /* 4 */
+        "  MDCAChallenges http-01 dns-01\n"         /* 5 */
+        "</MDomain>\n"                              /* 6 */
+        "MDomain *.u.example.org\n");               /* 7 */
+
+    ck_assert_int_eq(cf->errors->nelts, 1);
+    assert_has(APR_ARRAY_IDX(cf->errors, 0, const char *), "d.conf:1: MD *.w.example.org (defined at d.conf:1) has the "
+               "wildcard name '*.w.example.org', which a CA validates only with dns-01, but its MDCAChallenges allows "
+               "only http-01 tls-alpn-01: add dns-01");
+    md_test_pool_done(p);
+}
+END_TEST
+
 /* Odd input: empty, only comments, a NUL byte, an unterminated quote, a continuation at the end. */
 START_TEST(file_odd)
 {
@@ -293,6 +315,7 @@ Suite *md_test_conf_file_suite(void)
     tcase_add_test(tc, values_md);
     tcase_add_test(tc, file_sections);
     tcase_add_test(tc, file_errors);
+    tcase_add_test(tc, file_wildcard_needs_dns01);
     tcase_add_test(tc, file_odd);
     suite_add_tcase(s, tc);
     return s;

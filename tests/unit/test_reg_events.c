@@ -735,6 +735,8 @@ START_TEST(ev_after_expiring_attempts_low)
     st = md_reg_state(f.reg, md, NULL, f.p);
     ck_assert_int_eq(st->deadline, na);
     ck_assert_int_eq(st->attempts_left, 4);
+    ck_assert(!st->attempts_low);
+    ck_assert(!md_json_has_key(md_reg_status(f.reg, st, NULL, f.p), "renew-attempts-low", NULL));
     ck_assert(!st->warn);
     failing_job(&f, NAME, 20, na - 2 * TR_DAY);                  /* day 4.0, 5.0, 5.4 */
     after(&f, md, MD_DRIVE_BACKING_OFF, 0);
@@ -745,6 +747,7 @@ START_TEST(ev_after_expiring_attempts_low)
     json = md_reg_status(f.reg, st, NULL, f.p);
     ck_assert_str_eq(md_json_gets(json, "renew-deadline", NULL), md_time_print_http(na, f.p));
     ck_assert_int_eq(md_json_getl(json, "renew-attempts-left", NULL), 3);
+    ck_assert(st->attempts_low && md_json_getb(json, "renew-attempts-low", NULL));
     after(&f, md, MD_DRIVE_BACKING_OFF, 0);                      /* at most daily */
     ck_assert_str_eq(tr_calls(&f), "");
     tr_done(&f);

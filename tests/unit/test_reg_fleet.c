@@ -8,6 +8,7 @@
 #include <apr_strings.h>
 
 #include "md_cert.h"
+#include "md_clock.h"
 #include "md_store.h"
 #include "md_time.h"
 #include "test_common.h"
@@ -194,6 +195,9 @@ static void step(fleet_t *y, apr_time_t t, apr_pool_t *pstep, apr_pool_t *ptemp)
         APR_ARRAY_PUSH(items, md_reg_item_t *) = item;
         idx[n++] = i;
     }
+    /* the retry times' jitter from the year's own sequence: a seed repeats the year's schedule (the threads of a
+     * run and the kill's timing aside) */
+    md_clock_sim_seed(y->f.sim, (unsigned long)(rnd01(y) * 4294967295.0));
     if (rnd01(y) * 100 < KILL_PERCENT) {
         kill_at = 1 + (int)(rnd01(y) * 12.0);
         how = (tr_kill_t)(int)(rnd01(y) * 3);

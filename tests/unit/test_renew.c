@@ -437,6 +437,36 @@ START_TEST(ca_cannot_postpone_past_warn)
 }
 END_TEST
 
+/* Inside the warn window a back-off grown to a day (and its +50 % jitter) never lands after notAfter: the retry comes
+ * at most half the remaining life later, not sooner than a minute (the simulated year saw a 6-day certificate whose
+ * retry came an hour after it expired, while a rate limit refused its orders). */
+START_TEST(retry_never_after_expiry)
+{
+    apr_pool_t *p = md_test_pool();
+    md_t *md = make_md(p);
+    apr_time_t end = T0 + 6 * DAY, now = end - DAY / 2, day_and_half = now + DAY + DAY / 2;
+    apr_array_header_t *v = certs(p, 1, validity(T0, end, p), NULL);
+    int capped = -1;
+
+    md->warn_window = apr_pcalloc(p, sizeof(*md->warn_window));
+    md->warn_window->len = DAY;        /* the last day */
+    md->warn_window->percent = -1;
+    ck_assert_int_eq(md_renew_retry_next(md, v, day_and_half, day_and_half, now, &capped), now + DAY / 4);
+    ck_assert_int_eq(capped, 1);
+    ck_assert_int_eq(md_renew_retry_next(md, v, now + 60 * SEC(1), day_and_half, now, &capped), now + 60 * SEC(1));
+    ck_assert_int_eq(capped, 1);       /* the CA's value did not count */
+    ck_assert_int_eq(md_renew_retry_next(md, v, now + SEC(5), now + SEC(5), now, &capped), now + SEC(5));
+    ck_assert_int_eq(capped, 0);
+    /* 30 s before the end: a minute, the floor */
+    ck_assert_int_eq(md_renew_retry_next(md, v, day_and_half, day_and_half, end - SEC(30), &capped),
+                     end - SEC(30) + MD_RENEW_RETRY_FLOOR);
+    /* expired: the back-off as it is */
+    ck_assert_int_eq(md_renew_retry_next(md, v, end + DAY, end + DAY, end + 1, &capped), end + DAY);
+    ck_assert_int_eq(capped, 0);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_renew_suite(void)
 {
     Suite *s = suite_create("renew");
@@ -459,6 +489,7 @@ Suite *md_test_renew_suite(void)
     tcase_add_test(tc, deadline_and_warn_at);
     tcase_add_test(tc, retry_capped_at_warn_window);
     tcase_add_test(tc, attempts_left);
+    tcase_add_test(tc, retry_never_after_expiry);
     tcase_add_test(tc, ca_cannot_postpone_past_warn);
     tcase_add_test(tc, failover_three_cas);
     tcase_add_test(tc, failover_one_or_no_ca);

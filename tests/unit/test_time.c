@@ -1,6 +1,7 @@
 /* Unit tests for durations, time slices, RFC 3339 and HTTP dates. */
 #include <apr_strings.h>
 
+#include "md_clock.h"
 #include "md_time.h"
 #include "test_common.h"
 
@@ -224,6 +225,36 @@ START_TEST(http_date_forms)
 }
 END_TEST
 
+/* The simulated clock's jitter repeats from its seed (the simulated year repeats its retry times); unseeded, and the
+ * real clock's, come from OpenSSL; all in [0, 1]. */
+START_TEST(sim_clock_jitter_repeats)
+{
+    apr_pool_t *p = md_test_pool();
+    md_clock_sim_t *sim = md_clock_sim_make(SEC(1000), p);
+    double first[5], x;
+    int i, differ = 0;
+
+    for (i = 0; i < 5; ++i) {
+        x = md_clock_jitter(md_clock_sim_clock(sim));
+        ck_assert(x >= 0.0 && x <= 1.0);
+        x = md_clock_jitter(NULL);
+        ck_assert(x >= 0.0 && x <= 1.0);
+    }
+    md_clock_sim_seed(sim, 42);
+    for (i = 0; i < 5; ++i) {
+        first[i] = md_clock_jitter(md_clock_sim_clock(sim));
+        ck_assert(first[i] >= 0.0 && first[i] <= 1.0);
+        if (i > 0 && first[i] != first[i - 1]) differ = 1;
+    }
+    ck_assert(differ);
+    md_clock_sim_seed(sim, 42);
+    for (i = 0; i < 5; ++i) ck_assert(md_clock_jitter(md_clock_sim_clock(sim)) == first[i]);
+    md_clock_sim_seed(sim, 43);
+    ck_assert(md_clock_jitter(md_clock_sim_clock(sim)) != first[0]);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_time_suite(void)
 {
     Suite *s = suite_create("time");
@@ -239,6 +270,7 @@ Suite *md_test_time_suite(void)
     tcase_add_test(tc, rfc3339_parse_print);
     tcase_add_test(tc, rfc3339_rejects);
     tcase_add_test(tc, http_date_forms);
+    tcase_add_test(tc, sim_clock_jitter_repeats);
     suite_add_tcase(s, tc);
     return s;
 }

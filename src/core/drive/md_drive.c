@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <string.h>
 #include <apr_strings.h>
-#include <openssl/rand.h>
 
 #include "md_cert.h"
 #include "md_ocsp.h"
@@ -41,14 +40,6 @@ void md_drive__progress(md_drive_ctx_t *ctx, const char *fmt, ...)
 apr_status_t md_drive__save_job(md_drive_ctx_t *ctx)
 {
     return md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, ctx->result, ctx->p);
-}
-
-static double rand01(void)
-{
-    unsigned int r = 0;
-
-    RAND_bytes((unsigned char *)&r, sizeof(r));
-    return (double)r / (double)0xffffffffu;
 }
 
 /* Why certificate i of GROUP/NAME cannot be used ("PATH: what is wrong"), NULL when it can: present, covering the
@@ -154,7 +145,7 @@ static apr_status_t run_job(md_drive_ctx_t *ctx)
  * the retry is moved there, and the job's log says so. */
 static void retry_next(md_drive_ctx_t *ctx, apr_time_t now, apr_interval_time_t base)
 {
-    double r = rand01();
+    double r = md_clock_jitter(ctx->env->clock);
     apr_time_t own = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r, 0, now);
     apr_time_t asked = now + md_renew_retry_delay(ctx->job->errors, ctx->result->problem, base, r,
                                                   ctx->result->ready_at, now);

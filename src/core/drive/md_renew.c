@@ -157,13 +157,26 @@ apr_time_t md_renew_retry_next(const md_t *md, const apr_array_header_t *validit
                                apr_time_t now, int *pcapped)
 {
     apr_time_t warn_at = md_renew_warn_at(md, validities);
-    apr_time_t next = md_renew_retry_cap(md, validities, asked, now, pcapped);
-    int capped = pcapped ? *pcapped : 0;
+    int capped;
+    apr_time_t next = md_renew_retry_cap(md, validities, asked, now, &capped);
+
+    apr_time_t deadline = md_renew_deadline(md, validities), last;
 
     if (!capped && warn_at && warn_at <= now && next > own) {       /* inside the warn window: no CA delay */
         next = own;
-        if (pcapped) *pcapped = 1;
+        capped = 1;
     }
+    /* inside the warn window, before the deadline: at most half the remaining life away (not below a minute), so
+     * that no retry lands after the certificate expired, however long the back-off has grown */
+    if (warn_at && warn_at <= now && deadline > now) {
+        last = now + (deadline - now) / 2;
+        if (last < now + MD_RENEW_RETRY_FLOOR) last = now + MD_RENEW_RETRY_FLOOR;
+        if (next > last) {
+            next = last;
+            capped = 1;
+        }
+    }
+    if (pcapped) *pcapped = capped;
     return next;
 }
 

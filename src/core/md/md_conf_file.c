@@ -252,12 +252,14 @@ static const char *where(const md_conf_file_md_t *m, apr_pool_t *p)
     return apr_psprintf(p, "%s:%u", m->file, m->line);
 }
 
-/* As the module: a name belongs to one MD only; MDInstallChain and MDInstallKey go together. */
+/* As the module: a name belongs to one MD only; a wildcard needs dns-01 among its challenges; MDInstallChain and
+ * MDInstallKey go together. */
 static void check_mds(md_conf_file_parser_t *ps)
 {
     apr_array_header_t *mds = apr_array_make(ps->p, ps->cf->mds->nelts + 1, sizeof(md_t *)), *clashes;
     const md_conf_file_md_t *m, *other;
     const md_conf_clash_t *c;
+    const char *err;
     int i, k;
 
     for (i = 0; i < ps->cf->mds->nelts; ++i) {
@@ -266,6 +268,7 @@ static void check_mds(md_conf_file_parser_t *ps)
     clashes = md_conf_name_clashes(mds, ps->p);
     for (i = 0, k = 0; i < ps->cf->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(ps->cf->mds, i, const md_conf_file_md_t *);
+        if ((err = md_conf_wildcard_problem(m->md, where(m, ps->p), ps->p))) add_msg(ps, ps->cf->errors, m->line, err);
         if (!!m->md->install_chain != !!m->md->install_key) {
             add_msg(ps, ps->cf->errors, m->line, apr_psprintf(ps->p, "MD %s has %s without %s: the two go together",
                                                               m->md->name,

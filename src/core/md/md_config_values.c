@@ -507,3 +507,23 @@ const char *md_conf_mode(const md_conf_ctx_t *c, const char *value, int *pv)
     *pv = (int)mode;
     return NULL;
 }
+
+const char *md_conf_wildcard_problem(const md_t *md, const char *at, apr_pool_t *p)
+{
+    const char *name;
+    int j, k;
+
+    if (!md->ca_challenges || md->ca_challenges->nelts == 0) return NULL;
+    for (k = 0; k < md->ca_challenges->nelts; ++k) {
+        if (!strcasecmp(APR_ARRAY_IDX(md->ca_challenges, k, const char *), "dns-01")) return NULL;
+    }
+    for (j = 0; j < md->domains->nelts; ++j) {
+        name = APR_ARRAY_IDX(md->domains, j, const char *);
+        if (strncmp(name, "*.", 2)) continue;
+        return apr_psprintf(p, "MD %s (defined at %s) has the wildcard name '%s', which a CA validates only with "
+                            "dns-01, but its MDCAChallenges allows only %s: add dns-01 to MDCAChallenges (with "
+                            "MDChallengeDns01 or an MDMessageCmd that answers it), or leave the wildcard out",
+                            md->name, at, name, apr_array_pstrcat(p, md->ca_challenges, ' '));
+    }
+    return NULL;
+}

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <apr_strings.h>
-#include <openssl/rand.h>
 
 #include "md.h"
 #include "md_event.h"
@@ -155,14 +154,6 @@ static int renewed_owed(const ev_state_t *st)
     return md_json_getb(st->json, "renewed", "message", NULL) || md_json_getb(st->json, "renewed", "notify", NULL);
 }
 
-static double rand01(void)
-{
-    unsigned int r = 0;
-
-    RAND_bytes((unsigned char *)&r, sizeof(r));
-    return (double)r / (double)0xffffffffu;
-}
-
 /* The new set's job as mod_md keeps it: notified-renewed once renewed and the notify program are done (or nobody
  * takes them); a failed MDMessageCmd renewed or MDNotifyCmd is a renewal error there: errors 1, the failure as
  * last, its log entry, a retry after MDRetryDelay (mod_md counts each such run as its first error). Returns the
@@ -184,7 +175,7 @@ static apr_time_t job_told(ev_state_t *st, md_store_group_t group)
         md_job_log_status(job, notify ? "notify-error" : "message-error", notify ? st->told->problem : "renewed",
                           st->told->detail, st->now);
         job->errors = 1;
-        job->next_run = st->now + md_renew_retry_delay(1, NULL, base, rand01(), 0, st->now);
+        job->next_run = st->now + md_renew_retry_delay(1, NULL, base, md_clock_jitter(st->reg->clock), 0, st->now);
     }
     else {
         if (job->errors) {                  /* a failed program exited 0 at last */
@@ -211,7 +202,7 @@ static int expiring(ev_state_t *st)
     for (i = 0; i < state->certs->nelts; ++i) {
         if (!APR_ARRAY_IDX(state->certs, i, const md_reg_cert_t *)->cert) return 0;
     }
-    return state->warn || (state->attempts_left >= 0 && state->attempts_left <= MD_RENEW_ATTEMPTS_LOW);
+    return state->warn || state->attempts_low;
 }
 
 apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,

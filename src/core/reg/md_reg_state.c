@@ -232,12 +232,14 @@ static void attempts(md_reg_state_t *st, const md_reg_t *reg)
     if (!st->deadline || st->is_static || st->staged) return;
     if (job && md_json_gets(job->state, "blocked", "reason", NULL)) {
         st->attempts_left = 0;
+        st->attempts_low = 1;
         return;
     }
     first = (job && job->errors > 0) ? job->next_run : st->renew_at;
     if (first < st->now) first = st->now;
     st->attempts_left = md_renew_attempts_left(st->md, st->validities, job ? job->errors : 0,
                                                job ? md_json_gets(job->last, "problem", NULL) : NULL, base, first);
+    st->attempts_low = st->attempts_left <= MD_RENEW_ATTEMPTS_LOW;
 }
 
 md_reg_state_t *md_reg_state(md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *opts, apr_pool_t *p)

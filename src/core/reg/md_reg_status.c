@@ -187,6 +187,7 @@ md_json_t *md_reg_status(md_reg_t *reg, const md_reg_state_t *st, const md_reg_s
     md_json_setb(st->warn, json, "warn", NULL);
     if (st->deadline) set_time(st->deadline, json, "renew-deadline", NULL, p);
     if (st->attempts_left >= 0) md_json_setl(st->attempts_left, json, "renew-attempts-left", NULL);
+    if (st->attempts_low) md_json_setb(1, json, "renew-attempts-low", NULL);
     renewal_json(json, reg, st, p);
     return json;
 }

@@ -124,7 +124,7 @@ def mask(value, key=None, varying=VARYING_KEYS):
 
 
 # What md-status of mod_mdomain has and mod_md's has not at all (docs/status.md): left out of every comparison.
-OURS_ONLY = {"renew-deadline", "renew-attempts-left"}
+OURS_ONLY = {"renew-deadline", "renew-attempts-left", "renew-attempts-low"}
 
 
 def differences(theirs, ours, path="", ignore=()):
