@@ -142,6 +142,9 @@ apr_status_t md_load(md_t **pmd, md_store_t *store, md_store_group_t group, cons
                      struct md_result_t *result, apr_pool_t *p);
 apr_status_t md_save(const md_t *md, md_store_t *store, md_store_group_t group, int create_only,
                      struct md_result_t *result, apr_pool_t *p);
+/* md_save without the flush (md_store_save_unflushed): the state recorded after an activation. */
+apr_status_t md_save_unflushed(const md_t *md, md_store_t *store, md_store_group_t group,
+                               struct md_result_t *result, apr_pool_t *p);
 
 /* The store file names of key number i, as mod_md names them: "privkey.pem"/"pubcert.pem" for an RSA key,
  * else "privkey.<spec name>.pem"/"pubcert.<spec name>.pem" (lowercase), e.g. "privkey.secp256r1.pem" even

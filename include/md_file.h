@@ -41,6 +41,12 @@ int md_file_sweep_dead_temps(const char *dir);
 apr_status_t md_file_read(char **pdata, apr_size_t *plen, const char *fpath, apr_pool_t *p);
 /* Create a directory and its parents with the given mode (existing ones are left as they are). */
 apr_status_t md_file_mkdirs(const char *path, apr_fileperms_t perms, apr_pool_t *p);
+/* fsync(fd) of the file or directory at path; every flush of the store goes through here. 0 or -1 (errno). */
+int md_file_fsync(int fd, const char *path);
+/* Tests: cb is called with the path after each successful md_file_fsync (NULL: none): the tests count and order
+ * the flushes. Process-wide; set it while no write runs. */
+typedef void md_file_synced_cb(const char *path, void *baton);
+void md_file_on_synced(md_file_synced_cb *cb, void *baton);
 /* Flush a directory's entries (after a rename or unlink in it). */
 apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p);
 /* Flush every regular file directly in dir, then dir itself: what md_file_write_atomic_nosync wrote there is

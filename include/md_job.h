@@ -36,6 +36,9 @@ apr_status_t md_job_load(md_job_t **pjob, md_store_t *store, md_store_group_t gr
                          struct md_result_t *result, apr_pool_t *p);
 apr_status_t md_job_save(const md_job_t *job, md_store_t *store, md_store_group_t group,
                          struct md_result_t *result, apr_pool_t *p);
+/* md_job_save without the flush (md_store_save_unflushed): what was told about a job, told again when lost. */
+apr_status_t md_job_save_unflushed(const md_job_t *job, md_store_t *store, md_store_group_t group,
+                                   struct md_result_t *result, apr_pool_t *p);
 md_json_t *md_job_to_json(const md_job_t *job, apr_pool_t *p);
 apr_status_t md_job_from_json(md_job_t **pjob, const md_json_t *json, apr_pool_t *p);
 

@@ -71,6 +71,12 @@ apr_status_t md_store_pkey_fload(struct md_pkey_t **ppkey, md_store_t *store, co
 apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char *name,
                            const char *aspect, md_store_vtype_t vtype, const void *value,
                            int create_only, struct md_result_t *result, apr_pool_t *p);
+/* The same (never create_only), still atomic, but not flushed: for records that are made again when a crash loses
+ * them (the state an activated MD's md.json records, which the registry derives from its certificates; a job's
+ * "told" flags, whose loss means one more event: at least once). docs/store.md, "Durability". */
+apr_status_t md_store_save_unflushed(md_store_t *store, md_store_group_t group, const char *name,
+                                     const char *aspect, md_store_vtype_t vtype, const void *value,
+                                     struct md_result_t *result, apr_pool_t *p);
 /* Remove one value; a missing value is success when force is set, else APR_ENOENT. */
 apr_status_t md_store_remove(md_store_t *store, md_store_group_t group, const char *name,
                              const char *aspect, int force, apr_pool_t *p);

@@ -250,17 +250,21 @@ static live_certs_t *certs_make(const md_reg_live_set_t *rs)
 }
 
 /* What the table says now for the MD, read into a set: the staged one when the watchdog announced one and it may be
- * served, else the parent's when it published a new one. *pdone: the counters were read completely. */
+ * served (when the parent has just activated it, staging/ is gone and the active set is that one: read before the
+ * parent publishes it), else the parent's when it published a new one. *pdone: the counters were read completely. */
 static md_reg_live_set_t *reload_read(int *pdone, md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m,
                                       unsigned staged, unsigned seq, apr_pool_t *p)
 {
+    md_reg_t *reg = md_reg_make(lv->mc->store, NULL, p);
     md_reg_live_set_t *set = NULL;
     apr_status_t rv;
 
     *pdone = 1;
     if (staged != e->seen_staged) {
-        md_reg_live_load(&set, md_reg_make(lv->mc->store, NULL, p), m->md, MD_SG_STAGING, lv->mc->activation_delay,
-                         md_result_make(p), p);
+        md_reg_live_load(&set, reg, m->md, MD_SG_STAGING, lv->mc->activation_delay, md_result_make(p), p);
+        if (!set && !md_store_exists(lv->mc->store, MD_SG_STAGING, m->md->name, NULL, p)) {
+            md_reg_live_load(&set, reg, m->md, MD_SG_DOMAINS, lv->mc->activation_delay, md_result_make(p), p);
+        }
     }
     if (!set && seq != e->seen_seq && seq != 0) {
         rv = slot_read(&set, lv, m->idx, seq, p);

@@ -224,9 +224,12 @@ def test_failed_malformed(httpd_factory, pebble_factory, mod_path, workdir):
 
 
 def test_failed_eab_hmac_invalid(httpd_factory, pebble_factory, mod_path, workdir):
-    """An EAB HMAC that is not base64url: apache:eab-hmac-invalid."""
+    """An EAB HMAC that is not base64url: apache:eab-hmac-invalid. Done when the failure is counted: mod_md's
+    md-status shows the problem in last before it counts the error and sets the next run (seen under load:
+    failed false, retry none)."""
     observed = diff.run_both(httpd_factory, pebble_factory, mod_path, workdir,
-                             _failing(lambda s: ["MDExternalAccountBinding kid-1 !!!!"]),
+                             _failing(lambda s: ["MDExternalAccountBinding kid-1 !!!!"],
+                                      done=lambda r: r.get("errors", 0) > 0 and "next-run" in r),
                              pebble_kwargs={"eab_keys": EAB_KEYS, "eab_required": True})
     assert "refused" not in observed["mod_mdomain"], "the module refused the HMAC at the start, mod_md does not"
     ours = _compare(observed, ignore=("last.detail", "errors"))

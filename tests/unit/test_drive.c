@@ -359,6 +359,54 @@ START_TEST(job_errors_read_in_range)
 }
 END_TEST
 
+static void count_flush(const char *path, void *baton)
+{
+    apr_array_header_t *paths = baton;
+
+    APR_ARRAY_PUSH(paths, const char *) = apr_pstrdup(paths->pool, path);
+}
+
+/* The drive's flushes: the staged set once when complete (its files and staging/NAME); the activation the copy
+ * (5 files and its directory), domains/ and tmp/, and no file in domains/NAME afterwards: the MD's recorded state
+ * (md.json, "complete") is written without a flush (the registry derives it from the certificates). Before: 25
+ * flushes per certificate, 4 of them for domains/NAME/md.json after the activation. */
+START_TEST(drive_flushes)
+{
+    td_drive_t d;
+    md_drive_outcome_t outcome;
+    apr_time_t next;
+    apr_array_header_t *paths;
+    const char *dir, *staging;
+    int i;
+
+    td_init(&d, 0);
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_END, 0);
+    paths = apr_array_make(d.p, 32, sizeof(const char *));
+    md_file_on_synced(count_flush, paths);
+    ck_assert_int_eq(td_run(&d, 0, 0, &outcome, &next), APR_SUCCESS);
+    ck_assert_int_eq(outcome, MD_DRIVE_STAGED);
+    staging = md_file_join(d.p, md_store_base_dir(d.store), "staging", TD_NAME, NULL);
+    for (i = 0; i < paths->nelts; ++i) {      /* the account's files, then the staged set's */
+        if (strncmp(APR_ARRAY_IDX(paths, i, const char *), staging, strlen(staging))) continue;
+        ck_assert_int_eq(paths->nelts - i, 5);       /* privkey.p-256.pem, pubcert.p-256.pem, md.json, job.json, dir */
+        ck_assert_str_eq(APR_ARRAY_IDX(paths, paths->nelts - 1, const char *), staging);
+        break;
+    }
+    ck_assert_int_lt(i, paths->nelts);
+    apr_array_clear(paths);
+    ck_assert_int_eq(td_run(&d, 0, 1, &outcome, &next), APR_SUCCESS);
+    md_file_on_synced(NULL, NULL);
+    ck_assert_int_eq(outcome, MD_DRIVE_ACTIVATED);
+    ck_assert_msg(paths->nelts == 8, "%d flushes: %s", paths->nelts, apr_array_pstrcat(d.p, paths, ' '));
+    dir = md_file_join(d.p, md_store_base_dir(d.store), "domains", TD_NAME, NULL);
+    for (i = 0; i < paths->nelts; ++i) {
+        ck_assert_msg(strncmp(APR_ARRAY_IDX(paths, i, const char *), dir, strlen(dir)), "flushed: %s",
+                      APR_ARRAY_IDX(paths, i, const char *));
+    }
+    td_done(&d);
+}
+END_TEST
+
 Suite *md_test_drive_suite(void)
 {
     Suite *s = suite_create("drive");
@@ -372,6 +420,7 @@ Suite *md_test_drive_suite(void)
     tcase_add_test(tc, drive_backing_off);
     tcase_add_test(tc, drive_two_keys);
     tcase_add_test(tc, job_errors_read_in_range);
+    tcase_add_test(tc, drive_flushes);
     suite_add_tcase(s, tc);
     md_test_drive_fail_tcases(s);
     return s;

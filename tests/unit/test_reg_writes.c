@@ -136,6 +136,41 @@ START_TEST(writes_renewal)
 }
 END_TEST
 
+static void on_synced(const char *path, void *baton)
+{
+    apr_array_header_t *paths = baton;
+
+    APR_ARRAY_PUSH(paths, const char *) = apr_pstrdup(paths->pool, path);
+}
+
+/* After the "renewed" event is told, domains/NAME/job.json records it (notified-renewed) without a flush: lost in
+ * a crash, the event is told again (at least once). No file in domains/NAME is flushed by itself (the set comes with
+ * the activation's exchange); before, its md.json and job.json were, each with the directory. */
+START_TEST(writes_told_unflushed)
+{
+    apr_array_header_t *paths;
+    const char *dir;
+    md_job_t *job = NULL;
+    tr_t f;
+    int i;
+
+    tr_init(&f, 6);
+    tr_add(&f, NAME);
+    paths = apr_array_make(f.p, 32, sizeof(const char *));
+    md_file_on_synced(on_synced, paths);
+    tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_ACTIVATED);
+    md_file_on_synced(NULL, NULL);
+    ck_assert_int_eq(md_job_load(&job, f.store, MD_SG_DOMAINS, NAME, NULL, f.p), APR_SUCCESS);
+    ck_assert(job->finished && job->notified_renewed);
+    dir = md_file_join(f.p, md_store_base_dir(f.store), "domains", NAME, NULL);
+    for (i = 0; i < paths->nelts; ++i) {
+        ck_assert_msg(strncmp(APR_ARRAY_IDX(paths, i, const char *), dir, strlen(dir)), "flushed: %s",
+                      APR_ARRAY_IDX(paths, i, const char *));
+    }
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_writes_suite(void)
 {
     Suite *s = suite_create("reg_writes");
@@ -144,6 +179,7 @@ Suite *md_test_reg_writes_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, writes_first_issuance);
     tcase_add_test(tc, writes_renewal);
+    tcase_add_test(tc, writes_told_unflushed);
     suite_add_tcase(s, tc);
     return s;
 }

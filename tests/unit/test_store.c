@@ -677,5 +677,6 @@ Suite *md_test_store_suite(void)
     tcase_add_test(tc, bad_names_rejected);
     suite_add_tcase(s, tc);
     test_store_add_activate_tcases(s);
+    test_store_add_flush_tcases(s);
     return s;
 }

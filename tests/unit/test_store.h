@@ -32,5 +32,6 @@ int test_dir_count(const char *dir);
 int test_file_mode(const char *path);
 
 void test_store_add_activate_tcases(Suite *s);
+void test_store_add_flush_tcases(Suite *s);
 
 #endif

@@ -230,7 +230,8 @@ static apr_status_t activate(md_drive_ctx_t *ctx)
     if (rv == APR_SUCCESS) {
         md->state = MD_S_COMPLETE;      /* md.json as mod_md's after an activation: complete, no descr */
         md->state_descr = NULL;
-        rv = md_save(md, ctx->env->store, MD_SG_DOMAINS, 0, ctx->result, ctx->p);
+        /* not flushed: the registry derives the state from the certificates; lost, md.json says what it said */
+        rv = md_save_unflushed(md, ctx->env->store, MD_SG_DOMAINS, ctx->result, ctx->p);
     }
     if (rv == APR_SUCCESS) {
         md_drive__progress(ctx, "Activated the new certificates");

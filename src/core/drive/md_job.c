@@ -100,6 +100,13 @@ apr_status_t md_job_save(const md_job_t *job, md_store_t *store, md_store_group_
                          result, p);
 }
 
+apr_status_t md_job_save_unflushed(const md_job_t *job, md_store_t *store, md_store_group_t group,
+                                   md_result_t *result, apr_pool_t *p)
+{
+    return md_store_save_unflushed(store, group, job->name, "job.json", MD_SV_JSON, md_job_to_json(job, p),
+                                   result, p);
+}
+
 void md_job_log_status(md_job_t *job, const char *type, const char *status, const char *detail, apr_time_t when)
 {
     md_json_t *entry = md_json_create(job->p), *log = md_json_create_array(job->p), *old;

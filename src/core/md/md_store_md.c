@@ -74,3 +74,9 @@ apr_status_t md_save(const md_t *md, md_store_t *store, md_store_group_t group, 
 {
     return md_store_save(store, group, md->name, "md.json", MD_SV_JSON, md_to_json(md, p), create_only, result, p);
 }
+
+apr_status_t md_save_unflushed(const md_t *md, md_store_t *store, md_store_group_t group, md_result_t *result,
+                               apr_pool_t *p)
+{
+    return md_store_save_unflushed(store, group, md->name, "md.json", MD_SV_JSON, md_to_json(md, p), result, p);
+}

@@ -187,7 +187,8 @@ static apr_time_t job_told(ev_state_t *st, md_store_group_t group)
         }
         if (all_told) job->notified = job->notified_renewed = 1;
     }
-    md_job_save(job, st->reg->store, group, NULL, st->p);
+    /* not flushed: lost in a crash, the event is told again (at least once, as mod_md) */
+    md_job_save_unflushed(job, st->reg->store, group, NULL, st->p);
     return failed ? job->next_run : 0;
 }
 

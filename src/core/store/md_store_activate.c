@@ -20,7 +20,20 @@
  *  - otherwise: start again at step 1 (tmp/NAME.new is discarded)
  *  Without an id (nothing in progress): tmp/NAME.new and tmp/NAME.done are removed; a leftover
  *  tmp/NAME.old / tmp/NAME.ready goes back to domains/NAME when that is missing, else to the archive.
- * Sets are never deleted: anything that may hold one is put in place or archived. */
+ * Sets are never deleted: anything that may hold one is put in place or archived.
+ *
+ * Flushes (docs/store.md, "Durability"): the copy's files and tmp/NAME.new are flushed before it is renamed to
+ * tmp/NAME.ready, and domains/ and tmp/ right after the exchange (or each rename of the two-rename fallback, and
+ * each rename that puts a set back into domains/): when md_store_activate returns, the new set is in domains/NAME
+ * on disk. The other steps are not flushed one by one, because recovery redoes each of them when a crash loses it:
+ *  - the id: its file is a link in the copy and flushed with it; an id lost with staging/NAME's entry makes
+ *    recovery see no activation in progress, so the copy is discarded or archived and the staged set activated
+ *    again (a set is archived twice at worst, never lost or half visible);
+ *  - "ready": tmp/ is flushed with the exchange, which needs it; a lost rename leaves tmp/NAME.new, discarded;
+ *  - "old set archived", "unstaged", "cleaned": lost, they leave tmp/NAME.ready (or .old) and staging/NAME with
+ *    the id that domains/NAME has, and recovery (finish) archives and unstages again.
+ * This holds on file systems that keep metadata changes in order (a journal: ext4's default, xfs, btrfs); on one
+ * without (ext4 without a journal) no rename survives a power loss reliably, flushed or not. */
 #define _GNU_SOURCE 1   /* renameat2 */
 #include <errno.h>
 #include <fcntl.h>
@@ -81,9 +94,10 @@ static void act_init(md_store_act_t *a, md_store_t *store, const char *name, md_
     a->t_done = md_file_join(p, tmp, apr_pstrcat(p, name, ".done", NULL), NULL);
 }
 
-static apr_status_t move_step(md_store_act_t *a, const char *from, const char *to, const char *what)
+/* flush: both directories flushed afterwards; 0 for the steps recovery redoes when a crash loses them. */
+static apr_status_t move_step(md_store_act_t *a, const char *from, const char *to, const char *what, int flush)
 {
-    apr_status_t rv = md_store_fs__rename(from, to, a->p);
+    apr_status_t rv = flush ? md_store_fs__rename(from, to, a->p) : md_store_fs__rename_unflushed(from, to);
 
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot rename %s to %s", a->name, from, to);
@@ -99,7 +113,7 @@ static apr_status_t archive_step(md_store_act_t *a, const char *path)
     apr_status_t rv;
 
     if (!exists(path)) return APR_SUCCESS;
-    rv = md_store_fs__archive(&dest, a->store, path, a->name, a->p);
+    rv = md_store_fs__archive(&dest, a->store, path, a->name, 0, a->p);   /* redone when lost */
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot move %s to the archive", a->name, path);
         return rv;
@@ -119,7 +133,8 @@ static apr_status_t write_id(md_store_act_t *a)
         return APR_EGENERAL;
     }
     id = md_hex_encode(bytes, sizeof(bytes), 0, a->p);
-    rv = md_file_write_atomic(fpath, id, strlen(id), md_store_fs__file_perms(MD_SG_STAGING), a->p);
+    /* flushed as a link in the copy (md_store_act__build); when lost, no activation was in progress */
+    rv = md_file_write_atomic_nosync(fpath, id, strlen(id), md_store_fs__file_perms(MD_SG_STAGING), a->p);
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot write %s", a->name, fpath);
         return rv;
@@ -163,10 +178,10 @@ static apr_status_t swap(md_store_act_t *a)
         if (rv != APR_ENOTIMPL) return rv;
         rv = archive_step(a, a->t_old);   /* not ours: never overwrite a set */
         if (rv != APR_SUCCESS) return rv;
-        rv = move_step(a, a->domain, a->t_old, "old set aside");
+        rv = move_step(a, a->domain, a->t_old, "old set aside", 1);
         if (rv != APR_SUCCESS) return rv;
     }
-    return move_step(a, a->t_ready, a->domain, "new set in place");
+    return move_step(a, a->t_ready, a->domain, "new set in place", 1);
 }
 
 /* domains/NAME holds our set: archive the old one, remove the staged one. */
@@ -179,10 +194,9 @@ static apr_status_t finish(md_store_act_t *a)
     if (rv == APR_SUCCESS) rv = md_file_rm_rf(a->t_new, a->p);
     if (rv == APR_SUCCESS) rv = md_file_rm_rf(a->t_done, a->p);
     if (rv != APR_SUCCESS) goto leave;
-    rv = move_step(a, a->staging, a->t_done, "unstaged");
+    rv = move_step(a, a->staging, a->t_done, "unstaged", 0);     /* lost: recovery unstages again */
     if (rv != APR_SUCCESS) goto leave;
-    rv = md_file_rm_rf(a->t_done, a->p);
-    if (rv == APR_SUCCESS) rv = md_store_fs__sync_parent(a->t_done, a->p);
+    rv = md_file_rm_rf(a->t_done, a->p);                        /* lost: removed by the next recovery */
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot remove %s", a->name, a->t_done);
         goto leave;
@@ -204,10 +218,10 @@ static apr_status_t clean_leftovers(md_store_act_t *a)
         return rv;
     }
     if (!exists(a->domain) && exists(a->t_old)) {
-        rv = move_step(a, a->t_old, a->domain, "old set restored");
+        rv = move_step(a, a->t_old, a->domain, "old set restored", 1);
     }
     else if (!exists(a->domain) && exists(a->t_ready)) {
-        rv = move_step(a, a->t_ready, a->domain, "new set in place");
+        rv = move_step(a, a->t_ready, a->domain, "new set in place", 1);
     }
     if (rv == APR_SUCCESS) rv = archive_step(a, a->t_ready);
     if (rv == APR_SUCCESS) rv = archive_step(a, a->t_old);
@@ -231,7 +245,7 @@ static apr_status_t run(md_store_act_t *a, int may_start)
     }
     else {
         if (!exists(a->domain) && exists(a->t_old) && !has_id(a->t_ready, a->id, a->p)) {
-            rv = move_step(a, a->t_old, a->domain, "old set restored");
+            rv = move_step(a, a->t_old, a->domain, "old set restored", 1);
             if (rv != APR_SUCCESS) return rv;
         }
         if (has_id(a->domain, a->id, a->p)) return finish(a);

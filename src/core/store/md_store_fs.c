@@ -140,6 +140,7 @@ apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, apr_poo
     struct stat st;
 
     (void)p;
+    if (stat(path, &st) == 0) return S_ISDIR(st.st_mode) ? APR_SUCCESS : APR_ENOTDIR;  /* mostly there already */
     if (mkdir(path, (mode_t)perms) == 0) {
         /* mkdir's mode passes through the umask: set the mode we mean */
         if (chmod(path, (mode_t)perms) != 0) return APR_FROM_OS_ERROR(errno);

@@ -76,11 +76,14 @@ const char *md_store_fs__encrypted_file(const md_store_t *store, apr_pool_t *p);
 apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, apr_pool_t *p);
 /* Rename without replacing anything (APR_EEXIST when to exists), then flush both parent directories. */
 apr_status_t md_store_fs__rename(const char *from, const char *to, apr_pool_t *p);
+/* The same without the flushes, for the steps whose loss in a crash recovery redoes (md_store_activate.c). */
+apr_status_t md_store_fs__rename_unflushed(const char *from, const char *to);
 /* Flush the directory that holds path. */
 apr_status_t md_store_fs__sync_parent(const char *path, apr_pool_t *p);
-/* Move the directory at path to archive/NAME.N, N the first free number >= 1; *pdest (if given) gets it. */
+/* Move the directory at path to archive/NAME.N, N the first free number >= 1; *pdest (if given) gets it. flush:
+ * both directories flushed afterwards (0: an activation's archiving, which recovery redoes when it is lost). */
 apr_status_t md_store_fs__archive(const char **pdest, md_store_t *store, const char *path,
-                                  const char *name, apr_pool_t *p);
+                                  const char *name, int flush, apr_pool_t *p);
 /* Sorted entries of a directory matching an fnmatch pattern (NULL: all); leftovers of md_file_write_atomic
  * are skipped; with hidden == 0 names starting with '.' only match patterns starting with '.' (FNM_PERIOD).
  * A missing directory is APR_ENOENT (with an empty array). */

@@ -42,6 +42,11 @@ static apr_status_t rename_noreplace(const char *from, const char *to)
     return APR_SUCCESS;
 }
 
+apr_status_t md_store_fs__rename_unflushed(const char *from, const char *to)
+{
+    return rename_noreplace(from, to);
+}
+
 apr_status_t md_store_fs__rename(const char *from, const char *to, apr_pool_t *p)
 {
     const char *from_dir = parent_of(from, p), *to_dir = parent_of(to, p);
@@ -57,7 +62,7 @@ leave:
 }
 
 apr_status_t md_store_fs__archive(const char **pdest, md_store_t *store, const char *path,
-                                  const char *name, apr_pool_t *p)
+                                  const char *name, int flush, apr_pool_t *p)
 {
     const char *adir = md_store_fs__group_dir(store, MD_SG_ARCHIVE, p), *dest = NULL;
     struct stat st;
@@ -68,7 +73,8 @@ apr_status_t md_store_fs__archive(const char **pdest, md_store_t *store, const c
     for (n = 1; n < MD_ARCHIVE_MAX && rv == APR_EEXIST; ++n) {
         dest = md_file_join(p, adir, apr_psprintf(p, "%s.%d", name, n), NULL);
         if (lstat(dest, &st) == 0) continue;
-        rv = md_store_fs__rename(path, dest, p);   /* EEXIST when another process took the number */
+        /* EEXIST when another process took the number */
+        rv = flush ? md_store_fs__rename(path, dest, p) : md_store_fs__rename_unflushed(path, dest);
     }
     if (rv == APR_SUCCESS && pdest) *pdest = dest;
     return rv;
@@ -86,7 +92,7 @@ apr_status_t md_store_archive(const char **pdest, md_store_t *store, md_store_gr
     rv = md_store_fs__path(&path, store, group, name, NULL, p);
     if (rv != APR_SUCCESS) return rv;
     if (lstat(path, &st) != 0) return APR_ENOENT;
-    rv = md_store_fs__archive(&dest, store, path, name, p);
+    rv = md_store_fs__archive(&dest, store, path, name, 1, p);
     if (rv == APR_SUCCESS && pdest) *pdest = apr_pstrdup(p, strrchr(dest, '/') + 1);
     return rv;
 }
@@ -112,7 +118,7 @@ apr_status_t md_store_move(md_store_t *store, md_store_group_t from, md_store_gr
             rv = APR_EEXIST;
             goto leave;
         }
-        rv = md_store_fs__archive(NULL, store, to_path, name, p);
+        rv = md_store_fs__archive(NULL, store, to_path, name, 1, p);
         if (rv != APR_SUCCESS) goto leave;
     }
     rv = md_store_fs__rename(from_path, to_path, p);

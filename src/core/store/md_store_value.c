@@ -183,14 +183,14 @@ static int unchanged(const char *fpath, const char *data, apr_size_t len, apr_fi
     same = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (apr_size_t)st.st_size == len
            && (st.st_mode & 07777) == (mode_t)perms && st.st_uid == geteuid() && len <= sizeof(buf)
            && (n = read(fd, buf, sizeof(buf))) >= 0 && (apr_size_t)n == len && !memcmp(buf, data, len)
-           && (!durable || fsync(fd) == 0);
+           && (!durable || md_file_fsync(fd, fpath) == 0);
     close(fd);
     return same;
 }
 
-apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char *name,
-                           const char *aspect, md_store_vtype_t vtype, const void *value,
-                           int create_only, md_result_t *result, apr_pool_t *p)
+static apr_status_t save(md_store_t *store, md_store_group_t group, const char *name, const char *aspect,
+                         md_store_vtype_t vtype, const void *value, int create_only, int flush, md_result_t *result,
+                         apr_pool_t *p)
 {
     const char *fpath, *dir, *data = NULL;
     apr_size_t len = 0;
@@ -230,7 +230,8 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
     perms = (vtype == MD_SV_PKEY) ? MD_FPERMS_SECRET : md_store_fs__file_perms(group);
     /* challenge responses and the caches in ocsp/ are worthless after a crash: not flushed; staging is flushed
      * when a set is complete (md_store_flush); with deferred flushes md_store_sync does it */
-    nosync = group == MD_SG_CHALLENGES || group == MD_SG_OCSP || group == MD_SG_STAGING || store->defer_sync;
+    nosync = !flush || group == MD_SG_CHALLENGES || group == MD_SG_OCSP || group == MD_SG_STAGING
+             || store->defer_sync;
     /* the same bytes again (md.json at the end of a drive, a job or cache unchanged): nothing to write */
     if (vtype != MD_SV_PKEY && unchanged(fpath, data, len, perms, !nosync)) goto leave;
     if (nosync) {
@@ -243,6 +244,20 @@ apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char
     if (rv != APR_SUCCESS) md_result_printf(result, rv, "%s: cannot write the file", fpath);
 leave:
     return rv;
+}
+
+apr_status_t md_store_save(md_store_t *store, md_store_group_t group, const char *name,
+                           const char *aspect, md_store_vtype_t vtype, const void *value,
+                           int create_only, md_result_t *result, apr_pool_t *p)
+{
+    return save(store, group, name, aspect, vtype, value, create_only, 1, result, p);
+}
+
+apr_status_t md_store_save_unflushed(md_store_t *store, md_store_group_t group, const char *name,
+                                     const char *aspect, md_store_vtype_t vtype, const void *value,
+                                     md_result_t *result, apr_pool_t *p)
+{
+    return save(store, group, name, aspect, vtype, value, 0, 0, result, p);
 }
 
 apr_status_t md_store_remove(md_store_t *store, md_store_group_t group, const char *name,

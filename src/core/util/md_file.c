@@ -22,6 +22,23 @@ static const char *parent_dir(const char *fpath, apr_pool_t *p)
     return apr_pstrndup(p, fpath, (apr_size_t)(slash - fpath));
 }
 
+static md_file_synced_cb *synced_cb;
+static void *synced_baton;
+
+void md_file_on_synced(md_file_synced_cb *cb, void *baton)
+{
+    synced_cb = cb;
+    synced_baton = baton;
+}
+
+int md_file_fsync(int fd, const char *path)
+{
+    int rc = fsync(fd);
+
+    if (rc == 0 && synced_cb) synced_cb(path, synced_baton);
+    return rc;
+}
+
 apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -29,7 +46,7 @@ apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p)
 
     (void)p;
     if (fd < 0) return APR_FROM_OS_ERROR(errno);
-    if (fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (md_file_fsync(fd, dir) != 0) rv = APR_FROM_OS_ERROR(errno);
     close(fd);
     return rv;
 }
@@ -42,7 +59,6 @@ apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p)
     struct stat st;
     DIR *d;
 
-    (void)p;
     if (dfd < 0) return APR_FROM_OS_ERROR(errno);
     d = fdopendir(dup(dfd));
     if (!d) rv = APR_FROM_OS_ERROR(errno);
@@ -50,11 +66,13 @@ apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p)
         if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
         fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) continue;       /* gone meanwhile */
-        if (fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+        if (md_file_fsync(fd, synced_cb ? md_file_join(p, dir, de->d_name, NULL) : de->d_name) != 0) {
+            rv = APR_FROM_OS_ERROR(errno);
+        }
         close(fd);
     }
     if (d) closedir(d);
-    if (rv == APR_SUCCESS && fsync(dfd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (rv == APR_SUCCESS && md_file_fsync(dfd, dir) != 0) rv = APR_FROM_OS_ERROR(errno);
     close(dfd);
     return rv;
 }
@@ -113,7 +131,7 @@ static apr_status_t write_atomic(const char *fpath, const void *data, apr_size_t
         rv = APR_FROM_OS_ERROR(errno);
     }
     if (rv == APR_SUCCESS) rv = write_all(fd, data, len);
-    if (rv == APR_SUCCESS && durable && fsync(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    if (rv == APR_SUCCESS && durable && md_file_fsync(fd, fpath) != 0) rv = APR_FROM_OS_ERROR(errno);
     if (close(fd) != 0 && rv == APR_SUCCESS) rv = APR_FROM_OS_ERROR(errno);
     if (rv == APR_SUCCESS && rename(tmp, fpath) != 0) rv = APR_FROM_OS_ERROR(errno);
     if (rv != APR_SUCCESS) {
@@ -170,9 +188,11 @@ leave:
 
 apr_status_t md_file_mkdirs(const char *path, apr_fileperms_t perms, apr_pool_t *p)
 {
-    char *copy = apr_pstrdup(p, path), *s;
+    char *copy, *s;
     struct stat st;
 
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) return APR_SUCCESS;    /* the usual case: one look */
+    copy = apr_pstrdup(p, path);
     for (s = copy + 1; ; ++s) {
         if (*s != '/' && *s != '\0') continue;
         char c = *s;
