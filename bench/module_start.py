@@ -45,6 +45,8 @@ def parse_args():
                     "(default 1)")
     ap.add_argument("--out", help="report file (default bench/results/module-start-<date>.md; '-' for none)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory (stores, logs)")
+    ap.add_argument("--before", help="another build directory whose mod_mdomain.so is measured too, as \"mod_mdomain "
+                    "before\" (before/after a change in one run, the starts interleaved)")
     ap.add_argument("--settle", type=float, default=8.0,
                     help="seconds after the first answer for the second memory sample, when the renewal "
                          "watchdog's first run is over (default 8; 0: none)")
@@ -181,7 +183,8 @@ class Start:
 def start_one(client, case, work, mds, args, pebble=None):
     st = Start(client, case)
     mods = {"mdomain": [("mdomain", os.path.join(args.build, "mod_mdomain.so"))], "mod_md": [("md", measure.MOD_MD)],
-            "mod_ssl": []}[client]
+            "mod_ssl": [],
+            "before": [("mdomain", os.path.join(args.before or "", "mod_mdomain.so"))]}[client]
     httpd = Httpd(os.path.join(work, "%s-%s" % (client.replace("_", ""), case)),
                   modules=DEFAULT_MODULES + ["ssl", "socache_shmcb"] + mods)
     https_port = httpd.new_port("https")
@@ -301,7 +304,7 @@ def fmt_rss_settled(st):
 def render(args, facts, results, clients, skipped, elapsed, started):
     def cell(client, case, fn):
         return fn(results.get((client, case)))
-    titles = {"mdomain": "mod_mdomain", "mod_ssl": "mod_ssl alone (static files)"}
+    titles = {"mdomain": "mod_mdomain", "mod_ssl": "mod_ssl alone (static files)", "before": "mod_mdomain before"}
     head = "| | " + " | ".join(titles.get(c, c) for c in clients) + " |\n|---|" + "---|" * len(clients) + "\n"
     rows = [
         ("start to first https answer, empty store", "empty", fmt_time),
@@ -362,8 +365,16 @@ def main():
         sys.exit("bench: needs root and apache2 (httpd starts as root and switches to www-data)")
     skipped = "" if os.path.exists(measure.MOD_MD) else "missing %s" % measure.MOD_MD
     clients = [c for c in args.clients if c in ("mdomain", "mod_ssl") or (c == "mod_md" and not skipped)]
+    if args.before:
+        args.before = os.path.abspath(args.before)
+        if not os.path.exists(os.path.join(args.before, "mod_mdomain.so")):
+            sys.exit("bench: %s/mod_mdomain.so missing" % args.before)
+        clients.insert(clients.index("mdomain") if "mdomain" in clients else 0, "before")
     started = datetime.datetime.now().astimezone()
     facts = report.machine_facts(os.path.join(args.build, "mdomain"))
+    if args.before:
+        facts["mod_mdomain before"] = args.before
+        facts["mod_mdomain"] = os.path.abspath(args.build)
     mds = names(args.mds)
     t0 = time.monotonic()
     work = tempfile.mkdtemp(prefix="mdomain-bench-start-")
@@ -371,14 +382,18 @@ def main():
     results = {}
     try:
         listener_ca = certs.CA(os.path.join(work, "listener-ca"))
-        for case in args.cases:
-            for client in clients:
-                if client == "mod_ssl" and case == "ca":
-                    continue
-                runs = [measure_once(client, case, os.path.join(work, "%s-%s-%d" % (client.replace("_", ""),
-                                                                                    case, i)),
-                                     mds, args, listener_ca) for i in range(args.repeat)]
-                results[(client, case)] = median_run(runs)
+        # rounds outermost: the starts of all clients interleaved, so that the machine's load meets them alike
+        runs = {}
+        for i in range(args.repeat):
+            for case in args.cases:
+                for client in clients:
+                    if client == "mod_ssl" and case == "ca":
+                        continue
+                    sub = os.path.join(work, "%s-%s-%d" % (client.replace("_", ""), case, i))
+                    runs.setdefault((client, case), []).append(measure_once(client, case, sub, mds, args,
+                                                                            listener_ca))
+        for key, these in runs.items():
+            results[key] = median_run(these)
     finally:
         if args.keep:
             log("kept %s" % work)

@@ -102,6 +102,9 @@ const char *md_common_name(const md_t *a, const md_t *b);
  * of all stored MDs are cached in tmp/ with each md.json's inode, size and time: only changed files are read. */
 struct md_store_t;
 const char *md_names_holder(const char **pholder, struct md_store_t *store, const md_t *md, apr_pool_t *p);
+/* After md's md.json was written (added): its names noted in that cache, so that the next look-up need not read
+ * the file again and rewrite the cache. Never fails: a cache. */
+void md_names_note(struct md_store_t *store, const md_t *md, apr_pool_t *p);
 /* True when a DNS name pattern matches name: equal (ignoring case), or pattern "*.rest" and name one
  * non-empty label followed by ".rest". */
 int md_dns_matches(const char *pattern, const char *name);

@@ -85,6 +85,15 @@ int md_cert_is_valid_at(const md_cert_t *cert, apr_time_t now);
  * IP addresses), valid from now - 1 day for valid_for. */
 apr_status_t md_cert_self_sign(md_cert_t **pcert, const char *cn, const apr_array_header_t *names,
                                const md_pkey_t *pkey, apr_interval_time_t valid_for, apr_pool_t *p);
+/* Many such certificates with one key (the fallbacks of 1000 MDs at httpd's start), made faster than one by one:
+ * the key's public half is encoded once. Valid from the signer's making - 1 day for valid_for; not for use by
+ * several threads at once. */
+typedef struct md_cert_signer_t md_cert_signer_t;
+apr_status_t md_cert_signer_make(md_cert_signer_t **psigner, const md_pkey_t *pkey, apr_interval_time_t valid_for,
+                                 apr_pool_t *p);
+/* A certificate as md_cert_self_sign makes it (a serial of its own), in PEM. */
+apr_status_t md_cert_signer_pem(const char **ppem, apr_size_t *plen, md_cert_signer_t *signer, const char *cn,
+                                const apr_array_header_t *names, apr_pool_t *p);
 /* The tls-alpn-01 challenge certificate (RFC 8737): SAN = domain (DNS name or IP address), a critical
  * acmeIdentifier extension (1.3.6.1.5.5.7.1.31) holding the DER OCTET STRING of SHA-256(key_authz). */
 apr_status_t md_cert_make_tls_alpn_01(md_cert_t **pcert, const char *domain, const char *key_authz,

@@ -60,6 +60,7 @@ int cli_verb_add(md_cli_t *cli)
     if (md_save(md, cli->store, MD_SG_DOMAINS, 1, NULL, cli->p) != APR_SUCCESS) {
         return cli_failf(cli, CLI_EXIT_ERROR, "add: cannot save %s in %s", md->name, cli->store_dir);
     }
+    md_names_note(cli->store, md, cli->p);
     if (cli->json) cli_json_out(cli, cli_md_status(cli, md->name, NULL, cli->p));
     cli_say(cli, "added %s with %d name(s), CA %s", md->name, md->domains->nelts,
             APR_ARRAY_IDX(md->ca_urls, 0, const char *));

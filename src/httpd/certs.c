@@ -56,14 +56,10 @@ static int fallback_cert_ok(const char *path, const md_t *md, const md_pkey_t *k
 
 /* Write a fallback certificate through a temporary file and a rename, without fsync: it is remade from the key
  * whenever it is missing or unusable, and 1000 MDs would otherwise cost 2000 fsyncs at the first start. */
-static apr_status_t fallback_write(const apr_array_header_t *chain, const char *path, apr_pool_t *p)
+static apr_status_t fallback_write(const char *pem, apr_size_t len, const char *path, apr_pool_t *p)
 {
-    const char *pem;
-    apr_size_t len;
     apr_status_t rv;
 
-    rv = md_cert_chain_to_pem(&pem, &len, chain, p);
-    if (rv != APR_SUCCESS) return rv;
     /* the mode and group that domains/ files get from the store setup, which ran before */
     rv = md_file_write_atomic_nosync(path, pem, len, 0640, p);
     if (rv == APR_SUCCESS && geteuid() == 0 && chown(path, 0, ap_unixd_config.group_id) != 0) {
@@ -72,25 +68,32 @@ static apr_status_t fallback_write(const apr_array_header_t *chain, const char *
     return rv;
 }
 
-static apr_status_t fallback_cert(const char **ppath, md_store_t *store, const md_t *md, const md_pkey_t *key,
+typedef struct {
+    md_pkey_t *key;
+    md_cert_signer_t *signer;       /* all fallback certificates of a pass with the one key */
+} fallback_ctx_t;
+
+static apr_status_t fallback_cert(const char **ppath, md_store_t *store, const md_t *md, fallback_ctx_t *fb,
                                   apr_pool_t *pconf, apr_pool_t *p)
 {
-    apr_array_header_t *chain;
-    md_cert_t *cert;
+    const char *pem;
+    apr_size_t len;
     apr_status_t rv;
 
     rv = md_store_get_fname(ppath, store, MD_SG_DOMAINS, md->name, FALLBACK_CERT, pconf);
-    if (rv != APR_SUCCESS || fallback_cert_ok(*ppath, md, key, p)) return rv;
-    rv = md_cert_self_sign(&cert, md->name, md->domains, key, FALLBACK_VALID, p);
+    if (rv != APR_SUCCESS || fallback_cert_ok(*ppath, md, fb->key, p)) return rv;
+    if (!fb->signer) {
+        rv = md_cert_signer_make(&fb->signer, fb->key, FALLBACK_VALID, p);
+        if (rv != APR_SUCCESS) return rv;
+    }
+    rv = md_cert_signer_pem(&pem, &len, fb->signer, md->name, md->domains, p);
     if (rv != APR_SUCCESS) return rv;
-    chain = apr_array_make(p, 1, sizeof(md_cert_t *));
-    APR_ARRAY_PUSH(chain, md_cert_t *) = cert;
-    return fallback_write(chain, *ppath, p);
+    return fallback_write(pem, len, *ppath, p);
 }
 
 apr_status_t md_httpd_fallbacks_setup(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp)
 {
-    md_pkey_t *key = NULL;
+    fallback_ctx_t fb = { NULL, NULL };
     md_managed_t *m;
     apr_status_t rv = APR_SUCCESS;
     int i;
@@ -98,17 +101,17 @@ apr_status_t md_httpd_fallbacks_setup(server_rec *s, md_mod_conf_t *mc, apr_pool
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
         if (m->usable || m->cert_files->nelts) continue;
-        if (!key) {
+        if (!fb.key) {
             mc->fallback_key = apr_pstrcat(s->process->pconf, md_store_base_dir(mc->store), "/", FALLBACK_KEY,
                                            NULL);
-            rv = fallback_key(&key, mc->fallback_key, ptemp);
+            rv = fallback_key(&fb.key, mc->fallback_key, ptemp);
             if (rv != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_EMERG, md_result_log_status(rv), s, "cannot make the fallback key %s",
                              mc->fallback_key);
                 return rv;
             }
         }
-        rv = fallback_cert(&m->fallback_cert, mc->store, m->md, key, s->process->pconf, ptemp);
+        rv = fallback_cert(&m->fallback_cert, mc->store, m->md, &fb, s->process->pconf, ptemp);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, md_result_log_status(rv), s, "%s: cannot make its fallback "
                          "certificate", m->md->name);

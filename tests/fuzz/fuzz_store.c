@@ -1,6 +1,7 @@
 /* Fuzz target: a store on disk that cannot be trusted (damaged or hostile files, as another program or a crash may
  * leave them), read the way a server start and md-status read it: open and recover, the MD and its state, the job,
- * the account, the ARI cache, the events state; then sync, which activates a staged set. */
+ * the account, the ARI cache, the events state, the names cache (tmp/md-names.cache) as an add looks at it; then sync,
+ * which activates a staged set. */
 #include <ctype.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,7 +64,7 @@ static const char *part_path(const char **pname, const char *line, apr_pool_t *p
     const char *s1 = strchr(line, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
     size_t i;
 
-    if (!strcmp(line, "md_store.json")) return line;
+    if (!strcmp(line, "md_store.json") || !strcmp(line, "tmp/md-names.cache")) return line;
     if (s1 && !s2 && !strncmp(line, "events/", 7) && name_ok(s1 + 1, strlen(s1 + 1))) return line;
     if (!s1 || !s2 || strchr(s2 + 1, '/')) return NULL;
     if (!name_ok(s1 + 1, (size_t)(s2 - s1 - 1)) || !name_ok(s2 + 1, strlen(s2 + 1))) return NULL;
@@ -119,6 +120,20 @@ static void state_checks(md_reg_t *reg, const md_t *md, apr_pool_t *p)
     (void)md_reg_install_owed(reg, md, p);
 }
 
+/* Which other MD holds one of md's names, through the names cache as found, and again after md's line was noted
+ * in it: the cache never changes the answer. */
+static void names_checks(md_store_t *store, const md_t *md, apr_pool_t *p)
+{
+    const char *holder = NULL, *found, *again;
+
+    found = md_names_holder(&holder, store, md, p);
+    FZ_CHECK(!found == !holder);
+    FZ_CHECK(!holder || !md->name || strcmp(holder, md->name));     /* the MD itself does not count */
+    md_names_note(store, md, p);
+    again = md_names_holder(&holder, store, md, p);
+    FZ_CHECK(!found == !again && (!found || !strcmp(found, again)));
+}
+
 static void read_all(md_reg_t *reg, md_store_t *store, const char *name, const char *acct_id, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
@@ -132,6 +147,7 @@ static void read_all(md_reg_t *reg, md_store_t *store, const char *name, const c
 
     if (md_load(&md, store, MD_SG_DOMAINS, name, result, p) == APR_SUCCESS) {
         state_checks(reg, md, p);
+        names_checks(store, md, p);
     }
     else {
         /* what md-status shows for an MD whose md.json cannot be read */
@@ -170,7 +186,7 @@ static void sync_md(md_reg_t *reg, md_store_t *store, const char *name, apr_pool
 }
 
 /* Input: parts separated by lines "--", each a store path ("md_store.json", "events/NAME.json",
- * "GROUP/NAME/ASPECT") on its first line and the file's content after it. */
+ * "tmp/md-names.cache", "GROUP/NAME/ASPECT") on its first line and the file's content after it. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fz_pool();

@@ -530,6 +530,56 @@ START_TEST(self_sign_ec)
 }
 END_TEST
 
+/* The signer (many fallbacks with one key): each certificate as md_cert_self_sign makes it, its own serial, names
+ * and SANs, none of the one before left in it (more names, fewer, IP addresses, none). */
+START_TEST(signer_many)
+{
+    apr_pool_t *p = md_test_pool();
+    md_pkey_t *key = ec_key(p);
+    const char *cns[] = { "a.example.org", "b.example.org", "c.example.org", "d.example.org" };
+    apr_array_header_t *names[4], *chain, *a;
+    apr_time_t now = apr_time_now();
+    const char *pem, *serials[4];
+    md_cert_signer_t *signer;
+    md_cert_t *cert;
+    apr_size_t len;
+    int i, j;
+
+    names[0] = strs(p, "a.example.org", "www.a.example.org", "x.a.example.org", NULL);
+    names[1] = strs(p, "b.example.org", NULL, NULL, NULL);
+    names[2] = strs(p, "c.example.org", "192.0.2.7", NULL, NULL);
+    names[3] = strs(p, NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(md_cert_signer_make(&signer, key, apr_time_from_sec(7 * DAY_SEC), p), APR_SUCCESS);
+    for (i = 0; i < 4; ++i) {
+        ck_assert_int_eq(md_cert_signer_pem(&pem, &len, signer, cns[i], names[i], p), APR_SUCCESS);
+        ck_assert_int_eq(md_cert_chain_from_pem(&chain, pem, len, NULL, p), APR_SUCCESS);
+        ck_assert_int_eq(chain->nelts, 1);
+        cert = APR_ARRAY_IDX(chain, 0, md_cert_t *);
+        ck_assert_str_eq(md_cert_get_subject(cert, p), apr_pstrcat(p, "CN=", cns[i], NULL));
+        ck_assert_str_eq(md_cert_get_issuer(cert, p), apr_pstrcat(p, "CN=", cns[i], NULL));
+        /* none: no SAN extension at all */
+        ck_assert_int_eq(X509_get_ext_by_NID(md_cert_get_X509(cert), NID_subject_alt_name, -1) >= 0, i < 3);
+        if (i < 2) {
+            ck_assert_int_eq(md_cert_get_dns_names(&a, cert, p), APR_SUCCESS);
+            assert_strs(a, names[i]);
+        }
+        if (i == 2) {
+            ck_assert_int_eq(md_cert_get_dns_names(&a, cert, p), APR_SUCCESS);
+            assert_strs(a, strs(p, "c.example.org", NULL, NULL, NULL));
+            ck_assert_int_eq(md_cert_get_ip_addresses(&a, cert, p), APR_SUCCESS);
+            assert_strs(a, strs(p, "192.0.2.7", NULL, NULL, NULL));
+        }
+        ck_assert_int_eq(X509_verify(md_cert_get_X509(cert), md_pkey_get_EVP_PKEY(key)), 1);
+        ck_assert(md_cert_matches_key(cert, key));
+        ck_assert(llabs(md_cert_get_not_after(cert) - (now + apr_time_from_sec(7 * DAY_SEC)))
+                  < apr_time_from_sec(120));
+        serials[i] = md_cert_get_serial_hex(cert, p);
+        for (j = 0; j < i; ++j) ck_assert_str_ne(serials[i], serials[j]);
+    }
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(self_sign_rsa)
 {
     apr_pool_t *p = md_test_pool();
@@ -722,6 +772,7 @@ Suite *md_test_cert_suite(void)
     tcase_add_test(tc, sct_timestamp_out_of_range);
     tcase_add_test(tc, nul_in_san_and_url);
     tcase_add_test(tc, self_sign_ec);
+    tcase_add_test(tc, signer_many);
     tcase_add_test(tc, self_sign_rsa);
     tcase_add_test(tc, self_sign_long_name);
     tcase_add_test(tc, tls_alpn_01_dns);

@@ -1,5 +1,6 @@
 /* Unit tests for the MD model: defaults, copies, names, file names, and md.json as mod_md 2.6 reads and writes it. */
 #include <string.h>
+#include <sys/stat.h>
 
 #include <apr_strings.h>
 
@@ -226,6 +227,43 @@ START_TEST(names_holder_cached)
     /* removed: its names are free again */
     ck_assert_int_eq(md_store_purge(store, MD_SG_DOMAINS, "b.example", p), APR_SUCCESS);
     ck_assert_ptr_null(md_names_holder(&holder, store, md, p));
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* An add notes its MD in the cache (md_names_note): the next look-up finds the cache current and does not rewrite it
+ * (it read the new md.json and rewrote the cache of 1000 MDs at every add); a line cut short is not taken. */
+START_TEST(names_note_keeps_cache)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p), *holder = NULL, *cache;
+    md_result_t *result = md_result_make(p);
+    md_store_t *store = NULL;
+    md_t *b = md_create(strs(p, "b.example", "www.b.example", NULL), p);
+    char *text = NULL, *cut;
+    struct stat st0, st1;
+    apr_size_t len;
+
+    ck_assert_int_eq(md_store_fs_open(&store, dir, result, p), APR_SUCCESS);
+    save_md(store, "a.example", NULL, p);
+    ck_assert_ptr_null(md_names_holder(&holder, store, b, p));
+    cache = md_file_join(p, dir, "tmp", "md-names.cache", NULL);
+    ck_assert_int_eq(stat(cache, &st0), 0);
+    ck_assert_int_eq(md_save(b, store, MD_SG_DOMAINS, 0, NULL, p), APR_SUCCESS);
+    md_names_note(store, b, p);
+    ck_assert_str_eq(md_names_holder(&holder, store, md_create(strs(p, "www.b.example", NULL, NULL), p), p),
+                     "www.b.example");
+    ck_assert_str_eq(holder, "b.example");
+    ck_assert_int_eq(stat(cache, &st1), 0);
+    ck_assert_int_eq(st1.st_ino, st0.st_ino);       /* appended to, not rewritten */
+    /* a line without its newline (an append under way) is not taken: b's names come from its file */
+    ck_assert_int_eq(md_file_read(&text, &len, cache, p), APR_SUCCESS);
+    cut = strstr(text, ",www.b");
+    ck_assert_ptr_nonnull(cut);
+    ck_assert_int_eq(md_file_write_atomic(cache, text, (apr_size_t)(cut - text) + 4, 0600, p), APR_SUCCESS);
+    ck_assert_str_eq(md_names_holder(&holder, store, md_create(strs(p, "www.b.example", NULL, NULL), p), p),
+                     "www.b.example");
     md_test_rmdir(dir, p);
     md_test_pool_done(p);
 }
@@ -726,6 +764,7 @@ Suite *md_test_md_suite(void)
     tcase_add_test(tc, clone_is_deep);
     tcase_add_test(tc, names_contained_and_common);
     tcase_add_test(tc, names_holder_cached);
+    tcase_add_test(tc, names_note_keeps_cache);
     tcase_add_test(tc, wildcards_cover_one_label);
     tcase_add_test(tc, domain_names_checked);
     tcase_add_test(tc, domain_names_impossible);

@@ -1,9 +1,11 @@
-/* Making certificates: the self-signed fallback and the tls-alpn-01 challenge certificate (RFC 8737). */
+/* Making certificates: the self-signed fallback (one, or many with one key) and the tls-alpn-01 challenge certificate
+ * (RFC 8737). */
 #include <string.h>
 #include <apr_strings.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
@@ -52,14 +54,20 @@ leave:
     return rv;
 }
 
+/* The SAN extension for names, replacing the one x has (none when names is empty). */
 static apr_status_t add_sans(X509 *x, const apr_array_header_t *names)
 {
     GENERAL_NAMES *gens;
     apr_status_t rv = APR_EGENERAL;
+    int i;
 
-    if (!names || names->nelts == 0) return APR_SUCCESS;   /* no SAN extension rather than an empty one */
+    if (!names || names->nelts == 0) {     /* no SAN extension rather than an empty one */
+        i = X509_get_ext_by_NID(x, NID_subject_alt_name, -1);
+        if (i >= 0) X509_EXTENSION_free(X509_delete_ext(x, i));
+        return APR_SUCCESS;
+    }
     gens = md_crypt__sans_make(names);
-    if (gens && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_DEFAULT) == 1) rv = APR_SUCCESS;
+    if (gens && X509_add1_ext_i2d(x, NID_subject_alt_name, gens, 0, X509V3_ADD_REPLACE) == 1) rv = APR_SUCCESS;
     GENERAL_NAMES_free(gens);
     return rv;
 }
@@ -140,6 +148,71 @@ apr_status_t md_cert_self_sign(md_cert_t **pcert, const char *cn, const apr_arra
     if (rv != APR_SUCCESS) goto leave;
     rv = sign_and_wrap(pcert, x, pkey, p);
 leave:
+    ERR_clear_error();
+    return rv;
+}
+
+/* The signer's template: what all its certificates share (version, validity, the key and the extensions but the
+ * SANs), serial, names and SANs set anew for each. The public key is encoded once: OpenSSL 3 encodes and decodes it
+ * again (its encoder and decoder contexts) for each X509_set_pubkey, a third of a fallback certificate's cost. */
+struct md_cert_signer_t {
+    X509 *x;
+    const md_pkey_t *pkey;
+};
+
+static apr_status_t signer_cleanup(void *baton)
+{
+    md_cert_signer_t *s = baton;
+
+    X509_free(s->x);
+    s->x = NULL;
+    return APR_SUCCESS;
+}
+
+apr_status_t md_cert_signer_make(md_cert_signer_t **psigner, const md_pkey_t *pkey, apr_interval_time_t valid_for,
+                                 apr_pool_t *p)
+{
+    md_cert_signer_t *s;
+    apr_status_t rv;
+
+    *psigner = NULL;
+    if (!pkey) return APR_EINVAL;
+    s = apr_pcalloc(p, sizeof(*s));
+    s->pkey = pkey;
+    rv = cert_base(&s->x, "signer", NULL, pkey, valid_for);
+    ERR_clear_error();
+    if (rv != APR_SUCCESS) return rv;
+    apr_pool_cleanup_register(p, s, signer_cleanup, apr_pool_cleanup_null);
+    *psigner = s;
+    return APR_SUCCESS;
+}
+
+apr_status_t md_cert_signer_pem(const char **ppem, apr_size_t *plen, md_cert_signer_t *s, const char *cn,
+                                const apr_array_header_t *names, apr_pool_t *p)
+{
+    apr_status_t rv;
+    BIO *bio = NULL;
+    char *data;
+    long n;
+
+    *ppem = NULL;
+    *plen = 0;
+    if (!cn || !*cn || !s || !s->x) return APR_EINVAL;
+    rv = set_random_serial(s->x);
+    if (rv == APR_SUCCESS) rv = set_names(s->x, cn);
+    if (rv == APR_SUCCESS) rv = add_sans(s->x, names);
+    if (rv != APR_SUCCESS) goto leave;
+    rv = APR_EGENERAL;
+    /* X509_sign marks the modified parts for encoding anew */
+    if (X509_sign(s->x, md_pkey_get_EVP_PKEY(s->pkey), EVP_sha256()) <= 0) goto leave;
+    bio = BIO_new(BIO_s_mem());
+    if (!bio || !PEM_write_bio_X509(bio, s->x)) goto leave;
+    n = BIO_get_mem_data(bio, &data);
+    *ppem = apr_pstrmemdup(p, data, (apr_size_t)n);
+    *plen = (apr_size_t)n;
+    rv = APR_SUCCESS;
+leave:
+    BIO_free(bio);
     ERR_clear_error();
     return rv;
 }

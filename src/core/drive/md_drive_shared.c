@@ -84,6 +84,12 @@ static apr_status_t acme_shared(md_acme_t **pacme, md_drive_ctx_t *ctx, const ch
         rv = acme_make(&acme, ctx, ca, ap);
         if (rv == APR_SUCCESS) rv = md_acme_setup(acme, ctx->result);
         if (rv == APR_SUCCESS) apr_hash_set(shared->acmes, apr_pstrdup(shared->p, key), APR_HASH_KEY_STRING, acme);
+        else {
+            /* the next MD makes another: a CA that cannot be reached cost each of 1000 MDs a client (its HTTP
+             * handle and the directory's answer) kept until the run's end (the result holds copies) */
+            apr_pool_destroy(ap);
+            acme = NULL;
+        }
     }
     apr_thread_mutex_unlock(shared->lock);
     *pacme = acme;

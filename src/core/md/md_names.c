@@ -1,6 +1,7 @@
 /* Which stored MD holds a name: the names of every domains/NAME/md.json, cached in tmp/md-names.cache beside each
  * file's inode, size and modification time, so that a look-up in a store of 1000 MDs stats their md.json instead
- * of reading and parsing each of them. A file that changed (by anyone, mod_md too) is read again. */
+ * of reading and parsing each of them. A file that changed (by anyone, mod_md too) is read again. An add appends its
+ * MD's line (md_names_note), so that the next add finds the cache current; a line without its newline is not taken. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,7 +34,8 @@ static apr_hash_t *cache_read(const char *path, apr_pool_t *p)
     if (md_file_read(&data, &len, path, p) != APR_SUCCESS) return cache;
     for (line = data; line && *line; line = next) {
         next = strchr(line, '\n');
-        if (next) *next++ = '\0';
+        if (!next) break;           /* a line is only whole with its newline (md_names_note appends) */
+        *next++ = '\0';
         e = apr_pcalloc(p, sizeof(*e));
         if (sscanf(line, "%255s %llu %llu %llu %8191s", name, &e->ino, &e->size, &e->mtime, names) != 5) continue;
         e->line = line;
@@ -75,6 +77,38 @@ static entry_t *entry_get(int *pchanged, apr_hash_t *cache, md_store_t *store, i
                                                  (apr_uint64_t)e->mtime, e->names)
                                  : NULL;
     return e;
+}
+
+/* The cache's line for name: NULL when its md.json cannot be stat'ed or its names cannot be cached. */
+static const char *entry_line(md_store_t *store, const char *name, const char *names, apr_pool_t *p)
+{
+    const char *path = NULL;
+    struct stat st;
+
+    if (!names_ok(names) || md_store_get_fname(&path, store, MD_SG_DOMAINS, name, "md.json", p) != APR_SUCCESS
+        || stat(path, &st) != 0) {
+        return NULL;
+    }
+    return apr_psprintf(p, "%s %" APR_UINT64_T_FMT " %" APR_UINT64_T_FMT " %" APR_UINT64_T_FMT " %s", name,
+                        (apr_uint64_t)st.st_ino, (apr_uint64_t)st.st_size,
+                        (apr_uint64_t)(st.st_mtim.tv_sec * 1000000000ull + (unsigned long long)st.st_mtim.tv_nsec),
+                        names);
+}
+
+void md_names_note(md_store_t *store, const md_t *md, apr_pool_t *p)
+{
+    const char *path = NULL, *line;
+    int fd;
+
+    if (!md->name || !md->domains || md->domains->nelts == 0) return;
+    line = entry_line(store, md->name, apr_array_pstrcat(p, md->domains, ','), p);
+    if (!line || md_store_get_fname(&path, store, MD_SG_TMP, NULL, CACHE_FILE, p) != APR_SUCCESS) return;
+    /* no cache yet: the next look-up makes one; one write, a whole line, after whatever others appended */
+    fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return;
+    line = apr_pstrcat(p, line, "\n", NULL);
+    if (write(fd, line, strlen(line)) < 0) { /* a cache: the next look-up reads the file instead */ }
+    close(fd);
 }
 
 /* The first of md's names that the ","-joined list holds (as md_common_name). */

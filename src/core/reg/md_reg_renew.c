@@ -292,18 +292,26 @@ static md_reg_item_t *take(run_t *run, int *pidx, apr_time_t *pwake)
     return NULL;
 }
 
-/* A root pool with an allocator of its own: drives never share an allocator, and what a drive allocated goes back
- * to the system when its pool is destroyed. A child of APR's global pool would keep it in the global allocator's
- * free list for the life of the process (in httpd's children: what up to 16 drives of MDs held at once). */
-static apr_pool_t *item_pool(void)
+/* A root pool with an allocator of its own: what it allocated goes back to the system when it is destroyed. A
+ * child of APR's global pool would keep it in the global allocator's free list for the life of the process (in
+ * httpd's children: what up to 16 drives of MDs held at once, and what the run's shared ACME clients took over
+ * 1000 MDs). With locked, the allocator takes a mutex: pools of it are used by several threads, each under a lock
+ * of its own. */
+static apr_pool_t *own_pool(int locked)
 {
     apr_allocator_t *allocator = NULL;
+    apr_thread_mutex_t *mutex = NULL;
     apr_pool_t *p = NULL;
 
     if (apr_allocator_create(&allocator) == APR_SUCCESS
         && apr_pool_create_ex(&p, NULL, NULL, allocator) == APR_SUCCESS) {
         apr_allocator_owner_set(allocator, p);
-        return p;
+        if (!locked || apr_thread_mutex_create(&mutex, APR_THREAD_MUTEX_DEFAULT, p) == APR_SUCCESS) {
+            if (mutex) apr_allocator_mutex_set(allocator, mutex);
+            return p;
+        }
+        apr_pool_destroy(p);        /* and its allocator */
+        allocator = NULL;
     }
     if (allocator) apr_allocator_destroy(allocator);
     apr_pool_create(&p, NULL);
@@ -340,7 +348,7 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *thread, void *baton)
             md_clock_sleep(run->rn->drive.clock, wake - now < IDLE_LOOK ? wake - now : IDLE_LOOK);
             continue;
         }
-        p = item_pool();
+        p = own_pool(0);
         result = md_result_make(p);
         drive_item(run, item, i, result, p);
         apr_thread_mutex_lock(run->lock);
@@ -381,11 +389,11 @@ void md_reg_renew_many(md_reg_run_stats_t *pstats, md_reg_t *reg, const md_reg_r
     run.states = apr_pcalloc(p, sizeof(int) * (apr_size_t)items->nelts);
     run.leases = apr_pcalloc(p, sizeof(md_reg_lease_t *) * (apr_size_t)items->nelts);
     run.lease = rn->lease < 0 ? 0 : rn->lease > 0 ? rn->lease : MD_REG_LEASE_DEF;
-    /* pools whose allocators lock (children of APR's global pool): the threads end in their own pools */
-    apr_pool_create(&tpool, NULL);
+    /* pools whose allocators lock: the threads end in their own pools */
+    tpool = own_pool(1);
     apr_thread_mutex_create(&run.lock, APR_THREAD_MUTEX_DEFAULT, tpool);
     apr_thread_cond_create(&run.over, tpool);
-    apr_pool_create(&shared_pool, NULL);      /* allocated from under the shared object's own lock */
+    shared_pool = own_pool(1);      /* allocated from under the shared object's own locks */
     run.shared = md_drive_shared_make(shared_pool);
     threads = apr_pcalloc(tpool, sizeof(apr_thread_t *) * (apr_size_t)max);
     if (run.lease && apr_thread_create(&keeper, NULL, lease_keeper, &run, tpool) != APR_SUCCESS) keeper = NULL;
