@@ -61,11 +61,10 @@ const char *md_config__challenges(cmd_parms *cmd, void *dc, int argc, char *cons
                               &md_config__settings(cmd)->ca_challenges);
 }
 
-/* Any name, as in mod_md: the CA says whether it offers it. */
+/* Any word of printable ASCII (md_conf_profile): the CA says whether it offers it. */
 const char *md_config__profile(cmd_parms *cmd, void *dc, const char *arg)
 {
-    md_config__settings(cmd)->profile = arg;
-    return NULL;
+    return md_conf_profile(md_config__ctx(cmd), arg, &md_config__settings(cmd)->profile);
 }
 
 const char *md_config__profile_mandatory(cmd_parms *cmd, void *dc, const char *arg)

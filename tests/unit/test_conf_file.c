@@ -75,6 +75,34 @@ START_TEST(values_simple)
 }
 END_TEST
 
+/* A profile name is UTF-8 without control characters; invalid UTF-8 was taken and then lost from md.json (fuzz_conf_file
+ * found "MDProfile \xe0\x9e\x9c": the MD read back from its md.json had no profile). */
+START_TEST(values_profile)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *profile = NULL;
+    warn_t w;
+
+    ck_assert_ptr_null(md_conf_profile(ctx(p, "MDProfile", &w), "shortlived", &profile));
+    ck_assert_str_eq(profile, "shortlived");
+    ck_assert_str_eq(w.warnings, "");
+    ck_assert_str_eq(md_conf_profile(ctx(p, "MDProfile", &w), "\xe0\x9e\x9c", &profile),
+                     "MDProfile: byte 1 of the profile name is 0xE0, no UTF-8: a CA's profile names are words such "
+                     "as 'classic' or 'shortlived'");
+    assert_has(md_conf_profile(ctx(p, "MDProfile", &w), "ok\xc3", &profile), "byte 3 of the profile name is 0xC3");
+    assert_has(md_conf_profile(ctx(p, "MDProfile", &w), "tab\t", &profile),
+               "byte 4 of the profile name is 0x09, a control character");
+    assert_has(md_conf_profile(ctx(p, "MDProfile", &w), "", &profile), "MDProfile needs a profile name");
+    ck_assert_str_eq(profile, "shortlived");
+    /* what mod_md takes and no CA is likely to offer: taken, with a warning */
+    ck_assert_ptr_null(md_conf_profile(ctx(p, "MDProfile", &w), "short lived", &profile));
+    ck_assert_str_eq(profile, "short lived");
+    assert_has(w.warnings, "the profile name 'short lived' is not a word of printable ASCII");
+    ck_assert_ptr_null(md_conf_profile(ctx(p, "MDProfile", &w), "kurzlebig-\xc3\xa4", &profile));
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(values_md)
 {
     apr_pool_t *p = md_test_pool();
@@ -316,6 +344,7 @@ Suite *md_test_conf_file_suite(void)
     tcase_add_test(tc, file_sections);
     tcase_add_test(tc, file_errors);
     tcase_add_test(tc, file_wildcard_needs_dns01);
+    tcase_add_test(tc, values_profile);
     tcase_add_test(tc, file_odd);
     suite_add_tcase(s, tc);
     return s;

@@ -137,9 +137,8 @@ static const char *d_challenges(md_conf_file_parser_t *ps, md_conf_ctx_t *c, int
 static const char *d_profile(md_conf_file_parser_t *ps, md_conf_ctx_t *c, int argc, const char *const argv[],
                              const char *raw)
 {
-    (void)c; (void)argc; (void)raw;
-    ST(ps)->profile = apr_pstrdup(ps->p, argv[0]);
-    return NULL;
+    (void)argc; (void)raw;
+    return md_conf_profile(c, argv[0], &ST(ps)->profile);
 }
 
 static const char *d_profile_mandatory(md_conf_file_parser_t *ps, md_conf_ctx_t *c, int argc,

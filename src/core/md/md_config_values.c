@@ -157,6 +157,51 @@ const char *md_conf_cmdline(const md_conf_ctx_t *c, const char *arg, int allow_e
     return NULL;
 }
 
+/* The length of the UTF-8 sequence at s (shortest form, no surrogates, at most U+10FFFF), 0 when it is none. */
+static apr_size_t utf8_len(const unsigned char *s)
+{
+    apr_size_t n, k;
+    unsigned long cp;
+
+    if (s[0] < 0x80) return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf) { n = 2; cp = s[0] & 0x1f; }
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) { n = 3; cp = s[0] & 0x0f; }
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4) { n = 4; cp = s[0] & 0x07; }
+    else return 0;
+    for (k = 1; k < n; ++k) {
+        if ((s[k] & 0xc0) != 0x80) return 0;
+        cp = (cp << 6) | (s[k] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) || (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return n;
+}
+
+const char *md_conf_profile(const md_conf_ctx_t *c, const char *value, const char **pprofile)
+{
+    const unsigned char *s = (const unsigned char *)value;
+    apr_size_t i, n;
+    int odd = 0;
+
+    if (!*s) return apr_psprintf(c->p, "%s needs a profile name (the CA's directory lists them)", c->directive);
+    for (i = 0; s[i]; i += n) {
+        n = utf8_len(s + i);
+        if (n == 0 || s[i] < 0x20 || s[i] == 0x7f) {
+            return apr_psprintf(c->p, "%s: byte %" APR_SIZE_T_FMT " of the profile name is 0x%02X, %s: a CA's "
+                                "profile names are words such as 'classic' or 'shortlived'", c->directive, i + 1,
+                                s[i], n == 0 ? "no UTF-8" : "a control character");
+        }
+        if (s[i] == ' ' || n > 1) odd = 1;
+    }
+    if (odd) {
+        md_conf_warn(c, "the profile name '%s' is not a word of printable ASCII: no CA is likely to offer it",
+                     md_conf_shown(c->p, value));
+    }
+    *pprofile = apr_pstrdup(c->p, value);
+    return NULL;
+}
+
 const char *md_conf_path(const md_conf_ctx_t *c, const char *value, const char **ppath)
 {
     apr_finfo_t finfo;
