@@ -55,8 +55,8 @@ const char *md_conf_cmdline(const md_conf_ctx_t *c, const char *arg, int allow_e
                             apr_array_header_t **pargv);
 /* A file read later: when it is missing now, that is a warning (as mod_md takes it). */
 const char *md_conf_path(const md_conf_ctx_t *c, const char *value, const char **ppath);
-/* MDProfile: any name mod_md takes, but not bytes that are no UTF-8 or control characters (mod_md takes those and
- * the name is then lost from md.json): refused, the message naming the byte's position and value without echoing
+/* MDProfile: any name mod_md takes, but not bytes that are no UTF-8 or control characters (mod_md takes those; a
+ * JSON md.json cannot hold them, so the name would be lost): refused, the message naming the byte's position and value without echoing
  * it. A space or non-ASCII is taken with a warning (a CA's profile names are words such as "shortlived"). */
 const char *md_conf_profile(const md_conf_ctx_t *c, const char *value, const char **pprofile);
 /* A file that must exist now as a regular file. */
