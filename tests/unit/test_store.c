@@ -96,6 +96,44 @@ int test_set_is_in(md_store_t *store, md_store_group_t group, const char *name, 
            && md_cert_matches_key(cert, pkey);
 }
 
+typedef struct {
+    int crash_at;
+    const char *crash_what;
+    int last;
+} crash_t;
+
+static void crash_cb(void *baton, int step, const char *what)
+{
+    crash_t *c = baton;
+
+    if (!what || !*what || step != c->last + 1) _exit(TEST_CHILD_BAD_STEP);
+    c->last = step;
+    if (step == c->crash_at || (c->crash_what && !strcmp(what, c->crash_what))) _exit(TEST_CHILD_CRASHED);
+}
+
+int test_activate_child(md_store_t *store, const char *name, int crash_at, const char *crash_what)
+{
+    int status = 0;
+    pid_t pid;
+
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        apr_pool_t *cp = NULL;
+        crash_t c = { crash_at, crash_what, 0 };
+        apr_status_t rv;
+
+        if (apr_pool_create(&cp, NULL) != APR_SUCCESS) _exit(TEST_CHILD_FAILED);
+        rv = md_store_activate(store, name, crash_cb, &c, NULL, cp);
+        _exit(rv == APR_SUCCESS ? TEST_CHILD_DONE : (rv == APR_ENOENT ? TEST_CHILD_NOTHING : TEST_CHILD_FAILED));
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
 int test_dir_count(const char *dir)
 {
     struct dirent *de;

@@ -1,10 +1,9 @@
-/* Unit tests of the store's activation: validation, the swap, and crashes (fork + _exit) at every step. */
+/* Unit tests of the store's activation: validation, the swap, and crashes at every step (test_activate_child). */
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <apr_strings.h>
 
@@ -20,20 +19,12 @@
 /* Steps a replacement takes at least: id, 5 copies, ready, swap, archive, unstaged, cleaned. */
 #define MIN_REPLACE_STEPS 11
 
-/* Exit codes of the activating child. */
-enum { CHILD_CRASHED = 0, CHILD_DONE = 3, CHILD_NOTHING = 4, CHILD_FAILED = 5, CHILD_BAD_STEP = 6 };
-
 typedef struct {
     const char *dir;
     md_store_t *store;
     const test_set_t *old_set;   /* NULL: first activation */
     const test_set_t *new_set;
 } scene_t;
-
-typedef struct {
-    int crash_at;
-    int last;
-} crash_t;
 
 static void scene_setup(scene_t *sc, const test_set_t *old_set, const test_set_t *new_set, apr_pool_t *p)
 {
@@ -51,40 +42,6 @@ static const char *gpath(const scene_t *sc, md_store_group_t group, const char *
 
     ck_assert_int_eq(md_store_get_fname(&path, sc->store, group, name, NULL, p), APR_SUCCESS);
     return path;
-}
-
-static void crash_cb(void *baton, int step, const char *what)
-{
-    crash_t *c = baton;
-
-    if (!what || !*what || step != c->last + 1) _exit(CHILD_BAD_STEP);
-    c->last = step;
-    if (step == c->crash_at) _exit(CHILD_CRASHED);
-}
-
-/* Activate in a child that dies right after step crash_at. The child uses the parent's store object,
- * so no md_store_fs_open (and its recovery) runs before the activation. */
-static int run_child(md_store_t *store, int crash_at)
-{
-    int status = 0;
-    pid_t pid;
-
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        apr_pool_t *cp = NULL;
-        crash_t c = { crash_at, 0 };
-        apr_status_t rv;
-
-        if (apr_pool_create(&cp, NULL) != APR_SUCCESS) _exit(CHILD_FAILED);
-        rv = md_store_activate(store, NAME, crash_cb, &c, NULL, cp);
-        _exit(rv == APR_SUCCESS ? CHILD_DONE : (rv == APR_ENOENT ? CHILD_NOTHING : CHILD_FAILED));
-    }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
-    return WEXITSTATUS(status);
 }
 
 static int in(const scene_t *sc, md_store_group_t group, const char *name, const test_set_t *set,
@@ -181,12 +138,12 @@ static int crash_loop(const test_set_t *old_set, const test_set_t *new_set, int 
         apr_pool_t *ip = NULL;
         apr_pool_create(&ip, p);
         scene_setup(&sc, old_set, new_set, ip);
-        rc = run_child(sc.store, n);
-        if (rc == CHILD_DONE) {
+        rc = test_activate_child(sc.store, NAME, n, NULL);
+        if (rc == TEST_CHILD_DONE) {
             done = 1;
         }
         else {
-            ck_assert_msg(rc == CHILD_CRASHED, "step %d: child exit %d", n, rc);
+            ck_assert_msg(rc == TEST_CHILD_CRASHED, "step %d: child exit %d", n, rc);
             gaps += check_interrupted(&sc, allow_gap, ip);
             recover(&sc, via_activate, ip);
         }
@@ -211,18 +168,18 @@ static void double_crash_loop(const test_set_t *old_set, const test_set_t *new_s
             apr_pool_t *ip = NULL;
             apr_pool_create(&ip, p);
             scene_setup(&sc, old_set, new_set, ip);
-            rc = run_child(sc.store, n);
-            if (rc == CHILD_DONE) {
+            rc = test_activate_child(sc.store, NAME, n, NULL);
+            if (rc == TEST_CHILD_DONE) {
                 done_n = done_m = 1;
             }
             else {
-                ck_assert_int_eq(rc, CHILD_CRASHED);
-                rc = run_child(sc.store, m);
-                if (rc == CHILD_DONE || rc == CHILD_NOTHING) {
+                ck_assert_int_eq(rc, TEST_CHILD_CRASHED);
+                rc = test_activate_child(sc.store, NAME, m, NULL);
+                if (rc == TEST_CHILD_DONE || rc == TEST_CHILD_NOTHING) {
                     done_m = 1;
                 }
                 else {
-                    ck_assert_msg(rc == CHILD_CRASHED, "steps %d/%d: child exit %d", n, m, rc);
+                    ck_assert_msg(rc == TEST_CHILD_CRASHED, "steps %d/%d: child exit %d", n, m, rc);
                     check_interrupted(&sc, allow_gap, ip);
                     recover(&sc, 0, ip);
                 }

@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/wait.h>
 
 #include <apr_strings.h>
 
@@ -109,34 +108,6 @@ START_TEST(activate_flushes_copy_then_exchange)
 }
 END_TEST
 
-/* In a child: activate and die (_exit) right after the step named what. */
-static void crash_cb(void *baton, int step, const char *what)
-{
-    (void)step;
-    if (!strcmp(what, (const char *)baton)) _exit(0);
-}
-
-static void activate_crashing(md_store_t *store, const char *at)
-{
-    int status = 0;
-    pid_t pid;
-
-    fflush(stdout);
-    fflush(stderr);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        apr_pool_t *cp = NULL;
-
-        if (apr_pool_create(&cp, NULL) != APR_SUCCESS) _exit(1);
-        md_store_activate(store, NAME, crash_cb, (void *)at, NULL, cp);
-        _exit(2);
-    }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert(WIFEXITED(status));
-    ck_assert_int_eq(WEXITSTATUS(status), 0);
-}
-
 /* A power loss after the exchange was flushed, where the id's entry in staging/NAME (not flushed any more) did not
  * reach the disk: recovery sees no activation in progress and archives the old set from tmp/; the staged set,
  * activated again, replaces its own copy, which is archived too. No set is lost, domains/NAME is complete. The
@@ -153,7 +124,7 @@ START_TEST(activate_lost_id_redone)
 
     test_set_save(store, MD_SG_DOMAINS, NAME, old_set, p);
     test_set_save(store, MD_SG_STAGING, NAME, new_set, p);
-    activate_crashing(store, "exchanged");
+    ck_assert_int_eq(test_activate_child(store, NAME, 0, "exchanged"), TEST_CHILD_CRASHED);
     ck_assert_int_eq(md_store_remove(store, MD_SG_STAGING, NAME, ".activation", 0, p), APR_SUCCESS);
 
     store = test_store_open(dir, p);            /* recovery */
