@@ -217,7 +217,7 @@ class HoldingProxy:
         self.sock.close()
 
 
-def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workdir, monkeypatch):
+def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workdir, monkeypatch, run_tool):
     """A renewal killed (SIGKILL) right after its order exists is finished after the next start."""
     # pebble validates through a proxy that can hold its connections: the renewal is surely in the middle
     # when it is killed
@@ -234,6 +234,10 @@ def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workd
     _staged_then_active(httpd, store, "the first certificate")
     first = _served_serial(https_port, pebble)
 
+    # the renewal must validate again: pebble takes a valid authorization for a new order now and then, even
+    # at 0 % reuse, and the renewal then has no challenge to be killed in
+    done = run_tool("acme_deactivate_authz", store, pebble.directory_url, pebble.ca_file)
+    assert done.returncode == 0 and "deactivated=1\n" in done.stdout, done.stdout + done.stderr
     # a renewal window longer than the lifetime (pebble: 5 years): the certificate is due at once
     httpd.add_config("MDRenewWindow 3650d")
     mark = pebble.mark()
