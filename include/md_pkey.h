@@ -66,7 +66,9 @@ unsigned int md_pkey_get_bits(const md_pkey_t *pkey);
 md_pkey_spec_t *md_pkey_get_spec(const md_pkey_t *pkey, apr_pool_t *p);
 
 /* PEM (PKCS#8). With pass (pass_len > 0) the PEM is encrypted: "ENCRYPTED PRIVATE KEY", AES-256-CBC,
- * the pass bytes used as the passphrase (as mod_md does with its 48-byte store key). */
+ * the pass bytes used as the passphrase (as mod_md does with its 48-byte store key). The pass must be a random
+ * key, not a word a person chose: PBKDF2 runs MD_PKEY_PBKDF2_ITER iterations only (docs/store.md). */
+#define MD_PKEY_PBKDF2_ITER 1
 apr_status_t md_pkey_to_pem(const char **ppem, apr_size_t *plen, const md_pkey_t *pkey,
                             const void *pass, apr_size_t pass_len, apr_pool_t *p);
 /* Read a PEM private key (PKCS#8, traditional RSA/EC, encrypted or not). A wrong pass or bad data is

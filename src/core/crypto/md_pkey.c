@@ -11,6 +11,8 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/x509.h>
 
 #include "md_file.h"
 #include "md_json.h"
@@ -409,6 +411,23 @@ static const char *bio_to_pool(apr_size_t *plen, BIO *bio, apr_pool_t *p)
     return apr_pstrmemdup(p, data ? data : "", (apr_size_t)len);
 }
 
+/* PKCS#8 PBES2 with AES-256-CBC and PBKDF2 (HMAC-SHA256) over MD_PKEY_PBKDF2_ITER iterations: the pass is a random
+ * key (the store's 48 bytes), which iterations cannot make harder to guess; OpenSSL's default (2048) made this the
+ * biggest single CPU cost of a certificate, paid again by every reader. Any PKCS#8 reader (mod_md) takes the file. */
+static int write_encrypted(BIO *bio, EVP_PKEY *evp, const void *pass, int pass_len)
+{
+    PKCS8_PRIV_KEY_INFO *p8 = EVP_PKEY2PKCS8(evp);
+    X509_SIG *sig = NULL;
+    int ok = 0;
+
+    if (p8) sig = PKCS8_encrypt_ex(-1, EVP_aes_256_cbc(), pass, pass_len, NULL, 0, MD_PKEY_PBKDF2_ITER, p8,
+                                   NULL, NULL);
+    if (sig) ok = PEM_write_bio_PKCS8(bio, sig);
+    X509_SIG_free(sig);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    return ok;
+}
+
 apr_status_t md_pkey_to_pem(const char **ppem, apr_size_t *plen, const md_pkey_t *pkey,
                             const void *pass, apr_size_t pass_len, apr_pool_t *p)
 {
@@ -421,8 +440,7 @@ apr_status_t md_pkey_to_pem(const char **ppem, apr_size_t *plen, const md_pkey_t
     bio = BIO_new(BIO_s_secmem());
     if (!bio) return APR_ENOMEM;
     if (pass && pass_len > 0) {
-        ok = PEM_write_bio_PKCS8PrivateKey(bio, pkey->pkey, EVP_aes_256_cbc(), pass, (int)pass_len,
-                                           NULL, NULL);
+        ok = write_encrypted(bio, pkey->pkey, pass, (int)pass_len);
     }
     else {
         ok = PEM_write_bio_PKCS8PrivateKey(bio, pkey->pkey, NULL, NULL, 0, NULL, NULL);
