@@ -18,6 +18,7 @@ static Suite *(*const suites[])(void) = {
     md_test_reg_events_suite,
     md_test_result_suite, md_test_encode_suite, md_test_time_suite, md_test_file_suite,
     md_test_json_suite, md_test_pkey_suite, md_test_csr_suite, md_test_cert_suite,
+    md_test_cert_tail_suite,
     md_test_jws_suite, md_test_http_suite,
     md_test_acme_suite, md_test_acme_acct_suite, md_test_acme_order_suite, md_test_md_suite,
     md_test_renew_suite, md_test_exec_suite, md_test_responder_suite, md_test_drive_suite,

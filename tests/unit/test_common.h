@@ -14,6 +14,7 @@ Suite *md_test_json_suite(void);
 Suite *md_test_pkey_suite(void);
 Suite *md_test_csr_suite(void);
 Suite *md_test_cert_suite(void);
+Suite *md_test_cert_tail_suite(void);
 Suite *md_test_jws_suite(void);
 Suite *md_test_store_suite(void);
 Suite *md_test_http_suite(void);

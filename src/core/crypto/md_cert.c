@@ -12,6 +12,7 @@
 #include "md.h"
 #include "md_cert.h"
 #include "md_encode.h"
+#include "md_crypt_int.h"
 #include "md_file.h"
 
 struct md_cert_t {
@@ -73,6 +74,8 @@ apr_status_t md_cert_chain_from_pem(apr_array_header_t **pchain, const char *pem
     apr_array_header_t *chain = apr_array_make(p, 4, sizeof(md_cert_t *));
     apr_status_t rv = APR_SUCCESS;
     BIO *bio = NULL;
+    char *tail = NULL;
+    long tail_len = 0;
     X509 *x;
 
     *pchain = NULL;
@@ -88,7 +91,13 @@ apr_status_t md_cert_chain_from_pem(apr_array_header_t **pchain, const char *pem
         if (perr) *perr = ssl_error_text("PEM data too large", p);
         goto leave;
     }
-    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+    if ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        APR_ARRAY_PUSH(chain, md_cert_t *) = md_cert_wrap(x, p);
+        tail_len = BIO_get_mem_data(bio, &tail);
+        if (tail_len < 0 || !tail) tail_len = 0;
+        if (md_crypt__tail_take(chain, tail, (size_t)tail_len, p)) goto done;
+    }
+    while (chain->nelts > 0 && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
         APR_ARRAY_PUSH(chain, md_cert_t *) = md_cert_wrap(x, p);
     }
     if (!is_pem_end()) {
@@ -103,6 +112,8 @@ apr_status_t md_cert_chain_from_pem(apr_array_header_t **pchain, const char *pem
         if (perr) *perr = "no certificate in PEM data";
         goto leave;
     }
+    if (chain->nelts > 1) md_crypt__tail_keep(tail, (size_t)tail_len, chain, 1);
+done:
     *pchain = chain;
 leave:
     BIO_free(bio);
