@@ -135,6 +135,41 @@ START_TEST(dns_and_ip_sans)
 }
 END_TEST
 
+/* The request's SubjectPublicKeyInfo is the DER OpenSSL makes of the key (EC keys have theirs set directly, without
+ * the encoder and decoder round trip of X509_REQ_set_pubkey), and the CA reads the key back from it. */
+START_TEST(public_key_der)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *specs[] = { "P-256", "P-384", "rsa2048" }, *err = NULL;
+    md_pkey_spec_t *spec;
+    md_pkey_t *keys[5];
+    unsigned char *want = NULL, *got = NULL;
+    int i, wlen, glen;
+    X509_REQ *req;
+
+    for (i = 0; i < 3; ++i) {
+        ck_assert_int_eq(md_pkey_spec_parse(&spec, specs[i], NULL, &err, p), APR_SUCCESS);
+        ck_assert_int_eq(md_pkey_gen(&keys[i], spec, p), APR_SUCCESS);
+    }
+    keys[3] = load_key("pkey/ec256-trad.pem", p);
+    keys[4] = load_key("pkey/ec384-pkcs8.pem", p);
+    for (i = 0; i < 5; ++i) {
+        req = make_csr(names_of(p, "example.org", NULL), 0, keys[i], p);
+        wlen = i2d_PUBKEY(md_pkey_get_EVP_PKEY(keys[i]), &want);
+        glen = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(req), &got);
+        ck_assert_int_gt(wlen, 0);
+        ck_assert_int_eq(glen, wlen);
+        ck_assert(!memcmp(got, want, (size_t)wlen));
+        ck_assert_int_eq(EVP_PKEY_eq(X509_REQ_get0_pubkey(req), md_pkey_get_EVP_PKEY(keys[i])), 1);
+        OPENSSL_free(want);
+        OPENSSL_free(got);
+        want = got = NULL;
+        X509_REQ_free(req);
+    }
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(must_staple)
 {
     apr_pool_t *p = md_test_pool();
@@ -214,6 +249,7 @@ Suite *md_test_csr_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, dns_and_ip_sans);
+    tcase_add_test(tc, public_key_der);
     tcase_add_test(tc, must_staple);
     tcase_add_test(tc, common_name_rules);
     tcase_add_test(tc, bad_input);

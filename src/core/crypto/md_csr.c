@@ -1,7 +1,9 @@
 /* Certificate signing requests: subject CN, DNS and IP SANs, optional must-staple, SHA-256 signature. */
+#include <limits.h>
 #include <string.h>
 
 #include <apr_strings.h>
+#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -93,6 +95,32 @@ static apr_status_t check_names(const apr_array_header_t *names)
     return APR_SUCCESS;
 }
 
+/* The request's public key. X509_REQ_set_pubkey encodes the key with OpenSSL 3's encoder and decodes it again
+ * (half of a CSR's cost); an EC key's SubjectPublicKeyInfo is only its curve and point, set here directly (the
+ * same DER). Other keys, or a curve without an OID, as before. */
+static int set_pubkey(X509_REQ *req, EVP_PKEY *evp)
+{
+    char curve[64];
+    unsigned char *point = NULL;
+    size_t clen = 0, plen;
+    int nid;
+
+    if (EVP_PKEY_get_base_id(evp) != EVP_PKEY_EC
+        || !EVP_PKEY_get_utf8_string_param(evp, OSSL_PKEY_PARAM_GROUP_NAME, curve, sizeof(curve), &clen)
+        || (nid = OBJ_txt2nid(curve)) == NID_undef
+        || (plen = EVP_PKEY_get1_encoded_public_key(evp, &point)) == 0 || plen > INT_MAX) {
+        OPENSSL_free(point);
+        ERR_clear_error();
+        return X509_REQ_set_pubkey(req, evp);
+    }
+    if (!X509_PUBKEY_set0_param(X509_REQ_get_X509_PUBKEY(req), OBJ_nid2obj(NID_X9_62_id_ecPublicKey),
+                                V_ASN1_OBJECT, OBJ_nid2obj(nid), point, (int)plen)) {
+        OPENSSL_free(point);
+        return 0;
+    }
+    return 1;
+}
+
 static apr_status_t req_to_der(md_data_t **pder, X509_REQ *req, apr_pool_t *p)
 {
     unsigned char *der = NULL;
@@ -127,7 +155,7 @@ apr_status_t md_csr_make(md_data_t **pder, const apr_array_header_t *names, int 
     rv = add_extensions(req, names, must_staple);
     if (rv != APR_SUCCESS) goto leave;
     rv = APR_EGENERAL;
-    if (!X509_REQ_set_pubkey(req, evp)) goto leave;
+    if (!set_pubkey(req, evp)) goto leave;
     if (X509_REQ_sign(req, evp, EVP_sha256()) <= 0) goto leave;
     rv = req_to_der(pder, req, p);
 leave:
