@@ -1,15 +1,18 @@
 """Key types: one label per key type (rsa, secp256r1, secp384r1) in what people read (md-status, md-metrics,
 server-status, certificate-status, the CLI's list), whatever MDPrivateKeys or --key spell; the store's file names
-as Debian's mod_md writes them for the same configuration; a store of the CLI's `--key p256` taken over by mod_md."""
+as Debian's mod_md writes them for the same configuration; a store of the CLI's `--key p256` taken over by mod_md;
+the CLI's account key (one PBKDF2 iteration) used by mod_md."""
 import json
 import os
 import shutil
+import subprocess
 
 import pytest
 from cryptography import x509
 
 from rig import net, tls
 from rig.mdcli import MdCli
+from rig.httpd import RUN_GROUP, RUN_USER
 from rig.proc import wait_until
 from test_module_metrics import scrape
 
@@ -163,3 +166,37 @@ def test_older_p256_store_kept(httpd, pebble_factory, md_build, mod_path, workdi
     assert md["state"] == 2 and sorted(k for k in md["cert"] if k != "valid") == ["secp256r1"]
     httpd.wait_watchdog_runs(log_mark)                   # the watchdog looked: nothing due
     assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 0
+
+
+
+def test_cli_account_key_used_by_mod_md(httpd, pebble_factory, md_build, workdir):
+    """The account key the CLI stored (PKCS#8 encrypted with the store key, one PBKDF2 iteration: docs/store.md)
+    opens in Debian's mod_md: renewing the CLI's certificate (due at once), it signs with the CLI's account (found
+    among accounts/) and registers none of its own."""
+    pebble = pebble_factory(http_port=httpd.port)
+    store = os.path.join(workdir, "md")
+    cli = MdCli(os.path.join(md_build, "mdomain"), store, pebble)
+    cli.add(NAME, "--key", "P-256", "--account-key", "rsa2048")    # mod_md 2.6 signs with RS256 only
+    cli.ok("drive", "--http-port", httpd.port)
+    accounts = os.listdir(os.path.join(store, "accounts"))
+    assert len(accounts) == 1 and md_json(store, "domains")["ca"]["account"] == accounts[0]
+    pem = os.path.join(store, "accounts", accounts[0], "account.pem")
+    with open(pem) as f:
+        assert f.read().startswith("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    asn1 = subprocess.run(["openssl", "asn1parse", "-in", pem], check=True, capture_output=True, text=True).stdout
+    after_kdf = asn1[asn1.index(":PBKDF2"):]
+    assert after_kdf.split("INTEGER", 1)[1].split("\n", 1)[0].strip() == ":01", asn1     # the iteration count
+
+    # the CLI ran as root; mod_md's renewal runs in a child as httpd's User, who must read the account
+    for root, dirs, files in os.walk(os.path.join(store, "accounts")):
+        for entry in [root] + [os.path.join(root, f) for f in files]:
+            shutil.chown(entry, RUN_USER, RUN_GROUP)
+
+    configure(httpd, pebble, store, "P-256", ("md", MOD_MD), "LogLevel md:debug", "MDRenewWindow 3650d")
+    mark = pebble.mark()
+    httpd.start()
+    assert staged_files(store, "mod_md's renewal with the CLI's account") == ["privkey.p-256.pem",
+                                                                               "pubcert.p-256.pem"]
+    assert pebble.count_requests(path_prefix="/sign-me-up", since=mark) == 0
+    assert pebble.count_requests(path_prefix="/order-plz", since=mark) == 1
+    assert os.listdir(os.path.join(store, "accounts")) == accounts
