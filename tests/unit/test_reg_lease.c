@@ -1,6 +1,8 @@
 /* Unit tests of the leases on MDs (STORE/leases/NAME.json): one holder at a time, expiry and take-over, dead holders of
  * this machine, unreadable files, and many processes racing for one lease. */
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +151,52 @@ START_TEST(lease_dead_holder)
 }
 END_TEST
 
+/* Field 22 of /proc/self/stat: this process's start time. */
+static long long own_start(void)
+{
+    char buf[1024];
+    const char *s = NULL;
+    FILE *f = fopen("/proc/self/stat", "r");
+    int i;
+
+    if (f && fgets(buf, sizeof(buf), f)) s = strrchr(buf, ')');
+    if (f) fclose(f);
+    for (i = 2; s && i < 22; ++i) s = strchr(s + 1, ' ');
+    return s ? strtoll(s + 1, NULL, 10) : -1;
+}
+
+/* The holder's node and start time are read once per process: a forked child's lease names the child (its pid and
+ * start time), not what its parent read before the fork. */
+START_TEST(lease_holder_after_fork)
+{
+    md_reg_lease_t *a = NULL;
+    md_json_t *json;
+    pid_t pid;
+    int status;
+    tr_t f;
+
+    tr_init(&f, 0);
+    ck_assert_int_eq(md_reg_lease_take(&a, NULL, f.reg, NAME, MIN, f.p), APR_SUCCESS);
+    json = lease_json(&f);
+    ck_assert_int_eq(md_json_getl(json, "pid", NULL), (long long)getpid());
+    ck_assert_int_eq(md_json_getl(json, "start", NULL), own_start());
+    md_reg_lease_release(a);
+    apr_sleep(apr_time_from_msec(30));      /* the child starts some clock ticks later */
+    pid = fork();
+    if (pid == 0) {
+        if (md_reg_lease_take(&a, NULL, f.reg, NAME, MIN, f.p) != APR_SUCCESS) _exit(1);
+        json = lease_json(&f);
+        if (md_json_getl(json, "pid", NULL) != (long long)getpid()) _exit(2);
+        if (md_json_getl(json, "start", NULL) != own_start()) _exit(3);
+        md_reg_lease_release(a);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child: %d", status);
+    tr_done(&f);
+}
+END_TEST
+
 /* A file that cannot be read (garbage, empty after a crash) holds nothing. */
 START_TEST(lease_unreadable)
 {
@@ -248,6 +296,7 @@ Suite *md_test_reg_lease_suite(void)
     tcase_add_test(tc, lease_expiry);
     tcase_add_test(tc, lease_other_node);
     tcase_add_test(tc, lease_dead_holder);
+    tcase_add_test(tc, lease_holder_after_fork);
     tcase_add_test(tc, lease_unreadable);
     tcase_add_test(tc, lease_race);
     tcase_add_test(tc, lease_runner);
