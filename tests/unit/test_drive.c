@@ -407,6 +407,35 @@ START_TEST(drive_flushes)
 }
 END_TEST
 
+static void count_job_write(const char *path, void *baton)
+{
+    int *n = baton;
+    size_t len = strlen(path), tail = strlen("/staging/" TD_NAME "/job.json");
+
+    if (len >= tail && !strcmp(path + len - tail, "/staging/" TD_NAME "/job.json")) ++*n;
+}
+
+/* A certificate's job.json is written twice: with its new order (to resume it) and with the outcome. The save after
+ * the authorizations (a third) only recorded answers already torn down, and every attempt saves its end. */
+START_TEST(drive_job_writes)
+{
+    td_drive_t d;
+    md_drive_outcome_t outcome;
+    apr_time_t next;
+    int n = 0;
+
+    td_init(&d, 0);
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_END, 0);
+    md_file_on_written(count_job_write, &n);
+    ck_assert_int_eq(td_run(&d, 0, 0, &outcome, &next), APR_SUCCESS);
+    md_file_on_written(NULL, NULL);
+    ck_assert_int_eq(outcome, MD_DRIVE_STAGED);
+    ck_assert_str_eq(td_requests(&d, 0), FLOW_ACCOUNT "|" FLOW_ORDER1_AUTHZ FLOW_ORDER1_CHALL FLOW_ORDER1_REST);
+    ck_assert_int_eq(n, 2);
+    td_done(&d);
+}
+END_TEST
+
 Suite *md_test_drive_suite(void)
 {
     Suite *s = suite_create("drive");
@@ -421,6 +450,7 @@ Suite *md_test_drive_suite(void)
     tcase_add_test(tc, drive_two_keys);
     tcase_add_test(tc, job_errors_read_in_range);
     tcase_add_test(tc, drive_flushes);
+    tcase_add_test(tc, drive_job_writes);
     suite_add_tcase(s, tc);
     md_test_drive_fail_tcases(s);
     return s;
