@@ -52,11 +52,6 @@ apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p);
 /* Flush every regular file directly in dir, then dir itself: what md_file_write_atomic_nosync wrote there is
  * durable afterwards (a batch of writes shares one directory flush). */
 apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p);
-/* The same, except for a file that is a second link to one this thread flushed with md_file_sync_files and that is
- * unchanged since (the same inode, size, modification time and owner; its mode no more open): its bytes are on
- * disk, and its new name is durable with dir's flush (on a file system that keeps metadata changes in order:
- * docs/store.md). */
-apr_status_t md_file_sync_files_linked(const char *dir, apr_pool_t *p);
 /* Remove a file or a directory tree; a missing path is success. */
 apr_status_t md_file_rm_rf(const char *path, apr_pool_t *p);
 /* APR_SUCCESS when path exists and is of the type (APR_REG, APR_DIR), APR_ENOENT otherwise. */

@@ -1,11 +1,10 @@
-/* Unit tests for atomic writes, reads, mkdir -p and rm -rf, flushes of linked files. */
+/* Unit tests for atomic writes, reads, mkdir -p and rm -rf. */
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <dirent.h>
 #include <sys/stat.h>
 #include <apr_strings.h>
-#include <apr_thread_proc.h>
 
 #include "md_file.h"
 #include "test_common.h"
@@ -219,69 +218,6 @@ START_TEST(owner_parse)
 }
 END_TEST
 
-static char synced[512];
-
-static void on_synced(const char *path, void *baton)
-{
-    const char *slash = strrchr(path, '/');
-
-    (void)baton;
-    strncat(synced, " ", sizeof(synced) - strlen(synced) - 1);
-    strncat(synced, slash ? slash + 1 : path, sizeof(synced) - strlen(synced) - 1);
-}
-
-static void *APR_THREAD_FUNC sync_linked_in_thread(apr_thread_t *t, void *dir)
-{
-    apr_pool_t *p;
-
-    apr_pool_create(&p, NULL);
-    ck_assert_int_eq(md_file_sync_files_linked(dir, p), APR_SUCCESS);
-    apr_pool_destroy(p);
-    (void)t;
-    return NULL;
-}
-
-/* A second link to a file this thread flushed is not flushed again while the file is unchanged (its mode may have
- * closed); a changed or opened file is, and so is every file in another thread (which flushed nothing). */
-START_TEST(sync_files_linked_skips_flushed)
-{
-    apr_pool_t *p = md_test_pool();
-    const char *dir = md_test_mkdtemp(p), *a = md_file_join(p, dir, "a", NULL), *b = md_file_join(p, dir, "b", NULL);
-    const char *copy = md_file_join(p, dir, "copy", NULL);
-    const char *names[] = { "a", "b", "c" };
-    apr_thread_t *thread;
-    apr_status_t trv;
-    int i;
-
-    ck_assert_int_eq(md_file_write_atomic_nosync(a, "aaa", 3, MD_FPERMS_PUBLIC, p), APR_SUCCESS);
-    ck_assert_int_eq(md_file_write_atomic_nosync(b, "bbb", 3, MD_FPERMS_PUBLIC, p), APR_SUCCESS);
-    ck_assert_int_eq(md_file_write_atomic_nosync(md_file_join(p, dir, "c", NULL), "ccc", 3, MD_FPERMS_PUBLIC, p),
-                     APR_SUCCESS);
-    ck_assert_int_eq(md_file_sync_files(dir, p), APR_SUCCESS);
-    ck_assert_int_eq(mkdir(copy, 0700), 0);
-    for (i = 0; i < 3; ++i) {
-        ck_assert_int_eq(link(md_file_join(p, dir, names[i], NULL), md_file_join(p, copy, names[i], NULL)), 0);
-    }
-    ck_assert_int_eq(chmod(a, 0600), 0);                            /* closed: still flushed */
-    ck_assert_int_eq(chmod(md_file_join(p, dir, "c", NULL), 0666), 0);        /* opened: flushed again */
-    ck_assert_int_eq(truncate(b, 2), 0);                            /* changed: flushed again */
-    ck_assert_int_eq(md_file_write_atomic_nosync(md_file_join(p, copy, "new", NULL), "n", 1, MD_FPERMS_PUBLIC, p),
-                     APR_SUCCESS);
-    synced[0] = '\0';
-    md_file_on_synced(on_synced, NULL);
-    ck_assert_int_eq(md_file_sync_files_linked(copy, p), APR_SUCCESS);
-    ck_assert_msg(!strstr(synced, " a") && strstr(synced, " b") && strstr(synced, " c") && strstr(synced, " new")
-                  && strstr(synced, " copy"), "flushed:%s", synced);
-    synced[0] = '\0';
-    ck_assert_int_eq(apr_thread_create(&thread, NULL, sync_linked_in_thread, (void *)copy, p), APR_SUCCESS);
-    ck_assert_int_eq(apr_thread_join(&trv, thread), APR_SUCCESS);
-    md_file_on_synced(NULL, NULL);
-    ck_assert_msg(strstr(synced, " a") != NULL, "another thread flushed:%s", synced);
-    md_test_rmdir(dir, p);
-    md_test_pool_done(p);
-}
-END_TEST
-
 Suite *md_test_file_suite(void)
 {
     Suite *s = suite_create("file");
@@ -295,7 +231,6 @@ Suite *md_test_file_suite(void)
     tcase_add_test(tc, mkdirs_and_rm_rf);
     tcase_add_test(tc, join_paths);
     tcase_add_test(tc, owner_parse);
-    tcase_add_test(tc, sync_files_linked_skips_flushed);
     suite_add_tcase(s, tc);
     return s;
 }

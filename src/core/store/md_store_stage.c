@@ -227,10 +227,9 @@ apr_status_t md_store_act__build(md_store_act_t *a)
         if (rv != APR_SUCCESS) goto leave;
         md_store_act__step(a, apr_pstrcat(a->p, "copied ", fname, NULL));
     }
-    /* the copies flushed together (links to staged files this thread flushed unchanged are not flushed again: the
-     * drive flushes its staged set and activates it), then the rename marks the copy complete; tmp/ is flushed with
-     * the exchange that needs the rename (a lost rename leaves tmp/NAME.new, which recovery discards) */
-    rv = md_file_sync_files_linked(a->t_new, a->p);
+    /* the copies flushed together, then the rename marks the copy complete; tmp/ is flushed with the exchange that
+     * needs the rename (a lost rename leaves tmp/NAME.new, which recovery discards) */
+    rv = md_file_sync_files(a->t_new, a->p);
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot flush %s", a->name, a->t_new);
         goto leave;

@@ -51,56 +51,7 @@ apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p)
     return rv;
 }
 
-/* The files this thread flushed last with md_file_sync_files, as they were just before their flush: one that still
- * is so (the same inode, size, modification time and owner) has its bytes and attributes on disk. Kept per
- * thread (no lock, nothing a fork could catch held): a drive's worker flushes a staged set and activates it. */
-#define FLUSHED_KEPT 16
-typedef struct {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    struct timespec mtime;
-    mode_t mode;
-    uid_t uid;
-    gid_t gid;
-} flushed_t;
-static __thread flushed_t flushed[FLUSHED_KEPT];
-static __thread unsigned int flushed_next;
-
-/* The same bytes and owner; the mode no more open than it was (the copy makes a staged 0644 file 0600: lost in a
- * crash, that leaves the file as readable as it was in staging/, no more). */
-static int same_file(const flushed_t *f, const struct stat *st)
-{
-    return f->ino == st->st_ino && f->dev == st->st_dev && f->size == st->st_size
-           && f->mtime.tv_sec == st->st_mtim.tv_sec && f->mtime.tv_nsec == st->st_mtim.tv_nsec
-           && (f->mode & S_IFMT) == (st->st_mode & S_IFMT) && !(st->st_mode & 07777 & ~f->mode)
-           && f->uid == st->st_uid && f->gid == st->st_gid;
-}
-
-static void flushed_keep(const struct stat *st)
-{
-    flushed_t *f = &flushed[flushed_next++ % FLUSHED_KEPT];
-
-    f->dev = st->st_dev;
-    f->ino = st->st_ino;
-    f->size = st->st_size;
-    f->mtime = st->st_mtim;
-    f->mode = st->st_mode;
-    f->uid = st->st_uid;
-    f->gid = st->st_gid;
-}
-
-static int flushed_already(const struct stat *st)
-{
-    int i;
-
-    for (i = 0; i < FLUSHED_KEPT; ++i) {
-        if (flushed[i].ino && same_file(&flushed[i], st)) return 1;
-    }
-    return 0;
-}
-
-static apr_status_t sync_files(const char *dir, int linked, apr_pool_t *p)
+apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), fd;
     apr_status_t rv = APR_SUCCESS;
@@ -113,30 +64,17 @@ static apr_status_t sync_files(const char *dir, int linked, apr_pool_t *p)
     if (!d) rv = APR_FROM_OS_ERROR(errno);
     while (d && rv == APR_SUCCESS && (de = readdir(d)) != NULL) {
         if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
-        if (linked && st.st_nlink > 1 && flushed_already(&st)) continue;
         fd = openat(dfd, de->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) continue;       /* gone meanwhile */
         if (md_file_fsync(fd, synced_cb ? md_file_join(p, dir, de->d_name, NULL) : de->d_name) != 0) {
             rv = APR_FROM_OS_ERROR(errno);
         }
-        /* as it was before the flush: a change after that made another modification time */
-        else if (!linked) flushed_keep(&st);
         close(fd);
     }
     if (d) closedir(d);
     if (rv == APR_SUCCESS && md_file_fsync(dfd, dir) != 0) rv = APR_FROM_OS_ERROR(errno);
     close(dfd);
     return rv;
-}
-
-apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p)
-{
-    return sync_files(dir, 0, p);
-}
-
-apr_status_t md_file_sync_files_linked(const char *dir, apr_pool_t *p)
-{
-    return sync_files(dir, 1, p);
 }
 
 static apr_status_t write_all(int fd, const void *data, apr_size_t len)
