@@ -60,6 +60,9 @@ md_json_t *md_json_at(const md_json_t *json, apr_size_t idx, ...) __attribute__(
 /* Append to the array at the path (created when missing). */
 apr_status_t md_json_adds(const char *value, md_json_t *json, ...) __attribute__((sentinel));
 apr_status_t md_json_addj(const md_json_t *value, md_json_t *json, ...) __attribute__((sentinel));
+/* A new array of at most max elements: a copy of value, then array's first elements (when it is an array), shared
+ * with it, not copied (an activity log, newest first: one copy per entry instead of the whole log at each entry). */
+md_json_t *md_json_prepend_capped(const md_json_t *value, const md_json_t *array, apr_size_t max, apr_pool_t *p);
 /* The strings of the array at the path, appended to a (an array of const char*). */
 apr_status_t md_json_getsa(apr_array_header_t *a, const md_json_t *json, ...) __attribute__((sentinel));
 /* Set the array at the path to the strings of a (an array of const char*). */

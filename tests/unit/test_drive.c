@@ -407,6 +407,29 @@ START_TEST(drive_flushes)
 }
 END_TEST
 
+/* The job's log: newest first, at most MD_JOB_LOG_MAX entries, kept through job.json. */
+START_TEST(job_log_newest_first_capped)
+{
+    apr_pool_t *p = md_test_pool();
+    md_job_t *job = md_job_make("example.org", p), *back = NULL;
+    md_json_t *json;
+    int i;
+
+    for (i = 0; i < MD_JOB_LOG_MAX + 20; ++i) {
+        md_job_log(job, "progress", apr_psprintf(p, "step %d", i), apr_time_from_sec(1000 + i));
+    }
+    ck_assert_int_eq(md_json_count(job->log, NULL), MD_JOB_LOG_MAX);
+    json = md_job_to_json(job, p);
+    ck_assert_int_eq(md_job_from_json(&back, json, p), APR_SUCCESS);
+    ck_assert_int_eq(md_json_count(back->log, NULL), MD_JOB_LOG_MAX);
+    ck_assert_str_eq(md_json_gets(md_json_at(back->log, 0, NULL), "detail", NULL),
+                     apr_psprintf(p, "step %d", MD_JOB_LOG_MAX + 19));
+    ck_assert_str_eq(md_json_gets(md_json_at(back->log, MD_JOB_LOG_MAX - 1, NULL), "detail", NULL), "step 20");
+    ck_assert_str_eq(md_json_gets(md_json_at(back->log, 0, NULL), "type", NULL), "progress");
+    md_test_pool_done(p);
+}
+END_TEST
+
 static void count_job_write(const char *path, void *baton)
 {
     int *n = baton;
@@ -451,6 +474,7 @@ Suite *md_test_drive_suite(void)
     tcase_add_test(tc, job_errors_read_in_range);
     tcase_add_test(tc, drive_flushes);
     tcase_add_test(tc, drive_job_writes);
+    tcase_add_test(tc, job_log_newest_first_capped);
     suite_add_tcase(s, tc);
     md_test_drive_fail_tcases(s);
     return s;

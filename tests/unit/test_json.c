@@ -226,6 +226,28 @@ START_TEST(getl_clamps_reals)
 }
 END_TEST
 
+/* A new array: the value first (a copy), then the old elements in order up to max; the old array unchanged. */
+START_TEST(prepend_capped)
+{
+    apr_pool_t *p = md_test_pool();
+    md_json_t *old = md_json_create_array(p), *v = md_json_create(p), *a;
+
+    md_json_adds("b", old, NULL);
+    md_json_adds("c", old, NULL);
+    md_json_adds("d", old, NULL);
+    md_json_sets("a", v, "k", NULL);
+    a = md_json_prepend_capped(v, old, 3, p);
+    ck_assert_str_eq(md_json_writep(a, MD_JSON_FMT_COMPACT, p), "[{\"k\":\"a\"},\"b\",\"c\"]");
+    ck_assert_str_eq(md_json_writep(old, MD_JSON_FMT_COMPACT, p), "[\"b\",\"c\",\"d\"]");
+    md_json_sets("changed", v, "k", NULL);                  /* the value was copied */
+    ck_assert_str_eq(md_json_writep(a, MD_JSON_FMT_COMPACT, p), "[{\"k\":\"a\"},\"b\",\"c\"]");
+    a = md_json_prepend_capped(v, md_json_create(p), 3, p);   /* no array: the value alone */
+    ck_assert_int_eq(md_json_count(a, NULL), 1);
+    ck_assert_int_eq(md_json_count(md_json_prepend_capped(v, old, 0, p), NULL), 0);
+    md_test_pool_done(p);
+}
+END_TEST
+
 Suite *md_test_json_suite(void)
 {
     Suite *s = suite_create("json");
@@ -238,6 +260,7 @@ Suite *md_test_json_suite(void)
     tcase_add_test(tc, files_atomic_and_errors);
     tcase_add_test(tc, clone_is_deep);
     tcase_add_test(tc, getl_clamps_reals);
+    tcase_add_test(tc, prepend_capped);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -52,6 +52,17 @@ apr_status_t md_json_addj(const md_json_t *value, md_json_t *json, ...)
     return json_array_append_new(arr, json_deep_copy(value->j)) == 0 ? APR_SUCCESS : APR_ENOMEM;
 }
 
+md_json_t *md_json_prepend_capped(const md_json_t *value, const md_json_t *array, apr_size_t max, apr_pool_t *p)
+{
+    json_t *arr = json_array();
+    apr_size_t i, n = array && json_is_array(array->j) ? json_array_size(array->j) : 0;
+
+    if (!arr) return NULL;
+    if (value && max > 0) json_array_append_new(arr, json_deep_copy(value->j));
+    for (i = 0; i < n && json_array_size(arr) < max; ++i) json_array_append(arr, json_array_get(array->j, i));
+    return md_json__wrap(arr, p);
+}
+
 apr_status_t md_json_getsa(apr_array_header_t *a, const md_json_t *json, ...)
 {
     va_list ap;
