@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from certcheck import tmp_leftovers
 from rig.dnshook import write_dns_hook
 from rig.httpd import BINARY
 from rig.mdcli import MdCli
@@ -290,4 +291,4 @@ def test_httpd_and_cli_never_activate_at_once(httpd, mod_path, workdir, md_build
     assert not os.path.exists(os.path.join(store, "staging", NAME))
     assert not os.path.exists(os.path.join(store, "staging", other))
     assert os.path.exists(os.path.join(store, "domains", other, CERT_ASPECT))
-    assert os.listdir(os.path.join(store, "tmp")) == []
+    assert tmp_leftovers(store) == []
