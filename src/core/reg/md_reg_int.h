@@ -8,6 +8,7 @@
 
 #include "md.h"
 #include "md_reg.h"
+#include "md_reg_lease.h"
 
 /* Hand a message to the sync's log callback (level 0 error .. 3 info). */
 void md_reg__say(const md_reg_sync_opts_t *opts, int level, const char *name, const char *msg);
@@ -27,6 +28,16 @@ apr_status_t md_reg__rename(int *pstaged, md_reg_t *reg, const char *old, const 
  * activation's check) is purged, so that the MD is renewed again. Either way challenges/DOMAIN of the MD's names
  * go (as mod_md's do). True when activated. */
 int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);
+/* md_reg__staged in parts, for activations in batches (md_reg_activate): true when staging/NAME exists and *plk
+ * holds its lease (NULL with leases off; when another process holds it, that is told at level 3); then, the lease
+ * held, true when
+ * the staged set is to be activated now (a set that cannot be used is removed as there); then what the activation
+ * returned (rv, result) is told and handled as there, true when it was activated. */
+int md_reg__staged_lease(md_reg_lease_t **plk, md_reg_t *reg, const md_t *md,
+                         const md_reg_sync_opts_t *opts, apr_pool_t *p);
+int md_reg__staged_due(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);
+int md_reg__staged_activated(md_reg_t *reg, const md_t *md, apr_status_t rv, struct md_result_t *result,
+                             const md_reg_sync_opts_t *opts, apr_pool_t *p);
 
 /* Why the set in staging/NAME cannot be activated (NULL when it can, or is still being made); *pready when it is a
  * finished renewal's set (complete, with md.json unless put there by hand without job.json). */
