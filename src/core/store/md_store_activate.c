@@ -32,6 +32,8 @@
  *  - "ready": tmp/ is flushed with the exchange, which needs it; a lost rename leaves tmp/NAME.new, discarded;
  *  - "old set archived", "unstaged", "cleaned": lost, they leave tmp/NAME.ready (or .old) and staging/NAME with
  *    the id that domains/NAME has, and recovery (finish) archives and unstages again.
+ * md_store_activate_many (md_store_activate_many.c) shares these flushes among up to 32 names: the copies unflushed
+ * until one syncfs, then "ready" and the swaps unflushed until one more.
  * This holds on file systems that keep metadata changes in order (a journal: ext4's default, xfs, btrfs); on one
  * without (ext4 without a journal) no rename survives a power loss reliably, flushed or not. */
 #define _GNU_SOURCE 1   /* renameat2 */
