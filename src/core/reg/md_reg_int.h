@@ -22,17 +22,14 @@ void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sy
  * set. domains/ last, so that an interruption leaves OLD in place. */
 apr_status_t md_reg__rename(int *pstaged, md_reg_t *reg, const char *old, const char *name, apr_pool_t *p);
 
-/* The staged set of md, under the MD's lease (opts->lease; when another process holds it, nothing is done): a
- * finished one is activated (when MDActivationDelay allows); one that cannot be used (its
- * job.json or md.json cannot be read, or a finished job whose certificates or keys are missing or do not pass
- * activation's check) is purged, so that the MD is renewed again. Either way challenges/DOMAIN of the MD's names
- * go (as mod_md's do). True when activated. */
-int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);
-/* md_reg__staged in parts, for activations in batches (md_reg_activate): true when staging/NAME exists and *plk
- * holds its lease (NULL with leases off; when another process holds it, that is told at level 3); then, the lease
- * held, true when
- * the staged set is to be activated now (a set that cannot be used is removed as there); then what the activation
- * returned (rv, result) is told and handled as there, true when it was activated. */
+/* The staged set of md, in three parts (md_reg_activate takes them for a batch of MDs, whose sets the store then
+ * activates together): md_reg__staged_lease is true when staging/NAME exists and *plk holds the MD's lease
+ * (opts->lease; NULL with leases off; when another process holds it, nothing is done, told at level 3). Then,
+ * under the lease, md_reg__staged_due is true when the set is to be activated now: a finished one when
+ * MDActivationDelay allows; one that cannot be used (its job.json or md.json cannot be read, or a finished job whose
+ * certificates or keys are missing) is purged, so that the MD is renewed again. md_reg__staged_activated then tells
+ * what the activation returned (rv, result) and is true when it was activated; a set that did not pass
+ * activation's check is purged too. Either way challenges/DOMAIN of the MD's names go (as mod_md's do). */
 int md_reg__staged_lease(md_reg_lease_t **plk, md_reg_t *reg, const md_t *md,
                          const md_reg_sync_opts_t *opts, apr_pool_t *p);
 int md_reg__staged_due(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);

@@ -143,17 +143,6 @@ int md_reg__staged_activated(md_reg_t *reg, const md_t *md, apr_status_t rv, md_
     return 0;
 }
 
-/* The staged set of md under its lease (the caller holds it, or leases are off). */
-static int staged_leased(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
-{
-    md_result_t *result = md_result_make(p);
-    apr_status_t rv;
-
-    if (!md_reg__staged_due(reg, md, opts, p)) return 0;
-    rv = md_store_activate(reg->store, md->name, NULL, NULL, result, p);
-    return md_reg__staged_activated(reg, md, rv, result, opts, p);
-}
-
 int md_reg__staged_lease(md_reg_lease_t **plk, md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts,
                          apr_pool_t *p)
 {
@@ -169,15 +158,4 @@ int md_reg__staged_lease(md_reg_lease_t **plk, md_reg_t *reg, const md_t *md, co
                 ? apr_psprintf(p, "its staged set is left as it is while %s works on it", other.holder)
                 : apr_psprintf(p, "its staged set is left as it is: cannot take its lease: %pm", &rv));
     return 0;
-}
-
-int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
-{
-    md_reg_lease_t *lk = NULL;
-    int activated;
-
-    if (!md_reg__staged_lease(&lk, reg, md, opts, p)) return 0;
-    activated = staged_leased(reg, md, opts, p);
-    md_reg_lease_release(lk);
-    return activated;
 }
