@@ -12,7 +12,10 @@ PYTHON     ?= /usr/bin/python3
 APR_CFLAGS := $(shell apr-1-config --includes --cppflags)
 APR_LIBS   := $(shell apr-1-config --link-ld --libs)
 DEP_CFLAGS := $(shell pkg-config --cflags libcurl jansson openssl 2>/dev/null)
-DEP_LIBS   := $(shell pkg-config --libs libcurl jansson openssl 2>/dev/null) -lresolv
+# libcurl: its headers only; the core loads it at the first request (src/core/http/md_http_curl_lib.c), so that a
+# process that never talks to a CA does not load its ~30 libraries (`link-check` keeps it out of the binaries).
+DEP_LIBS   := $(shell pkg-config --libs jansson openssl 2>/dev/null) -lresolv
+CURL_LIBS  := $(shell pkg-config --libs libcurl 2>/dev/null)    # test tools that call libcurl themselves
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 HTTPD_INC  := $(shell apxs -q INCLUDEDIR 2>/dev/null)
 HTTPD_MODDIR := $(shell apxs -q LIBEXECDIR 2>/dev/null)
@@ -52,8 +55,8 @@ MOD        := $(BUILD)/mod_mdomain.so
 UNIT       := $(BUILD)/tests/unit/unit-tests
 
 .PHONY: all check unit e2e asan e2e-asan install install-check clean demo boundary tools bench bench-full bench-module bench-live \
-        module module-symbols fuzz fuzz-build fuzz-targets fuzz-check unit-suites
-all: boundary $(LIB) $(CLI) module tools
+        module module-symbols link-check fuzz fuzz-build fuzz-targets fuzz-check unit-suites
+all: boundary $(LIB) $(CLI) module tools link-check
 
 # The core/glue boundary: no httpd header in src/core or include/ (also enforced by the include path).
 boundary:
@@ -101,6 +104,13 @@ module-symbols: $(MOD)
 	nm -D --defined-only $(MOD) | grep -q ' mdomain_module$$' || \
 	  { echo "error: $(MOD) lacks mdomain_module" >&2; exit 1; }
 
+# No binary names libcurl as a library it needs: it is loaded at the first request to a CA.
+link-check: $(CLI) $(MOD)
+	@for f in $(CLI) $(MOD); do \
+	  if readelf -d $$f | grep -q 'NEEDED.*libcurl'; then \
+	    echo "error: $$f is linked with libcurl (it must be loaded at the first request: md_http_curl_lib.c)" >&2; \
+	    exit 1; fi; done
+
 $(UNIT): $(UNIT_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
@@ -109,7 +119,7 @@ $(UNIT): $(UNIT_OBJ) $(LIB)
 $(BUILD)/tests/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(call say,LD,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LDLIBS) $(CURL_LIBS)
 
 tools: $(TOOL_BIN)
 

@@ -40,7 +40,8 @@ def parse_args():
                     "(default 10)")
     ap.add_argument("--clients", default="mdomain,mod_md,mod_ssl", help="which modules to measure (mod_ssl: "
                     "mod_ssl alone with static certificate files, no md module: the floor)")
-    ap.add_argument("--cases", default="empty,full,ca", help="which starts to measure (default empty,full,ca)")
+    ap.add_argument("--cases", default="empty,full,ca", help="which starts to measure (default empty,full,ca; "
+                    "bare: the full store's certificates without md.json, as copied in)")
     ap.add_argument("--repeat", type=int, default=1, help="starts per measurement; the median is reported "
                     "(default 1)")
     ap.add_argument("--out", help="report file (default bench/results/module-start-<date>.md; '-' for none)")
@@ -180,6 +181,23 @@ class Start:
         self.ca_kinds = {}
 
 
+def start_until_answer(httpd, https_port, probe, timeout):
+    """Spawn httpd, poll until an https request for probe gets an answer: (answer or None, spawn time, why not)."""
+    httpd.process = Process("httpd", [BINARY, "-d", httpd.server_root, "-f", httpd.conf_file, "-D",
+                                      "FOREGROUND"], os.path.join(httpd.server_root, "logs"),
+                            drop_env_prefixes=("APACHE_",))
+    t0 = time.monotonic()
+    httpd.process.start()
+    while time.monotonic() - t0 < timeout:
+        if not httpd.process.running():
+            return None, t0, "httpd exited: " + httpd.describe(10)[-800:]
+        answer = https_answer(https_port, probe)
+        if answer:
+            return answer, t0, None
+        time.sleep(POLL)
+    return None, t0, None
+
+
 def start_one(client, case, work, mds, args, pebble=None):
     st = Start(client, case)
     mods = {"mdomain": [("mdomain", os.path.join(args.build, "mod_mdomain.so"))], "mod_md": [("md", measure.MOD_MD)],
@@ -194,22 +212,20 @@ def start_one(client, case, work, mds, args, pebble=None):
         st.detail = "apache2 -t rejects the configuration: " + out.strip()[-600:]
         return st
     probe = mds[len(mds) // 2]
+    if case == "full" and client != "mod_ssl":
+        # the store as a first start leaves it (md.json per MD, what the module writes): one start, not measured
+        answer, t0, why = start_until_answer(httpd, https_port, probe, args.timeout)
+        httpd.stop(timeout=30)
+        httpd.process = None
+        if not answer:
+            st.detail = "first start (not measured): " + (why or "no answer within %g s" % args.timeout)
+            return st
     mark = pebble.mark() if pebble else 0
     try:
-        httpd.process = Process("httpd", [BINARY, "-d", httpd.server_root, "-f", httpd.conf_file, "-D",
-                                          "FOREGROUND"], os.path.join(httpd.server_root, "logs"),
-                                drop_env_prefixes=("APACHE_",))
-        t0 = time.monotonic()
-        httpd.process.start()
-        answer = None
-        while time.monotonic() - t0 < args.timeout:
-            if not httpd.process.running():
-                st.detail = "httpd exited: " + httpd.describe(10)[-800:]
-                return st
-            answer = https_answer(https_port, probe)
-            if answer:
-                break
-            time.sleep(POLL)
+        answer, t0, why = start_until_answer(httpd, https_port, probe, args.timeout)
+        if why:
+            st.detail = why
+            return st
         if not answer:
             st.status, st.seconds = "timeout", args.timeout
             return st
@@ -316,12 +332,14 @@ def render(args, facts, results, clients, skipped, elapsed, started):
         ("memory (RSS, parent + children), full store", "full", fmt_rss),
         ("memory %g s after the answer, full store" % args.settle, "full", fmt_rss_settled),
         ("served at the first answer, full store", "full", lambda s: s.served if s and s.served else "-"),
+        ("start to first https answer, bare store (no md.json)", "bare", fmt_time),
+        ("parent's CPU until then (user + sys), bare store", "bare", fmt_cpu),
         ("start to first https answer, full store, CA = pebble", "ca", fmt_time),
         ("requests to the CA in %d s after the start (valid certificates)" % args.watch, "ca",
          lambda s: str(s.ca_requests) if s and s.ca_requests is not None else "-"),
     ]
     table = head + "".join("| %s | %s |\n" % (label, " | ".join(cell(c, case, fn) for c in clients))
-                           for label, case, fn in rows)
+                           for label, case, fn in rows if case in args.cases)
     kinds = []
     for c in clients:
         st = results.get((c, "ca"))
@@ -333,7 +351,9 @@ def render(args, facts, results, clients, skipped, elapsed, started):
            "Run %s, %s in all. %d MDs (`MDomain md-N.example.org`), one https virtual host per MD "
            "(`SSLEngine on`), `MDPrivateKeys RSA 2048`, mod_ssl, event MPM (StartServers 1). Empty store: "
            "nothing in MDStoreDir, CA a dead URL (%s). Full store: domains/NAME/privkey.pem + pubcert.pem "
-           "(self-signed, valid 60 days, one shared P-256 key). \"start\" is from spawning `apache2 -D "
+           "(self-signed, valid 60 days, one shared P-256 key) as a first start left it (one start before the measured "
+           "one, not measured: each MD's md.json written); bare store (`--cases bare`): the same certificates "
+           "without md.json (copied in from elsewhere). \"start\" is from spawning `apache2 -D "
            "FOREGROUND` until an https request with SNI for md-%d.example.org gets an HTTP answer; memory is "
            "VmRSS summed over the parent and its children 1 s later (median of the starts), and again when the "
            "renewal watchdog's first run is over; the parent's CPU time (it does all of the start, both "

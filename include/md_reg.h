@@ -123,7 +123,12 @@ typedef struct md_reg_sync_item_t {
     int activated;                          /* out: its staged set became the active one */
     const char *renamed_from;               /* out: the stored MD it took over (renamed), NULL when none */
     md_reg_state_t *state;                  /* out (opts->state_opts): md_reg_state after its md.json was written,
-                                             * in the sync's pool; its certificates are read once for both */
+                                             * in the sync's pool; its certificates are read once for both. NULL
+                                             * when from_memo */
+    int from_memo;                          /* out (opts->state_opts): 1 when the MD is complete and nothing its
+                                             * state comes from changed since the last sync (the memo): every
+                                             * certificate is usable and covers all names; neither md.json nor the
+                                             * certificates and keys were read */
 } md_reg_sync_item_t;
 
 /* For the items (md_reg_sync_item_t*, every configured MD):
@@ -139,7 +144,10 @@ typedef struct md_reg_sync_item_t {
  * 3. domains/NAME/md.json is written from the configuration when it differs, keeping the account and the CA in
  *    use, with the state of its certificates (md_reg_state_record: the static files' for an MD that has them); the
  *    new and changed md.json files are flushed once at the end. An MD that cannot be saved ends the
- *    sync (result says which).
+ *    sync (result says which). With opts->state_opts, an MD that was complete at the last such sync, none of whose
+ *    inputs changed since (its configuration, the state options, md.json, its certificate and key files and
+ *    staging/NAME/job.json: inode, size, mtime) and whose certificates are all still valid, is taken from the
+ *    store's memo (tmp/md-state.memo) without reading any of them (from_memo).
  * 4. Entries of challenges/ named after no item's MD are removed (as mod_md: a renewal that goes on sets its
  *    in-process answers up again). */
 apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts,

@@ -86,6 +86,11 @@ static apr_status_t sync_all(server_rec *s, md_mod_conf_t *mc, apr_pool_t *ptemp
         if (m->cert_files->nelts) continue;
         m->activated = 0;
         item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
+        if (item->from_memo) {          /* complete and unchanged since the last start: every certificate usable */
+            m->usable = m->md->pks->nelts >= 32 ? ~0u : (1u << m->md->pks->nelts) - 1;
+            m->set_problem = NULL;
+            continue;
+        }
         st = item->state ? item->state : md_reg_state(reg, m->md, &state_opts, ptemp);
         m->usable = usable_bits(st);
         m->set_problem = st->file_problem ? apr_pstrdup(s->process->pconf, st->file_problem) : NULL;

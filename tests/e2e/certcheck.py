@@ -60,13 +60,22 @@ def check_md(cli, pebble, workdir, name, names, key_files):
     return certs
 
 
+# What tmp/ keeps between runs: the names cache of `mdomain add` and the state memo of httpd's start.
+TMP_KEPT = ("md-names.cache", "md-state.memo")
+
+
+def tmp_leftovers(store):
+    """What is in tmp/ but the files it keeps (TMP_KEPT): [] when tmp/ is missing."""
+    tmp = os.path.join(store, "tmp")
+    return sorted(f for f in os.listdir(tmp) if f not in TMP_KEPT) if os.path.isdir(tmp) else []
+
+
 def stray_files(store):
-    """Files left where a finished store has none: staging/, tmp/ (but the names cache of `mdomain add`) and temp
-    files anywhere."""
+    """Files left where a finished store has none: staging/, tmp/ (but TMP_KEPT) and temp files anywhere."""
     out = []
     for group in ("staging", "tmp"):
         for root, dirs, files in os.walk(os.path.join(store, group)):
-            out += [os.path.join(root, f) for f in files if (group, f) != ("tmp", "md-names.cache")]
+            out += [os.path.join(root, f) for f in files if not (group == "tmp" and f in TMP_KEPT)]
             out += [os.path.join(root, d) for d in dirs]
     for root, dirs, files in os.walk(store):
         out += [os.path.join(root, f) for f in files if ".tmp." in f]

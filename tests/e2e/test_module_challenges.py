@@ -11,6 +11,7 @@ import threading
 import pytest
 from cryptography import x509
 
+from certcheck import tmp_leftovers
 from rig import ports
 from rig.httpd import pid_alive
 from rig.proc import wait_until
@@ -253,7 +254,7 @@ def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workd
     # only the job's own files: its state, the MD, the new key; no temporary files
     job_files = {"job.json", "md.json", "privkey.secp256r1.pem"}
     assert set(os.listdir(staging)) <= job_files
-    assert os.listdir(os.path.join(store, "tmp")) == []
+    assert tmp_leftovers(store) == []
 
     mark = pebble.mark()
     log_mark = httpd.error_log_mark()
@@ -272,5 +273,4 @@ def test_renewal_interrupted_by_hard_stop(httpd, pebble_factory, mod_path, workd
     with open(os.path.join(store, "domains", NAME, "pubcert.secp256r1.pem"), "rb") as f:
         assert x509.load_pem_x509_certificate(f.read()).serial_number == renewed
     # nothing left over from the killed run
-    tmp = os.path.join(store, "tmp")
-    assert not os.path.isdir(tmp) or os.listdir(tmp) == []
+    assert tmp_leftovers(store) == []

@@ -1,9 +1,11 @@
 """mod_mdomain's store at startup: MDStoreLocks (STORE/store.lock, held by another process), MDActivationDelay (a
-staged set is activated only once it is old enough), and the tls-alpn-01 startup warning."""
+staged set is activated only once it is old enough), the tls-alpn-01 startup warning, and the state memo of
+complete MDs (tmp/md-state.memo)."""
 import datetime
 import fcntl
 import json
 import os
+import shutil
 import subprocess
 import time
 
@@ -14,6 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from certcheck import tmp_leftovers
 from rig.dnshook import write_dns_hook
 from rig.httpd import BINARY
 from rig.mdcli import MdCli
@@ -290,4 +293,38 @@ def test_httpd_and_cli_never_activate_at_once(httpd, mod_path, workdir, md_build
     assert not os.path.exists(os.path.join(store, "staging", NAME))
     assert not os.path.exists(os.path.join(store, "staging", other))
     assert os.path.exists(os.path.join(store, "domains", other, CERT_ASPECT))
-    assert os.listdir(os.path.join(store, "tmp")) == []
+    assert tmp_leftovers(store) == []
+
+
+def test_restart_reads_changed_sets_again(httpd, mod_path, workdir):
+    """A complete MD whose files did not change since the last start is taken from the store's memo
+    (tmp/md-state.memo) and served as before; a certificate file changed since is read and checked again: one for
+    another key (copied over the old one in place: same inode, same size, another mtime) is not handed to mod_ssl
+    (httpd starts, with the fallback, and says which file is wrong), a good new set is served."""
+    store = os.path.join(workdir, "md")
+    domains = os.path.join(store, "domains", NAME)
+    since = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(hours=1)
+    write_set(domains, since, 11)
+    https_port = configure(httpd, mod_path, store)
+    httpd.start()
+    assert tls_get(https_port)[1].serial_number == 11
+    with open(os.path.join(store, "tmp", "md-state.memo")) as f:
+        assert "\n%s " % NAME in f.read()
+    httpd.stop()
+    httpd.start()                                      # unchanged: from the memo
+    assert tls_get(https_port)[1].serial_number == 11
+    httpd.stop()
+    for _ in range(50):                                # ECDSA signatures vary in length: the same size as the old
+        write_set(os.path.join(workdir, "other"), since, 12)
+        if os.path.getsize(os.path.join(workdir, "other", CERT_ASPECT)) == os.path.getsize(
+                os.path.join(domains, CERT_ASPECT)):
+            break
+    shutil.copyfile(os.path.join(workdir, "other", CERT_ASPECT), os.path.join(domains, CERT_ASPECT))
+    mark = httpd.error_log_mark()
+    httpd.start()
+    assert tls_get(https_port)[1].serial_number not in (11, 12)     # the fallback
+    assert "is not the key of the certificate in %s" % CERT_ASPECT in httpd.error_log_since(mark)
+    httpd.stop()
+    write_set(domains, since, 13)
+    httpd.start()
+    assert tls_get(https_port)[1].serial_number == 13

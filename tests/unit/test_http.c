@@ -12,6 +12,7 @@
 #include <openssl/ssl.h>
 
 #include "md_http.h"
+#include "../../src/core/http/md_http_curl_lib.h"
 #include "md_uri.h"
 #include "md_result.h"
 #include "test_common.h"
@@ -402,6 +403,29 @@ START_TEST(uri_checks_as_mod_md)
 }
 END_TEST
 
+/* libcurl is loaded at the first request: a library that cannot be loaded is named in the error, the real one loads
+ * with every function the backend calls. */
+START_TEST(curl_library_loaded_or_named)
+{
+    md_curl_lib_t lib;
+    char buf[512];
+    const char *err;
+
+    err = md_curl_lib_load(&lib, "libcurl-missing.so.99", buf, sizeof(buf));
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, "libcurl cannot be loaded (libcurl-missing.so.99)") != NULL, "%s", err);
+    ck_assert_ptr_null(lib.easy_perform);
+    err = md_curl_lib_load(&lib, "libz.so.1", buf, sizeof(buf));     /* loads, but is no libcurl */
+    ck_assert_ptr_nonnull(err);
+    ck_assert_msg(strstr(err, "(libz.so.1): it has no curl_global_init") != NULL, "%s", err);
+    err = md_curl_lib_load(&lib, MD_CURL_LIBRARY, buf, sizeof(buf));
+    ck_assert_msg(err == NULL, "%s", err);
+    ck_assert_ptr_nonnull(lib.global_init);
+    ck_assert_ptr_nonnull(lib.slist_free_all);
+    ck_assert_str_eq(lib.easy_strerror(CURLE_OK), "No error");
+}
+END_TEST
+
 Suite *md_test_http_suite(void)
 {
     Suite *s = suite_create("http");
@@ -412,6 +436,7 @@ Suite *md_test_http_suite(void)
     tcase_add_test(tc, curl_post_and_head);
     tcase_add_test(tc, curl_errors_are_explained);
     tcase_add_test(tc, curl_tls_verification_hints_ca_file);
+    tcase_add_test(tc, curl_library_loaded_or_named);
     tcase_add_test(tc, links_and_retry_after);
     tcase_add_test(tc, backend_injection);
     tcase_add_test(tc, uri_checks_as_mod_md);

@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 
 #include "md_cert.h"
+#include "md_file.h"
 #include "md_job.h"
 #include "md_pkey.h"
 #include "test_common.h"
@@ -393,6 +394,102 @@ START_TEST(sync_gives_states)
 }
 END_TEST
 
+/* A sync with state_opts (httpd's start) once a complete MD was synced takes it from the store's memo
+ * (tmp/md-state.memo) without reading its md.json, certificates or keys, as long as nothing its state comes from
+ * changed and its certificate is still valid: a new certificate file, the clock past notAfter, another name or other
+ * state options and a memo that cannot be read all make the state be computed again. */
+static apr_array_header_t *memo_sync(tr_t *f, md_reg_state_opts_t *sopts, int n, md_t **mds)
+{
+    apr_array_header_t *items = apr_array_make(f->p, n, sizeof(md_reg_sync_item_t *));
+    md_result_t *result = md_result_make(f->p);
+    md_reg_sync_opts_t opts;
+    md_reg_sync_item_t *item;
+    int i;
+
+    for (i = 0; i < n; ++i) {
+        item = apr_pcalloc(f->p, sizeof(*item));
+        item->md = mds[i];
+        APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = item;
+    }
+    memset(&opts, 0, sizeof(opts));
+    opts.restart = 1;
+    opts.state_opts = sopts;
+    ck_assert_msg(md_reg_sync(f->reg, items, &opts, result, f->p) == APR_SUCCESS, "sync: %s",
+                  md_result_text(result, f->p));
+    return items;
+}
+
+static void memo_assert(apr_array_header_t *items, int i, int from_memo, int state)
+{
+    md_reg_sync_item_t *item = sync_item(items, i);
+
+    ck_assert_msg(item->from_memo == from_memo, "%s: from_memo %d", item->md->name, item->from_memo);
+    if (from_memo) {
+        ck_assert_ptr_null(item->state);
+        return;
+    }
+    ck_assert_ptr_nonnull(item->state);
+    ck_assert_msg((int)item->state->state == state, "%s: state %d", item->md->name, (int)item->state->state);
+}
+
+START_TEST(sync_memo)
+{
+    md_reg_state_opts_t sopts = { NULL, 0, 1 }, other = { NULL, 0, 0 };
+    const char *path = NULL, *pem = NULL, *aspect;
+    md_t *mds[2], *wider[1];
+    apr_array_header_t *items;
+    char *data = NULL;
+    apr_size_t len = 0;
+    tr_t f;
+
+    tr_init(&f, 6);
+    tr_add(&f, A);
+    tr_assert_outcome(tr_run1(&f, A, 0), MD_DRIVE_ACTIVATED);
+    mds[0] = tr_md(&f, A);
+    mds[1] = tr_md(&f, "b.example.org");
+    ck_assert(md_store_get_fname(&path, f.store, MD_SG_TMP, NULL, "md-state.memo", f.p) == APR_SUCCESS);
+    items = memo_sync(&f, &sopts, 2, mds);
+    memo_assert(items, 0, 0, MD_S_COMPLETE);
+    memo_assert(items, 1, 0, MD_S_INCOMPLETE);
+    ck_assert(md_file_read(&data, &len, path, f.p) == APR_SUCCESS);
+    ck_assert_msg(strstr(data, "\n" A " ") && !strstr(data, "b.example.org"), "%s", data);   /* complete ones only */
+    items = memo_sync(&f, &sopts, 2, mds);
+    memo_assert(items, 0, 1, 0);
+    memo_assert(items, 1, 0, MD_S_INCOMPLETE);
+    /* the certificate file written again (a new inode, as an activation leaves it): computed, then memo again */
+    aspect = md_cert_aspect(mds[0], 0, f.p);
+    ck_assert(md_store_load((void **)&pem, f.store, MD_SG_DOMAINS, A, aspect, MD_SV_TEXT, NULL, f.p) == APR_SUCCESS);
+    pem = apr_pstrcat(f.p, pem, "\n", NULL);
+    ck_assert(md_store_save(f.store, MD_SG_DOMAINS, A, aspect, MD_SV_TEXT, (void *)pem, 0, NULL, f.p) == APR_SUCCESS);
+    memo_assert(memo_sync(&f, &sopts, 2, mds), 0, 0, MD_S_COMPLETE);
+    memo_assert(memo_sync(&f, &sopts, 2, mds), 0, 1, 0);
+    /* and the key file */
+    aspect = md_pkey_aspect(mds[0], 0, f.p);
+    ck_assert(md_store_load((void **)&pem, f.store, MD_SG_DOMAINS, A, aspect, MD_SV_TEXT, NULL, f.p) == APR_SUCCESS);
+    pem = apr_pstrcat(f.p, pem, "\n", NULL);
+    ck_assert(md_store_save(f.store, MD_SG_DOMAINS, A, aspect, MD_SV_TEXT, (void *)pem, 0, NULL, f.p) == APR_SUCCESS);
+    memo_assert(memo_sync(&f, &sopts, 2, mds), 0, 0, MD_S_COMPLETE);
+    memo_assert(memo_sync(&f, &sopts, 2, mds), 0, 1, 0);
+    /* other state options, another name: computed */
+    memo_assert(memo_sync(&f, &other, 1, mds), 0, 0, MD_S_COMPLETE);
+    wider[0] = tr_md(&f, A "," WWW);
+    memo_assert(memo_sync(&f, &sopts, 1, wider), 0, 0, MD_S_INCOMPLETE);
+    memo_assert(memo_sync(&f, &sopts, 1, mds), 0, 0, MD_S_COMPLETE);
+    memo_assert(memo_sync(&f, &sopts, 1, mds), 0, 1, 0);
+    /* a memo that cannot be read is none */
+    ck_assert(md_file_write_atomic_nosync(path, "md-state-memo 1\n" A " zz 1 x\ngarbage", 33, 0600, f.p)
+              == APR_SUCCESS);
+    memo_assert(memo_sync(&f, &sopts, 1, mds), 0, 0, MD_S_COMPLETE);
+    memo_assert(memo_sync(&f, &sopts, 1, mds), 0, 1, 0);
+    /* past notAfter: computed (expired), and md.json records it */
+    md_clock_sim_advance(f.sim, 7 * TR_DAY);
+    memo_assert(memo_sync(&f, &sopts, 1, mds), 0, 0, MD_S_EXPIRED);
+    ck_assert_int_eq(tr_load(&f, A)->state, MD_S_EXPIRED);
+    memo_assert(memo_sync(&f, &sopts, 1, mds), 0, 0, MD_S_EXPIRED);
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_sync_suite(void)
 {
     Suite *s = suite_create("reg_sync");
@@ -409,6 +506,7 @@ Suite *md_test_reg_sync_suite(void)
     tcase_add_test(tc, sync_unused_challenges);
     tcase_add_test(tc, renew_removes_challenges);
     tcase_add_test(tc, sync_gives_states);
+    tcase_add_test(tc, sync_memo);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,5 +1,5 @@
-/* The libcurl backend of the HTTP client: one easy handle per thread, reused (its connections to the CA, TLS
- * sessions and loaded CA store too), no redirects, bounded bodies. */
+/* The libcurl backend of the HTTP client: libcurl loaded at the first request, one easy handle per thread, reused
+ * (its connections to the CA, TLS sessions and loaded CA store too), no redirects, bounded bodies. */
 #include <ctype.h>
 #include <pthread.h>
 #include <string.h>
@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "md_http.h"
+#include "md_http_curl_lib.h"
 #include "md_result.h"
 
 typedef struct {
@@ -20,15 +21,20 @@ typedef struct {
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static pthread_key_t curl_key;      /* the calling thread's easy handle, cleaned up when the thread ends */
 static int curl_key_ok;
+static md_curl_lib_t curl;          /* libcurl's functions, set once (curl_init_once) */
+static const char *curl_problem;    /* why libcurl could not be loaded, or NULL */
+static char curl_problem_buf[512];
 
 static void thread_handle_free(void *handle)
 {
-    curl_easy_cleanup(handle);
+    curl.easy_cleanup(handle);
 }
 
 static void curl_init_once(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_problem = md_curl_lib_load(&curl, MD_CURL_LIBRARY, curl_problem_buf, sizeof(curl_problem_buf));
+    if (curl_problem) return;
+    curl.global_init(CURL_GLOBAL_DEFAULT);
     curl_key_ok = pthread_key_create(&curl_key, thread_handle_free) == 0;
 }
 
@@ -37,16 +43,16 @@ static void curl_init_once(void)
  * clean it up (when there is no thread key). */
 static CURL *thread_handle(int *pown)
 {
-    CURL *curl = curl_key_ok ? pthread_getspecific(curl_key) : NULL;
+    CURL *h = curl_key_ok ? pthread_getspecific(curl_key) : NULL;
 
     *pown = 0;
-    if (curl) {
-        curl_easy_reset(curl);
-        return curl;
+    if (h) {
+        curl.easy_reset(h);
+        return h;
     }
-    curl = curl_easy_init();
-    if (curl && (!curl_key_ok || pthread_setspecific(curl_key, curl) != 0)) *pown = 1;
-    return curl;
+    h = curl.easy_init();
+    if (h && (!curl_key_ok || pthread_setspecific(curl_key, h) != 0)) *pown = 1;
+    return h;
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
@@ -107,52 +113,52 @@ static apr_status_t curl_status(CURLcode code)
 
 static struct curl_slist *request_headers(const md_http_request_t *req, apr_pool_t *p)
 {
-    struct curl_slist *list = curl_slist_append(NULL, "Expect:");
+    struct curl_slist *list = curl.slist_append(NULL, "Expect:");
     const apr_array_header_t *arr;
     const apr_table_entry_t *e;
     int i;
 
     if (req->content_type) {
-        list = curl_slist_append(list, apr_pstrcat(p, "Content-Type: ", req->content_type, NULL));
+        list = curl.slist_append(list, apr_pstrcat(p, "Content-Type: ", req->content_type, NULL));
     }
     if (req->headers) {
         arr = apr_table_elts(req->headers);
         e = (const apr_table_entry_t *)arr->elts;
         for (i = 0; i < arr->nelts; ++i) {
-            list = curl_slist_append(list, apr_pstrcat(p, e[i].key, ": ", e[i].val, NULL));
+            list = curl.slist_append(list, apr_pstrcat(p, e[i].key, ": ", e[i].val, NULL));
         }
     }
     return list;
 }
 
-static void set_options(CURL *curl, const md_http_request_t *req, const md_http_options_t *opts,
+static void set_options(CURL *h, const md_http_request_t *req, const md_http_options_t *opts,
                         curl_ctx_t *ctx, char *errbuf)
 {
-    curl_easy_setopt(curl, CURLOPT_URL, req->url);
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, opts->user_agent);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)apr_time_as_msec(opts->connect_timeout));
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)apr_time_as_msec(opts->timeout));
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, ctx);
-    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(curl, CURLOPT_HEADERDATA, ctx);
-    if (opts->ca_file) curl_easy_setopt(curl, CURLOPT_CAINFO, opts->ca_file);
-    if (opts->proxy_url) curl_easy_setopt(curl, CURLOPT_PROXY, opts->proxy_url);
-    if (opts->proxy_ca_file) curl_easy_setopt(curl, CURLOPT_PROXY_CAINFO, opts->proxy_ca_file);
+    curl.easy_setopt(h, CURLOPT_URL, req->url);
+    curl.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl.easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl.easy_setopt(h, CURLOPT_USERAGENT, opts->user_agent);
+    curl.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)apr_time_as_msec(opts->connect_timeout));
+    curl.easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)apr_time_as_msec(opts->timeout));
+    curl.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl.easy_setopt(h, CURLOPT_WRITEDATA, ctx);
+    curl.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl.easy_setopt(h, CURLOPT_HEADERDATA, ctx);
+    if (opts->ca_file) curl.easy_setopt(h, CURLOPT_CAINFO, opts->ca_file);
+    if (opts->proxy_url) curl.easy_setopt(h, CURLOPT_PROXY, opts->proxy_url);
+    if (opts->proxy_ca_file) curl.easy_setopt(h, CURLOPT_PROXY_CAINFO, opts->proxy_ca_file);
     if (!strcmp(req->method, "HEAD")) {
-        curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        curl.easy_setopt(h, CURLOPT_NOBODY, 1L);
     }
     else if (!strcmp(req->method, "POST")) {
-        curl_easy_setopt(curl, CURLOPT_POST, 1L);
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, req->body ? req->body->data : "");
-        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body->len : 0));
+        curl.easy_setopt(h, CURLOPT_POST, 1L);
+        curl.easy_setopt(h, CURLOPT_POSTFIELDS, req->body ? req->body->data : "");
+        curl.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(req->body ? req->body->len : 0));
     }
     else if (strcmp(req->method, "GET")) {
-        curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, req->method);
+        curl.easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method);
     }
 }
 
@@ -162,7 +168,7 @@ static apr_status_t curl_perform(void *baton, md_http_response_t **presp, const 
     char errbuf[CURL_ERROR_SIZE] = "";
     curl_ctx_t ctx;
     struct curl_slist *headers;
-    CURL *curl;
+    CURL *h;
     CURLcode code;
     long status = 0;
     apr_status_t rv;
@@ -170,8 +176,12 @@ static apr_status_t curl_perform(void *baton, md_http_response_t **presp, const 
 
     (void)baton;
     pthread_once(&curl_once, curl_init_once);
-    curl = thread_handle(&own);
-    if (!curl) {
+    if (curl_problem) {
+        md_result_printf(result, APR_ENOTIMPL, "%s %s: %s", req->method, req->url, curl_problem);
+        return APR_ENOTIMPL;
+    }
+    h = thread_handle(&own);
+    if (!h) {
         md_result_set(result, APR_ENOMEM, "libcurl: cannot create a handle");
         return APR_ENOMEM;
     }
@@ -182,13 +192,13 @@ static apr_status_t curl_perform(void *baton, md_http_response_t **presp, const 
     ctx.resp->url = apr_pstrdup(p, req->url);
     ctx.resp->headers = apr_table_make(p, 10);
     headers = request_headers(req, p);
-    set_options(curl, req, opts, &ctx, errbuf);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    code = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
-    curl_slist_free_all(headers);
-    if (own) curl_easy_cleanup(curl);
+    set_options(h, req, opts, &ctx, errbuf);
+    curl.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+    code = curl.easy_perform(h);
+    curl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    curl.easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl.slist_free_all(headers);
+    if (own) curl.easy_cleanup(h);
 
     if (ctx.too_large) {
         md_result_printf(result, APR_EINVAL, "%s %s: response body larger than %lu bytes, refused",
@@ -198,7 +208,7 @@ static apr_status_t curl_perform(void *baton, md_http_response_t **presp, const 
     rv = curl_status(code);
     if (rv != APR_SUCCESS) {
         md_result_printf(result, rv, "%s %s: %s", req->method, req->url,
-                         errbuf[0] ? errbuf : curl_easy_strerror(code));
+                         errbuf[0] ? errbuf : curl.easy_strerror(code));
         if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE) {
             md_result_hint_set(result, MD_HINT_CA_FILE);
         }

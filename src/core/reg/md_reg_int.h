@@ -42,6 +42,20 @@ const char *md_reg__staged_problem(int *pready, md_store_t *store, const md_t *m
 /* The latest notBefore of the staged certificates (0 when one cannot be read: activation then reports it). */
 apr_time_t md_reg__staged_not_before(md_store_t *store, const md_t *md, apr_pool_t *p);
 
+/* The sync's memo of complete MDs (tmp/md-state.memo, md_reg_sync_memo.c), read at the sync's start. */
+typedef struct md_reg_memo_t md_reg_memo_t;
+md_reg_memo_t *md_reg__memo_read(md_reg_t *reg, apr_pool_t *p);
+/* True when md (as configured, with these state options) is unchanged since the memo's line about it and its
+ * certificates are all inside their validity now: it is complete, each certificate usable. The line is kept. */
+int md_reg__memo_hit(md_reg_memo_t *memo, md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *o,
+                     apr_pool_t *ptemp);
+/* A line for md when st (computed with o, after its md.json was written) is complete, each certificate usable and
+ * valid now, and no file of its has a problem; otherwise none (its next sync computes its state again). */
+void md_reg__memo_note(md_reg_memo_t *memo, md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *o,
+                       const md_reg_state_t *st, apr_pool_t *ptemp);
+/* Write the memo when it differs from the one read (atomically, not flushed). */
+void md_reg__memo_write(md_reg_memo_t *memo, md_reg_t *reg, apr_pool_t *p);
+
 /* Remove challenges/NAME, where there is one. */
 void md_reg__purge_challenge(md_reg_t *reg, const char *name, apr_pool_t *p);
 /* Remove challenges/DOMAIN for each name of md (what answered its challenges), where there is one. */

@@ -1,7 +1,8 @@
 /* Bringing the store in line with the configured MDs, through the store API: a renamed MD takes over its stored set,
  * a finished staged set is activated (when MDActivationDelay allows) or, when it cannot be used, removed,
  * domains/NAME/md.json follows the configuration but keeps what the store knows (account, CA in use, state), new
- * MDs are written with one flush for all, a restart forgets hard failures, challenges/ of no MD are removed. */
+ * MDs are written with one flush for all, a restart forgets hard failures, challenges/ of no MD are removed; an MD
+ * complete and unchanged since the last sync is taken from the memo (md_reg_sync_memo.c). */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -64,6 +65,7 @@ apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_
                          md_result_t *result, apr_pool_t *p)
 {
     md_reg_sync_item_t *item;
+    md_reg_memo_t *memo;
     apr_pool_t *ptemp;
     apr_status_t rv = APR_SUCCESS;
     int i;
@@ -77,19 +79,31 @@ apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_
         unblock(reg, item->md, ptemp);
     }
     md_store_defer_sync(reg->store, 1);         /* md.json files can be written again: one flush for all */
+    memo = opts->state_opts ? md_reg__memo_read(reg, p) : NULL;
     for (i = 0; i < items->nelts && rv == APR_SUCCESS; ++i) {
         item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
         apr_pool_clear(ptemp);
+        item->state = NULL;
+        item->from_memo = 0;
+        if (memo && !item->cert_files && md_reg__memo_hit(memo, reg, item->md, opts->state_opts, ptemp)) {
+            item->from_memo = 1;                /* complete and unchanged: its md.json is as it would be written */
+            continue;
+        }
         rv = sync_md(reg, item->md, item->cert_files, opts, ptemp);
         if (rv != APR_SUCCESS) md_result_printf(result, rv, "%s: cannot save its md.json", item->md->name);
         /* right after md.json's state: the certificates just decoded are still in the store's cache (a second pass
          * over 1000 MDs would decode every one of them again) */
-        else if (opts->state_opts && !item->cert_files) item->state = md_reg_state(reg, item->md, opts->state_opts, p);
+        else if (opts->state_opts && !item->cert_files) {
+            item->state = md_reg_state(reg, item->md, opts->state_opts, p);
+            if (memo) md_reg__memo_note(memo, reg, item->md, opts->state_opts, item->state, ptemp);
+        }
     }
     if (md_store_sync(reg->store) != APR_SUCCESS && rv == APR_SUCCESS) {
         rv = APR_EGENERAL;
         md_result_printf(result, rv, "%s: cannot flush the new md.json files", md_store_base_dir(reg->store));
     }
+    apr_pool_clear(ptemp);
+    if (memo && rv == APR_SUCCESS) md_reg__memo_write(memo, reg, ptemp);
     apr_pool_clear(ptemp);
     md_reg__purge_unused_challenges(reg, items, opts, ptemp);
     apr_pool_destroy(ptemp);
