@@ -49,6 +49,9 @@ typedef void md_file_synced_cb(const char *path, void *baton);
 void md_file_on_synced(md_file_synced_cb *cb, void *baton);
 /* Flush a directory's entries (after a rename or unlink in it). */
 apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p);
+/* Flush everything written to the file system that holds dir (syncfs), reported to the md_file_on_synced
+ * callback as dir: one flush for many files, where flushing them one by one costs a commit each. */
+apr_status_t md_file_syncfs(const char *dir);
 /* Flush every regular file directly in dir, then dir itself: what md_file_write_atomic_nosync wrote there is
  * durable afterwards (a batch of writes shares one directory flush). */
 apr_status_t md_file_sync_files(const char *dir, apr_pool_t *p);

@@ -54,10 +54,11 @@ const char *md_reg_live_active_id(md_reg_t *reg, const md_t *md, apr_pool_t *p);
 md_json_t *md_reg_live_to_json(const md_reg_live_set_t *set, apr_pool_t *p);
 apr_status_t md_reg_live_from_json(md_reg_live_set_t **pset, const md_json_t *json, apr_pool_t *p);
 
-/* Activation while the server runs (the httpd parent, every few seconds): for each item (md_reg_sync_item_t*) with a
- * staged set, what md_reg_sync's second step does, under the MD's lease: a finished set becomes the active one when
- * the delay allows (item->activated), one that cannot be used is removed; a set whose lease another process holds
- * is left for the next time. Only opts->activation_delay, log and lease are used. */
+/* Activation while the server runs (the httpd parent, every few seconds), and md_reg_sync's second step: for each item
+ * (md_reg_sync_item_t*) with a staged set, under the MD's lease: a finished set becomes the active one when the
+ * delay allows (item->activated), one that cannot be used is removed; a set whose lease another process holds is
+ * left for the next time. Up to 32 items at a time hold their leases while the store activates their sets in one
+ * batch that shares its flushes (md_store_activate_many). Only opts->activation_delay, log and lease are used. */
 void md_reg_activate(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts, apr_pool_t *p);
 
 #endif

@@ -122,6 +122,12 @@ apr_time_t md_store_get_modified(md_store_t *store, md_store_group_t group, cons
 typedef void md_store_step_cb(void *baton, int step, const char *what);
 apr_status_t md_store_activate(md_store_t *store, const char *name, md_store_step_cb *step_cb,
                                void *baton, struct md_result_t *result, apr_pool_t *p);
+/* The same for n names at once (a server's parent activating what a renewal run staged), with the same state at
+ * every interruption, but the flushes shared by up to 32 names (md_store_activate_many.c): when it returns, every
+ * set activated is in domains/ on disk. rvs[i] and results[i] (given for each) are what md_store_activate returns
+ * for names[i]; step_cb: as there, the steps of all names numbered in one sequence. */
+void md_store_activate_many(md_store_t *store, const char *const *names, int n, md_store_step_cb *step_cb,
+                            void *baton, apr_status_t *rvs, struct md_result_t *const *results, apr_pool_t *p);
 /* The directory of the store's writer markers (STORE/writers/PID, md_store_sweep.c): every process that writes
  * into the store must be able to create files there (httpd's children too). */
 #define MD_STORE_WRITERS_DIR "writers"

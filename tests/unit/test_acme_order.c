@@ -371,9 +371,9 @@ START_TEST(test_poll_next_wait)
 }
 END_TEST
 
-/* The first look's wait is learned per client and kind: half poll_min at first, 1/32 shorter after a hit, after
- * a miss at least what the CA took (at most poll_max; concurrent misses in a stall do not add up), never below
- * 1 ms; the kinds do not mix. */
+/* The first look's wait is learned per client and kind: half poll_min at first, 1/32 shorter after a hit but never
+ * below half poll_min, after a miss at least what the CA took (at most poll_max; concurrent misses in a stall do not
+ * add up); the kinds do not mix. */
 START_TEST(test_poll_pace_learned)
 {
     order_env_t env;
@@ -385,10 +385,11 @@ START_TEST(test_poll_pace_learned)
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), apr_time_from_msec(25));
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_NONE), 0);
     md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1, 0);
-    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), 25000 - 25000 / 32);
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), apr_time_from_msec(25));
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(25));
     md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_msec(75));
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(75));
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION), apr_time_from_msec(25));
     /* 16 drives that missed in the same stall, the CA done after 75 ms: 75 ms, not doubled 16 times (poll_max) */
     for (i = 0; i < 15; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_msec(75));
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(75));
@@ -396,9 +397,11 @@ START_TEST(test_poll_pace_learned)
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_msec(75));
     md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 0, apr_time_from_sec(5));
     ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), apr_time_from_sec(1));
-    for (i = 0; i < 1000; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_VALIDATION, 1, 0);
-    w = md_acme__pace_get(env.acme, MD_ACME_PACE_VALIDATION);
-    ck_assert_int_eq(w, apr_time_from_msec(1));
+    md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 1, 0);                           /* a hit: 1/32 less */
+    ck_assert_int_eq(md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE), 1000000 - 1000000 / 32);
+    for (i = 0; i < 1000; ++i) md_acme__pace_learn(env.acme, MD_ACME_PACE_ISSUANCE, 1, 0);
+    w = md_acme__pace_get(env.acme, MD_ACME_PACE_ISSUANCE);
+    ck_assert_int_eq(w, apr_time_from_msec(25));        /* not below the start: shorter waits miss in stalls */
     order_env_done(&env);
 }
 END_TEST

@@ -210,6 +210,58 @@ START_TEST(live_activate_leased)
 }
 END_TEST
 
+/* Several MDs activated in one batch (the store shares the flushes): a set whose lease another process holds and
+ * one that does not pass the check stay out of it, the others are activated, and the leases taken go again. */
+START_TEST(live_activate_batch)
+{
+    static const char *const names[] = { "a.example.org", "b.example.org", "c.example.org", "d.example.org" };
+    apr_array_header_t *items;
+    const char *lease;
+    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
+    md_reg_sync_item_t *item;
+    md_reg_sync_opts_t opts;
+    md_reg_lease_t *lk = NULL;
+    md_pkey_t *other;
+    md_t *mds[4];
+    tr_t f;
+    int i;
+
+    tr_init(&f, 0);
+    for (i = 0; i < 4; ++i) mds[i] = tr_add(&f, names[i]);
+    items = tr_items(&f, "a.example.org b.example.org c.example.org d.example.org");
+    tr_run(&f, items, NULL);
+    for (i = 0; i < 4; ++i) tr_assert_outcome(tr_item(items, i), MD_DRIVE_STAGED);
+    ck_assert_int_eq(md_reg_lease_take(&lk, NULL, f.reg, names[1], apr_time_from_sec(60), f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_pkey_gen(&other, &spec, f.p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_save(f.store, MD_SG_STAGING, names[2], md_pkey_aspect(mds[2], 0, f.p), MD_SV_PKEY,
+                                   other, 0, NULL, f.p), APR_SUCCESS);
+    items = apr_array_make(f.p, 4, sizeof(md_reg_sync_item_t *));
+    for (i = 0; i < 4; ++i) {
+        item = apr_pcalloc(f.p, sizeof(*item));
+        item->md = mds[i];
+        APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = item;
+    }
+    memset(&opts, 0, sizeof(opts));
+    md_reg_activate(f.reg, items, &opts, f.p);
+    for (i = 0; i < 4; ++i) {
+        item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
+        ck_assert_msg(item->activated == (i == 0 || i == 3), "%s: activated %d", names[i], item->activated);
+    }
+    ck_assert_ptr_nonnull(tr_leaf(&f, names[0]));
+    ck_assert_ptr_nonnull(tr_leaf(&f, names[3]));
+    ck_assert_int_ne(md_reg_live_staged_at(f.reg, mds[1], 0, f.p), 0);          /* leased: left staged */
+    ck_assert_int_eq(md_store_exists(f.store, MD_SG_STAGING, names[2], NULL, f.p), 0);   /* refused: removed */
+    ck_assert_ptr_null(tr_leaf(&f, names[2]));
+    for (i = 0; i < 4; ++i) {
+        lease = md_file_join(f.p, md_store_base_dir(f.store), MD_REG_LEASES_DIR,
+                             apr_pstrcat(f.p, names[i], ".json", NULL), NULL);
+        ck_assert_int_eq(md_file_is(lease, APR_REG, f.p), i == 1 ? APR_SUCCESS : APR_ENOENT);
+    }
+    md_reg_lease_release(lk);
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_live_suite(void)
 {
     Suite *s = suite_create("reg_live");
@@ -221,6 +273,7 @@ Suite *md_test_reg_live_suite(void)
     tcase_add_test(tc, live_staged_mismatch);
     tcase_add_test(tc, live_json);
     tcase_add_test(tc, live_activate_leased);
+    tcase_add_test(tc, live_activate_batch);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -716,5 +716,6 @@ Suite *md_test_store_suite(void)
     suite_add_tcase(s, tc);
     test_store_add_activate_tcases(s);
     test_store_add_flush_tcases(s);
+    test_store_add_many_tcases(s);
     return s;
 }

@@ -39,5 +39,6 @@ int test_file_mode(const char *path);
 
 void test_store_add_activate_tcases(Suite *s);
 void test_store_add_flush_tcases(Suite *s);
+void test_store_add_many_tcases(Suite *s);
 
 #endif

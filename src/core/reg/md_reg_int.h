@@ -8,6 +8,7 @@
 
 #include "md.h"
 #include "md_reg.h"
+#include "md_reg_lease.h"
 
 /* Hand a message to the sync's log callback (level 0 error .. 3 info). */
 void md_reg__say(const md_reg_sync_opts_t *opts, int level, const char *name, const char *msg);
@@ -21,12 +22,19 @@ void md_reg__take_over(md_reg_t *reg, apr_array_header_t *items, const md_reg_sy
  * set. domains/ last, so that an interruption leaves OLD in place. */
 apr_status_t md_reg__rename(int *pstaged, md_reg_t *reg, const char *old, const char *name, apr_pool_t *p);
 
-/* The staged set of md, under the MD's lease (opts->lease; when another process holds it, nothing is done): a
- * finished one is activated (when MDActivationDelay allows); one that cannot be used (its
- * job.json or md.json cannot be read, or a finished job whose certificates or keys are missing or do not pass
- * activation's check) is purged, so that the MD is renewed again. Either way challenges/DOMAIN of the MD's names
- * go (as mod_md's do). True when activated. */
-int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);
+/* The staged set of md, in three parts (md_reg_activate takes them for a batch of MDs, whose sets the store then
+ * activates together): md_reg__staged_lease is true when staging/NAME exists and *plk holds the MD's lease
+ * (opts->lease; NULL with leases off; when another process holds it, nothing is done, told at level 3). Then,
+ * under the lease, md_reg__staged_due is true when the set is to be activated now: a finished one when
+ * MDActivationDelay allows; one that cannot be used (its job.json or md.json cannot be read, or a finished job whose
+ * certificates or keys are missing) is purged, so that the MD is renewed again. md_reg__staged_activated then tells
+ * what the activation returned (rv, result) and is true when it was activated; a set that did not pass
+ * activation's check is purged too. Either way challenges/DOMAIN of the MD's names go (as mod_md's do). */
+int md_reg__staged_lease(md_reg_lease_t **plk, md_reg_t *reg, const md_t *md,
+                         const md_reg_sync_opts_t *opts, apr_pool_t *p);
+int md_reg__staged_due(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p);
+int md_reg__staged_activated(md_reg_t *reg, const md_t *md, apr_status_t rv, struct md_result_t *result,
+                             const md_reg_sync_opts_t *opts, apr_pool_t *p);
 
 /* Why the set in staging/NAME cannot be activated (NULL when it can, or is still being made); *pready when it is a
  * finished renewal's set (complete, with md.json unless put there by hand without job.json). */

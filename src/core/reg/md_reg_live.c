@@ -8,8 +8,10 @@
 #include "md.h"
 #include "md_cert.h"
 #include "md_pkey.h"
+#include "md_reg_lease.h"
 #include "md_reg_live.h"
 #include "md_result.h"
+#include "md_store.h"
 #include "md_time.h"
 #include "md_reg_int.h"
 
@@ -170,17 +172,48 @@ apr_status_t md_reg_live_from_json(md_reg_live_set_t **pset, const md_json_t *js
     return rv;
 }
 
+/* Items activated together: their leases are held while the store activates their sets in one batch. */
+#define ACTIVATE_BATCH 32
+
+static void activate_batch(md_reg_t *reg, md_reg_sync_item_t **items, int n, const md_reg_sync_opts_t *opts,
+                           apr_pool_t *p)
+{
+    md_reg_lease_t **leases = apr_pcalloc(p, (apr_size_t)n * sizeof(*leases));
+    md_reg_sync_item_t **go = apr_pcalloc(p, (apr_size_t)n * sizeof(*go));
+    const char **names = apr_pcalloc(p, (apr_size_t)n * sizeof(*names));
+    md_result_t **results = apr_pcalloc(p, (apr_size_t)n * sizeof(*results));
+    apr_status_t *rvs = apr_pcalloc(p, (apr_size_t)n * sizeof(*rvs));
+    int i, k = 0;
+
+    for (i = 0; i < n; ++i) {
+        items[i]->activated = 0;
+        if (!md_reg__staged_lease(&leases[k], reg, items[i]->md, opts, p)) continue;
+        if (!md_reg__staged_due(reg, items[i]->md, opts, p)) {
+            md_reg_lease_release(leases[k]);
+            continue;
+        }
+        go[k] = items[i];
+        names[k] = items[i]->md->name;
+        results[k] = md_result_make(p);
+        ++k;
+    }
+    if (k) md_store_activate_many(reg->store, names, k, NULL, NULL, rvs, results, p);
+    for (i = 0; i < k; ++i) {
+        go[i]->activated = md_reg__staged_activated(reg, go[i]->md, rvs[i], results[i], opts, p);
+        md_reg_lease_release(leases[i]);
+    }
+}
+
 void md_reg_activate(md_reg_t *reg, apr_array_header_t *items, const md_reg_sync_opts_t *opts, apr_pool_t *p)
 {
-    md_reg_sync_item_t *item;
     apr_pool_t *ptemp;
-    int i;
+    int i, n;
 
     apr_pool_create(&ptemp, p);
-    for (i = 0; i < items->nelts; ++i) {
-        item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
+    for (i = 0; i < items->nelts; i += ACTIVATE_BATCH) {
+        n = items->nelts - i < ACTIVATE_BATCH ? items->nelts - i : ACTIVATE_BATCH;
         apr_pool_clear(ptemp);
-        item->activated = md_reg__staged(reg, item->md, opts, ptemp);
+        activate_batch(reg, &APR_ARRAY_IDX(items, i, md_reg_sync_item_t *), n, opts, ptemp);
     }
     apr_pool_destroy(ptemp);
 }

@@ -11,6 +11,7 @@
 #include "md_job.h"
 #include "md_reg.h"
 #include "md_result.h"
+#include "md_reg_live.h"
 #include "md_reg_int.h"
 
 void md_reg__say(const md_reg_sync_opts_t *opts, int level, const char *name, const char *msg)
@@ -70,12 +71,12 @@ apr_status_t md_reg_sync(md_reg_t *reg, apr_array_header_t *items, const md_reg_
     int i;
 
     apr_pool_create(&ptemp, p);
-    md_reg__take_over(reg, items, opts, p);     /* renames flush as they go, as activations do */
-    for (i = 0; i < items->nelts; ++i) {
+    md_reg__take_over(reg, items, opts, p);     /* renames flush as they go */
+    md_reg_activate(reg, items, opts, p);       /* in batches that share their flushes */
+    for (i = 0; i < items->nelts && opts->restart; ++i) {
         item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
         apr_pool_clear(ptemp);
-        item->activated = md_reg__staged(reg, item->md, opts, ptemp);
-        if (opts->restart) unblock(reg, item->md, ptemp);
+        unblock(reg, item->md, ptemp);
     }
     md_store_defer_sync(reg->store, 1);         /* md.json files can be written again: one flush for all */
     memo = opts->state_opts ? md_reg__memo_read(reg, p) : NULL;

@@ -112,52 +112,50 @@ static void discard(md_reg_t *reg, const md_t *md, const char *problem, const md
                                                 "challenges removed, it is renewed again", problem, md->name));
 }
 
-/* The staged set of md under its lease (the caller holds it, or leases are off). */
-static int staged_leased(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
+int md_reg__staged_due(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
 {
-    md_result_t *result = md_result_make(p);
     const char *problem;
-    apr_status_t rv;
     int ready;
 
     problem = md_reg__staged_problem(&ready, reg->store, md, p);
-    if (!problem) {
-        if (!ready || !activation_due(reg, md, opts, p)) return 0;
-        rv = md_store_activate(reg->store, md->name, NULL, NULL, result, p);
-        if (rv == APR_SUCCESS) {
-            md_reg__say(opts, 2, md->name, "activated the renewed certificates");
-            md_reg__purge_challenges(reg, md, p);
-            return 1;
-        }
-        if (rv != APR_EINVAL) {      /* not the set's fault: it stays for the next start */
-            md_reg__say(opts, 0, md->name, apr_pstrcat(p, "staged certificates not activated: ",
-                                                       md_result_text(result, p), NULL));
-            return 0;
-        }
-        problem = apr_pstrcat(p, "its certificates do not pass the check: ", md_result_text(result, p), NULL);
+    if (problem) {
+        discard(reg, md, problem, opts, p);
+        return 0;
     }
-    discard(reg, md, problem, opts, p);
+    return ready && activation_due(reg, md, opts, p);
+}
+
+int md_reg__staged_activated(md_reg_t *reg, const md_t *md, apr_status_t rv, md_result_t *result,
+                             const md_reg_sync_opts_t *opts, apr_pool_t *p)
+{
+    if (rv == APR_SUCCESS) {
+        md_reg__say(opts, 2, md->name, "activated the renewed certificates");
+        md_reg__purge_challenges(reg, md, p);
+        return 1;
+    }
+    if (rv != APR_EINVAL) {      /* not the set's fault: it stays for the next start */
+        md_reg__say(opts, 0, md->name, apr_pstrcat(p, "staged certificates not activated: ",
+                                                   md_result_text(result, p), NULL));
+        return 0;
+    }
+    discard(reg, md, apr_pstrcat(p, "its certificates do not pass the check: ", md_result_text(result, p), NULL),
+            opts, p);
     return 0;
 }
 
-int md_reg__staged(md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts, apr_pool_t *p)
+int md_reg__staged_lease(md_reg_lease_t **plk, md_reg_t *reg, const md_t *md, const md_reg_sync_opts_t *opts,
+                         apr_pool_t *p)
 {
     md_reg_lease_info_t other;
-    md_reg_lease_t *lk = NULL;
     apr_status_t rv;
-    int activated;
 
+    *plk = NULL;
     if (!md_store_exists(reg->store, MD_SG_STAGING, md->name, NULL, p)) return 0;
-    if (opts->lease >= 0) {
-        rv = md_reg_lease_take(&lk, &other, reg, md->name, opts->lease, p);
-        if (rv != APR_SUCCESS) {
-            md_reg__say(opts, 3, md->name, rv == APR_EBUSY
-                        ? apr_psprintf(p, "its staged set is left as it is while %s works on it", other.holder)
-                        : apr_psprintf(p, "its staged set is left as it is: cannot take its lease: %pm", &rv));
-            return 0;
-        }
-    }
-    activated = staged_leased(reg, md, opts, p);
-    md_reg_lease_release(lk);
-    return activated;
+    if (opts->lease < 0) return 1;
+    rv = md_reg_lease_take(plk, &other, reg, md->name, opts->lease, p);
+    if (rv == APR_SUCCESS) return 1;
+    md_reg__say(opts, 3, md->name, rv == APR_EBUSY
+                ? apr_psprintf(p, "its staged set is left as it is while %s works on it", other.holder)
+                : apr_psprintf(p, "its staged set is left as it is: cannot take its lease: %pm", &rv));
+    return 0;
 }

@@ -32,6 +32,8 @@
  *  - "ready": tmp/ is flushed with the exchange, which needs it; a lost rename leaves tmp/NAME.new, discarded;
  *  - "old set archived", "unstaged", "cleaned": lost, they leave tmp/NAME.ready (or .old) and staging/NAME with
  *    the id that domains/NAME has, and recovery (finish) archives and unstages again.
+ * md_store_activate_many (md_store_activate_many.c) shares these flushes among up to 32 names: the copies unflushed
+ * until one syncfs, then "ready" and the swaps unflushed until one more.
  * This holds on file systems that keep metadata changes in order (a journal: ext4's default, xfs, btrfs); on one
  * without (ext4 without a journal) no rename survives a power loss reliably, flushed or not. */
 #define _GNU_SOURCE 1   /* renameat2 */
@@ -74,8 +76,8 @@ static int has_id(const char *dir, const char *id, apr_pool_t *p)
     return id && dir_id && !strcmp(id, dir_id);
 }
 
-static void act_init(md_store_act_t *a, md_store_t *store, const char *name, md_store_step_cb *cb,
-                     void *baton, md_result_t *result, apr_pool_t *p)
+void md_store_act__init(md_store_act_t *a, md_store_t *store, const char *name, md_store_step_cb *cb,
+                        void *baton, md_result_t *result, apr_pool_t *p)
 {
     const char *tmp = md_store_fs__group_dir(store, MD_SG_TMP, p);
 
@@ -158,9 +160,12 @@ static apr_status_t exchange(md_store_act_t *a)
                          a->domain);
         return rv;
     }
-    rv = md_store_fs__sync_parent(a->domain, a->p);
-    if (rv == APR_SUCCESS) rv = md_store_fs__sync_parent(a->t_ready, a->p);
-    if (rv != APR_SUCCESS) return rv;
+    if (!a->batch) {        /* a batch flushes all its swaps at once (md_store_activate_many.c) */
+        rv = md_store_fs__sync_parent(a->domain, a->p);
+        if (rv == APR_SUCCESS) rv = md_store_fs__sync_parent(a->t_ready, a->p);
+        if (rv != APR_SUCCESS) return rv;
+    }
+    rv = APR_SUCCESS;
     md_store_act__step(a, "exchanged");
 #else
     (void)a;
@@ -178,10 +183,10 @@ static apr_status_t swap(md_store_act_t *a)
         if (rv != APR_ENOTIMPL) return rv;
         rv = archive_step(a, a->t_old);   /* not ours: never overwrite a set */
         if (rv != APR_SUCCESS) return rv;
-        rv = move_step(a, a->domain, a->t_old, "old set aside", 1);
+        rv = move_step(a, a->domain, a->t_old, "old set aside", !a->batch);
         if (rv != APR_SUCCESS) return rv;
     }
-    return move_step(a, a->t_ready, a->domain, "new set in place", 1);
+    return move_step(a, a->t_ready, a->domain, "new set in place", !a->batch);
 }
 
 /* domains/NAME holds our set: archive the old one, remove the staged one. */
@@ -203,6 +208,15 @@ static apr_status_t finish(md_store_act_t *a)
     }
     md_store_act__step(a, "cleaned");
 leave:
+    return rv;
+}
+
+apr_status_t md_store_act__complete(md_store_act_t *a)
+{
+    apr_status_t rv = md_store_act__ready(a);
+
+    if (rv == APR_SUCCESS) rv = swap(a);
+    if (rv == APR_SUCCESS) rv = finish(a);
     return rv;
 }
 
@@ -228,8 +242,7 @@ static apr_status_t clean_leftovers(md_store_act_t *a)
     return rv;
 }
 
-/* The activation from wherever an earlier one stopped. may_start: begin one when none is in progress. */
-static apr_status_t run(md_store_act_t *a, int may_start)
+apr_status_t md_store_act__run(md_store_act_t *a, int may_start)
 {
     apr_status_t rv = APR_SUCCESS;
 
@@ -255,7 +268,7 @@ static apr_status_t run(md_store_act_t *a, int may_start)
     if (rv == APR_SUCCESS && !a->id) rv = write_id(a);
     if (rv == APR_SUCCESS) rv = archive_step(a, a->t_ready);   /* a stale copy of another activation */
     if (rv == APR_SUCCESS) rv = md_store_act__build(a);
-    if (rv != APR_SUCCESS) return rv;
+    if (rv != APR_SUCCESS) return rv;      /* APR_INCOMPLETE: a batch's copy, flushed with the others' */
 swap:
     rv = swap(a);
     if (rv != APR_SUCCESS) return rv;
@@ -267,16 +280,17 @@ apr_status_t md_store_fs__recover_name(md_store_t *store, const char *name, md_r
 {
     md_store_act_t a;
 
-    act_init(&a, store, name, NULL, NULL, result, p);
-    return run(&a, 0);
+    md_store_act__init(&a, store, name, NULL, NULL, result, p);
+    return md_store_act__run(&a, 0);
 }
 
 /* The locks of one activation. Activations of different names run at the same time: each holds the store
  * directory's flock shared and its staging/NAME directory's exclusively (checked to still be staging/NAME once
  * held: an activation that went before may have moved it away). Without a staging/NAME (an interrupted
  * activation to finish) it holds the store's flock exclusively, as recovery and renames do, which waits for
- * every running activation. *pnfd: the staging directory's descriptor, -1 when none is held. */
-static apr_status_t lock_name(int *pfd, int *pnfd, md_store_act_t *a)
+ * every running activation. *pnfd: the staging directory's descriptor, -1 when none is held. A batch, which
+ * holds the locks of several names at once, takes none that it would wait for or that is exclusive (APR_EAGAIN). */
+apr_status_t md_store_act__lock(int *pfd, int *pnfd, md_store_act_t *a)
 {
     struct stat held, now;
     int fd, nfd;
@@ -284,13 +298,13 @@ static apr_status_t lock_name(int *pfd, int *pnfd, md_store_act_t *a)
     *pfd = *pnfd = -1;
     for (;;) {
         nfd = open(a->staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (nfd < 0) return md_store_fs__lock(pfd, a->store);
+        if (nfd < 0) return a->batch ? APR_EAGAIN : md_store_fs__lock(pfd, a->store);
         fd = open(a->store->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0 || flock(fd, LOCK_SH) != 0 || flock(nfd, LOCK_EX) != 0) {
+        if (fd < 0 || flock(fd, LOCK_SH) != 0 || flock(nfd, LOCK_EX | (a->batch ? LOCK_NB : 0)) != 0) {
             /* no flock here (ENOLCK, ...): the exclusive lock, which copes with that */
             if (fd >= 0) close(fd);
             close(nfd);
-            return md_store_fs__lock(pfd, a->store);
+            return a->batch ? APR_EAGAIN : md_store_fs__lock(pfd, a->store);
         }
         if (fstat(nfd, &held) == 0 && stat(a->staging, &now) == 0 && held.st_ino == now.st_ino
             && held.st_dev == now.st_dev) {
@@ -301,6 +315,12 @@ static apr_status_t lock_name(int *pfd, int *pnfd, md_store_act_t *a)
         close(nfd);     /* moved away meanwhile: look again */
         close(fd);
     }
+}
+
+void md_store_act__unlock(int fd, int nfd)
+{
+    if (nfd >= 0) close(nfd);
+    md_store_fs__unlock(fd);
 }
 
 apr_status_t md_store_activate(md_store_t *store, const char *name, md_store_step_cb *step_cb,
@@ -314,14 +334,13 @@ apr_status_t md_store_activate(md_store_t *store, const char *name, md_store_ste
         md_result_printf(result, APR_EINVAL, "activate: invalid name '%s'", name ? name : "");
         return APR_EINVAL;
     }
-    act_init(&a, store, name, step_cb, baton, result, p);
-    rv = lock_name(&fd, &nfd, &a);
+    md_store_act__init(&a, store, name, step_cb, baton, result, p);
+    rv = md_store_act__lock(&fd, &nfd, &a);
     if (rv != APR_SUCCESS) {
         md_result_printf(result, rv, "activating %s: cannot lock %s", name, store->base);
         return rv;
     }
-    rv = run(&a, 1);
-    if (nfd >= 0) close(nfd);
-    md_store_fs__unlock(fd);
+    rv = md_store_act__run(&a, 1);
+    md_store_act__unlock(fd, nfd);
     return rv;
 }

@@ -117,6 +117,7 @@ typedef struct md_store_act_t {
     const char *t_ready;          /* tmp/NAME.ready: the complete copy; after an exchange the old set */
     const char *t_old;            /* tmp/NAME.old: the old set (two-rename fallback only) */
     const char *t_done;           /* tmp/NAME.done: staging/NAME on its way out */
+    int batch;                    /* one of md_store_activate_many's: its flushes are the batch's, shared */
 } md_store_act_t;
 
 /* The file in a set that holds the activation id. */
@@ -128,8 +129,22 @@ typedef struct md_store_act_t {
 void md_store_act__step(md_store_act_t *a, const char *what);
 /* Check the staged set: keys load, certificates load and match them. APR_EINVAL with the reason. */
 apr_status_t md_store_act__validate(md_store_act_t *a);
-/* Copy staging/NAME into tmp/NAME.new (keys decrypted, files 0600), then rename it to tmp/NAME.ready. */
+/* Copy staging/NAME into tmp/NAME.new (keys decrypted, files 0600), flush it, then rename it to tmp/NAME.ready.
+ * In a batch it stops after the copy, unflushed, with APR_INCOMPLETE. */
 apr_status_t md_store_act__build(md_store_act_t *a);
+/* Rename the flushed copy tmp/NAME.new to tmp/NAME.ready, the mark of a complete copy. */
+apr_status_t md_store_act__ready(md_store_act_t *a);
+/* The activation of one name (md_store_activate.c), in parts for md_store_activate_many: init; lock (the store
+ * directory's flock and staging/NAME's, see there; a batch gets APR_EAGAIN instead of a lock it would wait for or
+ * an exclusive one); run from wherever an earlier activation stopped (may_start: begin one when none is in
+ * progress; in a batch APR_INCOMPLETE once the copy is built); complete a batch's copy after its flush (ready,
+ * swap, archive, unstage); unlock. */
+void md_store_act__init(md_store_act_t *a, md_store_t *store, const char *name, md_store_step_cb *cb, void *baton,
+                        struct md_result_t *result, apr_pool_t *p);
+apr_status_t md_store_act__lock(int *pfd, int *pnfd, md_store_act_t *a);
+apr_status_t md_store_act__run(md_store_act_t *a, int may_start);
+apr_status_t md_store_act__complete(md_store_act_t *a);
+void md_store_act__unlock(int fd, int nfd);
 /* Finish or clean up the activation state of one name (caller holds the lock). */
 apr_status_t md_store_fs__recover_name(md_store_t *store, const char *name, struct md_result_t *result,
                                        apr_pool_t *p);

@@ -228,19 +228,28 @@ apr_status_t md_store_act__build(md_store_act_t *a)
         md_store_act__step(a, apr_pstrcat(a->p, "copied ", fname, NULL));
     }
     /* the copies flushed together, then the rename marks the copy complete; tmp/ is flushed with the exchange that
-     * needs the rename (a lost rename leaves tmp/NAME.new, which recovery discards) */
+     * needs the rename (a lost rename leaves tmp/NAME.new, which recovery discards). A batch flushes the copies of
+     * all its sets at once, then marks each (md_store_act__ready) */
+    if (a->batch) return APR_INCOMPLETE;
     rv = md_file_sync_files(a->t_new, a->p);
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot flush %s", a->name, a->t_new);
         goto leave;
     }
-    rv = md_store_fs__rename_unflushed(a->t_new, a->t_ready);
+    rv = md_store_act__ready(a);
+leave:
+    return rv;
+}
+
+apr_status_t md_store_act__ready(md_store_act_t *a)
+{
+    apr_status_t rv = md_store_fs__rename_unflushed(a->t_new, a->t_ready);
+
     if (rv != APR_SUCCESS) {
         md_result_printf(a->result, rv, "activating %s: cannot rename %s to %s", a->name, a->t_new,
                          a->t_ready);
-        goto leave;
+        return rv;
     }
     md_store_act__step(a, "ready");
-leave:
-    return rv;
+    return APR_SUCCESS;
 }

@@ -1,4 +1,5 @@
 /* Files: atomic writes (temp file, fsync, rename, directory fsync), whole-file reads, mkdir -p, rm -rf. */
+#define _GNU_SOURCE 1   /* syncfs */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,6 +48,18 @@ apr_status_t md_file_sync_dir(const char *dir, apr_pool_t *p)
     (void)p;
     if (fd < 0) return APR_FROM_OS_ERROR(errno);
     if (md_file_fsync(fd, dir) != 0) rv = APR_FROM_OS_ERROR(errno);
+    close(fd);
+    return rv;
+}
+
+apr_status_t md_file_syncfs(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    apr_status_t rv = APR_SUCCESS;
+
+    if (fd < 0) return APR_FROM_OS_ERROR(errno);
+    if (syncfs(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
+    else if (synced_cb) synced_cb(dir, synced_baton);
     close(fd);
     return rv;
 }
