@@ -99,6 +99,7 @@ typedef struct fake_ca_cert_t {
     const char *serial_hex; /* as md_cert_get_serial_hex */
     const char *ari_id;     /* its RFC 9773 certificate id */
     const char *replaces;   /* the ARI id the order said it replaces, or NULL */
+    const char *account;    /* the URL (kid) of the account whose order it was */
     apr_time_t not_before, not_after;
     int revoked;
 } fake_ca_cert_t;

@@ -180,6 +180,7 @@ static fake_ca_cert_t *issue(fake_ca_t *ca, fca_order_t *o, X509_REQ *csr, apr_t
     md_cert_get_ari_cert_id(&c->ari_id, c->leaf, ca->p);
     c->names = fca_names_join(o->ids, 1, ca->p);
     c->replaces = o->replaces;
+    c->account = APR_ARRAY_IDX(ca->accts, o->acct - 1, fca_acct_t *)->url;
     c->not_before = md_cert_get_not_before(c->leaf);
     c->not_after = md_cert_get_not_after(c->leaf);
     APR_ARRAY_PUSH(ca->certs, fake_ca_cert_t *) = c;

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "md_acme.h"
+#include "md_acme_acct.h"
 #include "md_cert.h"
 #include "md_job.h"
 #include "md_pkey.h"
@@ -117,6 +119,82 @@ START_TEST(renew_many_shared)
     ck_assert_int_ge(f.max_in_setup, 2);
     ck_assert_int_eq(f.done->nelts, MANY);
     assert_second_run_quiet(&f);
+    tr_done(&f);
+}
+END_TEST
+
+/* A new account at the fake CA, saved in the store; its id. */
+static const char *stored_account(tr_t *f)
+{
+    md_pkey_spec_t spec = { MD_PKEY_EC, 0, "P-256" };
+    md_result_t *result = md_result_make(f->p);
+    md_acme_acct_t *acct = NULL;
+    md_acme_t *acme = NULL;
+    md_http_t *http = NULL;
+    md_pkey_t *key = NULL;
+
+    ck_assert_int_eq(md_http_create(&http, NULL, fake_ca_backend(f->ca), f->p), APR_SUCCESS);
+    ck_assert_int_eq(md_acme_create(&acme, fake_ca_directory_url(f->ca), http, f->p), APR_SUCCESS);
+    ck_assert_int_eq(md_acme_setup(acme, result), APR_SUCCESS);
+    ck_assert_int_eq(md_pkey_gen(&key, &spec, f->p), APR_SUCCESS);
+    ck_assert_int_eq(md_acme_acct_register(&acct, acme, key, NULL, 1, NULL, result, f->p), APR_SUCCESS);
+    ck_assert_int_eq(md_acme_acct_save(acct, key, f->store, result, f->p), APR_SUCCESS);
+    return acct->id;
+}
+
+/* The URL of the stored account id. */
+static const char *account_url(tr_t *f, const char *id)
+{
+    md_acme_acct_t *acct = NULL;
+
+    ck_assert_ptr_nonnull(id);
+    ck_assert_int_eq(md_acme_acct_load(&acct, NULL, f->store, id, md_result_make(f->p), f->p), APR_SUCCESS);
+    return acct->url;
+}
+
+/* Two valid accounts of the CA in the store, the MDs with the second: parallel drives share the client with the
+ * account the first drive set up, and every MD records that account, the one its order was made with (the staging
+ * job while staged, md.json once active), not the first one the store lists. */
+START_TEST(renew_many_shared_account)
+{
+    apr_array_header_t *items;
+    const fake_ca_cert_t *cert;
+    const char *first, *second, *url;
+    md_reg_item_t *item;
+    md_t *md;
+    tr_t f;
+    int i;
+
+    tr_init(&f, 6);
+    f.rn.workers = 4;
+    first = stored_account(&f);
+    second = stored_account(&f);
+    ck_assert_str_lt(first, second);        /* the store lists the first one first */
+    url = account_url(&f, second);
+    for (i = 0; i < MANY; ++i) {
+        md = tr_md(&f, site(&f, i));
+        md->ca_account = second;
+        tr_save(&f, md);
+    }
+    items = sites(&f, MANY);
+    tr_run(&f, items, NULL);
+    for (i = 0; i < MANY; ++i) {
+        item = tr_item(items, i);
+        tr_assert_outcome(item, MD_DRIVE_STAGED);
+        cert = APR_ARRAY_IDX(fake_ca_issued(f.ca, item->name, f.p), 0, const fake_ca_cert_t *);
+        ck_assert_str_eq(cert->account, url);
+        ck_assert_str_eq(md_json_gets(tr_job(&f, item->name)->state, "account", NULL), second);
+    }
+    items = sites(&f, MANY);
+    activate_all(items);
+    tr_run(&f, items, NULL);
+    for (i = 0; i < MANY; ++i) {
+        item = tr_item(items, i);
+        tr_assert_outcome(item, MD_DRIVE_ACTIVATED);
+        ck_assert_str_eq(tr_load(&f, item->name)->ca_account, second);
+    }
+    ck_assert_int_eq(fake_ca_accounts(f.ca), 2);
+    ck_assert_int_eq(fake_ca_issued_count(f.ca), MANY);
     tr_done(&f);
 }
 END_TEST
@@ -562,6 +640,7 @@ Suite *md_test_reg_renew_suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, renew_many_shared);
+    tcase_add_test(tc, renew_many_shared_account);
     tcase_add_test(tc, renew_many_one_fails);
     tcase_add_test(tc, renew_many_wait_in_run);
     tcase_add_test(tc, renew_many_wait_max);

@@ -55,16 +55,12 @@ static apr_status_t account_register(md_drive_ctx_t *ctx)
     return APR_SUCCESS;
 }
 
-/* The account already set on the shared ACME client: its id is in the store under the same URL. */
-static apr_status_t account_shared(md_drive_ctx_t *ctx)
+/* The account another drive set on the shared ACME client: the MD records that one (its id kept beside the client),
+ * since its orders are signed with it. */
+static apr_status_t account_shared(md_drive_ctx_t *ctx, const char *id)
 {
-    const char *id = NULL;
-    apr_status_t rv;
-
-    rv = md_acme_acct_find_stored(&id, ctx->env->store, md_acme_url(ctx->acme), ctx->md->ca_eab_kid, ctx->p);
-    if (rv != APR_SUCCESS) return account_register(ctx);
     ctx->acct_key = md_acme_account_key(ctx->acme);
-    ctx->md->ca_account = id;
+    ctx->md->ca_account = apr_pstrdup(ctx->p, id);
     return APR_SUCCESS;
 }
 
@@ -84,17 +80,19 @@ static apr_status_t account_find_or_register(md_drive_ctx_t *ctx, const char *id
 
 apr_status_t md_drive__account(md_drive_ctx_t *ctx)
 {
-    const char *id = md_json_gets(ctx->job->state, "account", NULL);
+    const char *id = md_json_gets(ctx->job->state, "account", NULL), *shared_id;
     apr_status_t rv;
 
     md_result_activity_set(ctx->result, "account");
     if (!id) id = ctx->md->ca_account;
     md_drive__account_lock(ctx, 1);
-    if (ctx->env->shared && md_acme_account_url(ctx->acme)) {
-        rv = account_shared(ctx);      /* another drive set the CA's account up already */
+    shared_id = md_acme_account_url(ctx->acme) ? md_drive__shared_account(ctx) : NULL;
+    if (shared_id) {
+        rv = account_shared(ctx, shared_id);      /* another drive set the CA's account up already */
     }
     else {
         rv = account_find_or_register(ctx, id);
+        if (rv == APR_SUCCESS) md_drive__shared_account_set(ctx, ctx->md->ca_account);
     }
     md_drive__account_lock(ctx, 0);
     if (rv != APR_SUCCESS) return rv;

@@ -31,6 +31,10 @@ apr_status_t md_drive__acme_setup(md_drive_ctx_t *ctx);
 /* Where the account key is kept: ctx->p, or with parallel drives a pool living as long as the shared ACME
  * client that holds the key. */
 apr_pool_t *md_drive__account_pool(md_drive_ctx_t *ctx);
+/* With parallel drives, the store id of the account set on the shared client ctx->acme (NULL: none yet, or no
+ * env->shared); and record it when the account step sets one. Both under md_drive__account_lock. */
+const char *md_drive__shared_account(md_drive_ctx_t *ctx);
+void md_drive__shared_account_set(md_drive_ctx_t *ctx, const char *id);
 /* Lock (on) or unlock (off) the account step of parallel drives; nothing without env->shared. */
 void md_drive__account_lock(md_drive_ctx_t *ctx, int on);
 /* The ARI suggestion for the MD's active certificate: *ppick the time to renew (0: none known) and *pcheck when

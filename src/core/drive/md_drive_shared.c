@@ -1,4 +1,5 @@
-/* What parallel drives share: one ACME client per CA and EAB key id, and the lock of the account step. */
+/* What parallel drives share: one ACME client per CA and EAB key id, the id of the account set on each, and the lock
+ * of the account step. */
 #include <string.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
@@ -12,6 +13,7 @@ struct md_drive_shared_t {
     apr_thread_mutex_t *lock;          /* guards acmes and p */
     apr_thread_mutex_t *account_lock;
     apr_hash_t *acmes;                 /* "CA URL|CA file|EAB kid" -> md_acme_t* */
+    apr_hash_t *account_ids;           /* md_acme_t* -> the store id of the account set on it; under account_lock */
 };
 
 md_drive_shared_t *md_drive_shared_make(apr_pool_t *p)
@@ -22,6 +24,7 @@ md_drive_shared_t *md_drive_shared_make(apr_pool_t *p)
     apr_thread_mutex_create(&shared->lock, APR_THREAD_MUTEX_DEFAULT, p);
     apr_thread_mutex_create(&shared->account_lock, APR_THREAD_MUTEX_DEFAULT, p);
     shared->acmes = apr_hash_make(p);
+    shared->account_ids = apr_hash_make(p);
     return shared;
 }
 
@@ -41,6 +44,30 @@ void md_drive__account_lock(md_drive_ctx_t *ctx, int on)
     if (!ctx->env->shared) return;
     if (on) apr_thread_mutex_lock(ctx->env->shared->account_lock);
     else apr_thread_mutex_unlock(ctx->env->shared->account_lock);
+}
+
+const char *md_drive__shared_account(md_drive_ctx_t *ctx)
+{
+    if (!ctx->env->shared || !ctx->acme) return NULL;
+    return apr_hash_get(ctx->env->shared->account_ids, &ctx->acme, sizeof(ctx->acme));
+}
+
+void md_drive__shared_account_set(md_drive_ctx_t *ctx, const char *id)
+{
+    md_drive_shared_t *shared = ctx->env->shared;
+    md_acme_t **pkey;
+
+    if (!shared || !ctx->acme || !id) return;
+    apr_thread_mutex_lock(shared->lock);         /* guards shared->p */
+    if (apr_hash_get(shared->account_ids, &ctx->acme, sizeof(ctx->acme))) {
+        apr_hash_set(shared->account_ids, &ctx->acme, sizeof(ctx->acme), apr_pstrdup(shared->p, id));
+    }
+    else {
+        pkey = apr_palloc(shared->p, sizeof(*pkey));
+        *pkey = ctx->acme;
+        apr_hash_set(shared->account_ids, pkey, sizeof(*pkey), apr_pstrdup(shared->p, id));
+    }
+    apr_thread_mutex_unlock(shared->lock);
 }
 
 /* The CA file to trust: the run's (mdomain --ca-file), else the MD's, else the options'. */
