@@ -1,5 +1,5 @@
-/* Unit tests of the store's flushes: which files and directories an activation flushes, in which order, and that
- * losing what it does not flush leaves a store that recovery brings to the same end. */
+/* Unit tests of the store's flushes: which files and directories an activation or a save flushes, in which order,
+ * and that losing what it does not flush leaves a store that recovery brings to the same end. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -170,6 +170,35 @@ START_TEST(save_unflushed_not_flushed)
 }
 END_TEST
 
+/* md_store_save into a directory it creates (an add's domains/NAME, a new account's accounts/ID): the file, the new
+ * directory, then the group's directory, whose entry for the new one a crash could otherwise lose; the next save
+ * into the same directory flushes only the file and the directory. */
+START_TEST(save_new_dir_flushes_parent)
+{
+    apr_pool_t *p = md_test_pool();
+    const char *dir = md_test_mkdtemp(p);
+    md_store_t *store = test_store_open(dir, p);
+    flushes_t f;
+
+    flushes_start(&f, p);
+    ck_assert_int_eq(md_store_save(store, MD_SG_DOMAINS, NAME, "note.txt", MD_SV_TEXT, "first", 0, NULL, p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(f.paths->nelts, 3);
+    ck_assert_int_eq(flush_index(&f, gdir(store, MD_SG_DOMAINS, NAME, p)), 1);
+    ck_assert_int_eq(flush_index(&f, gdir(store, MD_SG_DOMAINS, NULL, p)), 2);
+    ck_assert_int_eq(md_store_save(store, MD_SG_DOMAINS, NAME, "note.txt", MD_SV_TEXT, "second", 0, NULL, p),
+                     APR_SUCCESS);
+    ck_assert_int_eq(f.paths->nelts, 5);
+    ck_assert_int_eq(md_store_save(store, MD_SG_ACCOUNTS, "ACME-example-0000", "note.txt", MD_SV_TEXT, "acct", 0,
+                                   NULL, p), APR_SUCCESS);
+    md_file_on_synced(NULL, NULL);
+    ck_assert_int_eq(f.paths->nelts, 8);
+    ck_assert_int_eq(flush_index(&f, gdir(store, MD_SG_ACCOUNTS, NULL, p)), 7);
+    md_test_rmdir(dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
 void test_store_add_flush_tcases(Suite *s)
 {
     TCase *tc = tcase_create("flush");
@@ -178,5 +207,6 @@ void test_store_add_flush_tcases(Suite *s)
     tcase_add_test(tc, activate_flushes_copy_then_exchange);
     tcase_add_test(tc, activate_lost_id_redone);
     tcase_add_test(tc, save_unflushed_not_flushed);
+    tcase_add_test(tc, save_new_dir_flushes_parent);
     suite_add_tcase(s, tc);
 }

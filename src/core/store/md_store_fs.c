@@ -135,13 +135,15 @@ apr_status_t md_store_fs__path(const char **ppath, const md_store_t *store, md_s
     return APR_SUCCESS;
 }
 
-apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, apr_pool_t *p)
+apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, int *pcreated, apr_pool_t *p)
 {
     struct stat st;
 
     (void)p;
+    if (pcreated) *pcreated = 0;
     if (stat(path, &st) == 0) return S_ISDIR(st.st_mode) ? APR_SUCCESS : APR_ENOTDIR;  /* mostly there already */
     if (mkdir(path, (mode_t)perms) == 0) {
+        if (pcreated) *pcreated = 1;
         /* mkdir's mode passes through the umask: set the mode we mean */
         if (chmod(path, (mode_t)perms) != 0) return APR_FROM_OS_ERROR(errno);
         return APR_SUCCESS;
@@ -263,7 +265,7 @@ static apr_status_t setup_layout(md_store_t *store, md_result_t *result, apr_poo
     if (rv != APR_SUCCESS) goto leave;
     for (g = MD_SG_NONE + 1; g < MD_SG_COUNT; ++g) {
         const char *dir = md_store_fs__group_dir(store, (md_store_group_t)g, p);
-        rv = md_store_fs__mkdir(dir, md_store_fs__dir_perms((md_store_group_t)g), p);
+        rv = md_store_fs__mkdir(dir, md_store_fs__dir_perms((md_store_group_t)g), NULL, p);
         if (rv != APR_SUCCESS) {
             md_result_printf(result, rv, "%s: cannot create the store directory", dir);
             goto leave;

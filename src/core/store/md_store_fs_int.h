@@ -72,8 +72,9 @@ int md_store_fs__is_temp_name(const char *fname);
 /* The first private key in the store that is encrypted with the store key (accounts/, staging/, ocsp/), NULL when
  * there is none: without md_store.json, such a store must not get a new key. */
 const char *md_store_fs__encrypted_file(const md_store_t *store, apr_pool_t *p);
-/* Create one directory with exactly the given mode; an existing directory is left as it is. */
-apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, apr_pool_t *p);
+/* Create one directory with exactly the given mode; an existing directory is left as it is. *pcreated (when not
+ * NULL): 1 when it was made now, so its parent's entry still needs a flush to survive a crash. */
+apr_status_t md_store_fs__mkdir(const char *path, apr_fileperms_t perms, int *pcreated, apr_pool_t *p);
 /* Rename without replacing anything (APR_EEXIST when to exists), then flush both parent directories. */
 apr_status_t md_store_fs__rename(const char *from, const char *to, apr_pool_t *p);
 /* The same without the flushes, for the steps whose loss in a crash recovery redoes (md_store_activate.c). */

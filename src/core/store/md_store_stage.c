@@ -214,7 +214,7 @@ apr_status_t md_store_act__build(md_store_act_t *a)
     int i;
 
     rv = md_file_rm_rf(a->t_new, a->p);   /* a leftover of an interrupted copy */
-    if (rv == APR_SUCCESS) rv = md_store_fs__mkdir(a->t_new, md_store_fs__dir_perms(MD_SG_DOMAINS), a->p);
+    if (rv == APR_SUCCESS) rv = md_store_fs__mkdir(a->t_new, md_store_fs__dir_perms(MD_SG_DOMAINS), NULL, a->p);
     if (rv == APR_SUCCESS) rv = for_readers(a, a->t_new, 1);
     if (rv == APR_SUCCESS) rv = md_store_fs__list_dir(&names, a->staging, NULL, 1, a->p);
     if (rv != APR_SUCCESS) {

@@ -213,7 +213,7 @@ int md_store_fs__sweep(md_store_t *store, apr_pool_t *p)
     if (dead->nelts == 0 && stamp_fresh(stamp, boot, p)) return 0;
     sweep_all(store, p);
     for (i = 0; i < dead->nelts; ++i) unlink(APR_ARRAY_IDX(dead, i, const char *));
-    if (md_store_fs__mkdir(dir, MD_DPERMS_PUBLIC, p) == APR_SUCCESS) {
+    if (md_store_fs__mkdir(dir, MD_DPERMS_PUBLIC, NULL, p) == APR_SUCCESS) {
         md_file_write_atomic_nosync(stamp, boot, strlen(boot), MD_FPERMS_PUBLIC, p);
     }
     return 1;

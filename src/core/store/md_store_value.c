@@ -192,12 +192,12 @@ static apr_status_t save(md_store_t *store, md_store_group_t group, const char *
                          md_store_vtype_t vtype, const void *value, int create_only, int flush, md_result_t *result,
                          apr_pool_t *p)
 {
-    const char *fpath, *dir, *data = NULL;
+    const char *fpath, *gdir, *dir, *data = NULL;
     apr_size_t len = 0;
     apr_fileperms_t perms;
     struct stat st;
     apr_status_t rv;
-    int nosync;
+    int nosync, created = 0;
 
     rv = md_store_fs__path(&fpath, store, group, name, aspect, p);
     if (rv != APR_SUCCESS || !aspect || !value) {
@@ -210,10 +210,10 @@ static apr_status_t save(md_store_t *store, md_store_group_t group, const char *
         rv = APR_EEXIST;
         goto leave;
     }
-    dir = md_store_fs__group_dir(store, group, p);
+    gdir = dir = md_store_fs__group_dir(store, group, p);
     if (name) {
         dir = md_file_join(p, dir, name, NULL);
-        rv = md_store_fs__mkdir(dir, md_store_fs__dir_perms(group), p);
+        rv = md_store_fs__mkdir(dir, md_store_fs__dir_perms(group), &created, p);
         if (rv != APR_SUCCESS) {
             md_result_printf(result, rv, "%s: cannot create the directory", dir);
             goto leave;
@@ -240,6 +240,9 @@ static apr_status_t save(md_store_t *store, md_store_group_t group, const char *
     }
     else {
         rv = md_file_write_atomic(fpath, data, len, perms, p);
+        /* a new domains/NAME (an add, a new account): its entry in domains/ too, or a crash could lose the
+         * directory with the file just flushed in it */
+        if (rv == APR_SUCCESS && created) rv = md_file_sync_dir(gdir, p);
     }
     if (rv != APR_SUCCESS) md_result_printf(result, rv, "%s: cannot write the file", fpath);
 leave:
