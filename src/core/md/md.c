@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 
 #include "md.h"
+#include "md_encode.h"
 #include "md_md_int.h"
 
 static const char *const state_names[] = {
@@ -361,12 +362,10 @@ const char *md_challenge_delays_print(const md_challenge_delays_t *d, apr_pool_t
 
 const char *md_digest(const md_t *md, apr_pool_t *p)
 {
-    static const char hex[] = "0123456789abcdef";
     md_t *c = md_clone(md, p);
     unsigned char dig[EVP_MAX_MD_SIZE];
-    unsigned int len = 0, i;
+    unsigned int len = 0;
     const char *text;
-    char *out;
 
     c->state = MD_S_UNKNOWN;
     c->state_descr = NULL;
@@ -374,11 +373,5 @@ const char *md_digest(const md_t *md, apr_pool_t *p)
     c->ca_effective = NULL;
     text = md_json_writep(md_to_json(c, p), MD_JSON_FMT_COMPACT, p);
     if (!text || !EVP_Digest(text, strlen(text), dig, &len, EVP_sha256(), NULL)) return "";
-    out = apr_palloc(p, 2 * len + 1);
-    for (i = 0; i < len; ++i) {
-        out[2 * i] = hex[dig[i] >> 4];
-        out[2 * i + 1] = hex[dig[i] & 0x0f];
-    }
-    out[2 * len] = '\0';
-    return out;
+    return md_hex_encode(dig, len, 0, p);
 }

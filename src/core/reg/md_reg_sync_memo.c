@@ -15,6 +15,7 @@
 
 #include "md.h"
 #include "md_cert.h"
+#include "md_encode.h"
 #include "md_file.h"
 #include "md_store.h"
 #include "md_reg_int.h"
@@ -45,11 +46,9 @@ static const char *file_id(md_store_t *store, md_store_group_t group, const char
 /* The digest of what md's state is computed from; NULL when it cannot be made. */
 static const char *memo_digest(md_reg_t *reg, const md_t *md, const md_reg_state_opts_t *o, apr_pool_t *p)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char dig[EVP_MAX_MD_SIZE];
-    unsigned int len = 0, i;
+    unsigned int len = 0;
     const char *text;
-    char *out;
     int k;
 
     text = apr_psprintf(p, "%s|%s|%d|%" APR_INT64_T_FMT "|md.json %s|job.json %s", MD_VERSION, md_digest(md, p),
@@ -63,13 +62,7 @@ static const char *memo_digest(md_reg_t *reg, const md_t *md, const md_reg_state
                             file_id(reg->store, MD_SG_DOMAINS, md->name, md_pkey_aspect(md, k, p), p));
     }
     if (!EVP_Digest(text, strlen(text), dig, &len, EVP_sha256(), NULL)) return NULL;
-    out = apr_palloc(p, 2 * len + 1);
-    for (i = 0; i < len; ++i) {
-        out[2 * i] = hex[dig[i] >> 4];
-        out[2 * i + 1] = hex[dig[i] & 0x0f];
-    }
-    out[2 * len] = '\0';
-    return out;
+    return md_hex_encode(dig, len, 0, p);
 }
 
 md_reg_memo_t *md_reg__memo_read(md_reg_t *reg, apr_pool_t *p)
