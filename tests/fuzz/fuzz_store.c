@@ -1,7 +1,8 @@
 /* Fuzz target: a store on disk that cannot be trusted (damaged or hostile files, as another program or a crash may
  * leave them), read the way a server start and md-status read it: open and recover, the MD and its state, the job,
- * the account, the ARI cache, the events state, the names cache (tmp/md-names.cache) as an add looks at it; then sync,
- * which activates a staged set. */
+ * the account, the ARI cache, the events state, the names cache (tmp/md-names.cache) as an add looks at it; then sync
+ * as httpd's start does it, twice (it activates a staged set, reads and writes the state memo tmp/md-state.memo,
+ * the second time takes a complete MD from the memo the first wrote). */
 #include <ctype.h>
 #include <string.h>
 #include <unistd.h>
@@ -64,7 +65,9 @@ static const char *part_path(const char **pname, const char *line, apr_pool_t *p
     const char *s1 = strchr(line, '/'), *s2 = s1 ? strchr(s1 + 1, '/') : NULL;
     size_t i;
 
-    if (!strcmp(line, "md_store.json") || !strcmp(line, "tmp/md-names.cache")) return line;
+    if (!strcmp(line, "md_store.json") || !strcmp(line, "tmp/md-names.cache") || !strcmp(line, "tmp/md-state.memo")) {
+        return line;
+    }
     if (s1 && !s2 && !strncmp(line, "events/", 7) && name_ok(s1 + 1, strlen(s1 + 1))) return line;
     if (!s1 || !s2 || strchr(s2 + 1, '/')) return NULL;
     if (!name_ok(s1 + 1, (size_t)(s2 - s1 - 1)) || !name_ok(s2 + 1, strlen(s2 + 1))) return NULL;
@@ -163,14 +166,18 @@ static void read_all(md_reg_t *reg, md_store_t *store, const char *name, const c
     for (i = 0; i < MD_SG_COUNT; ++i) (void)md_store_list(&names, store, (md_store_group_t)i, "*", p);
 }
 
-/* Sync the MD as configured (its name, the key types of the stored md.json): activates a complete staged set. */
+/* Sync the MD as configured (its name, the key types of the stored md.json) as httpd's start does, with the state
+ * and the memo: activates a complete staged set; the second sync may take the MD from the memo the first wrote,
+ * which then must be complete. */
 static void sync_md(md_reg_t *reg, md_store_t *store, const char *name, apr_pool_t *p)
 {
     md_result_t *result = md_result_make(p);
     apr_array_header_t *domains = apr_array_make(p, 1, sizeof(const char *)), *items;
+    md_reg_state_opts_t state_opts;
     md_reg_sync_opts_t opts;
     md_reg_sync_item_t *item;
     md_t *stored = NULL, *md;
+    int round;
 
     APR_ARRAY_PUSH(domains, const char *) = name;
     md = md_create(domains, p);
@@ -180,8 +187,15 @@ static void sync_md(md_reg_t *reg, md_store_t *store, const char *name, apr_pool
     items = apr_array_make(p, 1, sizeof(md_reg_sync_item_t *));
     APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = item;
     memset(&opts, 0, sizeof(opts));
+    memset(&state_opts, 0, sizeof(state_opts));
+    state_opts.check_keys = 1;
     opts.restart = 1;
-    if (md_reg_sync(reg, items, &opts, result, p) != APR_SUCCESS) FZ_CHECK(result->detail != NULL);
+    opts.state_opts = &state_opts;
+    for (round = 0; round < 2; ++round) {
+        if (md_reg_sync(reg, items, &opts, result, p) != APR_SUCCESS) FZ_CHECK(result->detail != NULL);
+        FZ_CHECK(!item->from_memo || !item->state);
+        if (item->from_memo) FZ_CHECK(md_reg_state(reg, md, &state_opts, p)->complete);
+    }
     state_checks(reg, md, p);
 }
 
