@@ -1,7 +1,4 @@
 /* The file store: opening (layout, md_store.json and its key), group paths and modes, locking, file info. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE     /* syncfs */
-#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -54,16 +51,12 @@ void md_store_defer_sync(md_store_t *store, int defer)
 
 apr_status_t md_store_sync(md_store_t *store)
 {
-    apr_status_t rv = APR_SUCCESS;
-    int fd;
+    apr_status_t rv;
 
     store->defer_sync = 0;
     if (!store->unsynced) return APR_SUCCESS;
-    fd = open(store->base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return APR_FROM_OS_ERROR(errno);
-    if (syncfs(fd) != 0) rv = APR_FROM_OS_ERROR(errno);
-    else store->unsynced = 0;
-    close(fd);
+    rv = md_file_syncfs(store->base);
+    if (rv == APR_SUCCESS) store->unsynced = 0;
     return rv;
 }
 
