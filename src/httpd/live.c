@@ -452,7 +452,9 @@ int md_httpd_live_announced(const md_mod_conf_t *mc, const md_managed_t *m)
 
 int md_httpd_live_serves(const md_mod_conf_t *mc, const md_managed_t *m)
 {
-    return mc->live && mc->live->entries && __atomic_load_n(&mc->live->entries[m->idx].set, __ATOMIC_RELAXED);
+    live_entry_t *entries = mc->live ? live_entries(mc->live) : NULL;
+
+    return entries && __atomic_load_n(&entries[m->idx].set, __ATOMIC_RELAXED);
 }
 
 /* mod_ssl, at startup, for each server with its SSL_CTX (after it loaded the certificates and set up its stapling):
