@@ -240,7 +240,7 @@ START_TEST(test_authz_await_timeout)
     }
     ck_assert_int_eq(md_acme_authz_await(&authz, env.acme, LE_AUTHZ, apr_time_from_msec(30), env.result,
                                          env.p), APR_TIMEUP);
-    ck_assert_int_lt(fake_http_pending(env.fake), 99);
+    ck_assert_int_lt(fake_http_pending(env.fake), 100);     /* polled at least once; how often is the machine's */
     ck_assert_str_eq(authz->status, "pending");
     order_assert_contains(env.result->detail, "authorization " LE_AUTHZ);
     order_assert_contains(env.result->detail, "last status: pending");

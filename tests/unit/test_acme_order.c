@@ -482,8 +482,9 @@ START_TEST(test_order_await_timeout)
     }
     ck_assert_int_eq(md_acme_order_await(order, env.acme, "ready", apr_time_from_msec(40), env.result, env.p),
                      APR_TIMEUP);
+    /* at least one poll, and no poll left once the time is up; how many fit in 40 ms is the machine's */
     ck_assert_int_gt(fake_http_pending(env.fake), 50);
-    ck_assert_int_lt(fake_http_pending(env.fake), 99);
+    ck_assert_int_lt(fake_http_pending(env.fake), 100);
     ck_assert_int_eq(env.result->status, APR_TIMEUP);
     order_assert_contains(env.result->detail, LE_ORDER);
     order_assert_contains(env.result->detail, "ready");
