@@ -16,7 +16,7 @@ APLOG_USE_MODULE(mdomain);
 /* How long the child's end waits for the work under way. */
 #define END_WAIT apr_time_from_sec(5)
 
-/* Both atomic; a child is one process and ends once, so they are the process's (the parent never sets them). */
+/* Both atomic, the process's: a child is a process (httpd -X: one child at a time); the parent never sets them. */
 static int ending;     /* the child is ending: no further work starts, work under way stops between MDs */
 static int busy;       /* work under way */
 
@@ -75,6 +75,7 @@ static apr_status_t child_wait(void *baton)
 
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
+    __atomic_store_n(&ending, 0, __ATOMIC_RELEASE);        /* httpd -X runs a child per generation in one process */
     apr_pool_pre_cleanup_register(pchild, s, child_wait);
 }
 
