@@ -16,14 +16,15 @@ APLOG_USE_MODULE(mdomain);
 /* How long the child's end waits for the work under way. */
 #define END_WAIT apr_time_from_sec(5)
 
-/* Both atomic, the process's: a child is a process (httpd -X: one child at a time); the parent never sets them. */
-static int ending;     /* the child is ending: no further work starts, work under way stops between MDs */
+/* All atomic, the process's: a child is a process (httpd -X: one child at a time); the parent never sets them. */
+static int ending;     /* the child is ending: no further background work starts, that under way stops between MDs */
+static int cut;        /* it is ending abruptly (an ungraceful stop or restart): requests stop between MDs too */
 static int busy;       /* work under way */
 
-int md_httpd_child_enter(void)
+int md_httpd_child_enter(int request)
 {
     __atomic_add_fetch(&busy, 1, __ATOMIC_ACQ_REL);
-    if (!__atomic_load_n(&ending, __ATOMIC_ACQUIRE)) return 1;
+    if (!__atomic_load_n(request ? &cut : &ending, __ATOMIC_ACQUIRE)) return 1;
     __atomic_sub_fetch(&busy, 1, __ATOMIC_ACQ_REL);
     return 0;
 }
@@ -38,19 +39,25 @@ int md_httpd_child_ending(void)
     return __atomic_load_n(&ending, __ATOMIC_ACQUIRE);
 }
 
+int md_httpd_child_cut(void)
+{
+    return __atomic_load_n(&cut, __ATOMIC_ACQUIRE);
+}
+
 int *md_httpd_child_ending_flag(void)
 {
     return &ending;
 }
 
-/* The MPM tells the child to stop (its pod, or a worker's MaxConnectionsPerChild): the status pages under way stop
- * between MDs, so that the MPM, which joins the workers before the child's end, need not wait for pages over 1000
- * MDs (hundreds of milliseconds each); the watchdog's tasks and the renewal runs stop between MDs too. */
+/* The MPM tells the child to stop (its pod, or a worker's MaxConnectionsPerChild): the watchdog's tasks and the
+ * renewal runs stop between MDs. At an ungraceful stop or restart, whose connections the MPM closes now, the status
+ * pages under way over all MDs stop too, so that the MPM, which joins the workers before the child's end, need not
+ * wait for pages over 1000 MDs (hundreds of milliseconds each); a graceful one lets them finish. */
 static void child_stopping(apr_pool_t *pchild, int graceful)
 {
     (void)pchild;
-    (void)graceful;
     __atomic_store_n(&ending, 1, __ATOMIC_RELEASE);
+    if (!graceful) __atomic_store_n(&cut, 1, __ATOMIC_RELEASE);
 }
 
 /* A pre-cleanup of the child's pool, which is destroyed right before the child's exit(): the renewal runs go on in
@@ -63,6 +70,7 @@ static apr_status_t child_wait(void *baton)
     apr_time_t deadline = apr_time_now() + END_WAIT;
 
     __atomic_store_n(&ending, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&cut, 1, __ATOMIC_RELEASE);
     while (__atomic_load_n(&busy, __ATOMIC_ACQUIRE) > 0 && apr_time_now() < deadline) {
         apr_sleep(apr_time_from_msec(10));
     }
@@ -76,6 +84,7 @@ static apr_status_t child_wait(void *baton)
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     __atomic_store_n(&ending, 0, __ATOMIC_RELEASE);        /* httpd -X runs a child per generation in one process */
+    __atomic_store_n(&cut, 0, __ATOMIC_RELEASE);
     apr_pool_pre_cleanup_register(pchild, s, child_wait);
 }
 

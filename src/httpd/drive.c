@@ -342,7 +342,7 @@ static int run_start(drive_ctx_t *ctx)
     if (!slot || !(slot->p = run_pool())) return 0;
     slot->ctx = ctx;
     slot->items = items_due(ctx, slot->p);
-    if (slot->items->nelts && md_httpd_child_enter()) {
+    if (slot->items->nelts && md_httpd_child_enter(0)) {
         if (apr_thread_create(&slot->thread, NULL, run_main, slot, slot->p) == APR_SUCCESS) return 1;
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ctx->s, "cannot start a renewal thread: the run goes on in the "
                      "watchdog's");
@@ -367,7 +367,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     (void)ptemp_wd;
     /* without MDInitialDelay the first run starts with the watchdog's thread, not at its first 100 ms slice */
     if (state == AP_WATCHDOG_STATE_STARTING && ctx->mc->initial_delay <= 0) state = AP_WATCHDOG_STATE_RUNNING;
-    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_child_enter()) return APR_SUCCESS;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_child_enter(0)) return APR_SUCCESS;
     runs_reap(ctx);
     run_start(ctx);
     going = runs_reap(ctx);

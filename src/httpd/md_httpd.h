@@ -94,13 +94,16 @@ int md_httpd_status_exempt(const request_rec *r);
  * on the same watchdog, mc->watchdog). md_httpd_drive_poke: drive the MD at once (from a task of that watchdog). */
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 void md_httpd_drive_poke(md_mod_conf_t *mc, const char *name);
-/* child_end.c: work in a child's threads (watchdog tasks, renewal runs, status pages over all MDs) runs between enter
- * (0: the child is ending, do not start) and leave; once the MPM tells the child to stop, md_httpd_child_ending is
- * true (stop between MDs), and the child's end waits up to 5 s for the work under way, so that exit() does not pull
- * OpenSSL and APR's pools from under it. The flag's address is the runner's stop (md_reg_renew_t.stop). */
-int md_httpd_child_enter(void);
+/* child_end.c: work in a child's threads (watchdog tasks and renewal runs: request 0; status pages over all MDs:
+ * request 1) runs between enter (0: the child is ending, do not start) and leave. Once the MPM tells the child to
+ * stop, md_httpd_child_ending is true (background work stops between MDs), and md_httpd_child_cut too when it stops
+ * ungracefully (requests stop between MDs); the child's end waits up to 5 s for the work under way, so that exit()
+ * does not pull OpenSSL and APR's pools from under it. The flag's address is the runner's stop
+ * (md_reg_renew_t.stop). */
+int md_httpd_child_enter(int request);
 void md_httpd_child_leave(void);
 int md_httpd_child_ending(void);
+int md_httpd_child_cut(void);
 int *md_httpd_child_ending_flag(void);
 void md_httpd_child_end_hooks(void);
 

@@ -177,7 +177,7 @@ static const char *metrics_text(const md_mod_conf_t *mc, apr_pool_t *p)
     c.p = p;
     for (i = 0; i < F_COUNT; ++i) c.samples[i] = apr_array_make(p, n + 1, sizeof(sample_t));
     mds = n ? md_httpd_status_sorted(mc, p) : NULL;
-    for (i = 0; i < n && !md_httpd_child_ending(); ++i) {
+    for (i = 0; i < n && !md_httpd_child_cut(); ++i) {
         collect_md(&c, mc, APR_ARRAY_IDX(mds, i, const md_managed_t *), p);
     }
     APR_ARRAY_PUSH(out, const char *) = "# HELP mdomain_managed_domains Managed domains in the configuration.\n"
@@ -194,7 +194,7 @@ static int metrics_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, METRICS_HANDLER)) return DECLINED;
     r->allowed = (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
-    if (!md_httpd_child_enter()) return HTTP_SERVICE_UNAVAILABLE;     /* the child is ending */
+    if (!md_httpd_child_enter(1)) return HTTP_SERVICE_UNAVAILABLE;     /* the child is ending abruptly */
     text = metrics_text(md_config_get(r->server)->mc, r->pool);
     md_httpd_child_leave();
     ap_set_content_type(r, CONTENT_TYPE);

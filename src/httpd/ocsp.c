@@ -173,7 +173,7 @@ static apr_status_t ocsp_callback(int state, void *baton, apr_pool_t *ptemp)
     const char *name;
     int i;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_child_enter()) return APR_SUCCESS;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_child_enter(0)) return APR_SUCCESS;
     if (ctx->mc->ocsp) {
         ctx->primed = md_reg_ocsp_count(ctx->mc->ocsp);
         next = md_reg_ocsp_renew(ctx->mc->ocsp, revoked, ptemp);

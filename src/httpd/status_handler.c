@@ -50,7 +50,7 @@ static int md_status_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, MD_STATUS_HANDLER)) return DECLINED;
     r->allowed = (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
-    if (!md_httpd_child_enter()) return HTTP_SERVICE_UNAVAILABLE;     /* the child is ending */
+    if (!md_httpd_child_enter(1)) return HTTP_SERVICE_UNAVAILABLE;     /* the child is ending abruptly */
     mc = md_config_get(r->server)->mc;
     name = requested_name(r);
     m = name ? md_httpd_status_find(mc, name, r->pool) : NULL;

@@ -194,11 +194,11 @@ static int md_server_status(request_rec *r, int flags)
     apr_pool_t *ptemp;
     int i, html = !(flags & AP_STATUS_SHORT);
 
-    if (!mc->server_status || !mc->mds || mc->mds->nelts == 0 || !md_httpd_child_enter()) return DECLINED;
+    if (!mc->server_status || !mc->mds || mc->mds->nelts == 0 || !md_httpd_child_enter(1)) return DECLINED;
     mds = md_httpd_status_sorted(mc, r->pool);
     apr_pool_create(&ptemp, r->pool);
     if (html) put_table_head(r);
-    for (i = 0; i < mds->nelts && !md_httpd_child_ending(); ++i) {
+    for (i = 0; i < mds->nelts && !md_httpd_child_cut(); ++i) {
         apr_pool_clear(ptemp);
         json = md_httpd_status_md(mc, APR_ARRAY_IDX(mds, i, const md_managed_t *), ptemp);
         count(&c, json);

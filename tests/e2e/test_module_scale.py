@@ -149,3 +149,43 @@ def test_thousand_mds_stop_during_status(httpd, mod_path, workdir):  # noqa: F81
     log = httpd.error_log_text()
     assert "exit signal" not in log
     assert "server-status: the child is ending, its MDs cut short after" in log
+
+
+@pytest.mark.timeout(240)
+def test_thousand_mds_graceful_during_status(httpd, mod_path, workdir):  # noqa: F811
+    """A graceful restart lets the server-status pages under way finish: every ?auto answer counts all 1000 MDs."""
+    mds = names()
+    https_port = httpd.new_port("https")
+    store = os.path.join(workdir, "md")
+    fill_store(store, mds)
+    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
+    scale_config(httpd, store, https_port, mds)
+    httpd.add_config("LogLevel md:debug")
+    httpd.start(timeout=180)
+    bodies = []
+    stop = threading.Event()
+
+    def pages():
+        while not stop.is_set():
+            status, _, body = net.fetch(httpd.url("/server-status?auto"), timeout=60)
+            bodies.append((status, body.decode("utf-8", "replace")))
+    clients = [threading.Thread(target=pages) for _ in range(3)]
+    for t in clients:
+        t.start()
+    try:
+        deadline = time.monotonic() + 60
+        while len(bodies) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        httpd.graceful_restart(timeout=120)
+        n = len(bodies)
+        while len(bodies) < n + 3 and time.monotonic() < deadline + 60:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join()
+
+    assert len(bodies) >= 6
+    for status, body in bodies:
+        assert status == 200 and "ManagedCertificatesTotal: %d\n" % COUNT in body
+    assert "cut short" not in httpd.error_log_text()

@@ -258,7 +258,11 @@ class Httpd:
         """Rewrite httpd.conf, apache2 -k graceful with the same -f, and wait until the new generation
         answers. A configuration httpd rejects raises RuntimeError (the running server keeps going)."""
         self._check_alive()
-        before = self.generation()
+        # the status page may take seconds (1000 MDs, a loaded machine): asked again rather than failed at once
+        def current():
+            gen = self.generation()
+            return None if gen is None else [gen]
+        before = wait_until(current, timeout, what="httpd's generation before the restart")[0]
         self.write_config()
         res = subprocess.run([BINARY, "-d", self.server_root, "-f", self.conf_file, "-k", "graceful"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
