@@ -194,7 +194,9 @@ class Httpd:
     # status
     def generation(self):
         """The parent's config generation from mod_status (+1 at each restart), or None."""
-        status, _, body = net.fetch(self.url("/server-status?auto"), timeout=2.0)
+        # one request at a time, however long the page takes (1000 MDs under ASan on a loaded machine: seconds):
+        # with a short timeout the probes given up on piled up in the server until its workers were all taken
+        status, _, body = net.fetch(self.url("/server-status?auto"), timeout=30.0)
         if status != 200:
             return None
         m = _GENERATION_RE.search(body.decode("utf-8", "replace"))
