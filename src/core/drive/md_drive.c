@@ -213,6 +213,7 @@ static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
     done->ready_at = ctx->job->valid_from;          /* last: {"status": 0, "valid-from": ...}, as mod_md */
     md_job_set_last(ctx->job, done, now);
     md_job_log(ctx->job, "finished", NULL, now);
+    if (ctx->env->told_at_finish) ctx->job->notified = ctx->job->notified_renewed = 1;   /* nobody to tell */
     /* staging/NAME/md.json keeps the state the MD had (as mod_md's): the registry records the new one when the
      * set is activated */
     rv = md_save(ctx->md, ctx->env->store, MD_SG_STAGING, 0, ctx->result, ctx->p);
