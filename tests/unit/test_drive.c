@@ -462,6 +462,31 @@ START_TEST(drive_activation_records)
 }
 END_TEST
 
+/* The MD the caller loaded (env->md, the registry's runner) is driven as given: domains/NAME/md.json is not read again.
+ * Here it differs from the file by a contact, which the staged md.json then has; the caller's copy is not changed. */
+START_TEST(drive_takes_callers_md)
+{
+    td_drive_t d;
+    md_drive_outcome_t outcome;
+    apr_time_t next;
+    md_t *given, *staged = NULL;
+
+    td_init(&d, 0);
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_END, 0);
+    given = md_clone(d.md, d.p);
+    given->contacts = apr_array_make(d.p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(given->contacts, const char *) = "mailto:given@example.org";
+    d.env.md = given;
+    ck_assert_int_eq(td_run(&d, 0, 0, &outcome, &next), APR_SUCCESS);
+    ck_assert_int_eq(outcome, MD_DRIVE_STAGED);
+    ck_assert_int_eq(md_load(&staged, d.store, MD_SG_STAGING, TD_NAME, NULL, d.p), APR_SUCCESS);
+    ck_assert_int_eq(staged->contacts->nelts, 1);
+    ck_assert_str_eq(APR_ARRAY_IDX(staged->contacts, 0, const char *), "mailto:given@example.org");
+    ck_assert(given->ca_account == NULL);
+    td_done(&d);
+}
+END_TEST
+
 /* The job's log: newest first, at most MD_JOB_LOG_MAX entries, kept through job.json. */
 START_TEST(job_log_newest_first_capped)
 {
@@ -530,6 +555,7 @@ Suite *md_test_drive_suite(void)
     tcase_add_test(tc, drive_flushes);
     tcase_add_test(tc, drive_job_writes);
     tcase_add_test(tc, drive_activation_records);
+    tcase_add_test(tc, drive_takes_callers_md);
     tcase_add_test(tc, job_log_newest_first_capped);
     suite_add_tcase(s, tc);
     md_test_drive_fail_tcases(s);

@@ -411,7 +411,7 @@ static apr_status_t drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_dr
 {
     md_drive_ctx_t ctx;
     apr_time_t now = md_clock_now(env->clock);
-    apr_status_t rv;
+    apr_status_t rv = APR_SUCCESS;
 
     memset(&ctx, 0, sizeof(ctx));
     ctx.p = p;
@@ -419,7 +419,8 @@ static apr_status_t drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_dr
     ctx.result = result;
     *poutcome = MD_DRIVE_FAILED;
     *pnext = 0;
-    rv = md_load(&ctx.md, env->store, MD_SG_DOMAINS, name, result, p);
+    if (env->md && !strcmp(env->md->name, name)) ctx.md = md_clone(env->md, p);
+    else rv = md_load(&ctx.md, env->store, MD_SG_DOMAINS, name, result, p);
     if (rv == APR_SUCCESS) rv = md_job_load(&ctx.job, env->store, MD_SG_STAGING, name, result, p);
     if (rv == APR_SUCCESS && flags->force && ctx.job->finished) rv = renew_staged_again(&ctx);
     if (rv != APR_SUCCESS) return rv;
