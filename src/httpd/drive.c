@@ -81,8 +81,6 @@ struct drive_ctx_t {
     md_reg_renew_t rn;
     md_dns_t *dns;             /* MDPreflightDNS's server, NULL: the system's resolver */
     run_slot_t runs[MAX_RUNS]; /* the watchdog's thread's */
-    int stop;                  /* the child is ending: no further run, no further MD (atomic) */
-    int busy;                  /* watchdog tasks and runs under way (atomic) */
 };
 
 /* The operator's remedies in this module's terms: its directives. */
@@ -199,7 +197,7 @@ static void item_done(void *baton, md_reg_item_t *item, apr_pool_t *p)
     run_item_t *ri = item->baton;
 
     /* the child is stopping: nothing to announce */
-    if (!__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE)) drive_done(ctx, ri->dm, item, p);
+    if (!md_httpd_child_ending()) drive_done(ctx, ri->dm, item, p);
     if (item->again) return;
     ri->released = 1;
     __atomic_store_n(&ri->dm->in_run, 0, __ATOMIC_RELEASE);
@@ -304,7 +302,7 @@ static void *APR_THREAD_FUNC run_main(apr_thread_t *thread, void *baton)
     (void)thread;
     run_items(slot->ctx, slot->items, slot->p);
     __atomic_store_n(&slot->over, 1, __ATOMIC_RELEASE);
-    md_httpd_drive_leave(slot->ctx->mc);      /* the child may end from now on */
+    md_httpd_child_leave();      /* the child may end from now on */
     return NULL;
 }
 
@@ -344,12 +342,12 @@ static int run_start(drive_ctx_t *ctx)
     if (!slot || !(slot->p = run_pool())) return 0;
     slot->ctx = ctx;
     slot->items = items_due(ctx, slot->p);
-    if (slot->items->nelts && md_httpd_drive_enter(ctx->mc)) {
+    if (slot->items->nelts && md_httpd_child_enter()) {
         if (apr_thread_create(&slot->thread, NULL, run_main, slot, slot->p) == APR_SUCCESS) return 1;
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, ctx->s, "cannot start a renewal thread: the run goes on in the "
                      "watchdog's");
         run_items(ctx, slot->items, slot->p);
-        md_httpd_drive_leave(ctx->mc);
+        md_httpd_child_leave();
     }
     else if (slot->items->nelts) {      /* the child is stopping */
         run_items_release(slot->items);
@@ -369,7 +367,7 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     (void)ptemp_wd;
     /* without MDInitialDelay the first run starts with the watchdog's thread, not at its first 100 ms slice */
     if (state == AP_WATCHDOG_STATE_STARTING && ctx->mc->initial_delay <= 0) state = AP_WATCHDOG_STATE_RUNNING;
-    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_drive_enter(ctx->mc)) return APR_SUCCESS;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_child_enter()) return APR_SUCCESS;
     runs_reap(ctx);
     run_start(ctx);
     going = runs_reap(ctx);
@@ -388,81 +386,8 @@ static apr_status_t drive_callback(int state, void *baton, apr_pool_t *ptemp_wd)
     if (going && wake > RUN_LOOK) wake = RUN_LOOK;
     if (wake < MIN_INTERVAL) wake = MIN_INTERVAL;
     wd_set_interval(ctx->wd, wake, ctx, drive_callback);
-    md_httpd_drive_leave(ctx->mc);
+    md_httpd_child_leave();
     return APR_SUCCESS;
-}
-
-/* The child ends by exit() once its pool is gone, with the watchdog's thread and the renewal workers still running
- * unless they were told: OpenSSL's exit handler then frees its locks under a worker (SIGSEGV at every stop during a
- * run over many MDs). So no further run or MD starts, and the child waits for those under way, up to STOP_WAIT. */
-#define STOP_WAIT apr_time_from_sec(5)
-
-int md_httpd_drive_enter(md_mod_conf_t *mc)
-{
-    drive_ctx_t *ctx = mc->drive;
-
-    if (!ctx) return 1;
-    __atomic_add_fetch(&ctx->busy, 1, __ATOMIC_ACQ_REL);
-    if (!__atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE)) return 1;
-    __atomic_sub_fetch(&ctx->busy, 1, __ATOMIC_ACQ_REL);
-    return 0;
-}
-
-void md_httpd_drive_leave(md_mod_conf_t *mc)
-{
-    drive_ctx_t *ctx = mc->drive;
-
-    if (ctx) __atomic_sub_fetch(&ctx->busy, 1, __ATOMIC_ACQ_REL);
-}
-
-int md_httpd_drive_stopping(const md_mod_conf_t *mc)
-{
-    const drive_ctx_t *ctx = mc->drive;
-
-    return ctx && __atomic_load_n(&ctx->stop, __ATOMIC_ACQUIRE);
-}
-
-static void stop_set(server_rec *s)
-{
-    drive_ctx_t *ctx = md_config_get(s)->mc->drive;
-
-    if (ctx) __atomic_store_n(&ctx->stop, 1, __ATOMIC_RELEASE);
-}
-
-static void child_stopping(apr_pool_t *pchild, int graceful)
-{
-    (void)graceful;
-    stop_set(ap_server_conf);
-}
-
-/* A pre-cleanup of the child's pool: it runs before the pool's subpools (the watchdog's among them) are destroyed. */
-static apr_status_t child_wait(void *baton)
-{
-    server_rec *s = baton;
-    drive_ctx_t *ctx = md_config_get(s)->mc->drive;
-    apr_time_t deadline = apr_time_now() + STOP_WAIT;
-
-    if (!ctx) return APR_SUCCESS;
-    stop_set(s);
-    while (__atomic_load_n(&ctx->busy, __ATOMIC_ACQUIRE) > 0 && apr_time_now() < deadline) {
-        apr_sleep(apr_time_from_msec(10));
-    }
-    if (__atomic_load_n(&ctx->busy, __ATOMIC_ACQUIRE) > 0) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "the renewal watchdog was still at work when the child "
-                     "ended");
-    }
-    return APR_SUCCESS;
-}
-
-static void child_init(apr_pool_t *pchild, server_rec *s)
-{
-    if (md_config_get(s)->mc->drive) apr_pool_pre_cleanup_register(pchild, s, child_wait);
-}
-
-void md_httpd_drive_hooks(void)
-{
-    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_stopping(child_stopping, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 static void renew_setup(drive_ctx_t *ctx, apr_pool_t *pconf)
@@ -489,7 +414,7 @@ static void renew_setup(drive_ctx_t *ctx, apr_pool_t *pconf)
     rn->done = item_done;
     rn->done_baton = ctx;
     rn->lease = ctx->mc->store_lease;
-    rn->stop = &ctx->stop;
+    rn->stop = md_httpd_child_ending_flag();
     rn->wait = 1;
     rn->wait_max = RUN_WAIT_MAX;
     md_httpd_reach_get(&ctx->reach, ctx->mc);

@@ -95,7 +95,8 @@ struct md_httpd_live_t {
     md_mod_conf_t *mc;
     apr_shm_t *shm;
     live_table_t *table;
-    live_entry_t *entries;              /* a child's, per MD (child_init) */
+    live_entry_t *entries;              /* a child's, per MD (child_init; atomic: the watchdog's thread may run
+                                         * before this module's child_init, live_entries) */
     char *stapled;                      /* per MD: its virtual host staples (MDStapling or SSLUseStapling), so its
                                          * live sets are stapled by this module (init_server, before the fork) */
 };
@@ -305,6 +306,12 @@ static void staple_prime(md_httpd_live_t *lv, const md_managed_t *m, live_certs_
     }
 }
 
+/* The child's entries once its child_init made them, else NULL. */
+static live_entry_t *live_entries(md_httpd_live_t *lv)
+{
+    return __atomic_load_n(&lv->entries, __ATOMIC_ACQUIRE);
+}
+
 /* Reload the MD's set after the table changed (one thread at a time; the others go on with what there is). Returns
  * -1 when it loaded nothing, else how many of the loaded set's stapled certificates have no OCSP response yet. */
 static int reload(md_httpd_live_t *lv, live_entry_t *e, const md_managed_t *m, unsigned staged, unsigned seq)
@@ -363,15 +370,16 @@ static int cert_cb(SSL *ssl, void *arg)
     server_rec *s = arg;
     md_httpd_live_t *lv = md_config_get(s)->mc->live;
     const md_managed_t *m;
-    live_entry_t *e;
+    live_entry_t *entries, *e;
     live_md_t *lm;
     unsigned staged, seq;
     int i;
 
-    if (!lv || !lv->entries || !(m = handshake_md(s, ssl)) || m->cert_files->nelts || is_acme_tls_1(ssl)) {
+    if (!lv || !(entries = live_entries(lv)) || !(m = handshake_md(s, ssl)) || m->cert_files->nelts
+        || is_acme_tls_1(ssl)) {
         return 1;
     }
-    e = &lv->entries[m->idx];
+    e = &entries[m->idx];
     lm = &lv->table->md[m->idx];
     staged = __atomic_load_n(&lm->staged, __ATOMIC_ACQUIRE);
     seq = __atomic_load_n(&lm->seq, __ATOMIC_ACQUIRE);
@@ -393,11 +401,11 @@ static int cert_cb(SSL *ssl, void *arg)
 static int is_live_cert(md_httpd_live_t *lv, server_rec *s, SSL *ssl, X509 *x)
 {
     const md_managed_t *m = handshake_md(s, ssl);
-    live_entry_t *e;
+    live_entry_t *entries, *e;
     int i, found = 0;
 
-    if (!m || !lv->entries) return 0;
-    e = &lv->entries[m->idx];
+    if (!m || !(entries = live_entries(lv))) return 0;
+    e = &entries[m->idx];
     if (!__atomic_load_n(&e->set, __ATOMIC_RELAXED)) return 0;
     apr_thread_rwlock_rdlock(e->lock);
     for (i = 0; e->set && i < e->set->n && !found; ++i) found = e->set->certs[i].x509 == x;
@@ -484,16 +492,16 @@ int md_httpd_live_sync(md_mod_conf_t *mc)
 {
     md_httpd_live_t *lv = mc->live;
     const md_managed_t *m;
-    live_entry_t *e;
+    live_entry_t *entries, *e;
     live_md_t *lm;
     unsigned staged, seq;
     int i, unstapled, n = 0;
 
-    if (!lv || !lv->entries) return 0;
+    if (!lv || !(entries = live_entries(lv))) return 0;
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, const md_managed_t *);
         if (!lv->stapled[m->idx] || m->cert_files->nelts) continue;
-        e = &lv->entries[m->idx];
+        e = &entries[m->idx];
         lm = &lv->table->md[m->idx];
         staged = __atomic_load_n(&lm->staged, __ATOMIC_ACQUIRE);
         seq = __atomic_load_n(&lm->seq, __ATOMIC_ACQUIRE);
@@ -514,10 +522,10 @@ int md_httpd_live_sync(md_mod_conf_t *mc)
 static apr_status_t entries_free(void *baton)
 {
     md_httpd_live_t *lv = baton;
+    live_entry_t *entries = __atomic_exchange_n(&lv->entries, NULL, __ATOMIC_ACQ_REL);
     unsigned i;
 
-    for (i = 0; lv->entries && i < lv->table->nmds; ++i) certs_free(lv->entries[i].set);
-    lv->entries = NULL;
+    for (i = 0; entries && i < lv->table->nmds; ++i) certs_free(entries[i].set);
     return APR_SUCCESS;
 }
 
@@ -537,7 +545,7 @@ static void live_child_init(apr_pool_t *pchild, server_rec *s)
             return;
         }
     }
-    lv->entries = entries;
+    __atomic_store_n(&lv->entries, entries, __ATOMIC_RELEASE);
     apr_pool_cleanup_register(pchild, lv, entries_free, apr_pool_cleanup_null);
 }
 

@@ -94,13 +94,15 @@ int md_httpd_status_exempt(const request_rec *r);
  * on the same watchdog, mc->watchdog). md_httpd_drive_poke: drive the MD at once (from a task of that watchdog). */
 apr_status_t md_httpd_drive_register(server_rec *s, md_mod_conf_t *mc, apr_pool_t *pconf);
 void md_httpd_drive_poke(md_mod_conf_t *mc, const char *name);
-/* drive.c: a watchdog task (renewals, OCSP, CRLs) runs between enter (0: the child is ending, do not run) and leave;
- * when the child ends, no task starts and it waits up to 5 s for those under way (md_httpd_drive_stopping: ending,
- * stop between MDs), so that exit() does not pull OpenSSL from under them. */
-int md_httpd_drive_enter(md_mod_conf_t *mc);
-void md_httpd_drive_leave(md_mod_conf_t *mc);
-int md_httpd_drive_stopping(const md_mod_conf_t *mc);
-void md_httpd_drive_hooks(void);
+/* child_end.c: work in a child's threads (watchdog tasks, renewal runs, status pages over all MDs) runs between enter
+ * (0: the child is ending, do not start) and leave; once the MPM tells the child to stop, md_httpd_child_ending is
+ * true (stop between MDs), and the child's end waits up to 5 s for the work under way, so that exit() does not pull
+ * OpenSSL and APR's pools from under it. The flag's address is the runner's stop (md_reg_renew_t.stop). */
+int md_httpd_child_enter(void);
+void md_httpd_child_leave(void);
+int md_httpd_child_ending(void);
+int *md_httpd_child_ending_flag(void);
+void md_httpd_child_end_hooks(void);
 
 /* ocsp.c: OCSP stapling through mod_ssl's hooks (mc->ocsp, made by md_httpd_ocsp_setup in post_config before
  * mod_ssl primes its certificates) and the watchdog task renewing the responses and checking CRLs (MDRevocationCheck

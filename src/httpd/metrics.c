@@ -177,7 +177,9 @@ static const char *metrics_text(const md_mod_conf_t *mc, apr_pool_t *p)
     c.p = p;
     for (i = 0; i < F_COUNT; ++i) c.samples[i] = apr_array_make(p, n + 1, sizeof(sample_t));
     mds = n ? md_httpd_status_sorted(mc, p) : NULL;
-    for (i = 0; i < n; ++i) collect_md(&c, mc, APR_ARRAY_IDX(mds, i, const md_managed_t *), p);
+    for (i = 0; i < n && !md_httpd_child_ending(); ++i) {
+        collect_md(&c, mc, APR_ARRAY_IDX(mds, i, const md_managed_t *), p);
+    }
     APR_ARRAY_PUSH(out, const char *) = "# HELP mdomain_managed_domains Managed domains in the configuration.\n"
                                         "# TYPE mdomain_managed_domains gauge\n";
     APR_ARRAY_PUSH(out, const char *) = apr_psprintf(p, "mdomain_managed_domains %d\n", n);
@@ -192,7 +194,9 @@ static int metrics_handler(request_rec *r)
     if (!r->handler || strcmp(r->handler, METRICS_HANDLER)) return DECLINED;
     r->allowed = (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+    if (!md_httpd_child_enter()) return HTTP_SERVICE_UNAVAILABLE;     /* the child is ending */
     text = metrics_text(md_config_get(r->server)->mc, r->pool);
+    md_httpd_child_leave();
     ap_set_content_type(r, CONTENT_TYPE);
     apr_table_setn(r->headers_out, "Cache-Control", "no-store");
     ap_set_content_length(r, (apr_off_t)strlen(text));

@@ -236,7 +236,7 @@ static void register_hooks(apr_pool_t *p)
     md_httpd_certs_hooks();
     md_httpd_live_hooks();
     md_httpd_monitor_hooks();
-    md_httpd_drive_hooks();
+    md_httpd_child_end_hooks();
     md_httpd_gate_hooks();
     md_httpd_challenge_hooks();
     md_httpd_challenge_tls_hooks();

@@ -140,7 +140,7 @@ static void crl_pass(ocsp_ctx_t *ctx, apr_pool_t *pwd)
     int i, revoked, checked;
 
     if (apr_pool_create(&ptemp, pwd) != APR_SUCCESS) return;
-    for (i = 0; i < ctx->mc->mds->nelts && !md_httpd_drive_stopping(ctx->mc); ++i) {
+    for (i = 0; i < ctx->mc->mds->nelts && !md_httpd_child_ending(); ++i) {
         m = APR_ARRAY_IDX(ctx->mc->mds, i, const md_managed_t *);
         if (!md_reg_is_watched(m->md, m->cert_files->nelts > 0, m->servers->nelts > 0)) continue;
         apr_pool_clear(ptemp);
@@ -173,7 +173,7 @@ static apr_status_t ocsp_callback(int state, void *baton, apr_pool_t *ptemp)
     const char *name;
     int i;
 
-    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_drive_enter(ctx->mc)) return APR_SUCCESS;
+    if (state != AP_WATCHDOG_STATE_RUNNING || !md_httpd_child_enter()) return APR_SUCCESS;
     if (ctx->mc->ocsp) {
         ctx->primed = md_reg_ocsp_count(ctx->mc->ocsp);
         next = md_reg_ocsp_renew(ctx->mc->ocsp, revoked, ptemp);
@@ -192,7 +192,7 @@ static apr_status_t ocsp_callback(int state, void *baton, apr_pool_t *ptemp)
     ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, ctx->s, "OCSP watchdog: next run in %" APR_TIME_T_FMT " ms",
                  apr_time_as_msec(wake));
     wd_set_interval(ctx->wd, wake, ctx, ocsp_callback);
-    md_httpd_drive_leave(ctx->mc);
+    md_httpd_child_leave();
     return APR_SUCCESS;
 }
 

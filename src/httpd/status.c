@@ -9,6 +9,7 @@
 #include "md_reg.h"
 #include "md_result.h"
 #include "md_status.h"
+#include "md_httpd.h"
 
 static const char *require_https_str(int require)
 {
@@ -102,7 +103,7 @@ md_json_t *md_httpd_status_all(const md_mod_conf_t *mc, apr_pool_t *p)
     if (!mc->mds) return json;
     mds = md_httpd_status_sorted(mc, p);
     apr_pool_create(&ptemp, p);
-    for (i = 0; i < mds->nelts; ++i) {
+    for (i = 0; i < mds->nelts && !md_httpd_child_ending(); ++i) {
         apr_pool_clear(ptemp);
         md_json_addj(md_httpd_status_md(mc, APR_ARRAY_IDX(mds, i, const md_managed_t *), ptemp), json,
                      "managed-domains", NULL);

@@ -45,16 +45,24 @@ static int md_status_handler(request_rec *r)
     md_mod_conf_t *mc;
     const md_managed_t *m;
     const char *name;
+    md_json_t *json;
 
     if (!r->handler || strcmp(r->handler, MD_STATUS_HANDLER)) return DECLINED;
     r->allowed = (AP_METHOD_BIT << M_GET);
     if (r->method_number != M_GET) return HTTP_METHOD_NOT_ALLOWED;
+    if (!md_httpd_child_enter()) return HTTP_SERVICE_UNAVAILABLE;     /* the child is ending */
     mc = md_config_get(r->server)->mc;
     name = requested_name(r);
     m = name ? md_httpd_status_find(mc, name, r->pool) : NULL;
-    if (m) return send_json(r, md_httpd_status_md(mc, m, r->pool));
-    if (name) ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "md-status: no managed domain '%s', all shown", name);
-    return send_json(r, md_httpd_status_all(mc, r->pool));     /* as mod_md: a name no MD has shows them all */
+    if (m) {
+        json = md_httpd_status_md(mc, m, r->pool);
+    }
+    else {
+        if (name) ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "md-status: no managed domain '%s', all shown", name);
+        json = md_httpd_status_all(mc, r->pool);     /* as mod_md: a name no MD has shows them all */
+    }
+    md_httpd_child_leave();
+    return send_json(r, json);
 }
 
 int md_httpd_status_exempt(const request_rec *r)

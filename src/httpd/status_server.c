@@ -7,11 +7,14 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <http_log.h>
 #include <http_protocol.h>
 #include <mod_status.h>
 
 #include "md_httpd.h"
 #include "md_status.h"
+
+APLOG_USE_MODULE(mdomain);
 
 /* What ?auto counts. */
 typedef struct {
@@ -191,17 +194,22 @@ static int md_server_status(request_rec *r, int flags)
     apr_pool_t *ptemp;
     int i, html = !(flags & AP_STATUS_SHORT);
 
-    if (!mc->server_status || !mc->mds || mc->mds->nelts == 0) return DECLINED;
+    if (!mc->server_status || !mc->mds || mc->mds->nelts == 0 || !md_httpd_child_enter()) return DECLINED;
     mds = md_httpd_status_sorted(mc, r->pool);
     apr_pool_create(&ptemp, r->pool);
     if (html) put_table_head(r);
-    for (i = 0; i < mds->nelts; ++i) {
+    for (i = 0; i < mds->nelts && !md_httpd_child_ending(); ++i) {
         apr_pool_clear(ptemp);
         json = md_httpd_status_md(mc, APR_ARRAY_IDX(mds, i, const md_managed_t *), ptemp);
         count(&c, json);
         if (html) put_row(r, mc, json);
     }
     apr_pool_destroy(ptemp);
+    if (i < mds->nelts) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "server-status: the child is ending, its MDs cut short after %d "
+                      "of %d", i, mds->nelts);
+    }
+    md_httpd_child_leave();
     if (html) {
         ap_rputs("</tbody></table>\n", r);
         return OK;

@@ -4,6 +4,8 @@ RSA 2048 keys. One https vhost per MD. No timing assertion: bench/module_start.p
 import datetime
 import glob
 import os
+import threading
+import time
 
 import pytest
 
@@ -107,3 +109,43 @@ def test_thousand_mds_stop_during_first_run(httpd, mod_path, workdir):  # noqa: 
     log = httpd.error_log_text()
     assert "exit signal" not in log
     assert "renewal watchdog for %d MDs" % COUNT in log
+
+
+@pytest.mark.timeout(240)
+def test_thousand_mds_stop_during_status(httpd, mod_path, workdir):  # noqa: F811
+    """Stopped while server-status pages over 1000 MDs are under way (hundreds of milliseconds each): the pages stop
+    between MDs once the child is told to stop, instead of holding its end up (the MPM joins its workers first;
+    with three clients the stop took 3.2-5.2 s, now 1.6-2.9 s at load 15-18), and the child ends normally."""
+    mds = names()
+    https_port = httpd.new_port("https")
+    store = os.path.join(workdir, "md")
+    fill_store(store, mds)
+    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
+    scale_config(httpd, store, https_port, mds)
+    httpd.add_config("LogLevel md:debug")
+    httpd.start(timeout=180)
+    done = []
+    stop = threading.Event()
+
+    def pages():
+        while not stop.is_set():
+            try:
+                status, _, _ = net.fetch(httpd.url("/server-status"), timeout=60)
+                done.append(status)
+            except Exception:  # cut at the stop
+                pass
+    clients = [threading.Thread(target=pages) for _ in range(3)]
+    for t in clients:
+        t.start()
+    deadline = time.monotonic() + 60
+    while len(done) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    httpd.stop(timeout=30)
+    stop.set()
+    for t in clients:
+        t.join()
+
+    assert done and set(done) == {200}
+    log = httpd.error_log_text()
+    assert "exit signal" not in log
+    assert "server-status: the child is ending, its MDs cut short after" in log

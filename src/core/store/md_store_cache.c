@@ -129,20 +129,21 @@ apr_array_header_t *md_store_fs__cache_get_chain(md_store_cache_t *c, const char
     X509 *certs[CHAIN_MAX];
     apr_array_header_t *chain = NULL;
     slot_t *s;
-    int i, n = 0;
+    int i, n = 0, complete = 0;
 
     if (!c || !digest_of(digest, pem, len)) return NULL;
     apr_thread_mutex_lock(c->lock);
     s = find(c, digest);
     if (s && s->ncerts > 0) {
         for (n = 0; n < s->ncerts && X509_up_ref(s->certs[n]) == 1; ++n) certs[n] = s->certs[n];
+        complete = n == s->ncerts;      /* the slot is another's once unlocked */
         s->used = ++c->tick;
     }
     apr_thread_mutex_unlock(c->lock);
     if (n == 0) return NULL;
     chain = apr_array_make(p, n, sizeof(md_cert_t *));
     for (i = 0; i < n; ++i) APR_ARRAY_PUSH(chain, md_cert_t *) = md_cert_wrap(certs[i], p);
-    if (s && n < s->ncerts) return NULL;    /* a reference could not be taken: those taken are released with p */
+    if (!complete) return NULL;     /* a reference could not be taken: those taken are released with p */
     return chain;
 }
 
