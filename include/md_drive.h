@@ -55,6 +55,12 @@ typedef struct md_drive_env_t {
     const struct md_dns_t *dns;         /* where they look names up; NULL: the system's resolver */
     const md_http_backend_t *preflight_http;  /* how the http-01 check fetches; NULL: libcurl */
     int preflight_http_port;            /* the port public port 80 reaches (MDPortMap); 0: 80 */
+    const struct md_t *md;              /* the MD as the caller just loaded it from domains/NAME (the registry's
+                                         * runner, under the MD's lease): the drive works on a copy instead of reading
+                                         * md.json again; NULL (or another MD): it reads domains/NAME/md.json */
+    int told_at_finish;                 /* 1: no program takes the MD's events (the registry's call): a finished job
+                                         * is saved as told (notified, notified-renewed), as mod_md's is when nobody
+                                         * is to be told, so that nothing rewrites it after the drive */
 } md_drive_env_t;
 
 /* What parallel drives share: one ACME client per CA (and EAB key id) with its directory, nonce pool and

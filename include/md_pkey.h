@@ -75,6 +75,13 @@ apr_status_t md_pkey_to_pem(const char **ppem, apr_size_t *plen, const md_pkey_t
  * APR_EINVAL with the reason in *perr when given. */
 apr_status_t md_pkey_from_pem(md_pkey_t **ppkey, const char *pem, apr_size_t len,
                               const void *pass, apr_size_t pass_len, const char **perr, apr_pool_t *p);
+/* An "ENCRYPTED PRIVATE KEY" PEM (PKCS#8, as md_pkey_to_pem or mod_md write it with the pass) as the unencrypted
+ * "PRIVATE KEY" PEM of the same PrivateKeyInfo, decrypted without decoding the key (no search through OpenSSL's
+ * decoders and encoders): the bytes md_pkey_to_pem without pass writes for that key. For a PEM that was checked to
+ * hold a usable key (the activation's copy). APR_ENOTIMPL: not such a PEM (the caller decodes and encodes the key);
+ * APR_EINVAL: it does not decrypt with the pass. */
+apr_status_t md_pkey_pem_decrypt(const char **ppem, apr_size_t *plen, const char *pem, apr_size_t len,
+                                 const void *pass, apr_size_t pass_len, apr_pool_t *p);
 /* Save atomically with mode perms (0600 for secrets); load from a file. */
 apr_status_t md_pkey_fsave(const md_pkey_t *pkey, const char *fpath, const void *pass,
                            apr_size_t pass_len, apr_fileperms_t perms, apr_pool_t *p);

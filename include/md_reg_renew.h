@@ -139,6 +139,10 @@ apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md
                                const apr_array_header_t *cert_files, md_drive_outcome_t outcome,
                                const char *failure, apr_pool_t *p);
 
+/* True when no program takes any of the events md_reg_events_after raises (or rn has no dispatcher): then a finished
+ * job is told as soon as it is saved (md_drive_env_t.told_at_finish). progs: md_reg_programs of the MD. */
+int md_reg_events_none(const md_reg_renew_t *rn, const md_event_programs_t *progs);
+
 /* Whether installing the MD's active set for another server failed and is owed (kept in STORE/events/NAME.json);
  * set or clear it. */
 int md_reg_install_owed(md_reg_t *reg, const md_t *md, apr_pool_t *p);

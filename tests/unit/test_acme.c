@@ -475,6 +475,11 @@ START_TEST(malformed_answers)
                       "\"detail\": \"oops\"}", APR_EGENERAL);
     ta_assert_contains(text, URL_X " answered HTTP 200 with an error: oops");
     ck_assert_str_eq(env.result->problem, MD_ACME_PROBLEM_PREFIX "serverInternal");
+    /* also with the type spelled in \u escapes (a body is parsed for a problem only when it may hold one) */
+    text = post_fails(&env, 200, json, "{\"type\": \"urn\\u003aietf\\u003aparams\\u003aacme\\u003aerror"
+                      "\\u003aserverInternal\", \"detail\": \"oops\"}", APR_EGENERAL);
+    ta_assert_contains(text, URL_X " answered HTTP 200 with an error: oops");
+    ck_assert_str_eq(env.result->problem, MD_ACME_PROBLEM_PREFIX "serverInternal");
     /* a problem document without the problem media type is still one */
     text = post_fails(&env, 403, json, "{\"type\": \"" MD_ACME_PROBLEM_PREFIX "unauthorized\", "
                       "\"detail\": \"no\"}", APR_EACCES);

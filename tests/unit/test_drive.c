@@ -407,6 +407,86 @@ START_TEST(drive_flushes)
 }
 END_TEST
 
+/* What an activation records: domains/NAME/md.json "complete" with the account the drive used, ari.json and the job's
+ * valid-from about the active leaf. */
+static void assert_activated_records(td_drive_t *d)
+{
+    md_json_t *ari = NULL;
+    md_job_t *job = NULL;
+    void *chain = NULL;
+    const char *id = NULL;
+    md_cert_t *leaf;
+    md_t *md = NULL;
+
+    ck_assert_int_eq(md_load(&md, d->store, MD_SG_DOMAINS, TD_NAME, NULL, d->p), APR_SUCCESS);
+    ck_assert_int_eq(md->state, MD_S_COMPLETE);
+    ck_assert(md->state_descr == NULL);
+    td_account_key(d, &id);
+    ck_assert_str_eq(md->ca_account, id);
+    ck_assert_int_eq(md_store_load(&chain, d->store, MD_SG_DOMAINS, TD_NAME, md_cert_aspect(d->md, 0, d->p),
+                                   MD_SV_CHAIN, NULL, d->p), APR_SUCCESS);
+    leaf = APR_ARRAY_IDX((apr_array_header_t *)chain, 0, md_cert_t *);
+    ck_assert_int_eq(md_job_load(&job, d->store, MD_SG_DOMAINS, TD_NAME, NULL, d->p), APR_SUCCESS);
+    ck_assert(job->finished);
+    ck_assert_int_eq(job->valid_from, md_cert_get_not_before(leaf));
+    ck_assert_int_eq(md_store_load((void **)&ari, d->store, MD_DRIVE_ARI_GROUP, TD_NAME, MD_DRIVE_ARI_FILE, MD_SV_JSON,
+                                   NULL, d->p), APR_SUCCESS);
+    ck_assert_int_eq(md_cert_get_ari_cert_id(&id, leaf, d->p), APR_SUCCESS);
+    ck_assert_str_eq(md_json_gets(ari, "cert-id", NULL), id);
+}
+
+/* The drive that stages and activates takes what it staged from memory (the leaf for valid-from and ARI, its md.json)
+ * instead of reading the files again; a drive that activates a set staged by an earlier one reads them. Both record
+ * the same. */
+START_TEST(drive_activation_records)
+{
+    td_drive_t d;
+    md_drive_outcome_t outcome;
+    apr_time_t next;
+
+    td_init(&d, 0);
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_END, 0);
+    ck_assert_int_eq(td_run(&d, 0, 1, &outcome, &next), APR_SUCCESS);
+    ck_assert_int_eq(outcome, MD_DRIVE_ACTIVATED);
+    assert_activated_records(&d);
+    td_done(&d);
+
+    td_init(&d, 0);
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_END, 0);
+    ck_assert_int_eq(td_run(&d, 0, 0, &outcome, &next), APR_SUCCESS);
+    ck_assert_int_eq(outcome, MD_DRIVE_STAGED);
+    ck_assert_int_eq(td_run(&d, 0, 1, &outcome, &next), APR_SUCCESS);
+    ck_assert_int_eq(outcome, MD_DRIVE_ACTIVATED);
+    assert_activated_records(&d);
+    td_done(&d);
+}
+END_TEST
+
+/* The MD the caller loaded (env->md, the registry's runner) is driven as given: domains/NAME/md.json is not read again.
+ * Here it differs from the file by a contact, which the staged md.json then has; the caller's copy is not changed. */
+START_TEST(drive_takes_callers_md)
+{
+    td_drive_t d;
+    md_drive_outcome_t outcome;
+    apr_time_t next;
+    md_t *given, *staged = NULL;
+
+    td_init(&d, 0);
+    td_script(&d, 1, TD_S_DIRECTORY, TD_S_END, 0);
+    given = md_clone(d.md, d.p);
+    given->contacts = apr_array_make(d.p, 1, sizeof(const char *));
+    APR_ARRAY_PUSH(given->contacts, const char *) = "mailto:given@example.org";
+    d.env.md = given;
+    ck_assert_int_eq(td_run(&d, 0, 0, &outcome, &next), APR_SUCCESS);
+    ck_assert_int_eq(outcome, MD_DRIVE_STAGED);
+    ck_assert_int_eq(md_load(&staged, d.store, MD_SG_STAGING, TD_NAME, NULL, d.p), APR_SUCCESS);
+    ck_assert_int_eq(staged->contacts->nelts, 1);
+    ck_assert_str_eq(APR_ARRAY_IDX(staged->contacts, 0, const char *), "mailto:given@example.org");
+    ck_assert(given->ca_account == NULL);
+    td_done(&d);
+}
+END_TEST
+
 /* The job's log: newest first, at most MD_JOB_LOG_MAX entries, kept through job.json. */
 START_TEST(job_log_newest_first_capped)
 {
@@ -474,6 +554,8 @@ Suite *md_test_drive_suite(void)
     tcase_add_test(tc, job_errors_read_in_range);
     tcase_add_test(tc, drive_flushes);
     tcase_add_test(tc, drive_job_writes);
+    tcase_add_test(tc, drive_activation_records);
+    tcase_add_test(tc, drive_takes_callers_md);
     tcase_add_test(tc, job_log_newest_first_capped);
     suite_add_tcase(s, tc);
     md_test_drive_fail_tcases(s);

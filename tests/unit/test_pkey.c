@@ -427,6 +427,51 @@ START_TEST(pem_encrypted_few_iterations)
 }
 END_TEST
 
+/* The activation's copy decrypts a staged key without decoding it: the same bytes as the unencrypted PEM of the key,
+ * for one md_pkey_to_pem encrypted and one OpenSSL encrypted with its default count (as mod_md writes them); a wrong
+ * pass fails, a PEM that is not an encrypted PKCS#8 one is left to the caller (APR_ENOTIMPL). */
+START_TEST(pem_decrypt_without_decoding)
+{
+    apr_pool_t *p = md_test_pool();
+    md_pkey_t *keys[2];
+    unsigned char wrong[sizeof(store_pass)];
+    const char *enc, *plain, *out;
+    apr_size_t len, plain_len, out_len;
+    BIO *bio;
+    char *data;
+    long n;
+    int i;
+
+    keys[0] = gen_key("P-256", NULL, p);
+    keys[1] = gen_key("RSA", "2048", p);
+    for (i = 0; i < 2; ++i) {
+        ck_assert_int_eq(md_pkey_to_pem(&plain, &plain_len, keys[i], NULL, 0, p), APR_SUCCESS);
+        ck_assert_int_eq(md_pkey_to_pem(&enc, &len, keys[i], store_pass, sizeof(store_pass), p), APR_SUCCESS);
+        ck_assert_int_eq(md_pkey_pem_decrypt(&out, &out_len, enc, len, store_pass, sizeof(store_pass), p),
+                         APR_SUCCESS);
+        ck_assert_uint_eq(out_len, plain_len);
+        ck_assert_str_eq(out, plain);
+        bio = BIO_new(BIO_s_mem());
+        ck_assert(PEM_write_bio_PKCS8PrivateKey(bio, md_pkey_get_EVP_PKEY(keys[i]), EVP_aes_256_cbc(),
+                                                (const char *)store_pass, (int)sizeof(store_pass), NULL, NULL));
+        n = BIO_get_mem_data(bio, &data);
+        ck_assert_int_eq(md_pkey_pem_decrypt(&out, &out_len, data, (apr_size_t)n, store_pass, sizeof(store_pass), p),
+                         APR_SUCCESS);
+        ck_assert_str_eq(out, plain);
+        BIO_free(bio);
+    }
+    memcpy(wrong, store_pass, sizeof(wrong));
+    wrong[0] ^= 1;
+    ck_assert_int_eq(md_pkey_pem_decrypt(&out, &out_len, enc, len, wrong, sizeof(wrong), p), APR_EINVAL);
+    ck_assert_ptr_null(out);
+    ck_assert_int_eq(md_pkey_pem_decrypt(&out, &out_len, enc, len, NULL, 0, p), APR_EINVAL);
+    ck_assert_int_eq(md_pkey_pem_decrypt(&out, &out_len, plain, plain_len, store_pass, sizeof(store_pass), p),
+                     APR_ENOTIMPL);
+    ck_assert_int_eq(md_pkey_pem_decrypt(&out, &out_len, "", 0, store_pass, sizeof(store_pass), p), APR_ENOTIMPL);
+    md_test_pool_done(p);
+}
+END_TEST
+
 START_TEST(pem_round_trip_encrypted)
 {
     apr_pool_t *p = md_test_pool();
@@ -660,6 +705,7 @@ Suite *md_test_pkey_suite(void)
     tcase_add_test(keys, pem_round_trip_plain);
     tcase_add_test(keys, pem_round_trip_encrypted);
     tcase_add_test(keys, pem_encrypted_few_iterations);
+    tcase_add_test(keys, pem_decrypt_without_decoding);
     tcase_add_test(keys, pem_wrong_pass);
     tcase_add_test(keys, pem_bad_data);
     tcase_add_test(keys, file_save_load);

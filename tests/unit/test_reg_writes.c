@@ -171,6 +171,42 @@ START_TEST(writes_told_unflushed)
 }
 END_TEST
 
+/* Counts the writes of one file (baton: its path and the count). */
+typedef struct {
+    const char *path;
+    int n;
+} one_file_t;
+
+static void count_file(const char *fpath, void *baton)
+{
+    one_file_t *c = baton;
+
+    if (!strcmp(fpath, c->path)) c->n++;
+}
+
+/* With no program for the events after a drive, the finished job is saved told (notified, notified-renewed, as
+ * mod_md's) in staging and moves into domains/NAME with the set: nothing writes domains/NAME/job.json after the
+ * activation. Before, the events step loaded and rewrote it for the two flags (one more file per certificate). */
+START_TEST(writes_told_at_finish)
+{
+    md_job_t *job = NULL;
+    one_file_t c;
+    tr_t f;
+
+    tr_init(&f, 6);
+    tr_add(&f, NAME);
+    c.path = md_file_join(f.p, md_store_base_dir(f.store), "domains", NAME, "job.json", NULL);
+    c.n = 0;
+    md_file_on_written(count_file, &c);
+    tr_assert_outcome(tr_run1(&f, NAME, 0), MD_DRIVE_ACTIVATED);
+    md_file_on_written(NULL, NULL);
+    ck_assert_int_eq(c.n, 0);
+    ck_assert_int_eq(md_job_load(&job, f.store, MD_SG_DOMAINS, NAME, NULL, f.p), APR_SUCCESS);
+    ck_assert(job->finished && job->notified && job->notified_renewed);
+    tr_done(&f);
+}
+END_TEST
+
 Suite *md_test_reg_writes_suite(void)
 {
     Suite *s = suite_create("reg_writes");
@@ -180,6 +216,7 @@ Suite *md_test_reg_writes_suite(void)
     tcase_add_test(tc, writes_first_issuance);
     tcase_add_test(tc, writes_renewal);
     tcase_add_test(tc, writes_told_unflushed);
+    tcase_add_test(tc, writes_told_at_finish);
     suite_add_tcase(s, tc);
     return s;
 }

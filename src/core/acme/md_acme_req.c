@@ -167,13 +167,38 @@ apr_status_t md_acme_response_error(const md_http_response_t *resp, md_result_t 
     return response_error(NULL, resp, result, p);
 }
 
-/* A 2xx answer that carries an ACME problem (type and detail, or the problem media type) is a failure. */
+/* Whether len bytes at data hold the C string s. */
+static int has_bytes(const char *data, apr_size_t len, const char *s)
+{
+    apr_size_t n = strlen(s), i;
+    const char *at;
+
+    for (i = 0; i + n <= len; i = (apr_size_t)(at - data) + 1) {
+        at = memchr(data + i, s[0], len - n + 1 - i);
+        if (!at) return 0;
+        if (!memcmp(at, s, n)) return 1;
+    }
+    return 0;
+}
+
+/* Whether a body's JSON could hold an ACME problem type: the prefix written out, or any \u escape (which could spell
+ * it). Without either no string in it can start with the prefix, and the body need not be parsed to know. */
+static int may_hold_problem(const md_http_response_t *resp)
+{
+    const char *data = resp->body.data;
+
+    return data && (has_bytes(data, resp->body.len, MD_ACME_PROBLEM_PREFIX)
+                    || has_bytes(data, resp->body.len, "\\u"));
+}
+
+/* A 2xx answer that carries an ACME problem (type and detail, or the problem media type) is a failure. The body of
+ * any other (every answer that succeeds) is parsed once, by the caller that wants it, not here as well. */
 static apr_status_t check_success(const md_acme_t *acme, const md_http_response_t *resp, md_result_t *result,
                                   apr_pool_t *p)
 {
     const char *media = md_http_media_type(resp, p);
-    md_json_t *json = body_object(resp, p);
     int problem_type = media && !strcmp(media, "application/problem+json");
+    md_json_t *json = (problem_type || may_hold_problem(resp)) ? body_object(resp, p) : NULL;
 
     if (!json || !(problem_type || (is_acme_problem(json) && md_json_gets(json, "detail", NULL)))) {
         return APR_SUCCESS;

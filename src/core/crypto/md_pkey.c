@@ -454,6 +454,38 @@ apr_status_t md_pkey_to_pem(const char **ppem, apr_size_t *plen, const md_pkey_t
     return APR_SUCCESS;
 }
 
+#define PEM_ENCRYPTED_P8 "-----BEGIN ENCRYPTED PRIVATE KEY-----"
+
+apr_status_t md_pkey_pem_decrypt(const char **ppem, apr_size_t *plen, const char *pem, apr_size_t len,
+                                 const void *pass, apr_size_t pass_len, apr_pool_t *p)
+{
+    PKCS8_PRIV_KEY_INFO *p8 = NULL;
+    X509_SIG *sig = NULL;
+    BIO *in, *out = NULL;
+    apr_status_t rv = APR_EINVAL;
+
+    *ppem = NULL;
+    if (plen) *plen = 0;
+    if (!pem || len < sizeof(PEM_ENCRYPTED_P8) - 1 || len > INT_MAX
+        || memcmp(pem, PEM_ENCRYPTED_P8, sizeof(PEM_ENCRYPTED_P8) - 1)) return APR_ENOTIMPL;
+    if (!pass || pass_len == 0 || pass_len > INT_MAX) return APR_EINVAL;
+    in = BIO_new_mem_buf(pem, (int)len);
+    if (!in) return APR_ENOMEM;
+    sig = PEM_read_bio_PKCS8(in, NULL, NULL, NULL);
+    if (sig) p8 = PKCS8_decrypt(sig, pass, (int)pass_len);
+    if (p8) out = BIO_new(BIO_s_secmem());
+    if (out && PEM_write_bio_PKCS8_PRIV_KEY_INFO(out, p8)) {
+        *ppem = bio_to_pool(plen, out, p);
+        rv = APR_SUCCESS;
+    }
+    BIO_free(out);
+    PKCS8_PRIV_KEY_INFO_free(p8);
+    X509_SIG_free(sig);
+    BIO_free(in);
+    if (rv != APR_SUCCESS) ERR_clear_error();
+    return rv;
+}
+
 typedef struct {
     const void *pass;
     apr_size_t len;

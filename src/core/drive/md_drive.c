@@ -182,14 +182,32 @@ static void record_failure(md_drive_ctx_t *ctx, apr_time_t now)
     md_job_save(ctx->job, ctx->env->store, MD_SG_STAGING, NULL, ctx->p);
 }
 
-/* When the staged set is valid: the latest notBefore of its certificates (now when one cannot be read). */
+/* The latest notBefore of the certificates this drive staged, all of them matching their keys (chain_store checked):
+ * those that do not cover the MD's names count as now, as md_drive_validities counts them. 0: it did not stage all. */
+static apr_time_t fresh_valid_from(md_drive_ctx_t *ctx, apr_time_t now)
+{
+    const char *missing;
+    apr_time_t from = 0;
+    int i;
+
+    for (i = 0; ctx->fresh && i < ctx->md->pks->nelts; ++i) {
+        if (!ctx->fresh[i]) return 0;
+        if (!md_cert_covers_all(ctx->fresh[i], ctx->md->domains, &missing, ctx->p)) return now;
+        if (md_cert_get_not_before(ctx->fresh[i]) > from) from = md_cert_get_not_before(ctx->fresh[i]);
+    }
+    return from;
+}
+
+/* When the staged set is valid: the latest notBefore of its certificates (now when one cannot be read). The
+ * certificates this drive staged are taken from memory; a set staged by an earlier run is read from its files. */
 static apr_time_t staged_valid_from(md_drive_ctx_t *ctx, apr_time_t now)
 {
     apr_array_header_t *vals;
     const md_cert_validity_t *v;
-    apr_time_t from = 0;
+    apr_time_t from = fresh_valid_from(ctx, now);
     int i;
 
+    if (from) return from;
     md_drive_validities(&vals, ctx->env->store, MD_SG_STAGING, ctx->md, ctx->p);
     for (i = 0; i < vals->nelts; ++i) {
         v = APR_ARRAY_IDX(vals, i, const md_cert_validity_t *);
@@ -213,9 +231,11 @@ static apr_status_t record_success(md_drive_ctx_t *ctx, apr_time_t now)
     done->ready_at = ctx->job->valid_from;          /* last: {"status": 0, "valid-from": ...}, as mod_md */
     md_job_set_last(ctx->job, done, now);
     md_job_log(ctx->job, "finished", NULL, now);
+    if (ctx->env->told_at_finish) ctx->job->notified = ctx->job->notified_renewed = 1;   /* nobody to tell */
     /* staging/NAME/md.json keeps the state the MD had (as mod_md's): the registry records the new one when the
      * set is activated */
     rv = md_save(ctx->md, ctx->env->store, MD_SG_STAGING, 0, ctx->result, ctx->p);
+    ctx->saved = rv == APR_SUCCESS;
     if (rv == APR_SUCCESS) rv = md_drive__save_job(ctx);
     return rv;
 }
@@ -226,7 +246,12 @@ static apr_status_t activate(md_drive_ctx_t *ctx)
     apr_status_t rv;
 
     rv = md_store_activate(ctx->env->store, ctx->md->name, NULL, NULL, ctx->result, ctx->p);
-    if (rv == APR_SUCCESS) rv = md_load(&md, ctx->env->store, MD_SG_DOMAINS, ctx->md->name, ctx->result, ctx->p);
+    if (rv == APR_SUCCESS && ctx->saved) {
+        md = md_clone(ctx->md, ctx->p);     /* what this drive saved as the staged md.json, now domains/NAME's */
+    }
+    else if (rv == APR_SUCCESS) {
+        rv = md_load(&md, ctx->env->store, MD_SG_DOMAINS, ctx->md->name, ctx->result, ctx->p);
+    }
     if (rv == APR_SUCCESS) {
         md->state = MD_S_COMPLETE;      /* md.json as mod_md's after an activation: complete, no descr */
         md->state_descr = NULL;
@@ -386,7 +411,7 @@ static apr_status_t drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_dr
 {
     md_drive_ctx_t ctx;
     apr_time_t now = md_clock_now(env->clock);
-    apr_status_t rv;
+    apr_status_t rv = APR_SUCCESS;
 
     memset(&ctx, 0, sizeof(ctx));
     ctx.p = p;
@@ -394,7 +419,8 @@ static apr_status_t drive(md_drive_outcome_t *poutcome, apr_time_t *pnext, md_dr
     ctx.result = result;
     *poutcome = MD_DRIVE_FAILED;
     *pnext = 0;
-    rv = md_load(&ctx.md, env->store, MD_SG_DOMAINS, name, result, p);
+    if (env->md && !strcmp(env->md->name, name)) ctx.md = md_clone(env->md, p);
+    else rv = md_load(&ctx.md, env->store, MD_SG_DOMAINS, name, result, p);
     if (rv == APR_SUCCESS) rv = md_job_load(&ctx.job, env->store, MD_SG_STAGING, name, result, p);
     if (rv == APR_SUCCESS && flags->force && ctx.job->finished) rv = renew_staged_again(&ctx);
     if (rv != APR_SUCCESS) return rv;

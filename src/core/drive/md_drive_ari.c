@@ -131,7 +131,14 @@ void md_drive__ari(apr_time_t *ppick, apr_time_t *pcheck, md_drive_ctx_t *ctx, a
 
 void md_drive__ari_reset(md_drive_ctx_t *ctx, apr_time_t check_at)
 {
-    const char *cert_id;
+    const char *cert_id = NULL;
 
-    if (ctx->md->ari_renewals && (cert_id = active_cert_id(ctx)) != NULL) cache_save(ctx, cert_id, NULL, 0, check_at);
+    if (!ctx->md->ari_renewals) return;
+    if (ctx->fresh && ctx->fresh[0]) {          /* the set just activated is the one this drive staged */
+        md_cert_get_ari_cert_id(&cert_id, ctx->fresh[0], ctx->p);
+    }
+    else {
+        cert_id = active_cert_id(ctx);
+    }
+    if (cert_id) cache_save(ctx, cert_id, NULL, 0, check_at);
 }

@@ -126,7 +126,7 @@ static apr_status_t order_complete(md_drive_ctx_t *ctx, md_acme_order_t *order, 
     return rv;
 }
 
-static apr_status_t chain_store(md_drive_ctx_t *ctx, md_acme_order_t *order, md_pkey_t *key,
+static apr_status_t chain_store(md_drive_ctx_t *ctx, md_acme_order_t *order, md_pkey_t *key, int i,
                                 const char *cert_aspect)
 {
     apr_array_header_t *chain;
@@ -148,8 +148,13 @@ static apr_status_t chain_store(md_drive_ctx_t *ctx, md_acme_order_t *order, md_
                        ctx->result, ctx->p);
     /* the staged key and chain durable at once (staging's writes are not flushed one by one) */
     if (rv == APR_SUCCESS) rv = md_store_flush(ctx->env->store, MD_SG_STAGING, ctx->md->name, ctx->p);
-    if (rv != APR_SUCCESS) md_result_printf(ctx->result, rv, "cannot flush the staged set of %s", ctx->md->name);
-    return rv;
+    if (rv != APR_SUCCESS) {
+        md_result_printf(ctx->result, rv, "cannot flush the staged set of %s", ctx->md->name);
+        return rv;
+    }
+    if (!ctx->fresh) ctx->fresh = apr_pcalloc(ctx->p, (apr_size_t)ctx->md->pks->nelts * sizeof(md_cert_t *));
+    ctx->fresh[i] = cert;
+    return APR_SUCCESS;
 }
 
 apr_status_t md_drive__certificate(md_drive_ctx_t *ctx, int i)
@@ -167,6 +172,6 @@ apr_status_t md_drive__certificate(md_drive_ctx_t *ctx, int i)
     md_result_activity_set(ctx->result, "ordering");
     rv = order_get(&order, ctx, spec, cert_aspect);
     if (rv == APR_SUCCESS) rv = order_complete(ctx, order, key);
-    if (rv == APR_SUCCESS) rv = chain_store(ctx, order, key, cert_aspect);
+    if (rv == APR_SUCCESS) rv = chain_store(ctx, order, key, i, cert_aspect);
     return rv;
 }

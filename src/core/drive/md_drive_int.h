@@ -19,6 +19,9 @@ typedef struct md_drive_ctx_t {
     const char *thumbprint;      /* of the account key, for key authorizations */
     md_result_t *result;
     apr_time_t wait_until;       /* MD_EWAIT: when the job may go on */
+    struct md_cert_t **fresh;    /* per key spec, the leaf certificate this drive staged (and flushed) with its key,
+                                  * NULL where it staged none: what follows reads it here, not from the files */
+    int saved;                   /* this drive saved ctx->md as staging/NAME/md.json (record_success) */
 } md_drive_ctx_t;
 
 /* Progress: into the job's log and to the operator. */

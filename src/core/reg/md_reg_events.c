@@ -206,6 +206,18 @@ static int expiring(ev_state_t *st)
     return state->warn || state->attempts_low;
 }
 
+int md_reg_events_none(const md_reg_renew_t *rn, const md_event_programs_t *progs)
+{
+    static const char *const after[] = { "errored", "renewed", MD_EVENT_NOTIFY, "expiring", "installed" };
+    size_t i;
+
+    if (!rn->events) return 1;
+    for (i = 0; i < sizeof(after) / sizeof(after[0]); ++i) {
+        if (md_event_route(progs, after[i]) != MD_EVENT_PROG_COUNT) return 0;
+    }
+    return 1;
+}
+
 apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md_t *md,
                                const apr_array_header_t *cert_files, md_drive_outcome_t outcome,
                                const char *failure, apr_pool_t *p)
@@ -220,9 +232,8 @@ apr_time_t md_reg_events_after(md_reg_t *reg, const md_reg_renew_t *rn, const md
     st.told = md_result_make(p);
     st.json = md_json_create(p);
     md_reg_programs(&st.progs, rn, md, p);
-    if (!rn->events || (!taken(&st, "errored") && !taken(&st, "renewed") && !taken(&st, MD_EVENT_NOTIFY)
-                        && !taken(&st, "expiring") && !taken(&st, "installed"))) {
-        return staged ? job_told(&st, group) : 0;      /* nobody to tell: told */
+    if (md_reg_events_none(rn, &st.progs)) {
+        return staged ? job_told(&st, group) : 0;      /* nobody to tell: told (the drive saved it so, mostly) */
     }
     state_load(&st);
     if (failed) limited(&st, "errored", EV_ERRORED_EVERY);

@@ -211,6 +211,8 @@ static void drive_item(run_t *run, md_reg_item_t *item, int idx, md_result_t *re
         md_reg_programs(&de.progs, rn, md, p);
         env.shared = run->shared;
         env.event = rn->events ? drive_event : NULL;
+        env.told_at_finish = md_reg_events_none(rn, &de.progs);
+        env.md = md;
         env.event_baton = &de;
         rv = md_reg_responders(&env.responders, &ch, rn, &de.progs, md, p);
         env.challenge_types = ch.types;

@@ -170,6 +170,24 @@ static int link_one(const char *src, const char *dest)
     return 0;
 }
 
+/* A staged key as the unencrypted PKCS#8 PEM domains/ holds. One encrypted with the store key (the check step loaded it
+ * under the same lock) is decrypted as it is; any other is decoded and encoded again. */
+static apr_status_t key_plain(const char **pdata, apr_size_t *plen, md_store_act_t *a, const char *src)
+{
+    md_pkey_t *pkey = NULL;
+    char *raw = NULL;
+    apr_size_t len = 0;
+    apr_status_t rv;
+
+    rv = md_file_read(&raw, &len, src, a->p);
+    if (rv != APR_SUCCESS) return rv;
+    rv = md_pkey_pem_decrypt(pdata, plen, raw, len, a->store->key, a->store->key_len, a->p);
+    if (rv != APR_ENOTIMPL) return rv;
+    rv = md_store_fs__load_pkey(&pkey, a->store, src, a->result, a->p);
+    if (rv == APR_SUCCESS) rv = md_pkey_to_pem(pdata, plen, pkey, NULL, 0, a->p);
+    return rv;
+}
+
 /* One file into tmp/NAME.new, mode 0600 (0640 for the reader group, keys never): keys decrypted, everything else
  * byte for byte (linked, or copied). */
 static apr_status_t copy_one(md_store_act_t *a, const char *fname)
@@ -178,7 +196,6 @@ static apr_status_t copy_one(md_store_act_t *a, const char *fname)
     const char *dest = md_file_join(a->p, a->t_new, fname, NULL);
     const char *data = NULL;
     char *raw = NULL;
-    md_pkey_t *pkey = NULL;
     apr_size_t len = 0;
     apr_status_t rv;
     int is_key = md_store_fs__is_key_name(fname) || !strcmp(fname, ACCOUNT_KEY);
@@ -189,8 +206,7 @@ static apr_status_t copy_one(md_store_act_t *a, const char *fname)
         return rv;
     }
     if (is_key) {
-        rv = md_store_fs__load_pkey(&pkey, a->store, src, a->result, a->p);
-        if (rv == APR_SUCCESS) rv = md_pkey_to_pem(&data, &len, pkey, NULL, 0, a->p);
+        rv = key_plain(&data, &len, a, src);
     }
     else {
         rv = md_file_read(&raw, &len, src, a->p);
