@@ -191,6 +191,9 @@ static apr_status_t copy_one(md_store_act_t *a, const char *fname)
     if (is_key) {
         rv = md_store_fs__load_pkey(&pkey, a->store, src, a->result, a->p);
         if (rv == APR_SUCCESS) rv = md_pkey_to_pem(&data, &len, pkey, NULL, 0, a->p);
+        /* the decrypted copy's text finds the key decoded: whoever reads domains/NAME next (the parent's publish to
+         * the children right after the activation) does not decode it again */
+        if (rv == APR_SUCCESS) md_store_fs__cache_put_pkey(a->store->cache, data, len, pkey);
     }
     else {
         rv = md_file_read(&raw, &len, src, a->p);
