@@ -100,7 +100,9 @@ apr_status_t md_httpd_fallbacks_setup(server_rec *s, md_mod_conf_t *mc, apr_pool
 
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
-        if (m->usable || m->cert_files->nelts) continue;
+        /* only a virtual host of the MD hands its fallback to mod_ssl (add_cert_files): none is made for an MD no
+         * host names (driven with MDRenewMode always, its certificates used elsewhere) */
+        if (m->usable || m->cert_files->nelts || m->servers->nelts == 0) continue;
         if (!fb.key) {
             mc->fallback_key = apr_pstrcat(s->process->pconf, md_store_base_dir(mc->store), "/", FALLBACK_KEY,
                                            NULL);

@@ -28,64 +28,88 @@ static void monitor_log(void *baton, int level, const char *md_name, const char 
                  md_name, message);
 }
 
-/* The staged sets the registry activates now, then "installed" for each (as root, as at a start). */
-static void activate_staged(server_rec *s, md_mod_conf_t *mc, md_reg_t *reg, apr_pool_t *p)
-{
-    apr_array_header_t *items = apr_array_make(p, 4, sizeof(md_reg_sync_item_t *));
-    md_reg_sync_opts_t opts = { mc->activation_delay, 0, monitor_log, s, mc->store_lease, NULL };
-    md_reg_sync_item_t *item;
-    md_managed_t *m;
-    int i;
+/* Sets activated together and then published at once, while the store's cache still holds what their activation
+ * decoded (md_store_cache.c: a batch's chains and keys), so publishing them decodes nothing again. */
+#define CHUNK 32
 
-    for (i = 0; i < mc->mds->nelts; ++i) {
-        m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
-        if (!md_store_exists(mc->store, MD_SG_STAGING, m->md->name, NULL, p)) continue;
-        item = apr_pcalloc(p, sizeof(*item));
-        item->md = m->md;
-        item->baton = m;
-        APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = item;
-    }
-    if (items->nelts == 0) return;
-    md_reg_activate(reg, items, &opts, p);
-    for (i = 0; i < items->nelts; ++i) {
-        item = APR_ARRAY_IDX(items, i, md_reg_sync_item_t *);
-        if (item->activated) md_httpd_events_installed(s, mc, item->baton, p);
-    }
-}
-
-/* Each MD whose active files changed since the parent last looked is published to the children. */
-static void publish_changed(server_rec *s, md_mod_conf_t *mc, md_reg_t *reg, apr_pool_t *pconf, apr_pool_t *p)
+/* The MD's active set published to the children when its files changed since the parent last looked. */
+static void publish_one(server_rec *s, md_mod_conf_t *mc, md_reg_t *reg, md_managed_t *m, apr_pool_t *pconf,
+                        apr_pool_t *p)
 {
-    md_result_t *result = md_result_make(p);
+    md_result_t *result;
     md_reg_live_set_t *set;
     const char *id;
-    md_managed_t *m;
     apr_status_t rv;
-    int i;
 
+    if (m->cert_files->nelts) return;                 /* its files are served */
+    id = md_reg_live_active_id(reg, m->md, p);
+    if (m->live_id && !strcmp(id, m->live_id)) return;
+    result = md_result_make(p);
+    rv = md_reg_live_load(&set, reg, m->md, MD_SG_DOMAINS, mc->activation_delay, result, p);
+    if (rv == APR_SUCCESS) rv = md_httpd_live_publish(mc, m, set, p);
+    if (rv == APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "%s: its active certificates are served now (%s)",
+                     m->md->name, set->id);
+    }
+    else if (rv == APR_ENOSPC) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s: its certificates are too big to be handed to the "
+                     "children: they are served after the next restart", m->md->name);
+    }
+    else if (rv != APR_ENOENT) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "%s: cannot read its active certificates, trying again: "
+                     "%s", m->md->name, md_result_text(result, p));
+        return;
+    }
+    m->live_id = apr_pstrdup(pconf, id);
+}
+
+/* The staged sets the registry activates now, CHUNK at a time: then "installed" for each (as root, as at a start) and
+ * its publication to the children. */
+static void activate_staged(server_rec *s, md_mod_conf_t *mc, md_reg_t *reg, apr_pool_t *pconf, apr_pool_t *p)
+{
+    apr_array_header_t *items = apr_array_make(p, CHUNK, sizeof(md_reg_sync_item_t *));
+    md_reg_sync_opts_t opts = { mc->activation_delay, 0, monitor_log, s, mc->store_lease, NULL };
+    md_reg_sync_item_t *item;
+    apr_pool_t *chunk_p;
+    md_managed_t *m;
+    int i, j;
+
+    apr_pool_create(&chunk_p, p);
     for (i = 0; i < mc->mds->nelts; ++i) {
         m = APR_ARRAY_IDX(mc->mds, i, md_managed_t *);
-        if (m->cert_files->nelts) continue;                 /* its files are served */
-        id = md_reg_live_active_id(reg, m->md, p);
-        if (m->live_id && !strcmp(id, m->live_id)) continue;
-        md_result_reset(result);
-        rv = md_reg_live_load(&set, reg, m->md, MD_SG_DOMAINS, mc->activation_delay, result, p);
-        if (rv == APR_SUCCESS) rv = md_httpd_live_publish(mc, m, set, p);
-        if (rv == APR_SUCCESS) {
-            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, s, "%s: its active certificates are served now (%s)",
-                         m->md->name, set->id);
+        if (md_store_exists(mc->store, MD_SG_STAGING, m->md->name, NULL, chunk_p)) {
+            item = apr_pcalloc(p, sizeof(*item));
+            item->md = m->md;
+            item->baton = m;
+            APR_ARRAY_PUSH(items, md_reg_sync_item_t *) = item;
         }
-        else if (rv == APR_ENOSPC) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "%s: its certificates are too big to be handed to the "
-                         "children: they are served after the next restart", m->md->name);
+        if (items->nelts < CHUNK && i + 1 < mc->mds->nelts) continue;
+        if (items->nelts) md_reg_activate(reg, items, &opts, chunk_p);
+        for (j = 0; j < items->nelts; ++j) {
+            item = APR_ARRAY_IDX(items, j, md_reg_sync_item_t *);
+            if (!item->activated) continue;
+            md_httpd_events_installed(s, mc, item->baton, chunk_p);
+            publish_one(s, mc, reg, item->baton, pconf, chunk_p);
         }
-        else if (rv != APR_ENOENT) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, "%s: cannot read its active certificates, trying again: "
-                         "%s", m->md->name, md_result_text(result, p));
-            continue;
-        }
-        m->live_id = apr_pstrdup(pconf, id);
+        apr_array_clear(items);
+        apr_pool_clear(chunk_p);
     }
+    apr_pool_destroy(chunk_p);
+}
+
+/* Each other MD whose active files changed since the parent last looked (another server on the store activated a
+ * set) is published to the children. */
+static void publish_changed(server_rec *s, md_mod_conf_t *mc, md_reg_t *reg, apr_pool_t *pconf, apr_pool_t *p)
+{
+    apr_pool_t *ptemp;
+    int i;
+
+    apr_pool_create(&ptemp, p);
+    for (i = 0; i < mc->mds->nelts; ++i) {
+        publish_one(s, mc, reg, APR_ARRAY_IDX(mc->mds, i, md_managed_t *), pconf, ptemp);
+        apr_pool_clear(ptemp);
+    }
+    apr_pool_destroy(ptemp);
 }
 
 static int md_monitor(apr_pool_t *pconf, server_rec *s)
@@ -97,7 +121,7 @@ static int md_monitor(apr_pool_t *pconf, server_rec *s)
     if (!mc || !mc->store || !mc->live || mc->mds->nelts == 0) return DECLINED;
     apr_pool_create(&p, pconf);
     reg = md_reg_make(mc->store, NULL, p);
-    activate_staged(s, mc, reg, p);
+    activate_staged(s, mc, reg, pconf, p);
     publish_changed(s, mc, reg, pconf, p);
     apr_pool_destroy(p);
     return DECLINED;

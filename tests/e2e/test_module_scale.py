@@ -67,6 +67,24 @@ def test_thousand_mds_empty_store(httpd, mod_path, workdir, monkeypatch):  # noq
     assert "[mdomain:emerg]" not in httpd.error_log_text()
 
 
+@pytest.mark.timeout(60)
+def test_fallback_only_for_hosted_mds(httpd, mod_path, workdir):  # noqa: F811
+    """A fallback certificate only for an MD a virtual host names: mod_ssl is never handed one for an MD no host
+    names (MDRenewMode always), so none is written for it (the issuance benchmark's 1000 such MDs wrote 1000)."""
+    hosted, bare = "md-hosted.example.org", "md-bare.example.org"
+    https_port = httpd.new_port("https")
+    store = os.path.join(workdir, "md")
+    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
+    scale_config(httpd, store, https_port, [hosted])
+    httpd.add_config("<MDomain %s>\n  MDRenewMode always\n</MDomain>" % bare)
+    httpd.start()
+    status, cert = tls_get(https_port, host=hosted)
+    assert status == 503 and cert.issuer == cert.subject
+    assert os.path.exists(os.path.join(store, "domains", hosted, "fallback-pubcert.pem"))
+    assert os.path.exists(os.path.join(store, "domains", bare, "md.json"))
+    assert not os.path.exists(os.path.join(store, "domains", bare, "fallback-pubcert.pem"))
+
+
 def fill_store(store, mds):
     """domains/NAME/privkey.pem + pubcert.pem for each MD (mod_md's layout): self-signed, valid 60 days (not due),
     one shared P-256 key."""

@@ -9,6 +9,7 @@
 
 #include "md_file.h"
 #include "md_json.h"
+#include "md_pkey.h"
 #include "md_result.h"
 #include "test_common.h"
 #include "test_store.h"
@@ -246,6 +247,35 @@ START_TEST(activate_twice_archives_in_order)
     ck_assert(in(&sc, MD_SG_ARCHIVE, NAME ".2", s2, p));
     ck_assert_int_eq(md_store_activate(sc.store, NAME, NULL, NULL, result, p), APR_ENOENT);
     ck_assert_int_eq(test_dir_count(gpath(&sc, MD_SG_TMP, NULL, p)), 0);
+    md_test_rmdir(sc.dir, p);
+    md_test_pool_done(p);
+}
+END_TEST
+
+/* The decrypted copy of a staged key is found decoded in the store's cache: the parent, which publishes each set it
+ * activated to the children right after (reading domains/NAME), does not decode the key again (issue 16: one key
+ * decoding per activated set less). */
+START_TEST(activated_key_read_from_cache)
+{
+    apr_pool_t *p = md_test_pool();
+    test_set_t *s1 = test_set_make("CN=one", p);
+    md_pkey_t *staged = NULL, *active = NULL;
+    char *pem = NULL;
+    apr_size_t len;
+    scene_t sc;
+
+    scene_setup(&sc, NULL, s1, p);
+    ck_assert_int_eq(md_store_load((void **)&staged, sc.store, MD_SG_STAGING, NAME, "privkey.pem", MD_SV_PKEY, NULL,
+                                   p), APR_SUCCESS);
+    ck_assert_int_eq(md_store_activate(sc.store, NAME, NULL, NULL, md_result_make(p), p), APR_SUCCESS);
+    /* the active key is stored decrypted, as before */
+    ck_assert_int_eq(md_file_read(&pem, &len, md_file_join(p, gpath(&sc, MD_SG_DOMAINS, NAME, p), "privkey.pem",
+                                                           NULL), p), APR_SUCCESS);
+    ck_assert_ptr_nonnull(strstr(pem, "-----BEGIN PRIVATE KEY-----"));
+    ck_assert_int_eq(md_store_load((void **)&active, sc.store, MD_SG_DOMAINS, NAME, "privkey.pem", MD_SV_PKEY, NULL,
+                                   p), APR_SUCCESS);
+    ck_assert_ptr_eq(md_pkey_get_EVP_PKEY(active), md_pkey_get_EVP_PKEY(staged));
+    ck_assert(in(&sc, MD_SG_DOMAINS, NAME, s1, p));
     md_test_rmdir(sc.dir, p);
     md_test_pool_done(p);
 }
@@ -519,6 +549,7 @@ void test_store_add_activate_tcases(Suite *s)
 
     tcase_set_timeout(tc, ACTIVATE_TIMEOUT);
     tcase_add_test(tc, activate_twice_archives_in_order);
+    tcase_add_test(tc, activated_key_read_from_cache);
     tcase_add_test(tc, activate_several_keys);
     tcase_add_test(tc, activate_other_names_meanwhile);
     tcase_add_test(tc, activate_reader_group);

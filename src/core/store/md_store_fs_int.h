@@ -18,8 +18,9 @@ struct md_result_t;
 /* Set to "1" in the environment to force the two-rename fallback instead of RENAME_EXCHANGE. */
 #define MD_STORE_ENV_NO_EXCHANGE "MD_STORE_NO_EXCHANGE"
 
-/* The store's cache of decoded private keys and chains (md_store_cache.c). */
-#define MD_STORE_CACHE_SLOTS 64
+/* The store's cache of decoded private keys and chains (md_store_cache.c): room for what a batch of 32 activations
+ * decodes (per set its chain, the staged key and the decrypted copy's) until the parent publishes them. */
+#define MD_STORE_CACHE_SLOTS 128
 typedef struct md_store_cache_t md_store_cache_t;
 
 struct md_store_t {

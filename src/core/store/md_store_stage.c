@@ -182,9 +182,16 @@ static apr_status_t key_plain(const char **pdata, apr_size_t *plen, md_store_act
     rv = md_file_read(&raw, &len, src, a->p);
     if (rv != APR_SUCCESS) return rv;
     rv = md_pkey_pem_decrypt(pdata, plen, raw, len, a->store->key, a->store->key_len, a->p);
-    if (rv != APR_ENOTIMPL) return rv;
-    rv = md_store_fs__load_pkey(&pkey, a->store, src, a->result, a->p);
-    if (rv == APR_SUCCESS) rv = md_pkey_to_pem(pdata, plen, pkey, NULL, 0, a->p);
+    if (rv == APR_SUCCESS) {
+        pkey = md_store_fs__cache_get_pkey(a->store->cache, raw, len, a->p);
+    }
+    else if (rv == APR_ENOTIMPL) {
+        rv = md_store_fs__load_pkey(&pkey, a->store, src, a->result, a->p);
+        if (rv == APR_SUCCESS) rv = md_pkey_to_pem(pdata, plen, pkey, NULL, 0, a->p);
+    }
+    /* the decrypted copy's text finds the key decoded: whoever reads domains/NAME next (the parent's publish to the
+     * children right after the activation) does not decode it again */
+    if (rv == APR_SUCCESS && pkey) md_store_fs__cache_put_pkey(a->store->cache, *pdata, *plen, pkey);
     return rv;
 }
 
