@@ -129,11 +129,8 @@ def test_thousand_mds_stop_during_first_run(httpd, mod_path, workdir):  # noqa: 
     assert "renewal watchdog for %d MDs" % COUNT in log
 
 
-@pytest.mark.timeout(240)
-def test_thousand_mds_stop_during_status(httpd, mod_path, workdir):  # noqa: F811
-    """Stopped while server-status pages over 1000 MDs are under way (hundreds of milliseconds each): the pages stop
-    between MDs once the child is told to stop, instead of holding its end up (the MPM joins its workers first;
-    with three clients the stop took 3.2-5.2 s, now 1.6-2.9 s at load 15-18), and the child ends normally."""
+def start_full(httpd, mod_path, workdir):
+    """httpd started with the 1000 MDs' certificates in the store (fill_store), nothing due, LogLevel md:debug."""
     mds = names()
     https_port = httpd.new_port("https")
     store = os.path.join(workdir, "md")
@@ -142,6 +139,14 @@ def test_thousand_mds_stop_during_status(httpd, mod_path, workdir):  # noqa: F81
     scale_config(httpd, store, https_port, mds)
     httpd.add_config("LogLevel md:debug")
     httpd.start(timeout=180)
+
+
+@pytest.mark.timeout(240)
+def test_thousand_mds_stop_during_status(httpd, mod_path, workdir):  # noqa: F811
+    """Stopped while server-status pages over 1000 MDs are under way (hundreds of milliseconds each): the pages stop
+    between MDs once the child is told to stop, instead of holding its end up (the MPM joins its workers first;
+    with three clients the stop took 3.2-5.2 s, now 1.6-2.9 s at load 15-18), and the child ends normally."""
+    start_full(httpd, mod_path, workdir)
     done = []
     stop = threading.Event()
 
@@ -172,14 +177,7 @@ def test_thousand_mds_stop_during_status(httpd, mod_path, workdir):  # noqa: F81
 @pytest.mark.timeout(600)
 def test_thousand_mds_graceful_during_status(httpd, mod_path, workdir):  # noqa: F811
     """A graceful restart lets the server-status pages under way finish: every ?auto answer counts all 1000 MDs."""
-    mds = names()
-    https_port = httpd.new_port("https")
-    store = os.path.join(workdir, "md")
-    fill_store(store, mds)
-    httpd.add_modules("ssl", "socache_shmcb", ("mdomain", mod_path))
-    scale_config(httpd, store, https_port, mds)
-    httpd.add_config("LogLevel md:debug")
-    httpd.start(timeout=180)
+    start_full(httpd, mod_path, workdir)
     bodies = []
     stop = threading.Event()
 
