@@ -112,29 +112,16 @@ def main():
     base = tempfile.mkdtemp(prefix="mdomain-ab-activate-")
     os.chmod(base, 0o755)
     listener_ca = certs.CA(os.path.join(base, "listener-ca"))
-    rows = []
+    def logged(r):
+        log("round %d %s: %s staged %s active %s cpu %s/%s parent %s/%s span %s load %.1f" % (
+            r["round"], os.path.basename(r["build"]), r["status"], fmt(r.get("staged")), fmt(r.get("active")),
+            fmt(r.get("cpu_staged")), fmt(r.get("cpu_active")), fmt(r.get("parent_staged")),
+            fmt(r.get("parent_active")), fmt(r.get("span")), r["load"]))
+
     try:
-        for rnd in range(args.rounds):
-            order = builds if rnd % 2 == 0 else list(reversed(builds))
-            for b in order:
-                work = os.path.join(base, "r%d-%d" % (rnd, builds.index(b)))
-                os.makedirs(work)
-                os.chmod(work, 0o755)
-                for attempt in range(3):        # Debian's pebble deadlocks now and then: measured again
-                    r = one(b, work, listener_ca, args.mds, args.timeout)
-                    if r["status"] != "pebble-deadlock":
-                        break
-                    log("round %d %s: pebble deadlocked, measured again" % (rnd + 1, os.path.basename(b)))
-                    shutil.rmtree(work, ignore_errors=True)
-                    os.makedirs(work)
-                    os.chmod(work, 0o755)
-                r["round"] = rnd + 1
-                rows.append(r)
-                log("round %d %s: %s staged %s active %s cpu %s/%s parent %s/%s span %s load %.1f" % (
-                    rnd + 1, os.path.basename(b), r["status"], fmt(r.get("staged")), fmt(r.get("active")),
-                    fmt(r.get("cpu_staged")), fmt(r.get("cpu_active")), fmt(r.get("parent_staged")),
-                    fmt(r.get("parent_active")), fmt(r.get("span")), r["load"]))
-                shutil.rmtree(work, ignore_errors=True)
+        rows = measure.interleaved_rounds(builds, args.rounds, base,
+                                          lambda b, work, rnd: one(b, work, listener_ca, args.mds, args.timeout),
+                                          logged, log)
     finally:
         shutil.rmtree(base, ignore_errors=True)
     out = ["| round | build | status | staged | activated | httpd CPU at staged / activated | parent CPU at staged"

@@ -235,46 +235,33 @@ def main():
         print("store with %d staged sets in %s" % (args.mds - left, args.make_store))
         return
     if args.start_only:
+        def started(r):
+            sys.stderr.write("start: round %d %s parent %.2f s load %.1f\n" % (r["round"], r["build"], r["parent"],
+                                                                            r["load"]))
         try:
-            res = {b: [] for b in builds}
-            for rnd in range(args.rounds):
-                for b in (builds if rnd % 2 == 0 else list(reversed(builds))):
-                    work = os.path.join(base, "s%d-%d" % (rnd, builds.index(b)))
-                    os.makedirs(work)
-                    os.chmod(work, 0o755)
-                    r = start_only(b, work, args.mds, args.timeout)
-                    res[b].append(r)
-                    sys.stderr.write("start: round %d %s parent %.2f s load %.1f\n" % (
-                        rnd + 1, r["build"], r["parent"], r["load"]))
-                    shutil.rmtree(work, ignore_errors=True)
+            rows = measure.interleaved_rounds(builds, args.rounds, base,
+                                              lambda b, work, rnd: start_only(b, work, args.mds, args.timeout),
+                                              started, lambda text: sys.stderr.write("start: %s\n" % text))
         finally:
             shutil.rmtree(base, ignore_errors=True)
+        res = {b: [r for r in rows if r["build"] == os.path.basename(b)] for b in builds}
         for b in builds:
             vals = [r["parent"] for r in res[b]]
             print("| %s | %d | %.2f s (%.2f-%.2f) | %s |" % (os.path.basename(b), len(vals), statistics.median(vals),
                   min(vals), max(vals), ", ".join("%.2f" % v for v in vals)))
         return
-    rows = []
+
+    def measured(b, work, rnd):
+        perf_out = (os.path.join(os.path.abspath(args.perf), "perf-%s-r%d.data" % (os.path.basename(b), rnd))
+                    if args.perf else "")
+        return one(b, work, listener_ca, args.mds, args.timeout, perf_out)
+
+    def logged(r):
+        sys.stderr.write("cpu: %s\n" % row(r))
+
     try:
-        for rnd in range(args.rounds):
-            for b in (builds if rnd % 2 == 0 else list(reversed(builds))):
-                work = os.path.join(base, "r%d-%d" % (rnd, builds.index(b)))
-                os.makedirs(work)
-                os.chmod(work, 0o755)
-                perf_out = (os.path.join(os.path.abspath(args.perf), "perf-%s-r%d.data" % (os.path.basename(b), rnd + 1))
-                            if args.perf else "")
-                for attempt in range(3):        # Debian's pebble deadlocks now and then: measured again
-                    r = one(b, work, listener_ca, args.mds, args.timeout, perf_out)
-                    if r["status"] != "pebble-deadlock":
-                        break
-                    sys.stderr.write("cpu: round %d %s: pebble deadlocked, measured again\n" % (rnd + 1, r["build"]))
-                    shutil.rmtree(work, ignore_errors=True)
-                    os.makedirs(work)
-                    os.chmod(work, 0o755)
-                r["round"] = rnd + 1
-                rows.append(r)
-                sys.stderr.write("cpu: %s\n" % row(r))
-                shutil.rmtree(work, ignore_errors=True)
+        rows = measure.interleaved_rounds(builds, args.rounds, base, measured, logged,
+                                          lambda text: sys.stderr.write("cpu: %s\n" % text))
     finally:
         shutil.rmtree(base, ignore_errors=True)
     out = ["| round | build | staged | first request | httpd CPU until the first request | of it the parent |"

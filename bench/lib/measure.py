@@ -5,6 +5,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import threading
@@ -359,6 +360,30 @@ def _modmd_problem(store, httpd, pending):
 
 
 STALL = 20.0         # seconds without a line in pebble's log while MDs are pending: look for pebble's deadlock
+
+
+def interleaved_rounds(builds, rounds, base, measure_one, on_result, log):
+    """A/B runs of builds: each round measures every build in turn, in reverse order every other round, each in a
+    fresh work directory under base (removed after it); a run Debian's pebble deadlocked in (its "status" is
+    "pebble-deadlock") is measured again, up to 3 times. measure_one(build, work, round) -> dict (round from 1); on_result(r) after each
+    run (r["round"] set); log(text) for the repeats. Returns the results in the order they were measured."""
+    rows = []
+    for rnd in range(rounds):
+        for b in (builds if rnd % 2 == 0 else list(reversed(builds))):
+            work = os.path.join(base, "r%d-%d" % (rnd, builds.index(b)))
+            for attempt in range(3):
+                os.makedirs(work)
+                os.chmod(work, 0o755)
+                r = measure_one(b, work, rnd + 1)
+                if r.get("status") != "pebble-deadlock" or attempt == 2:
+                    break
+                log("round %d %s: pebble deadlocked, measured again" % (rnd + 1, os.path.basename(b)))
+                shutil.rmtree(work, ignore_errors=True)
+            r["round"] = rnd + 1
+            rows.append(r)
+            on_result(r)
+            shutil.rmtree(work, ignore_errors=True)
+    return rows
 
 
 def pebble_deadlocked(pebble):
